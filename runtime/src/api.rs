@@ -1,0 +1,166 @@
+//! `Api`: mount endpoints, get a plain axum `Router` with the whole pipeline around them.
+//!
+//! Pipeline, outermost first (asserted by `tests/pipeline.rs`):
+//! 1. request id (+ envelope safety net)   2. access log and metrics   3. panic recovery
+//! 4. CORS, security headers               5. load shedding
+//! then per endpoint: timeout → authentication + authorization → body limit → handler
+//! (rate limiting joins between authorization and body limit with the identity issue).
+
+use std::collections::{BTreeMap, HashSet};
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::{Extension, Router};
+use utoipa::openapi::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::app::App;
+use crate::auth::AccessLayer;
+use crate::endpoint::{Endpoint, EndpointDef};
+use crate::error::ApiError;
+use crate::http::{CatchPanicLayer, LoadShedLayer, SecurityHeadersLayer, TimeoutLayer, cors_layer};
+use crate::observability::AccessLogLayer;
+use crate::openapi::{ApiInfo, build_document};
+use crate::request_id::RequestIdLayer;
+
+/// A mistake in how endpoints were mounted; found before the server starts.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiBuildError {
+    /// Two endpoints share an operation id.
+    #[error("operation id `{0}` is used by two endpoints; set `operation_id = \"...\"` on one of them")]
+    DuplicateOperationId(String),
+    /// Two endpoints share a method and path.
+    #[error("`{0} {1}` is mounted twice")]
+    DuplicateRoute(String, String),
+    /// The CORS configuration cannot be used.
+    #[error("{0}")]
+    Cors(String),
+}
+
+/// The API of an app: its endpoints under a version prefix, and the document describing them.
+#[derive(Debug)]
+pub struct Api {
+    prefix: String,
+    info: ApiInfo,
+    endpoints: Vec<EndpointDef>,
+    extra: Router,
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Api {
+    /// An API under `/api/v1` with the health endpoints.
+    pub fn new() -> Self {
+        Self {
+            prefix: "/api/v1".to_owned(),
+            info: ApiInfo { title: "rampart API".to_owned(), version: "0.1.0".to_owned(), description: None },
+            endpoints: vec![crate::health::live_endpoint(), crate::health::ready_endpoint()],
+            extra: Router::new(),
+        }
+    }
+
+    /// Replaces the version prefix (`/api/v2`, or `""` for none).
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.prefix = prefix.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// Sets `info.title` and `info.version` of the document.
+    pub fn info(mut self, title: &str, version: &str) -> Self {
+        self.info.title = title.to_owned();
+        self.info.version = version.to_owned();
+        self
+    }
+
+    /// Sets `info.description`.
+    pub fn description(mut self, description: &str) -> Self {
+        self.info.description = Some(description.to_owned());
+        self
+    }
+
+    /// Mounts an `#[endpoint]`.
+    pub fn mount(mut self, endpoint: impl Endpoint) -> Self {
+        self.endpoints.push(endpoint.definition());
+        self
+    }
+
+    /// Adds plain axum routes that run inside the same pipeline (not documented).
+    pub fn merge(mut self, router: Router) -> Self {
+        self.extra = self.extra.merge(router);
+        self
+    }
+
+    fn full_path(&self, def: &EndpointDef) -> String {
+        if def.prefixed { format!("{}{}", self.prefix, def.path) } else { def.path.to_owned() }
+    }
+
+    /// The OpenAPI 3.1 document of the mounted endpoints.
+    pub fn openapi(&self) -> OpenApi {
+        let endpoints: Vec<(String, &EndpointDef)> =
+            self.endpoints.iter().map(|def| (self.full_path(def), def)).collect();
+        build_document(&self.info, &endpoints)
+    }
+
+    fn check(&self) -> Result<(), ApiBuildError> {
+        let mut ids = HashSet::new();
+        let mut routes = HashSet::new();
+        for def in &self.endpoints {
+            if !ids.insert(def.operation_id) {
+                return Err(ApiBuildError::DuplicateOperationId(def.operation_id.to_owned()));
+            }
+            let path = self.full_path(def);
+            if !routes.insert((def.method.clone(), path.clone())) {
+                return Err(ApiBuildError::DuplicateRoute(def.method.to_string(), path));
+            }
+        }
+        Ok(())
+    }
+
+    /// The router: every endpoint with its own layers, the operational routes, and the global
+    /// pipeline around all of it.
+    pub fn into_router(self, app: &App) -> Result<Router, ApiBuildError> {
+        self.check()?;
+        let config = app.config();
+        let cors = cors_layer(&config.cors).map_err(ApiBuildError::Cors)?;
+        let document = self.openapi();
+        let mut by_path: BTreeMap<String, Vec<EndpointDef>> = BTreeMap::new();
+        let prefix = self.prefix.clone();
+        for def in self.endpoints {
+            let path = if def.prefixed { format!("{prefix}{}", def.path) } else { def.path.to_owned() };
+            by_path.entry(path).or_default().push(def);
+        }
+        let mut router = Router::new();
+        for (path, defs) in by_path {
+            let mut combined = axum::routing::MethodRouter::new();
+            for def in defs {
+                let handler = def
+                    .handler
+                    .layer(DefaultBodyLimit::max(def.body_limit.unwrap_or(config.body_limit)))
+                    .layer(AccessLayer::new(def.access, app.keys().clone()))
+                    .layer(TimeoutLayer::new(def.timeout.unwrap_or(config.request_timeout)));
+                combined = combined.merge(handler);
+            }
+            router = router.route(&path, combined);
+        }
+        router = router.route("/metrics", get(crate::health::metrics));
+        if config.docs {
+            router = router.merge(SwaggerUi::new("/docs").url("/openapi.json", document));
+        }
+        router = router.merge(self.extra).fallback(|| async { ApiError::not_found() });
+        if let Some(db) = app.db() {
+            router = router.layer(Extension(db.clone()));
+        }
+        router = router
+            .layer(Extension(app.clone()))
+            .layer(LoadShedLayer::new(config.max_concurrency))
+            .layer(SecurityHeadersLayer);
+        if let Some(cors) = cors {
+            router = router.layer(cors);
+        }
+        Ok(router.layer(CatchPanicLayer).layer(AccessLogLayer).layer(RequestIdLayer))
+    }
+}

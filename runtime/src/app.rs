@@ -1,0 +1,55 @@
+//! The running app's shared state: configuration, keys, database, readiness.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::auth::JwtKeys;
+use crate::config::Config;
+use crate::db::Db;
+
+/// Shared state of one app instance; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct App {
+    inner: Arc<AppInner>,
+}
+
+#[derive(Debug)]
+struct AppInner {
+    config: Config,
+    keys: Arc<JwtKeys>,
+    db: Option<Db>,
+    shutting_down: AtomicBool,
+}
+
+impl App {
+    /// An app from a validated config and an optional database.
+    pub fn new(config: Config, db: Option<Db>) -> Self {
+        let keys = Arc::new(JwtKeys::new(config.jwt.clone()));
+        Self { inner: Arc::new(AppInner { config, keys, db, shutting_down: AtomicBool::new(false) }) }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The JWT keys.
+    pub fn keys(&self) -> &Arc<JwtKeys> {
+        &self.inner.keys
+    }
+
+    /// The database, when the app has one.
+    pub fn db(&self) -> Option<&Db> {
+        self.inner.db.as_ref()
+    }
+
+    /// Marks the app as draining: `/health/ready` answers 503 from now on.
+    pub fn begin_shutdown(&self) {
+        self.inner.shutting_down.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutting_down.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,11 @@
+//! Authentication (who is calling) and authorization (may they), layers 6 and 7.
+
+mod access;
+mod jwt;
+mod principal;
+mod rbac;
+
+pub use access::{Access, AccessLayer, AuthenticatedUser, Requirement, Schemes};
+pub use jwt::{Claims, JwtConfig, JwtError, JwtKeys};
+pub use principal::{AuthScheme, Principal};
+pub use rbac::{ADMIN_ROLE, RbacTable};

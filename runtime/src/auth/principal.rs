@@ -1,0 +1,31 @@
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// How a principal authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthScheme {
+    /// `Authorization: Bearer <JWT>`.
+    Jwt,
+    /// `X-API-Key: <key>`.
+    ApiKey,
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Principal {
+    /// The user id (the token's `sub`).
+    pub user_id: Uuid,
+    /// Roles granted to this principal.
+    pub roles: Vec<String>,
+    /// How the principal authenticated.
+    pub scheme: AuthScheme,
+}
+
+impl Principal {
+    /// Whether the principal holds `role`.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|held| held == role)
+    }
+}

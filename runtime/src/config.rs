@@ -1,0 +1,263 @@
+//! Configuration from the environment, validated once at start.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `RAMPART_ENV` | `development` | `production` requires `JWT_SECRET` (≥ 32 bytes) and turns `/docs` off |
+//! | `BIND` | `127.0.0.1:3000` | listen address |
+//! | `DATABASE_URL` | `sqlite://taskboard.db` | `sqlite://…` or `postgres://…` |
+//! | `DATABASE_REPLICA_URL` | none | read replica |
+//! | `DATABASE_MIN_CONNECTIONS` / `DATABASE_MAX_CONNECTIONS` | 5 / 25 | pool size |
+//! | `DATABASE_STATEMENT_TIMEOUT` | `5s` | per statement |
+//! | `DATABASE_SLOW_QUERY` | `500ms` | slower statements are logged at warn |
+//! | `JWT_SECRET` | generated in development | HS256 key |
+//! | `JWT_ISSUER` / `JWT_AUDIENCE` | `rampart` / `rampart-api` | required claims |
+//! | `CORS_ORIGINS` | none | comma-separated origins |
+//! | `CORS_ALLOW_CREDENTIALS` | `false` | |
+//! | `RAMPART_MAX_CONCURRENCY` | `1024` | in-flight requests before 503 |
+//! | `RAMPART_REQUEST_TIMEOUT` | `30s` | default endpoint timeout |
+//! | `RAMPART_BODY_LIMIT` | `1MiB` | default body limit |
+//! | `RAMPART_DOCS` | on in development | serve `/docs` and `/openapi.json` |
+//! | `RAMPART_SHUTDOWN_DRAIN` | `0s` (development), `5s` (production) | time `/health/ready` reports 503 before the listener closes |
+//! | `RAMPART_SERVICE` | `rampart` | `service` field of log lines |
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::auth::JwtConfig;
+use crate::db::DbConfig;
+use crate::http::CorsConfig;
+
+/// `development` or `production`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Generates a JWT secret when none is set; serves the docs.
+    Development,
+    /// Requires a real JWT secret; docs off unless enabled.
+    Production,
+}
+
+/// A configuration value that cannot be used. Start-up stops with this message.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// The whole configuration of a rampart app.
+#[derive(Clone)]
+pub struct Config {
+    /// The environment.
+    pub environment: Environment,
+    /// Listen address.
+    pub bind: SocketAddr,
+    /// Database settings.
+    pub database: DbConfig,
+    /// JWT settings.
+    pub jwt: JwtConfig,
+    /// CORS settings.
+    pub cors: CorsConfig,
+    /// In-flight requests before load shedding.
+    pub max_concurrency: usize,
+    /// Default endpoint timeout.
+    pub request_timeout: Duration,
+    /// Default body limit in bytes.
+    pub body_limit: usize,
+    /// Serve `/docs` and `/openapi.json`.
+    pub docs: bool,
+    /// How long readiness reports 503 before the listener closes on shutdown.
+    pub shutdown_drain: Duration,
+    /// `service` field of every log line.
+    pub service: String,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("environment", &self.environment)
+            .field("bind", &self.bind)
+            .field("database", &self.database)
+            .field("jwt", &self.jwt)
+            .field("cors", &self.cors)
+            .field("max_concurrency", &self.max_concurrency)
+            .field("request_timeout", &self.request_timeout)
+            .field("body_limit", &self.body_limit)
+            .field("docs", &self.docs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses `500ms`, `5s`, `2m`, `1h`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    match unit.trim() {
+        "ms" => Some(Duration::from_millis(number)),
+        "s" => Some(Duration::from_secs(number)),
+        "m" | "min" => number.checked_mul(60).map(Duration::from_secs),
+        "h" => number.checked_mul(3600).map(Duration::from_secs),
+        _ => None,
+    }
+}
+
+/// Parses `512`, `64KiB`, `1MiB`, `10KB`.
+pub fn parse_size(text: &str) -> Option<usize> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: usize = number.parse().ok()?;
+    let factor = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1024,
+        "MiB" => 1024 * 1024,
+        "KB" => 1000,
+        "MB" => 1_000_000,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}
+
+/// Reads one variable through a lookup function (the environment, or a test's map).
+struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Reader<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn parse<T>(&self, name: &str, default: T, parse: impl Fn(&str) -> Option<T>) -> Result<T, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(value) => parse(&value).ok_or_else(|| ConfigError(format!("{name}: cannot use `{value}`"))),
+        }
+    }
+}
+
+fn generate_secret() -> Result<Vec<u8>, ConfigError> {
+    let mut secret = vec![0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| ConfigError(format!("cannot generate a JWT secret: {e}")))?;
+    Ok(secret)
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (tests pass a map).
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Reader { lookup };
+        let environment = match env.get("RAMPART_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => return Err(ConfigError(format!("RAMPART_ENV: expected development or production, got `{other}`"))),
+        };
+        let production = environment == Environment::Production;
+        let secret = match env.get("JWT_SECRET") {
+            Some(secret) if secret.len() >= 32 => secret.into_bytes(),
+            Some(_) if production => return Err(ConfigError("JWT_SECRET must be at least 32 bytes in production".into())),
+            None if production => return Err(ConfigError("JWT_SECRET is required in production".into())),
+            Some(_) => {
+                tracing::warn!("JWT_SECRET is shorter than 32 bytes; acceptable only in development");
+                env.get("JWT_SECRET").map(String::into_bytes).unwrap_or_default()
+            }
+            None => {
+                tracing::warn!("JWT_SECRET not set: generated a random one; tokens will not survive a restart");
+                generate_secret()?
+            }
+        };
+        let database = DbConfig {
+            url: env.get("DATABASE_URL").unwrap_or_else(|| "sqlite://taskboard.db".to_owned()),
+            replica_url: env.get("DATABASE_REPLICA_URL"),
+            min_connections: env.parse("DATABASE_MIN_CONNECTIONS", 5, |v| v.parse().ok())?,
+            max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 25, |v| v.parse().ok().filter(|n| *n > 0))?,
+            acquire_timeout: env.parse("DATABASE_ACQUIRE_TIMEOUT", Duration::from_secs(3), |v| {
+                parse_duration(v).filter(|d| *d <= Duration::from_secs(3))
+            })?,
+            statement_timeout: env.parse("DATABASE_STATEMENT_TIMEOUT", Duration::from_secs(5), parse_duration)?,
+            slow_query: env.parse("DATABASE_SLOW_QUERY", Duration::from_millis(500), parse_duration)?,
+        };
+        if database.min_connections > database.max_connections {
+            return Err(ConfigError("DATABASE_MIN_CONNECTIONS is larger than DATABASE_MAX_CONNECTIONS".into()));
+        }
+        let config = Config {
+            environment,
+            bind: env.parse("BIND", SocketAddr::from(([127, 0, 0, 1], 3000)), |v| v.parse().ok())?,
+            database,
+            jwt: JwtConfig {
+                secret,
+                issuer: env.get("JWT_ISSUER").unwrap_or_else(|| "rampart".to_owned()),
+                audience: env.get("JWT_AUDIENCE").unwrap_or_else(|| "rampart-api".to_owned()),
+                access_ttl: Duration::from_secs(15 * 60),
+                leeway: Duration::from_secs(30),
+            },
+            cors: CorsConfig {
+                origins: env
+                    .get("CORS_ORIGINS")
+                    .map(|v| v.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+                    .unwrap_or_default(),
+                allow_credentials: env.parse("CORS_ALLOW_CREDENTIALS", false, |v| v.parse().ok())?,
+            },
+            max_concurrency: env.parse("RAMPART_MAX_CONCURRENCY", 1024, |v| v.parse().ok().filter(|n| *n > 0))?,
+            request_timeout: env.parse("RAMPART_REQUEST_TIMEOUT", Duration::from_secs(30), parse_duration)?,
+            body_limit: env.parse("RAMPART_BODY_LIMIT", 1024 * 1024, parse_size)?,
+            docs: env.parse("RAMPART_DOCS", !production, |v| v.parse().ok())?,
+            shutdown_drain: env.parse(
+                "RAMPART_SHUTDOWN_DRAIN",
+                if production { Duration::from_secs(5) } else { Duration::ZERO },
+                parse_duration,
+            )?,
+            service: env.get("RAMPART_SERVICE").unwrap_or_else(|| "rampart".to_owned()),
+        };
+        crate::http::cors_layer(&config.cors).map_err(ConfigError)?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(&move |name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn production_requires_a_long_secret() {
+        assert!(config(&[("RAMPART_ENV", "production")]).is_err());
+        assert!(config(&[("RAMPART_ENV", "production"), ("JWT_SECRET", "short")]).is_err());
+        let ok = config(&[("RAMPART_ENV", "production"), ("JWT_SECRET", &"x".repeat(32))]);
+        assert_eq!(ok.map(|c| c.docs).ok(), Some(false));
+    }
+
+    #[test]
+    fn development_generates_a_secret_and_defaults_apply() {
+        let c = config(&[]).map_err(|e| e.to_string());
+        assert_eq!(c.as_ref().map(|c| c.jwt.secret.len()), Ok(32));
+        assert_eq!(c.as_ref().map(|c| c.body_limit), Ok(1024 * 1024));
+        assert_eq!(c.map(|c| c.bind.port()), Ok(3000));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let error = config(&[("RAMPART_REQUEST_TIMEOUT", "soon")]).err().map(|e| e.to_string());
+        assert_eq!(error.as_deref(), Some("configuration: RAMPART_REQUEST_TIMEOUT: cannot use `soon`"));
+        assert!(config(&[("CORS_ORIGINS", "*"), ("CORS_ALLOW_CREDENTIALS", "true")]).is_err());
+        assert!(config(&[("RAMPART_ENV", "staging")]).is_err());
+    }
+
+    #[test]
+    fn units() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("ten"), None);
+        assert_eq!(parse_size("64KiB"), Some(65536));
+        assert_eq!(parse_size("1MiB"), Some(1 << 20));
+        assert_eq!(parse_size("1GB"), None);
+    }
+}

@@ -1,0 +1,222 @@
+//! Extractors whose rejections are envelopes: `Json`, `Query`, `Path`, `Page` and `Ctx`.
+//!
+//! `Json<T>` and `Query<T>` validate (`validator::Validate`) before the handler runs. Every
+//! deserialization failure is a 400 that names the field, never a 422.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ErrorCode};
+use crate::pagination::OffsetPage;
+use crate::request_id::RequestId;
+
+/// A JSON body, deserialized then validated before the handler runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+/// A query string, deserialized then validated before the handler runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+/// Path parameters; a value that does not parse is a 400 naming the parameter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Path<T>(pub T);
+
+/// Offset pagination read from `page` and `per_page` in the query string.
+#[derive(Debug, Clone, Copy)]
+pub struct Page(pub OffsetPage);
+
+fn is_json(parts_headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = parts_headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 5
+            && essence.get(..12).is_some_and(|p| p.eq_ignore_ascii_case("application/"))
+            && essence.to_ascii_lowercase().ends_with("+json"))
+}
+
+fn body_rejection(rejection: BytesRejection) -> ApiError {
+    // axum reports an over-limit body as a FailedToBufferBody whose status is 413.
+    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(ErrorCode::PayloadTooLarge)
+    } else {
+        ApiError::bad_request("the request body could not be read")
+    }
+}
+
+/// Strips serde_json's " at line 1 column 7" suffix: the client needs the field, not offsets.
+fn clean_message(message: String) -> String {
+    match message.find(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message,
+    }
+}
+
+fn deserialize_error<E: std::fmt::Display>(error: serde_path_to_error::Error<E>, what: &str) -> ApiError {
+    let field = error.path().to_string();
+    let issue = clean_message(error.inner().to_string());
+    let field = if field == "." { String::new() } else { field };
+    ApiError::bad_request(format!("the {what} could not be deserialized")).with_detail(field, issue)
+}
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Validate,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(request.headers()) {
+            return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
+        }
+        let bytes = Bytes::from_request(request, state).await.map_err(body_rejection)?;
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        let value: T = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|error| deserialize_error(error, "JSON body"))?;
+        deserializer.end().map_err(|_| ApiError::bad_request("trailing characters after the JSON body"))?;
+        value.validate()?;
+        Ok(Json(value))
+    }
+}
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Validate,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        let value: T = serde_path_to_error::deserialize(deserializer)
+            .map_err(|error| deserialize_error(error, "query string"))?;
+        value.validate()?;
+        Ok(Query(value))
+    }
+}
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::path::ErrorKind;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(PathRejection::FailedToDeserializePathParams(error)) => {
+                let (field, issue) = match error.into_kind() {
+                    ErrorKind::ParseErrorAtKey { key, expected_type, .. } => {
+                        (key, format!("expected {expected_type}"))
+                    }
+                    ErrorKind::ParseErrorAtIndex { index, expected_type, .. } => {
+                        (format!("[{index}]"), format!("expected {expected_type}"))
+                    }
+                    ErrorKind::ParseError { expected_type, .. } => {
+                        (String::new(), format!("expected {expected_type}"))
+                    }
+                    ErrorKind::InvalidUtf8InPathParam { key } => (key, "invalid UTF-8".to_owned()),
+                    ErrorKind::DeserializeError { key, message, .. } => (key, message),
+                    other => (String::new(), other.to_string()),
+                };
+                Err(ApiError::bad_request("a path parameter is invalid").with_detail(field, issue))
+            }
+            Err(other) => Err(ApiError::internal(other)),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Page {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // Only `page` and `per_page` are read; other keys belong to the endpoint's `Query<T>`.
+        let mut page = None;
+        let mut per_page = None;
+        for (key, value) in form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()) {
+            let target = match key.as_ref() {
+                "page" => &mut page,
+                "per_page" => &mut per_page,
+                _ => continue,
+            };
+            *target = Some(value.parse::<u32>().map_err(|_| {
+                ApiError::new(ErrorCode::ValidationError).with_detail(key.as_ref(), "expected a positive integer")
+            })?);
+        }
+        Ok(Page(OffsetPage::new(page, per_page)?))
+    }
+}
+
+/// The request context: its id and, on authenticated endpoints, the principal.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    request_id: RequestId,
+    principal: Option<Principal>,
+}
+
+impl Ctx {
+    /// The request id (also in `X-Request-ID` and every log line).
+    pub fn request_id(&self) -> &str {
+        self.request_id.as_str()
+    }
+
+    /// The authenticated principal; `None` only on `public` endpoints without credentials.
+    pub fn principal(&self) -> Option<&Principal> {
+        self.principal.as_ref()
+    }
+
+    /// The authenticated principal, or 401 when the request is anonymous.
+    pub fn user(&self) -> Result<&Principal, ApiError> {
+        self.principal.as_ref().ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let request_id = parts.extensions.get::<RequestId>().cloned().unwrap_or_else(RequestId::generate);
+        let principal = parts.extensions.get::<Principal>().cloned();
+        Ok(Ctx { request_id, principal })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        let mut headers = axum::http::HeaderMap::new();
+        assert!(!is_json(&headers));
+        for (value, expected) in [
+            ("application/json", true),
+            ("application/json; charset=utf-8", true),
+            ("Application/JSON", true),
+            ("application/problem+json", true),
+            ("text/plain", false),
+            ("application/jsonx", false),
+        ] {
+            headers.insert(header::CONTENT_TYPE, value.parse().unwrap_or(header::HeaderValue::from_static("x")));
+            assert_eq!(is_json(&headers), expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn messages_lose_positions() {
+        assert_eq!(clean_message("invalid type: string \"x\", expected u32 at line 1 column 9".into()),
+            "invalid type: string \"x\", expected u32");
+    }
+}

@@ -1,0 +1,70 @@
+//! Per-endpoint request timeout: past it the handler is dropped and the client gets a 503.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::Request;
+use axum::response::{IntoResponse, Response};
+use tower::{Layer, Service};
+
+use crate::error::ApiError;
+
+/// Times out the wrapped endpoint after `duration` with 503 `UNAVAILABLE` and `Retry-After`.
+#[derive(Clone, Copy, Debug)]
+pub struct TimeoutLayer {
+    duration: Duration,
+}
+
+impl TimeoutLayer {
+    /// A timeout of `duration`.
+    pub fn new(duration: Duration) -> Self {
+        Self { duration }
+    }
+}
+
+impl<S> Layer<S> for TimeoutLayer {
+    type Service = TimeoutService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        TimeoutService { inner, duration: self.duration }
+    }
+}
+
+/// The service of [`TimeoutLayer`].
+#[derive(Clone, Debug)]
+pub struct TimeoutService<S> {
+    inner: S,
+    duration: Duration,
+}
+
+impl<S> Service<Request<Body>> for TimeoutService<S>
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let duration = self.duration;
+        Box::pin(async move {
+            match tokio::time::timeout(duration, inner.call(request)).await {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::warn!(timeout_ms = duration.as_millis() as u64, "request timed out");
+                    Ok(ApiError::unavailable(1).with_message("the request timed out").into_response())
+                }
+            }
+        })
+    }
+}

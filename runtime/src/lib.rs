@@ -1,0 +1,32 @@
+//! rampart-runtime: everything the rampart macros expand into, as plain typed code.
+//!
+//! Users depend on the facade crate `rampart`; this crate is its engine room.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod endpoint;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod http;
+pub mod observability;
+pub mod openapi;
+pub mod pagination;
+pub mod request_id;
+pub mod response;
+pub mod server;
+pub mod testing;
+mod validation;
+
+pub use api::{Api, ApiBuildError};
+pub use app::App;
+pub use config::{Config, ConfigError, Environment};
+pub use db::{Db, DbConfig, Migrations};
+pub use endpoint::{Endpoint, EndpointDef};
+pub use error::{ApiError, ErrorCode, FieldIssue};
+pub use extract::{Ctx, Json, Page, Path, Query};
+pub use pagination::{OffsetPage, PageMeta};
+pub use response::{ApiResult, Created, EndpointOutput, NoContent, Paginated, Reply};

@@ -1,0 +1,9 @@
+//! Logs and metrics: the JSON log format, the access log (layer 2) and Prometheus.
+
+mod access;
+mod log;
+mod metrics;
+
+pub use access::{AccessLogLayer, AccessLogService};
+pub use log::{JsonLogLayer, LogGuard, init_logging, init_logging_with};
+pub use metrics::{install_prometheus, render_metrics, MetricsHandle};

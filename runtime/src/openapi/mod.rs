@@ -1,0 +1,390 @@
+//! The OpenAPI 3.1 document, built at runtime from the mounted endpoints.
+//!
+//! The macro only records what the declaration says (`OperationDoc` via the endpoint's
+//! `document` fn); everything here is plain typed code that unit tests reach without a
+//! compiler. Error responses are derived from the same declaration that drives the layers.
+
+mod schema;
+
+pub use schema::{Constraint, FieldDoc, object_schema};
+
+use std::collections::BTreeMap;
+
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::{ResponseBuilder, ResponsesBuilder};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, Deprecated, Header, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder,
+    Ref, RefOr, Required,
+};
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::auth::{Access, Requirement};
+use crate::endpoint::EndpointDef;
+use crate::error::ErrorCode;
+use crate::pagination::PageMeta;
+
+/// Name of the error envelope component.
+pub const ERROR_ENVELOPE: &str = "ErrorEnvelope";
+/// Name of the bearer security scheme.
+pub const BEARER_AUTH: &str = "bearerAuth";
+
+type Components = Vec<(String, RefOr<Schema>)>;
+
+fn reference<T: ToSchema>(components: &mut Components) -> RefOr<Schema> {
+    let name = T::name().into_owned();
+    T::schemas(components);
+    components.push((name.clone(), T::schema()));
+    RefOr::Ref(Ref::from_schema_name(name))
+}
+
+/// The success response of an endpoint, from its return type.
+#[derive(Debug, Clone)]
+pub struct SuccessDoc {
+    /// HTTP status (200, 201, 204).
+    pub status: u16,
+    /// Response description.
+    pub description: &'static str,
+    /// Schema of `data`, as a reference.
+    pub data: Option<RefOr<Schema>>,
+    /// Components the data schema needs.
+    pub components: Components,
+    /// `data` is an array and `meta` a page meta.
+    pub paginated: bool,
+    /// A `Location` header is sent.
+    pub location: bool,
+}
+
+impl SuccessDoc {
+    /// A success response whose `data` is `T`.
+    pub fn of<T: ToSchema>(status: u16, description: &'static str) -> Self {
+        let mut components = Vec::new();
+        let data = reference::<T>(&mut components);
+        Self { status, description, data: Some(data), components, paginated: false, location: false }
+    }
+
+    /// A success response without a body.
+    pub fn empty(status: u16, description: &'static str) -> Self {
+        Self { status, description, data: None, components: Vec::new(), paginated: false, location: false }
+    }
+}
+
+/// What an endpoint's inputs and output look like; filled by the code `#[endpoint]` generates.
+#[derive(Debug, Clone)]
+pub struct OperationDoc {
+    path_params: Vec<(String, RefOr<Schema>)>,
+    query: Vec<(String, RefOr<Schema>, bool)>,
+    body: Option<RefOr<Schema>>,
+    components: Components,
+    success: SuccessDoc,
+}
+
+impl Default for OperationDoc {
+    fn default() -> Self {
+        Self {
+            path_params: Vec::new(),
+            query: Vec::new(),
+            body: None,
+            components: Vec::new(),
+            success: SuccessDoc::empty(200, "OK"),
+        }
+    }
+}
+
+fn object_properties(schema: RefOr<Schema>) -> Vec<(String, RefOr<Schema>, bool)> {
+    match schema {
+        RefOr::T(Schema::Object(object)) => object
+            .properties
+            .into_iter()
+            .map(|(name, property)| {
+                let required = object.required.contains(&name);
+                (name, property, required)
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl OperationDoc {
+    /// A path parameter of type `T`, named as in the path template.
+    pub fn path_param<T: PartialSchema>(&mut self, name: &str) {
+        self.path_params.push((name.to_owned(), T::schema()));
+    }
+
+    /// Path parameters from the fields of a `Path<Struct>`.
+    pub fn path_struct<T: PartialSchema>(&mut self) {
+        for (name, schema, _) in object_properties(T::schema()) {
+            self.path_params.push((name, schema));
+        }
+    }
+
+    /// Query parameters from the fields of a `Query<T>`.
+    pub fn query<T: PartialSchema>(&mut self) {
+        self.query.extend(object_properties(T::schema()));
+    }
+
+    /// `page` and `per_page` query parameters.
+    pub fn page(&mut self) {
+        let page = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).build();
+        let per_page = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(100)).build();
+        self.query.push(("page".to_owned(), page.into(), false));
+        self.query.push(("per_page".to_owned(), per_page.into(), false));
+    }
+
+    /// A JSON request body of type `T`.
+    pub fn body<T: ToSchema>(&mut self) {
+        self.body = Some(reference::<T>(&mut self.components));
+    }
+
+    /// The success response of the return type.
+    pub fn success<O: crate::response::EndpointOutput>(&mut self) {
+        self.success = O::describe();
+    }
+
+    fn has_input(&self) -> bool {
+        !self.path_params.is_empty() || !self.query.is_empty() || self.body.is_some()
+    }
+}
+
+fn error_envelope_schema() -> Schema {
+    let detail = ObjectBuilder::new()
+        .property("field", ObjectBuilder::new().schema_type(Type::String))
+        .property("issue", ObjectBuilder::new().schema_type(Type::String))
+        .required("field")
+        .required("issue");
+    let codes = [
+        ErrorCode::ValidationError,
+        ErrorCode::BadRequest,
+        ErrorCode::Unauthenticated,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Conflict,
+        ErrorCode::VersionConflict,
+        ErrorCode::PreconditionFailed,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::Unprocessable,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+        ErrorCode::Unavailable,
+    ];
+    let error = ObjectBuilder::new()
+        .property(
+            "code",
+            ObjectBuilder::new().schema_type(Type::String).enum_values(Some(codes.iter().map(|c| c.as_str()))),
+        )
+        .property("message", ObjectBuilder::new().schema_type(Type::String))
+        .property("details", ArrayBuilder::new().items(detail))
+        .property(
+            "request_id",
+            ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null])),
+        )
+        .required("code")
+        .required("message")
+        .required("details")
+        .required("request_id");
+    ObjectBuilder::new()
+        .description(Some("The error envelope: `data` is null and `error` says what went wrong."))
+        .property("data", ObjectBuilder::new().schema_type(Type::Null))
+        .property("error", error)
+        .required("data")
+        .required("error")
+        .build()
+        .into()
+}
+
+fn success_envelope(success: &SuccessDoc) -> Schema {
+    let data: RefOr<Schema> = match (&success.data, success.paginated) {
+        (Some(data), true) => ArrayBuilder::new().items(data.clone()).build().into(),
+        (Some(data), false) => data.clone(),
+        (None, _) => ObjectBuilder::new().schema_type(Type::Null).build().into(),
+    };
+    let meta: RefOr<Schema> = if success.paginated {
+        RefOr::Ref(Ref::from_schema_name("PageMeta"))
+    } else {
+        ObjectBuilder::new().schema_type(Type::Null).build().into()
+    };
+    ObjectBuilder::new()
+        .property("data", data)
+        .property("meta", meta)
+        .property("error", ObjectBuilder::new().schema_type(Type::Null))
+        .required("data")
+        .required("meta")
+        .required("error")
+        .build()
+        .into()
+}
+
+fn integer_header(description: &str) -> Header {
+    let mut header = Header::new(ObjectBuilder::new().schema_type(Type::Integer));
+    header.description = Some(description.to_owned());
+    header
+}
+
+fn string_header(description: &str) -> Header {
+    let mut header = Header::new(ObjectBuilder::new().schema_type(Type::String));
+    header.description = Some(description.to_owned());
+    header
+}
+
+/// The statuses an endpoint can return besides its success, derived from its declaration.
+pub fn error_statuses(def: &EndpointDef, doc: &OperationDoc) -> BTreeMap<u16, String> {
+    let mut statuses = BTreeMap::new();
+    if doc.has_input() {
+        statuses.insert(400, "The input is malformed or failed validation.".to_owned());
+    }
+    if let Access::Protected { requirement, .. } = def.access {
+        statuses.insert(401, "Missing or invalid credentials.".to_owned());
+        let needs = match requirement {
+            Requirement::Authenticated => None,
+            Requirement::AnyRole(roles) => Some(format!("Requires one of the roles: {}.", roles.join(", "))),
+            Requirement::Permission(permission, _) => Some(format!("Requires the permission `{permission}`.")),
+        };
+        if let Some(needs) = needs {
+            statuses.insert(403, needs);
+        }
+    }
+    if !doc.path_params.is_empty() {
+        statuses.insert(404, "Not found.".to_owned());
+    }
+    if doc.body.is_some() {
+        statuses.insert(413, "The body is larger than the endpoint accepts.".to_owned());
+        statuses.insert(415, "The body is not application/json.".to_owned());
+    }
+    for status in def.errors {
+        let code = ErrorCode::for_status(axum::http::StatusCode::from_u16(*status).unwrap_or_default());
+        statuses.entry(*status).or_insert_with(|| format!("{}.", capitalize(code.default_message())));
+    }
+    statuses.insert(500, "Internal error; details are in the server log under the request id.".to_owned());
+    statuses.insert(503, "Overloaded, timed out or a dependency is down; retry after `Retry-After` seconds.".to_owned());
+    statuses
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn http_method(method: &axum::http::Method) -> HttpMethod {
+    match *method {
+        axum::http::Method::POST => HttpMethod::Post,
+        axum::http::Method::PUT => HttpMethod::Put,
+        axum::http::Method::PATCH => HttpMethod::Patch,
+        axum::http::Method::DELETE => HttpMethod::Delete,
+        _ => HttpMethod::Get,
+    }
+}
+
+/// Title, version and description of the document.
+#[derive(Debug, Clone)]
+pub struct ApiInfo {
+    /// `info.title`.
+    pub title: String,
+    /// `info.version`.
+    pub version: String,
+    /// `info.description`.
+    pub description: Option<String>,
+}
+
+/// Builds the document of the given endpoints, each under its full path.
+pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> OpenApi {
+    let mut paths = PathsBuilder::new().build();
+    let mut components: Components = Vec::new();
+    components.push(("PageMeta".to_owned(), PageMeta::schema()));
+    let mut tags: Vec<String> = Vec::new();
+    for (full_path, def) in endpoints {
+        let mut doc = OperationDoc::default();
+        (def.document)(&mut doc);
+        let mut operation = OperationBuilder::new()
+            .operation_id(Some(def.operation_id))
+            .summary(def.summary)
+            .description(def.description)
+            .deprecated(def.deprecated.then_some(Deprecated::True));
+        for tag in def.tags {
+            operation = operation.tag(*tag);
+            if !tags.iter().any(|t| t == tag) {
+                tags.push((*tag).to_owned());
+            }
+        }
+        for (name, schema) in &doc.path_params {
+            operation = operation.parameter(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .schema(Some(schema.clone())),
+            );
+        }
+        for (name, schema, required) in &doc.query {
+            operation = operation.parameter(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Query)
+                    .required(if *required { Required::True } else { Required::False })
+                    .schema(Some(schema.clone())),
+            );
+        }
+        if let Some(body) = &doc.body {
+            operation = operation.request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(Required::True))
+                    .content("application/json", ContentBuilder::new().schema(Some(body.clone())).build())
+                    .build(),
+            ));
+        }
+        let success = &doc.success;
+        let mut ok = ResponseBuilder::new().description(success.description);
+        if success.status != 204 {
+            ok = ok.content("application/json", ContentBuilder::new().schema(Some(success_envelope(success))).build());
+        }
+        if success.location {
+            ok = ok.header("Location", string_header("Where the created resource can be read."));
+        }
+        ok = ok.header("X-Request-ID", string_header("The request id, also in every log line."));
+        let mut responses = ResponsesBuilder::new().response(success.status.to_string(), ok.build());
+        let error_content = ContentBuilder::new().schema(Some(Ref::from_schema_name(ERROR_ENVELOPE))).build();
+        for (status, description) in error_statuses(def, &doc) {
+            let mut response = ResponseBuilder::new()
+                .description(description)
+                .content("application/json", error_content.clone())
+                .header("X-Request-ID", string_header("The request id."));
+            if status == 401 {
+                response = response.header("WWW-Authenticate", string_header("`Bearer`."));
+            }
+            if status == 503 || status == 429 {
+                response = response.header("Retry-After", integer_header("Seconds to wait before retrying."));
+            }
+            responses = responses.response(status.to_string(), response.build());
+        }
+        operation = operation.responses(responses.build());
+        if def.access.is_protected() {
+            operation = operation.security(SecurityRequirement::new(BEARER_AUTH, Vec::<String>::new()));
+        }
+        paths.add_path_operation(full_path, vec![http_method(&def.method)], operation.build());
+        components.extend(doc.components);
+        components.extend(success.components.iter().cloned());
+    }
+    let mut builder = ComponentsBuilder::new()
+        .schema(ERROR_ENVELOPE, error_envelope_schema())
+        .security_scheme(BEARER_AUTH, SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()));
+    // Later duplicates are the same type registered by another endpoint.
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, schema) in components {
+        if seen.insert(name.clone()) {
+            builder = builder.schema(name, schema);
+        }
+    }
+    OpenApiBuilder::new()
+        .info(InfoBuilder::new().title(&info.title).version(&info.version).description(info.description.clone()))
+        .paths(paths)
+        .components(Some(builder.build()))
+        .tags(Some(tags.into_iter().map(|name| utoipa::openapi::tag::TagBuilder::new().name(name).build())))
+        .build()
+}
