@@ -1,1 +1,91 @@
+//! # rampart
+//!
+//! Secure, declarative REST APIs on axum. Declare an endpoint and get, from that alone:
+//! authentication by default, role and permission checks verified at compile time, validated
+//! input with field-level 400s, a consistent `{data, meta, error}` envelope, request ids, JSON
+//! access logs without secrets, Prometheus metrics, and an OpenAPI 3.1 document whose security
+//! and error responses come from the same declaration.
+//!
+//! ```ignore
+//! use rampart::prelude::*;
+//!
+//! rampart::roles! { member: ["notes:read", "notes:write"] }
+//!
+//! /// Get one note.
+//! #[endpoint(get = "/notes/{id}", role = "member", tag = "notes")]
+//! async fn get_note(ctx: Ctx, Path(id): Path<Uuid>, db: Db) -> ApiResult<Note> { .. }
+//!
+//! let router = Api::new().mount(get_note).into_router(&app)?;
+//! ```
+//!
+//! A user crate depends on `rampart`, `serde` (for `#[derive(Deserialize, Serialize)]`) and
+//! `validator` (its `#[derive(Validate)]` expands to paths of the `validator` crate).
+#![doc = include_str!("../docs/guide.md")]
 
+extern crate self as rampart;
+
+/// Declares an endpoint on an `async fn`.
+///
+/// ```text
+/// #[endpoint(get | post | put | patch | delete = "/path/{param}",
+///            public | role = "r" | roles = ["a", "b"] | permission = "res:action",
+///            auth = "jwt", tag = "t", operation_id = "id", deprecated,
+///            body_limit = "64KiB", timeout = "5s", errors = [409, 422])]
+/// ```
+///
+/// - Authentication is required unless `public`. Role and permission names are checked at
+///   compile time against the crate's [`roles!`] table; a failed check at runtime is 403.
+/// - `Path` bindings are checked against the path template at compile time.
+/// - `Json<T>` and `Query<T>` are deserialized then validated before the handler runs.
+/// - The fn returns `ApiResult<T>`, `ApiResult<Created<T>>`, `ApiResult<NoContent>` or
+///   `ApiResult<Paginated<T>>`.
+/// - The fn's name becomes a unit value to pass to [`Api::mount`]; doc comments become the
+///   OpenAPI summary (first paragraph) and description.
+pub use rampart_macros::endpoint;
+
+/// Declares the crate's RBAC table, once, at the crate root:
+///
+/// ```text
+/// rampart::roles! {
+///     member: ["notes:read", "notes:write"],
+///     auditor: ["notes:read"],
+/// }
+/// ```
+///
+/// `admin` always exists and holds every permission. Role requirements are exact (an admin
+/// passes `role = "member"` only when it also holds `member`).
+pub use rampart_macros::roles;
+
+/// Derives the OpenAPI schema of a struct, reading its `#[validate]` rules as constraints.
+pub use rampart_macros::Schema;
+
+pub use rampart_runtime::auth::{AuthScheme, Principal};
+pub use rampart_runtime::{
+    Api, ApiBuildError, ApiError, ApiResult, App, Config, ConfigError, Created, Ctx, Db, DbConfig, Endpoint,
+    Environment, ErrorCode, FieldIssue, Json, Migrations, NoContent, OffsetPage, Page, PageMeta, Paginated, Path,
+    Query,
+};
+pub use rampart_runtime::{api, auth, config, db, error, http, observability, openapi, pagination, server};
+
+/// The testing kit: an app in-process, tokens for any principal, a fresh database per test.
+pub mod testing {
+    pub use rampart_runtime::testing::*;
+}
+
+/// What an endpoint module needs.
+pub mod prelude {
+    pub use crate::{
+        Api, ApiError, ApiResult, Created, Ctx, Db, ErrorCode, Json, NoContent, Page, PageMeta, Paginated, Path,
+        Principal, Query, Schema, endpoint,
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use rampart_runtime::deps::{axum, serde, serde_json, sqlx, utoipa, validator};
+
+    pub use rampart_runtime::auth::{Access, RbacTable, Requirement, Schemes};
+    pub use rampart_runtime::endpoint::{Endpoint, EndpointDef};
+    pub use rampart_runtime::macro_support::{DescribeFallback, DescribeOutput, OutputProbe, respond};
+    pub use rampart_runtime::openapi::{ApiSchema, Constraint, FieldDoc, OperationDoc, object_schema};
+}

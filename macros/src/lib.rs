@@ -1,1 +1,31 @@
+//! Procedural macros of rampart. Each entry point is an adapter: parse, call the macro's own
+//! `expand`, turn errors into `compile_error!` next to the user's item left intact (fail soft).
+//!
+//! Generated code names the runtime only through the paths in [`paths`].
 
+use proc_macro::TokenStream;
+
+mod endpoint;
+mod paths;
+mod roles;
+mod schema;
+mod util;
+
+/// See `rampart::endpoint`.
+#[proc_macro_attribute]
+pub fn endpoint(args: TokenStream, item: TokenStream) -> TokenStream {
+    endpoint::expand(args.into(), item.into()).into()
+}
+
+/// See `rampart::roles`.
+#[proc_macro]
+pub fn roles(input: TokenStream) -> TokenStream {
+    roles::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// See `rampart::Schema`.
+#[proc_macro_derive(Schema, attributes(schema))]
+pub fn derive_schema(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    schema::expand(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+}

@@ -19,6 +19,7 @@ pub mod request_id;
 pub mod response;
 pub mod server;
 pub mod testing;
+pub mod macro_support;
 mod validation;
 
 pub use api::{Api, ApiBuildError};
@@ -30,3 +31,14 @@ pub use error::{ApiError, ErrorCode, FieldIssue};
 pub use extract::{Ctx, Json, Page, Path, Query};
 pub use pagination::{OffsetPage, PageMeta};
 pub use response::{ApiResult, Created, EndpointOutput, NoContent, Paginated, Reply};
+
+/// The crates generated code and users reach through `rampart` (one version for everyone).
+#[doc(hidden)]
+pub mod deps {
+    pub use axum;
+    pub use serde;
+    pub use serde_json;
+    pub use sqlx;
+    pub use utoipa;
+    pub use validator;
+}

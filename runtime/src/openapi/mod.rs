@@ -5,8 +5,10 @@
 //! compiler. Error responses are derived from the same declaration that drives the layers.
 
 mod schema;
+mod types;
 
 pub use schema::{Constraint, FieldDoc, object_schema};
+pub use types::ApiSchema;
 
 use std::collections::BTreeMap;
 
@@ -19,7 +21,7 @@ use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, Deprecated, Header, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder,
     Ref, RefOr, Required,
 };
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::ToSchema;
 
 use crate::auth::{Access, Requirement};
 use crate::endpoint::EndpointDef;
@@ -109,19 +111,19 @@ fn object_properties(schema: RefOr<Schema>) -> Vec<(String, RefOr<Schema>, bool)
 
 impl OperationDoc {
     /// A path parameter of type `T`, named as in the path template.
-    pub fn path_param<T: PartialSchema>(&mut self, name: &str) {
+    pub fn path_param<T: ApiSchema>(&mut self, name: &str) {
         self.path_params.push((name.to_owned(), T::schema()));
     }
 
     /// Path parameters from the fields of a `Path<Struct>`.
-    pub fn path_struct<T: PartialSchema>(&mut self) {
+    pub fn path_struct<T: ApiSchema>(&mut self) {
         for (name, schema, _) in object_properties(T::schema()) {
             self.path_params.push((name, schema));
         }
     }
 
     /// Query parameters from the fields of a `Query<T>`.
-    pub fn query<T: PartialSchema>(&mut self) {
+    pub fn query<T: ApiSchema>(&mut self) {
         self.query.extend(object_properties(T::schema()));
     }
 
@@ -297,7 +299,7 @@ pub struct ApiInfo {
 pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> OpenApi {
     let mut paths = PathsBuilder::new().build();
     let mut components: Components = Vec::new();
-    components.push(("PageMeta".to_owned(), PageMeta::schema()));
+    components.push(("PageMeta".to_owned(), <PageMeta as utoipa::PartialSchema>::schema()));
     let mut tags: Vec<String> = Vec::new();
     for (full_path, def) in endpoints {
         let mut doc = OperationDoc::default();

@@ -91,7 +91,7 @@ pub fn object_schema(description: Option<&str>, fields: Vec<FieldDoc>) -> RefOr<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use utoipa::PartialSchema;
+    use crate::openapi::ApiSchema;
 
     #[test]
     fn constraints_land_on_the_property() {
@@ -100,21 +100,21 @@ mod tests {
             vec![
                 FieldDoc {
                     name: "title",
-                    schema: String::schema(),
+                    schema: <String as ApiSchema>::schema(),
                     required: true,
                     description: Some("The title"),
                     constraints: &[Constraint::MinLength(1), Constraint::MaxLength(200)],
                 },
                 FieldDoc {
                     name: "email",
-                    schema: Option::<String>::schema(),
+                    schema: <Option<String> as ApiSchema>::schema(),
                     required: false,
                     description: None,
                     constraints: &[Constraint::Email],
                 },
                 FieldDoc {
                     name: "priority",
-                    schema: i32::schema(),
+                    schema: <i32 as ApiSchema>::schema(),
                     required: true,
                     description: None,
                     constraints: &[Constraint::Minimum(1.0), Constraint::Maximum(5.0)],

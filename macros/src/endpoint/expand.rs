@@ -1,0 +1,152 @@
+//! Code generation for a checked endpoint: a unit struct under the fn's name implementing
+//! `Endpoint`, whose `definition` holds the original fn, an axum handler around it, the
+//! OpenAPI description of its inputs and output, and spanned role/permission checks.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::check::{Access, CheckedEndpoint, InputKind, PathForm, Requirement};
+use crate::paths::{RBAC_MODULE, private};
+
+fn option<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn access_tokens(endpoint: &CheckedEndpoint, checks: &mut TokenStream) -> TokenStream {
+    let p = private();
+    let rbac = Ident::new(RBAC_MODULE, Span::call_site());
+    match &endpoint.access {
+        Access::Public => quote!(#p::Access::Public),
+        Access::Protected { jwt_only, requirement } => {
+            let schemes = if *jwt_only { quote!(#p::Schemes::Jwt) } else { quote!(#p::Schemes::Any) };
+            let requirement = match requirement {
+                Requirement::Authenticated => quote!(#p::Requirement::Authenticated),
+                Requirement::Roles(roles) => {
+                    for role in roles {
+                        // `admin` exists in every table; rampart's own endpoints rely on that.
+                        if role.value() == "admin" {
+                            continue;
+                        }
+                        let ident = Ident::new(&role.value(), role.span());
+                        checks.extend(quote_spanned! {role.span()=>
+                            let _: ::core::option::Option<crate::#rbac::roles::#ident> = ::core::option::Option::None;
+                        });
+                    }
+                    quote!(#p::Requirement::AnyRole(&[#(#roles),*]))
+                }
+                Requirement::Permission(literal, ident) => {
+                    let ident = Ident::new(ident, literal.span());
+                    checks.extend(quote_spanned! {literal.span()=>
+                        let _: ::core::option::Option<crate::#rbac::permissions::#ident> = ::core::option::Option::None;
+                    });
+                    quote!(#p::Requirement::Permission(#literal, &crate::#rbac::TABLE))
+                }
+            };
+            quote!(#p::Access::Protected { schemes: #schemes, requirement: #requirement })
+        }
+    }
+}
+
+fn document_calls(endpoint: &CheckedEndpoint) -> TokenStream {
+    let mut calls = TokenStream::new();
+    for input in &endpoint.inputs {
+        match &input.kind {
+            InputKind::Path(PathForm::Single(ty)) => {
+                if let Some(name) = endpoint.path_params.first() {
+                    calls.extend(quote_spanned!(ty.span()=> __rampart_doc.path_param::<#ty>(#name);));
+                }
+            }
+            InputKind::Path(PathForm::Tuple(types)) => {
+                for (ty, name) in types.iter().zip(&endpoint.path_params) {
+                    calls.extend(quote_spanned!(ty.span()=> __rampart_doc.path_param::<#ty>(#name);));
+                }
+            }
+            InputKind::Path(PathForm::Struct(ty)) => {
+                calls.extend(quote_spanned!(ty.span()=> __rampart_doc.path_struct::<#ty>();));
+            }
+            InputKind::Json(ty) => calls.extend(quote_spanned!(ty.span()=> __rampart_doc.body::<#ty>();)),
+            InputKind::Query(ty) => calls.extend(quote_spanned!(ty.span()=> __rampart_doc.query::<#ty>();)),
+            InputKind::Page => calls.extend(quote!(__rampart_doc.page();)),
+            InputKind::Other => {}
+        }
+    }
+    calls
+}
+
+pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
+    let p = private();
+    let function = &endpoint.function;
+    let name = &function.sig.ident;
+    let vis = &function.vis;
+    let docs: Vec<&syn::Attribute> = function.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
+    let output = &endpoint.output;
+
+    let args: Vec<Ident> = (0..endpoint.inputs.len()).map(|i| format_ident!("__rampart_arg{}", i)).collect();
+    let types: Vec<&syn::Type> = endpoint.inputs.iter().map(|input| &input.ty).collect();
+    let respond = quote_spanned!(output.span()=> #p::respond::<#output>);
+
+    let mut checks = TokenStream::new();
+    let access = access_tokens(endpoint, &mut checks);
+    let documents = document_calls(endpoint);
+
+    let method = Ident::new(endpoint.method.constant(), Span::call_site());
+    let path = &endpoint.path;
+    let operation_id = &endpoint.operation_id;
+    let summary = option(endpoint.summary.as_ref());
+    let description = option(endpoint.description.as_ref());
+    let tags = &endpoint.tags;
+    let deprecated = endpoint.deprecated;
+    let body_limit = option(endpoint.body_limit);
+    let timeout = option(endpoint.timeout_ms.map(|ms| quote!(::core::time::Duration::from_millis(#ms))));
+    let errors = &endpoint.errors;
+
+    quote! {
+        #(#docs)*
+        #[allow(non_camel_case_types)]
+        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
+        #vis struct #name;
+
+        #[automatically_derived]
+        impl #p::Endpoint for #name {
+            fn definition(self) -> #p::EndpointDef {
+                #function
+
+                async fn __rampart_handler(#(#args: #types),*) -> #p::axum::response::Response {
+                    #respond(#name(#(#args),*).await)
+                }
+
+                fn __rampart_document(__rampart_doc: &mut #p::OperationDoc) {
+                    #documents
+                    // Autoref probe: describes the output when it is a response type; when it is
+                    // not, `respond` above reports the one error.
+                    #[allow(unused_imports)]
+                    use #p::{DescribeOutput as _, DescribeFallback as _};
+                    (&&#p::OutputProbe::<#output>::new()).describe_output(__rampart_doc);
+                }
+
+                #checks
+
+                #p::EndpointDef {
+                    method: #p::axum::http::Method::#method,
+                    path: #path,
+                    prefixed: true,
+                    operation_id: #operation_id,
+                    summary: #summary,
+                    description: #description,
+                    tags: &[#(#tags),*],
+                    deprecated: #deprecated,
+                    access: #access,
+                    body_limit: #body_limit,
+                    timeout: #timeout,
+                    errors: &[#(#errors),*],
+                    handler: #p::axum::routing::on(#p::axum::routing::MethodFilter::#method, __rampart_handler),
+                    document: __rampart_document,
+                }
+            }
+        }
+    }
+}

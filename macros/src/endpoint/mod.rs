@@ -1,0 +1,34 @@
+//! `#[endpoint(get = "/path", ...)]`: parse (attr) → check (check) → expand (expand).
+//! Checking returns a different type, so unchecked input cannot reach code generation.
+
+mod attr;
+mod check;
+mod expand;
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let function: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        Err(_) => {
+            let error = syn::Error::new_spanned(
+                &item,
+                "#[endpoint] goes on an `async fn`\nhelp: write `#[endpoint(get = \"/path\")] async fn name(..) -> ApiResult<T> { .. }`",
+            );
+            let mut out = error.into_compile_error();
+            out.extend(item);
+            return out;
+        }
+    };
+    let result = attr::parse(args).and_then(|attr| check::check(attr, &function)).map(|checked| expand::expand(&checked));
+    match result {
+        Ok(tokens) => tokens,
+        // Fail soft: the user's fn stays as written, so the only error is ours.
+        Err(error) => {
+            let mut out = error.write_errors();
+            function.to_tokens(&mut out);
+            out
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Items only the macro expansions use (re-exported through `rampart::__private`).
+
+use std::marker::PhantomData;
+
+use axum::response::Response;
+
+use crate::openapi::OperationDoc;
+use crate::response::EndpointOutput;
+
+/// Renders an endpoint's result. Generic so that a return type that is not a response is one
+/// error here, spanned at the return type, carrying `EndpointOutput`'s note.
+pub fn respond<O: EndpointOutput>(output: O) -> Response {
+    output.into_api_response()
+}
+
+/// Autoref probe over an endpoint's return type (see [`DescribeOutput`]).
+#[derive(Debug)]
+pub struct OutputProbe<T>(PhantomData<fn() -> T>);
+
+impl<T> OutputProbe<T> {
+    /// A probe for `T`.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+/// Picked when the return type is a response: documents its success response.
+pub trait DescribeOutput {
+    /// Records the success response.
+    fn describe_output(&self, doc: &mut OperationDoc);
+}
+
+impl<T: EndpointOutput> DescribeOutput for &OutputProbe<T> {
+    fn describe_output(&self, doc: &mut OperationDoc) {
+        doc.success::<T>();
+    }
+}
+
+/// Picked otherwise, so the documentation path adds no second error to `respond`'s.
+pub trait DescribeFallback {
+    /// Does nothing.
+    fn describe_output(&self, doc: &mut OperationDoc);
+}
+
+impl<T> DescribeFallback for &&OutputProbe<T> {
+    fn describe_output(&self, _doc: &mut OperationDoc) {}
+}
