@@ -61,11 +61,13 @@ pub use rampart_macros::Schema;
 
 pub use rampart_runtime::auth::{AuthScheme, Principal};
 pub use rampart_runtime::{
-    Api, ApiBuildError, ApiError, ApiResult, App, Config, ConfigError, Created, Ctx, Db, DbConfig, Endpoint,
-    Environment, ErrorCode, FieldIssue, Json, Migrations, NoContent, OffsetPage, Page, PageMeta, Paginated, Path,
-    Query,
+    Api, ApiBuildError, ApiError, ApiResult, App, Config, ConfigError, Created, Ctx, Db, DbConfig,
+    Endpoint, Environment, ErrorCode, FieldIssue, Json, Migrations, NoContent, OffsetPage, Page,
+    PageMeta, Paginated, Path, Query,
 };
-pub use rampart_runtime::{api, auth, config, db, error, http, observability, openapi, pagination, server};
+pub use rampart_runtime::{
+    api, auth, config, db, error, http, observability, openapi, pagination, server,
+};
 
 /// The testing kit: an app in-process, tokens for any principal, a fresh database per test.
 pub mod testing {
@@ -75,8 +77,8 @@ pub mod testing {
 /// What an endpoint module needs.
 pub mod prelude {
     pub use crate::{
-        Api, ApiError, ApiResult, Created, Ctx, Db, ErrorCode, Json, NoContent, Page, PageMeta, Paginated, Path,
-        Principal, Query, Schema, endpoint,
+        Api, ApiError, ApiResult, Created, Ctx, Db, ErrorCode, Json, NoContent, Page, PageMeta,
+        Paginated, Path, Principal, Query, Schema, endpoint,
     };
 }
 
@@ -86,6 +88,10 @@ pub mod __private {
 
     pub use rampart_runtime::auth::{Access, RbacTable, Requirement, Schemes};
     pub use rampart_runtime::endpoint::{Endpoint, EndpointDef};
-    pub use rampart_runtime::macro_support::{DescribeFallback, DescribeOutput, OutputProbe, respond};
-    pub use rampart_runtime::openapi::{ApiSchema, Constraint, FieldDoc, OperationDoc, object_schema};
+    pub use rampart_runtime::macro_support::{
+        DescribeFallback, DescribeOutput, OutputProbe, respond,
+    };
+    pub use rampart_runtime::openapi::{
+        ApiSchema, Constraint, FieldDoc, OperationDoc, object_schema,
+    };
 }

@@ -3,7 +3,7 @@
 //! validated-body, validated-query and paginated endpoints over SQLite or PostgreSQL.
 //! Projects and tasks arrive with `#[resource]`/`#[repository]`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use rampart::db::Pool;
 use rampart::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,11 @@ use validator::Validate;
 /// The database migrations of the taskboard, per backend.
 pub(crate) const MIGRATIONS: rampart::Migrations = rampart::Migrations {
     sqlite: &[(1, "notes", include_str!("migrations/0001_notes.sqlite.sql"))],
-    postgres: &[(1, "notes", include_str!("migrations/0001_notes.postgres.sql"))],
+    postgres: &[(
+        1,
+        "notes",
+        include_str!("migrations/0001_notes.postgres.sql"),
+    )],
 };
 
 /// Every endpoint of the taskboard, mounted under `/api/v1`.
@@ -43,7 +47,10 @@ pub(crate) struct ServiceInfo {
 /// Service information; needs no credentials.
 #[endpoint(get = "/info", public, tag = "meta")]
 async fn service_info() -> ApiResult<ServiceInfo> {
-    Ok(ServiceInfo { name: "taskboard", version: env!("CARGO_PKG_VERSION") })
+    Ok(ServiceInfo {
+        name: "taskboard",
+        version: env!("CARGO_PKG_VERSION"),
+    })
 }
 
 /// The authenticated principal.
@@ -116,8 +123,19 @@ type NoteRow = (Uuid, Uuid, String, String, String, DateTime<Utc>);
 
 fn note_of(row: NoteRow) -> Note {
     let (id, owner_id, title, body, tags, created_at) = row;
-    let tags = tags.split('\u{1f}').filter(|t| !t.is_empty()).map(str::to_owned).collect();
-    Note { id, owner_id, title, body, tags, created_at }
+    let tags = tags
+        .split('\u{1f}')
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Note {
+        id,
+        owner_id,
+        title,
+        body,
+        tags,
+        created_at,
+    }
 }
 
 /// Creates a note owned by the caller.
@@ -130,18 +148,33 @@ async fn create_note(ctx: Ctx, db: Db, Json(input): Json<NewNote>) -> ApiResult<
         title: input.title.trim().to_owned(),
         body: input.body,
         tags: input.tags.into_iter().map(|t| t.name).collect(),
-        created_at: Utc::now(),
+        // Microseconds: what both databases store, so a later GET returns the same value.
+        created_at: Utc::now().trunc_subsecs(6),
     };
     let tags = note.tags.join("\u{1f}");
     let insert = "INSERT INTO notes (id, owner_id, title, body, tags, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
     db.run("notes.insert", async {
         match db.primary() {
             Pool::Sqlite(pool) => sqlx::query(insert)
-                .bind(note.id).bind(note.owner_id).bind(&note.title).bind(&note.body).bind(&tags).bind(note.created_at)
-                .execute(pool).await.map(|_| ()),
+                .bind(note.id)
+                .bind(note.owner_id)
+                .bind(&note.title)
+                .bind(&note.body)
+                .bind(&tags)
+                .bind(note.created_at)
+                .execute(pool)
+                .await
+                .map(|_| ()),
             Pool::Postgres(pool) => sqlx::query(insert)
-                .bind(note.id).bind(note.owner_id).bind(&note.title).bind(&note.body).bind(&tags).bind(note.created_at)
-                .execute(pool).await.map(|_| ()),
+                .bind(note.id)
+                .bind(note.owner_id)
+                .bind(&note.title)
+                .bind(&note.body)
+                .bind(&tags)
+                .bind(note.created_at)
+                .execute(pool)
+                .await
+                .map(|_| ()),
         }
     })
     .await?;
@@ -151,32 +184,68 @@ async fn create_note(ctx: Ctx, db: Db, Json(input): Json<NewNote>) -> ApiResult<
 
 /// Lists the caller's notes, newest first.
 #[endpoint(get = "/notes", role = "member", tag = "notes")]
-async fn list_notes(ctx: Ctx, db: Db, Query(filter): Query<NoteFilter>, Page(page): Page) -> ApiResult<Paginated<Note>> {
+async fn list_notes(
+    ctx: Ctx,
+    db: Db,
+    Query(filter): Query<NoteFilter>,
+    Page(page): Page,
+) -> ApiResult<Paginated<Note>> {
     let owner = ctx.user()?.user_id;
-    let pattern = filter.q.map(|q| format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let pattern = filter.q.map(|q| {
+        format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
     let select = "SELECT id, owner_id, title, body, tags, created_at FROM notes \
                   WHERE owner_id = $1 AND ($2 IS NULL OR title LIKE $2 ESCAPE '\\') \
                   ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4";
     let count = "SELECT COUNT(*) FROM notes WHERE owner_id = $1 AND ($2 IS NULL OR title LIKE $2 ESCAPE '\\')";
     let limit = i64::from(page.per_page());
-    let offset = i64::try_from(page.offset()).map_err(|_| ApiError::bad_request("page is too large"))?;
+    let offset =
+        i64::try_from(page.offset()).map_err(|_| ApiError::bad_request("page is too large"))?;
     let (rows, total): (Vec<NoteRow>, i64) = db
         .run("notes.list", async {
             match db.reader() {
                 Pool::Sqlite(pool) => {
-                    let rows = sqlx::query_as(select).bind(owner).bind(&pattern).bind(limit).bind(offset).fetch_all(pool).await?;
-                    let total = sqlx::query_scalar(count).bind(owner).bind(&pattern).fetch_one(pool).await?;
+                    let rows = sqlx::query_as(select)
+                        .bind(owner)
+                        .bind(&pattern)
+                        .bind(limit)
+                        .bind(offset)
+                        .fetch_all(pool)
+                        .await?;
+                    let total = sqlx::query_scalar(count)
+                        .bind(owner)
+                        .bind(&pattern)
+                        .fetch_one(pool)
+                        .await?;
                     Ok((rows, total))
                 }
                 Pool::Postgres(pool) => {
-                    let rows = sqlx::query_as(select).bind(owner).bind(&pattern).bind(limit).bind(offset).fetch_all(pool).await?;
-                    let total = sqlx::query_scalar(count).bind(owner).bind(&pattern).fetch_one(pool).await?;
+                    let rows = sqlx::query_as(select)
+                        .bind(owner)
+                        .bind(&pattern)
+                        .bind(limit)
+                        .bind(offset)
+                        .fetch_all(pool)
+                        .await?;
+                    let total = sqlx::query_scalar(count)
+                        .bind(owner)
+                        .bind(&pattern)
+                        .fetch_one(pool)
+                        .await?;
                     Ok((rows, total))
                 }
             }
         })
         .await?;
-    Ok(Paginated { items: rows.into_iter().map(note_of).collect(), meta: page.meta(total.max(0) as u64) })
+    Ok(Paginated {
+        items: rows.into_iter().map(note_of).collect(),
+        meta: page.meta(total.max(0) as u64),
+    })
 }
 
 async fn fetch_note(db: &Db, owner: Uuid, id: Uuid) -> ApiResult<Note> {
@@ -184,8 +253,20 @@ async fn fetch_note(db: &Db, owner: Uuid, id: Uuid) -> ApiResult<Note> {
     let row: Option<NoteRow> = db
         .run("notes.get", async {
             match db.reader() {
-                Pool::Sqlite(pool) => sqlx::query_as(select).bind(id).bind(owner).fetch_optional(pool).await,
-                Pool::Postgres(pool) => sqlx::query_as(select).bind(id).bind(owner).fetch_optional(pool).await,
+                Pool::Sqlite(pool) => {
+                    sqlx::query_as(select)
+                        .bind(id)
+                        .bind(owner)
+                        .fetch_optional(pool)
+                        .await
+                }
+                Pool::Postgres(pool) => {
+                    sqlx::query_as(select)
+                        .bind(id)
+                        .bind(owner)
+                        .fetch_optional(pool)
+                        .await
+                }
             }
         })
         .await?;
@@ -207,12 +288,26 @@ async fn delete_note(ctx: Ctx, db: Db, Path(id): Path<Uuid>) -> ApiResult<NoCont
     let affected = db
         .run("notes.delete", async {
             match db.primary() {
-                Pool::Sqlite(pool) => sqlx::query(delete).bind(id).bind(owner).execute(pool).await.map(|r| r.rows_affected()),
-                Pool::Postgres(pool) => sqlx::query(delete).bind(id).bind(owner).execute(pool).await.map(|r| r.rows_affected()),
+                Pool::Sqlite(pool) => sqlx::query(delete)
+                    .bind(id)
+                    .bind(owner)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected()),
+                Pool::Postgres(pool) => sqlx::query(delete)
+                    .bind(id)
+                    .bind(owner)
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected()),
             }
         })
         .await?;
-    if affected == 0 { Err(ApiError::not_found()) } else { Ok(NoContent) }
+    if affected == 0 {
+        Err(ApiError::not_found())
+    } else {
+        Ok(NoContent)
+    }
 }
 
 /// Board-wide numbers.
@@ -236,20 +331,32 @@ async fn admin_list_notes(db: Db, Page(page): Page) -> ApiResult<Paginated<Note>
     let select = "SELECT id, owner_id, title, body, tags, created_at FROM notes ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2";
     let count = "SELECT COUNT(*) FROM notes";
     let limit = i64::from(page.per_page());
-    let offset = i64::try_from(page.offset()).map_err(|_| ApiError::bad_request("page is too large"))?;
+    let offset =
+        i64::try_from(page.offset()).map_err(|_| ApiError::bad_request("page is too large"))?;
     let (rows, total): (Vec<NoteRow>, i64) = db
         .run("notes.admin_list", async {
             match db.reader() {
                 Pool::Sqlite(pool) => Ok((
-                    sqlx::query_as(select).bind(limit).bind(offset).fetch_all(pool).await?,
+                    sqlx::query_as(select)
+                        .bind(limit)
+                        .bind(offset)
+                        .fetch_all(pool)
+                        .await?,
                     sqlx::query_scalar(count).fetch_one(pool).await?,
                 )),
                 Pool::Postgres(pool) => Ok((
-                    sqlx::query_as(select).bind(limit).bind(offset).fetch_all(pool).await?,
+                    sqlx::query_as(select)
+                        .bind(limit)
+                        .bind(offset)
+                        .fetch_all(pool)
+                        .await?,
                     sqlx::query_scalar(count).fetch_one(pool).await?,
                 )),
             }
         })
         .await?;
-    Ok(Paginated { items: rows.into_iter().map(note_of).collect(), meta: page.meta(total.max(0) as u64) })
+    Ok(Paginated {
+        items: rows.into_iter().map(note_of).collect(),
+        meta: page.meta(total.max(0) as u64),
+    })
 }

@@ -20,12 +20,16 @@ pub fn endpoint(args: TokenStream, item: TokenStream) -> TokenStream {
 /// See `rampart::roles`.
 #[proc_macro]
 pub fn roles(input: TokenStream) -> TokenStream {
-    roles::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+    roles::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// See `rampart::Schema`.
 #[proc_macro_derive(Schema, attributes(schema))]
 pub fn derive_schema(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    schema::expand(&input).unwrap_or_else(syn::Error::into_compile_error).into()
+    schema::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

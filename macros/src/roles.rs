@@ -35,7 +35,9 @@ struct RolesInput {
 
 impl Parse for RolesInput {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        Ok(Self { roles: input.parse_terminated(RoleDecl::parse, Token![,])? })
+        Ok(Self {
+            roles: input.parse_terminated(RoleDecl::parse, Token![,])?,
+        })
     }
 }
 
@@ -52,10 +54,16 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     for role in &input.roles {
         let name = role.name.to_string();
         if !is_snake_ident(&name) {
-            push(syn::Error::new(role.name.span(), "role names are snake_case: `[a-z][a-z0-9_]*`"));
+            push(syn::Error::new(
+                role.name.span(),
+                "role names are snake_case: `[a-z][a-z0-9_]*`",
+            ));
         }
         if !role_names.insert(name.clone()) {
-            push(syn::Error::new(role.name.span(), format!("role `{name}` is declared twice")));
+            push(syn::Error::new(
+                role.name.span(),
+                format!("role `{name}` is declared twice"),
+            ));
         }
         let mut seen = BTreeSet::new();
         let mut permissions = Vec::new();
@@ -67,11 +75,16 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
                 }
                 None => push(syn::Error::new(
                     permission.span(),
-                    format!("`{text}` is not a permission name\nhelp: write `resource:action`, e.g. \"tasks:write\""),
+                    format!(
+                        "`{text}` is not a permission name\nhelp: write `resource:action`, e.g. \"tasks:write\""
+                    ),
                 )),
             }
             if !seen.insert(text.clone()) {
-                push(syn::Error::new(permission.span(), format!("`{text}` is listed twice for `{name}`")));
+                push(syn::Error::new(
+                    permission.span(),
+                    format!("`{text}` is listed twice for `{name}`"),
+                ));
             }
             permissions.push(text);
         }
@@ -87,8 +100,12 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let private = private();
     let module = Ident::new(RBAC_MODULE, Span::call_site());
     let role_items = role_names.iter().map(|name| format_ident!("{}", name));
-    let permission_items = permission_idents.iter().map(|name| format_ident!("{}", name));
-    let entries = table.iter().map(|(name, permissions)| quote!((#name, &[#(#permissions),*])));
+    let permission_items = permission_idents
+        .iter()
+        .map(|name| format_ident!("{}", name));
+    let entries = table
+        .iter()
+        .map(|(name, permissions)| quote!((#name, &[#(#permissions),*])));
     Ok(quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code, missing_docs, unreachable_pub)]

@@ -96,19 +96,33 @@ fn rename(name: &str, rule: &syn::LitStr) -> syn::Result<String> {
     let words: Vec<&str> = name.split('_').filter(|w| !w.is_empty()).collect();
     let capitalize = |w: &str| {
         let mut chars = w.chars();
-        chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        chars
+            .next()
+            .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+            .unwrap_or_default()
     };
     Ok(match rule.value().as_str() {
         "snake_case" | "lowercase" => name.to_owned(),
         "camelCase" => words
             .iter()
             .enumerate()
-            .map(|(i, w)| if i == 0 { (*w).to_owned() } else { capitalize(w) })
+            .map(|(i, w)| {
+                if i == 0 {
+                    (*w).to_owned()
+                } else {
+                    capitalize(w)
+                }
+            })
             .collect(),
         "PascalCase" => words.iter().map(|w| capitalize(w)).collect(),
         "kebab-case" => words.join("-"),
         "SCREAMING_SNAKE_CASE" | "UPPERCASE" => name.to_ascii_uppercase(),
-        _ => return Err(syn::Error::new(rule.span(), "rampart::Schema supports rename_all = snake_case, camelCase, PascalCase, kebab-case, SCREAMING_SNAKE_CASE")),
+        _ => {
+            return Err(syn::Error::new(
+                rule.span(),
+                "rampart::Schema supports rename_all = snake_case, camelCase, PascalCase, kebab-case, SCREAMING_SNAKE_CASE",
+            ));
+        }
     })
 }
 
@@ -118,11 +132,19 @@ fn constraints(attrs: &[syn::Attribute]) -> syn::Result<Vec<TokenStream>> {
     let number = |expr: &syn::Expr| quote!((#expr) as f64);
     let count = |expr: &syn::Expr| quote!((#expr) as usize);
     for attr in attrs.iter().filter(|a| a.path().is_ident("validate")) {
-        let syn::Meta::List(list) = &attr.meta else { continue };
+        let syn::Meta::List(list) = &attr.meta else {
+            continue;
+        };
         let items = NestedMeta::parse_meta_list(list.tokens.clone())?;
         for item in items {
-            let NestedMeta::Meta(meta) = item else { continue };
-            let name = meta.path().get_ident().map(|i| i.to_string()).unwrap_or_default();
+            let NestedMeta::Meta(meta) = item else {
+                continue;
+            };
+            let name = meta
+                .path()
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
             match name.as_str() {
                 "length" => {
                     let rule = LengthRule::from_meta(&meta).map_err(syn::Error::from)?;
@@ -159,7 +181,10 @@ fn constraints(attrs: &[syn::Attribute]) -> syn::Result<Vec<TokenStream>> {
     }
     for attr in attrs.iter().filter(|a| a.path().is_ident("schema")) {
         let syn::Meta::List(list) = &attr.meta else {
-            return Err(syn::Error::new(attr.span(), "expected `#[schema(pattern = \"...\")]`"));
+            return Err(syn::Error::new(
+                attr.span(),
+                "expected `#[schema(pattern = \"...\")]`",
+            ));
         };
         let items = NestedMeta::parse_meta_list(list.tokens.clone())?;
         let field = SchemaFieldAttr::from_list(&items).map_err(syn::Error::from)?;
@@ -172,13 +197,22 @@ fn constraints(attrs: &[syn::Attribute]) -> syn::Result<Vec<TokenStream>> {
 
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let Data::Struct(data) = &input.data else {
-        return Err(syn::Error::new(input.ident.span(), "rampart::Schema is derived on structs with named fields"));
+        return Err(syn::Error::new(
+            input.ident.span(),
+            "rampart::Schema is derived on structs with named fields",
+        ));
     };
     let Fields::Named(fields) = &data.fields else {
-        return Err(syn::Error::new(data.fields.span(), "rampart::Schema needs named fields\nhelp: write `struct Name { field: Type }`"));
+        return Err(syn::Error::new(
+            data.fields.span(),
+            "rampart::Schema needs named fields\nhelp: write `struct Name { field: Type }`",
+        ));
     };
     if !input.generics.params.is_empty() {
-        return Err(syn::Error::new(input.generics.span(), "rampart::Schema does not support generic structs"));
+        return Err(syn::Error::new(
+            input.generics.span(),
+            "rampart::Schema does not support generic structs",
+        ));
     }
     let (rename_all, container_default) = container_serde(&input.attrs)?;
     let p = private();

@@ -21,7 +21,11 @@ pub(crate) fn doc_text(attrs: &[syn::Attribute]) -> Vec<String> {
         .filter(|attr| attr.path().is_ident("doc"))
         .filter_map(|attr| match &attr.meta {
             syn::Meta::NameValue(syn::MetaNameValue {
-                value: syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }),
+                value:
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(text),
+                        ..
+                    }),
                 ..
             }) => Some(text.value()),
             _ => None,
@@ -31,8 +35,13 @@ pub(crate) fn doc_text(attrs: &[syn::Attribute]) -> Vec<String> {
 
 /// Splits doc lines into a summary (first paragraph) and a description (the rest).
 pub(crate) fn summary_and_description(lines: &[String]) -> (Option<String>, Option<String>) {
-    let lines: Vec<&str> = lines.iter().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect();
-    let mut paragraphs = lines.split(|l| l.trim().is_empty()).filter(|p| !p.is_empty());
+    let lines: Vec<&str> = lines
+        .iter()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect();
+    let mut paragraphs = lines
+        .split(|l| l.trim().is_empty())
+        .filter(|p| !p.is_empty());
     let summary = paragraphs.next().map(|p| p.join(" ").trim().to_owned());
     let rest: Vec<String> = paragraphs.map(|p| p.join("\n")).collect();
     let description = (!rest.is_empty()).then(|| rest.join("\n\n"));
@@ -50,17 +59,28 @@ mod tests {
         assert!(!is_snake_ident("Member"));
         assert!(!is_snake_ident("a__b"));
         assert!(!is_snake_ident(""));
-        assert_eq!(permission_ident("tasks:write").as_deref(), Some("tasks__write"));
+        assert_eq!(
+            permission_ident("tasks:write").as_deref(),
+            Some("tasks__write")
+        );
         assert_eq!(permission_ident("tasks"), None);
         assert_eq!(permission_ident("tasks:Write"), None);
     }
 
     #[test]
     fn docs_split() {
-        let lines = vec![" Get one task.".to_owned(), "".to_owned(), " Longer text".to_owned(), " here.".to_owned()];
+        let lines = vec![
+            " Get one task.".to_owned(),
+            "".to_owned(),
+            " Longer text".to_owned(),
+            " here.".to_owned(),
+        ];
         assert_eq!(
             summary_and_description(&lines),
-            (Some("Get one task.".to_owned()), Some("Longer text\nhere.".to_owned()))
+            (
+                Some("Get one task.".to_owned()),
+                Some("Longer text\nhere.".to_owned())
+            )
         );
     }
 }

@@ -27,7 +27,9 @@ use crate::request_id::RequestIdLayer;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiBuildError {
     /// Two endpoints share an operation id.
-    #[error("operation id `{0}` is used by two endpoints; set `operation_id = \"...\"` on one of them")]
+    #[error(
+        "operation id `{0}` is used by two endpoints; set `operation_id = \"...\"` on one of them"
+    )]
     DuplicateOperationId(String),
     /// Two endpoints share a method and path.
     #[error("`{0} {1}` is mounted twice")]
@@ -57,8 +59,15 @@ impl Api {
     pub fn new() -> Self {
         Self {
             prefix: "/api/v1".to_owned(),
-            info: ApiInfo { title: "rampart API".to_owned(), version: "0.1.0".to_owned(), description: None },
-            endpoints: vec![crate::health::live_endpoint(), crate::health::ready_endpoint()],
+            info: ApiInfo {
+                title: "rampart API".to_owned(),
+                version: "0.1.0".to_owned(),
+                description: None,
+            },
+            endpoints: vec![
+                crate::health::live_endpoint(),
+                crate::health::ready_endpoint(),
+            ],
             extra: Router::new(),
         }
     }
@@ -95,13 +104,20 @@ impl Api {
     }
 
     fn full_path(&self, def: &EndpointDef) -> String {
-        if def.prefixed { format!("{}{}", self.prefix, def.path) } else { def.path.to_owned() }
+        if def.prefixed {
+            format!("{}{}", self.prefix, def.path)
+        } else {
+            def.path.to_owned()
+        }
     }
 
     /// The OpenAPI 3.1 document of the mounted endpoints.
     pub fn openapi(&self) -> OpenApi {
-        let endpoints: Vec<(String, &EndpointDef)> =
-            self.endpoints.iter().map(|def| (self.full_path(def), def)).collect();
+        let endpoints: Vec<(String, &EndpointDef)> = self
+            .endpoints
+            .iter()
+            .map(|def| (self.full_path(def), def))
+            .collect();
         build_document(&self.info, &endpoints)
     }
 
@@ -110,7 +126,9 @@ impl Api {
         let mut routes = HashSet::new();
         for def in &self.endpoints {
             if !ids.insert(def.operation_id) {
-                return Err(ApiBuildError::DuplicateOperationId(def.operation_id.to_owned()));
+                return Err(ApiBuildError::DuplicateOperationId(
+                    def.operation_id.to_owned(),
+                ));
             }
             let path = self.full_path(def);
             if !routes.insert((def.method.clone(), path.clone())) {
@@ -130,7 +148,11 @@ impl Api {
         let mut by_path: BTreeMap<String, Vec<EndpointDef>> = BTreeMap::new();
         let prefix = self.prefix.clone();
         for def in self.endpoints {
-            let path = if def.prefixed { format!("{prefix}{}", def.path) } else { def.path.to_owned() };
+            let path = if def.prefixed {
+                format!("{prefix}{}", def.path)
+            } else {
+                def.path.to_owned()
+            };
             by_path.entry(path).or_default().push(def);
         }
         let mut router = Router::new();
@@ -139,9 +161,13 @@ impl Api {
             for def in defs {
                 let handler = def
                     .handler
-                    .layer(DefaultBodyLimit::max(def.body_limit.unwrap_or(config.body_limit)))
+                    .layer(DefaultBodyLimit::max(
+                        def.body_limit.unwrap_or(config.body_limit),
+                    ))
                     .layer(AccessLayer::new(def.access, app.keys().clone()))
-                    .layer(TimeoutLayer::new(def.timeout.unwrap_or(config.request_timeout)));
+                    .layer(TimeoutLayer::new(
+                        def.timeout.unwrap_or(config.request_timeout),
+                    ));
                 combined = combined.merge(handler);
             }
             router = router.route(&path, combined);
@@ -150,7 +176,9 @@ impl Api {
         if config.docs {
             router = router.merge(SwaggerUi::new("/docs").url("/openapi.json", document));
         }
-        router = router.merge(self.extra).fallback(|| async { ApiError::not_found() });
+        router = router
+            .merge(self.extra)
+            .fallback(|| async { ApiError::not_found() });
         if let Some(db) = app.db() {
             router = router.layer(Extension(db.clone()));
         }
@@ -161,6 +189,9 @@ impl Api {
         if let Some(cors) = cors {
             router = router.layer(cors);
         }
-        Ok(router.layer(CatchPanicLayer).layer(AccessLogLayer).layer(RequestIdLayer))
+        Ok(router
+            .layer(CatchPanicLayer)
+            .layer(AccessLogLayer)
+            .layer(RequestIdLayer))
     }
 }

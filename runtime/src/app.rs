@@ -25,7 +25,14 @@ impl App {
     /// An app from a validated config and an optional database.
     pub fn new(config: Config, db: Option<Db>) -> Self {
         let keys = Arc::new(JwtKeys::new(config.jwt.clone()));
-        Self { inner: Arc::new(AppInner { config, keys, db, shutting_down: AtomicBool::new(false) }) }
+        Self {
+            inner: Arc::new(AppInner {
+                config,
+                keys,
+                db,
+                shutting_down: AtomicBool::new(false),
+            }),
+        }
     }
 
     /// The configuration.

@@ -103,7 +103,9 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 /// Parses `512`, `64KiB`, `1MiB`, `10KB`.
 pub fn parse_size(text: &str) -> Option<usize> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: usize = number.parse().ok()?;
     let factor = match unit.trim() {
@@ -127,17 +129,25 @@ impl Reader<'_> {
         (self.lookup)(name).filter(|v| !v.trim().is_empty())
     }
 
-    fn parse<T>(&self, name: &str, default: T, parse: impl Fn(&str) -> Option<T>) -> Result<T, ConfigError> {
+    fn parse<T>(
+        &self,
+        name: &str,
+        default: T,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<T, ConfigError> {
         match self.get(name) {
             None => Ok(default),
-            Some(value) => parse(&value).ok_or_else(|| ConfigError(format!("{name}: cannot use `{value}`"))),
+            Some(value) => {
+                parse(&value).ok_or_else(|| ConfigError(format!("{name}: cannot use `{value}`")))
+            }
         }
     }
 }
 
 fn generate_secret() -> Result<Vec<u8>, ConfigError> {
     let mut secret = vec![0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| ConfigError(format!("cannot generate a JWT secret: {e}")))?;
+    getrandom::fill(&mut secret)
+        .map_err(|e| ConfigError(format!("cannot generate a JWT secret: {e}")))?;
     Ok(secret)
 }
 
@@ -153,64 +163,120 @@ impl Config {
         let environment = match env.get("RAMPART_ENV").as_deref() {
             None | Some("development") => Environment::Development,
             Some("production") => Environment::Production,
-            Some(other) => return Err(ConfigError(format!("RAMPART_ENV: expected development or production, got `{other}`"))),
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "RAMPART_ENV: expected development or production, got `{other}`"
+                )));
+            }
         };
         let production = environment == Environment::Production;
         let secret = match env.get("JWT_SECRET") {
             Some(secret) if secret.len() >= 32 => secret.into_bytes(),
-            Some(_) if production => return Err(ConfigError("JWT_SECRET must be at least 32 bytes in production".into())),
-            None if production => return Err(ConfigError("JWT_SECRET is required in production".into())),
+            Some(_) if production => {
+                return Err(ConfigError(
+                    "JWT_SECRET must be at least 32 bytes in production".into(),
+                ));
+            }
+            None if production => {
+                return Err(ConfigError("JWT_SECRET is required in production".into()));
+            }
             Some(_) => {
-                tracing::warn!("JWT_SECRET is shorter than 32 bytes; acceptable only in development");
-                env.get("JWT_SECRET").map(String::into_bytes).unwrap_or_default()
+                tracing::warn!(
+                    "JWT_SECRET is shorter than 32 bytes; acceptable only in development"
+                );
+                env.get("JWT_SECRET")
+                    .map(String::into_bytes)
+                    .unwrap_or_default()
             }
             None => {
-                tracing::warn!("JWT_SECRET not set: generated a random one; tokens will not survive a restart");
+                tracing::warn!(
+                    "JWT_SECRET not set: generated a random one; tokens will not survive a restart"
+                );
                 generate_secret()?
             }
         };
         let database = DbConfig {
-            url: env.get("DATABASE_URL").unwrap_or_else(|| "sqlite://taskboard.db".to_owned()),
+            url: env
+                .get("DATABASE_URL")
+                .unwrap_or_else(|| "sqlite://taskboard.db".to_owned()),
             replica_url: env.get("DATABASE_REPLICA_URL"),
             min_connections: env.parse("DATABASE_MIN_CONNECTIONS", 5, |v| v.parse().ok())?,
-            max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 25, |v| v.parse().ok().filter(|n| *n > 0))?,
-            acquire_timeout: env.parse("DATABASE_ACQUIRE_TIMEOUT", Duration::from_secs(3), |v| {
-                parse_duration(v).filter(|d| *d <= Duration::from_secs(3))
+            max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 25, |v| {
+                v.parse().ok().filter(|n| *n > 0)
             })?,
-            statement_timeout: env.parse("DATABASE_STATEMENT_TIMEOUT", Duration::from_secs(5), parse_duration)?,
-            slow_query: env.parse("DATABASE_SLOW_QUERY", Duration::from_millis(500), parse_duration)?,
+            acquire_timeout: env.parse(
+                "DATABASE_ACQUIRE_TIMEOUT",
+                Duration::from_secs(3),
+                |v| parse_duration(v).filter(|d| *d <= Duration::from_secs(3)),
+            )?,
+            statement_timeout: env.parse(
+                "DATABASE_STATEMENT_TIMEOUT",
+                Duration::from_secs(5),
+                parse_duration,
+            )?,
+            slow_query: env.parse(
+                "DATABASE_SLOW_QUERY",
+                Duration::from_millis(500),
+                parse_duration,
+            )?,
         };
         if database.min_connections > database.max_connections {
-            return Err(ConfigError("DATABASE_MIN_CONNECTIONS is larger than DATABASE_MAX_CONNECTIONS".into()));
+            return Err(ConfigError(
+                "DATABASE_MIN_CONNECTIONS is larger than DATABASE_MAX_CONNECTIONS".into(),
+            ));
         }
         let config = Config {
             environment,
-            bind: env.parse("BIND", SocketAddr::from(([127, 0, 0, 1], 3000)), |v| v.parse().ok())?,
+            bind: env.parse("BIND", SocketAddr::from(([127, 0, 0, 1], 3000)), |v| {
+                v.parse().ok()
+            })?,
             database,
             jwt: JwtConfig {
                 secret,
-                issuer: env.get("JWT_ISSUER").unwrap_or_else(|| "rampart".to_owned()),
-                audience: env.get("JWT_AUDIENCE").unwrap_or_else(|| "rampart-api".to_owned()),
+                issuer: env
+                    .get("JWT_ISSUER")
+                    .unwrap_or_else(|| "rampart".to_owned()),
+                audience: env
+                    .get("JWT_AUDIENCE")
+                    .unwrap_or_else(|| "rampart-api".to_owned()),
                 access_ttl: Duration::from_secs(15 * 60),
                 leeway: Duration::from_secs(30),
             },
             cors: CorsConfig {
                 origins: env
                     .get("CORS_ORIGINS")
-                    .map(|v| v.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+                    .map(|v| {
+                        v.split(',')
+                            .map(|o| o.trim().to_owned())
+                            .filter(|o| !o.is_empty())
+                            .collect()
+                    })
                     .unwrap_or_default(),
-                allow_credentials: env.parse("CORS_ALLOW_CREDENTIALS", false, |v| v.parse().ok())?,
+                allow_credentials: env
+                    .parse("CORS_ALLOW_CREDENTIALS", false, |v| v.parse().ok())?,
             },
-            max_concurrency: env.parse("RAMPART_MAX_CONCURRENCY", 1024, |v| v.parse().ok().filter(|n| *n > 0))?,
-            request_timeout: env.parse("RAMPART_REQUEST_TIMEOUT", Duration::from_secs(30), parse_duration)?,
+            max_concurrency: env.parse("RAMPART_MAX_CONCURRENCY", 1024, |v| {
+                v.parse().ok().filter(|n| *n > 0)
+            })?,
+            request_timeout: env.parse(
+                "RAMPART_REQUEST_TIMEOUT",
+                Duration::from_secs(30),
+                parse_duration,
+            )?,
             body_limit: env.parse("RAMPART_BODY_LIMIT", 1024 * 1024, parse_size)?,
             docs: env.parse("RAMPART_DOCS", !production, |v| v.parse().ok())?,
             shutdown_drain: env.parse(
                 "RAMPART_SHUTDOWN_DRAIN",
-                if production { Duration::from_secs(5) } else { Duration::ZERO },
+                if production {
+                    Duration::from_secs(5)
+                } else {
+                    Duration::ZERO
+                },
                 parse_duration,
             )?,
-            service: env.get("RAMPART_SERVICE").unwrap_or_else(|| "rampart".to_owned()),
+            service: env
+                .get("RAMPART_SERVICE")
+                .unwrap_or_else(|| "rampart".to_owned()),
         };
         crate::http::cors_layer(&config.cors).map_err(ConfigError)?;
         Ok(config)
@@ -223,7 +289,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(&move |name| map.get(name).cloned())
     }
 
@@ -231,7 +300,10 @@ mod tests {
     fn production_requires_a_long_secret() {
         assert!(config(&[("RAMPART_ENV", "production")]).is_err());
         assert!(config(&[("RAMPART_ENV", "production"), ("JWT_SECRET", "short")]).is_err());
-        let ok = config(&[("RAMPART_ENV", "production"), ("JWT_SECRET", &"x".repeat(32))]);
+        let ok = config(&[
+            ("RAMPART_ENV", "production"),
+            ("JWT_SECRET", &"x".repeat(32)),
+        ]);
         assert_eq!(ok.map(|c| c.docs).ok(), Some(false));
     }
 
@@ -245,8 +317,13 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let error = config(&[("RAMPART_REQUEST_TIMEOUT", "soon")]).err().map(|e| e.to_string());
-        assert_eq!(error.as_deref(), Some("configuration: RAMPART_REQUEST_TIMEOUT: cannot use `soon`"));
+        let error = config(&[("RAMPART_REQUEST_TIMEOUT", "soon")])
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            error.as_deref(),
+            Some("configuration: RAMPART_REQUEST_TIMEOUT: cannot use `soon`")
+        );
         assert!(config(&[("CORS_ORIGINS", "*"), ("CORS_ALLOW_CREDENTIALS", "true")]).is_err());
         assert!(config(&[("RAMPART_ENV", "staging")]).is_err());
     }

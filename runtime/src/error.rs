@@ -153,7 +153,10 @@ pub struct FieldIssue {
 impl FieldIssue {
     /// A new field issue.
     pub fn new(field: impl Into<String>, issue: impl Into<String>) -> Self {
-        Self { field: field.into(), issue: issue.into() }
+        Self {
+            field: field.into(),
+            issue: issue.into(),
+        }
     }
 }
 
@@ -239,10 +242,8 @@ impl ApiError {
 
     /// 503 `UNAVAILABLE` with `Retry-After`.
     pub fn unavailable(retry_after_seconds: u32) -> Self {
-        Self::new(ErrorCode::Unavailable).with_header(
-            header::RETRY_AFTER,
-            HeaderValue::from(retry_after_seconds),
-        )
+        Self::new(ErrorCode::Unavailable)
+            .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds))
     }
 
     /// The machine code.
@@ -280,7 +281,9 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|s| s as &(dyn std::error::Error + 'static))
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -343,7 +346,14 @@ impl IntoResponse for ApiError {
             },
         });
         let mut response = match body {
-            Ok(bytes) => (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes)
+            Ok(bytes) => (
+                status,
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                bytes,
+            )
                 .into_response(),
             // Serializing these plain types cannot fail; keep a body anyway.
             Err(_) => status.into_response(),

@@ -33,13 +33,18 @@ pub struct Path<T>(pub T);
 pub struct Page(pub OffsetPage);
 
 fn is_json(parts_headers: &axum::http::HeaderMap) -> bool {
-    let Some(value) = parts_headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = parts_headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     let essence = value.split(';').next().unwrap_or("").trim();
     essence.eq_ignore_ascii_case("application/json")
         || (essence.len() > 5
-            && essence.get(..12).is_some_and(|p| p.eq_ignore_ascii_case("application/"))
+            && essence
+                .get(..12)
+                .is_some_and(|p| p.eq_ignore_ascii_case("application/"))
             && essence.to_ascii_lowercase().ends_with("+json"))
 }
 
@@ -60,7 +65,10 @@ fn clean_message(message: String) -> String {
     }
 }
 
-fn deserialize_error<E: std::fmt::Display>(error: serde_path_to_error::Error<E>, what: &str) -> ApiError {
+fn deserialize_error<E: std::fmt::Display>(
+    error: serde_path_to_error::Error<E>,
+    what: &str,
+) -> ApiError {
     let field = error.path().to_string();
     let issue = clean_message(error.inner().to_string());
     let field = if field == "." { String::new() } else { field };
@@ -78,11 +86,15 @@ where
         if !is_json(request.headers()) {
             return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(body_rejection)?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(body_rejection)?;
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         let value: T = serde_path_to_error::deserialize(&mut deserializer)
             .map_err(|error| deserialize_error(error, "JSON body"))?;
-        deserializer.end().map_err(|_| ApiError::bad_request("trailing characters after the JSON body"))?;
+        deserializer
+            .end()
+            .map_err(|_| ApiError::bad_request("trailing characters after the JSON body"))?;
         value.validate()?;
         Ok(Json(value))
     }
@@ -97,7 +109,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         let value: T = serde_path_to_error::deserialize(deserializer)
             .map_err(|error| deserialize_error(error, "query string"))?;
         value.validate()?;
@@ -118,12 +131,14 @@ where
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
             Err(PathRejection::FailedToDeserializePathParams(error)) => {
                 let (field, issue) = match error.into_kind() {
-                    ErrorKind::ParseErrorAtKey { key, expected_type, .. } => {
-                        (key, format!("expected {expected_type}"))
-                    }
-                    ErrorKind::ParseErrorAtIndex { index, expected_type, .. } => {
-                        (format!("[{index}]"), format!("expected {expected_type}"))
-                    }
+                    ErrorKind::ParseErrorAtKey {
+                        key, expected_type, ..
+                    } => (key, format!("expected {expected_type}")),
+                    ErrorKind::ParseErrorAtIndex {
+                        index,
+                        expected_type,
+                        ..
+                    } => (format!("[{index}]"), format!("expected {expected_type}")),
                     ErrorKind::ParseError { expected_type, .. } => {
                         (String::new(), format!("expected {expected_type}"))
                     }
@@ -145,14 +160,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
         // Only `page` and `per_page` are read; other keys belong to the endpoint's `Query<T>`.
         let mut page = None;
         let mut per_page = None;
-        for (key, value) in form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()) {
+        for (key, value) in form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+        {
             let target = match key.as_ref() {
                 "page" => &mut page,
                 "per_page" => &mut per_page,
                 _ => continue,
             };
             *target = Some(value.parse::<u32>().map_err(|_| {
-                ApiError::new(ErrorCode::ValidationError).with_detail(key.as_ref(), "expected a positive integer")
+                ApiError::new(ErrorCode::ValidationError)
+                    .with_detail(key.as_ref(), "expected a positive integer")
             })?);
         }
         Ok(Page(OffsetPage::new(page, per_page)?))
@@ -179,7 +196,9 @@ impl Ctx {
 
     /// The authenticated principal, or 401 when the request is anonymous.
     pub fn user(&self) -> Result<&Principal, ApiError> {
-        self.principal.as_ref().ok_or_else(ApiError::unauthenticated)
+        self.principal
+            .as_ref()
+            .ok_or_else(ApiError::unauthenticated)
     }
 }
 
@@ -187,9 +206,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let request_id = parts.extensions.get::<RequestId>().cloned().unwrap_or_else(RequestId::generate);
+        let request_id = parts
+            .extensions
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(RequestId::generate);
         let principal = parts.extensions.get::<Principal>().cloned();
-        Ok(Ctx { request_id, principal })
+        Ok(Ctx {
+            request_id,
+            principal,
+        })
     }
 }
 
@@ -209,14 +235,21 @@ mod tests {
             ("text/plain", false),
             ("application/jsonx", false),
         ] {
-            headers.insert(header::CONTENT_TYPE, value.parse().unwrap_or(header::HeaderValue::from_static("x")));
+            headers.insert(
+                header::CONTENT_TYPE,
+                value
+                    .parse()
+                    .unwrap_or(header::HeaderValue::from_static("x")),
+            );
             assert_eq!(is_json(&headers), expected, "{value}");
         }
     }
 
     #[test]
     fn messages_lose_positions() {
-        assert_eq!(clean_message("invalid type: string \"x\", expected u32 at line 1 column 9".into()),
-            "invalid type: string \"x\", expected u32");
+        assert_eq!(
+            clean_message("invalid type: string \"x\", expected u32 at line 1 column 9".into()),
+            "invalid type: string \"x\", expected u32"
+        );
     }
 }

@@ -67,7 +67,9 @@ pub fn ready_endpoint() -> EndpointDef {
         prefixed: false,
         operation_id: "health_ready",
         summary: Some("Readiness: the database answers and the app is not draining."),
-        description: Some("503 while the database is unreachable or the app is shutting down, so load balancers drain it."),
+        description: Some(
+            "503 while the database is unreachable or the app is shutting down, so load balancers drain it.",
+        ),
         tags: &["health"],
         deprecated: false,
         access: Access::Public,
@@ -86,10 +88,15 @@ pub(crate) async fn metrics(Extension(app): Extension<App>) -> Response {
     }
     match crate::observability::render_metrics() {
         Some(text) => (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            )],
             text,
         )
             .into_response(),
-        None => ApiError::unavailable(60).with_message("metrics are not installed in this process").into_response(),
+        None => ApiError::unavailable(60)
+            .with_message("metrics are not installed in this process")
+            .into_response(),
     }
 }

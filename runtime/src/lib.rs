@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod http;
+pub mod macro_support;
 pub mod observability;
 pub mod openapi;
 pub mod pagination;
@@ -19,7 +20,6 @@ pub mod request_id;
 pub mod response;
 pub mod server;
 pub mod testing;
-pub mod macro_support;
 mod validation;
 
 pub use api::{Api, ApiBuildError};

@@ -47,7 +47,11 @@ impl OffsetPage {
             error = error.with_detail("per_page", "must be between 1 and 100");
             failed = true;
         }
-        if failed { Err(error) } else { Ok(Self { page, per_page }) }
+        if failed {
+            Err(error)
+        } else {
+            Ok(Self { page, per_page })
+        }
     }
 
     /// The 1-based page number.
@@ -67,7 +71,12 @@ impl OffsetPage {
 
     /// The meta of this page given the total size of the filtered set.
     pub fn meta(self, total: u64) -> PageMeta {
-        PageMeta { page: Some(self.page), per_page: self.per_page, total: Some(total), next_cursor: None }
+        PageMeta {
+            page: Some(self.page),
+            per_page: self.per_page,
+            total: Some(total),
+            next_cursor: None,
+        }
     }
 }
 
@@ -82,7 +91,9 @@ mod tests {
         assert!(OffsetPage::new(None, Some(101)).is_err());
         let page = OffsetPage::new(Some(3), Some(10)).map(|p| (p.offset(), p.per_page()));
         assert_eq!(page.ok(), Some((20, 10)));
-        let error = OffsetPage::new(Some(0), Some(500)).err().map(|e| e.details().len());
+        let error = OffsetPage::new(Some(0), Some(500))
+            .err()
+            .map(|e| e.details().len());
         assert_eq!(error, Some(2));
     }
 }

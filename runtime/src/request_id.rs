@@ -44,9 +44,12 @@ impl RequestId {
     pub fn accept(value: &[u8]) -> Option<Self> {
         let sane = !value.is_empty()
             && value.len() <= 128
-            && value.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+            && value
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
         // The bytes were just checked to be ASCII.
-        sane.then(|| std::str::from_utf8(value).ok().map(|s| Self(Arc::from(s)))).flatten()
+        sane.then(|| std::str::from_utf8(value).ok().map(|s| Self(Arc::from(s))))
+            .flatten()
     }
 }
 

@@ -24,11 +24,21 @@ struct SuccessEnvelope<'a, T> {
 }
 
 fn envelope<T: Serialize>(status: StatusCode, data: &T, meta: Option<&PageMeta>) -> Response {
-    match serde_json::to_vec(&SuccessEnvelope { data, meta, error: () }) {
+    match serde_json::to_vec(&SuccessEnvelope {
+        data,
+        meta,
+        error: (),
+    }) {
         Ok(bytes) => {
-            let mut response =
-                (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes)
-                    .into_response();
+            let mut response = (
+                status,
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                bytes,
+            )
+                .into_response();
             response.extensions_mut().insert(Enveloped);
             response
         }
@@ -68,7 +78,10 @@ pub struct Created<T> {
 impl<T> Created<T> {
     /// The created value and the path where it can be read back (e.g. `/api/v1/notes/{id}`).
     pub fn at(location: impl Into<String>, value: T) -> Self {
-        Self { location: location.into(), value }
+        Self {
+            location: location.into(),
+            value,
+        }
     }
 }
 

@@ -56,12 +56,18 @@ pub async fn serve_with_shutdown(
     let shutdown = async move {
         signal.await;
         app_for_signal.begin_shutdown();
-        tracing::info!(drain_ms = drain.as_millis() as u64, "shutdown started: readiness is now 503");
+        tracing::info!(
+            drain_ms = drain.as_millis() as u64,
+            "shutdown started: readiness is now 503"
+        );
         tokio::time::sleep(drain).await;
     };
-    let result = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     upkeep.abort();
     tracing::info!("server stopped");
     result

@@ -62,7 +62,8 @@ pub const BACKENDS: [TestBackend; 2] = [TestBackend::Sqlite, TestBackend::Postgr
 
 /// The server PostgreSQL tests use.
 pub fn postgres_admin_url() -> String {
-    std::env::var("RAMPART_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    std::env::var("RAMPART_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 /// A database that exists for one test.
@@ -85,22 +86,32 @@ impl TestDb {
         match backend {
             TestBackend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("rampart-test-{id}.db"));
-                Ok(Self { url: format!("sqlite://{}", path.display()), cleanup: Cleanup::SqliteFile(path) })
+                Ok(Self {
+                    url: format!("sqlite://{}", path.display()),
+                    cleanup: Cleanup::SqliteFile(path),
+                })
             }
             TestBackend::Postgres => {
                 let admin_url = postgres_admin_url();
                 let name = format!("rampart_test_{id}");
-                let mut admin = sqlx::PgConnection::connect(&admin_url)
-                    .await
-                    .map_err(|e| TestError::Setup(format!("PostgreSQL at {admin_url} is required for this test: {e}")))?;
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.map_err(|e| {
+                    TestError::Setup(format!(
+                        "PostgreSQL at {admin_url} is required for this test: {e}"
+                    ))
+                })?;
                 // The name is generated above from a UUID: no input reaches this statement.
                 admin
                     .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
                     .await
                     .map_err(|e| TestError::Setup(e.to_string()))?;
                 let _ = admin.close().await;
-                let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
-                Ok(Self { url: format!("{base}/{name}"), cleanup: Cleanup::PostgresDatabase { admin_url, name } })
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(base, _)| base);
+                Ok(Self {
+                    url: format!("{base}/{name}"),
+                    cleanup: Cleanup::PostgresDatabase { admin_url, name },
+                })
             }
         }
     }
@@ -123,12 +134,16 @@ impl Drop for TestDb {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime: use a thread with its own runtime.
                 let _ = std::thread::spawn(move || {
-                    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
                         return;
                     };
                     runtime.block_on(async {
                         if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                            let statement = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                            let statement =
+                                format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
                             let _ = admin.execute(sqlx::AssertSqlSafe(statement)).await;
                         }
                     });
@@ -165,11 +180,12 @@ impl<'a> MakeWriter<'a> for Capture {
 static CAPTURE: OnceLock<Capture> = OnceLock::new();
 
 /// Installs the JSON log layer writing into memory (once per process; level from `RUST_LOG`,
-/// default `info`).
+/// default `debug`).
 pub fn capture_logs() {
     CAPTURE.get_or_init(|| {
         let capture = Capture::default();
-        crate::observability::init_logging_with("rampart-test", capture.clone());
+        // Debug level, so the tests see (and check) everything a verbose deployment logs.
+        crate::observability::init_logging_with("rampart-test", capture.clone(), "debug");
         capture
     });
 }
@@ -178,7 +194,13 @@ pub fn capture_logs() {
 pub fn logs() -> String {
     CAPTURE
         .get()
-        .and_then(|capture| capture.0.lock().ok().map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+        .and_then(|capture| {
+            capture
+                .0
+                .lock()
+                .ok()
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        })
         .unwrap_or_default()
 }
 
@@ -195,6 +217,7 @@ pub fn log_lines_with(needle: &str) -> Vec<serde_json::Value> {
 pub struct TestAppBuilder {
     api: Api,
     backend: Option<TestBackend>,
+    database_url: Option<String>,
     migrations: Migrations,
     configure: Vec<Box<dyn FnOnce(&mut Config) + Send>>,
 }
@@ -203,6 +226,13 @@ impl TestAppBuilder {
     /// Gives the app a fresh database of this backend.
     pub fn backend(mut self, backend: TestBackend) -> Self {
         self.backend = Some(backend);
+        self
+    }
+
+    /// Uses an existing database (e.g. a dedicated cluster a test stops and starts) instead of
+    /// creating a fresh one; migrations still run.
+    pub fn database_url(mut self, url: impl Into<String>) -> Self {
+        self.database_url = Some(url.into());
         self
     }
 
@@ -230,13 +260,20 @@ impl TestAppBuilder {
             Some(backend) => Some(TestDb::create(backend).await?),
             None => None,
         };
-        if let Some(test_db) = &test_db {
-            config.database = DbConfig { min_connections: 0, ..DbConfig::new(test_db.url()) };
+        let url = self
+            .database_url
+            .clone()
+            .or_else(|| test_db.as_ref().map(|db| db.url().to_owned()));
+        if let Some(url) = &url {
+            config.database = DbConfig {
+                min_connections: 0,
+                ..DbConfig::new(url)
+            };
         }
         for change in self.configure {
             change(&mut config);
         }
-        let db = match &test_db {
+        let db = match &url {
             Some(_) => {
                 let db = Db::connect(&config.database).await?;
                 db.migrate(&self.migrations).await?;
@@ -246,7 +283,11 @@ impl TestAppBuilder {
         };
         let app = App::new(config, db);
         let router = self.api.into_router(&app)?;
-        Ok(TestApp { router, app, _db: test_db })
+        Ok(TestApp {
+            router,
+            app,
+            _db: test_db,
+        })
     }
 }
 
@@ -261,7 +302,13 @@ pub struct TestApp {
 impl TestApp {
     /// Starts building a test app around `api`.
     pub fn builder(api: Api) -> TestAppBuilder {
-        TestAppBuilder { api, backend: None, migrations: Migrations::default(), configure: Vec::new() }
+        TestAppBuilder {
+            api,
+            backend: None,
+            database_url: None,
+            migrations: Migrations::default(),
+            configure: Vec::new(),
+        }
     }
 
     /// The app state (config, keys, database).
@@ -287,7 +334,13 @@ impl TestApp {
 
     /// A request to `path`.
     pub fn request(&self, method: Method, path: &str) -> TestRequest {
-        TestRequest { router: self.router.clone(), method, path: path.to_owned(), headers: HeaderMap::new(), body: Bytes::new() }
+        TestRequest {
+            router: self.router.clone(),
+            method,
+            path: path.to_owned(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        }
     }
 
     /// A GET request.
@@ -365,8 +418,16 @@ impl TestResponse {
     /// Buffers a response.
     pub async fn read(response: axum::response::Response) -> Self {
         let (parts, body) = response.into_parts();
-        let body = body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
-        Self { status: parts.status, headers: parts.headers, body }
+        let body = body
+            .collect()
+            .await
+            .map(|collected| collected.to_bytes())
+            .unwrap_or_default();
+        Self {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
     }
 
     /// The status code.
@@ -401,6 +462,7 @@ impl TestResponse {
 
     /// Whether the content type is `application/json`.
     pub fn is_json(&self) -> bool {
-        self.header(header::CONTENT_TYPE.as_str()).is_some_and(|v| v.starts_with("application/json"))
+        self.header(header::CONTENT_TYPE.as_str())
+            .is_some_and(|v| v.starts_with("application/json"))
     }
 }

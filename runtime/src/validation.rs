@@ -47,13 +47,17 @@ mod tests {
         root.add("title", ValidationError::new("length"));
         let mut list = std::collections::BTreeMap::new();
         list.insert(2, Box::new(leaf));
-        root.errors_mut().insert("items".into(), ValidationErrorsKind::List(list));
+        root.errors_mut()
+            .insert("items".into(), ValidationErrorsKind::List(list));
         let mut out = Vec::new();
         flatten(&root, String::new(), &mut out);
         out.sort_by(|a, b| a.field.cmp(&b.field));
         assert_eq!(
             out,
-            vec![FieldIssue::new("items[2].name", "length"), FieldIssue::new("title", "length")]
+            vec![
+                FieldIssue::new("items[2].name", "length"),
+                FieldIssue::new("title", "length")
+            ]
         );
     }
 }

@@ -40,7 +40,10 @@ pub(crate) enum Requirement {
 
 pub(crate) enum Access {
     Public,
-    Protected { jwt_only: bool, requirement: Requirement },
+    Protected {
+        jwt_only: bool,
+        requirement: Requirement,
+    },
 }
 
 pub(crate) enum PathForm {
@@ -98,24 +101,35 @@ pub(crate) fn parse_template(path: &str) -> Result<Vec<String>, String> {
             return Err("a path has no empty segments (`//`)".to_owned());
         }
         if let Some(rest) = segment.strip_prefix(':') {
-            return Err(format!("path parameters are written `{{{rest}}}`, not `:{rest}`"));
+            return Err(format!(
+                "path parameters are written `{{{rest}}}`, not `:{rest}`"
+            ));
         }
         if segment.contains('{') || segment.contains('}') {
             let inner = segment
                 .strip_prefix('{')
                 .and_then(|s| s.strip_suffix('}'))
-                .ok_or_else(|| format!("`{segment}`: a parameter is a whole segment, `{{name}}`"))?;
+                .ok_or_else(|| {
+                    format!("`{segment}`: a parameter is a whole segment, `{{name}}`")
+                })?;
             if inner.starts_with('*') {
-                return Err("catch-all parameters (`{*rest}`) are not supported in endpoints".to_owned());
+                return Err(
+                    "catch-all parameters (`{*rest}`) are not supported in endpoints".to_owned(),
+                );
             }
             if !is_snake_ident(inner) {
-                return Err(format!("`{{{inner}}}`: parameter names are snake_case identifiers"));
+                return Err(format!(
+                    "`{{{inner}}}`: parameter names are snake_case identifiers"
+                ));
             }
             if names.iter().any(|n| n == inner) {
                 return Err(format!("`{{{inner}}}` appears twice"));
             }
             names.push(inner.to_owned());
-        } else if !segment.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~')) {
+        } else if !segment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'))
+        {
             return Err(format!("`{segment}`: segments use `[A-Za-z0-9-_.~]`"));
         }
     }
@@ -123,7 +137,9 @@ pub(crate) fn parse_template(path: &str) -> Result<Vec<String>, String> {
 }
 
 pub(crate) fn parse_size(text: &str) -> Option<usize> {
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: usize = number.parse().ok()?;
     let factor = match unit {
@@ -171,10 +187,15 @@ fn type_head(ty: &Type) -> Option<(String, Vec<Type>)> {
 /// Names bound by a `Path` pattern, with their spans, or `None` when the pattern binds the
 /// whole extractor (e.g. `params: Path<P>`).
 fn path_pattern_names(pat: &Pat) -> Option<Vec<(String, Span)>> {
-    let Pat::TupleStruct(tuple_struct) = pat else { return None };
+    let Pat::TupleStruct(tuple_struct) = pat else {
+        return None;
+    };
     let inner = tuple_struct.elems.first()?;
     let ident_of = |p: &Pat| match p {
-        Pat::Ident(ident) => Some((ident.ident.to_string().trim_start_matches("r#").to_owned(), ident.ident.span())),
+        Pat::Ident(ident) => Some((
+            ident.ident.to_string().trim_start_matches("r#").to_owned(),
+            ident.ident.span(),
+        )),
         _ => None,
     };
     match inner {
@@ -192,7 +213,10 @@ fn path_pattern_names(pat: &Pat) -> Option<Vec<(String, Span)>> {
     }
 }
 
-fn method_of(attr: &EndpointAttr, errors: &mut darling::error::Accumulator) -> Option<(Method, LitStr)> {
+fn method_of(
+    attr: &EndpointAttr,
+    errors: &mut darling::error::Accumulator,
+) -> Option<(Method, LitStr)> {
     let declared: Vec<(Method, &LitStr)> = [
         (Method::Get, &attr.get),
         (Method::Post, &attr.post),
@@ -221,16 +245,21 @@ fn method_of(attr: &EndpointAttr, errors: &mut darling::error::Accumulator) -> O
     }
 }
 
-pub(crate) fn check(attr: EndpointAttr, function: &syn::ItemFn) -> darling::Result<CheckedEndpoint> {
+pub(crate) fn check(
+    attr: EndpointAttr,
+    function: &syn::ItemFn,
+) -> darling::Result<CheckedEndpoint> {
     let mut errors = Error::accumulator();
     let signature = &function.sig;
     if signature.asyncness.is_none() {
         errors.push(
-            Error::custom("an endpoint fn must be `async`\nhelp: write `async fn`").with_span(&signature.fn_token),
+            Error::custom("an endpoint fn must be `async`\nhelp: write `async fn`")
+                .with_span(&signature.fn_token),
         );
     }
     if !signature.generics.params.is_empty() {
-        errors.push(Error::custom("an endpoint fn cannot be generic").with_span(&signature.generics));
+        errors
+            .push(Error::custom("an endpoint fn cannot be generic").with_span(&signature.generics));
     }
     let method = method_of(&attr, &mut errors);
 
@@ -239,8 +268,10 @@ pub(crate) fn check(attr: EndpointAttr, function: &syn::ItemFn) -> darling::Resu
         match parse_template(&lit.value()) {
             Ok(names) => path_params = names,
             Err(message) => errors.push(
-                Error::custom(format!("invalid path template: {message}\nhelp: write a path like \"/tasks/{{id}}\""))
-                    .with_span(lit),
+                Error::custom(format!(
+                    "invalid path template: {message}\nhelp: write a path like \"/tasks/{{id}}\""
+                ))
+                .with_span(lit),
             ),
         }
     }
@@ -248,7 +279,9 @@ pub(crate) fn check(attr: EndpointAttr, function: &syn::ItemFn) -> darling::Resu
     // Access: public, or authenticated with at most one of role / roles / permission.
     let requirement_keys: Vec<(&str, Span)> = [
         attr.role.as_ref().map(|l| ("role", l.span())),
-        attr.roles.as_ref().map(|l| ("roles", l.first().map_or(Span::call_site(), |l| l.span()))),
+        attr.roles
+            .as_ref()
+            .map(|l| ("roles", l.first().map_or(Span::call_site(), |l| l.span()))),
         attr.permission.as_ref().map(|l| ("permission", l.span())),
         attr.auth.as_ref().map(|l| ("auth", l.span())),
     ]
@@ -279,7 +312,10 @@ pub(crate) fn check(attr: EndpointAttr, function: &syn::ItemFn) -> darling::Resu
             ),
         }
     }
-    let exclusive: Vec<&(&str, Span)> = requirement_keys.iter().filter(|(key, _)| *key != "auth").collect();
+    let exclusive: Vec<&(&str, Span)> = requirement_keys
+        .iter()
+        .filter(|(key, _)| *key != "auth")
+        .collect();
     if exclusive.len() > 1 {
         errors.push(
             Error::custom(format!(
@@ -291,7 +327,8 @@ pub(crate) fn check(attr: EndpointAttr, function: &syn::ItemFn) -> darling::Resu
     }
     let check_role = |lit: &LitStr, errors: &mut darling::error::Accumulator| {
         if !is_snake_ident(&lit.value()) {
-            errors.push(Error::custom("role names are snake_case: `[a-z][a-z0-9_]*`").with_span(lit));
+            errors
+                .push(Error::custom("role names are snake_case: `[a-z][a-z0-9_]*`").with_span(lit));
         }
     };
     let requirement = if let Some(role) = &attr.role {
@@ -299,7 +336,9 @@ pub(crate) fn check(attr: EndpointAttr, function: &syn::ItemFn) -> darling::Resu
         Requirement::Roles(vec![role.clone()])
     } else if let Some(roles) = &attr.roles {
         if roles.is_empty() {
-            errors.push(Error::custom("`roles = []` names no role\nhelp: list at least one role"));
+            errors.push(Error::custom(
+                "`roles = []` names no role\nhelp: list at least one role",
+            ));
         }
         for role in roles {
             check_role(role, &mut errors);
@@ -310,7 +349,10 @@ pub(crate) fn check(attr: EndpointAttr, function: &syn::ItemFn) -> darling::Resu
             Some(ident) => Requirement::Permission(permission.clone(), ident),
             None => {
                 errors.push(
-                    Error::custom("a permission is written `resource:action`, e.g. \"tasks:write\"").with_span(permission),
+                    Error::custom(
+                        "a permission is written `resource:action`, e.g. \"tasks:write\"",
+                    )
+                    .with_span(permission),
                 );
                 Requirement::Authenticated
             }
@@ -318,7 +360,14 @@ pub(crate) fn check(attr: EndpointAttr, function: &syn::ItemFn) -> darling::Resu
     } else {
         Requirement::Authenticated
     };
-    let access = if public { Access::Public } else { Access::Protected { jwt_only, requirement } };
+    let access = if public {
+        Access::Public
+    } else {
+        Access::Protected {
+            jwt_only,
+            requirement,
+        }
+    };
 
     let body_limit = attr.body_limit.as_ref().and_then(|lit| {
         let parsed = parse_size(&lit.value());
@@ -344,13 +393,19 @@ pub(crate) fn check(attr: EndpointAttr, function: &syn::ItemFn) -> darling::Resu
     for lit in attr.errors.iter().flatten() {
         match lit.base10_parse::<u16>() {
             Ok(code) if (400..=599).contains(&code) => status_codes.push(code),
-            _ => errors.push(Error::custom("`errors` lists HTTP error statuses (400..=599)").with_span(lit)),
+            _ => errors.push(
+                Error::custom("`errors` lists HTTP error statuses (400..=599)").with_span(lit),
+            ),
         }
     }
     let operation_id = match &attr.operation_id {
         Some(lit) => {
             let value = lit.value();
-            if value.is_empty() || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            if value.is_empty()
+                || !value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
                 errors.push(Error::custom("an operation id is `[A-Za-z0-9_-]+`").with_span(lit));
             }
             value
@@ -363,7 +418,8 @@ pub(crate) fn check(attr: EndpointAttr, function: &syn::ItemFn) -> darling::Resu
     let mut path_bound = false;
     for argument in &signature.inputs {
         let FnArg::Typed(typed) = argument else {
-            errors.push(Error::custom("an endpoint is a free fn, not a method").with_span(argument));
+            errors
+                .push(Error::custom("an endpoint is a free fn, not a method").with_span(argument));
             continue;
         };
         let ty = (*typed.ty).clone();
@@ -374,8 +430,12 @@ pub(crate) fn check(attr: EndpointAttr, function: &syn::ItemFn) -> darling::Resu
                 let template = method.as_ref().map(|(_, lit)| lit);
                 check_path_binding(&typed.pat, &inner, &path_params, template, &mut errors)
             }
-            Some((name, args)) if name == "Json" && args.len() == 1 => InputKind::Json(args[0].clone()),
-            Some((name, args)) if name == "Query" && args.len() == 1 => InputKind::Query(args[0].clone()),
+            Some((name, args)) if name == "Json" && args.len() == 1 => {
+                InputKind::Json(args[0].clone())
+            }
+            Some((name, args)) if name == "Query" && args.len() == 1 => {
+                InputKind::Query(args[0].clone())
+            }
             Some((name, args)) if name == "Page" && args.is_empty() => InputKind::Page,
             _ => InputKind::Other,
         };
@@ -433,7 +493,9 @@ fn check_path_binding(
 ) -> InputKind {
     let form = match (inner, pat) {
         (Type::Tuple(tuple), _) => PathForm::Tuple(tuple.elems.iter().cloned().collect()),
-        (_, Pat::TupleStruct(ts)) if matches!(ts.elems.first(), Some(Pat::Struct(_))) => PathForm::Struct(inner.clone()),
+        (_, Pat::TupleStruct(ts)) if matches!(ts.elems.first(), Some(Pat::Struct(_))) => {
+            PathForm::Struct(inner.clone())
+        }
         _ => PathForm::Single(inner.clone()),
     };
     if params.is_empty() {
@@ -495,7 +557,10 @@ mod tests {
     fn templates() {
         assert_eq!(parse_template("/tasks/{id}"), Ok(vec!["id".to_owned()]));
         assert_eq!(parse_template("/"), Ok(vec![]));
-        assert_eq!(parse_template("/a/{x}/b/{y}"), Ok(vec!["x".to_owned(), "y".to_owned()]));
+        assert_eq!(
+            parse_template("/a/{x}/b/{y}"),
+            Ok(vec!["x".to_owned(), "y".to_owned()])
+        );
         assert!(parse_template("tasks").is_err());
         assert!(parse_template("/tasks/:id").is_err());
         assert!(parse_template("/tasks/{id").is_err());

@@ -21,8 +21,15 @@ fn access_tokens(endpoint: &CheckedEndpoint, checks: &mut TokenStream) -> TokenS
     let rbac = Ident::new(RBAC_MODULE, Span::call_site());
     match &endpoint.access {
         Access::Public => quote!(#p::Access::Public),
-        Access::Protected { jwt_only, requirement } => {
-            let schemes = if *jwt_only { quote!(#p::Schemes::Jwt) } else { quote!(#p::Schemes::Any) };
+        Access::Protected {
+            jwt_only,
+            requirement,
+        } => {
+            let schemes = if *jwt_only {
+                quote!(#p::Schemes::Jwt)
+            } else {
+                quote!(#p::Schemes::Any)
+            };
             let requirement = match requirement {
                 Requirement::Authenticated => quote!(#p::Requirement::Authenticated),
                 Requirement::Roles(roles) => {
@@ -57,19 +64,27 @@ fn document_calls(endpoint: &CheckedEndpoint) -> TokenStream {
         match &input.kind {
             InputKind::Path(PathForm::Single(ty)) => {
                 if let Some(name) = endpoint.path_params.first() {
-                    calls.extend(quote_spanned!(ty.span()=> __rampart_doc.path_param::<#ty>(#name);));
+                    calls.extend(
+                        quote_spanned!(ty.span()=> __rampart_doc.path_param::<#ty>(#name);),
+                    );
                 }
             }
             InputKind::Path(PathForm::Tuple(types)) => {
                 for (ty, name) in types.iter().zip(&endpoint.path_params) {
-                    calls.extend(quote_spanned!(ty.span()=> __rampart_doc.path_param::<#ty>(#name);));
+                    calls.extend(
+                        quote_spanned!(ty.span()=> __rampart_doc.path_param::<#ty>(#name);),
+                    );
                 }
             }
             InputKind::Path(PathForm::Struct(ty)) => {
                 calls.extend(quote_spanned!(ty.span()=> __rampart_doc.path_struct::<#ty>();));
             }
-            InputKind::Json(ty) => calls.extend(quote_spanned!(ty.span()=> __rampart_doc.body::<#ty>();)),
-            InputKind::Query(ty) => calls.extend(quote_spanned!(ty.span()=> __rampart_doc.query::<#ty>();)),
+            InputKind::Json(ty) => {
+                calls.extend(quote_spanned!(ty.span()=> __rampart_doc.body::<#ty>();))
+            }
+            InputKind::Query(ty) => {
+                calls.extend(quote_spanned!(ty.span()=> __rampart_doc.query::<#ty>();))
+            }
             InputKind::Page => calls.extend(quote!(__rampart_doc.page();)),
             InputKind::Other => {}
         }
@@ -82,10 +97,16 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
     let function = &endpoint.function;
     let name = &function.sig.ident;
     let vis = &function.vis;
-    let docs: Vec<&syn::Attribute> = function.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
+    let docs: Vec<&syn::Attribute> = function
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .collect();
     let output = &endpoint.output;
 
-    let args: Vec<Ident> = (0..endpoint.inputs.len()).map(|i| format_ident!("__rampart_arg{}", i)).collect();
+    let args: Vec<Ident> = (0..endpoint.inputs.len())
+        .map(|i| format_ident!("__rampart_arg{}", i))
+        .collect();
     let types: Vec<&syn::Type> = endpoint.inputs.iter().map(|input| &input.ty).collect();
     let respond = quote_spanned!(output.span()=> #p::respond::<#output>);
 
@@ -101,7 +122,11 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
     let tags = &endpoint.tags;
     let deprecated = endpoint.deprecated;
     let body_limit = option(endpoint.body_limit);
-    let timeout = option(endpoint.timeout_ms.map(|ms| quote!(::core::time::Duration::from_millis(#ms))));
+    let timeout = option(
+        endpoint
+            .timeout_ms
+            .map(|ms| quote!(::core::time::Duration::from_millis(#ms))),
+    );
     let errors = &endpoint.errors;
 
     quote! {

@@ -21,7 +21,9 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             return out;
         }
     };
-    let result = attr::parse(args).and_then(|attr| check::check(attr, &function)).map(|checked| expand::expand(&checked));
+    let result = attr::parse(args)
+        .and_then(|attr| check::check(attr, &function))
+        .map(|checked| expand::expand(&checked));
     match result {
         Ok(tokens) => tokens,
         // Fail soft: the user's fn stays as written, so the only error is ours.

@@ -61,7 +61,9 @@ pub struct AuthenticatedUser(pub Uuid);
 /// Reads the bearer token. `Ok(None)`: no credentials; `Err`: credentials that are unusable.
 fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ()> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
-    let Some(value) = values.next() else { return Ok(None) };
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
     if values.next().is_some() {
         return Err(());
     }
@@ -109,7 +111,11 @@ impl AccessLayer {
 impl<S> Layer<S> for AccessLayer {
     type Service = AccessService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        AccessService { inner, access: self.access, keys: self.keys.clone() }
+        AccessService {
+            inner,
+            access: self.access,
+            keys: self.keys.clone(),
+        }
     }
 }
 
@@ -139,7 +145,9 @@ where
         let principal = match (self.access, outcome) {
             // A public endpoint ignores unusable credentials instead of failing on them.
             (Access::Public, outcome) => outcome.ok().flatten(),
-            (Access::Protected { .. }, Err(error)) => return Box::pin(async move { Ok(error.into_response()) }),
+            (Access::Protected { .. }, Err(error)) => {
+                return Box::pin(async move { Ok(error.into_response()) });
+            }
             (Access::Protected { .. }, Ok(None)) => {
                 return Box::pin(async move { Ok(ApiError::unauthenticated().into_response()) });
             }
@@ -179,15 +187,30 @@ mod tests {
     fn bearer_parsing() {
         let mut headers = HeaderMap::new();
         assert_eq!(bearer(&headers), Ok(None));
-        headers.insert(header::AUTHORIZATION, header::HeaderValue::from_static("Bearer abc"));
+        headers.insert(
+            header::AUTHORIZATION,
+            header::HeaderValue::from_static("Bearer abc"),
+        );
         assert_eq!(bearer(&headers), Ok(Some("abc")));
-        headers.insert(header::AUTHORIZATION, header::HeaderValue::from_static("bearer   abc "));
+        headers.insert(
+            header::AUTHORIZATION,
+            header::HeaderValue::from_static("bearer   abc "),
+        );
         assert_eq!(bearer(&headers), Ok(Some("abc")));
-        headers.insert(header::AUTHORIZATION, header::HeaderValue::from_static("Basic abc"));
+        headers.insert(
+            header::AUTHORIZATION,
+            header::HeaderValue::from_static("Basic abc"),
+        );
         assert_eq!(bearer(&headers), Err(()));
-        headers.insert(header::AUTHORIZATION, header::HeaderValue::from_static("Bearer "));
+        headers.insert(
+            header::AUTHORIZATION,
+            header::HeaderValue::from_static("Bearer "),
+        );
         assert_eq!(bearer(&headers), Err(()));
-        headers.append(header::AUTHORIZATION, header::HeaderValue::from_static("Bearer x"));
+        headers.append(
+            header::AUTHORIZATION,
+            header::HeaderValue::from_static("Bearer x"),
+        );
         assert_eq!(bearer(&headers), Err(()));
     }
 }

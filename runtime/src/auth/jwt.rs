@@ -87,7 +87,9 @@ pub struct JwtKeys {
 
 impl fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwtKeys").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("JwtKeys")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -127,7 +129,11 @@ impl JwtKeys {
             return Err(JwtError::IssuedInFuture);
         }
         let user_id = Uuid::parse_str(&claims.sub).map_err(|_| JwtError::BadSubject)?;
-        Ok(Principal { user_id, roles: claims.roles, scheme: AuthScheme::Jwt })
+        Ok(Principal {
+            user_id,
+            roles: claims.roles,
+            scheme: AuthScheme::Jwt,
+        })
     }
 
     /// Issues an access token for a user with roles, valid for `access_ttl`.
@@ -148,7 +154,8 @@ impl JwtKeys {
 
     /// Signs arbitrary claims with the HS256 key (tests use it to forge edge cases).
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, JwtError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding).map_err(JwtError::Signing)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(JwtError::Signing)
     }
 }
 
@@ -172,8 +179,13 @@ mod tests {
         assert_eq!(keys.validation.leeway, 30);
         let user = Uuid::now_v7();
         let token = keys.issue(user, &["member".into()]);
-        let principal = token.map_err(|e| e.to_string()).and_then(|t| keys.verify(&t).map_err(|e| e.to_string()));
-        assert_eq!(principal.map(|p| (p.user_id, p.roles)), Ok((user, vec!["member".to_string()])));
+        let principal = token
+            .map_err(|e| e.to_string())
+            .and_then(|t| keys.verify(&t).map_err(|e| e.to_string()));
+        assert_eq!(
+            principal.map(|p| (p.user_id, p.roles)),
+            Ok((user, vec!["member".to_string()]))
+        );
     }
 
     #[test]
@@ -191,6 +203,9 @@ mod tests {
             jti: "j".into(),
         };
         let token = keys.sign(&claims).map_err(|e| e.to_string());
-        assert!(matches!(token.map(|t| keys.verify(&t)), Ok(Err(JwtError::IssuedInFuture))));
+        assert!(matches!(
+            token.map(|t| keys.verify(&t)),
+            Ok(Err(JwtError::IssuedInFuture))
+        ));
     }
 }

@@ -41,8 +41,11 @@ mod tests {
     use super::*;
     use crate::auth::AuthScheme;
 
-    static TABLE: RbacTable =
-        RbacTable::new(&[("member", &["notes:read", "notes:write"]), ("viewer", &["notes:read"]), ("admin", &[])]);
+    static TABLE: RbacTable = RbacTable::new(&[
+        ("member", &["notes:read", "notes:write"]),
+        ("viewer", &["notes:read"]),
+        ("admin", &[]),
+    ]);
 
     fn principal(roles: &[&str]) -> Principal {
         Principal {

@@ -48,7 +48,13 @@ impl fmt::Debug for DbConfig {
         let scheme = |url: &str| url.split("://").next().unwrap_or("?").to_owned();
         f.debug_struct("DbConfig")
             .field("url", &format!("{}://…", scheme(&self.url)))
-            .field("replica_url", &self.replica_url.as_deref().map(|u| format!("{}://…", scheme(u))))
+            .field(
+                "replica_url",
+                &self
+                    .replica_url
+                    .as_deref()
+                    .map(|u| format!("{}://…", scheme(u))),
+            )
             .field("min_connections", &self.min_connections)
             .field("max_connections", &self.max_connections)
             .field("acquire_timeout", &self.acquire_timeout)
@@ -144,7 +150,13 @@ fn embedded(list: &'static [(i64, &'static str, &'static str)]) -> Embedded {
     Embedded(
         list.iter()
             .map(|(version, description, sql)| {
-                Migration::new(*version, Cow::Borrowed(*description), MigrationType::Simple, sql.into_sql_str(), false)
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*description),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
             })
             .collect(),
     )
@@ -201,14 +213,28 @@ impl Db {
             Some(url) => Some(connect_pool(url, config).await?),
             None => None,
         };
-        Ok(Self { primary, replica, statement_timeout: config.statement_timeout })
+        Ok(Self {
+            primary,
+            replica,
+            statement_timeout: config.statement_timeout,
+        })
     }
 
     /// Runs the migrations of the primary's backend.
     pub async fn migrate(&self, migrations: &Migrations) -> Result<(), DbError> {
         match &self.primary {
-            Pool::Sqlite(pool) => Migrator::new(embedded(migrations.sqlite)).await?.run(pool).await?,
-            Pool::Postgres(pool) => Migrator::new(embedded(migrations.postgres)).await?.run(pool).await?,
+            Pool::Sqlite(pool) => {
+                Migrator::new(embedded(migrations.sqlite))
+                    .await?
+                    .run(pool)
+                    .await?
+            }
+            Pool::Postgres(pool) => {
+                Migrator::new(embedded(migrations.postgres))
+                    .await?
+                    .run(pool)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -236,12 +262,17 @@ impl Db {
     {
         let started = Instant::now();
         let outcome = tokio::time::timeout(self.statement_timeout, operation).await;
-        metrics::histogram!("db_query_duration_seconds", "query" => query).record(started.elapsed().as_secs_f64());
+        metrics::histogram!("db_query_duration_seconds", "query" => query)
+            .record(started.elapsed().as_secs_f64());
         match outcome {
             Ok(result) => result.map_err(map_sqlx_error),
             Err(_) => {
                 metrics::counter!("db_timeouts_total", "query" => query).increment(1);
-                tracing::warn!(query, timeout_ms = self.statement_timeout.as_millis() as u64, "database statement timed out");
+                tracing::warn!(
+                    query,
+                    timeout_ms = self.statement_timeout.as_millis() as u64,
+                    "database statement timed out"
+                );
                 Err(ApiError::unavailable(RETRY_AFTER_SECONDS))
             }
         }
@@ -270,9 +301,12 @@ impl Db {
         for (name, pool) in pools {
             let (size, idle) = pool.stats();
             let in_use = (size as usize).saturating_sub(idle);
-            metrics::gauge!("db_pool_connections", "pool" => name, "state" => "open").set(f64::from(size));
-            metrics::gauge!("db_pool_connections", "pool" => name, "state" => "idle").set(idle as f64);
-            metrics::gauge!("db_pool_connections", "pool" => name, "state" => "in_use").set(in_use as f64);
+            metrics::gauge!("db_pool_connections", "pool" => name, "state" => "open")
+                .set(f64::from(size));
+            metrics::gauge!("db_pool_connections", "pool" => name, "state" => "idle")
+                .set(idle as f64);
+            metrics::gauge!("db_pool_connections", "pool" => name, "state" => "in_use")
+                .set(in_use as f64);
         }
     }
 }
@@ -281,7 +315,10 @@ impl Db {
 pub fn map_sqlx_error(error: sqlx::Error) -> ApiError {
     match &error {
         sqlx::Error::RowNotFound => ApiError::not_found(),
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => {
             tracing::warn!(error = %error, "database unavailable");
             metrics::counter!("db_unavailable_total").increment(1);
             ApiError::unavailable(RETRY_AFTER_SECONDS)
@@ -294,8 +331,12 @@ pub fn map_sqlx_error(error: sqlx::Error) -> ApiError {
                     tracing::warn!(error = %error, "database unavailable");
                     ApiError::unavailable(RETRY_AFTER_SECONDS)
                 }
-                _ if db.is_unique_violation() => ApiError::new(ErrorCode::Conflict).with_source(error),
-                _ if db.is_foreign_key_violation() => ApiError::new(ErrorCode::Unprocessable).with_source(error),
+                _ if db.is_unique_violation() => {
+                    ApiError::new(ErrorCode::Conflict).with_source(error)
+                }
+                _ if db.is_foreign_key_violation() => {
+                    ApiError::new(ErrorCode::Unprocessable).with_source(error)
+                }
                 _ => ApiError::internal(error),
             }
         }

@@ -18,19 +18,27 @@ use tower::{Layer, Service};
 
 use crate::error::{ApiError, ErrorCode};
 
-/// Replaces the default panic hook (which prints plain text to stderr) with one that logs a
-/// JSON `error` event with the message and location. Idempotent.
+/// Installs a panic hook that logs a panic inside a request as a JSON `error` event with the
+/// message and location (and the request id, from the span). Panics outside requests (startup,
+/// background tasks, test assertions) still go to the previous hook as well. Idempotent.
 pub fn install_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if crate::request_id::current().is_none() {
+                previous(info);
+                return;
+            }
             let message = info
                 .payload()
                 .downcast_ref::<&str>()
                 .map(|s| (*s).to_owned())
                 .or_else(|| info.payload().downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "non-string panic payload".to_owned());
-            let location = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            let location = info
+                .location()
+                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
             tracing::error!(
                 panic_message = %message,
                 panic_location = location.as_deref().unwrap_or("unknown"),

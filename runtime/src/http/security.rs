@@ -37,13 +37,22 @@ pub fn cors_layer(config: &CorsConfig) -> Result<Option<CorsLayer>, String> {
     } else {
         let mut values = Vec::with_capacity(config.origins.len());
         for origin in &config.origins {
-            values.push(HeaderValue::from_str(origin).map_err(|_| format!("CORS: invalid origin `{origin}`"))?);
+            values.push(
+                HeaderValue::from_str(origin)
+                    .map_err(|_| format!("CORS: invalid origin `{origin}`"))?,
+            );
         }
         AllowOrigin::list(values)
     };
     let mut layer = CorsLayer::new()
         .allow_origin(origin)
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
@@ -106,7 +115,10 @@ where
         Box::pin(async move {
             let Ok(mut response) = inner.call(request).await;
             let headers = response.headers_mut();
-            headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
             headers.remove(header::SERVER);
             if credentials && !headers.contains_key(header::CACHE_CONTROL) {
                 headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

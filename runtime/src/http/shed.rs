@@ -24,14 +24,19 @@ pub struct LoadShedLayer {
 impl LoadShedLayer {
     /// A limit of `max` concurrent requests (at least 1).
     pub fn new(max: usize) -> Self {
-        Self { permits: Arc::new(Semaphore::new(max.max(1))) }
+        Self {
+            permits: Arc::new(Semaphore::new(max.max(1))),
+        }
     }
 }
 
 impl<S> Layer<S> for LoadShedLayer {
     type Service = LoadShedService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        LoadShedService { inner, permits: self.permits.clone() }
+        LoadShedService {
+            inner,
+            permits: self.permits.clone(),
+        }
     }
 }
 
@@ -59,7 +64,9 @@ where
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             metrics::counter!("http_shed_total").increment(1);
             return Box::pin(async {
-                Ok(ApiError::unavailable(1).with_message("the server is overloaded, retry later").into_response())
+                Ok(ApiError::unavailable(1)
+                    .with_message("the server is overloaded, retry later")
+                    .into_response())
             });
         };
         let clone = self.inner.clone();

@@ -29,7 +29,10 @@ impl TimeoutLayer {
 impl<S> Layer<S> for TimeoutLayer {
     type Service = TimeoutService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        TimeoutService { inner, duration: self.duration }
+        TimeoutService {
+            inner,
+            duration: self.duration,
+        }
     }
 }
 
@@ -61,8 +64,13 @@ where
             match tokio::time::timeout(duration, inner.call(request)).await {
                 Ok(result) => result,
                 Err(_) => {
-                    tracing::warn!(timeout_ms = duration.as_millis() as u64, "request timed out");
-                    Ok(ApiError::unavailable(1).with_message("the request timed out").into_response())
+                    tracing::warn!(
+                        timeout_ms = duration.as_millis() as u64,
+                        "request timed out"
+                    );
+                    Ok(ApiError::unavailable(1)
+                        .with_message("the request timed out")
+                        .into_response())
                 }
             }
         })

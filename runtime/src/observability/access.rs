@@ -56,7 +56,10 @@ where
         let started = Instant::now();
         let method = request.method().clone();
         let route = request.extensions().get::<MatchedPath>().cloned();
-        let route_label = route.as_ref().map_or(UNMATCHED_ROUTE, |r| r.as_str()).to_owned();
+        let route_label = route
+            .as_ref()
+            .map_or(UNMATCHED_ROUTE, |r| r.as_str())
+            .to_owned();
         let request_id = request.extensions().get::<RequestId>().cloned();
         let span = tracing::info_span!(
             "request",
@@ -72,21 +75,32 @@ where
             let Ok(response) = future.await;
             let elapsed = started.elapsed();
             let status = response.status().as_u16();
-            if let Some(AuthenticatedUser(user)) = response.extensions().get::<AuthenticatedUser>() {
+            if let Some(AuthenticatedUser(user)) = response.extensions().get::<AuthenticatedUser>()
+            {
                 span.record("user_id", tracing::field::display(user));
             }
             let duration_ms = elapsed.as_secs_f64() * 1000.0;
             span.in_scope(|| {
                 tracing::info!(target: "rampart::access", status, duration_ms, "request completed");
             });
-            record_metrics(method.as_str(), &route_label, status, elapsed.as_secs_f64(), &response);
+            record_metrics(
+                method.as_str(),
+                &route_label,
+                status,
+                elapsed.as_secs_f64(),
+                &response,
+            );
             Ok(response)
         })
     }
 }
 
 fn record_metrics(method: &str, route: &str, status: u16, seconds: f64, response: &Response) {
-    let labels = [("method", method.to_owned()), ("route", route.to_owned()), ("status", status.to_string())];
+    let labels = [
+        ("method", method.to_owned()),
+        ("route", route.to_owned()),
+        ("status", status.to_string()),
+    ];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!(
         "http_request_duration_seconds",
@@ -101,7 +115,11 @@ fn record_metrics(method: &str, route: &str, status: u16, seconds: f64, response
             .unwrap_or_else(|| ErrorCode::for_status(response.status()));
         metrics::counter!(
             "http_errors_total",
-            &[("method", method.to_owned()), ("route", route.to_owned()), ("code", code.as_str().to_owned())]
+            &[
+                ("method", method.to_owned()),
+                ("route", route.to_owned()),
+                ("code", code.as_str().to_owned())
+            ]
         )
         .increment(1);
     }

@@ -20,7 +20,15 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Registry};
 
 /// Field names whose values are never written, whatever logs them.
-const SECRET_MARKERS: &[&str] = &["password", "token", "secret", "authorization", "api_key", "apikey", "cookie"];
+const SECRET_MARKERS: &[&str] = &[
+    "password",
+    "token",
+    "secret",
+    "authorization",
+    "api_key",
+    "apikey",
+    "cookie",
+];
 
 fn is_secret(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -158,7 +166,10 @@ pub struct JsonLogLayer<W> {
 impl<W> JsonLogLayer<W> {
     /// A layer that stamps every line with `service`.
     pub fn new(service: impl Into<String>, writer: W) -> Self {
-        Self { service: service.into(), writer }
+        Self {
+            service: service.into(),
+            writer,
+        }
     }
 }
 
@@ -188,7 +199,9 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         LINE.with(|cell| {
-            let Ok(mut guard) = cell.try_borrow_mut() else { return };
+            let Ok(mut guard) = cell.try_borrow_mut() else {
+                return;
+            };
             let (line, message) = &mut *guard;
             line.clear();
             message.clear();
@@ -206,7 +219,9 @@ where
             if let Some(scope) = ctx.event_scope(event) {
                 for span in scope.from_root() {
                     let extensions = span.extensions();
-                    let Some(fields) = extensions.get::<RequestFields>() else { continue };
+                    let Some(fields) = extensions.get::<RequestFields>() else {
+                        continue;
+                    };
                     for (name, value) in [
                         ("request_id", &fields.request_id),
                         ("user_id", &fields.user_id),
@@ -246,23 +261,29 @@ impl fmt::Debug for LogGuard {
 
 /// Installs JSON logging to stdout through a non-blocking writer, filtered by `RUST_LOG`
 /// (default `info`). Also installs the panic hook that logs panics with their location.
-/// Returns `None` when a global subscriber is already installed (e.g. by a test harness).
+/// When a global subscriber is already installed the guard holds nothing.
 pub fn init_logging(service: &str) -> LogGuard {
     // Backpressure rather than loss: when 128k lines are queued the writer blocks.
     let (writer, worker) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .finish(std::io::stdout());
-    let installed = init_logging_with(service, writer);
-    LogGuard { _worker: installed.then_some(worker) }
+    let installed = init_logging_with(service, writer, "info");
+    LogGuard {
+        _worker: installed.then_some(worker),
+    }
 }
 
-/// Installs JSON logging to any writer; `false` when a global subscriber already exists.
-pub fn init_logging_with<W>(service: &str, writer: W) -> bool
+/// Installs JSON logging to any writer, filtered by `RUST_LOG` or else `default_filter`;
+/// `false` when a global subscriber already exists.
+pub fn init_logging_with<W>(service: &str, writer: W, default_filter: &str) -> bool
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let subscriber = Registry::default().with(filter).with(JsonLogLayer::new(service, writer));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let subscriber = Registry::default()
+        .with(filter)
+        .with(JsonLogLayer::new(service, writer));
     let installed = tracing::subscriber::set_global_default(subscriber).is_ok();
     if installed {
         crate::http::install_panic_hook();

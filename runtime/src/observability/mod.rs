@@ -6,4 +6,4 @@ mod metrics;
 
 pub use access::{AccessLogLayer, AccessLogService};
 pub use log::{JsonLogLayer, LogGuard, init_logging, init_logging_with};
-pub use metrics::{install_prometheus, render_metrics, MetricsHandle};
+pub use metrics::{MetricsHandle, install_prometheus, render_metrics};

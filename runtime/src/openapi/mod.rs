@@ -12,16 +12,16 @@ pub use types::ApiSchema;
 
 use std::collections::BTreeMap;
 
+use utoipa::ToSchema;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::{ResponseBuilder, ResponsesBuilder};
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
-    ComponentsBuilder, ContentBuilder, Deprecated, Header, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder,
-    Ref, RefOr, Required,
+    ComponentsBuilder, ContentBuilder, Deprecated, Header, InfoBuilder, OpenApi, OpenApiBuilder,
+    PathsBuilder, Ref, RefOr, Required,
 };
-use utoipa::ToSchema;
 
 use crate::auth::{Access, Requirement};
 use crate::endpoint::EndpointDef;
@@ -64,12 +64,26 @@ impl SuccessDoc {
     pub fn of<T: ToSchema>(status: u16, description: &'static str) -> Self {
         let mut components = Vec::new();
         let data = reference::<T>(&mut components);
-        Self { status, description, data: Some(data), components, paginated: false, location: false }
+        Self {
+            status,
+            description,
+            data: Some(data),
+            components,
+            paginated: false,
+            location: false,
+        }
     }
 
     /// A success response without a body.
     pub fn empty(status: u16, description: &'static str) -> Self {
-        Self { status, description, data: None, components: Vec::new(), paginated: false, location: false }
+        Self {
+            status,
+            description,
+            data: None,
+            components: Vec::new(),
+            paginated: false,
+            location: false,
+        }
     }
 }
 
@@ -129,10 +143,18 @@ impl OperationDoc {
 
     /// `page` and `per_page` query parameters.
     pub fn page(&mut self) {
-        let page = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).build();
-        let per_page = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(100)).build();
+        let page = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .build();
+        let per_page = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(100))
+            .build();
         self.query.push(("page".to_owned(), page.into(), false));
-        self.query.push(("per_page".to_owned(), per_page.into(), false));
+        self.query
+            .push(("per_page".to_owned(), per_page.into(), false));
     }
 
     /// A JSON request body of type `T`.
@@ -177,20 +199,27 @@ fn error_envelope_schema() -> Schema {
     let error = ObjectBuilder::new()
         .property(
             "code",
-            ObjectBuilder::new().schema_type(Type::String).enum_values(Some(codes.iter().map(|c| c.as_str()))),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(codes.iter().map(|c| c.as_str()))),
         )
         .property("message", ObjectBuilder::new().schema_type(Type::String))
         .property("details", ArrayBuilder::new().items(detail))
         .property(
             "request_id",
-            ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null])),
+            ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                Type::String,
+                Type::Null,
+            ])),
         )
         .required("code")
         .required("message")
         .required("details")
         .required("request_id");
     ObjectBuilder::new()
-        .description(Some("The error envelope: `data` is null and `error` says what went wrong."))
+        .description(Some(
+            "The error envelope: `data` is null and `error` says what went wrong.",
+        ))
         .property("data", ObjectBuilder::new().schema_type(Type::Null))
         .property("error", error)
         .required("data")
@@ -237,14 +266,21 @@ fn string_header(description: &str) -> Header {
 pub fn error_statuses(def: &EndpointDef, doc: &OperationDoc) -> BTreeMap<u16, String> {
     let mut statuses = BTreeMap::new();
     if doc.has_input() {
-        statuses.insert(400, "The input is malformed or failed validation.".to_owned());
+        statuses.insert(
+            400,
+            "The input is malformed or failed validation.".to_owned(),
+        );
     }
     if let Access::Protected { requirement, .. } = def.access {
         statuses.insert(401, "Missing or invalid credentials.".to_owned());
         let needs = match requirement {
             Requirement::Authenticated => None,
-            Requirement::AnyRole(roles) => Some(format!("Requires one of the roles: {}.", roles.join(", "))),
-            Requirement::Permission(permission, _) => Some(format!("Requires the permission `{permission}`.")),
+            Requirement::AnyRole(roles) => {
+                Some(format!("Requires one of the roles: {}.", roles.join(", ")))
+            }
+            Requirement::Permission(permission, _) => {
+                Some(format!("Requires the permission `{permission}`."))
+            }
         };
         if let Some(needs) = needs {
             statuses.insert(403, needs);
@@ -254,15 +290,28 @@ pub fn error_statuses(def: &EndpointDef, doc: &OperationDoc) -> BTreeMap<u16, St
         statuses.insert(404, "Not found.".to_owned());
     }
     if doc.body.is_some() {
-        statuses.insert(413, "The body is larger than the endpoint accepts.".to_owned());
+        statuses.insert(
+            413,
+            "The body is larger than the endpoint accepts.".to_owned(),
+        );
         statuses.insert(415, "The body is not application/json.".to_owned());
     }
     for status in def.errors {
-        let code = ErrorCode::for_status(axum::http::StatusCode::from_u16(*status).unwrap_or_default());
-        statuses.entry(*status).or_insert_with(|| format!("{}.", capitalize(code.default_message())));
+        let code =
+            ErrorCode::for_status(axum::http::StatusCode::from_u16(*status).unwrap_or_default());
+        statuses
+            .entry(*status)
+            .or_insert_with(|| format!("{}.", capitalize(code.default_message())));
     }
-    statuses.insert(500, "Internal error; details are in the server log under the request id.".to_owned());
-    statuses.insert(503, "Overloaded, timed out or a dependency is down; retry after `Retry-After` seconds.".to_owned());
+    statuses.insert(
+        500,
+        "Internal error; details are in the server log under the request id.".to_owned(),
+    );
+    statuses.insert(
+        503,
+        "Overloaded, timed out or a dependency is down; retry after `Retry-After` seconds."
+            .to_owned(),
+    );
     statuses
 }
 
@@ -299,7 +348,10 @@ pub struct ApiInfo {
 pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> OpenApi {
     let mut paths = PathsBuilder::new().build();
     let mut components: Components = Vec::new();
-    components.push(("PageMeta".to_owned(), <PageMeta as utoipa::PartialSchema>::schema()));
+    components.push((
+        "PageMeta".to_owned(),
+        <PageMeta as utoipa::PartialSchema>::schema(),
+    ));
     let mut tags: Vec<String> = Vec::new();
     for (full_path, def) in endpoints {
         let mut doc = OperationDoc::default();
@@ -329,7 +381,11 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
                 ParameterBuilder::new()
                     .name(name)
                     .parameter_in(ParameterIn::Query)
-                    .required(if *required { Required::True } else { Required::False })
+                    .required(if *required {
+                        Required::True
+                    } else {
+                        Required::False
+                    })
                     .schema(Some(schema.clone())),
             );
         }
@@ -337,21 +393,38 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
             operation = operation.request_body(Some(
                 RequestBodyBuilder::new()
                     .required(Some(Required::True))
-                    .content("application/json", ContentBuilder::new().schema(Some(body.clone())).build())
+                    .content(
+                        "application/json",
+                        ContentBuilder::new().schema(Some(body.clone())).build(),
+                    )
                     .build(),
             ));
         }
         let success = &doc.success;
         let mut ok = ResponseBuilder::new().description(success.description);
         if success.status != 204 {
-            ok = ok.content("application/json", ContentBuilder::new().schema(Some(success_envelope(success))).build());
+            ok = ok.content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(success_envelope(success)))
+                    .build(),
+            );
         }
         if success.location {
-            ok = ok.header("Location", string_header("Where the created resource can be read."));
+            ok = ok.header(
+                "Location",
+                string_header("Where the created resource can be read."),
+            );
         }
-        ok = ok.header("X-Request-ID", string_header("The request id, also in every log line."));
-        let mut responses = ResponsesBuilder::new().response(success.status.to_string(), ok.build());
-        let error_content = ContentBuilder::new().schema(Some(Ref::from_schema_name(ERROR_ENVELOPE))).build();
+        ok = ok.header(
+            "X-Request-ID",
+            string_header("The request id, also in every log line."),
+        );
+        let mut responses =
+            ResponsesBuilder::new().response(success.status.to_string(), ok.build());
+        let error_content = ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name(ERROR_ENVELOPE)))
+            .build();
         for (status, description) in error_statuses(def, &doc) {
             let mut response = ResponseBuilder::new()
                 .description(description)
@@ -361,13 +434,17 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
                 response = response.header("WWW-Authenticate", string_header("`Bearer`."));
             }
             if status == 503 || status == 429 {
-                response = response.header("Retry-After", integer_header("Seconds to wait before retrying."));
+                response = response.header(
+                    "Retry-After",
+                    integer_header("Seconds to wait before retrying."),
+                );
             }
             responses = responses.response(status.to_string(), response.build());
         }
         operation = operation.responses(responses.build());
         if def.access.is_protected() {
-            operation = operation.security(SecurityRequirement::new(BEARER_AUTH, Vec::<String>::new()));
+            operation =
+                operation.security(SecurityRequirement::new(BEARER_AUTH, Vec::<String>::new()));
         }
         paths.add_path_operation(full_path, vec![http_method(&def.method)], operation.build());
         components.extend(doc.components);
@@ -375,7 +452,15 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
     }
     let mut builder = ComponentsBuilder::new()
         .schema(ERROR_ENVELOPE, error_envelope_schema())
-        .security_scheme(BEARER_AUTH, SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()));
+        .security_scheme(
+            BEARER_AUTH,
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
     // Later duplicates are the same type registered by another endpoint.
     let mut seen = std::collections::BTreeSet::new();
     for (name, schema) in components {
@@ -384,9 +469,16 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
         }
     }
     OpenApiBuilder::new()
-        .info(InfoBuilder::new().title(&info.title).version(&info.version).description(info.description.clone()))
+        .info(
+            InfoBuilder::new()
+                .title(&info.title)
+                .version(&info.version)
+                .description(info.description.clone()),
+        )
         .paths(paths)
         .components(Some(builder.build()))
-        .tags(Some(tags.into_iter().map(|name| utoipa::openapi::tag::TagBuilder::new().name(name).build())))
+        .tags(Some(tags.into_iter().map(|name| {
+            utoipa::openapi::tag::TagBuilder::new().name(name).build()
+        })))
         .build()
 }

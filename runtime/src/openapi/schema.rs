@@ -1,7 +1,7 @@
 //! Object schemas for `#[derive(rampart::Schema)]`, with validator rules as constraints.
 
-use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, Type};
 
 /// A `#[validate]` rule that has an OpenAPI equivalent.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,12 +72,16 @@ fn constrain(schema: &mut RefOr<Schema>, constraint: Constraint) {
 
 /// Builds the object schema of a struct from its fields.
 pub fn object_schema(description: Option<&str>, fields: Vec<FieldDoc>) -> RefOr<Schema> {
-    let mut object = ObjectBuilder::new().schema_type(Type::Object).description(description);
+    let mut object = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(description);
     for mut field in fields {
         for constraint in field.constraints {
             constrain(&mut field.schema, *constraint);
         }
-        if let (Some(text), RefOr::T(Schema::Object(inner))) = (field.description, &mut field.schema) {
+        if let (Some(text), RefOr::T(Schema::Object(inner))) =
+            (field.description, &mut field.schema)
+        {
             inner.description = Some(text.to_owned());
         }
         object = object.property(field.name, field.schema);
@@ -128,6 +132,11 @@ mod tests {
         assert_eq!(json["properties"]["priority"]["minimum"], 1.0);
         assert_eq!(json["properties"]["priority"]["maximum"], 5.0);
         assert_eq!(json["required"], serde_json::json!(["title", "priority"]));
-        assert!(json["properties"]["email"].to_string().contains("\"format\":\"email\""), "{json}");
+        assert!(
+            json["properties"]["email"]
+                .to_string()
+                .contains("\"format\":\"email\""),
+            "{json}"
+        );
     }
 }

@@ -7,10 +7,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use utoipa::openapi::schema::{
-    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
-};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema,
+    SchemaFormat, Type,
+};
 
 /// The OpenAPI schema of a type used as a field, parameter or body.
 #[diagnostic::on_unimplemented(
@@ -23,7 +24,11 @@ pub trait ApiSchema {
 }
 
 fn typed(ty: Type, format: Option<SchemaFormat>) -> RefOr<Schema> {
-    ObjectBuilder::new().schema_type(ty).format(format).build().into()
+    ObjectBuilder::new()
+        .schema_type(ty)
+        .format(format)
+        .build()
+        .into()
 }
 
 macro_rules! primitive {
@@ -77,7 +82,10 @@ impl<T: ApiSchema + ?Sized> ApiSchema for Box<T> {
 impl<T: ApiSchema> ApiSchema for Option<T> {
     fn schema() -> RefOr<Schema> {
         RefOr::T(Schema::OneOf(
-            OneOfBuilder::new().item(ObjectBuilder::new().schema_type(Type::Null)).item(T::schema()).build(),
+            OneOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(Type::Null))
+                .item(T::schema())
+                .build(),
         ))
     }
 }

@@ -1,0 +1,105 @@
+//! Helpers shared by the integration tests.
+
+use rampart::testing::{TestApp, TestBackend};
+use serde_json::{Value, json};
+
+/// The secret the testing kit signs with (see `rampart::testing`).
+pub(crate) const TEST_SECRET: &[u8] = b"rampart-test-secret-of-at-least-32-bytes";
+
+/// The taskboard on a fresh database of `backend`.
+pub(crate) async fn taskboard(backend: TestBackend) -> TestApp {
+    match TestApp::builder(crate::taskboard::api())
+        .backend(backend)
+        .migrations(crate::taskboard::MIGRATIONS)
+        .build()
+        .await
+    {
+        Ok(app) => app,
+        Err(error) => panic!("cannot build the taskboard on {backend:?}: {error}"),
+    }
+}
+
+/// Now, in seconds since the epoch.
+pub(crate) fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Standard claims for a member, to be edited by a test.
+pub(crate) fn claims() -> Value {
+    let now = now();
+    json!({
+        "sub": uuid::Uuid::now_v7().to_string(),
+        "roles": ["member"],
+        "iat": now,
+        "nbf": now,
+        "exp": now + 900,
+        "iss": "rampart",
+        "aud": "rampart-api",
+        "jti": "test",
+    })
+}
+
+/// Signs claims with HS256 and `key`.
+pub(crate) fn sign(claims: &Value, key: &[u8]) -> String {
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(key),
+    )
+    .unwrap_or_default()
+}
+
+/// base64url without padding.
+pub(crate) fn b64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let chars = [(n >> 18) & 63, (n >> 12) & 63, (n >> 6) & 63, n & 63];
+        for (i, c) in chars.iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(ALPHABET[*c as usize] as char);
+            }
+        }
+    }
+    out
+}
+
+/// Asserts the error envelope: status, code, JSON, and a request id equal to the header.
+#[track_caller]
+pub(crate) fn assert_error(response: &rampart::testing::TestResponse, status: u16, code: &str) {
+    assert_eq!(
+        response.status(),
+        status,
+        "status; body: {}",
+        response.text()
+    );
+    assert!(
+        response.is_json(),
+        "content type: {:?}",
+        response.header("content-type")
+    );
+    let body = response.json();
+    assert_eq!(body["error"]["code"], code, "body: {body}");
+    assert_eq!(body["data"], Value::Null);
+    let header = response.header("x-request-id");
+    assert!(
+        header.is_some_and(|h| !h.is_empty()),
+        "missing X-Request-ID"
+    );
+    assert_eq!(
+        body["error"]["request_id"].as_str(),
+        header,
+        "request id in body and header"
+    );
+    assert!(body["error"]["details"].is_array());
+}

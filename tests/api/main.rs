@@ -1,0 +1,17 @@
+//! Integration tests: the real router, a real SQLite file and a real PostgreSQL database.
+//! One binary with a module per concern, so the suite links once.
+
+include!("../../examples/taskboard/roles.rs");
+
+#[path = "../../examples/taskboard/app.rs"]
+#[allow(dead_code)]
+mod taskboard;
+
+mod common;
+mod database;
+mod envelope;
+mod openapi;
+mod pipeline;
+mod security;
+mod shutdown;
+mod taskboard_notes;

@@ -1,0 +1,150 @@
+//! The taskboard's OpenAPI document: compared with the committed snapshot, and checked for
+//! what the declarations imply. Regenerate with `RAMPART_UPDATE_SNAPSHOTS=1 cargo test`.
+
+use serde_json::{Value, json};
+
+const SNAPSHOT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/snapshots/taskboard.openapi.json"
+);
+
+fn document() -> Value {
+    serde_json::to_value(crate::taskboard::api().openapi()).unwrap_or_default()
+}
+
+#[test]
+fn the_document_matches_the_committed_snapshot() {
+    let generated = crate::taskboard::api()
+        .openapi()
+        .to_pretty_json()
+        .unwrap_or_default()
+        + "\n";
+    if std::env::var_os("RAMPART_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(SNAPSHOT, &generated)
+            .unwrap_or_else(|e| panic!("cannot write {SNAPSHOT}: {e}"));
+    }
+    let committed = std::fs::read_to_string(SNAPSHOT).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "the OpenAPI document changed; review and run `RAMPART_UPDATE_SNAPSHOTS=1 cargo test` to accept it"
+    );
+}
+
+#[test]
+fn responses_security_and_constraints_follow_the_declarations() {
+    let doc = document();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = &doc["paths"];
+    let statuses = |path: &str, method: &str| -> Vec<String> {
+        paths[path][method]["responses"]
+            .as_object()
+            .map(|r| r.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+
+    // Public, no input: only success, 500 and 503.
+    assert_eq!(statuses("/api/v1/info", "get"), vec!["200", "500", "503"]);
+    assert_eq!(paths["/api/v1/info"]["get"]["security"], Value::Null);
+    // Authenticated, no input.
+    assert_eq!(
+        statuses("/api/v1/me", "get"),
+        vec!["200", "401", "500", "503"]
+    );
+    assert_eq!(
+        paths["/api/v1/me"]["get"]["security"],
+        json!([{"bearerAuth": []}])
+    );
+    // Role, body: 400, 401, 403 (naming the role), 413, 415; 201 with Location.
+    assert_eq!(
+        statuses("/api/v1/notes", "post"),
+        vec!["201", "400", "401", "403", "413", "415", "500", "503"]
+    );
+    let post = &paths["/api/v1/notes"]["post"];
+    assert!(
+        post["responses"]["403"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("member"))
+    );
+    assert!(post["responses"]["201"]["headers"]["Location"].is_object());
+    assert_eq!(
+        post["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/NewNote"
+    );
+    // Path parameter: 404.
+    assert_eq!(
+        statuses("/api/v1/notes/{id}", "get"),
+        vec!["200", "400", "401", "403", "404", "500", "503"]
+    );
+    let id = &paths["/api/v1/notes/{id}"]["get"]["parameters"][0];
+    assert_eq!(id["name"], "id");
+    assert_eq!(id["in"], "path");
+    assert_eq!(id["schema"]["format"], "uuid");
+    // Permission named in the 403.
+    assert!(
+        paths["/api/v1/stats"]["get"]["responses"]["403"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("stats:read"))
+    );
+    // 503 documents Retry-After; 401 documents the challenge.
+    assert!(paths["/api/v1/me"]["get"]["responses"]["503"]["headers"]["Retry-After"].is_object());
+    assert!(
+        paths["/api/v1/me"]["get"]["responses"]["401"]["headers"]["WWW-Authenticate"].is_object()
+    );
+    // Health routes are documented at the root.
+    assert!(paths["/health/live"]["get"].is_object());
+    assert!(paths["/health/ready"]["get"].is_object());
+
+    // Validator rules are schema constraints.
+    let new_note = &doc["components"]["schemas"]["NewNote"];
+    assert_eq!(new_note["properties"]["title"]["minLength"], 1);
+    assert_eq!(new_note["properties"]["title"]["maxLength"], 200);
+    assert_eq!(new_note["properties"]["tags"]["maxItems"], 10);
+    assert_eq!(
+        new_note["properties"]["tags"]["items"]["properties"]["name"]["maxLength"],
+        32
+    );
+    assert_eq!(new_note["required"], json!(["title"]));
+    // Query parameters carry their constraints, pagination is documented.
+    let list = &paths["/api/v1/notes"]["get"];
+    let params: Vec<&str> = list["parameters"]
+        .as_array()
+        .map(|p| p.iter().filter_map(|p| p["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(params, vec!["q", "page", "per_page"]);
+    assert_eq!(list["parameters"][2]["schema"]["maximum"], 100);
+    // Lists are wrapped with page meta; the error envelope is one component.
+    let list_schema = &list["responses"]["200"]["content"]["application/json"]["schema"];
+    assert_eq!(
+        list_schema["properties"]["meta"]["$ref"],
+        "#/components/schemas/PageMeta"
+    );
+    assert_eq!(list_schema["properties"]["data"]["type"], "array");
+    assert_eq!(
+        list["responses"]["400"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorEnvelope"
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearerAuth"]["scheme"],
+        "bearer"
+    );
+    // Summaries and descriptions come from doc comments.
+    assert_eq!(
+        paths["/api/v1/notes/{id}"]["get"]["summary"],
+        "One of the caller's notes."
+    );
+    assert_eq!(
+        paths["/api/v1/notes/{id}"]["get"]["operationId"],
+        "get_note"
+    );
+}
+
+#[tokio::test]
+async fn the_served_document_is_the_same_document() {
+    let app = crate::common::taskboard(rampart::testing::TestBackend::Sqlite).await;
+    let served = app.get("/openapi.json").send().await;
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.json(), document());
+    let docs = app.get("/docs/").send().await;
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().contains("swagger"), "Swagger UI page");
+}

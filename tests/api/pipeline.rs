@@ -1,0 +1,234 @@
+//! The request pipeline: order, panic recovery, timeouts, load shedding, logs and metrics.
+
+use std::time::Duration;
+
+use rampart::prelude::*;
+use rampart::testing::{TestApp, log_lines_with, logs};
+use serde::Serialize;
+
+#[derive(Debug, Serialize, Schema)]
+struct Done {
+    done: bool,
+}
+
+/// Panics on purpose.
+#[endpoint(get = "/pipeline/panic", public)]
+async fn panicking() -> ApiResult<Done> {
+    let secret_detail = "internal-panic-detail-4711";
+    panic!("{secret_detail}");
+}
+
+/// Needs authentication.
+#[endpoint(get = "/pipeline/protected")]
+async fn protected() -> ApiResult<Done> {
+    Ok(Done { done: true })
+}
+
+/// Sleeps longer than its timeout.
+#[endpoint(get = "/pipeline/slow", public, timeout = "50ms")]
+async fn slow() -> ApiResult<Done> {
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    Ok(Done { done: true })
+}
+
+/// Holds its slot for a while.
+#[endpoint(get = "/pipeline/hold", public)]
+async fn hold() -> ApiResult<Done> {
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    Ok(Done { done: true })
+}
+
+async fn pipeline_app(max_concurrency: usize) -> TestApp {
+    let api = Api::new()
+        .mount(panicking)
+        .mount(protected)
+        .mount(slow)
+        .mount(hold);
+    match TestApp::builder(api)
+        .configure(move |c| c.max_concurrency = max_concurrency)
+        .build()
+        .await
+    {
+        Ok(app) => app,
+        Err(error) => panic!("{error}"),
+    }
+}
+
+fn metric_value(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|line| {
+        line.strip_prefix(series)
+            .and_then(|rest| rest.trim().parse().ok())
+    })
+}
+
+#[tokio::test]
+async fn a_401_and_a_panic_each_carry_the_request_id_and_log_and_count_exactly_once() {
+    let app = pipeline_app(64).await;
+    let unauthenticated_id = format!("order-401-{}", uuid::Uuid::new_v4().simple());
+    let panic_id = format!("order-panic-{}", uuid::Uuid::new_v4().simple());
+
+    let response = app
+        .get("/api/v1/pipeline/protected")
+        .header("x-request-id", &unauthenticated_id)
+        .send()
+        .await;
+    crate::common::assert_error(&response, 401, "UNAUTHENTICATED");
+    assert_eq!(
+        response.header("x-request-id"),
+        Some(unauthenticated_id.as_str())
+    );
+
+    let response = app
+        .get("/api/v1/pipeline/panic")
+        .header("x-request-id", &panic_id)
+        .send()
+        .await;
+    crate::common::assert_error(&response, 500, "INTERNAL");
+    assert_eq!(response.header("x-request-id"), Some(panic_id.as_str()));
+    assert!(
+        !response.text().contains("4711"),
+        "panic text leaked: {}",
+        response.text()
+    );
+    assert_eq!(response.json()["error"]["message"], "internal error");
+
+    // The server keeps serving.
+    assert_eq!(
+        app.get("/api/v1/pipeline/protected")
+            .bearer(&app.token(&[]))
+            .send()
+            .await
+            .status(),
+        200
+    );
+
+    for (id, status) in [(&unauthenticated_id, 401), (&panic_id, 500)] {
+        let access: Vec<_> = log_lines_with(id)
+            .into_iter()
+            .filter(|line| line["target"] == "rampart::access")
+            .collect();
+        assert_eq!(access.len(), 1, "one access line for {id}: {}", logs());
+        assert_eq!(access[0]["status"], status);
+        assert_eq!(access[0]["request_id"], id.as_str());
+        assert_eq!(access[0]["level"], "INFO");
+        assert!(
+            access[0]["route"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("/api/v1/pipeline/"))
+        );
+        assert!(access[0]["duration_ms"].is_number());
+        assert!(access[0]["timestamp"].is_string());
+        assert_eq!(access[0]["service"], "rampart-test");
+    }
+    let panic_lines: Vec<_> = log_lines_with(&panic_id)
+        .into_iter()
+        .filter(|l| l["message"] == "panic")
+        .collect();
+    assert_eq!(panic_lines.len(), 1);
+    assert_eq!(panic_lines[0]["level"], "ERROR");
+    assert!(
+        panic_lines[0]["panic_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("internal-panic-detail-4711"))
+    );
+    assert!(
+        panic_lines[0]["panic_location"]
+            .as_str()
+            .is_some_and(|l| l.contains("pipeline.rs"))
+    );
+
+    let metrics = app.get("/metrics").send().await.text();
+    let count = |route: &str, status: u16| {
+        metric_value(
+            &metrics,
+            &format!("http_requests_total{{method=\"GET\",route=\"{route}\",status=\"{status}\"}}"),
+        )
+    };
+    assert_eq!(count("/api/v1/pipeline/panic", 500), Some(1.0), "{metrics}");
+    assert_eq!(count("/api/v1/pipeline/protected", 401), Some(1.0));
+    assert!(metrics.contains(
+        "http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/pipeline/panic\""
+    ));
+    assert!(metrics.contains(
+        "http_errors_total{method=\"GET\",route=\"/api/v1/pipeline/panic\",code=\"INTERNAL\"}"
+    ));
+}
+
+#[tokio::test]
+async fn a_slow_endpoint_times_out_with_503() {
+    let app = pipeline_app(64).await;
+    let started = std::time::Instant::now();
+    let response = app.get("/api/v1/pipeline/slow").send().await;
+    crate::common::assert_error(&response, 503, "UNAVAILABLE");
+    assert_eq!(response.header("retry-after"), Some("1"));
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the handler was not cut off"
+    );
+}
+
+#[tokio::test]
+async fn over_the_concurrency_limit_requests_are_shed_with_503() {
+    let app = pipeline_app(1).await;
+    let first = tokio::spawn(app.get("/api/v1/pipeline/hold").send());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let shed = app.get("/api/v1/pipeline/hold").send().await;
+    crate::common::assert_error(&shed, 503, "UNAVAILABLE");
+    assert_eq!(shed.header("retry-after"), Some("1"));
+    let first = first.await.map(|r| r.status());
+    assert_eq!(first.ok(), Some(200));
+    // The slot is free again.
+    assert_eq!(app.get("/api/v1/pipeline/hold").send().await.status(), 200);
+}
+
+#[tokio::test]
+async fn duplicate_operation_ids_fail_at_mount() {
+    let api = Api::new().mount(protected).mount(protected);
+    let result = TestApp::builder(api).build().await;
+    let message = result.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.contains("operation id `protected` is used by two endpoints"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn logs_never_contain_passwords_or_tokens() {
+    let app = crate::common::taskboard(rampart::testing::TestBackend::Sqlite).await;
+    let password = format!("canary-password-{}", uuid::Uuid::new_v4().simple());
+    let token = app.token(&["member"]);
+    let bad_token = format!("{token}tampered");
+    let body = serde_json::json!({"title": "x", "password": password});
+    let _ = app
+        .post("/api/v1/notes")
+        .bearer(&token)
+        .json(&body)
+        .send()
+        .await;
+    let _ = app
+        .post("/api/v1/notes")
+        .bearer(&bad_token)
+        .json(&body)
+        .send()
+        .await;
+    let _ = app.get("/api/v1/me").bearer(&token).send().await;
+    let _ = app
+        .get(&format!("/api/v1/me?access_token={token}"))
+        .send()
+        .await;
+    let _ = app
+        .post("/api/v1/notes")
+        .bearer(&token)
+        .json(&serde_json::json!({"title": password}))
+        .send()
+        .await;
+    let captured = logs();
+    assert!(!captured.is_empty());
+    assert!(!captured.contains(&password), "password leaked into logs");
+    let signature = token.rsplit('.').next().unwrap_or_default();
+    assert!(!captured.contains(signature), "token leaked into logs");
+    assert!(
+        !captured.contains(&token) && !captured.contains("Bearer ey"),
+        "an Authorization header leaked into logs"
+    );
+}

@@ -1,0 +1,254 @@
+//! Authentication and authorization: every refused token is a 401 envelope with
+//! `WWW-Authenticate: Bearer`; a missing role or permission is 403.
+
+use rampart::testing::TestBackend;
+use serde_json::json;
+
+use crate::common::{TEST_SECRET, assert_error, b64, claims, now, sign, taskboard};
+
+fn unsigned(alg: &str, claims: &serde_json::Value) -> String {
+    let header = b64(format!("{{\"alg\":\"{alg}\",\"typ\":\"JWT\"}}").as_bytes());
+    format!("{header}.{}.", b64(claims.to_string().as_bytes()))
+}
+
+#[tokio::test]
+async fn refused_tokens_are_401_with_a_bearer_challenge() {
+    let app = taskboard(TestBackend::Sqlite).await;
+    let valid = claims();
+    let mut expired = claims();
+    expired["exp"] = json!(now() - 120);
+    expired["iat"] = json!(now() - 1000);
+    let mut no_exp = claims();
+    no_exp.as_object_mut().map(|o| o.remove("exp"));
+    let mut wrong_aud = claims();
+    wrong_aud["aud"] = json!("another-api");
+    let mut no_aud = claims();
+    no_aud.as_object_mut().map(|o| o.remove("aud"));
+    let mut wrong_iss = claims();
+    wrong_iss["iss"] = json!("someone-else");
+    let mut future_nbf = claims();
+    future_nbf["nbf"] = json!(now() + 3600);
+    let mut future_iat = claims();
+    future_iat["iat"] = json!(now() + 3600);
+    let mut bad_sub = claims();
+    bad_sub["sub"] = json!("not-a-uuid");
+
+    // A valid token with its payload swapped for one claiming admin.
+    let genuine = sign(&valid, TEST_SECRET);
+    let mut admin_claims = valid.clone();
+    admin_claims["roles"] = json!(["admin"]);
+    let parts: Vec<&str> = genuine.split('.').collect();
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(admin_claims.to_string().as_bytes()),
+        parts[2]
+    );
+
+    let cases: Vec<(&str, Option<String>)> = vec![
+        ("no token", None),
+        ("garbage", Some("garbage".to_owned())),
+        ("two segments", Some("a.b".to_owned())),
+        ("alg none", Some(unsigned("none", &valid))),
+        ("alg None", Some(unsigned("None", &valid))),
+        ("alg NONE", Some(unsigned("NONE", &valid))),
+        (
+            "wrong key",
+            Some(sign(&valid, b"another-secret-that-is-32-bytes-long!!")),
+        ),
+        ("expired", Some(sign(&expired, TEST_SECRET))),
+        ("missing exp", Some(sign(&no_exp, TEST_SECRET))),
+        ("wrong aud", Some(sign(&wrong_aud, TEST_SECRET))),
+        ("missing aud", Some(sign(&no_aud, TEST_SECRET))),
+        ("wrong iss", Some(sign(&wrong_iss, TEST_SECRET))),
+        ("future nbf", Some(sign(&future_nbf, TEST_SECRET))),
+        ("future iat", Some(sign(&future_iat, TEST_SECRET))),
+        ("subject not a user id", Some(sign(&bad_sub, TEST_SECRET))),
+        ("tampered payload", Some(tampered)),
+    ];
+    for (name, token) in cases {
+        let mut request = app.get("/api/v1/me");
+        if let Some(token) = &token {
+            request = request.bearer(token);
+        }
+        let response = request.send().await;
+        assert_eq!(response.status(), 401, "{name}: {}", response.text());
+        assert_error(&response, 401, "UNAUTHENTICATED");
+        assert_eq!(
+            response.header("www-authenticate"),
+            Some("Bearer"),
+            "{name}"
+        );
+    }
+    let ok = app.get("/api/v1/me").bearer(&genuine).send().await;
+    assert_eq!(ok.status(), 200, "{}", ok.text());
+    assert_eq!(ok.json()["data"]["user_id"], valid["sub"]);
+    assert_eq!(ok.json()["data"]["roles"], json!(["member"]));
+    assert_eq!(ok.header("cache-control"), Some("no-store"));
+}
+
+#[tokio::test]
+async fn tokens_are_never_read_from_the_query_string_or_other_schemes() {
+    let app = taskboard(TestBackend::Sqlite).await;
+    let token = app.token(&["member"]);
+    for path in [
+        format!("/api/v1/me?access_token={token}"),
+        format!("/api/v1/me?token={token}"),
+    ] {
+        assert_error(&app.get(&path).send().await, 401, "UNAUTHENTICATED");
+    }
+    let basic = app
+        .get("/api/v1/me")
+        .header("authorization", &format!("Basic {token}"))
+        .send()
+        .await;
+    assert_error(&basic, 401, "UNAUTHENTICATED");
+    let twice = app
+        .get("/api/v1/me")
+        .bearer(&token)
+        .bearer(&token)
+        .send()
+        .await;
+    assert_error(&twice, 401, "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn roles_and_permissions_are_enforced() {
+    let app = taskboard(TestBackend::Sqlite).await;
+    let member = app.token(&["member"]);
+    let auditor = app.token(&["auditor"]);
+    let admin = app.token(&["admin"]);
+    let nobody = app.token(&[]);
+
+    assert_error(
+        &app.get("/api/v1/admin/notes").bearer(&member).send().await,
+        403,
+        "FORBIDDEN",
+    );
+    assert_eq!(
+        app.get("/api/v1/admin/notes")
+            .bearer(&admin)
+            .send()
+            .await
+            .status(),
+        200
+    );
+
+    // Permission `stats:read`: auditor has it, member does not, admin holds every permission.
+    assert_error(
+        &app.get("/api/v1/stats").bearer(&member).send().await,
+        403,
+        "FORBIDDEN",
+    );
+    assert_eq!(
+        app.get("/api/v1/stats")
+            .bearer(&auditor)
+            .send()
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get("/api/v1/stats")
+            .bearer(&admin)
+            .send()
+            .await
+            .status(),
+        200
+    );
+
+    // Role requirements are exact: an admin without `member` is not a member.
+    assert_error(
+        &app.get("/api/v1/notes").bearer(&admin).send().await,
+        403,
+        "FORBIDDEN",
+    );
+    assert_error(
+        &app.get("/api/v1/notes").bearer(&nobody).send().await,
+        403,
+        "FORBIDDEN",
+    );
+    assert_error(
+        &app.get("/api/v1/notes").bearer(&auditor).send().await,
+        403,
+        "FORBIDDEN",
+    );
+
+    // Public endpoints ignore unusable credentials.
+    assert_eq!(
+        app.get("/api/v1/info")
+            .bearer("garbage")
+            .send()
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn security_headers_and_cors() {
+    let app = rampart::testing::TestApp::builder(crate::taskboard::api())
+        .configure(|config| {
+            config.cors = rampart::http::CorsConfig {
+                origins: vec!["https://app.example.com".into()],
+                allow_credentials: true,
+            };
+        })
+        .build()
+        .await;
+    let Ok(app) = app else {
+        panic!("app did not build")
+    };
+    let response = app
+        .get("/api/v1/info")
+        .header("origin", "https://app.example.com")
+        .send()
+        .await;
+    assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(response.header("server"), None);
+    assert_eq!(
+        response.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    assert_eq!(
+        response.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    let other = app
+        .get("/api/v1/info")
+        .header("origin", "https://evil.example")
+        .send()
+        .await;
+    assert_eq!(other.header("access-control-allow-origin"), None);
+    let preflight = app
+        .request(
+            rampart::__private::axum::http::Method::OPTIONS,
+            "/api/v1/notes",
+        )
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await;
+    assert_eq!(preflight.status(), 200, "{}", preflight.text());
+    assert!(
+        preflight
+            .header("access-control-allow-methods")
+            .is_some_and(|m| m.contains("POST"))
+    );
+
+    // `*` together with credentials is refused before the server starts.
+    let refused = rampart::testing::TestApp::builder(crate::taskboard::api())
+        .configure(|config| {
+            config.cors = rampart::http::CorsConfig {
+                origins: vec!["*".into()],
+                allow_credentials: true,
+            };
+        })
+        .build()
+        .await;
+    assert!(refused.is_err());
+}

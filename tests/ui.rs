@@ -1,0 +1,11 @@
+//! Compile-fail and compile-pass cases of the macros (trybuild). Regenerate expected output
+//! with `TRYBUILD=overwrite cargo test --test ui`.
+
+#[test]
+fn ui() {
+    let cases = trybuild::TestCases::new();
+    cases.pass("tests/ui/pass/*.rs");
+    cases.compile_fail("tests/ui/endpoint/*.rs");
+    cases.compile_fail("tests/ui/roles/*.rs");
+    cases.compile_fail("tests/ui/schema/*.rs");
+}
