@@ -112,11 +112,11 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         pub mod #module {
             /// One unit struct per role, so endpoints can name roles rustc checks.
             pub mod roles {
-                #( #[derive(Clone, Copy)] pub struct #role_items; )*
+                #( #[derive(::core::clone::Clone, ::core::marker::Copy)] pub struct #role_items; )*
             }
             /// One unit struct per permission (`tasks:write` is `tasks__write`).
             pub mod permissions {
-                #( #[derive(Clone, Copy)] pub struct #permission_items; )*
+                #( #[derive(::core::clone::Clone, ::core::marker::Copy)] pub struct #permission_items; )*
             }
             /// The table the permission checks read.
             pub static TABLE: #private::RbacTable = #private::RbacTable::new(&[#(#entries),*]);

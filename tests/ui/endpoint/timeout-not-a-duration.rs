@@ -1,0 +1,10 @@
+// A timeout without a unit.
+use rampart::prelude::*;
+rampart::roles! { member: ["notes:read", "notes:write"] }
+#[derive(serde::Serialize, Schema)]
+struct Out { ok: bool }
+
+#[endpoint(get = "/notes", timeout = "5")]
+async fn handler() -> ApiResult<Out> { Ok(Out { ok: true }) }
+
+fn main() {}

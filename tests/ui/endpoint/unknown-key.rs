@@ -1,0 +1,10 @@
+// A misspelled key (`rol` for `role`).
+use rampart::prelude::*;
+rampart::roles! { member: ["notes:read", "notes:write"] }
+#[derive(serde::Serialize, Schema)]
+struct Out { ok: bool }
+
+#[endpoint(get = "/notes", rol = "member")]
+async fn handler() -> ApiResult<Out> { Ok(Out { ok: true }) }
+
+fn main() {}

@@ -1,0 +1,23 @@
+// Generated code names everything by absolute path: it compiles without the prelude.
+#![no_implicit_prelude]
+
+::rampart::roles! { member: ["notes:read"] }
+
+#[derive(::serde::Serialize, ::rampart::Schema)]
+struct Out {
+    ok: bool,
+    items: ::std::vec::Vec<::std::string::String>,
+}
+
+#[::rampart::endpoint(get = "/things/{id}", permission = "notes:read")]
+async fn thing(
+    ::rampart::Path(id): ::rampart::Path<u32>,
+    ctx: ::rampart::Ctx,
+) -> ::rampart::ApiResult<Out> {
+    let _ = (id, ctx);
+    ::std::result::Result::Ok(Out { ok: true, items: ::std::vec::Vec::new() })
+}
+
+fn main() {
+    let _ = ::rampart::Api::new().mount(thing).openapi();
+}

@@ -1,0 +1,6 @@
+// A permission that is not `resource:action`.
+rampart::roles! {
+    member: ["notes", "Notes:Read"],
+}
+
+fn main() {}
