@@ -8,7 +8,6 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
@@ -27,30 +26,79 @@ tokio::task_local! {
 
 /// The id of the request being handled; also in the request extensions.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestId(Arc<str>);
+pub struct RequestId(HeaderValue);
 
 impl RequestId {
     /// The id as text.
     pub fn as_str(&self) -> &str {
+        // Both constructors admit only visible ASCII, so this never falls back.
+        self.0.to_str().unwrap_or_default()
+    }
+
+    /// The id as a header value (shares its bytes; no copy per response).
+    pub fn header_value(&self) -> &HeaderValue {
         &self.0
     }
 
     /// A fresh UUIDv7 id.
+    ///
+    /// The random bits come from a per-thread xorshift generator seeded once from the OS:
+    /// request ids need uniqueness, not secrecy, and `Uuid::now_v7` asks the OS for randomness
+    /// on every call (a syscall per request, measured in docs/benchmarks.md).
     pub fn generate() -> Self {
-        Self(Arc::from(uuid::Uuid::now_v7().to_string()))
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or_default();
+        let random = next_random().to_le_bytes();
+        let mut bytes = [0u8; 10];
+        bytes[..8].copy_from_slice(&random);
+        bytes[8..].copy_from_slice(&next_random().to_le_bytes()[..2]);
+        let uuid = uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid();
+        let mut buffer = uuid::Uuid::encode_buffer();
+        let text = uuid.hyphenated().encode_lower(&mut buffer);
+        Self(HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("invalid")))
     }
 
     /// The incoming value if it is 1..=128 characters of `[A-Za-z0-9._-]`.
-    pub fn accept(value: &[u8]) -> Option<Self> {
-        let sane = !value.is_empty()
-            && value.len() <= 128
-            && value
+    pub fn accept(value: &HeaderValue) -> Option<Self> {
+        let bytes = value.as_bytes();
+        let sane = !bytes.is_empty()
+            && bytes.len() <= 128
+            && bytes
                 .iter()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-        // The bytes were just checked to be ASCII.
-        sane.then(|| std::str::from_utf8(value).ok().map(|s| Self(Arc::from(s))))
-            .flatten()
+        sane.then(|| Self(value.clone()))
     }
+}
+
+thread_local! {
+    static RANDOM: std::cell::Cell<u64> = std::cell::Cell::new(seed());
+}
+
+fn seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    // Without OS randomness, fall back to time and thread identity: still unique enough.
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(1);
+        bytes = (nanos as u64).to_le_bytes();
+    }
+    u64::from_le_bytes(bytes) | 1
+}
+
+/// xorshift64*: fast, non-cryptographic, per thread.
+fn next_random() -> u64 {
+    RANDOM.with(|state| {
+        let mut x = state.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        state.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    })
 }
 
 /// The id of the request the calling task is handling, if any.
@@ -92,17 +140,16 @@ where
         let id = request
             .headers()
             .get(&REQUEST_ID_HEADER)
-            .and_then(|value| RequestId::accept(value.as_bytes()))
+            .and_then(RequestId::accept)
             .unwrap_or_else(RequestId::generate);
         request.extensions_mut().insert(id.clone());
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let future = self.inner.call(request);
         Box::pin(CURRENT.scope(id.clone(), async move {
-            let Ok(response) = inner.call(request).await;
+            let Ok(response) = future.await;
             let mut response = ensure_envelope(response);
-            if let Ok(value) = HeaderValue::from_str(id.as_str()) {
-                response.headers_mut().insert(REQUEST_ID_HEADER, value);
-            }
+            response
+                .headers_mut()
+                .insert(REQUEST_ID_HEADER, id.header_value().clone());
             Ok(response)
         }))
     }
@@ -133,13 +180,18 @@ mod tests {
 
     #[test]
     fn accepts_only_sane_ids() {
-        assert!(RequestId::accept(b"abc-123_x.y").is_some());
-        assert!(RequestId::accept(b"").is_none());
-        assert!(RequestId::accept(&[b'a'; 129]).is_none());
-        assert!(RequestId::accept(&[b'a'; 128]).is_some());
-        assert!(RequestId::accept(b"a\r\nb").is_none());
-        assert!(RequestId::accept(b"a b").is_none());
-        assert!(RequestId::accept("é".as_bytes()).is_none());
+        let accept = |bytes: &[u8]| {
+            HeaderValue::from_bytes(bytes)
+                .ok()
+                .and_then(|v| RequestId::accept(&v))
+        };
+        assert!(accept(b"abc-123_x.y").is_some());
+        assert!(accept(b"").is_none());
+        assert!(accept(&[b'a'; 129]).is_none());
+        assert!(accept(&[b'a'; 128]).is_some());
+        assert!(accept(b"a\tb").is_none());
+        assert!(accept(b"a b").is_none());
+        assert!(accept("é".as_bytes()).is_none());
     }
 
     #[test]

@@ -167,10 +167,9 @@ where
         if let Some(principal) = principal {
             request.extensions_mut().insert(principal);
         }
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let future = self.inner.call(request);
         Box::pin(async move {
-            let Ok(mut response) = inner.call(request).await;
+            let Ok(mut response) = future.await;
             if let Some(user) = user {
                 response.extensions_mut().insert(user);
             }

@@ -84,9 +84,7 @@ where
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(request))) {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
             Ok(future) => Box::pin(async move {
                 match AssertUnwindSafe(future).catch_unwind().await {
                     Ok(result) => result,

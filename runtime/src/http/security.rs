@@ -110,10 +110,9 @@ where
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let credentials = request.headers().contains_key(header::AUTHORIZATION)
             || request.headers().contains_key("x-api-key");
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let future = self.inner.call(request);
         Box::pin(async move {
-            let Ok(mut response) = inner.call(request).await;
+            let Ok(mut response) = future.await;
             let headers = response.headers_mut();
             headers.insert(
                 header::X_CONTENT_TYPE_OPTIONS,

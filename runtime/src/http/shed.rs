@@ -69,10 +69,9 @@ where
                     .into_response())
             });
         };
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let future = self.inner.call(request);
         Box::pin(async move {
-            let response = inner.call(request).await;
+            let response = future.await;
             drop(permit);
             response
         })

@@ -57,11 +57,10 @@ where
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
         let duration = self.duration;
+        let future = self.inner.call(request);
         Box::pin(async move {
-            match tokio::time::timeout(duration, inner.call(request)).await {
+            match tokio::time::timeout(duration, future).await {
                 Ok(result) => result,
                 Err(_) => {
                     tracing::warn!(

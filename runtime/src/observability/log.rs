@@ -4,7 +4,7 @@
 //! at ~8.5 µs per access-log line on this class of machine (DESIGN.md). This layer writes
 //! each line into one reused buffer with a hand-rolled escaper, reads the request id and user
 //! id from the enclosing `request` span, redacts fields whose names look secret, and hands the
-//! line to a non-blocking writer (tracing-appender) so no worker waits on stdout.
+//! line to the batching writer (`writer.rs`) so no worker waits on stdout.
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
@@ -31,25 +31,43 @@ const SECRET_MARKERS: &[&str] = &[
 ];
 
 fn is_secret(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    SECRET_MARKERS.iter().any(|marker| lower.contains(marker))
+    // The fields rampart itself logs on every request are known not to be secret.
+    if matches!(
+        name,
+        "status" | "duration_ms" | "message" | "method" | "route" | "user_id" | "request_id"
+    ) {
+        return false;
+    }
+    let name = name.as_bytes();
+    SECRET_MARKERS.iter().any(|marker| {
+        name.windows(marker.len())
+            .any(|window| window.eq_ignore_ascii_case(marker.as_bytes()))
+    })
 }
 
-/// Appends `value` as JSON string contents (without quotes).
+/// Appends `value` as JSON string contents (without quotes), copying runs that need no escape
+/// in one go.
 fn escape_into(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    let mut start = 0;
+    for (index, byte) in value.bytes().enumerate() {
+        let escaped = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&value[start..index]);
+        if escaped.is_empty() {
+            let _ = write!(out, "\\u{byte:04x}");
+        } else {
+            out.push_str(escaped);
         }
+        start = index + 1;
     }
+    out.push_str(&value[start..]);
 }
 
 /// Request-scoped fields kept on the `request` span.
@@ -140,8 +158,17 @@ impl Visit for JsonVisitor<'_> {
         self.raw(field.name(), format_args!("{value}"));
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        if value.is_finite() {
-            self.raw(field.name(), format_args!("{value:.3}"));
+        if value.is_finite() && value.abs() < 1e15 {
+            // Three decimals through integer formatting: float formatting is slow.
+            let thousandths = (value * 1000.0).round() as i64;
+            let sign = if thousandths < 0 { "-" } else { "" };
+            let magnitude = thousandths.unsigned_abs();
+            self.raw(
+                field.name(),
+                format_args!("{sign}{}.{:03}", magnitude / 1000, magnitude % 1000),
+            );
+        } else if value.is_finite() {
+            self.raw(field.name(), format_args!("{value}"));
         } else {
             self.raw(field.name(), format_args!("null"));
         }
@@ -154,6 +181,30 @@ impl Visit for JsonVisitor<'_> {
 
 thread_local! {
     static LINE: RefCell<(String, String)> = const { RefCell::new((String::new(), String::new())) };
+    /// `YYYY-MM-DDTHH:MM:SS` of the current second: formatted once per second, not per line.
+    static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+}
+
+/// Appends an RFC 3339 UTC timestamp with microseconds.
+fn write_timestamp(out: &mut String) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seconds = now.as_secs();
+    SECOND.with(|cell| {
+        let Ok(mut cached) = cell.try_borrow_mut() else {
+            return;
+        };
+        if cached.0 != seconds {
+            cached.1.clear();
+            let datetime = chrono::DateTime::from_timestamp(i64::try_from(seconds).unwrap_or(0), 0)
+                .unwrap_or_default();
+            let _ = write!(cached.1, "{}", datetime.format("%Y-%m-%dT%H:%M:%S"));
+            cached.0 = seconds;
+        }
+        out.push_str(&cached.1);
+    });
+    let _ = write!(out, ".{:06}Z", now.subsec_micros());
 }
 
 /// The JSON-lines layer; `W` is where lines go (stdout through a non-blocking writer, or a
@@ -207,8 +258,7 @@ where
             message.clear();
             let metadata = event.metadata();
             line.push_str("{\"timestamp\":\"");
-            let now = chrono::Utc::now();
-            let _ = write!(line, "{}", now.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+            write_timestamp(line);
             line.push_str("\",\"level\":\"");
             line.push_str(metadata.level().as_str());
             line.push_str("\",\"service\":\"");
@@ -250,7 +300,7 @@ where
 /// Keeps the non-blocking log writer alive; dropping it flushes pending lines.
 #[must_use = "dropping the guard stops the log writer"]
 pub struct LogGuard {
-    _worker: Option<tracing_appender::non_blocking::WorkerGuard>,
+    _writer: Option<super::BatchGuard>,
 }
 
 impl fmt::Debug for LogGuard {
@@ -259,17 +309,22 @@ impl fmt::Debug for LogGuard {
     }
 }
 
-/// Installs JSON logging to stdout through a non-blocking writer, filtered by `RUST_LOG`
+/// Installs JSON logging to stdout through the batching writer, filtered by `RUST_LOG`
 /// (default `info`). Also installs the panic hook that logs panics with their location.
 /// When a global subscriber is already installed the guard holds nothing.
 pub fn init_logging(service: &str) -> LogGuard {
-    // Backpressure rather than loss: when 128k lines are queued the writer blocks.
-    let (writer, worker) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(std::io::stdout());
-    let installed = init_logging_with(service, writer, "info");
-    LogGuard {
-        _worker: installed.then_some(worker),
+    match super::BatchWriter::new(std::io::stdout()) {
+        Ok((writer, guard)) => {
+            let installed = init_logging_with(service, writer, "info");
+            LogGuard {
+                _writer: installed.then_some(guard),
+            }
+        }
+        // No thread for the writer: log synchronously rather than not at all.
+        Err(_) => {
+            init_logging_with(service, std::io::stdout, "info");
+            LogGuard { _writer: None }
+        }
     }
 }
 

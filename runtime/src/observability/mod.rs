@@ -3,7 +3,9 @@
 mod access;
 mod log;
 mod metrics;
+mod writer;
 
 pub use access::{AccessLogLayer, AccessLogService};
 pub use log::{JsonLogLayer, LogGuard, init_logging, init_logging_with};
 pub use metrics::{MetricsHandle, install_prometheus, render_metrics};
+pub use writer::{BatchGuard, BatchWriter};
