@@ -189,9 +189,12 @@ impl Api {
         if let Some(cors) = cors {
             router = router.layer(cors);
         }
+        // `with_state(())` turns every handler into its route once, here; a router used directly
+        // as a service (tests, `oneshot`) would otherwise convert them on every request.
         Ok(router
             .layer(CatchPanicLayer)
             .layer(AccessLogLayer)
-            .layer(RequestIdLayer))
+            .layer(RequestIdLayer)
+            .with_state(()))
     }
 }

@@ -48,6 +48,10 @@ fn is_secret(name: &str) -> bool {
 /// Appends `value` as JSON string contents (without quotes), copying runs that need no escape
 /// in one go.
 fn escape_into(out: &mut String, value: &str) {
+    if !value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(value);
+        return;
+    }
     let mut start = 0;
     for (index, byte) in value.bytes().enumerate() {
         let escaped = match byte {
