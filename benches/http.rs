@@ -182,7 +182,9 @@ fn main() {
         .into_router(&app)
         .unwrap_or_else(|e| panic!("{e}"));
 
-    let bare_router = Router::new().route("/hello", axum::routing::get(bare)).with_state(());
+    let bare_router = Router::new()
+        .route("/hello", axum::routing::get(bare))
+        .with_state(());
     if std::env::var_os("BENCH_IN_PROCESS").is_some() {
         in_process(&bare_router, &rampart_router, &token);
         return;

@@ -1,9 +1,14 @@
 //! `Api`: mount endpoints, get a plain axum `Router` with the whole pipeline around them.
 //!
-//! Pipeline, outermost first (asserted by `tests/pipeline.rs`):
-//! 1. request id (+ envelope safety net)   2. access log and metrics   3. panic recovery
-//! 4. CORS, security headers               5. load shedding
-//! then per endpoint: timeout → authentication + authorization → body limit → handler
+//! Pipeline, outermost first (asserted by `tests/api/pipeline.rs`):
+//!
+//! 1. request id (and the envelope safety net)
+//! 2. access log and metrics
+//! 3. panic recovery
+//! 4. CORS, security headers
+//! 5. load shedding
+//!
+//! Then per endpoint: timeout → authentication + authorization → body limit → handler
 //! (rate limiting joins between authorization and body limit with the identity issue).
 
 use std::collections::{BTreeMap, HashSet};

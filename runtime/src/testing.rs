@@ -213,13 +213,16 @@ pub fn log_lines_with(needle: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// A change a test makes to the default configuration.
+type ConfigChange = Box<dyn FnOnce(&mut Config) + Send>;
+
 /// Builds a [`TestApp`].
 pub struct TestAppBuilder {
     api: Api,
     backend: Option<TestBackend>,
     database_url: Option<String>,
     migrations: Migrations,
-    configure: Vec<Box<dyn FnOnce(&mut Config) + Send>>,
+    configure: Vec<ConfigChange>,
 }
 
 impl TestAppBuilder {

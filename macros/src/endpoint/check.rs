@@ -441,19 +441,20 @@ pub(crate) fn check(
         };
         inputs.push(Input { ty, kind });
     }
-    if !path_bound && !path_params.is_empty() {
-        if let Some((_, lit)) = &method {
-            let names = path_params.join(", ");
-            errors.push(
-                Error::custom(format!(
-                    "path parameter{} `{names}` ha{} no `Path` extractor\nhelp: add an argument such as `Path({}): Path<Uuid>`",
-                    if path_params.len() > 1 { "s" } else { "" },
-                    if path_params.len() > 1 { "ve" } else { "s" },
-                    if path_params.len() > 1 { format!("({names})") } else { names.clone() },
-                ))
-                .with_span(lit),
-            );
-        }
+    if !path_bound
+        && !path_params.is_empty()
+        && let Some((_, lit)) = &method
+    {
+        let names = path_params.join(", ");
+        errors.push(
+            Error::custom(format!(
+                "path parameter{} `{names}` ha{} no `Path` extractor\nhelp: add an argument such as `Path({}): Path<Uuid>`",
+                if path_params.len() > 1 { "s" } else { "" },
+                if path_params.len() > 1 { "ve" } else { "s" },
+                if path_params.len() > 1 { format!("({names})") } else { names.clone() },
+            ))
+            .with_span(lit),
+        );
     }
     let output = match &signature.output {
         ReturnType::Type(_, ty) => (**ty).clone(),
