@@ -69,10 +69,22 @@ fn deserialize_error<E: std::fmt::Display>(
     error: serde_path_to_error::Error<E>,
     what: &str,
 ) -> ApiError {
-    let field = error.path().to_string();
+    let path = error.path().to_string();
+    let path = if path == "." { String::new() } else { path };
     let issue = clean_message(error.inner().to_string());
-    let field = if field == "." { String::new() } else { field };
+    // serde_path_to_error's path already ends at an unknown field; fall back to the name in
+    // the message if a format reports it at the parent.
+    let field = match unknown_field_name(&issue) {
+        Some(name) if path.is_empty() => name.to_owned(),
+        Some(name) if !path.ends_with(name) => format!("{path}.{name}"),
+        _ => path,
+    };
     ApiError::bad_request(format!("the {what} could not be deserialized")).with_detail(field, issue)
+}
+
+/// `unknown field `x`, expected ...` → `x`.
+fn unknown_field_name(message: &str) -> Option<&str> {
+    message.strip_prefix("unknown field `")?.split('`').next()
 }
 
 impl<S, T> FromRequest<S> for Json<T>
@@ -243,6 +255,15 @@ mod tests {
             );
             assert_eq!(is_json(&headers), expected, "{value}");
         }
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        assert_eq!(
+            unknown_field_name("unknown field `owner_id`, expected `title`"),
+            Some("owner_id")
+        );
+        assert_eq!(unknown_field_name("invalid type: string"), None);
     }
 
     #[test]

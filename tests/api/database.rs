@@ -209,3 +209,99 @@ async fn a_stopped_database_is_503_and_the_app_recovers_when_it_returns() {
         "nothing written during the outage, nothing lost before it"
     );
 }
+
+/// Sleeps in the database for longer than the statement timeout.
+#[rampart::endpoint(get = "/database/slow", public)]
+async fn slow_query(db: rampart::Db) -> rampart::ApiResult<SlowResult> {
+    let rampart::db::Pool::Postgres(pool) = db.primary() else {
+        return Err(rampart::ApiError::internal(
+            "this endpoint needs PostgreSQL",
+        ));
+    };
+    db.run("slow", sqlx::query("SELECT pg_sleep(3)").execute(pool))
+        .await?;
+    Ok(SlowResult { slept: true })
+}
+
+#[derive(serde::Serialize, rampart::Schema)]
+struct SlowResult {
+    slept: bool,
+}
+
+#[tokio::test]
+async fn a_statement_past_its_timeout_is_503_without_internals() {
+    let api = rampart::Api::new().mount(slow_query);
+    let app = TestApp::builder(api)
+        .backend(rampart::testing::TestBackend::Postgres)
+        .configure(|config| config.database.statement_timeout = Duration::from_millis(300))
+        .build()
+        .await;
+    let app = match app {
+        Ok(app) => app,
+        Err(error) => panic!("{error}"),
+    };
+    let started = Instant::now();
+    let response = app.get("/api/v1/database/slow").send().await;
+    assert_error(&response, 503, "UNAVAILABLE");
+    assert!(response.header("retry-after").is_some());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the statement was cancelled, not awaited"
+    );
+    assert!(
+        !response.text().to_lowercase().contains("cancel"),
+        "{}",
+        response.text()
+    );
+}
+
+#[tokio::test]
+async fn statements_are_logged_with_the_request_id_and_measured() {
+    for backend in rampart::testing::BACKENDS {
+        let app = crate::common::taskboard(backend).await;
+        let request_id = format!("db-log-{}", uuid::Uuid::new_v4().simple());
+        let response = app
+            .get("/api/v1/notes")
+            .bearer(&app.token(&["member"]))
+            .header("x-request-id", &request_id)
+            .send()
+            .await;
+        assert_eq!(response.status(), 200);
+        let statements: Vec<_> = rampart::testing::log_lines_with(&request_id)
+            .into_iter()
+            .filter(|line| {
+                line["target"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("sqlx"))
+            })
+            .collect();
+        assert!(
+            statements.len() >= 2,
+            "{backend:?}: the select and the count are logged: {statements:?}"
+        );
+        assert!(
+            statements
+                .iter()
+                .all(|line| line["level"] == "DEBUG" && line["request_id"] == request_id.as_str())
+        );
+        assert!(statements.iter().any(|line| {
+            line["summary"]
+                .as_str()
+                .is_some_and(|s| s.contains("SELECT"))
+        }));
+
+        let metrics = app.get("/metrics").send().await.text();
+        assert!(
+            metrics.contains("db_query_duration_seconds_bucket{query=\"notes.list\""),
+            "{metrics}"
+        );
+        for state in ["open", "idle", "in_use"] {
+            assert!(
+                metrics.contains(&format!(
+                    "db_pool_connections{{pool=\"primary\",state=\"{state}\"}}"
+                )),
+                "{state}"
+            );
+        }
+    }
+}

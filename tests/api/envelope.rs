@@ -37,12 +37,24 @@ async fn input_errors_are_400_envelopes_naming_the_field() {
             .send()
             .await;
         assert_error(&unknown, 400, "BAD_REQUEST");
-        assert!(
-            unknown.json()["error"]["details"][0]["issue"]
-                .as_str()
-                .is_some_and(|i| i.contains("owner_id")),
+        assert_eq!(
+            unknown.json()["error"]["details"][0]["field"],
+            "owner_id",
             "{}",
             unknown.text()
+        );
+        let nested = app
+            .post("/api/v1/notes")
+            .bearer(&token)
+            .json(&json!({"title": "x", "tags": [{"name": "a", "color": "red"}]}))
+            .send()
+            .await;
+        assert_error(&nested, 400, "BAD_REQUEST");
+        assert_eq!(
+            nested.json()["error"]["details"][0]["field"],
+            "tags[0].color",
+            "{}",
+            nested.text()
         );
 
         let invalid = app
