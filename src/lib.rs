@@ -6,16 +6,30 @@
 //! access logs without secrets, Prometheus metrics, and an OpenAPI 3.1 document whose security
 //! and error responses come from the same declaration.
 //!
-//! ```ignore
+//! ```
 //! use rampart::prelude::*;
+//! use serde::Serialize;
 //!
 //! rampart::roles! { member: ["notes:read", "notes:write"] }
 //!
+//! #[derive(Serialize, Schema)]
+//! struct Note {
+//!     id: u64,
+//!     title: String,
+//! }
+//!
 //! /// Get one note.
 //! #[endpoint(get = "/notes/{id}", role = "member", tag = "notes")]
-//! async fn get_note(ctx: Ctx, Path(id): Path<Uuid>, db: Db) -> ApiResult<Note> { .. }
+//! async fn get_note(ctx: Ctx, Path(id): Path<u64>) -> ApiResult<Note> {
+//!     let _caller = ctx.user()?;
+//!     Ok(Note { id, title: "hello".to_owned() })
+//! }
 //!
-//! let router = Api::new().mount(get_note).into_router(&app)?;
+//! fn main() {
+//!     let api = Api::new().mount(get_note);
+//!     // `api.into_router(&app)` gives a plain axum Router with the whole pipeline.
+//!     assert!(api.openapi().paths.paths.contains_key("/api/v1/notes/{id}"));
+//! }
 //! ```
 //!
 //! A user crate depends on `rampart`, `serde` (for `#[derive(Deserialize, Serialize)]`) and

@@ -324,9 +324,9 @@ impl IntoResponse for ApiError {
         if let Some(source) = &self.source {
             let chain = error_chain(source.as_ref());
             if status.is_server_error() {
-                tracing::error!(code = ?self.code, error = %chain, "request failed");
+                tracing::error!(code = self.code.as_str(), error = %chain, "request failed");
             } else {
-                tracing::debug!(code = ?self.code, error = %chain, "request rejected");
+                tracing::debug!(code = self.code.as_str(), error = %chain, "request rejected");
             }
         }
         // 5xx bodies never carry anything but the code's generic message.

@@ -232,3 +232,68 @@ async fn logs_never_contain_passwords_or_tokens() {
         "an Authorization header leaked into logs"
     );
 }
+
+#[derive(Debug)]
+struct StorageFailure;
+
+impl std::fmt::Display for StorageFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("disk quota exceeded on volume-7")
+    }
+}
+
+impl std::error::Error for StorageFailure {}
+
+#[derive(Debug)]
+struct SaveFailed(StorageFailure);
+
+impl std::fmt::Display for SaveFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("saving the report failed")
+    }
+}
+
+impl std::error::Error for SaveFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// Fails with an internal error that has a cause.
+#[endpoint(get = "/pipeline/internal", public)]
+async fn internal_failure() -> ApiResult<Done> {
+    Err(ApiError::internal(SaveFailed(StorageFailure)))
+}
+
+#[tokio::test]
+async fn internal_errors_log_their_cause_chain_and_show_nothing() {
+    let app = match TestApp::builder(Api::new().mount(internal_failure))
+        .build()
+        .await
+    {
+        Ok(app) => app,
+        Err(error) => panic!("{error}"),
+    };
+    let request_id = format!("internal-{}", uuid::Uuid::new_v4().simple());
+    let response = app
+        .get("/api/v1/pipeline/internal")
+        .header("x-request-id", &request_id)
+        .send()
+        .await;
+    crate::common::assert_error(&response, 500, "INTERNAL");
+    assert!(
+        !response.text().contains("volume-7") && !response.text().contains("saving"),
+        "{}",
+        response.text()
+    );
+    let errors: Vec<_> = log_lines_with(&request_id)
+        .into_iter()
+        .filter(|l| l["level"] == "ERROR")
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0]["error"],
+        "saving the report failed: disk quota exceeded on volume-7"
+    );
+    assert_eq!(errors[0]["code"], "INTERNAL");
+}
