@@ -80,7 +80,7 @@ pub use rampart_runtime::{
     PageMeta, Paginated, Path, Query,
 };
 pub use rampart_runtime::{
-    api, auth, config, db, error, http, observability, openapi, pagination, server,
+    api, auth, config, db, error, http, observability, openapi, pagination, rate_limit, server,
 };
 
 /// The testing kit: an app in-process, tokens for any principal, a fresh database per test.
@@ -108,4 +108,5 @@ pub mod __private {
     pub use rampart_runtime::openapi::{
         ApiSchema, Constraint, FieldDoc, OperationDoc, object_schema,
     };
+    pub use rampart_runtime::rate_limit::RateLimitSpec;
 }

@@ -139,7 +139,13 @@ fn note_of(row: NoteRow) -> Note {
 }
 
 /// Creates a note owned by the caller.
-#[endpoint(post = "/notes", role = "member", tag = "notes", body_limit = "64KiB")]
+#[endpoint(
+    post = "/notes",
+    role = "member",
+    tag = "notes",
+    body_limit = "64KiB",
+    rate_limit = "60/min"
+)]
 async fn create_note(ctx: Ctx, db: Db, Json(input): Json<NewNote>) -> ApiResult<Created<Note>> {
     let owner = ctx.user()?.user_id;
     let note = Note {

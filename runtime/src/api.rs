@@ -8,8 +8,10 @@
 //! 4. CORS, security headers
 //! 5. load shedding
 //!
-//! Then per endpoint: timeout → authentication + authorization → body limit → handler
-//! (rate limiting joins between authorization and body limit with the identity issue).
+//! Then per endpoint: timeout → authentication + authorization → rate limit → body limit →
+//! handler.
+//! The endpoint's rate limit (when declared) sits between authorization and the body limit,
+//! so it counts authenticated users by id and never reads a body first.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -26,6 +28,7 @@ use crate::error::ApiError;
 use crate::http::{CatchPanicLayer, LoadShedLayer, SecurityHeadersLayer, TimeoutLayer, cors_layer};
 use crate::observability::AccessLogLayer;
 use crate::openapi::{ApiInfo, build_document};
+use crate::rate_limit::RateLimitLayer;
 use crate::request_id::RequestIdLayer;
 
 /// A mistake in how endpoints were mounted; found before the server starts.
@@ -39,6 +42,9 @@ pub enum ApiBuildError {
     /// Two endpoints share a method and path.
     #[error("`{0} {1}` is mounted twice")]
     DuplicateRoute(String, String),
+    /// A rate limit that forms no quota.
+    #[error("the rate limit of `{0}` cannot be used")]
+    RateLimit(String),
     /// The CORS configuration cannot be used.
     #[error("{0}")]
     Cors(String),
@@ -160,15 +166,22 @@ impl Api {
             };
             by_path.entry(path).or_default().push(def);
         }
+        let trusted_proxies: std::sync::Arc<[ipnet::IpNet]> = config.trusted_proxies.clone().into();
         let mut router = Router::new();
         for (path, defs) in by_path {
             let mut combined = axum::routing::MethodRouter::new();
             for def in defs {
-                let handler = def
-                    .handler
-                    .layer(DefaultBodyLimit::max(
-                        def.body_limit.unwrap_or(config.body_limit),
-                    ))
+                // Innermost first: body limit, rate limit, access, timeout.
+                let mut handler = def.handler.layer(DefaultBodyLimit::max(
+                    def.body_limit.unwrap_or(config.body_limit),
+                ));
+                if let Some(spec) = def.rate_limit {
+                    let spec = spec.scaled(config.rate_limit_multiplier);
+                    let layer = RateLimitLayer::new(spec, trusted_proxies.clone())
+                        .ok_or_else(|| ApiBuildError::RateLimit(def.operation_id.to_owned()))?;
+                    handler = handler.layer(layer);
+                }
+                let handler = handler
                     .layer(AccessLayer::new(def.access, app.keys().clone()))
                     .layer(TimeoutLayer::new(
                         def.timeout.unwrap_or(config.request_timeout),

@@ -19,6 +19,8 @@
 //! | `RAMPART_DOCS` | on in development | serve `/docs` and `/openapi.json` |
 //! | `RAMPART_SHUTDOWN_DRAIN` | `0s` (development), `5s` (production) | time `/health/ready` reports 503 before the listener closes |
 //! | `RAMPART_SERVICE` | `rampart` | `service` field of log lines |
+//! | `RAMPART_RATE_LIMIT_MULTIPLIER` | `1` | scales every declared rate limit |
+//! | `RAMPART_TRUSTED_PROXIES` | none | CIDRs whose `X-Forwarded-For` is believed |
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -67,6 +69,10 @@ pub struct Config {
     pub shutdown_drain: Duration,
     /// `service` field of every log line.
     pub service: String,
+    /// Multiplies every declared rate limit (e.g. `100` in a load-test environment).
+    pub rate_limit_multiplier: f64,
+    /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl fmt::Debug for Config {
@@ -117,6 +123,19 @@ pub fn parse_size(text: &str) -> Option<usize> {
         _ => return None,
     };
     number.checked_mul(factor)
+}
+
+/// Parses `10.0.0.0/8, 192.168.1.7`: CIDR ranges or single addresses.
+fn parse_proxies(text: &str) -> Option<Vec<ipnet::IpNet>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .ok()
+                .or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+        })
+        .collect()
 }
 
 /// Reads one variable through a lookup function (the environment, or a test's map).
@@ -277,6 +296,10 @@ impl Config {
             service: env
                 .get("RAMPART_SERVICE")
                 .unwrap_or_else(|| "rampart".to_owned()),
+            rate_limit_multiplier: env.parse("RAMPART_RATE_LIMIT_MULTIPLIER", 1.0, |v| {
+                v.parse::<f64>().ok().filter(|m| m.is_finite() && *m > 0.0)
+            })?,
+            trusted_proxies: env.parse("RAMPART_TRUSTED_PROXIES", Vec::new(), parse_proxies)?,
         };
         crate::http::cors_layer(&config.cors).map_err(ConfigError)?;
         Ok(config)
@@ -326,6 +349,11 @@ mod tests {
         );
         assert!(config(&[("CORS_ORIGINS", "*"), ("CORS_ALLOW_CREDENTIALS", "true")]).is_err());
         assert!(config(&[("RAMPART_ENV", "staging")]).is_err());
+        assert!(config(&[("RAMPART_RATE_LIMIT_MULTIPLIER", "0")]).is_err());
+        assert!(config(&[("RAMPART_TRUSTED_PROXIES", "10.0.0.0/8, nope")]).is_err());
+        let proxies = config(&[("RAMPART_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7")])
+            .map(|c| c.trusted_proxies.len());
+        assert_eq!(proxies.ok(), Some(2));
     }
 
     #[test]

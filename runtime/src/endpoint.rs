@@ -34,6 +34,8 @@ pub struct EndpointDef {
     pub body_limit: Option<usize>,
     /// Timeout; `None`: the app default.
     pub timeout: Option<Duration>,
+    /// The endpoint's own rate limit.
+    pub rate_limit: Option<crate::rate_limit::RateLimitSpec>,
     /// Extra statuses the handler can return (`errors = [..]`).
     pub errors: &'static [u16],
     /// The axum handler for this method.

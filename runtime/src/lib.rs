@@ -16,6 +16,7 @@ pub mod macro_support;
 pub mod observability;
 pub mod openapi;
 pub mod pagination;
+pub mod rate_limit;
 pub mod request_id;
 pub mod response;
 pub mod server;

@@ -339,6 +339,7 @@ impl TestApp {
     pub fn request(&self, method: Method, path: &str) -> TestRequest {
         TestRequest {
             router: self.router.clone(),
+            peer: std::net::SocketAddr::from(([127, 0, 0, 1], 40000)),
             method,
             path: path.to_owned(),
             headers: HeaderMap::new(),
@@ -366,6 +367,7 @@ impl TestApp {
 /// A request being built.
 pub struct TestRequest {
     router: Router,
+    peer: std::net::SocketAddr,
     method: Method,
     path: String,
     headers: HeaderMap,
@@ -378,6 +380,13 @@ impl TestRequest {
         if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
             self.headers.append(name, value);
         }
+        self
+    }
+
+    /// The peer address the request comes from (default `127.0.0.1:40000`), as a real server
+    /// would see it through `ConnectInfo`.
+    pub fn peer(mut self, peer: std::net::SocketAddr) -> Self {
+        self.peer = peer;
         self
     }
 
@@ -404,6 +413,9 @@ impl TestRequest {
         *request.method_mut() = self.method;
         *request.uri_mut() = self.path.parse().unwrap_or_default();
         *request.headers_mut() = self.headers;
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.peer));
         let Ok(response) = self.router.oneshot(request).await;
         TestResponse::read(response).await
     }

@@ -12,6 +12,7 @@ mod database;
 mod envelope;
 mod openapi;
 mod pipeline;
+mod rate_limit;
 mod security;
 mod shutdown;
 mod taskboard_notes;

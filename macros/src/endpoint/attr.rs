@@ -26,6 +26,8 @@ pub(crate) struct EndpointAttr {
     pub(crate) body_limit: Option<LitStr>,
     pub(crate) timeout: Option<LitStr>,
     pub(crate) errors: Option<Vec<LitInt>>,
+    pub(crate) rate_limit: Option<LitStr>,
+    pub(crate) burst: Option<LitInt>,
 }
 
 pub(crate) fn parse(args: TokenStream) -> darling::Result<EndpointAttr> {

@@ -68,6 +68,41 @@ pub(crate) struct Input {
     pub(crate) kind: InputKind,
 }
 
+/// `rate_limit = "N/unit"` with an optional `burst`.
+pub(crate) struct RateLimit {
+    pub(crate) count: u32,
+    pub(crate) per_seconds: u64,
+    pub(crate) burst: u32,
+}
+
+/// Parses `120/min`; the error says which part is wrong.
+pub(crate) fn parse_rate_limit(text: &str) -> Result<(u32, u64), String> {
+    let (count, unit) = text
+        .split_once('/')
+        .ok_or_else(|| "a rate limit is written `N/unit`, e.g. \"120/min\"".to_owned())?;
+    let count: u32 = count
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{}` is not a whole number of requests", count.trim()))?;
+    if count == 0 {
+        return Err(
+            "a rate limit allows at least one request (`0/...` would refuse everything)".to_owned(),
+        );
+    }
+    let per_seconds = match unit.trim() {
+        "sec" | "s" | "second" => 1,
+        "min" | "m" | "minute" => 60,
+        "hour" | "h" => 3600,
+        "day" | "d" => 86_400,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}`; expected `sec`, `min`, `hour` or `day`"
+            ));
+        }
+    };
+    Ok((count, per_seconds))
+}
+
 /// A declaration that passed every check; only this reaches code generation.
 pub(crate) struct CheckedEndpoint {
     pub(crate) function: syn::ItemFn,
@@ -83,6 +118,7 @@ pub(crate) struct CheckedEndpoint {
     pub(crate) body_limit: Option<usize>,
     pub(crate) timeout_ms: Option<u64>,
     pub(crate) errors: Vec<u16>,
+    pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) inputs: Vec<Input>,
     pub(crate) output: Type,
 }
@@ -398,6 +434,48 @@ pub(crate) fn check(
             ),
         }
     }
+    let rate_limit = match &attr.rate_limit {
+        Some(lit) => match parse_rate_limit(&lit.value()) {
+            Ok((count, per_seconds)) => {
+                let burst = match &attr.burst {
+                    Some(burst) => match burst.base10_parse::<u32>() {
+                        Ok(0) | Err(_) => {
+                            errors.push(
+                                Error::custom("`burst` is a positive number of requests")
+                                    .with_span(burst),
+                            );
+                            count
+                        }
+                        Ok(n) => n,
+                    },
+                    None => count,
+                };
+                Some(RateLimit {
+                    count,
+                    per_seconds,
+                    burst,
+                })
+            }
+            Err(message) => {
+                errors.push(
+                    Error::custom(format!("{message}\nhelp: write e.g. `rate_limit = \"120/min\"` (units: sec, min, hour, day)"))
+                        .with_span(lit),
+                );
+                None
+            }
+        },
+        None => {
+            if let Some(burst) = &attr.burst {
+                errors.push(
+                    Error::custom(
+                        "`burst` needs a `rate_limit`\nhelp: add e.g. `rate_limit = \"120/min\"`",
+                    )
+                    .with_span(burst),
+                );
+            }
+            None
+        }
+    };
     let operation_id = match &attr.operation_id {
         Some(lit) => {
             let value = lit.value();
@@ -480,6 +558,7 @@ pub(crate) fn check(
         body_limit,
         timeout_ms,
         errors: status_codes,
+        rate_limit,
         inputs,
         output,
     })
@@ -569,6 +648,17 @@ mod tests {
         assert!(parse_template("/tasks//x").is_err());
         assert!(parse_template("/tasks/").is_err());
         assert!(parse_template("/t/{*rest}").is_err());
+    }
+
+    #[test]
+    fn rate_limits() {
+        assert_eq!(parse_rate_limit("120/min"), Ok((120, 60)));
+        assert_eq!(parse_rate_limit("5/sec"), Ok((5, 1)));
+        assert_eq!(parse_rate_limit("1000/day"), Ok((1000, 86_400)));
+        assert!(parse_rate_limit("10/minutes").is_err());
+        assert!(parse_rate_limit("0/min").is_err());
+        assert!(parse_rate_limit("ten/min").is_err());
+        assert!(parse_rate_limit("10").is_err());
     }
 
     #[test]

@@ -128,6 +128,10 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
             .map(|ms| quote!(::core::time::Duration::from_millis(#ms))),
     );
     let errors = &endpoint.errors;
+    let rate_limit = option(endpoint.rate_limit.as_ref().map(|limit| {
+        let (count, per, burst) = (limit.count, limit.per_seconds, limit.burst);
+        quote!(#p::RateLimitSpec { count: #count, per: ::core::time::Duration::from_secs(#per), burst: #burst })
+    }));
 
     quote! {
         #(#docs)*
@@ -167,6 +171,7 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
                     access: #access,
                     body_limit: #body_limit,
                     timeout: #timeout,
+                    rate_limit: #rate_limit,
                     errors: &[#(#errors),*],
                     handler: #p::axum::routing::on(#p::axum::routing::MethodFilter::#method, __rampart_handler),
                     document: __rampart_document,

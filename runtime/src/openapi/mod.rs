@@ -13,6 +13,7 @@ pub use types::ApiSchema;
 use std::collections::BTreeMap;
 
 use utoipa::ToSchema;
+use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::{ResponseBuilder, ResponsesBuilder};
@@ -27,6 +28,11 @@ use crate::auth::{Access, Requirement};
 use crate::endpoint::EndpointDef;
 use crate::error::ErrorCode;
 use crate::pagination::PageMeta;
+
+const RATE_LIMIT_DOC: &str =
+    "Remaining requests and seconds until the quota resets: `\"default\";r=42;t=17`.";
+const RATE_LIMIT_POLICY_DOC: &str =
+    "The quota and its window in seconds: `\"default\";q=100;w=60`.";
 
 /// Name of the error envelope component.
 pub const ERROR_ENVELOPE: &str = "ErrorEnvelope";
@@ -296,6 +302,17 @@ pub fn error_statuses(def: &EndpointDef, doc: &OperationDoc) -> BTreeMap<u16, St
         );
         statuses.insert(415, "The body is not application/json.".to_owned());
     }
+    if let Some(spec) = def.rate_limit {
+        statuses.insert(
+            429,
+            format!(
+                "Rate limited: {} requests per {} s (bursts of {}) per user, or per client IP when anonymous; retry after `Retry-After` seconds.",
+                spec.count,
+                spec.per.as_secs(),
+                spec.burst
+            ),
+        );
+    }
     for status in def.errors {
         let code =
             ErrorCode::for_status(axum::http::StatusCode::from_u16(*status).unwrap_or_default());
@@ -420,6 +437,11 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
             "X-Request-ID",
             string_header("The request id, also in every log line."),
         );
+        if def.rate_limit.is_some() {
+            ok = ok
+                .header("RateLimit", string_header(RATE_LIMIT_DOC))
+                .header("RateLimit-Policy", string_header(RATE_LIMIT_POLICY_DOC));
+        }
         let mut responses =
             ResponsesBuilder::new().response(success.status.to_string(), ok.build());
         let error_content = ContentBuilder::new()
@@ -439,9 +461,25 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
                     integer_header("Seconds to wait before retrying."),
                 );
             }
+            if status == 429 {
+                response = response
+                    .header("RateLimit", string_header(RATE_LIMIT_DOC))
+                    .header("RateLimit-Policy", string_header(RATE_LIMIT_POLICY_DOC));
+            }
             responses = responses.response(status.to_string(), response.build());
         }
         operation = operation.responses(responses.build());
+        if let Some(spec) = def.rate_limit {
+            let limit = serde_json::json!({
+                "limit": spec.count,
+                "window_seconds": spec.per.as_secs(),
+                "burst": spec.burst,
+                "key": "user id when authenticated, else client IP",
+            });
+            operation = operation.extensions(Some(
+                ExtensionsBuilder::new().add("x-rate-limit", limit).build(),
+            ));
+        }
         if def.access.is_protected() {
             operation =
                 operation.security(SecurityRequirement::new(BEARER_AUTH, Vec::<String>::new()));

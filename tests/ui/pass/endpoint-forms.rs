@@ -56,7 +56,7 @@ async fn create(ctx: Ctx, Json(input): Json<Input>) -> ApiResult<Created<Out>> {
     Ok(Created::at("/api/v1/notes/1", Out { ok: true }))
 }
 
-#[endpoint(get = "/notes", roles = ["member", "editor"])]
+#[endpoint(get = "/notes", roles = ["member", "editor"], rate_limit = "120/min", burst = 20)]
 async fn list(Query(filter): Query<Filter>, Page(page): Page) -> ApiResult<Paginated<Out>> {
     let _ = filter.q;
     Ok(Paginated { items: vec![], meta: page.meta(0) })

@@ -1,0 +1,256 @@
+//! Layer 8: the endpoint's own rate limit (`#[endpoint(rate_limit = "120/min", burst = 20)]`).
+//!
+//! GCRA (governor), keyed by the user id when the request is authenticated and by the client
+//! IP otherwise. Every response of a limited endpoint carries `RateLimit-Policy` and `RateLimit`
+//! in the syntax of draft-ietf-httpapi-ratelimit-headers; a refused request is the
+//! `RATE_LIMITED` envelope with `Retry-After`. Memory is bounded: keys whose bucket has fully
+//! refilled are swept. Limits are scaled per deployment by `RAMPART_RATE_LIMIT_MULTIPLIER`.
+//! In-memory state is per instance; a shared Redis backend arrives with the identity issue.
+
+mod client_ip;
+
+pub use client_ip::client_ip;
+pub use ipnet::IpNet;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, Request, header};
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DashMapStateStore;
+use governor::{Quota, RateLimiter};
+use tower::{Layer, Service};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ErrorCode};
+
+/// `RateLimit-Policy`.
+pub const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+/// `RateLimit`.
+pub const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
+
+/// Sweep idle keys once every this many checks (amortised; no background task needed).
+const SWEEP_EVERY: u64 = 4096;
+
+/// A declared limit: `count` requests per `per`, with bursts of up to `burst`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitSpec {
+    /// Requests allowed per window.
+    pub count: u32,
+    /// The window.
+    pub per: Duration,
+    /// Largest burst (defaults to `count`).
+    pub burst: u32,
+}
+
+impl RateLimitSpec {
+    /// The spec scaled by a deployment multiplier (at least one request per window).
+    pub fn scaled(self, multiplier: f64) -> Self {
+        let scale = |n: u32| {
+            ((f64::from(n) * multiplier)
+                .round()
+                .clamp(1.0, f64::from(u32::MAX))) as u32
+        };
+        Self {
+            count: scale(self.count),
+            per: self.per,
+            burst: scale(self.burst),
+        }
+    }
+
+    fn quota(self) -> Option<Quota> {
+        let interval = self
+            .per
+            .checked_div(self.count.max(1))?
+            .max(Duration::from_nanos(1));
+        let burst = NonZeroU32::new(self.burst.max(1))?;
+        Quota::with_period(interval).map(|quota| quota.allow_burst(burst))
+    }
+
+    /// Nanoseconds for one request's worth of capacity to come back.
+    fn interval(self) -> Duration {
+        self.per.checked_div(self.count.max(1)).unwrap_or(self.per)
+    }
+}
+
+/// Who a request counts against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    User(Uuid),
+    Ip(IpAddr),
+    /// No principal and no known peer address (in-process calls).
+    Unknown,
+}
+
+type Limiter = RateLimiter<Key, DashMapStateStore<Key>, DefaultClock, StateInformationMiddleware>;
+
+struct Shared {
+    spec: RateLimitSpec,
+    limiter: Limiter,
+    checks: AtomicU64,
+    trusted_proxies: Arc<[IpNet]>,
+    policy: HeaderValue,
+}
+
+/// Layer 8 for one endpoint.
+#[derive(Clone)]
+pub struct RateLimitLayer {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for RateLimitLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimitLayer")
+            .field("spec", &self.shared.spec)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RateLimitLayer {
+    /// A limiter for `spec`, already scaled for the deployment. `None` when the spec cannot
+    /// form a quota (it always can for specs the macro accepted).
+    pub fn new(spec: RateLimitSpec, trusted_proxies: Arc<[IpNet]>) -> Option<Self> {
+        let quota = spec.quota()?;
+        let policy = format!(
+            "\"default\";q={};w={}",
+            spec.count,
+            spec.per.as_secs().max(1)
+        );
+        let policy = HeaderValue::from_str(&policy).ok()?;
+        let limiter = RateLimiter::dashmap(quota).with_middleware::<StateInformationMiddleware>();
+        Some(Self {
+            shared: Arc::new(Shared {
+                spec,
+                limiter,
+                checks: AtomicU64::new(0),
+                trusted_proxies,
+                policy,
+            }),
+        })
+    }
+}
+
+impl<S> Layer<S> for RateLimitLayer {
+    type Service = RateLimitService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        RateLimitService {
+            inner,
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// The service of [`RateLimitLayer`].
+#[derive(Clone)]
+pub struct RateLimitService<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+fn ceil_seconds(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
+}
+
+fn rate_limit_value(remaining: u32, reset_seconds: u64) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!("\"default\";r={remaining};t={reset_seconds}")).ok()
+}
+
+impl Shared {
+    fn key(&self, request: &Request<Body>) -> Key {
+        if let Some(principal) = request.extensions().get::<Principal>() {
+            return Key::User(principal.user_id);
+        }
+        match client_ip(request, &self.trusted_proxies) {
+            Some(ip) => Key::Ip(ip),
+            None => Key::Unknown,
+        }
+    }
+
+    fn sweep_sometimes(&self) {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
+        }
+    }
+}
+
+impl<S> Service<Request<Body>> for RateLimitService<S>
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let shared = &self.shared;
+        shared.sweep_sometimes();
+        let key = shared.key(&request);
+        let policy = shared.policy.clone();
+        match shared.limiter.check_key(&key) {
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                let used = shared.spec.burst.saturating_sub(remaining);
+                let reset = ceil_seconds(shared.spec.interval().saturating_mul(used));
+                let future = self.inner.call(request);
+                Box::pin(async move {
+                    let Ok(mut response) = future.await;
+                    let headers = response.headers_mut();
+                    headers.insert(RATE_LIMIT_POLICY, policy);
+                    if let Some(value) = rate_limit_value(remaining, reset) {
+                        headers.insert(RATE_LIMIT, value);
+                    }
+                    Ok(response)
+                })
+            }
+            Err(not_until) => {
+                let wait =
+                    ceil_seconds(not_until.wait_time_from(shared.limiter.clock().now())).max(1);
+                metrics::counter!("rate_limited_total").increment(1);
+                let mut error = ApiError::new(ErrorCode::RateLimited)
+                    .with_header(header::RETRY_AFTER, HeaderValue::from(wait))
+                    .with_header(RATE_LIMIT_POLICY, policy);
+                if let Some(value) = rate_limit_value(0, wait) {
+                    error = error.with_header(RATE_LIMIT, value);
+                }
+                Box::pin(async move { Ok(error.into_response()) })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_scale_and_form_quotas() {
+        let spec = RateLimitSpec {
+            count: 10,
+            per: Duration::from_secs(60),
+            burst: 10,
+        };
+        assert_eq!(spec.scaled(100.0).count, 1000);
+        assert_eq!(spec.scaled(0.001).count, 1, "never below one per window");
+        assert_eq!(spec.interval(), Duration::from_secs(6));
+        assert!(spec.quota().is_some());
+        assert_eq!(ceil_seconds(Duration::from_millis(1500)), 2);
+        assert_eq!(ceil_seconds(Duration::from_secs(3)), 3);
+    }
+}
