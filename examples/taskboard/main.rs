@@ -16,7 +16,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     rampart::observability::install_prometheus();
     let db = rampart::Db::connect(&config.database).await?;
     db.migrate(&app::MIGRATIONS).await?;
-    let state = rampart::App::new(config, Some(db));
+    let redis = match &config.redis_url {
+        Some(url) => {
+            Some(rampart::rate_limit::RedisStore::connect(url, &config.redis_prefix).await?)
+        }
+        None => None,
+    };
+    let mut state = rampart::App::new(config, Some(db));
+    if let Some(redis) = redis {
+        state = state.with_redis(redis);
+    }
     let router = app::api().into_router(&state)?;
     rampart::server::serve(router, state).await?;
     Ok(())

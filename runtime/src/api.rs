@@ -177,8 +177,13 @@ impl Api {
                 ));
                 if let Some(spec) = def.rate_limit {
                     let spec = spec.scaled(config.rate_limit_multiplier);
-                    let layer = RateLimitLayer::new(spec, trusted_proxies.clone())
-                        .ok_or_else(|| ApiBuildError::RateLimit(def.operation_id.to_owned()))?;
+                    let layer = RateLimitLayer::new(
+                        spec,
+                        def.operation_id,
+                        trusted_proxies.clone(),
+                        app.redis().cloned(),
+                    )
+                    .ok_or_else(|| ApiBuildError::RateLimit(def.operation_id.to_owned()))?;
                     handler = handler.layer(layer);
                 }
                 let handler = handler

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
+use crate::rate_limit::RedisStore;
 
 /// Shared state of one app instance; cheap to clone.
 #[derive(Clone, Debug)]
@@ -18,6 +19,7 @@ struct AppInner {
     config: Config,
     keys: Arc<JwtKeys>,
     db: Option<Db>,
+    redis: Option<RedisStore>,
     shutting_down: AtomicBool,
 }
 
@@ -30,9 +32,30 @@ impl App {
                 config,
                 keys,
                 db,
+                redis: None,
                 shutting_down: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// The same app with a Redis store for shared state (rate limits). Call before building
+    /// the router.
+    pub fn with_redis(self, redis: RedisStore) -> Self {
+        let inner = &self.inner;
+        Self {
+            inner: Arc::new(AppInner {
+                config: inner.config.clone(),
+                keys: inner.keys.clone(),
+                db: inner.db.clone(),
+                redis: Some(redis),
+                shutting_down: AtomicBool::new(inner.shutting_down.load(Ordering::SeqCst)),
+            }),
+        }
+    }
+
+    /// The Redis store, when `REDIS_URL` is configured.
+    pub fn redis(&self) -> Option<&RedisStore> {
+        self.inner.redis.as_ref()
     }
 
     /// The configuration.

@@ -21,6 +21,8 @@
 //! | `RAMPART_SERVICE` | `rampart` | `service` field of log lines |
 //! | `RAMPART_RATE_LIMIT_MULTIPLIER` | `1` | scales every declared rate limit |
 //! | `RAMPART_TRUSTED_PROXIES` | none | CIDRs whose `X-Forwarded-For` is believed |
+//! | `REDIS_URL` | none | shared rate limits across instances (fail open when Redis is down) |
+//! | `RAMPART_REDIS_PREFIX` | `rampart` | prefix of every Redis key |
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -73,6 +75,10 @@ pub struct Config {
     pub rate_limit_multiplier: f64,
     /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Redis for state shared by instances (rate limits); `None`: in memory.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key this app writes.
+    pub redis_prefix: String,
 }
 
 impl fmt::Debug for Config {
@@ -300,6 +306,10 @@ impl Config {
                 v.parse::<f64>().ok().filter(|m| m.is_finite() && *m > 0.0)
             })?,
             trusted_proxies: env.parse("RAMPART_TRUSTED_PROXIES", Vec::new(), parse_proxies)?,
+            redis_url: env.get("REDIS_URL"),
+            redis_prefix: env
+                .get("RAMPART_REDIS_PREFIX")
+                .unwrap_or_else(|| "rampart".to_owned()),
         };
         crate::http::cors_layer(&config.cors).map_err(ConfigError)?;
         Ok(config)

@@ -33,6 +33,12 @@ async fn ready(Extension(app): Extension<App>) -> Response {
         if let Some(db) = app.db() {
             db.ping().await?;
         }
+        if let Some(redis) = app.redis()
+            && let Err(error) = redis.ping().await
+        {
+            tracing::warn!(error = %error, "readiness: Redis unavailable");
+            return Err(ApiError::unavailable(2).with_message("a dependency is unavailable"));
+        }
         Ok(HealthStatus { status: "ok" })
     }
     .await;

@@ -221,6 +221,7 @@ pub struct TestAppBuilder {
     api: Api,
     backend: Option<TestBackend>,
     database_url: Option<String>,
+    redis: Option<(String, String)>,
     migrations: Migrations,
     configure: Vec<ConfigChange>,
 }
@@ -229,6 +230,13 @@ impl TestAppBuilder {
     /// Gives the app a fresh database of this backend.
     pub fn backend(mut self, backend: TestBackend) -> Self {
         self.backend = Some(backend);
+        self
+    }
+
+    /// Connects the app to Redis at `url` with a key `prefix` (tests give each app its own
+    /// prefix, or the same one to make two apps share limits).
+    pub fn redis(mut self, url: impl Into<String>, prefix: impl Into<String>) -> Self {
+        self.redis = Some((url.into(), prefix.into()));
         self
     }
 
@@ -284,7 +292,15 @@ impl TestAppBuilder {
             }
             None => None,
         };
-        let app = App::new(config, db);
+        let mut app = App::new(config, db);
+        if let Some((url, prefix)) = &self.redis {
+            let store = crate::rate_limit::RedisStore::connect(url, prefix)
+                .await
+                .map_err(|e| {
+                    TestError::Setup(format!("Redis at {url} is required for this test: {e}"))
+                })?;
+            app = app.with_redis(store);
+        }
         let router = self.api.into_router(&app)?;
         Ok(TestApp {
             router,
@@ -309,6 +325,7 @@ impl TestApp {
             api,
             backend: None,
             database_url: None,
+            redis: None,
             migrations: Migrations::default(),
             configure: Vec::new(),
         }

@@ -13,6 +13,7 @@ mod envelope;
 mod openapi;
 mod pipeline;
 mod rate_limit;
+mod redis_rate_limit;
 mod security;
 mod shutdown;
 mod taskboard_notes;

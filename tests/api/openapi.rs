@@ -57,7 +57,9 @@ fn responses_security_and_constraints_follow_the_declarations() {
     // Role, body, rate limit: 400, 401, 403 (naming the role), 413, 415, 429; 201 + Location.
     assert_eq!(
         statuses("/api/v1/notes", "post"),
-        vec!["201", "400", "401", "403", "413", "415", "429", "500", "503"]
+        vec![
+            "201", "400", "401", "403", "413", "415", "429", "500", "503"
+        ]
     );
     assert_eq!(paths["/api/v1/notes"]["post"]["x-rate-limit"]["limit"], 60);
     let post = &paths["/api/v1/notes"]["post"];

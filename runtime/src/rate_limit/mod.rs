@@ -5,12 +5,15 @@
 //! in the syntax of draft-ietf-httpapi-ratelimit-headers; a refused request is the
 //! `RATE_LIMITED` envelope with `Retry-After`. Memory is bounded: keys whose bucket has fully
 //! refilled are swept. Limits are scaled per deployment by `RAMPART_RATE_LIMIT_MULTIPLIER`.
-//! In-memory state is per instance; a shared Redis backend arrives with the identity issue.
+//! State is in memory (per instance) by default, or in Redis when `REDIS_URL` is set, so that
+//! several instances share one limit (`redis.rs`).
 
 mod client_ip;
+mod redis;
 
 pub use client_ip::client_ip;
 pub use ipnet::IpNet;
+pub use redis::RedisStore;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -93,11 +96,27 @@ enum Key {
     Unknown,
 }
 
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Key::User(id) => write!(f, "u:{id}"),
+            Key::Ip(ip) => write!(f, "ip:{ip}"),
+            Key::Unknown => f.write_str("unknown"),
+        }
+    }
+}
+
+enum Backend {
+    Memory(Limiter),
+    Redis(RedisStore),
+}
+
 type Limiter = RateLimiter<Key, DashMapStateStore<Key>, DefaultClock, StateInformationMiddleware>;
 
 struct Shared {
     spec: RateLimitSpec,
-    limiter: Limiter,
+    endpoint: &'static str,
+    backend: Backend,
     checks: AtomicU64,
     trusted_proxies: Arc<[IpNet]>,
     policy: HeaderValue,
@@ -118,9 +137,15 @@ impl std::fmt::Debug for RateLimitLayer {
 }
 
 impl RateLimitLayer {
-    /// A limiter for `spec`, already scaled for the deployment. `None` when the spec cannot
+    /// A limiter for `spec` (already scaled for the deployment) of the endpoint named
+    /// `endpoint`, in Redis when a store is given, else in memory. `None` when the spec cannot
     /// form a quota (it always can for specs the macro accepted).
-    pub fn new(spec: RateLimitSpec, trusted_proxies: Arc<[IpNet]>) -> Option<Self> {
+    pub fn new(
+        spec: RateLimitSpec,
+        endpoint: &'static str,
+        trusted_proxies: Arc<[IpNet]>,
+        redis: Option<RedisStore>,
+    ) -> Option<Self> {
         let quota = spec.quota()?;
         let policy = format!(
             "\"default\";q={};w={}",
@@ -128,15 +153,22 @@ impl RateLimitLayer {
             spec.per.as_secs().max(1)
         );
         let policy = HeaderValue::from_str(&policy).ok()?;
-        let limiter = RateLimiter::dashmap(quota).with_middleware::<StateInformationMiddleware>();
+        let backend = match redis {
+            Some(store) => Backend::Redis(store),
+            None => Backend::Memory(
+                RateLimiter::dashmap(quota).with_middleware::<StateInformationMiddleware>(),
+            ),
+        };
+        let shared = Shared {
+            spec,
+            endpoint,
+            backend,
+            checks: AtomicU64::new(0),
+            trusted_proxies,
+            policy,
+        };
         Some(Self {
-            shared: Arc::new(Shared {
-                spec,
-                limiter,
-                checks: AtomicU64::new(0),
-                trusted_proxies,
-                policy,
-            }),
+            shared: Arc::new(shared),
         })
     }
 }
@@ -177,12 +209,34 @@ impl Shared {
         }
     }
 
-    fn sweep_sometimes(&self) {
+    fn sweep_sometimes(&self, limiter: &Limiter) {
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            self.limiter.retain_recent();
-            self.limiter.shrink_to_fit();
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
         }
     }
+}
+
+/// The 429 envelope with `Retry-After` and the ratelimit headers.
+fn refused(policy: HeaderValue, wait_seconds: u64) -> Response {
+    metrics::counter!("rate_limited_total").increment(1);
+    let mut error = ApiError::new(ErrorCode::RateLimited)
+        .with_header(header::RETRY_AFTER, HeaderValue::from(wait_seconds))
+        .with_header(RATE_LIMIT_POLICY, policy);
+    if let Some(value) = rate_limit_value(0, wait_seconds) {
+        error = error.with_header(RATE_LIMIT, value);
+    }
+    error.into_response()
+}
+
+/// Adds the ratelimit headers to an admitted response (`RateLimit` only when known).
+fn admitted(mut response: Response, policy: HeaderValue, state: Option<(u32, u64)>) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(RATE_LIMIT_POLICY, policy);
+    if let Some(value) = state.and_then(|(remaining, reset)| rate_limit_value(remaining, reset)) {
+        headers.insert(RATE_LIMIT, value);
+    }
+    response
 }
 
 impl<S> Service<Request<Body>> for RateLimitService<S>
@@ -199,37 +253,56 @@ where
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let shared = &self.shared;
-        shared.sweep_sometimes();
+        let shared = self.shared.clone();
         let key = shared.key(&request);
         let policy = shared.policy.clone();
-        match shared.limiter.check_key(&key) {
-            Ok(snapshot) => {
-                let remaining = snapshot.remaining_burst_capacity();
-                let used = shared.spec.burst.saturating_sub(remaining);
-                let reset = ceil_seconds(shared.spec.interval().saturating_mul(used));
-                let future = self.inner.call(request);
-                Box::pin(async move {
-                    let Ok(mut response) = future.await;
-                    let headers = response.headers_mut();
-                    headers.insert(RATE_LIMIT_POLICY, policy);
-                    if let Some(value) = rate_limit_value(remaining, reset) {
-                        headers.insert(RATE_LIMIT, value);
+        match &shared.backend {
+            Backend::Memory(limiter) => {
+                shared.sweep_sometimes(limiter);
+                match limiter.check_key(&key) {
+                    Ok(snapshot) => {
+                        let remaining = snapshot.remaining_burst_capacity();
+                        let used = shared.spec.burst.saturating_sub(remaining);
+                        let reset = ceil_seconds(shared.spec.interval().saturating_mul(used));
+                        let future = self.inner.call(request);
+                        Box::pin(async move {
+                            let Ok(response) = future.await;
+                            Ok(admitted(response, policy, Some((remaining, reset))))
+                        })
                     }
-                    Ok(response)
-                })
-            }
-            Err(not_until) => {
-                let wait =
-                    ceil_seconds(not_until.wait_time_from(shared.limiter.clock().now())).max(1);
-                metrics::counter!("rate_limited_total").increment(1);
-                let mut error = ApiError::new(ErrorCode::RateLimited)
-                    .with_header(header::RETRY_AFTER, HeaderValue::from(wait))
-                    .with_header(RATE_LIMIT_POLICY, policy);
-                if let Some(value) = rate_limit_value(0, wait) {
-                    error = error.with_header(RATE_LIMIT, value);
+                    Err(not_until) => {
+                        let wait =
+                            ceil_seconds(not_until.wait_time_from(limiter.clock().now())).max(1);
+                        Box::pin(async move { Ok(refused(policy, wait)) })
+                    }
                 }
-                Box::pin(async move { Ok(error.into_response()) })
+            }
+            Backend::Redis(store) => {
+                // The check is a network round trip and the inner service is called after it,
+                // so this path owns a clone of the inner service.
+                let store = store.clone();
+                let bucket = store.key(shared.endpoint, &key.to_string());
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                Box::pin(async move {
+                    let decision = store
+                        .check(&bucket, shared.spec.interval(), shared.spec.burst)
+                        .await;
+                    match decision {
+                        Some(decision) if !decision.allowed => {
+                            Ok(refused(policy, ceil_seconds(decision.retry_after).max(1)))
+                        }
+                        Some(decision) => {
+                            let Ok(response) = inner.call(request).await;
+                            let state = (decision.remaining, ceil_seconds(decision.reset));
+                            Ok(admitted(response, policy, Some(state)))
+                        }
+                        None => {
+                            let Ok(response) = inner.call(request).await;
+                            Ok(admitted(response, policy, None))
+                        }
+                    }
+                })
             }
         }
     }

@@ -1,0 +1,224 @@
+//! Rate limits shared through the real Redis: exact admission under concurrency, one limit for
+//! several app instances, and the documented fail-open behaviour while Redis is down (on a
+//! dedicated redis-server, so the machine's shared Redis is untouched), then recovery.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rampart::prelude::*;
+use rampart::testing::{TestApp, TestResponse};
+use serde::Serialize;
+
+#[derive(Debug, Serialize, Schema)]
+struct Pong {
+    pong: bool,
+}
+
+/// Ten per minute per user, shared across instances when Redis is configured.
+#[endpoint(get = "/shared/ten", rate_limit = "10/min")]
+async fn shared_ten() -> ApiResult<Pong> {
+    Ok(Pong { pong: true })
+}
+
+fn redis_url() -> String {
+    std::env::var("RAMPART_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+fn unique_prefix() -> String {
+    format!("rampart-test-{}", uuid::Uuid::new_v4().simple())
+}
+
+async fn instance(url: &str, prefix: &str) -> TestApp {
+    match TestApp::builder(Api::new().mount(shared_ten))
+        .redis(url, prefix)
+        .build()
+        .await
+    {
+        Ok(app) => app,
+        Err(error) => panic!("{error}"),
+    }
+}
+
+async fn burst(app: &TestApp, token: &str, count: usize) -> Vec<TestResponse> {
+    let mut tasks = Vec::new();
+    for _ in 0..count {
+        let request = app.get("/api/v1/shared/ten").bearer(token);
+        tasks.push(tokio::spawn(request.send()));
+    }
+    let mut responses = Vec::new();
+    for task in tasks {
+        if let Ok(response) = task.await {
+            responses.push(response);
+        }
+    }
+    responses
+}
+
+fn count(responses: &[TestResponse], status: u16) -> usize {
+    responses.iter().filter(|r| r.status() == status).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_requests_through_redis_admit_exactly_ten() {
+    let app = instance(&redis_url(), &unique_prefix()).await;
+    let token = app.token(&[]);
+    let responses = burst(&app, &token, 50).await;
+    assert_eq!((count(&responses, 200), count(&responses, 429)), (10, 40));
+    let limited = responses.iter().find(|r| r.status() == 429);
+    let retry_after: u64 = limited
+        .and_then(|r| r.header("retry-after"))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!((1..=6).contains(&retry_after), "{retry_after}");
+    let admitted = responses.iter().find(|r| r.status() == 200);
+    assert!(
+        admitted
+            .and_then(|r| r.header("ratelimit"))
+            .is_some_and(|v| v.starts_with("\"default\";r="))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_on_one_redis_share_one_limit() {
+    let prefix = unique_prefix();
+    let (first, second) = (
+        instance(&redis_url(), &prefix).await,
+        instance(&redis_url(), &prefix).await,
+    );
+    let user = uuid::Uuid::now_v7();
+    let (token_a, token_b) = (first.token_for(user, &[]), second.token_for(user, &[]));
+    let (a, b) = tokio::join!(burst(&first, &token_a, 25), burst(&second, &token_b, 25));
+    assert_eq!(
+        count(&a, 200) + count(&b, 200),
+        10,
+        "one limit across both instances"
+    );
+    assert_eq!(count(&a, 429) + count(&b, 429), 40);
+    // Another app (another prefix) does not share it.
+    let other = instance(&redis_url(), &unique_prefix()).await;
+    assert_eq!(
+        other
+            .get("/api/v1/shared/ten")
+            .bearer(&other.token_for(user, &[]))
+            .send()
+            .await
+            .status(),
+        200
+    );
+}
+
+/// A redis-server of the test's own, on a free port.
+struct OwnRedis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    fn start_on(port: u16) -> Self {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("redis-server is required for this test: {e}"));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            port,
+            child: Some(child),
+        }
+    }
+
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or(56379);
+        Self::start_on(port)
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_redis_is_down_limits_fail_open_and_come_back_with_it() {
+    let mut redis = OwnRedis::start();
+    let app = instance(&redis.url(), &unique_prefix()).await;
+    let token = app.token(&[]);
+    for _ in 0..10 {
+        assert_eq!(
+            app.get("/api/v1/shared/ten")
+                .bearer(&token)
+                .send()
+                .await
+                .status(),
+            200
+        );
+    }
+    assert_eq!(
+        app.get("/api/v1/shared/ten")
+            .bearer(&token)
+            .send()
+            .await
+            .status(),
+        429
+    );
+    assert_eq!(app.get("/health/ready").send().await.status(), 200);
+
+    redis.stop();
+    // Documented behaviour: admitted (fail open), no RateLimit header, readiness 503.
+    let during = app.get("/api/v1/shared/ten").bearer(&token).send().await;
+    assert_eq!(during.status(), 200, "{}", during.text());
+    assert_eq!(during.header("ratelimit"), None);
+    assert_eq!(
+        during.header("ratelimit-policy"),
+        Some("\"default\";q=10;w=60")
+    );
+    crate::common::assert_error(&app.get("/health/ready").send().await, 503, "UNAVAILABLE");
+    let metrics = app.get("/metrics").send().await.text();
+    assert!(
+        metrics.contains("rate_limit_backend_errors_total"),
+        "{metrics}"
+    );
+
+    // Same port, empty state: the app reconnects by itself and limits again.
+    let _restarted = OwnRedis::start_on(redis.port);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut limited_again = false;
+    while Instant::now() < deadline && !limited_again {
+        let response = app.get("/api/v1/shared/ten").bearer(&token).send().await;
+        limited_again = response.status() == 429;
+        if response.header("ratelimit").is_none() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert!(limited_again, "limits apply again after Redis returns");
+    assert_eq!(app.get("/health/ready").send().await.status(), 200);
+}
