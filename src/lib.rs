@@ -38,6 +38,8 @@
 
 extern crate self as rampart;
 
+pub mod identity;
+
 /// Declares an endpoint on an `async fn`.
 ///
 /// ```text
@@ -77,7 +79,7 @@ pub use rampart_runtime::auth::{AuthScheme, Principal};
 pub use rampart_runtime::{
     Api, ApiBuildError, ApiError, ApiResult, App, Config, ConfigError, Created, Ctx, Db, DbConfig,
     Endpoint, Environment, ErrorCode, FieldIssue, Json, Migrations, NoContent, OffsetPage, Page,
-    PageMeta, Paginated, Path, Query,
+    PageMeta, Paginated, Path, Query, Sensitive,
 };
 pub use rampart_runtime::{
     api, auth, config, db, error, http, observability, openapi, pagination, rate_limit, server,

@@ -22,7 +22,7 @@ pub(crate) const MIGRATIONS: rampart::Migrations = rampart::Migrations {
 
 /// Every endpoint of the taskboard, mounted under `/api/v1`.
 pub(crate) fn api() -> Api {
-    Api::new()
+    let api = Api::new()
         .info("taskboard", env!("CARGO_PKG_VERSION"))
         .description("The rampart reference app.")
         .mount(service_info)
@@ -32,7 +32,8 @@ pub(crate) fn api() -> Api {
         .mount(get_note)
         .mount(delete_note)
         .mount(note_stats)
-        .mount(admin_list_notes)
+        .mount(admin_list_notes);
+    rampart::identity::mount(api)
 }
 
 /// What this service is.

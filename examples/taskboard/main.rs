@@ -16,6 +16,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     rampart::observability::install_prometheus();
     let db = rampart::Db::connect(&config.database).await?;
     db.migrate(&app::MIGRATIONS).await?;
+    rampart::identity::migrate(&db).await?;
     let redis = match &config.redis_url {
         Some(url) => {
             Some(rampart::rate_limit::RedisStore::connect(url, &config.redis_prefix).await?)

@@ -83,3 +83,18 @@ impl App {
         self.inner.shutting_down.load(Ordering::SeqCst)
     }
 }
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for App {
+    type Rejection = crate::error::ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<App>().cloned().ok_or_else(|| {
+            crate::error::ApiError::internal(
+                "the app state is missing: build the router with Api::into_router",
+            )
+        })
+    }
+}

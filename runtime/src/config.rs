@@ -23,6 +23,7 @@
 //! | `RAMPART_TRUSTED_PROXIES` | none | CIDRs whose `X-Forwarded-For` is believed |
 //! | `REDIS_URL` | none | shared rate limits across instances (fail open when Redis is down) |
 //! | `RAMPART_REDIS_PREFIX` | `rampart` | prefix of every Redis key |
+//! | `RAMPART_REFRESH_IDLE` / `RAMPART_REFRESH_ABSOLUTE` | `7d` / `30d` | refresh-token family expiry |
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -79,6 +80,10 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Prefix of every Redis key this app writes.
     pub redis_prefix: String,
+    /// A refresh family unused this long expires.
+    pub refresh_idle: Duration,
+    /// A refresh family this old expires, used or not.
+    pub refresh_absolute: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -108,6 +113,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         "s" => Some(Duration::from_secs(number)),
         "m" | "min" => number.checked_mul(60).map(Duration::from_secs),
         "h" => number.checked_mul(3600).map(Duration::from_secs),
+        "d" => number.checked_mul(86_400).map(Duration::from_secs),
         _ => None,
     }
 }
@@ -310,6 +316,16 @@ impl Config {
             redis_prefix: env
                 .get("RAMPART_REDIS_PREFIX")
                 .unwrap_or_else(|| "rampart".to_owned()),
+            refresh_idle: env.parse(
+                "RAMPART_REFRESH_IDLE",
+                crate::identity::DEFAULT_REFRESH_IDLE,
+                parse_duration,
+            )?,
+            refresh_absolute: env.parse(
+                "RAMPART_REFRESH_ABSOLUTE",
+                crate::identity::DEFAULT_REFRESH_ABSOLUTE,
+                parse_duration,
+            )?,
         };
         crate::http::cors_layer(&config.cors).map_err(ConfigError)?;
         Ok(config)

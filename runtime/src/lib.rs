@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod http;
+pub mod identity;
 pub mod macro_support;
 pub mod observability;
 pub mod openapi;
@@ -31,7 +32,7 @@ pub use endpoint::{Endpoint, EndpointDef};
 pub use error::{ApiError, ErrorCode, FieldIssue};
 pub use extract::{Ctx, Json, Page, Path, Query};
 pub use pagination::{OffsetPage, PageMeta};
-pub use response::{ApiResult, Created, EndpointOutput, NoContent, Paginated, Reply};
+pub use response::{ApiResult, Created, EndpointOutput, NoContent, Paginated, Reply, Sensitive};
 
 /// The crates generated code and users reach through `rampart` (one version for everyone).
 #[doc(hidden)]

@@ -103,6 +103,24 @@ impl<T: Serialize + ToSchema> Reply for Created<T> {
     }
 }
 
+/// A reply that must not be cached anywhere (tokens, secrets shown once): adds
+/// `Cache-Control: no-store` to `T`'s response.
+#[derive(Debug)]
+pub struct Sensitive<T>(pub T);
+
+impl<T: Reply> Reply for Sensitive<T> {
+    fn into_reply(self) -> Response {
+        let mut response = self.0.into_reply();
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+    fn describe() -> SuccessDoc {
+        T::describe()
+    }
+}
+
 /// 204 No Content.
 #[derive(Debug, Clone, Copy)]
 pub struct NoContent;

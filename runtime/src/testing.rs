@@ -222,6 +222,7 @@ pub struct TestAppBuilder {
     backend: Option<TestBackend>,
     database_url: Option<String>,
     redis: Option<(String, String)>,
+    identity: bool,
     migrations: Migrations,
     configure: Vec<ConfigChange>,
 }
@@ -244,6 +245,12 @@ impl TestAppBuilder {
     /// creating a fresh one; migrations still run.
     pub fn database_url(mut self, url: impl Into<String>) -> Self {
         self.database_url = Some(url.into());
+        self
+    }
+
+    /// Also creates rampart's identity tables (accounts, refresh tokens).
+    pub fn with_identity(mut self) -> Self {
+        self.identity = true;
         self
     }
 
@@ -288,6 +295,9 @@ impl TestAppBuilder {
             Some(_) => {
                 let db = Db::connect(&config.database).await?;
                 db.migrate(&self.migrations).await?;
+                if self.identity {
+                    crate::identity::migrate(&db).await?;
+                }
                 Some(db)
             }
             None => None,
@@ -326,6 +336,7 @@ impl TestApp {
             backend: None,
             database_url: None,
             redis: None,
+            identity: false,
             migrations: Migrations::default(),
             configure: Vec::new(),
         }

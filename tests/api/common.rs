@@ -11,6 +11,7 @@ pub(crate) async fn taskboard(backend: TestBackend) -> TestApp {
     match TestApp::builder(crate::taskboard::api())
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
+        .with_identity()
         .build()
         .await
     {

@@ -10,6 +10,7 @@ mod taskboard;
 mod common;
 mod database;
 mod envelope;
+mod identity;
 mod openapi;
 mod pipeline;
 mod rate_limit;

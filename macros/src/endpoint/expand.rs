@@ -94,9 +94,12 @@ fn document_calls(endpoint: &CheckedEndpoint) -> TokenStream {
 
 pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
     let p = private();
-    let function = &endpoint.function;
+    let vis = &endpoint.function.vis;
+    // The fn lives inside `definition`, where a `pub` would be meaningless (and linted).
+    let mut inner = endpoint.function.clone();
+    inner.vis = syn::Visibility::Inherited;
+    let function = &inner;
     let name = &function.sig.ident;
-    let vis = &function.vis;
     let docs: Vec<&syn::Attribute> = function
         .attrs
         .iter()

@@ -220,6 +220,28 @@ impl Db {
         })
     }
 
+    /// Runs a set of migrations with its own history table (e.g. rampart's identity tables,
+    /// which must never collide with an app's versions).
+    pub async fn migrate_into(
+        &self,
+        migrations: &Migrations,
+        table: &'static str,
+    ) -> Result<(), DbError> {
+        match &self.primary {
+            Pool::Sqlite(pool) => {
+                let mut migrator = Migrator::new(embedded(migrations.sqlite)).await?;
+                migrator.dangerous_set_table_name(table);
+                migrator.run(pool).await?
+            }
+            Pool::Postgres(pool) => {
+                let mut migrator = Migrator::new(embedded(migrations.postgres)).await?;
+                migrator.dangerous_set_table_name(table);
+                migrator.run(pool).await?
+            }
+        }
+        Ok(())
+    }
+
     /// Runs the migrations of the primary's backend.
     pub async fn migrate(&self, migrations: &Migrations) -> Result<(), DbError> {
         match &self.primary {

@@ -1,0 +1,274 @@
+//! Identity: accounts, passwords, access tokens and rotating refresh tokens, on the app's own
+//! database (SQLite or PostgreSQL). The HTTP endpoints over these flows live in the facade
+//! (`rampart::identity`), written with `#[endpoint]` like any app's.
+//!
+//! Refresh tokens are opaque (`rt_` + 256 random bits, base64url), stored only as SHA-256
+//! hashes, grouped in families (one per login). Each use rotates: the presented token is
+//! claimed atomically and a new one issued in its family. Presenting a claimed token again is
+//! reuse: the whole family is revoked, the newest token included. Families expire when idle
+//! (`RAMPART_REFRESH_IDLE`, 7 days) and absolutely (`RAMPART_REFRESH_ABSOLUTE`, 30 days).
+
+pub mod password;
+pub mod store;
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use chrono::Utc;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::app::App;
+use crate::db::{Db, Migrations};
+use crate::error::{ApiError, ErrorCode};
+use store::{RefreshRow, UserRow};
+
+/// The identity tables, applied with their own migration history
+/// (`_rampart_identity_migrations`) so they never collide with an app's versions.
+pub const MIGRATIONS: Migrations = Migrations {
+    sqlite: &[(
+        1,
+        "identity",
+        include_str!("migrations/0001_identity.sqlite.sql"),
+    )],
+    postgres: &[(
+        1,
+        "identity",
+        include_str!("migrations/0001_identity.postgres.sql"),
+    )],
+};
+
+/// The migration table of the identity tables.
+pub const MIGRATION_TABLE: &str = "_rampart_identity_migrations";
+
+/// Creates or updates the identity tables.
+pub async fn migrate(db: &Db) -> Result<(), crate::db::DbError> {
+    db.migrate_into(&MIGRATIONS, MIGRATION_TABLE).await
+}
+
+/// A user as the API shows it: never the password hash.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct User {
+    /// Id.
+    pub id: Uuid,
+    /// Email (trimmed, lowercased).
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+    /// Roles.
+    pub roles: Vec<String>,
+    /// Creation time.
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+impl From<&UserRow> for User {
+    fn from(row: &UserRow) -> Self {
+        Self {
+            id: row.id,
+            email: row.email.clone(),
+            display_name: row.display_name.clone(),
+            roles: row.roles.clone(),
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// An access token and its refresh token.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Opaque token for `POST /auth/refresh`; shown once.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+/// Trims and lowercases an email.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// serde `deserialize_with` for email fields: normalised before validation runs, so
+/// `"  Ada@Example.com "` is checked (and stored) as `ada@example.com`.
+pub fn deserialize_email<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<String, D::Error> {
+    let raw = <String as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(normalize_email(&raw))
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(ErrorCode::InvalidCredentials)
+}
+
+fn refused_refresh() -> ApiError {
+    ApiError::unauthenticated().with_message("the refresh token is invalid or expired")
+}
+
+fn new_refresh_token() -> Result<(String, Vec<u8>), ApiError> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| ApiError::internal(e.to_string()))?;
+    let token = format!(
+        "rt_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
+    );
+    let hash = Sha256::digest(token.as_bytes()).to_vec();
+    Ok((token, hash))
+}
+
+fn db_of(app: &App) -> Result<&Db, ApiError> {
+    app.db()
+        .ok_or_else(|| ApiError::internal("identity needs a database"))
+}
+
+async fn issue_pair(
+    app: &App,
+    user: &UserRow,
+    family: Option<(Uuid, chrono::DateTime<Utc>)>,
+) -> Result<TokenPair, ApiError> {
+    let db = db_of(app)?;
+    let now = Utc::now();
+    let (family_id, family_started_at) = family.unwrap_or((Uuid::now_v7(), now));
+    let (refresh_token, hash) = new_refresh_token()?;
+    let row = RefreshRow {
+        id: Uuid::now_v7(),
+        family_id,
+        user_id: user.id,
+        family_started_at,
+        created_at: now,
+        used: false,
+        revoked: false,
+    };
+    store::insert_refresh(db, &row, &hash).await?;
+    let access_token = app
+        .keys()
+        .issue(user.id, &user.roles)
+        .map_err(ApiError::internal)?;
+    Ok(TokenPair {
+        access_token,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in: app.config().jwt.access_ttl.as_secs(),
+    })
+}
+
+/// Creates an account with no roles beyond `default_roles`.
+pub async fn register(
+    app: &App,
+    email: &str,
+    password: String,
+    display_name: &str,
+    default_roles: &[&str],
+) -> Result<User, ApiError> {
+    password::check_new_password("password", &password)?;
+    let hash = password::hash(password).await?;
+    let row = UserRow {
+        id: Uuid::now_v7(),
+        email: normalize_email(email),
+        password_hash: hash,
+        display_name: display_name.trim().to_owned(),
+        roles: default_roles.iter().map(|r| (*r).to_owned()).collect(),
+        disabled: false,
+        created_at: Utc::now(),
+    };
+    store::create_user(db_of(app)?, &row).await?;
+    tracing::info!(event = "user_registered", subject = %row.id, "audit");
+    Ok(User::from(&row))
+}
+
+/// Checks credentials and starts a token family. Unknown email, wrong password and a disabled
+/// account give the same error after the same work.
+pub async fn login(app: &App, email: &str, password: String) -> Result<TokenPair, ApiError> {
+    let db = db_of(app)?;
+    let user = store::user_by_email(db, &normalize_email(email)).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = password::verify(password.clone(), stored).await?;
+    let Some(user) = user.filter(|u| matches && !u.disabled) else {
+        metrics::counter!("auth_logins_total", "outcome" => "failure").increment(1);
+        tracing::info!(event = "login_failed", "audit");
+        return Err(invalid_credentials());
+    };
+    if password::needs_rehash(&user.password_hash) {
+        let upgraded = password::hash(password).await?;
+        store::set_password_hash(db, user.id, &upgraded).await?;
+    }
+    metrics::counter!("auth_logins_total", "outcome" => "success").increment(1);
+    tracing::info!(event = "login_succeeded", subject = %user.id, "audit");
+    issue_pair(app, &user, None).await
+}
+
+/// Exchanges a refresh token for a new pair (rotation), detecting reuse.
+pub async fn refresh(app: &App, token: &str) -> Result<TokenPair, ApiError> {
+    let db = db_of(app)?;
+    let hash = Sha256::digest(token.as_bytes()).to_vec();
+    let Some(row) = store::refresh_by_hash(db, &hash).await? else {
+        return Err(refused_refresh());
+    };
+    if row.revoked {
+        return Err(refused_refresh());
+    }
+    if !store::claim_refresh(db, row.id).await? {
+        // Already exchanged: someone holds a copy. Kill the family, the newest token too.
+        let revoked = store::revoke_family(db, row.family_id).await?;
+        metrics::counter!("auth_refresh_reuse_total").increment(1);
+        tracing::warn!(event = "refresh_family_revoked", subject = %row.user_id, reason = "reuse", revoked, "audit");
+        return Err(refused_refresh());
+    }
+    let config = app.config();
+    let now = Utc::now();
+    let idle = chrono::Duration::from_std(config.refresh_idle).unwrap_or(chrono::Duration::MAX);
+    let absolute =
+        chrono::Duration::from_std(config.refresh_absolute).unwrap_or(chrono::Duration::MAX);
+    if now - row.created_at > idle || now - row.family_started_at > absolute {
+        store::revoke_family(db, row.family_id).await?;
+        return Err(refused_refresh());
+    }
+    let user = store::user_by_id(db, row.user_id)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or_else(refused_refresh)?;
+    issue_pair(app, &user, Some((row.family_id, row.family_started_at))).await
+}
+
+/// Revokes the family of a refresh token. Unknown tokens are not an error (no oracle).
+pub async fn logout(app: &App, token: &str) -> Result<(), ApiError> {
+    let db = db_of(app)?;
+    let hash = Sha256::digest(token.as_bytes()).to_vec();
+    if let Some(row) = store::refresh_by_hash(db, &hash).await? {
+        store::revoke_family(db, row.family_id).await?;
+        tracing::info!(event = "logout", subject = %row.user_id, "audit");
+    }
+    Ok(())
+}
+
+/// Changes a password after checking the current one; revokes every refresh family.
+pub async fn change_password(
+    app: &App,
+    user_id: Uuid,
+    current: String,
+    new: String,
+) -> Result<(), ApiError> {
+    let db = db_of(app)?;
+    password::check_new_password("new_password", &new)?;
+    let user = store::user_by_id(db, user_id)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    if !password::verify(current, Some(user.password_hash.clone())).await? {
+        return Err(invalid_credentials().with_detail("current_password", "does not match"));
+    }
+    let hash = password::hash(new).await?;
+    store::set_password_hash(db, user_id, &hash).await?;
+    let revoked = store::revoke_user(db, user_id).await?;
+    tracing::info!(event = "password_changed", subject = %user_id, revoked, "audit");
+    Ok(())
+}
+
+/// Idle lifetime default of a refresh family.
+pub const DEFAULT_REFRESH_IDLE: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Absolute lifetime default of a refresh family.
+pub const DEFAULT_REFRESH_ABSOLUTE: Duration = Duration::from_secs(30 * 24 * 3600);

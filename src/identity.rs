@@ -1,0 +1,135 @@
+//! Accounts and tokens as endpoints any app can mount: register, login, refresh, logout and
+//! password change. They are written with rampart's own `#[endpoint]`, so they get the same
+//! pipeline, validation, rate limits and documentation as an app's endpoints.
+//!
+//! ```ignore
+//! let api = rampart::identity::mount(Api::new());     // adds /auth/*
+//! rampart::identity::migrate(&db).await?;             // creates the identity tables
+//! ```
+
+use serde::Deserialize;
+use validator::Validate;
+
+use crate::prelude::*;
+pub use rampart_runtime::identity::{MIGRATIONS, TokenPair, User, migrate};
+use rampart_runtime::{App, Sensitive, identity};
+
+/// Roles a newly registered account gets. Registration never takes roles from the request.
+pub const DEFAULT_ROLES: &[&str] = &["member"];
+
+/// A new account.
+#[derive(Debug, Deserialize, Validate, Schema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterInput {
+    /// Email address (trimmed and lowercased before validation).
+    #[validate(email, length(max = 254))]
+    #[serde(deserialize_with = "identity::deserialize_email")]
+    pub email: String,
+    /// 12 to 128 characters.
+    #[validate(length(min = 12, max = 128))]
+    pub password: String,
+    /// Name shown to others.
+    #[validate(length(min = 1, max = 100))]
+    pub display_name: String,
+}
+
+/// Credentials.
+#[derive(Debug, Deserialize, Validate, Schema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    /// Email address.
+    #[validate(length(min = 1, max = 254))]
+    #[serde(deserialize_with = "identity::deserialize_email")]
+    pub email: String,
+    /// Password.
+    #[validate(length(min = 1, max = 1024))]
+    pub password: String,
+}
+
+/// A refresh token.
+#[derive(Debug, Deserialize, Validate, Schema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshInput {
+    /// The opaque refresh token. (The bound is loose on purpose: anything token-shaped, an
+    /// access token included, gets the same 401 as an unknown refresh token.)
+    #[validate(length(min = 1, max = 4096))]
+    pub refresh_token: String,
+}
+
+/// A password change.
+#[derive(Debug, Deserialize, Validate, Schema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordInput {
+    /// The current password.
+    #[validate(length(min = 1, max = 1024))]
+    pub current_password: String,
+    /// The new password, 12 to 128 characters.
+    #[validate(length(min = 12, max = 128))]
+    pub new_password: String,
+}
+
+/// Create an account.
+///
+/// The account gets the `member` role; roles cannot be chosen here.
+#[endpoint(post = "/auth/register", public, tag = "auth", rate_limit = "10/min", errors = [409])]
+pub async fn register(app: App, Json(input): Json<RegisterInput>) -> ApiResult<Created<User>> {
+    let user = identity::register(
+        &app,
+        &input.email,
+        input.password,
+        &input.display_name,
+        DEFAULT_ROLES,
+    )
+    .await?;
+    Ok(Created::at("/api/v1/me", user))
+}
+
+/// Log in with email and password.
+///
+/// Unknown email and wrong password give the same 401 `INVALID_CREDENTIALS`.
+#[endpoint(post = "/auth/login", public, tag = "auth", rate_limit = "10/min", errors = [401])]
+pub async fn login(app: App, Json(input): Json<LoginInput>) -> ApiResult<Sensitive<TokenPair>> {
+    identity::login(&app, &input.email, input.password)
+        .await
+        .map(Sensitive)
+}
+
+/// Exchange a refresh token for a new pair.
+///
+/// Every refresh token works once; presenting one again revokes its whole family.
+#[endpoint(post = "/auth/refresh", public, tag = "auth", rate_limit = "30/min", errors = [401])]
+pub async fn refresh(app: App, Json(input): Json<RefreshInput>) -> ApiResult<Sensitive<TokenPair>> {
+    identity::refresh(&app, &input.refresh_token)
+        .await
+        .map(Sensitive)
+}
+
+/// Log out: revoke the refresh token's family.
+#[endpoint(post = "/auth/logout", public, tag = "auth", rate_limit = "30/min")]
+pub async fn logout(app: App, Json(input): Json<RefreshInput>) -> ApiResult<NoContent> {
+    identity::logout(&app, &input.refresh_token)
+        .await
+        .map(|()| NoContent)
+}
+
+/// Change the password; every refresh token of the account is revoked.
+#[endpoint(post = "/auth/password", tag = "auth", rate_limit = "10/min")]
+pub async fn change_password(
+    ctx: Ctx,
+    app: App,
+    Json(input): Json<PasswordInput>,
+) -> ApiResult<NoContent> {
+    let user = ctx.user()?.user_id;
+    identity::change_password(&app, user, input.current_password, input.new_password)
+        .await
+        .map(|()| NoContent)
+}
+
+/// Mounts every identity endpoint.
+pub fn mount(api: Api) -> Api {
+    api.mount(register)
+        .mount(login)
+        .mount(refresh)
+        .mount(logout)
+        .mount(change_password)
+}

@@ -1,0 +1,334 @@
+//! Accounts and tokens through the taskboard's real router, on SQLite and PostgreSQL:
+//! registration, argon2id hashes, identical login failures, rotation, reuse detection,
+//! concurrent refreshes, logout, password change, expiry, and token-type confusion.
+
+use std::time::{Duration, Instant};
+
+use rampart::testing::{BACKENDS, TestApp, TestBackend, TestResponse};
+use serde_json::{Value, json};
+
+use crate::common::assert_error;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn register(app: &TestApp, email: &str) -> TestResponse {
+    app.post("/api/v1/auth/register")
+        .json(&json!({"email": email, "password": PASSWORD, "display_name": "Ada"}))
+        .send()
+        .await
+}
+
+async fn login(app: &TestApp, email: &str, password: &str) -> TestResponse {
+    app.post("/api/v1/auth/login")
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+}
+
+async fn refresh(app: &TestApp, token: &str) -> TestResponse {
+    app.post("/api/v1/auth/refresh")
+        .json(&json!({"refresh_token": token}))
+        .send()
+        .await
+}
+
+fn field(response: &TestResponse, name: &str) -> String {
+    response.json()["data"][name]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn fresh_email() -> String {
+    format!("Ada.{}@Example.com", uuid::Uuid::new_v4().simple())
+}
+
+async fn stored_hash(app: &TestApp, email: &str) -> String {
+    let db = app.app().db().unwrap_or_else(|| panic!("no database"));
+    rampart_runtime_store(db, email).await
+}
+
+async fn rampart_runtime_store(db: &rampart::Db, email: &str) -> String {
+    match rampart::db::Pool::clone(db.primary()) {
+        rampart::db::Pool::Sqlite(pool) => sqlx::query_scalar::<_, String>(
+            "SELECT password_hash FROM rampart_users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_one(&pool)
+        .await
+        .unwrap_or_default(),
+        rampart::db::Pool::Postgres(pool) => sqlx::query_scalar::<_, String>(
+            "SELECT password_hash FROM rampart_users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_one(&pool)
+        .await
+        .unwrap_or_default(),
+    }
+}
+
+#[tokio::test]
+async fn registration_login_and_the_stored_hash() {
+    for backend in BACKENDS {
+        let app = crate::common::taskboard(backend).await;
+        let email = fresh_email();
+        let created = register(&app, &format!("  {email}  ")).await;
+        assert_eq!(created.status(), 201, "{backend:?}: {}", created.text());
+        let user = created.json()["data"].clone();
+        assert_eq!(
+            user["email"],
+            email.to_lowercase(),
+            "trimmed and lowercased"
+        );
+        assert_eq!(user["roles"], json!(["member"]));
+        assert!(user.get("password_hash").is_none() && !created.text().contains("argon2"));
+
+        let duplicate = register(&app, &email.to_uppercase()).await;
+        assert_error(&duplicate, 409, "CONFLICT");
+        assert_eq!(duplicate.json()["error"]["details"][0]["field"], "email");
+
+        let with_roles = app
+            .post("/api/v1/auth/register")
+            .json(&json!({"email": fresh_email(), "password": PASSWORD, "display_name": "x", "roles": ["admin"]}))
+            .send()
+            .await;
+        assert_error(&with_roles, 400, "BAD_REQUEST");
+        assert_eq!(with_roles.json()["error"]["details"][0]["field"], "roles");
+
+        let hash = stored_hash(&app, &email.to_lowercase()).await;
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        let other = fresh_email();
+        assert_eq!(register(&app, &other).await.status(), 201);
+        assert_ne!(
+            stored_hash(&app, &other.to_lowercase()).await,
+            hash,
+            "same password, different salt"
+        );
+
+        let logged_in = login(&app, &email, PASSWORD).await;
+        assert_eq!(logged_in.status(), 200, "{}", logged_in.text());
+        assert_eq!(logged_in.header("cache-control"), Some("no-store"));
+        assert_eq!(logged_in.json()["data"]["token_type"], "Bearer");
+        assert_eq!(logged_in.json()["data"]["expires_in"], 900);
+        let access = field(&logged_in, "access_token");
+        let me = app.get("/api/v1/me").bearer(&access).send().await;
+        assert_eq!(me.json()["data"]["user_id"], user["id"]);
+
+        // The access token lives exactly 15 minutes.
+        let payload = access.split('.').nth(1).unwrap_or_default();
+        let claims: Value = serde_json::from_slice(&decode_b64(payload)).unwrap_or_default();
+        assert_eq!(
+            claims["exp"].as_u64().unwrap_or(0) - claims["iat"].as_u64().unwrap_or(0),
+            900
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_are_byte_identical() {
+    let app = crate::common::taskboard(TestBackend::Sqlite).await;
+    let email = fresh_email();
+    assert_eq!(register(&app, &email).await.status(), 201);
+    let wrong = login(&app, &email, "not the password at all").await;
+    let unknown = login(&app, "nobody@example.com", "not the password at all").await;
+    assert_error(&wrong, 401, "INVALID_CREDENTIALS");
+    let strip = |r: &TestResponse| {
+        let mut body = r.json();
+        body["error"]["request_id"] = Value::Null;
+        body.to_string()
+    };
+    assert_eq!(strip(&wrong), strip(&unknown));
+    assert_eq!(wrong.text().len(), unknown.text().len());
+
+    // A 100 KiB password is refused before any hashing.
+    let started = Instant::now();
+    let huge = app
+        .post("/api/v1/auth/register")
+        .json(&json!({"email": fresh_email(), "password": "x".repeat(100 * 1024), "display_name": "x"}))
+        .send()
+        .await;
+    assert_error(&huge, 400, "VALIDATION_ERROR");
+    assert!(started.elapsed() < Duration::from_millis(500));
+    let short = app
+        .post("/api/v1/auth/register")
+        .json(&json!({"email": fresh_email(), "password": "short", "display_name": "x"}))
+        .send()
+        .await;
+    assert_error(&short, 400, "VALIDATION_ERROR");
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
+    for backend in BACKENDS {
+        let app = crate::common::taskboard(backend).await;
+        let email = fresh_email();
+        assert_eq!(register(&app, &email).await.status(), 201);
+        let first = login(&app, &email, PASSWORD).await;
+        let token_1 = field(&first, "refresh_token");
+        assert!(
+            token_1.starts_with("rt_") && token_1.len() >= 46,
+            "256 random bits"
+        );
+
+        let second = refresh(&app, &token_1).await;
+        assert_eq!(second.status(), 200, "{backend:?}: {}", second.text());
+        assert_eq!(second.header("cache-control"), Some("no-store"));
+        let token_2 = field(&second, "refresh_token");
+        assert_ne!(token_1, token_2);
+
+        // Replaying the rotated token: 401, and the newest token dies with its family.
+        assert_error(&refresh(&app, &token_1).await, 401, "UNAUTHENTICATED");
+        assert_error(&refresh(&app, &token_2).await, 401, "UNAUTHENTICATED");
+
+        // A refresh token is not a bearer token, and an access token is not a refresh token.
+        let third = login(&app, &email, PASSWORD).await;
+        assert_error(
+            &app.get("/api/v1/me")
+                .bearer(&field(&third, "refresh_token"))
+                .send()
+                .await,
+            401,
+            "UNAUTHENTICATED",
+        );
+        assert_error(
+            &refresh(&app, &field(&third, "access_token")).await,
+            401,
+            "UNAUTHENTICATED",
+        );
+
+        // Logout revokes.
+        let token_3 = field(&third, "refresh_token");
+        let out = app
+            .post("/api/v1/auth/logout")
+            .json(&json!({"refresh_token": token_3}))
+            .send()
+            .await;
+        assert_eq!(out.status(), 204);
+        assert_error(&refresh(&app, &token_3).await, 401, "UNAUTHENTICATED");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_concurrent_refreshes_of_one_token_succeed_at_most_once() {
+    for backend in BACKENDS {
+        let app = crate::common::taskboard(backend).await;
+        let email = fresh_email();
+        assert_eq!(register(&app, &email).await.status(), 201);
+        let token = field(&login(&app, &email, PASSWORD).await, "refresh_token");
+        let tasks: Vec<_> = (0..10)
+            .map(|_| {
+                tokio::spawn(
+                    app.post("/api/v1/auth/refresh")
+                        .json(&json!({"refresh_token": token}))
+                        .send(),
+                )
+            })
+            .collect();
+        let mut ok = 0;
+        for task in tasks {
+            if let Ok(response) = task.await {
+                assert!(
+                    matches!(response.status(), 200 | 401),
+                    "{backend:?}: {}",
+                    response.text()
+                );
+                ok += usize::from(response.status() == 200);
+            }
+        }
+        assert!(ok <= 1, "{backend:?}: {ok} concurrent refreshes succeeded");
+    }
+}
+
+#[tokio::test]
+async fn a_password_change_revokes_every_family() {
+    for backend in BACKENDS {
+        let app = crate::common::taskboard(backend).await;
+        let email = fresh_email();
+        assert_eq!(register(&app, &email).await.status(), 201);
+        let phone = login(&app, &email, PASSWORD).await;
+        let laptop = login(&app, &email, PASSWORD).await;
+        let access = field(&laptop, "access_token");
+        let wrong = app
+            .post("/api/v1/auth/password")
+            .bearer(&access)
+            .json(&json!({"current_password": "not it at all", "new_password": "a brand new passphrase"}))
+            .send()
+            .await;
+        assert_error(&wrong, 401, "INVALID_CREDENTIALS");
+        let changed = app
+            .post("/api/v1/auth/password")
+            .bearer(&access)
+            .json(&json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"}))
+            .send()
+            .await;
+        assert_eq!(changed.status(), 204, "{backend:?}: {}", changed.text());
+        assert_error(
+            &refresh(&app, &field(&phone, "refresh_token")).await,
+            401,
+            "UNAUTHENTICATED",
+        );
+        assert_error(
+            &refresh(&app, &field(&laptop, "refresh_token")).await,
+            401,
+            "UNAUTHENTICATED",
+        );
+        assert_error(
+            &login(&app, &email, PASSWORD).await,
+            401,
+            "INVALID_CREDENTIALS",
+        );
+        assert_eq!(
+            login(&app, &email, "a brand new passphrase").await.status(),
+            200
+        );
+    }
+}
+
+#[tokio::test]
+async fn idle_and_absolute_expiry() {
+    for (idle, absolute) in [
+        (Duration::from_secs(1), Duration::from_secs(3600)),
+        (Duration::from_secs(3600), Duration::from_secs(1)),
+    ] {
+        let app = TestApp::builder(crate::taskboard::api())
+            .backend(TestBackend::Sqlite)
+            .migrations(crate::taskboard::MIGRATIONS)
+            .with_identity()
+            .configure(move |config| {
+                config.refresh_idle = idle;
+                config.refresh_absolute = absolute;
+            })
+            .build()
+            .await;
+        let Ok(app) = app else {
+            panic!("app did not build")
+        };
+        let email = fresh_email();
+        assert_eq!(register(&app, &email).await.status(), 201);
+        let token = field(&login(&app, &email, PASSWORD).await, "refresh_token");
+        tokio::time::sleep(Duration::from_millis(1300)).await;
+        assert_error(&refresh(&app, &token).await, 401, "UNAUTHENTICATED");
+    }
+}
+
+fn decode_b64(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for byte in text.bytes() {
+        let Some(value) = ALPHABET.iter().position(|c| *c == byte) else {
+            continue;
+        };
+        bits = (bits << 6) | value as u32;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    out
+}
