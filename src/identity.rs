@@ -11,6 +11,8 @@ use serde::Deserialize;
 use validator::Validate;
 
 use crate::prelude::*;
+use rampart_runtime::identity::api_keys;
+pub use rampart_runtime::identity::api_keys::{ApiKeyInfo, ApiKeyList, CreatedApiKey};
 pub use rampart_runtime::identity::{MIGRATIONS, TokenPair, User, migrate};
 use rampart_runtime::{App, Sensitive, identity};
 
@@ -125,6 +127,51 @@ pub async fn change_password(
         .map(|()| NoContent)
 }
 
+/// A new API key.
+#[derive(Debug, Deserialize, Validate, Schema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyInput {
+    /// What the key is for.
+    #[validate(length(min = 1, max = 100))]
+    pub name: String,
+    /// Limit the key to these of your roles; omit to act with all of them.
+    #[validate(length(max = 20))]
+    pub roles: Option<Vec<String>>,
+}
+
+/// Create an API key; the response is the only time its secret is shown.
+///
+/// Requires a JWT: a key cannot mint more keys.
+#[endpoint(
+    post = "/auth/api-keys",
+    auth = "jwt",
+    tag = "auth",
+    rate_limit = "20/hour"
+)]
+pub async fn create_api_key(
+    ctx: Ctx,
+    db: Db,
+    Json(input): Json<ApiKeyInput>,
+) -> ApiResult<Sensitive<Created<CreatedApiKey>>> {
+    let created = api_keys::create(&db, ctx.user()?, &input.name, input.roles).await?;
+    Ok(Sensitive(Created::at("/api/v1/auth/api-keys", created)))
+}
+
+/// List your API keys (never their secrets).
+#[endpoint(get = "/auth/api-keys", tag = "auth")]
+pub async fn list_api_keys(ctx: Ctx, db: Db) -> ApiResult<ApiKeyList> {
+    let keys = api_keys::list(&db, ctx.user()?.user_id).await?;
+    Ok(ApiKeyList { keys })
+}
+
+/// Revoke one of your API keys.
+#[endpoint(delete = "/auth/api-keys/{id}", tag = "auth")]
+pub async fn revoke_api_key(ctx: Ctx, db: Db, Path(id): Path<uuid::Uuid>) -> ApiResult<NoContent> {
+    api_keys::revoke(&db, ctx.user()?.user_id, id)
+        .await
+        .map(|()| NoContent)
+}
+
 /// Mounts every identity endpoint.
 pub fn mount(api: Api) -> Api {
     api.mount(register)
@@ -132,4 +179,7 @@ pub fn mount(api: Api) -> Api {
         .mount(refresh)
         .mount(logout)
         .mount(change_password)
+        .mount(create_api_key)
+        .mount(list_api_keys)
+        .mount(revoke_api_key)
 }

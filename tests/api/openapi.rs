@@ -52,7 +52,20 @@ fn responses_security_and_constraints_follow_the_declarations() {
     );
     assert_eq!(
         paths["/api/v1/me"]["get"]["security"],
+        json!([{"bearerAuth": []}, {"apiKeyAuth": []}])
+    );
+    // `auth = "jwt"` narrows the alternatives.
+    assert_eq!(
+        paths["/api/v1/auth/api-keys"]["post"]["security"],
         json!([{"bearerAuth": []}])
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["apiKeyAuth"]["in"],
+        "header"
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["apiKeyAuth"]["name"],
+        "X-API-Key"
     );
     // Role, body, rate limit: 400, 401, 403 (naming the role), 413, 415, 429; 201 + Location.
     assert_eq!(

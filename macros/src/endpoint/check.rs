@@ -38,10 +38,18 @@ pub(crate) enum Requirement {
     Permission(LitStr, String),
 }
 
+/// Which credentials a protected endpoint accepts.
+#[derive(Clone, Copy)]
+pub(crate) enum Scheme {
+    Any,
+    Jwt,
+    ApiKey,
+}
+
 pub(crate) enum Access {
     Public,
     Protected {
-        jwt_only: bool,
+        scheme: Scheme,
         requirement: Requirement,
     },
 }
@@ -335,16 +343,16 @@ pub(crate) fn check(
             );
         }
     }
-    let mut jwt_only = false;
+    let mut scheme = Scheme::Any;
     if let Some(auth) = &attr.auth {
         match auth.value().as_str() {
-            "jwt" => jwt_only = true,
-            "api_key" => errors.push(
-                Error::custom("`auth = \"api_key\"` is not available yet: API keys arrive with rampart's identity module\nhelp: use `auth = \"jwt\"` or leave `auth` out")
-                    .with_span(auth),
-            ),
+            "jwt" => scheme = Scheme::Jwt,
+            "api_key" => scheme = Scheme::ApiKey,
             other => errors.push(
-                Error::custom(format!("unknown auth scheme `{other}`\nhelp: expected \"jwt\" or \"api_key\"")).with_span(auth),
+                Error::custom(format!(
+                    "unknown auth scheme `{other}`\nhelp: expected \"jwt\" or \"api_key\""
+                ))
+                .with_span(auth),
             ),
         }
     }
@@ -400,7 +408,7 @@ pub(crate) fn check(
         Access::Public
     } else {
         Access::Protected {
-            jwt_only,
+            scheme,
             requirement,
         }
     };

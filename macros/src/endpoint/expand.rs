@@ -6,7 +6,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::check::{Access, CheckedEndpoint, InputKind, PathForm, Requirement};
+use super::check::{Access, CheckedEndpoint, InputKind, PathForm, Requirement, Scheme};
 use crate::paths::{RBAC_MODULE, private};
 
 fn option<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
@@ -22,13 +22,13 @@ fn access_tokens(endpoint: &CheckedEndpoint, checks: &mut TokenStream) -> TokenS
     match &endpoint.access {
         Access::Public => quote!(#p::Access::Public),
         Access::Protected {
-            jwt_only,
+            scheme,
             requirement,
         } => {
-            let schemes = if *jwt_only {
-                quote!(#p::Schemes::Jwt)
-            } else {
-                quote!(#p::Schemes::Any)
+            let schemes = match scheme {
+                Scheme::Any => quote!(#p::Schemes::Any),
+                Scheme::Jwt => quote!(#p::Schemes::Jwt),
+                Scheme::ApiKey => quote!(#p::Schemes::ApiKey),
             };
             let requirement = match requirement {
                 Requirement::Authenticated => quote!(#p::Requirement::Authenticated),

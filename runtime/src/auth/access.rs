@@ -11,6 +11,7 @@ use tower::{Layer, Service};
 use uuid::Uuid;
 
 use super::{JwtKeys, Principal, RbacTable};
+use crate::db::Db;
 use crate::error::ApiError;
 
 /// Which credentials an endpoint accepts.
@@ -20,6 +21,32 @@ pub enum Schemes {
     Any,
     /// `Authorization: Bearer <JWT>` only.
     Jwt,
+    /// `X-API-Key: <key>` only.
+    ApiKey,
+}
+
+impl Schemes {
+    fn accepts_jwt(self) -> bool {
+        matches!(self, Schemes::Any | Schemes::Jwt)
+    }
+    fn accepts_api_key(self) -> bool {
+        matches!(self, Schemes::Any | Schemes::ApiKey)
+    }
+}
+
+/// The `X-API-Key` header.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// The API key presented, if exactly one `X-API-Key` header carries one.
+fn api_key(headers: &HeaderMap) -> Result<Option<&str>, ()> {
+    let mut values = headers.get_all(API_KEY_HEADER).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(());
+    }
+    value.to_str().map(|v| Some(v.trim())).map_err(|_| ())
 }
 
 /// What an authenticated principal must hold.
@@ -141,41 +168,115 @@ where
     }
 
     fn call(&mut self, mut request: Request<Body>) -> Self::Future {
-        let outcome = authenticate(request.headers(), &self.keys);
-        let principal = match (self.access, outcome) {
-            // A public endpoint ignores unusable credentials instead of failing on them.
-            (Access::Public, outcome) => outcome.ok().flatten(),
-            (Access::Protected { .. }, Err(error)) => {
-                return Box::pin(async move { Ok(error.into_response()) });
-            }
-            (Access::Protected { .. }, Ok(None)) => {
-                return Box::pin(async move { Ok(ApiError::unauthenticated().into_response()) });
-            }
-            (Access::Protected { requirement, .. }, Ok(Some(principal))) => {
-                if !authorize(&principal, requirement) {
-                    let user = AuthenticatedUser(principal.user_id);
-                    return Box::pin(async move {
-                        let mut response = ApiError::forbidden().into_response();
-                        response.extensions_mut().insert(user);
-                        Ok(response)
-                    });
-                }
-                Some(principal)
-            }
+        let schemes = match self.access {
+            Access::Public => Schemes::Any,
+            Access::Protected { schemes, .. } => schemes,
         };
-        let user = principal.as_ref().map(|p| AuthenticatedUser(p.user_id));
-        if let Some(principal) = principal {
-            request.extensions_mut().insert(principal);
-        }
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let Ok(mut response) = future.await;
-            if let Some(user) = user {
-                response.extensions_mut().insert(user);
+        let has_bearer = request.headers().contains_key(header::AUTHORIZATION);
+        let key = api_key(request.headers()).map(|k| k.map(str::to_owned));
+        match key {
+            // An API key alone, where keys are accepted: look it up (a database round trip).
+            Ok(Some(key)) if !has_bearer && schemes.accepts_api_key() => {
+                let access = self.access;
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                Box::pin(async move {
+                    let outcome = match request.extensions().get::<Db>().cloned() {
+                        Some(db) => crate::identity::api_keys::authenticate(&db, &key)
+                            .await
+                            .and_then(|p| p.ok_or_else(ApiError::unauthenticated))
+                            .map(Some),
+                        None => Err(ApiError::internal("API keys need a database")),
+                    };
+                    match admit(access, outcome) {
+                        Ok(principal) => Ok(forward(&mut inner, request, principal).await),
+                        Err(response) => Ok(*response),
+                    }
+                })
             }
-            Ok(response)
-        })
+            // Both kinds at once, an unreadable key, or a key where only JWTs are accepted:
+            // refused on protected endpoints, ignored on public ones.
+            Ok(Some(_)) | Err(()) => match self.access {
+                Access::Public => Box::pin(self.inner.call(request)),
+                Access::Protected { .. } => {
+                    Box::pin(async { Ok(ApiError::unauthenticated().into_response()) })
+                }
+            },
+            Ok(None) => {
+                let outcome = if schemes.accepts_jwt() {
+                    authenticate(request.headers(), &self.keys)
+                } else if has_bearer {
+                    Err(ApiError::unauthenticated())
+                } else {
+                    Ok(None)
+                };
+                match admit(self.access, outcome) {
+                    Ok(principal) => {
+                        if let Some(principal) = principal.clone() {
+                            request.extensions_mut().insert(principal);
+                        }
+                        let user = principal.map(|p| AuthenticatedUser(p.user_id));
+                        let future = self.inner.call(request);
+                        Box::pin(async move {
+                            let Ok(mut response) = future.await;
+                            if let Some(user) = user {
+                                response.extensions_mut().insert(user);
+                            }
+                            Ok(response)
+                        })
+                    }
+                    Err(response) => Box::pin(async move { Ok(*response) }),
+                }
+            }
+        }
     }
+}
+
+/// Applies the endpoint's rule to an authentication outcome: the principal to continue with,
+/// or the response (401/403) to stop with.
+fn admit(
+    access: Access,
+    outcome: Result<Option<Principal>, ApiError>,
+) -> Result<Option<Principal>, Box<Response>> {
+    match (access, outcome) {
+        // A public endpoint ignores unusable credentials instead of failing on them.
+        (Access::Public, outcome) => Ok(outcome.ok().flatten()),
+        (Access::Protected { .. }, Err(error)) => Err(Box::new(error.into_response())),
+        (Access::Protected { .. }, Ok(None)) => {
+            Err(Box::new(ApiError::unauthenticated().into_response()))
+        }
+        (Access::Protected { requirement, .. }, Ok(Some(principal))) => {
+            if authorize(&principal, requirement) {
+                Ok(Some(principal))
+            } else {
+                let mut response = ApiError::forbidden().into_response();
+                response
+                    .extensions_mut()
+                    .insert(AuthenticatedUser(principal.user_id));
+                Err(Box::new(response))
+            }
+        }
+    }
+}
+
+/// Calls the inner service with the principal in the request and the user on the response.
+async fn forward<S>(
+    inner: &mut S,
+    mut request: Request<Body>,
+    principal: Option<Principal>,
+) -> Response
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible>,
+{
+    let user = principal.as_ref().map(|p| AuthenticatedUser(p.user_id));
+    if let Some(principal) = principal {
+        request.extensions_mut().insert(principal);
+    }
+    let Ok(mut response) = inner.call(request).await;
+    if let Some(user) = user {
+        response.extensions_mut().insert(user);
+    }
+    response
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ mod jwt;
 mod principal;
 mod rbac;
 
-pub use access::{Access, AccessLayer, AuthenticatedUser, Requirement, Schemes};
+pub use access::{API_KEY_HEADER, Access, AccessLayer, AuthenticatedUser, Requirement, Schemes};
 pub use jwt::{Claims, JwtConfig, JwtError, JwtKeys};
 pub use principal::{AuthScheme, Principal};
 pub use rbac::{ADMIN_ROLE, RbacTable};

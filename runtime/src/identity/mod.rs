@@ -8,6 +8,7 @@
 //! reuse: the whole family is revoked, the newest token included. Families expire when idle
 //! (`RAMPART_REFRESH_IDLE`, 7 days) and absolutely (`RAMPART_REFRESH_ABSOLUTE`, 30 days).
 
+pub mod api_keys;
 pub mod password;
 pub mod store;
 
@@ -28,16 +29,30 @@ use store::{RefreshRow, UserRow};
 /// The identity tables, applied with their own migration history
 /// (`_rampart_identity_migrations`) so they never collide with an app's versions.
 pub const MIGRATIONS: Migrations = Migrations {
-    sqlite: &[(
-        1,
-        "identity",
-        include_str!("migrations/0001_identity.sqlite.sql"),
-    )],
-    postgres: &[(
-        1,
-        "identity",
-        include_str!("migrations/0001_identity.postgres.sql"),
-    )],
+    sqlite: &[
+        (
+            1,
+            "identity",
+            include_str!("migrations/0001_identity.sqlite.sql"),
+        ),
+        (
+            2,
+            "api keys",
+            include_str!("migrations/0002_api_keys.sqlite.sql"),
+        ),
+    ],
+    postgres: &[
+        (
+            1,
+            "identity",
+            include_str!("migrations/0001_identity.postgres.sql"),
+        ),
+        (
+            2,
+            "api keys",
+            include_str!("migrations/0002_api_keys.postgres.sql"),
+        ),
+    ],
 };
 
 /// The migration table of the identity tables.

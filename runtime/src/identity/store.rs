@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::db::{Db, Pool};
 use crate::error::{ApiError, ErrorCode};
 
+/// Runs the same sqlx code on whichever backend `$pool` is.
 macro_rules! with_pool {
     ($pool:expr, |$p:ident| $body:expr) => {
         match $pool {
@@ -15,6 +16,7 @@ macro_rules! with_pool {
         }
     };
 }
+pub(crate) use with_pool;
 
 /// A stored user.
 #[derive(Debug, Clone)]

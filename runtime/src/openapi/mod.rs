@@ -24,7 +24,7 @@ use utoipa::openapi::{
     PathsBuilder, Ref, RefOr, Required,
 };
 
-use crate::auth::{Access, Requirement};
+use crate::auth::{Access, Requirement, Schemes};
 use crate::endpoint::EndpointDef;
 use crate::error::ErrorCode;
 use crate::pagination::PageMeta;
@@ -36,6 +36,8 @@ const RATE_LIMIT_POLICY_DOC: &str =
 
 /// Name of the error envelope component.
 pub const ERROR_ENVELOPE: &str = "ErrorEnvelope";
+/// Name of the API-key security scheme.
+pub const API_KEY_AUTH: &str = "apiKeyAuth";
 /// Name of the bearer security scheme.
 pub const BEARER_AUTH: &str = "bearerAuth";
 
@@ -453,7 +455,10 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
                 .content("application/json", error_content.clone())
                 .header("X-Request-ID", string_header("The request id."));
             if status == 401 {
-                response = response.header("WWW-Authenticate", string_header("`Bearer`."));
+                response = response.header(
+                    "WWW-Authenticate",
+                    string_header("`Bearer` (JWT endpoints)."),
+                );
             }
             if status == 503 || status == 429 {
                 response = response.header(
@@ -480,9 +485,16 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
                 ExtensionsBuilder::new().add("x-rate-limit", limit).build(),
             ));
         }
-        if def.access.is_protected() {
-            operation =
-                operation.security(SecurityRequirement::new(BEARER_AUTH, Vec::<String>::new()));
+        // Alternatives: any one listed scheme authenticates.
+        if let Access::Protected { schemes, .. } = def.access {
+            if schemes != Schemes::ApiKey {
+                operation =
+                    operation.security(SecurityRequirement::new(BEARER_AUTH, Vec::<String>::new()));
+            }
+            if schemes != Schemes::Jwt {
+                operation = operation
+                    .security(SecurityRequirement::new(API_KEY_AUTH, Vec::<String>::new()));
+            }
         }
         paths.add_path_operation(full_path, vec![http_method(&def.method)], operation.build());
         components.extend(doc.components);
@@ -490,6 +502,15 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
     }
     let mut builder = ComponentsBuilder::new()
         .schema(ERROR_ENVELOPE, error_envelope_schema())
+        .security_scheme(
+            API_KEY_AUTH,
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "X-API-Key",
+                    "An API key created with POST /auth/api-keys.",
+                ),
+            )),
+        )
         .security_scheme(
             BEARER_AUTH,
             SecurityScheme::Http(

@@ -86,6 +86,13 @@ async fn single_binding(id: Path<u64>) -> ApiResult<Out> {
     Ok(Out { ok: true })
 }
 
+/// Service-to-service only.
+#[endpoint(get = "/service", auth = "api_key", role = "member")]
+async fn service_only(ctx: Ctx) -> ApiResult<Out> {
+    let _ = ctx.user()?;
+    Ok(Out { ok: true })
+}
+
 fn main() {
     let api = Api::new()
         .mount(public_endpoint)
@@ -94,7 +101,8 @@ fn main() {
         .mount(remove)
         .mount(tuple_path)
         .mount(struct_path)
-        .mount(single_binding);
+        .mount(single_binding)
+        .mount(service_only);
     let document = api.openapi();
-    assert_eq!(document.paths.paths.len(), 7);
+    assert_eq!(document.paths.paths.len(), 8);
 }
