@@ -13,7 +13,7 @@ use validator::Validate;
 use crate::prelude::*;
 use rampart_runtime::identity::api_keys;
 pub use rampart_runtime::identity::api_keys::{ApiKeyInfo, ApiKeyList, CreatedApiKey};
-pub use rampart_runtime::identity::{MIGRATIONS, TokenPair, User, migrate};
+pub use rampart_runtime::identity::{MIGRATIONS, TokenPair, User, ensure_admin, migrate};
 use rampart_runtime::{App, Sensitive, identity};
 
 /// Roles a newly registered account gets. Registration never takes roles from the request.
@@ -172,6 +172,47 @@ pub async fn revoke_api_key(ctx: Ctx, db: Db, Path(id): Path<uuid::Uuid>) -> Api
         .map(|()| NoContent)
 }
 
+/// New roles for a user.
+#[derive(Debug, Deserialize, Validate, Schema)]
+#[serde(deny_unknown_fields)]
+pub struct RolesInput {
+    /// The complete set of roles (replaces the current ones).
+    #[validate(length(max = 20))]
+    pub roles: Vec<String>,
+}
+
+/// List accounts (administrators).
+#[endpoint(get = "/admin/users", role = "admin", tag = "admin")]
+pub async fn admin_list_users(app: App, Page(page): Page) -> ApiResult<Paginated<User>> {
+    identity::list_users(&app, page).await
+}
+
+/// Replace a user's roles (administrators; never your own).
+///
+/// Takes effect at the user's next token refresh.
+#[endpoint(put = "/admin/users/{id}/roles", role = "admin", tag = "admin")]
+pub async fn admin_set_roles(
+    ctx: Ctx,
+    app: App,
+    Path(id): Path<uuid::Uuid>,
+    Json(input): Json<RolesInput>,
+) -> ApiResult<User> {
+    identity::set_roles(&app, ctx.user()?.user_id, id, input.roles).await
+}
+
+/// Disable a user (administrators): their refresh tokens and API keys stop at once; access
+/// tokens already issued expire within 15 minutes.
+#[endpoint(post = "/admin/users/{id}/disable", role = "admin", tag = "admin")]
+pub async fn admin_disable_user(
+    ctx: Ctx,
+    app: App,
+    Path(id): Path<uuid::Uuid>,
+) -> ApiResult<NoContent> {
+    identity::disable_user(&app, ctx.user()?.user_id, id)
+        .await
+        .map(|()| NoContent)
+}
+
 /// Mounts every identity endpoint.
 pub fn mount(api: Api) -> Api {
     api.mount(register)
@@ -182,4 +223,7 @@ pub fn mount(api: Api) -> Api {
         .mount(create_api_key)
         .mount(list_api_keys)
         .mount(revoke_api_key)
+        .mount(admin_list_users)
+        .mount(admin_set_roles)
+        .mount(admin_disable_user)
 }

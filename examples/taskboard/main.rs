@@ -27,8 +27,31 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(redis) = redis {
         state = state.with_redis(redis);
     }
+    // The first administrator, from the environment (the password never reaches a log).
+    if let (Ok(email), Ok(password)) = (
+        std::env::var("TASKBOARD_ADMIN_EMAIL"),
+        std::env::var("TASKBOARD_ADMIN_PASSWORD"),
+    ) {
+        // ensure_admin writes the audit event (`admin_created` / `admin_ensured`).
+        rampart::identity::ensure_admin(&state, &email, password).await?;
+    }
     let router = app::api().into_router(&state)?;
     rampart::server::serve(router, state).await?;
+    Ok(())
+}
+
+/// `create-admin EMAIL`: reads the password from stdin (one line), creates or promotes the account.
+async fn create_admin(email: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    let config = rampart::Config::from_env()?;
+    let db = rampart::Db::connect(&config.database).await?;
+    db.migrate(&app::MIGRATIONS).await?;
+    rampart::identity::migrate(&db).await?;
+    let state = rampart::App::new(config, Some(db));
+    let admin = rampart::identity::ensure_admin(&state, email, password).await?;
+    println!("administrator {} ({})", admin.email, admin.id);
     Ok(())
 }
 
@@ -43,8 +66,17 @@ async fn main() -> ExitCode {
     let result = match command.as_deref() {
         None | Some("serve") => run().await,
         Some("openapi") => print_openapi(),
+        Some("create-admin") => match std::env::args().nth(2) {
+            Some(email) => create_admin(&email).await,
+            None => {
+                eprintln!("usage: taskboard create-admin EMAIL  (password on stdin)");
+                return ExitCode::from(2);
+            }
+        },
         Some(other) => {
-            eprintln!("unknown command `{other}`; expected `serve` (default) or `openapi`");
+            eprintln!(
+                "unknown command `{other}`; expected `serve` (default), `openapi` or `create-admin EMAIL`"
+            );
             return ExitCode::from(2);
         }
     };

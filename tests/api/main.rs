@@ -7,6 +7,7 @@ include!("../../examples/taskboard/roles.rs");
 #[allow(dead_code)]
 mod taskboard;
 
+mod admin;
 mod api_keys;
 mod common;
 mod database;

@@ -287,3 +287,102 @@ pub async fn change_password(
 pub const DEFAULT_REFRESH_IDLE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Absolute lifetime default of a refresh family.
 pub const DEFAULT_REFRESH_ABSOLUTE: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// One page of users for administrators.
+pub async fn list_users(
+    app: &App,
+    page: crate::pagination::OffsetPage,
+) -> Result<crate::response::Paginated<User>, ApiError> {
+    let db = db_of(app)?;
+    let limit = i64::from(page.per_page());
+    let offset =
+        i64::try_from(page.offset()).map_err(|_| ApiError::bad_request("page is too large"))?;
+    let (rows, total) = store::list_users(db, limit, offset).await?;
+    Ok(crate::response::Paginated {
+        items: rows.iter().map(User::from).collect(),
+        meta: page.meta(u64::try_from(total).unwrap_or(0)),
+    })
+}
+
+/// Replaces another user's roles. Nobody changes their own (an admin cannot lock themselves
+/// out, or quietly widen their own rights). Takes effect at the user's next token refresh.
+pub async fn set_roles(
+    app: &App,
+    actor: Uuid,
+    user_id: Uuid,
+    roles: Vec<String>,
+) -> Result<User, ApiError> {
+    if actor == user_id {
+        return Err(ApiError::forbidden().with_message("you cannot change your own roles"));
+    }
+    let mut roles = roles;
+    roles.sort();
+    roles.dedup();
+    if let Some(bad) = roles.iter().find(|r| !is_role_name(r)) {
+        return Err(ApiError::new(ErrorCode::ValidationError)
+            .with_detail("roles", format!("`{bad}` is not a role name")));
+    }
+    let db = db_of(app)?;
+    if !store::set_roles(db, user_id, &roles).await? {
+        return Err(ApiError::not_found());
+    }
+    metrics::counter!("auth_role_changes_total").increment(1);
+    tracing::info!(event = "roles_changed", actor = %actor, subject = %user_id, roles = %roles.join(" "), "audit");
+    let user = store::user_by_id(db, user_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(User::from(&user))
+}
+
+/// Disables a user: their refresh tokens and API keys stop at once; access tokens already
+/// issued expire within their 15 minutes (they are not checked against a revocation list).
+pub async fn disable_user(app: &App, actor: Uuid, user_id: Uuid) -> Result<(), ApiError> {
+    if actor == user_id {
+        return Err(ApiError::forbidden().with_message("you cannot disable yourself"));
+    }
+    let db = db_of(app)?;
+    if !store::disable(db, user_id).await? {
+        return Err(ApiError::not_found());
+    }
+    let tokens = store::revoke_user(db, user_id).await?;
+    let keys = api_keys::revoke_all(db, user_id).await?;
+    metrics::counter!("auth_disables_total").increment(1);
+    tracing::info!(event = "user_disabled", actor = %actor, subject = %user_id, tokens, keys, "audit");
+    Ok(())
+}
+
+/// Creates the first administrator, or grants `admin` (and `member`) to an existing account.
+/// Used by `TASKBOARD_ADMIN_EMAIL`/`_PASSWORD` and the `create-admin` command.
+pub async fn ensure_admin(app: &App, email: &str, password: String) -> Result<User, ApiError> {
+    let db = db_of(app)?;
+    let email = normalize_email(email);
+    match store::user_by_email(db, &email).await? {
+        Some(user) => {
+            let mut roles = user.roles.clone();
+            for role in ["admin", "member"] {
+                if !roles.iter().any(|r| r == role) {
+                    roles.push(role.to_owned());
+                }
+            }
+            store::set_roles(db, user.id, &roles).await?;
+            let user = store::user_by_id(db, user.id)
+                .await?
+                .ok_or_else(ApiError::not_found)?;
+            tracing::info!(event = "admin_ensured", subject = %user.id, "audit");
+            Ok(User::from(&user))
+        }
+        None => {
+            let user =
+                register(app, &email, password, "Administrator", &["admin", "member"]).await?;
+            tracing::info!(event = "admin_created", subject = %user.id, "audit");
+            Ok(user)
+        }
+    }
+}
+
+fn is_role_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.len() <= 64
+}

@@ -239,3 +239,58 @@ pub async fn revoke_user(db: &Db, user_id: Uuid) -> Result<u64, ApiError> {
     })
     .await
 }
+
+/// One page of users, newest first, and the total.
+pub async fn list_users(db: &Db, limit: i64, offset: i64) -> Result<(Vec<UserRow>, i64), ApiError> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM rampart_users ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"
+    );
+    let count = "SELECT COUNT(*) FROM rampart_users";
+    let (rows, total): (Vec<UserTuple>, i64) = db
+        .run("identity.list_users", async {
+            let sql = sqlx::AssertSqlSafe(sql.as_str());
+            with_pool!(db.reader(), |pool| {
+                let rows = sqlx::query_as(sql)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(pool)
+                    .await?;
+                let total = sqlx::query_scalar(count).fetch_one(pool).await?;
+                Ok((rows, total))
+            })
+        })
+        .await?;
+    Ok((rows.into_iter().map(user_of).collect(), total))
+}
+
+/// Replaces a user's roles; `false` when there is no such user.
+pub async fn set_roles(db: &Db, user_id: Uuid, roles: &[String]) -> Result<bool, ApiError> {
+    let sql = "UPDATE rampart_users SET roles = $1 WHERE id = $2";
+    let roles = roles.join(" ");
+    let affected = db
+        .run("identity.set_roles", async {
+            with_pool!(db.primary(), |pool| sqlx::query(sql)
+                .bind(&roles)
+                .bind(user_id)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()))
+        })
+        .await?;
+    Ok(affected == 1)
+}
+
+/// Marks a user disabled; `false` when there is no such user.
+pub async fn disable(db: &Db, user_id: Uuid) -> Result<bool, ApiError> {
+    let sql = "UPDATE rampart_users SET disabled = TRUE WHERE id = $1";
+    let affected = db
+        .run("identity.disable", async {
+            with_pool!(db.primary(), |pool| sqlx::query(sql)
+                .bind(user_id)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()))
+        })
+        .await?;
+    Ok(affected == 1)
+}

@@ -1,0 +1,219 @@
+//! Administration through the taskboard's router on SQLite and PostgreSQL: listing users,
+//! changing roles (never your own; a demoted user's next refreshed token lacks the role), and
+//! disabling (refresh tokens and API keys stop at once).
+
+use rampart::testing::{BACKENDS, TestApp, TestResponse};
+use serde_json::{Value, json};
+
+use crate::common::assert_error;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn account(app: &TestApp, admin: bool) -> (String, String, String) {
+    let email = format!("u.{}@example.com", uuid::Uuid::new_v4().simple());
+    if admin {
+        let created = rampart::identity::ensure_admin(app.app(), &email, PASSWORD.to_owned()).await;
+        assert!(created.is_ok());
+    } else {
+        let registered = app
+            .post("/api/v1/auth/register")
+            .json(&json!({"email": email, "password": PASSWORD, "display_name": "U"}))
+            .send()
+            .await;
+        assert_eq!(registered.status(), 201);
+    }
+    let login = app
+        .post("/api/v1/auth/login")
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await;
+    let data = login.json()["data"].clone();
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let me = app
+        .get("/api/v1/me")
+        .bearer(&text(&data["access_token"]))
+        .send()
+        .await;
+    (
+        text(&me.json()["data"]["user_id"]),
+        text(&data["access_token"]),
+        text(&data["refresh_token"]),
+    )
+}
+
+async fn refresh(app: &TestApp, token: &str) -> TestResponse {
+    app.post("/api/v1/auth/refresh")
+        .json(&json!({"refresh_token": token}))
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn administrators_list_change_roles_and_disable() {
+    for backend in BACKENDS {
+        let app = crate::common::taskboard(backend).await;
+        let (admin_id, admin, _) = account(&app, true).await;
+        let (user_id, member, member_refresh) = account(&app, false).await;
+
+        assert_error(
+            &app.get("/api/v1/admin/users").bearer(&member).send().await,
+            403,
+            "FORBIDDEN",
+        );
+        let listed = app
+            .get("/api/v1/admin/users?per_page=1")
+            .bearer(&admin)
+            .send()
+            .await;
+        assert_eq!(listed.status(), 200, "{backend:?}: {}", listed.text());
+        assert_eq!(
+            listed.json()["meta"],
+            json!({"page": 1, "per_page": 1, "total": 2, "next_cursor": null})
+        );
+        assert!(
+            !listed.text().contains("argon2"),
+            "no password hashes in listings"
+        );
+
+        // Nobody changes their own roles.
+        let own = app
+            .request(
+                rampart::__private::axum::http::Method::PUT,
+                &format!("/api/v1/admin/users/{admin_id}/roles"),
+            )
+            .bearer(&admin)
+            .json(&json!({"roles": ["member"]}))
+            .send()
+            .await;
+        assert_error(&own, 403, "FORBIDDEN");
+
+        // Promote, then demote: the next refreshed token carries the new roles.
+        let promote = app
+            .request(
+                rampart::__private::axum::http::Method::PUT,
+                &format!("/api/v1/admin/users/{user_id}/roles"),
+            )
+            .bearer(&admin)
+            .json(&json!({"roles": ["member", "auditor"]}))
+            .send()
+            .await;
+        assert_eq!(promote.status(), 200, "{}", promote.text());
+        assert_eq!(
+            promote.json()["data"]["roles"],
+            json!(["auditor", "member"])
+        );
+        let refreshed = refresh(&app, &member_refresh).await;
+        let access = refreshed.json()["data"]["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(
+            app.get("/api/v1/stats")
+                .bearer(&access)
+                .send()
+                .await
+                .status(),
+            200,
+            "auditor now"
+        );
+        let demote = app
+            .request(
+                rampart::__private::axum::http::Method::PUT,
+                &format!("/api/v1/admin/users/{user_id}/roles"),
+            )
+            .bearer(&admin)
+            .json(&json!({"roles": ["member"]}))
+            .send()
+            .await;
+        assert_eq!(demote.status(), 200);
+        let next_refresh = refreshed.json()["data"]["refresh_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let demoted = refresh(&app, &next_refresh).await;
+        let access = demoted.json()["data"]["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert_error(
+            &app.get("/api/v1/stats").bearer(&access).send().await,
+            403,
+            "FORBIDDEN",
+        );
+
+        let bad_role = app
+            .request(
+                rampart::__private::axum::http::Method::PUT,
+                &format!("/api/v1/admin/users/{user_id}/roles"),
+            )
+            .bearer(&admin)
+            .json(&json!({"roles": ["Root Access"]}))
+            .send()
+            .await;
+        assert_error(&bad_role, 400, "VALIDATION_ERROR");
+        let missing = app
+            .request(
+                rampart::__private::axum::http::Method::PUT,
+                &format!("/api/v1/admin/users/{}/roles", uuid::Uuid::now_v7()),
+            )
+            .bearer(&admin)
+            .json(&json!({"roles": ["member"]}))
+            .send()
+            .await;
+        assert_error(&missing, 404, "NOT_FOUND");
+
+        // Disable: refresh tokens and API keys stop at once; login fails like bad credentials.
+        let key = app
+            .post("/api/v1/auth/api-keys")
+            .bearer(&access)
+            .json(&json!({"name": "k"}))
+            .send()
+            .await;
+        let key = key.json()["data"]["key"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(
+            app.get("/api/v1/me")
+                .header("x-api-key", &key)
+                .send()
+                .await
+                .status(),
+            200
+        );
+        let latest_refresh = demoted.json()["data"]["refresh_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let disabled = app
+            .post(&format!("/api/v1/admin/users/{user_id}/disable"))
+            .bearer(&admin)
+            .send()
+            .await;
+        assert_eq!(disabled.status(), 204, "{}", disabled.text());
+        assert_error(
+            &refresh(&app, &latest_refresh).await,
+            401,
+            "UNAUTHENTICATED",
+        );
+        assert_error(
+            &app.get("/api/v1/me").header("x-api-key", &key).send().await,
+            401,
+            "UNAUTHENTICATED",
+        );
+        let login = app
+            .post("/api/v1/auth/login")
+            .json(&json!({"email": "nobody", "password": PASSWORD}))
+            .send()
+            .await;
+        assert_error(&login, 401, "INVALID_CREDENTIALS");
+        assert_error(
+            &app.post(&format!("/api/v1/admin/users/{admin_id}/disable"))
+                .bearer(&admin)
+                .send()
+                .await,
+            403,
+            "FORBIDDEN",
+        );
+    }
+}
