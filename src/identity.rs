@@ -14,7 +14,7 @@ use crate::prelude::*;
 use rampart_runtime::identity::api_keys;
 pub use rampart_runtime::identity::api_keys::{ApiKeyInfo, ApiKeyList, CreatedApiKey};
 pub use rampart_runtime::identity::{MIGRATIONS, TokenPair, User, ensure_admin, migrate};
-use rampart_runtime::{App, Sensitive, identity};
+use rampart_runtime::{App, ClientIp, Sensitive, identity};
 
 /// Roles a newly registered account gets. Registration never takes roles from the request.
 pub const DEFAULT_ROLES: &[&str] = &["member"];
@@ -90,8 +90,12 @@ pub async fn register(app: App, Json(input): Json<RegisterInput>) -> ApiResult<C
 ///
 /// Unknown email and wrong password give the same 401 `INVALID_CREDENTIALS`.
 #[endpoint(post = "/auth/login", public, tag = "auth", rate_limit = "10/min", errors = [401])]
-pub async fn login(app: App, Json(input): Json<LoginInput>) -> ApiResult<Sensitive<TokenPair>> {
-    identity::login(&app, &input.email, input.password)
+pub async fn login(
+    app: App,
+    ClientIp(client): ClientIp,
+    Json(input): Json<LoginInput>,
+) -> ApiResult<Sensitive<TokenPair>> {
+    identity::login(&app, &input.email, input.password, client)
         .await
         .map(Sensitive)
 }

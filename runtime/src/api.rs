@@ -28,8 +28,9 @@ use crate::error::ApiError;
 use crate::http::{CatchPanicLayer, LoadShedLayer, SecurityHeadersLayer, TimeoutLayer, cors_layer};
 use crate::observability::AccessLogLayer;
 use crate::openapi::{ApiInfo, build_document};
-use crate::rate_limit::RateLimitLayer;
+use crate::rate_limit::{IpThrottleLayer, RateLimitLayer, Throttle};
 use crate::request_id::RequestIdLayer;
+use tower::util::option_layer;
 
 /// A mistake in how endpoints were mounted; found before the server starts.
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +168,18 @@ impl Api {
             by_path.entry(path).or_default().push(def);
         }
         let trusted_proxies: std::sync::Arc<[ipnet::IpNet]> = config.trusted_proxies.clone().into();
+        let ip_throttle = match config.ip_rate_limit {
+            Some(spec) => Some(IpThrottleLayer::new(
+                Throttle::new(
+                    "ip",
+                    spec.scaled(config.rate_limit_multiplier),
+                    app.redis().cloned(),
+                )
+                .ok_or_else(|| ApiBuildError::RateLimit("RAMPART_IP_RATE_LIMIT".to_owned()))?,
+                trusted_proxies.clone(),
+            )),
+            None => None,
+        };
         let mut router = Router::new();
         for (path, defs) in by_path {
             let mut combined = axum::routing::MethodRouter::new();
@@ -207,6 +220,8 @@ impl Api {
         }
         router = router
             .layer(Extension(app.clone()))
+            // 5b: the coarse per-IP limit, inside load shedding, before any authentication.
+            .layer(option_layer(ip_throttle))
             .layer(LoadShedLayer::new(config.max_concurrency))
             .layer(SecurityHeadersLayer);
         if let Some(cors) = cors {

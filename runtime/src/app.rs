@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
-use crate::rate_limit::RedisStore;
+use crate::rate_limit::{RedisStore, Throttle};
 
 /// Shared state of one app instance; cheap to clone.
 #[derive(Clone, Debug)]
@@ -20,6 +20,7 @@ struct AppInner {
     keys: Arc<JwtKeys>,
     db: Option<Db>,
     redis: Option<RedisStore>,
+    login_throttle: Option<Throttle>,
     shutting_down: AtomicBool,
 }
 
@@ -27,11 +28,13 @@ impl App {
     /// An app from a validated config and an optional database.
     pub fn new(config: Config, db: Option<Db>) -> Self {
         let keys = Arc::new(JwtKeys::new(config.jwt.clone()));
+        let login = login_throttle(&config, None);
         Self {
             inner: Arc::new(AppInner {
                 config,
                 keys,
                 db,
+                login_throttle: login,
                 redis: None,
                 shutting_down: AtomicBool::new(false),
             }),
@@ -47,10 +50,16 @@ impl App {
                 config: inner.config.clone(),
                 keys: inner.keys.clone(),
                 db: inner.db.clone(),
+                login_throttle: login_throttle(&inner.config, Some(redis.clone())),
                 redis: Some(redis),
                 shutting_down: AtomicBool::new(inner.shutting_down.load(Ordering::SeqCst)),
             }),
         }
+    }
+
+    /// The limit on login attempts per (account, client IP).
+    pub fn login_throttle(&self) -> Option<&Throttle> {
+        self.inner.login_throttle.as_ref()
     }
 
     /// The Redis store, when `REDIS_URL` is configured.
@@ -82,6 +91,14 @@ impl App {
     pub fn is_shutting_down(&self) -> bool {
         self.inner.shutting_down.load(Ordering::SeqCst)
     }
+}
+
+fn login_throttle(config: &Config, redis: Option<RedisStore>) -> Option<Throttle> {
+    Throttle::new(
+        "login",
+        config.login_rate_limit.scaled(config.rate_limit_multiplier),
+        redis,
+    )
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for App {

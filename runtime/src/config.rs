@@ -24,6 +24,8 @@
 //! | `REDIS_URL` | none | shared rate limits across instances (fail open when Redis is down) |
 //! | `RAMPART_REDIS_PREFIX` | `rampart` | prefix of every Redis key |
 //! | `RAMPART_REFRESH_IDLE` / `RAMPART_REFRESH_ABSOLUTE` | `7d` / `30d` | refresh-token family expiry |
+//! | `RAMPART_LOGIN_RATE_LIMIT` | `5/min` | login attempts per (account, client IP) |
+//! | `RAMPART_IP_RATE_LIMIT` | `6000/min` | requests per client IP before authentication (`off` to disable) |
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -80,6 +82,10 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Prefix of every Redis key this app writes.
     pub redis_prefix: String,
+    /// Login attempts per (account, client IP).
+    pub login_rate_limit: crate::rate_limit::RateLimitSpec,
+    /// Requests per client IP before authentication; `None`: off.
+    pub ip_rate_limit: Option<crate::rate_limit::RateLimitSpec>,
     /// A refresh family unused this long expires.
     pub refresh_idle: Duration,
     /// A refresh family this old expires, used or not.
@@ -316,6 +322,26 @@ impl Config {
             redis_prefix: env
                 .get("RAMPART_REDIS_PREFIX")
                 .unwrap_or_else(|| "rampart".to_owned()),
+            login_rate_limit: env.parse(
+                "RAMPART_LOGIN_RATE_LIMIT",
+                crate::rate_limit::RateLimitSpec {
+                    count: 5,
+                    per: Duration::from_secs(60),
+                    burst: 5,
+                },
+                crate::rate_limit::RateLimitSpec::parse,
+            )?,
+            ip_rate_limit: env.parse(
+                "RAMPART_IP_RATE_LIMIT",
+                crate::rate_limit::RateLimitSpec::parse("6000/min"),
+                |v| {
+                    if v == "off" {
+                        Some(None)
+                    } else {
+                        crate::rate_limit::RateLimitSpec::parse(v).map(Some)
+                    }
+                },
+            )?,
             refresh_idle: env.parse(
                 "RAMPART_REFRESH_IDLE",
                 crate::identity::DEFAULT_REFRESH_IDLE,

@@ -188,6 +188,28 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
     }
 }
 
+/// The client's IP: the peer address, or the rightmost untrusted `X-Forwarded-For` hop behind
+/// `RAMPART_TRUSTED_PROXIES`. `None` when the server has no peer address (in-process calls).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let trusted = parts
+            .extensions
+            .get::<crate::app::App>()
+            .map(|app| app.config().trusted_proxies.clone())
+            .unwrap_or_default();
+        Ok(ClientIp(crate::rate_limit::client_ip_of(
+            &parts.headers,
+            &parts.extensions,
+            &trusted,
+        )))
+    }
+}
+
 /// The request context: its id and, on authenticated endpoints, the principal.
 #[derive(Debug, Clone)]
 pub struct Ctx {

@@ -30,7 +30,7 @@ pub use config::{Config, ConfigError, Environment};
 pub use db::{Db, DbConfig, Migrations};
 pub use endpoint::{Endpoint, EndpointDef};
 pub use error::{ApiError, ErrorCode, FieldIssue};
-pub use extract::{Ctx, Json, Page, Path, Query};
+pub use extract::{ClientIp, Ctx, Json, Page, Path, Query};
 pub use pagination::{OffsetPage, PageMeta};
 pub use response::{ApiResult, Created, EndpointOutput, NoContent, Paginated, Reply, Sensitive};
 

@@ -332,3 +332,122 @@ fn decode_b64(text: &str) -> Vec<u8> {
     }
     out
 }
+
+#[tokio::test]
+async fn logs_never_contain_passwords_tokens_or_api_keys() {
+    let app = crate::common::taskboard(TestBackend::Postgres).await;
+    let canary = format!("canary-pass-{}", uuid::Uuid::new_v4().simple());
+    let email = fresh_email();
+    let registered = app
+        .post("/api/v1/auth/register")
+        .json(&json!({"email": email, "password": canary, "display_name": "Canary"}))
+        .send()
+        .await;
+    assert_eq!(registered.status(), 201);
+    let _ = login(&app, &email, "wrong password for the canary").await;
+    let logged_in = login(&app, &email, &canary).await;
+    let access = field(&logged_in, "access_token");
+    let refresh_token = field(&logged_in, "refresh_token");
+    let rotated = refresh(&app, &refresh_token).await;
+    let _ = refresh(&app, &refresh_token).await; // reuse: revokes the family, logs an audit event
+    let key = app
+        .post("/api/v1/auth/api-keys")
+        .bearer(&access)
+        .json(&json!({"name": "canary"}))
+        .send()
+        .await;
+    let key = key.json()["data"]["key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let _ = app.get("/api/v1/me").header("x-api-key", &key).send().await;
+    let _ = app
+        .post("/api/v1/auth/password")
+        .bearer(&access)
+        .json(&json!({"current_password": canary, "new_password": format!("{canary}-new")}))
+        .send()
+        .await;
+    let logs = rampart::testing::logs();
+    for secret in [
+        canary.as_str(),
+        access.as_str(),
+        refresh_token.as_str(),
+        &field(&rotated, "refresh_token"),
+        key.as_str(),
+    ] {
+        assert!(!secret.is_empty());
+        assert!(!logs.contains(secret), "a secret reached the logs");
+    }
+    assert!(
+        logs.contains("\"event\":\"refresh_family_revoked\""),
+        "audit events are logged"
+    );
+    assert!(logs.contains("\"event\":\"api_key_created\""));
+}
+
+#[tokio::test]
+async fn logins_are_limited_per_account_and_client() {
+    let app = crate::common::taskboard(TestBackend::Sqlite).await;
+    let (target, other) = (fresh_email(), fresh_email());
+    assert_eq!(register(&app, &target).await.status(), 201);
+    assert_eq!(register(&app, &other).await.status(), 201);
+    for _ in 0..5 {
+        let guess = app
+            .post("/api/v1/auth/login")
+            .header("x-forwarded-for", &format!("198.51.100.{}", rand_octet()))
+            .json(&json!({"email": target, "password": "a wrong guess"}))
+            .send()
+            .await;
+        assert_error(&guess, 401, "INVALID_CREDENTIALS");
+    }
+    // The sixth attempt is refused before any hashing, even with the right password, and a
+    // spoofed X-Forwarded-For changes nothing (no trusted proxy is configured).
+    let limited = app
+        .post("/api/v1/auth/login")
+        .header("x-forwarded-for", "203.0.113.77")
+        .json(&json!({"email": target, "password": PASSWORD}))
+        .send()
+        .await;
+    assert_error(&limited, 429, "RATE_LIMITED");
+    assert!(
+        limited
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().is_ok())
+    );
+    // Another account from the same client, and the same account from another client, proceed.
+    assert_eq!(login(&app, &other, PASSWORD).await.status(), 200);
+    let elsewhere = app
+        .post("/api/v1/auth/login")
+        .peer("192.0.2.9:5555".parse().unwrap_or_else(|e| panic!("{e}")))
+        .json(&json!({"email": target, "password": PASSWORD}))
+        .send()
+        .await;
+    assert_eq!(elsewhere.status(), 200);
+}
+
+fn rand_octet() -> u8 {
+    (uuid::Uuid::new_v4().as_bytes()[0] % 250) + 1
+}
+
+#[tokio::test]
+async fn a_coarse_per_ip_limit_runs_before_authentication() {
+    let app = TestApp::builder(crate::taskboard::api())
+        .configure(|config| {
+            config.ip_rate_limit = rampart::rate_limit::RateLimitSpec::parse("3/min")
+        })
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..3 {
+        assert_error(&app.get("/api/v1/me").send().await, 401, "UNAUTHENTICATED");
+    }
+    // Refused before authentication: no token is even looked at.
+    let flood = app.get("/api/v1/me").bearer("garbage").send().await;
+    assert_error(&flood, 429, "RATE_LIMITED");
+    let other_client = app
+        .get("/api/v1/info")
+        .peer("192.0.2.10:1000".parse().unwrap_or_else(|e| panic!("{e}")))
+        .send()
+        .await;
+    assert_eq!(other_client.status(), 200);
+}

@@ -26,6 +26,8 @@ async fn refused_tokens_are_401_with_a_bearer_challenge() {
     no_aud.as_object_mut().map(|o| o.remove("aud"));
     let mut wrong_iss = claims();
     wrong_iss["iss"] = json!("someone-else");
+    let mut no_iss = claims();
+    no_iss.as_object_mut().map(|o| o.remove("iss"));
     let mut future_nbf = claims();
     future_nbf["nbf"] = json!(now() + 3600);
     let mut future_iat = claims();
@@ -61,6 +63,7 @@ async fn refused_tokens_are_401_with_a_bearer_challenge() {
         ("wrong aud", Some(sign(&wrong_aud, TEST_SECRET))),
         ("missing aud", Some(sign(&no_aud, TEST_SECRET))),
         ("wrong iss", Some(sign(&wrong_iss, TEST_SECRET))),
+        ("missing iss", Some(sign(&no_iss, TEST_SECRET))),
         ("future nbf", Some(sign(&future_nbf, TEST_SECRET))),
         ("future iat", Some(sign(&future_iat, TEST_SECRET))),
         ("subject not a user id", Some(sign(&bad_sub, TEST_SECRET))),

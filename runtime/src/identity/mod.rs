@@ -198,9 +198,25 @@ pub async fn register(
 
 /// Checks credentials and starts a token family. Unknown email, wrong password and a disabled
 /// account give the same error after the same work.
-pub async fn login(app: &App, email: &str, password: String) -> Result<TokenPair, ApiError> {
+///
+/// Attempts are limited per (account, client IP) before any hashing, so rotating addresses
+/// through a trusted proxy's `X-Forwarded-For` cannot brute-force one account faster.
+pub async fn login(
+    app: &App,
+    email: &str,
+    password: String,
+    client: Option<std::net::IpAddr>,
+) -> Result<TokenPair, ApiError> {
     let db = db_of(app)?;
-    let user = store::user_by_email(db, &normalize_email(email)).await?;
+    let email = normalize_email(email);
+    if let Some(throttle) = app.login_throttle() {
+        let client = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        if let Err(error) = throttle.check(&format!("{email}|{client}")).await {
+            tracing::info!(event = "login_throttled", "audit");
+            return Err(error);
+        }
+    }
+    let user = store::user_by_email(db, &email).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let matches = password::verify(password.clone(), stored).await?;
     let Some(user) = user.filter(|u| matches && !u.disabled) else {

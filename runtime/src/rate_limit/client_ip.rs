@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::Request;
+use axum::http::{Extensions, HeaderMap, Request};
 use ipnet::IpNet;
 
 fn trusted(ip: IpAddr, proxies: &[IpNet]) -> bool {
@@ -15,16 +15,23 @@ fn trusted(ip: IpAddr, proxies: &[IpNet]) -> bool {
 
 /// The client IP of a request, if the server knows its peer.
 pub fn client_ip(request: &Request<Body>, trusted_proxies: &[IpNet]) -> Option<IpAddr> {
-    let peer = request
-        .extensions()
+    client_ip_of(request.headers(), request.extensions(), trusted_proxies)
+}
+
+/// [`client_ip`] from a request's headers and extensions (for extractors, which see parts).
+pub fn client_ip_of(
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    trusted_proxies: &[IpNet],
+) -> Option<IpAddr> {
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip())?;
     if !trusted(peer, trusted_proxies) {
         return Some(peer);
     }
     let mut client = peer;
-    let hops = request
-        .headers()
+    let hops = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|value| value.to_str().ok())

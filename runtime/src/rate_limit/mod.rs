@@ -10,10 +10,12 @@
 
 mod client_ip;
 mod redis;
+mod throttle;
 
-pub use client_ip::client_ip;
+pub use client_ip::{client_ip, client_ip_of};
 pub use ipnet::IpNet;
 pub use redis::RedisStore;
+pub use throttle::{IpThrottleLayer, IpThrottleService, Throttle};
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -58,6 +60,24 @@ pub struct RateLimitSpec {
 }
 
 impl RateLimitSpec {
+    /// Parses `"120/min"` (units `sec`, `min`, `hour`, `day`); the burst equals the count.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (count, unit) = text.split_once('/')?;
+        let count: u32 = count.trim().parse().ok().filter(|n| *n > 0)?;
+        let seconds = match unit.trim() {
+            "sec" | "s" | "second" => 1,
+            "min" | "m" | "minute" => 60,
+            "hour" | "h" => 3600,
+            "day" | "d" => 86_400,
+            _ => return None,
+        };
+        Some(Self {
+            count,
+            per: Duration::from_secs(seconds),
+            burst: count,
+        })
+    }
+
     /// The spec scaled by a deployment multiplier (at least one request per window).
     pub fn scaled(self, multiplier: f64) -> Self {
         let scale = |n: u32| {

@@ -1,0 +1,183 @@
+//! A limit checked by code rather than declared on an endpoint: login attempts per (account,
+//! client IP), and the coarse per-IP limit that runs before authentication. Same GCRA and the
+//! same backends (memory, or Redis shared by instances) as endpoint limits.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Request, header};
+use axum::response::{IntoResponse, Response};
+use governor::RateLimiter;
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DashMapStateStore;
+use ipnet::IpNet;
+use tower::{Layer, Service};
+
+use super::{RateLimitSpec, RedisStore, ceil_seconds, client_ip};
+use crate::error::{ApiError, ErrorCode};
+
+type Limiter =
+    RateLimiter<String, DashMapStateStore<String>, DefaultClock, StateInformationMiddleware>;
+
+enum Backend {
+    Memory(Limiter),
+    Redis(RedisStore),
+}
+
+struct Inner {
+    name: &'static str,
+    spec: RateLimitSpec,
+    backend: Backend,
+    checks: AtomicU64,
+}
+
+/// A named, keyed limit.
+#[derive(Clone)]
+pub struct Throttle {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Throttle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Throttle")
+            .field("name", &self.inner.name)
+            .field("spec", &self.inner.spec)
+            .finish()
+    }
+}
+
+impl Throttle {
+    /// A throttle named `name` (used in Redis keys and metrics). `None` if `spec` forms no quota.
+    pub fn new(name: &'static str, spec: RateLimitSpec, redis: Option<RedisStore>) -> Option<Self> {
+        let quota = spec.quota()?;
+        let backend = match redis {
+            Some(store) => Backend::Redis(store),
+            None => Backend::Memory(
+                RateLimiter::dashmap(quota).with_middleware::<StateInformationMiddleware>(),
+            ),
+        };
+        Some(Self {
+            inner: Arc::new(Inner {
+                name,
+                spec,
+                backend,
+                checks: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// Counts one attempt for `key`: `Err(429 RATE_LIMITED + Retry-After)` when over the limit.
+    /// A Redis outage admits the attempt (fail open, see `redis.rs`).
+    pub async fn check(&self, key: &str) -> Result<(), ApiError> {
+        let inner = &self.inner;
+        let wait = match &inner.backend {
+            Backend::Memory(limiter) => {
+                if inner.checks.fetch_add(1, Ordering::Relaxed) % super::SWEEP_EVERY
+                    == super::SWEEP_EVERY - 1
+                {
+                    limiter.retain_recent();
+                    limiter.shrink_to_fit();
+                }
+                match limiter.check_key(&key.to_owned()) {
+                    Ok(_) => None,
+                    Err(not_until) => {
+                        Some(ceil_seconds(not_until.wait_time_from(limiter.clock().now())).max(1))
+                    }
+                }
+            }
+            Backend::Redis(store) => {
+                let bucket = store.key(inner.name, key);
+                match store
+                    .check(&bucket, inner.spec.interval(), inner.spec.burst)
+                    .await
+                {
+                    Some(decision) if !decision.allowed => {
+                        Some(ceil_seconds(decision.retry_after).max(1))
+                    }
+                    _ => None,
+                }
+            }
+        };
+        match wait {
+            None => Ok(()),
+            Some(seconds) => {
+                metrics::counter!("throttled_total", "throttle" => inner.name).increment(1);
+                Err(ApiError::new(ErrorCode::RateLimited)
+                    .with_header(header::RETRY_AFTER, HeaderValue::from(seconds)))
+            }
+        }
+    }
+}
+
+/// Layer 5b: the coarse per-client-IP limit, before authentication (so unauthenticated floods
+/// are cut before any token is verified or any key looked up).
+#[derive(Clone, Debug)]
+pub struct IpThrottleLayer {
+    throttle: Throttle,
+    trusted_proxies: Arc<[IpNet]>,
+}
+
+impl IpThrottleLayer {
+    /// A per-IP limit.
+    pub fn new(throttle: Throttle, trusted_proxies: Arc<[IpNet]>) -> Self {
+        Self {
+            throttle,
+            trusted_proxies,
+        }
+    }
+}
+
+impl<S> Layer<S> for IpThrottleLayer {
+    type Service = IpThrottleService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        IpThrottleService {
+            inner,
+            throttle: self.throttle.clone(),
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
+    }
+}
+
+/// The service of [`IpThrottleLayer`].
+#[derive(Clone, Debug)]
+pub struct IpThrottleService<S> {
+    inner: S,
+    throttle: Throttle,
+    trusted_proxies: Arc<[IpNet]>,
+}
+
+impl<S> Service<Request<Body>> for IpThrottleService<S>
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let Some(ip) = client_ip(&request, &self.trusted_proxies) else {
+            // No peer address (an in-process call): nothing to key on.
+            return Box::pin(self.inner.call(request));
+        };
+        let throttle = self.throttle.clone();
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            match throttle.check(&ip.to_string()).await {
+                Ok(()) => inner.call(request).await,
+                Err(error) => Ok(error.into_response()),
+            }
+        })
+    }
+}
