@@ -11,6 +11,9 @@
 //! | `DATABASE_SLOW_QUERY` | `500ms` | slower statements are logged at warn |
 //! | `JWT_SECRET` | generated in development | HS256 key |
 //! | `JWT_ISSUER` / `JWT_AUDIENCE` | `rampart` / `rampart-api` | required claims |
+//! | `JWT_ALGORITHM` | `HS256` | or `EdDSA` / `RS256` with the two variables below |
+//! | `JWT_SIGNING_KEY_FILE` + `JWT_SIGNING_KID` | none | private PEM key that signs, and its `kid` |
+//! | `JWT_VERIFICATION_KEYS` | none | `kid=public.pem,...`: every accepted key (rotation) |
 //! | `CORS_ORIGINS` | none | comma-separated origins |
 //! | `CORS_ALLOW_CREDENTIALS` | `false` | |
 //! | `RAMPART_MAX_CONCURRENCY` | `1024` | in-flight requests before 503 |
@@ -31,7 +34,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::auth::JwtConfig;
+use crate::auth::{JwtAlgorithm, JwtConfig, KeyPem};
 use crate::db::DbConfig;
 use crate::http::CorsConfig;
 
@@ -143,6 +146,27 @@ pub fn parse_size(text: &str) -> Option<usize> {
     number.checked_mul(factor)
 }
 
+fn read_key(variable: &str, path: &str) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|e| ConfigError(format!("{variable}: cannot read `{path}`: {e}")))
+}
+
+/// Parses `JWT_VERIFICATION_KEYS`: `kid=path/to/public.pem,kid2=path/to/other.pem`.
+fn parse_key_list(text: &str) -> Result<Vec<KeyPem>, ConfigError> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|entry| {
+            let (kid, path) = entry.split_once('=').ok_or_else(|| {
+                ConfigError(format!("JWT_VERIFICATION_KEYS: `{entry}` is not kid=path"))
+            })?;
+            Ok(KeyPem {
+                kid: kid.trim().to_owned(),
+                pem: read_key("JWT_VERIFICATION_KEYS", path.trim())?,
+            })
+        })
+        .collect()
+}
+
 /// Parses `10.0.0.0/8, 192.168.1.7`: CIDR ranges or single addresses.
 fn parse_proxies(text: &str) -> Option<Vec<ipnet::IpNet>> {
     text.split(',')
@@ -207,8 +231,12 @@ impl Config {
             }
         };
         let production = environment == Environment::Production;
+        let algorithm = env.parse("JWT_ALGORITHM", JwtAlgorithm::Hs256, JwtAlgorithm::parse)?;
+        let asymmetric = algorithm != JwtAlgorithm::Hs256;
         let secret = match env.get("JWT_SECRET") {
             Some(secret) if secret.len() >= 32 => secret.into_bytes(),
+            // With EdDSA/RS256 the secret signs nothing; a random one keeps the type simple.
+            None if asymmetric => generate_secret()?,
             Some(_) if production => {
                 return Err(ConfigError(
                     "JWT_SECRET must be at least 32 bytes in production".into(),
@@ -278,6 +306,18 @@ impl Config {
                     .unwrap_or_else(|| "rampart-api".to_owned()),
                 access_ttl: Duration::from_secs(15 * 60),
                 leeway: Duration::from_secs(30),
+                algorithm,
+                signing_key: match (env.get("JWT_SIGNING_KID"), env.get("JWT_SIGNING_KEY_FILE")) {
+                    (Some(kid), Some(path)) => Some(KeyPem {
+                        kid,
+                        pem: read_key("JWT_SIGNING_KEY_FILE", &path)?,
+                    }),
+                    _ => None,
+                },
+                verification_keys: match env.get("JWT_VERIFICATION_KEYS") {
+                    Some(list) => parse_key_list(&list)?,
+                    None => Vec::new(),
+                },
             },
             cors: CorsConfig {
                 origins: env
@@ -354,6 +394,7 @@ impl Config {
             )?,
         };
         crate::http::cors_layer(&config.cors).map_err(ConfigError)?;
+        config.jwt.check_keys().map_err(ConfigError)?;
         Ok(config)
     }
 }
@@ -402,6 +443,36 @@ mod tests {
         assert!(config(&[("CORS_ORIGINS", "*"), ("CORS_ALLOW_CREDENTIALS", "true")]).is_err());
         assert!(config(&[("RAMPART_ENV", "staging")]).is_err());
         assert!(config(&[("RAMPART_RATE_LIMIT_MULTIPLIER", "0")]).is_err());
+        assert!(
+            config(&[("JWT_ALGORITHM", "EdDSA")]).is_err(),
+            "asymmetric needs keys"
+        );
+        assert!(config(&[("JWT_ALGORITHM", "none")]).is_err());
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/jwt");
+        let signing = format!("{dir}/ed25519-k2.pem");
+        let listed = format!("k1={dir}/ed25519-k1.pub.pem,k2={dir}/ed25519-k2.pub.pem");
+        let rotating = config(&[
+            ("RAMPART_ENV", "production"),
+            ("JWT_ALGORITHM", "EdDSA"),
+            ("JWT_SIGNING_KID", "k2"),
+            ("JWT_SIGNING_KEY_FILE", &signing),
+            ("JWT_VERIFICATION_KEYS", &listed),
+        ]);
+        assert_eq!(
+            rotating.map(|c| c.jwt.verification_keys.len()).ok(),
+            Some(2),
+            "no JWT_SECRET needed"
+        );
+        let unlisted = format!("k1={dir}/ed25519-k1.pub.pem");
+        assert!(
+            config(&[
+                ("JWT_ALGORITHM", "EdDSA"),
+                ("JWT_SIGNING_KID", "k2"),
+                ("JWT_SIGNING_KEY_FILE", &signing),
+                ("JWT_VERIFICATION_KEYS", &unlisted),
+            ])
+            .is_err()
+        );
         assert!(config(&[("RAMPART_TRUSTED_PROXIES", "10.0.0.0/8, nope")]).is_err());
         let proxies = config(&[("RAMPART_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7")])
             .map(|c| c.trusted_proxies.len());

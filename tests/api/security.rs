@@ -255,3 +255,77 @@ async fn security_headers_and_cors() {
         .await;
     assert!(refused.is_err());
 }
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/jwt/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[tokio::test]
+async fn keys_rotate_without_logging_anyone_out() {
+    use rampart::auth::{JwtAlgorithm, KeyPem};
+    let rotate_to = |signing: &'static str, listed: &'static [&'static str]| {
+        move |config: &mut rampart::Config| {
+            config.jwt.algorithm = JwtAlgorithm::EdDsa;
+            config.jwt.signing_key = Some(KeyPem {
+                kid: signing.into(),
+                pem: fixture(&format!("ed25519-{signing}.pem")),
+            });
+            config.jwt.verification_keys = listed
+                .iter()
+                .map(|kid| KeyPem {
+                    kid: (*kid).into(),
+                    pem: fixture(&format!("ed25519-{kid}.pub.pem")),
+                })
+                .collect();
+        }
+    };
+    let before = rampart::testing::TestApp::builder(crate::taskboard::api())
+        .configure(rotate_to("k1", &["k1"]))
+        .build()
+        .await;
+    let after = rampart::testing::TestApp::builder(crate::taskboard::api())
+        .configure(rotate_to("k2", &["k1", "k2"]))
+        .build()
+        .await;
+    let retired = rampart::testing::TestApp::builder(crate::taskboard::api())
+        .configure(rotate_to("k2", &["k2"]))
+        .build()
+        .await;
+    let (Ok(before), Ok(after), Ok(retired)) = (before, after, retired) else {
+        panic!("apps did not build")
+    };
+    let old_token = before.token(&["member"]);
+    let new_token = after.token(&["member"]);
+    assert_eq!(
+        after
+            .get("/api/v1/me")
+            .bearer(&old_token)
+            .send()
+            .await
+            .status(),
+        200,
+        "old key still listed"
+    );
+    assert_eq!(
+        after
+            .get("/api/v1/me")
+            .bearer(&new_token)
+            .send()
+            .await
+            .status(),
+        200
+    );
+    assert_error(
+        &retired.get("/api/v1/me").bearer(&old_token).send().await,
+        401,
+        "UNAUTHENTICATED",
+    );
+    // An HS256 token (algorithm confusion) is refused by an EdDSA app.
+    let hs256 = sign(&claims(), TEST_SECRET);
+    assert_error(
+        &after.get("/api/v1/me").bearer(&hs256).send().await,
+        401,
+        "UNAUTHENTICATED",
+    );
+}

@@ -1,3 +1,4 @@
+use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -10,10 +11,58 @@ use super::{AuthScheme, Principal};
 /// Leeway for clock skew between issuer and verifier; bounded at 30 s.
 const MAX_LEEWAY_SECONDS: u64 = 30;
 
-/// JWT settings. The secret never appears in `Debug` output.
+/// The one algorithm an app signs and accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    /// HMAC-SHA256 with `JWT_SECRET` (the default).
+    Hs256,
+    /// Ed25519 keys with `kid`s, for rotation without logging everyone out.
+    EdDsa,
+    /// RSA-SHA256 keys with `kid`s.
+    Rs256,
+}
+
+impl JwtAlgorithm {
+    fn jsonwebtoken(self) -> Algorithm {
+        match self {
+            JwtAlgorithm::Hs256 => Algorithm::HS256,
+            JwtAlgorithm::EdDsa => Algorithm::EdDSA,
+            JwtAlgorithm::Rs256 => Algorithm::RS256,
+        }
+    }
+
+    /// Parses `HS256`, `EdDSA` or `RS256`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "HS256" => Some(JwtAlgorithm::Hs256),
+            "EdDSA" => Some(JwtAlgorithm::EdDsa),
+            "RS256" => Some(JwtAlgorithm::Rs256),
+            _ => None,
+        }
+    }
+}
+
+/// A PEM key and its `kid`. The PEM never appears in `Debug` output.
+#[derive(Clone)]
+pub struct KeyPem {
+    /// Key id written in (and looked up from) the token header.
+    pub kid: String,
+    /// PEM text: a private key for signing, a public key for verification.
+    pub pem: Vec<u8>,
+}
+
+impl fmt::Debug for KeyPem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyPem")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// JWT settings. Secrets and keys never appear in `Debug` output.
 #[derive(Clone)]
 pub struct JwtConfig {
-    /// HS256 key; at least 32 bytes in production.
+    /// HS256 key; at least 32 bytes in production (unused with EdDSA/RS256).
     pub secret: Vec<u8>,
     /// `iss` written and required.
     pub issuer: String,
@@ -23,6 +72,13 @@ pub struct JwtConfig {
     pub access_ttl: Duration,
     /// Clock-skew leeway, at most 30 s.
     pub leeway: Duration,
+    /// The one accepted algorithm.
+    pub algorithm: JwtAlgorithm,
+    /// EdDSA/RS256: the private key that signs, with its `kid`.
+    pub signing_key: Option<KeyPem>,
+    /// EdDSA/RS256: every public key accepted, by `kid` (the signing key's included; keep
+    /// the previous key listed until its tokens have expired).
+    pub verification_keys: Vec<KeyPem>,
 }
 
 impl fmt::Debug for JwtConfig {
@@ -33,7 +89,56 @@ impl fmt::Debug for JwtConfig {
             .field("audience", &self.audience)
             .field("access_ttl", &self.access_ttl)
             .field("leeway", &self.leeway)
+            .field("algorithm", &self.algorithm)
+            .field("signing_key", &self.signing_key)
+            .field("verification_keys", &self.verification_keys)
             .finish()
+    }
+}
+
+impl JwtConfig {
+    /// Checks that every configured key parses for the algorithm (called when configuration
+    /// loads, so a bad key stops start-up instead of failing requests).
+    pub fn check_keys(&self) -> Result<(), String> {
+        if self.algorithm == JwtAlgorithm::Hs256 {
+            return Ok(());
+        }
+        let signing = self
+            .signing_key
+            .as_ref()
+            .ok_or("JWT_SIGNING_KEY_FILE and JWT_SIGNING_KID are required")?;
+        encoding_key(self.algorithm, &signing.pem)
+            .map_err(|e| format!("JWT signing key `{}`: {e}", signing.kid))?;
+        if self.verification_keys.is_empty() {
+            return Err("JWT_VERIFICATION_KEYS lists no key".to_owned());
+        }
+        for key in &self.verification_keys {
+            decoding_key(self.algorithm, &key.pem)
+                .map_err(|e| format!("JWT verification key `{}`: {e}", key.kid))?;
+        }
+        if !self.verification_keys.iter().any(|k| k.kid == signing.kid) {
+            return Err(format!(
+                "JWT_VERIFICATION_KEYS must list the signing key `{}`",
+                signing.kid
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn encoding_key(algorithm: JwtAlgorithm, pem: &[u8]) -> jsonwebtoken::errors::Result<EncodingKey> {
+    match algorithm {
+        JwtAlgorithm::Hs256 => Ok(EncodingKey::from_secret(pem)),
+        JwtAlgorithm::EdDsa => EncodingKey::from_ed_pem(pem),
+        JwtAlgorithm::Rs256 => EncodingKey::from_rsa_pem(pem),
+    }
+}
+
+fn decoding_key(algorithm: JwtAlgorithm, pem: &[u8]) -> jsonwebtoken::errors::Result<DecodingKey> {
+    match algorithm {
+        JwtAlgorithm::Hs256 => Ok(DecodingKey::from_secret(pem)),
+        JwtAlgorithm::EdDsa => DecodingKey::from_ed_pem(pem),
+        JwtAlgorithm::Rs256 => DecodingKey::from_rsa_pem(pem),
     }
 }
 
@@ -71,6 +176,9 @@ pub enum JwtError {
     /// `sub` is not a user id.
     #[error("token subject is not a user id")]
     BadSubject,
+    /// No verification key has the token's `kid` (or it has none where one is required).
+    #[error("unknown key id")]
+    UnknownKey,
     /// The token could not be signed.
     #[error("token could not be signed: {0}")]
     Signing(jsonwebtoken::errors::Error),
@@ -82,11 +190,13 @@ const VERIFIED_TTL: Duration = Duration::from_secs(60);
 /// At most this many verified tokens are remembered (LRU-like eviction by moka).
 const VERIFIED_CAPACITY: u64 = 50_000;
 
-/// Keys and validation rules for HS256 access tokens.
+/// Signing and verification keys and the validation rules for access tokens.
 #[derive(Clone)]
 pub struct JwtKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// The signing key and the `kid` to write (none for HS256).
+    encoding: Option<(EncodingKey, Option<String>)>,
+    /// HS256: the one key under `""`; EdDSA/RS256: every accepted key by `kid`.
+    decoding: HashMap<String, DecodingKey>,
     validation: Validation,
     config: JwtConfig,
     /// Token → (principal, exp) of tokens that passed full verification. The same bytes verify
@@ -108,19 +218,44 @@ fn now_seconds() -> u64 {
 }
 
 impl JwtKeys {
-    /// Builds keys and the one accepted algorithm (HS256) from the config.
+    /// Builds keys and the one accepted algorithm from the config. Keys that do not parse are
+    /// left out (configuration loading rejects them first, see [`JwtConfig::check_keys`]).
     pub fn new(config: JwtConfig) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.algorithms = vec![Algorithm::HS256];
+        let algorithm = config.algorithm.jsonwebtoken();
+        let mut validation = Validation::new(algorithm);
+        validation.algorithms = vec![algorithm];
         validation.set_issuer(&[&config.issuer]);
         validation.set_audience(&[&config.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.leeway = config.leeway.as_secs().min(MAX_LEEWAY_SECONDS);
+        let (encoding, decoding) = match config.algorithm {
+            JwtAlgorithm::Hs256 => (
+                Some((EncodingKey::from_secret(&config.secret), None)),
+                HashMap::from([(String::new(), DecodingKey::from_secret(&config.secret))]),
+            ),
+            asymmetric => {
+                let encoding = config.signing_key.as_ref().and_then(|key| {
+                    encoding_key(asymmetric, &key.pem)
+                        .ok()
+                        .map(|encoding| (encoding, Some(key.kid.clone())))
+                });
+                let decoding = config
+                    .verification_keys
+                    .iter()
+                    .filter_map(|key| {
+                        decoding_key(asymmetric, &key.pem)
+                            .ok()
+                            .map(|d| (key.kid.clone(), d))
+                    })
+                    .collect();
+                (encoding, decoding)
+            }
+        };
         Self {
-            encoding: EncodingKey::from_secret(&config.secret),
-            decoding: DecodingKey::from_secret(&config.secret),
+            encoding,
+            decoding,
             validation,
             config,
             verified: moka::sync::Cache::builder()
@@ -135,6 +270,17 @@ impl JwtKeys {
         &self.config
     }
 
+    /// The key that verifies this token: by `kid` for EdDSA/RS256 (an unknown `kid` is
+    /// refused; nothing is ever fetched from `jku`, `x5u` or `jwk`), the one secret for HS256.
+    fn decoding_key_for(&self, token: &str) -> Result<&DecodingKey, JwtError> {
+        if self.config.algorithm == JwtAlgorithm::Hs256 {
+            return self.decoding.get("").ok_or(JwtError::UnknownKey);
+        }
+        let header = jsonwebtoken::decode_header(token)?;
+        let kid = header.kid.ok_or(JwtError::UnknownKey)?;
+        self.decoding.get(&kid).ok_or(JwtError::UnknownKey)
+    }
+
     /// Verifies a bearer token and returns its principal.
     pub fn verify(&self, token: &str) -> Result<Principal, JwtError> {
         let now = now_seconds();
@@ -144,7 +290,8 @@ impl JwtKeys {
             }
             self.verified.invalidate(token);
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?;
+        let key = self.decoding_key_for(token)?;
+        let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation)?;
         let claims = data.claims;
         if claims.iat > now + self.validation.leeway {
             return Err(JwtError::IssuedInFuture);
@@ -176,10 +323,12 @@ impl JwtKeys {
         self.sign(&claims)
     }
 
-    /// Signs arbitrary claims with the HS256 key (tests use it to forge edge cases).
+    /// Signs arbitrary claims with the signing key (tests use it to forge edge cases).
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, JwtError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
-            .map_err(JwtError::Signing)
+        let (key, kid) = self.encoding.as_ref().ok_or(JwtError::UnknownKey)?;
+        let mut header = Header::new(self.config.algorithm.jsonwebtoken());
+        header.kid = kid.clone();
+        jsonwebtoken::encode(&header, claims, key).map_err(JwtError::Signing)
     }
 }
 
@@ -194,7 +343,134 @@ mod tests {
             audience: "aud".into(),
             access_ttl: Duration::from_secs(900),
             leeway: Duration::from_secs(600),
+            algorithm: JwtAlgorithm::Hs256,
+            signing_key: None,
+            verification_keys: Vec::new(),
         })
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/../tests/fixtures/jwt/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn rotating(signing: &str) -> JwtKeys {
+        JwtKeys::new(JwtConfig {
+            algorithm: JwtAlgorithm::EdDsa,
+            signing_key: Some(KeyPem {
+                kid: signing.into(),
+                pem: fixture(&format!("ed25519-{signing}.pem")),
+            }),
+            verification_keys: vec![
+                KeyPem {
+                    kid: "k1".into(),
+                    pem: fixture("ed25519-k1.pub.pem"),
+                },
+                KeyPem {
+                    kid: "k2".into(),
+                    pem: fixture("ed25519-k2.pub.pem"),
+                },
+            ],
+            ..keys().config.clone()
+        })
+    }
+
+    #[test]
+    fn rotated_keys_verify_by_kid_and_unknown_kids_are_refused() {
+        let old = rotating("k1");
+        let new = rotating("k2");
+        assert!(old.config.check_keys().is_ok());
+        let user = Uuid::now_v7();
+        let old_token = old.issue(user, &[]).unwrap_or_default();
+        let new_token = new.issue(user, &[]).unwrap_or_default();
+        // The new signer still accepts tokens of the old key while it is listed.
+        assert_eq!(new.verify(&old_token).map(|p| p.user_id).ok(), Some(user));
+        assert_eq!(new.verify(&new_token).map(|p| p.user_id).ok(), Some(user));
+        // Drop k1 from the list: its tokens stop.
+        let mut config = new.config.clone();
+        config.verification_keys.retain(|k| k.kid == "k2");
+        let narrowed = JwtKeys::new(config);
+        assert!(matches!(
+            narrowed.verify(&old_token),
+            Err(JwtError::UnknownKey)
+        ));
+
+        // An unknown or path-like kid, or a jku pointing elsewhere, is refused; nothing is fetched.
+        let claims = Claims {
+            sub: user.to_string(),
+            roles: vec!["admin".into()],
+            iat: now_seconds(),
+            nbf: now_seconds(),
+            exp: now_seconds() + 60,
+            iss: "iss".into(),
+            aud: "aud".into(),
+            jti: "j".into(),
+        };
+        let forge = |kid: Option<&str>, jku: Option<&str>| {
+            let mut header = Header::new(Algorithm::EdDSA);
+            header.kid = kid.map(str::to_owned);
+            header.jku = jku.map(str::to_owned);
+            let attacker = EncodingKey::from_ed_pem(&fixture("ed25519-k1.pem"))
+                .unwrap_or_else(|e| panic!("{e}"));
+            jsonwebtoken::encode(&header, &claims, &attacker).unwrap_or_default()
+        };
+        assert!(narrowed.verify(&forge(Some("k9"), None)).is_err());
+        assert!(
+            narrowed
+                .verify(&forge(Some("../../../etc/passwd"), None))
+                .is_err()
+        );
+        assert!(
+            narrowed
+                .verify(&forge(None, Some("https://attacker.example/jwks.json")))
+                .is_err()
+        );
+        assert!(
+            narrowed
+                .verify(&forge(
+                    Some("k2"),
+                    Some("https://attacker.example/jwks.json")
+                ))
+                .is_err(),
+            "signed by k1, claims k2"
+        );
+        // Algorithm confusion: an HS256 token on an EdDSA app.
+        let hs = keys().issue(user, &[]).unwrap_or_default();
+        assert!(narrowed.verify(&hs).is_err());
+    }
+
+    #[test]
+    fn misconfigured_keys_are_found_at_start() {
+        let mut config = rotating("k2").config.clone();
+        config.verification_keys.retain(|k| k.kid == "k1");
+        assert!(
+            config.check_keys().is_err(),
+            "the signing key must be listed"
+        );
+        config.signing_key = Some(KeyPem {
+            kid: "k2".into(),
+            pem: b"not a key".to_vec(),
+        });
+        assert!(config.check_keys().is_err());
+        let rsa = JwtConfig {
+            algorithm: JwtAlgorithm::Rs256,
+            signing_key: Some(KeyPem {
+                kid: "r1".into(),
+                pem: fixture("rsa-r1.pem"),
+            }),
+            verification_keys: vec![KeyPem {
+                kid: "r1".into(),
+                pem: fixture("rsa-r1.pub.pem"),
+            }],
+            ..keys().config.clone()
+        };
+        assert!(rsa.check_keys().is_ok());
+        let rsa = JwtKeys::new(rsa);
+        let token = rsa.issue(Uuid::nil(), &[]).unwrap_or_default();
+        assert!(rsa.verify(&token).is_ok());
     }
 
     #[test]

@@ -6,6 +6,6 @@ mod principal;
 mod rbac;
 
 pub use access::{API_KEY_HEADER, Access, AccessLayer, AuthenticatedUser, Requirement, Schemes};
-pub use jwt::{Claims, JwtConfig, JwtError, JwtKeys};
+pub use jwt::{Claims, JwtAlgorithm, JwtConfig, JwtError, JwtKeys, KeyPem};
 pub use principal::{AuthScheme, Principal};
 pub use rbac::{ADMIN_ROLE, RbacTable};
