@@ -186,7 +186,7 @@ fn main() {
         .route("/hello", axum::routing::get(bare))
         .with_state(());
     if std::env::var_os("BENCH_IN_PROCESS").is_some() {
-        in_process(&bare_router, &rampart_router, &token);
+        in_process(&bare_router, &rampart_router, &token, &app.keys().config().clone());
         return;
     }
     let bare_address = serve(bare_router);
@@ -272,7 +272,7 @@ fn main() {
 }
 
 /// Per-request cost of each router without the network: `oneshot` in a loop on one thread.
-fn in_process(bare: &Router, rampart_router: &Router, token: &str) {
+fn in_process(bare: &Router, rampart_router: &Router, token: &str, jwt: &rampart::auth::JwtConfig) {
     use tower::ServiceExt;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -293,13 +293,7 @@ fn in_process(bare: &Router, rampart_router: &Router, token: &str) {
         ),
     ];
     let started = std::time::Instant::now();
-    let keys = rampart::auth::JwtKeys::new(rampart::auth::JwtConfig {
-        secret: b"bench-secret-bench-secret-bench-secret".to_vec(),
-        issuer: "rampart".into(),
-        audience: "rampart-api".into(),
-        access_ttl: std::time::Duration::from_secs(900),
-        leeway: std::time::Duration::from_secs(30),
-    });
+    let keys = rampart::auth::JwtKeys::new(jwt.clone());
     for _ in 0..iterations {
         assert!(keys.verify(token).is_ok());
     }
