@@ -186,7 +186,12 @@ fn main() {
         .route("/hello", axum::routing::get(bare))
         .with_state(());
     if std::env::var_os("BENCH_IN_PROCESS").is_some() {
-        in_process(&bare_router, &rampart_router, &token, &app.keys().config().clone());
+        in_process(
+            &bare_router,
+            &rampart_router,
+            &token,
+            &app.keys().config().clone(),
+        );
         return;
     }
     let bare_address = serve(bare_router);

@@ -103,6 +103,14 @@ impl Api {
         self
     }
 
+    /// The mounted endpoints with their full paths (for tools and tests that walk the API).
+    pub fn endpoints(&self) -> Vec<(String, &EndpointDef)> {
+        self.endpoints
+            .iter()
+            .map(|def| (self.full_path(def), def))
+            .collect()
+    }
+
     /// Mounts an `#[endpoint]`.
     pub fn mount(mut self, endpoint: impl Endpoint) -> Self {
         self.endpoints.push(endpoint.definition());

@@ -451,3 +451,56 @@ async fn a_coarse_per_ip_limit_runs_before_authentication() {
         .await;
     assert_eq!(other_client.status(), 200);
 }
+
+#[tokio::test]
+async fn a_hash_with_old_parameters_is_upgraded_at_login() {
+    for backend in BACKENDS {
+        let app = crate::common::taskboard(backend).await;
+        let email = fresh_email();
+        assert_eq!(register(&app, &email).await.status(), 201);
+        // Replace the stored hash with one made under weaker, older parameters.
+        use argon2::PasswordHasher as _;
+        let weak = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(4096, 1, 1, None).unwrap_or_else(|e| panic!("{e}")),
+        )
+        .hash_password_with_salt(PASSWORD.as_bytes(), b"sixteen-byte-slt")
+        .map(|h| h.to_string())
+        .unwrap_or_default();
+        let email = email.to_lowercase();
+        let sql = "UPDATE rampart_users SET password_hash = $1 WHERE email = $2";
+        match app.app().db().map(|db| db.primary().clone()) {
+            Some(rampart::db::Pool::Sqlite(pool)) => sqlx::query(sql)
+                .bind(&weak)
+                .bind(&email)
+                .execute(&pool)
+                .await
+                .map(|_| ()),
+            Some(rampart::db::Pool::Postgres(pool)) => sqlx::query(sql)
+                .bind(&weak)
+                .bind(&email)
+                .execute(&pool)
+                .await
+                .map(|_| ()),
+            None => Ok(()),
+        }
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(stored_hash(&app, &email).await.contains("m=4096,t=1,p=1"));
+        assert_eq!(
+            login(&app, &email, PASSWORD).await.status(),
+            200,
+            "{backend:?}"
+        );
+        let upgraded = stored_hash(&app, &email).await;
+        assert!(
+            upgraded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{backend:?}: {upgraded}"
+        );
+        assert_eq!(
+            login(&app, &email, PASSWORD).await.status(),
+            200,
+            "the upgraded hash verifies"
+        );
+    }
+}

@@ -295,6 +295,7 @@ pub async fn change_password(
     let hash = password::hash(new).await?;
     store::set_password_hash(db, user_id, &hash).await?;
     let revoked = store::revoke_user(db, user_id).await?;
+    metrics::counter!("auth_password_changes_total").increment(1);
     tracing::info!(event = "password_changed", subject = %user_id, revoked, "audit");
     Ok(())
 }
