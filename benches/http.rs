@@ -30,6 +30,12 @@ async fn hello_public() -> ApiResult<Hello> {
     Ok(Hello { message: "hello" })
 }
 
+/// The public endpoint with an in-memory rate limit that never triggers (to price the check).
+#[endpoint(get = "/hello/limited", public, rate_limit = "1000000/sec")]
+async fn hello_limited() -> ApiResult<Hello> {
+    Ok(Hello { message: "hello" })
+}
+
 #[endpoint(get = "/hello/member", role = "member")]
 async fn hello_member() -> ApiResult<Hello> {
     Ok(Hello { message: "hello" })
@@ -179,6 +185,7 @@ fn main() {
     let rampart_router = Api::new()
         .mount(hello_public)
         .mount(hello_member)
+        .mount(hello_limited)
         .into_router(&app)
         .unwrap_or_else(|e| panic!("{e}"));
 
@@ -274,6 +281,9 @@ fn main() {
         .unwrap_or(0);
     println!();
     println!("access-log lines written during the run: {lines}");
+    if std::env::var_os("BENCH_SKIP_LOGINS").is_none() {
+        logins_under_load(seconds, connections);
+    }
 }
 
 /// Per-request cost of each router without the network: `oneshot` in a loop on one thread.
@@ -287,9 +297,15 @@ fn in_process(bare: &Router, rampart_router: &Router, token: &str, jwt: &rampart
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(200_000);
-    let cases: [(&str, &Router, &str, Option<&str>); 3] = [
+    let cases: [(&str, &Router, &str, Option<&str>); 4] = [
         ("bare axum", bare, "/hello", None),
         ("rampart public", rampart_router, "/api/v1/hello", None),
+        (
+            "rampart public + in-memory rate limit",
+            rampart_router,
+            "/api/v1/hello/limited",
+            None,
+        ),
         (
             "rampart authenticated + role",
             rampart_router,
@@ -330,4 +346,109 @@ fn in_process(bare: &Router, rampart_router: &Router, token: &str, jwt: &rampart
         let micros = started.elapsed().as_secs_f64() * 1e6 / f64::from(iterations);
         println!("| {name} | {micros:.2} |");
     }
+}
+
+/// Authenticated GET latency with and without logins saturating password hashing.
+fn logins_under_load(seconds: u64, connections: u32) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let db_path = std::env::temp_dir().join(format!("rampart-bench-{}.db", uuid::Uuid::now_v7()));
+    let password = "correct horse battery staple";
+    let (app, router, token) = runtime.block_on(async {
+        let config = rampart::Config::from_lookup(&|name| match name {
+            "JWT_SECRET" => Some("bench-secret-bench-secret-bench-secret".to_owned()),
+            "RAMPART_DOCS" => Some("false".to_owned()),
+            // Price the work, not the refusals: no limit triggers during the run.
+            "RAMPART_RATE_LIMIT_MULTIPLIER" => Some("1000000".to_owned()),
+            "DATABASE_URL" => Some(format!("sqlite://{}", db_path.display())),
+            _ => None,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let db = rampart::Db::connect(&config.database)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        rampart::identity::migrate(&db)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let app = rampart::App::new(config, Some(db));
+        let user = rampart::identity::ensure_admin(&app, "bench@example.com", password.to_owned())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let token = app
+            .keys()
+            .issue(user.id, &["member".to_owned()])
+            .unwrap_or_default();
+        let api = rampart::identity::mount(Api::new().mount(hello_member));
+        let router = api.into_router(&app).unwrap_or_else(|e| panic!("{e}"));
+        (app, router, token)
+    });
+    let _keep = app;
+    let address = serve(router);
+    std::thread::sleep(Duration::from_millis(200));
+    let get = format!("http://{address}/api/v1/hello/member");
+    let _ = wrk("warmup", &get, Some(&token), 2, connections);
+    let quiet = wrk(
+        "authenticated GET, no logins",
+        &get,
+        Some(&token),
+        seconds,
+        connections,
+    );
+
+    let script = std::env::temp_dir().join("rampart-bench-login.lua");
+    let lua = format!(
+        "wrk.method = \"POST\"\nwrk.body = '{{\"email\":\"bench@example.com\",\"password\":\"{password}\"}}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
+    );
+    std::fs::write(&script, lua).unwrap_or_else(|e| panic!("{e}"));
+    let login_url = format!("http://{address}/api/v1/auth/login");
+    let script_path = script.display().to_string();
+    let login_seconds = seconds + 2;
+    let logins = std::thread::spawn(move || {
+        Command::new("taskset")
+            .args([
+                "-c",
+                "1",
+                "wrk",
+                "-t1",
+                "-c8",
+                &format!("-d{login_seconds}s"),
+                "-s",
+                &script_path,
+                &login_url,
+            ])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let loaded = wrk(
+        "authenticated GET, logins saturating hashing",
+        &get,
+        Some(&token),
+        seconds,
+        connections,
+    );
+    let login_output = logins.join().unwrap_or_default();
+    let login_rate = login_output
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:").map(|v| v.trim().to_owned()))
+        .unwrap_or_else(|| "?".to_owned());
+    println!();
+    println!("| scenario | req/s | p50 (ms) | p99 (ms) | p99 vs quiet |");
+    println!("|---|---:|---:|---:|---:|");
+    for run in [&quiet, &loaded] {
+        println!(
+            "| {} | {:.0} | {:.3} | {:.3} | {:.2}x |",
+            run.name,
+            run.requests_per_second,
+            run.p50_ms,
+            run.p99_ms,
+            run.p99_ms / quiet.p99_ms
+        );
+    }
+    println!();
+    println!("logins served during the loaded run: {login_rate}/s");
+    let _ = std::fs::remove_file(&db_path);
 }

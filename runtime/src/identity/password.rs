@@ -20,6 +20,87 @@ pub const MAX_CHARS: usize = 128;
 /// Most bytes a password may have (128 four-byte characters would be 512; 1 KiB is the cap).
 pub const MAX_BYTES: usize = 1024;
 
+/// Password work (hash and verify) runs on a few dedicated threads at the lowest scheduling
+/// priority. Argon2 is CPU- and memory-bound on purpose; on the shared blocking pool a burst of
+/// logins would take every core from the async workers and every other request would wait. At
+/// nice 19 the scheduler lets the workers win, so logins slow down instead of the whole API
+/// (docs/benchmarks.md). `RAMPART_HASHING_CONCURRENCY` threads (default: half the cores, ≥ 1);
+/// at most `QUEUE` jobs wait, beyond that a login is 503 with `Retry-After` instead of a queue
+/// that grows without bound.
+struct HashingPool {
+    jobs: std::sync::mpsc::SyncSender<Job>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+const QUEUE: usize = 256;
+
+fn hashing_pool() -> &'static HashingPool {
+    static POOL: OnceLock<HashingPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let configured = std::env::var("RAMPART_HASHING_CONCURRENCY")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok());
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let threads = configured.unwrap_or(cores / 2).max(1);
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<Job>(QUEUE);
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for index in 0..threads {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("rampart-hash-{index}"))
+                .spawn(move || {
+                    // Linux keeps nice values per thread: this lowers only this thread.
+                    if let Err(error) = rustix::process::setpriority_process(None, 19) {
+                        tracing::warn!(error = %error, "password hashing runs at normal priority");
+                    }
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(poisoned) => poisoned.into_inner().recv(),
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(error) = spawned {
+                tracing::error!(error = %error, "cannot start a password hashing thread");
+            }
+        }
+        HashingPool { jobs }
+    })
+}
+
+/// Runs CPU-heavy password work on the hashing threads and waits for it without blocking.
+async fn on_hashing_pool<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+            .unwrap_or_else(|_| Err(ApiError::internal("password hashing panicked")));
+        let _ = reply.send(outcome);
+    });
+    match hashing_pool().jobs.try_send(job) {
+        Ok(()) => {}
+        Err(std::sync::mpsc::TrySendError::Full(_)) => {
+            metrics::counter!("auth_hashing_queue_full_total").increment(1);
+            return Err(ApiError::unavailable(1)
+                .with_message("too many sign-ins in progress, retry shortly"));
+        }
+        Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+            return Err(ApiError::internal("no password hashing thread is running"));
+        }
+    }
+    answer
+        .await
+        .map_err(|_| ApiError::internal("password hashing stopped"))?
+}
+
 fn hasher() -> Result<Argon2<'static>, ApiError> {
     let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
         .map_err(|e| ApiError::internal(e.to_string()))?;
@@ -53,9 +134,7 @@ fn hash_now(password: &str) -> Result<String, ApiError> {
 
 /// Hashes a password on the blocking pool.
 pub async fn hash(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || hash_now(&password))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
+    on_hashing_pool(move || hash_now(&password)).await
 }
 
 /// A hash of a password nobody knows, verified when an email is unknown so that a login takes
@@ -71,7 +150,7 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
     if password.len() > MAX_BYTES {
         return Ok(false);
     }
-    tokio::task::spawn_blocking(move || {
+    on_hashing_pool(move || {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| dummy_hash().to_owned());
         let matches = hasher()?
@@ -80,7 +159,6 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
         Ok(known && matches)
     })
     .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
 }
 
 /// Whether a stored hash was made with weaker parameters than today's (then it is upgraded at
