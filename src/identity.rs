@@ -2,9 +2,13 @@
 //! password change. They are written with rampart's own `#[endpoint]`, so they get the same
 //! pipeline, validation, rate limits and documentation as an app's endpoints.
 //!
-//! ```ignore
-//! let api = rampart::identity::mount(Api::new());     // adds /auth/*
-//! rampart::identity::migrate(&db).await?;             // creates the identity tables
+//! ```no_run
+//! # async fn setup(db: rampart::Db) -> Result<(), Box<dyn std::error::Error>> {
+//! let api = rampart::identity::mount(rampart::Api::new()); // adds /auth/* and /admin/users*
+//! rampart::identity::migrate(&db).await?; // creates the identity tables
+//! # let _ = api;
+//! # Ok(())
+//! # }
 //! ```
 
 use serde::Deserialize;
