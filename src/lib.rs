@@ -76,6 +76,7 @@ pub use rampart_macros::roles;
 pub use rampart_macros::Schema;
 
 pub use rampart_runtime::auth::{AuthScheme, Principal};
+pub use rampart_runtime::with_pool;
 pub use rampart_runtime::{
     Api, ApiBuildError, ApiError, ApiResult, App, Config, ConfigError, Created, Ctx, Db, DbConfig,
     Endpoint, Environment, ErrorCode, FieldIssue, Json, Migrations, NoContent, OffsetPage, Page,

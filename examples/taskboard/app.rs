@@ -4,7 +4,6 @@
 //! Projects and tasks arrive with `#[resource]`/`#[repository]`.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use rampart::db::Pool;
 use rampart::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -161,28 +160,16 @@ async fn create_note(ctx: Ctx, db: Db, Json(input): Json<NewNote>) -> ApiResult<
     let tags = note.tags.join("\u{1f}");
     let insert = "INSERT INTO notes (id, owner_id, title, body, tags, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
     db.run("notes.insert", async {
-        match db.primary() {
-            Pool::Sqlite(pool) => sqlx::query(insert)
-                .bind(note.id)
-                .bind(note.owner_id)
-                .bind(&note.title)
-                .bind(&note.body)
-                .bind(&tags)
-                .bind(note.created_at)
-                .execute(pool)
-                .await
-                .map(|_| ()),
-            Pool::Postgres(pool) => sqlx::query(insert)
-                .bind(note.id)
-                .bind(note.owner_id)
-                .bind(&note.title)
-                .bind(&note.body)
-                .bind(&tags)
-                .bind(note.created_at)
-                .execute(pool)
-                .await
-                .map(|_| ()),
-        }
+        rampart::with_pool!(db.primary(), |pool| sqlx::query(insert)
+            .bind(note.id)
+            .bind(note.owner_id)
+            .bind(&note.title)
+            .bind(&note.body)
+            .bind(&tags)
+            .bind(note.created_at)
+            .execute(pool)
+            .await
+            .map(|_| ()))
     })
     .await?;
     let location = format!("/api/v1/notes/{}", note.id);
@@ -215,38 +202,21 @@ async fn list_notes(
         i64::try_from(page.offset()).map_err(|_| ApiError::bad_request("page is too large"))?;
     let (rows, total): (Vec<NoteRow>, i64) = db
         .run("notes.list", async {
-            match db.reader() {
-                Pool::Sqlite(pool) => {
-                    let rows = sqlx::query_as(select)
-                        .bind(owner)
-                        .bind(&pattern)
-                        .bind(limit)
-                        .bind(offset)
-                        .fetch_all(pool)
-                        .await?;
-                    let total = sqlx::query_scalar(count)
-                        .bind(owner)
-                        .bind(&pattern)
-                        .fetch_one(pool)
-                        .await?;
-                    Ok((rows, total))
-                }
-                Pool::Postgres(pool) => {
-                    let rows = sqlx::query_as(select)
-                        .bind(owner)
-                        .bind(&pattern)
-                        .bind(limit)
-                        .bind(offset)
-                        .fetch_all(pool)
-                        .await?;
-                    let total = sqlx::query_scalar(count)
-                        .bind(owner)
-                        .bind(&pattern)
-                        .fetch_one(pool)
-                        .await?;
-                    Ok((rows, total))
-                }
-            }
+            rampart::with_pool!(db.reader(), |pool| {
+                let rows = sqlx::query_as(select)
+                    .bind(owner)
+                    .bind(&pattern)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(pool)
+                    .await?;
+                let total = sqlx::query_scalar(count)
+                    .bind(owner)
+                    .bind(&pattern)
+                    .fetch_one(pool)
+                    .await?;
+                Ok((rows, total))
+            })
         })
         .await?;
     Ok(Paginated {
@@ -259,22 +229,13 @@ async fn fetch_note(db: &Db, owner: Uuid, id: Uuid) -> ApiResult<Note> {
     let select = "SELECT id, owner_id, title, body, tags, created_at FROM notes WHERE id = $1 AND owner_id = $2";
     let row: Option<NoteRow> = db
         .run("notes.get", async {
-            match db.reader() {
-                Pool::Sqlite(pool) => {
-                    sqlx::query_as(select)
-                        .bind(id)
-                        .bind(owner)
-                        .fetch_optional(pool)
-                        .await
-                }
-                Pool::Postgres(pool) => {
-                    sqlx::query_as(select)
-                        .bind(id)
-                        .bind(owner)
-                        .fetch_optional(pool)
-                        .await
-                }
-            }
+            rampart::with_pool!(db.reader(), |pool| {
+                sqlx::query_as(select)
+                    .bind(id)
+                    .bind(owner)
+                    .fetch_optional(pool)
+                    .await
+            })
         })
         .await?;
     // Not found and not yours are the same 404.
@@ -294,20 +255,12 @@ async fn delete_note(ctx: Ctx, db: Db, Path(id): Path<Uuid>) -> ApiResult<NoCont
     let delete = "DELETE FROM notes WHERE id = $1 AND owner_id = $2";
     let affected = db
         .run("notes.delete", async {
-            match db.primary() {
-                Pool::Sqlite(pool) => sqlx::query(delete)
-                    .bind(id)
-                    .bind(owner)
-                    .execute(pool)
-                    .await
-                    .map(|r| r.rows_affected()),
-                Pool::Postgres(pool) => sqlx::query(delete)
-                    .bind(id)
-                    .bind(owner)
-                    .execute(pool)
-                    .await
-                    .map(|r| r.rows_affected()),
-            }
+            rampart::with_pool!(db.primary(), |pool| sqlx::query(delete)
+                .bind(id)
+                .bind(owner)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()))
         })
         .await?;
     if affected == 0 {
@@ -323,10 +276,9 @@ async fn note_stats(db: Db) -> ApiResult<NoteStats> {
     let select = "SELECT COUNT(*), COUNT(DISTINCT owner_id) FROM notes";
     let (notes, owners): (i64, i64) = db
         .run("notes.stats", async {
-            match db.reader() {
-                Pool::Sqlite(pool) => sqlx::query_as(select).fetch_one(pool).await,
-                Pool::Postgres(pool) => sqlx::query_as(select).fetch_one(pool).await,
-            }
+            rampart::with_pool!(db.reader(), |pool| sqlx::query_as(select)
+                .fetch_one(pool)
+                .await)
         })
         .await?;
     Ok(NoteStats { notes, owners })
@@ -342,24 +294,14 @@ async fn admin_list_notes(db: Db, Page(page): Page) -> ApiResult<Paginated<Note>
         i64::try_from(page.offset()).map_err(|_| ApiError::bad_request("page is too large"))?;
     let (rows, total): (Vec<NoteRow>, i64) = db
         .run("notes.admin_list", async {
-            match db.reader() {
-                Pool::Sqlite(pool) => Ok((
-                    sqlx::query_as(select)
-                        .bind(limit)
-                        .bind(offset)
-                        .fetch_all(pool)
-                        .await?,
-                    sqlx::query_scalar(count).fetch_one(pool).await?,
-                )),
-                Pool::Postgres(pool) => Ok((
-                    sqlx::query_as(select)
-                        .bind(limit)
-                        .bind(offset)
-                        .fetch_all(pool)
-                        .await?,
-                    sqlx::query_scalar(count).fetch_one(pool).await?,
-                )),
-            }
+            rampart::with_pool!(db.reader(), |pool| Ok((
+                sqlx::query_as(select)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(pool)
+                    .await?,
+                sqlx::query_scalar(count).fetch_one(pool).await?,
+            )))
         })
         .await?;
     Ok(Paginated {

@@ -20,6 +20,25 @@ use sqlx::{ConnectOptions, SqlSafeStr};
 
 use crate::error::{ApiError, ErrorCode};
 
+/// Runs the same sqlx code on whichever backend a [`Pool`] is, so a statement is written once:
+///
+/// ```ignore
+/// let rows: Vec<(Uuid, String)> = rampart::with_pool!(db.reader(), |pool| {
+///     sqlx::query_as("SELECT id, title FROM notes WHERE owner_id = $1").bind(owner).fetch_all(pool).await
+/// })?;
+/// ```
+///
+/// (sqlx's `Any` driver would need one code path too, but cannot carry `Uuid` or `DateTime`.)
+#[macro_export]
+macro_rules! with_pool {
+    ($pool:expr, |$p:ident| $body:expr) => {
+        match $pool {
+            $crate::db::Pool::Sqlite($p) => $body,
+            $crate::db::Pool::Postgres($p) => $body,
+        }
+    };
+}
+
 /// Seconds a client should wait before retrying after a database outage.
 const RETRY_AFTER_SECONDS: u32 = 2;
 

@@ -10,10 +10,11 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::store::{self, with_pool};
+use super::store;
 use crate::auth::{AuthScheme, Principal};
-use crate::db::{Db, Pool};
+use crate::db::Db;
 use crate::error::{ApiError, ErrorCode};
+use crate::with_pool;
 
 /// Characters of the secret used to find a key (not secret enough to authenticate alone).
 const LOOKUP_CHARS: usize = 12;

@@ -4,19 +4,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::db::{Db, Pool};
+use crate::db::Db;
 use crate::error::{ApiError, ErrorCode};
 
-/// Runs the same sqlx code on whichever backend `$pool` is.
-macro_rules! with_pool {
-    ($pool:expr, |$p:ident| $body:expr) => {
-        match $pool {
-            Pool::Sqlite($p) => $body,
-            Pool::Postgres($p) => $body,
-        }
-    };
-}
-pub(crate) use with_pool;
+use crate::with_pool;
 
 /// A stored user.
 #[derive(Debug, Clone)]
