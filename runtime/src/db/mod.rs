@@ -22,7 +22,7 @@ use crate::error::{ApiError, ErrorCode};
 
 /// Runs the same sqlx code on whichever backend a [`Pool`] is, so a statement is written once:
 ///
-/// ```ignore
+/// ```text
 /// let rows: Vec<(Uuid, String)> = rampart::with_pool!(db.reader(), |pool| {
 ///     sqlx::query_as("SELECT id, title FROM notes WHERE owner_id = $1").bind(owner).fetch_all(pool).await
 /// })?;
