@@ -163,16 +163,7 @@ async fn administrators_list_change_roles_and_disable() {
         assert_error(&missing, 404, "NOT_FOUND");
 
         // Disable: refresh tokens and API keys stop at once; login fails like bad credentials.
-        let key = app
-            .post("/api/v1/auth/api-keys")
-            .bearer(&access)
-            .json(&json!({"name": "k"}))
-            .send()
-            .await;
-        let key = key.json()["data"]["key"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let key = crate::common::create_api_key(&app, &access, "k").await;
         assert_eq!(
             app.get("/api/v1/me")
                 .header("x-api-key", &key)

@@ -104,3 +104,18 @@ pub(crate) fn assert_error(response: &rampart::testing::TestResponse, status: u1
     );
     assert!(body["error"]["details"].is_array());
 }
+
+/// Creates an API key with a JWT and returns its secret (empty if creation failed; the
+/// caller's assertions then fail on it).
+pub(crate) async fn create_api_key(app: &TestApp, access_token: &str, name: &str) -> String {
+    let created = app
+        .post("/api/v1/auth/api-keys")
+        .bearer(access_token)
+        .json(&json!({"name": name}))
+        .send()
+        .await;
+    created.json()["data"]["key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -350,16 +350,7 @@ async fn logs_never_contain_passwords_tokens_or_api_keys() {
     let refresh_token = field(&logged_in, "refresh_token");
     let rotated = refresh(&app, &refresh_token).await;
     let _ = refresh(&app, &refresh_token).await; // reuse: revokes the family, logs an audit event
-    let key = app
-        .post("/api/v1/auth/api-keys")
-        .bearer(&access)
-        .json(&json!({"name": "canary"}))
-        .send()
-        .await;
-    let key = key.json()["data"]["key"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let key = crate::common::create_api_key(&app, &access, "canary").await;
     let _ = app.get("/api/v1/me").header("x-api-key", &key).send().await;
     let _ = app
         .post("/api/v1/auth/password")

@@ -84,16 +84,7 @@ async fn every_endpoint_refuses_and_admits_exactly_as_declared() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let key = app
-        .post("/api/v1/auth/api-keys")
-        .bearer(&member_access)
-        .json(&json!({"name": "matrix"}))
-        .send()
-        .await;
-    let key = key.json()["data"]["key"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let key = crate::common::create_api_key(&app, &member_access, "matrix").await;
     assert!(key.starts_with("rk_"));
 
     let api = crate::taskboard::api();
