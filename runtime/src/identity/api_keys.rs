@@ -184,14 +184,7 @@ pub async fn revoke(db: &Db, owner: Uuid, id: Uuid) -> Result<(), ApiError> {
 /// Revokes every key of a user (disable).
 pub async fn revoke_all(db: &Db, owner: Uuid) -> Result<u64, ApiError> {
     let sql = "UPDATE rampart_api_keys SET revoked = TRUE WHERE user_id = $1 AND revoked = FALSE";
-    db.run("identity.revoke_all_api_keys", async {
-        with_pool!(db.primary(), |pool| sqlx::query(sql)
-            .bind(owner)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-    })
-    .await
+    store::update_by_id(db, "identity.revoke_all_api_keys", sql, owner).await
 }
 
 type AuthTuple = (

@@ -9,6 +9,24 @@ use crate::error::{ApiError, ErrorCode};
 
 use crate::with_pool;
 
+/// Runs an `UPDATE` whose only parameter (`$1`) is an id, on the primary; returns the rows
+/// it changed.
+pub(crate) async fn update_by_id(
+    db: &Db,
+    query: &'static str,
+    sql: &'static str,
+    id: Uuid,
+) -> Result<u64, ApiError> {
+    db.run(query, async {
+        with_pool!(db.primary(), |pool| sqlx::query(sql)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+    })
+    .await
+}
+
 /// A stored user.
 #[derive(Debug, Clone)]
 pub struct UserRow {
@@ -191,44 +209,21 @@ pub async fn refresh_by_hash(db: &Db, token_hash: &[u8]) -> Result<Option<Refres
 /// Marks a token used, atomically: of concurrent exchanges of one token exactly one gets `true`.
 pub async fn claim_refresh(db: &Db, id: Uuid) -> Result<bool, ApiError> {
     let sql = "UPDATE rampart_refresh_tokens SET used = TRUE WHERE id = $1 AND used = FALSE AND revoked = FALSE";
-    let affected = db
-        .run("identity.claim_refresh", async {
-            with_pool!(db.primary(), |pool| sqlx::query(sql)
-                .bind(id)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected()))
-        })
-        .await?;
-    Ok(affected == 1)
+    Ok(update_by_id(db, "identity.claim_refresh", sql, id).await? == 1)
 }
 
 /// Revokes every token of a family (the newest included).
 pub async fn revoke_family(db: &Db, family_id: Uuid) -> Result<u64, ApiError> {
     let sql =
         "UPDATE rampart_refresh_tokens SET revoked = TRUE WHERE family_id = $1 AND revoked = FALSE";
-    db.run("identity.revoke_family", async {
-        with_pool!(db.primary(), |pool| sqlx::query(sql)
-            .bind(family_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-    })
-    .await
+    update_by_id(db, "identity.revoke_family", sql, family_id).await
 }
 
 /// Revokes every token of every family of a user.
 pub async fn revoke_user(db: &Db, user_id: Uuid) -> Result<u64, ApiError> {
     let sql =
         "UPDATE rampart_refresh_tokens SET revoked = TRUE WHERE user_id = $1 AND revoked = FALSE";
-    db.run("identity.revoke_user", async {
-        with_pool!(db.primary(), |pool| sqlx::query(sql)
-            .bind(user_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-    })
-    .await
+    update_by_id(db, "identity.revoke_user", sql, user_id).await
 }
 
 /// One page of users, newest first, and the total.
@@ -274,14 +269,5 @@ pub async fn set_roles(db: &Db, user_id: Uuid, roles: &[String]) -> Result<bool,
 /// Marks a user disabled; `false` when there is no such user.
 pub async fn disable(db: &Db, user_id: Uuid) -> Result<bool, ApiError> {
     let sql = "UPDATE rampart_users SET disabled = TRUE WHERE id = $1";
-    let affected = db
-        .run("identity.disable", async {
-            with_pool!(db.primary(), |pool| sqlx::query(sql)
-                .bind(user_id)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected()))
-        })
-        .await?;
-    Ok(affected == 1)
+    Ok(update_by_id(db, "identity.disable", sql, user_id).await? == 1)
 }
