@@ -15,6 +15,7 @@ mod throttle;
 pub use client_ip::{client_ip, client_ip_of};
 pub use ipnet::IpNet;
 pub use redis::RedisStore;
+use throttle::Verdict;
 pub use throttle::{IpThrottleLayer, IpThrottleService, Throttle};
 
 use std::convert::Infallible;
@@ -23,17 +24,13 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Request, header};
 use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock, DefaultClock};
-use governor::middleware::StateInformationMiddleware;
-use governor::state::keyed::DashMapStateStore;
-use governor::{Quota, RateLimiter};
+use governor::Quota;
 use tower::{Layer, Service};
 use uuid::Uuid;
 
@@ -44,9 +41,6 @@ use crate::error::{ApiError, ErrorCode};
 pub const RATE_LIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 /// `RateLimit`.
 pub const RATE_LIMIT: HeaderName = HeaderName::from_static("ratelimit");
-
-/// Sweep idle keys once every this many checks (amortised; no background task needed).
-const SWEEP_EVERY: u64 = 4096;
 
 /// A declared limit: `count` requests per `per`, with bursts of up to `burst`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,18 +120,8 @@ impl std::fmt::Display for Key {
     }
 }
 
-enum Backend {
-    Memory(Limiter),
-    Redis(RedisStore),
-}
-
-type Limiter = RateLimiter<Key, DashMapStateStore<Key>, DefaultClock, StateInformationMiddleware>;
-
 struct Shared {
-    spec: RateLimitSpec,
-    endpoint: &'static str,
-    backend: Backend,
-    checks: AtomicU64,
+    throttle: Throttle,
     trusted_proxies: Arc<[IpNet]>,
     policy: HeaderValue,
 }
@@ -151,7 +135,7 @@ pub struct RateLimitLayer {
 impl std::fmt::Debug for RateLimitLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RateLimitLayer")
-            .field("spec", &self.shared.spec)
+            .field("throttle", &self.shared.throttle)
             .finish_non_exhaustive()
     }
 }
@@ -166,29 +150,19 @@ impl RateLimitLayer {
         trusted_proxies: Arc<[IpNet]>,
         redis: Option<RedisStore>,
     ) -> Option<Self> {
-        let quota = spec.quota()?;
         let policy = format!(
             "\"default\";q={};w={}",
             spec.count,
             spec.per.as_secs().max(1)
         );
         let policy = HeaderValue::from_str(&policy).ok()?;
-        let backend = match redis {
-            Some(store) => Backend::Redis(store),
-            None => Backend::Memory(
-                RateLimiter::dashmap(quota).with_middleware::<StateInformationMiddleware>(),
-            ),
-        };
-        let shared = Shared {
-            spec,
-            endpoint,
-            backend,
-            checks: AtomicU64::new(0),
-            trusted_proxies,
-            policy,
-        };
+        let throttle = Throttle::new(endpoint, spec, redis)?;
         Some(Self {
-            shared: Arc::new(shared),
+            shared: Arc::new(Shared {
+                throttle,
+                trusted_proxies,
+                policy,
+            }),
         })
     }
 }
@@ -226,13 +200,6 @@ impl Shared {
         match client_ip(request, &self.trusted_proxies) {
             Some(ip) => Key::Ip(ip),
             None => Key::Unknown,
-        }
-    }
-
-    fn sweep_sometimes(&self, limiter: &Limiter) {
-        if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
         }
     }
 }
@@ -273,42 +240,29 @@ where
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let shared = self.shared.clone();
-        let key = shared.key(&request);
-        let policy = shared.policy.clone();
-        match &shared.backend {
-            Backend::Memory(limiter) => {
-                shared.sweep_sometimes(limiter);
-                match limiter.check_key(&key) {
-                    Ok(snapshot) => {
-                        let remaining = snapshot.remaining_burst_capacity();
-                        let used = shared.spec.burst.saturating_sub(remaining);
-                        let reset = ceil_seconds(shared.spec.interval().saturating_mul(used));
-                        let future = self.inner.call(request);
-                        Box::pin(async move {
-                            let Ok(response) = future.await;
-                            Ok(admitted(response, policy, Some((remaining, reset))))
-                        })
-                    }
-                    Err(not_until) => {
-                        let wait =
-                            ceil_seconds(not_until.wait_time_from(limiter.clock().now())).max(1);
-                        Box::pin(async move { Ok(refused(policy, wait)) })
-                    }
-                }
+        let key = self.shared.key(&request).to_string();
+        let policy = self.shared.policy.clone();
+        match self.shared.throttle.decide(&key) {
+            Verdict::Now(decision) if !decision.allowed => {
+                Box::pin(
+                    async move { Ok(refused(policy, ceil_seconds(decision.retry_after).max(1))) },
+                )
             }
-            Backend::Redis(store) => {
-                // The check is a network round trip and the inner service is called after it,
-                // so this path owns a clone of the inner service.
-                let store = store.clone();
-                let bucket = store.key(shared.endpoint, &key.to_string());
+            Verdict::Now(decision) => {
+                let state = (decision.remaining, ceil_seconds(decision.reset));
+                let future = self.inner.call(request);
+                Box::pin(async move {
+                    let Ok(response) = future.await;
+                    Ok(admitted(response, policy, Some(state)))
+                })
+            }
+            Verdict::Later(pending) => {
+                // A Redis round trip comes first and the inner service is called after it, so
+                // this path owns a clone of the inner service.
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);
                 Box::pin(async move {
-                    let decision = store
-                        .check(&bucket, shared.spec.interval(), shared.spec.burst)
-                        .await;
-                    match decision {
+                    match pending.await {
                         Some(decision) if !decision.allowed => {
                             Ok(refused(policy, ceil_seconds(decision.retry_after).max(1)))
                         }

@@ -1,6 +1,7 @@
-//! A limit checked by code rather than declared on an endpoint: login attempts per (account,
-//! client IP), and the coarse per-IP limit that runs before authentication. Same GCRA and the
-//! same backends (memory, or Redis shared by instances) as endpoint limits.
+//! The one GCRA mechanism behind every limit: a named, keyed throttle whose state lives in
+//! memory (governor) or in Redis (`redis.rs`). Endpoint limits (`RateLimitLayer`), login
+//! attempts per (account, client IP) and the coarse per-IP limit before authentication all
+//! decide through it.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -8,6 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, header};
@@ -19,8 +21,12 @@ use governor::state::keyed::DashMapStateStore;
 use ipnet::IpNet;
 use tower::{Layer, Service};
 
+use super::redis::Decision;
 use super::{RateLimitSpec, RedisStore, ceil_seconds, client_ip};
 use crate::error::{ApiError, ErrorCode};
+
+/// Sweep idle keys once every this many checks (amortised; no background task needed).
+const SWEEP_EVERY: u64 = 4096;
 
 type Limiter =
     RateLimiter<String, DashMapStateStore<String>, DefaultClock, StateInformationMiddleware>;
@@ -52,6 +58,13 @@ impl std::fmt::Debug for Throttle {
     }
 }
 
+/// A decision: known at once (memory), or after a Redis round trip. `None` from a pending
+/// check means Redis could not answer and the request is admitted (fail open, `redis.rs`).
+pub(crate) enum Verdict {
+    Now(Decision),
+    Later(Pin<Box<dyn Future<Output = Option<Decision>> + Send>>),
+}
+
 impl Throttle {
     /// A throttle named `name` (used in Redis keys and metrics). `None` if `spec` forms no quota.
     pub fn new(name: &'static str, spec: RateLimitSpec, redis: Option<RedisStore>) -> Option<Self> {
@@ -72,45 +85,69 @@ impl Throttle {
         })
     }
 
-    /// Counts one attempt for `key`: `Err(429 RATE_LIMITED + Retry-After)` when over the limit.
-    /// A Redis outage admits the attempt (fail open, see `redis.rs`).
-    pub async fn check(&self, key: &str) -> Result<(), ApiError> {
+    /// The limit this throttle enforces.
+    pub fn spec(&self) -> RateLimitSpec {
+        self.inner.spec
+    }
+
+    /// Counts one request for `key` and decides.
+    pub(crate) fn decide(&self, key: &str) -> Verdict {
         let inner = &self.inner;
-        let wait = match &inner.backend {
+        match &inner.backend {
             Backend::Memory(limiter) => {
-                if inner.checks.fetch_add(1, Ordering::Relaxed) % super::SWEEP_EVERY
-                    == super::SWEEP_EVERY - 1
-                {
+                if inner.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
                     limiter.retain_recent();
                     limiter.shrink_to_fit();
                 }
-                match limiter.check_key(&key.to_owned()) {
-                    Ok(_) => None,
-                    Err(not_until) => {
-                        Some(ceil_seconds(not_until.wait_time_from(limiter.clock().now())).max(1))
+                let decision = match limiter.check_key(&key.to_owned()) {
+                    Ok(snapshot) => {
+                        let remaining = snapshot.remaining_burst_capacity();
+                        let used = inner.spec.burst.saturating_sub(remaining);
+                        let reset = inner.spec.interval().saturating_mul(used);
+                        Decision {
+                            allowed: true,
+                            remaining,
+                            retry_after: Duration::ZERO,
+                            reset,
+                        }
                     }
-                }
+                    Err(not_until) => {
+                        let wait = not_until.wait_time_from(limiter.clock().now());
+                        Decision {
+                            allowed: false,
+                            remaining: 0,
+                            retry_after: wait,
+                            reset: wait,
+                        }
+                    }
+                };
+                Verdict::Now(decision)
             }
             Backend::Redis(store) => {
+                let store = store.clone();
                 let bucket = store.key(inner.name, key);
-                match store
-                    .check(&bucket, inner.spec.interval(), inner.spec.burst)
-                    .await
-                {
-                    Some(decision) if !decision.allowed => {
-                        Some(ceil_seconds(decision.retry_after).max(1))
-                    }
-                    _ => None,
-                }
+                let (interval, burst) = (inner.spec.interval(), inner.spec.burst);
+                Verdict::Later(Box::pin(async move {
+                    store.check(&bucket, interval, burst).await
+                }))
             }
+        }
+    }
+
+    /// Counts one attempt for `key`: `Err(429 RATE_LIMITED + Retry-After)` when over the limit.
+    pub async fn check(&self, key: &str) -> Result<(), ApiError> {
+        let decision = match self.decide(key) {
+            Verdict::Now(decision) => Some(decision),
+            Verdict::Later(pending) => pending.await,
         };
-        match wait {
-            None => Ok(()),
-            Some(seconds) => {
-                metrics::counter!("throttled_total", "throttle" => inner.name).increment(1);
+        match decision {
+            Some(decision) if !decision.allowed => {
+                metrics::counter!("throttled_total", "throttle" => self.inner.name).increment(1);
+                let seconds = ceil_seconds(decision.retry_after).max(1);
                 Err(ApiError::new(ErrorCode::RateLimited)
                     .with_header(header::RETRY_AFTER, HeaderValue::from(seconds)))
             }
+            _ => Ok(()),
         }
     }
 }
