@@ -7,6 +7,7 @@ use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
 use crate::rate_limit::{RedisStore, Throttle};
+use crate::resource::CursorKey;
 
 /// Shared state of one app instance; cheap to clone.
 #[derive(Clone, Debug)]
@@ -21,6 +22,7 @@ struct AppInner {
     db: Option<Db>,
     redis: Option<RedisStore>,
     login_throttle: Option<Throttle>,
+    cursor_key: CursorKey,
     shutting_down: AtomicBool,
 }
 
@@ -29,8 +31,10 @@ impl App {
     pub fn new(config: Config, db: Option<Db>) -> Self {
         let keys = Arc::new(JwtKeys::new(config.jwt.clone()));
         let login = login_throttle(&config, None);
+        let cursor_key = CursorKey::derive(&config.jwt.secret);
         Self {
             inner: Arc::new(AppInner {
+                cursor_key,
                 config,
                 keys,
                 db,
@@ -52,6 +56,7 @@ impl App {
                 db: inner.db.clone(),
                 login_throttle: login_throttle(&inner.config, Some(redis.clone())),
                 redis: Some(redis),
+                cursor_key: inner.cursor_key.clone(),
                 shutting_down: AtomicBool::new(inner.shutting_down.load(Ordering::SeqCst)),
             }),
         }
@@ -65,6 +70,11 @@ impl App {
     /// The Redis store, when `REDIS_URL` is configured.
     pub fn redis(&self) -> Option<&RedisStore> {
         self.inner.redis.as_ref()
+    }
+
+    /// The key list cursors are signed with.
+    pub fn cursor_key(&self) -> &CursorKey {
+        &self.inner.cursor_key
     }
 
     /// The configuration.

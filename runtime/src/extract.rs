@@ -15,6 +15,7 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ErrorCode};
 use crate::pagination::OffsetPage;
 use crate::request_id::RequestId;
+use crate::resource::{Scope, UnscopedAdmin};
 
 /// A JSON body, deserialized then validated before the handler runs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -233,6 +234,18 @@ impl Ctx {
         self.principal
             .as_ref()
             .ok_or_else(ApiError::unauthenticated)
+    }
+
+    /// The caller's own rows, for repositories: every query through it binds the caller as
+    /// the owner. 401 when the request is anonymous.
+    pub fn scope(&self) -> Result<Scope, ApiError> {
+        self.user().map(Scope::of)
+    }
+
+    /// Every owner's rows; 403 unless the caller holds `admin`. Use only where an endpoint is
+    /// meant to cross owners, and let the name stand out in review.
+    pub fn unscoped_admin(&self) -> Result<UnscopedAdmin, ApiError> {
+        UnscopedAdmin::of(self.user()?)
     }
 }
 

@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_id;
+pub mod resource;
 pub mod response;
 pub mod server;
 pub mod testing;
@@ -32,6 +33,7 @@ pub use endpoint::{Endpoint, EndpointDef};
 pub use error::{ApiError, ErrorCode, FieldIssue};
 pub use extract::{ClientIp, Ctx, Json, Page, Path, Query};
 pub use pagination::{OffsetPage, PageMeta};
+pub use resource::{IfMatch, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin};
 pub use response::{ApiResult, Created, EndpointOutput, NoContent, Paginated, Reply, Sensitive};
 
 /// The crates generated code and users reach through `rampart` (one version for everyone).

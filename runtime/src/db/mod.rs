@@ -301,12 +301,26 @@ impl Db {
     where
         F: Future<Output = Result<T, sqlx::Error>>,
     {
+        self.run_mapped(query, operation, map_sqlx_error).await
+    }
+
+    /// [`Db::run`] with a caller-chosen mapping of database errors (resources name the field
+    /// of a unique violation).
+    pub async fn run_mapped<T, F>(
+        &self,
+        query: &'static str,
+        operation: F,
+        map_error: impl FnOnce(sqlx::Error) -> ApiError,
+    ) -> Result<T, ApiError>
+    where
+        F: Future<Output = Result<T, sqlx::Error>>,
+    {
         let started = Instant::now();
         let outcome = tokio::time::timeout(self.statement_timeout, operation).await;
         metrics::histogram!("db_query_duration_seconds", "query" => query)
             .record(started.elapsed().as_secs_f64());
         match outcome {
-            Ok(result) => result.map_err(map_sqlx_error),
+            Ok(result) => result.map_err(map_error),
             Err(_) => {
                 metrics::counter!("db_timeouts_total", "query" => query).increment(1);
                 tracing::warn!(

@@ -65,6 +65,8 @@ pub struct SuccessDoc {
     pub paginated: bool,
     /// A `Location` header is sent.
     pub location: bool,
+    /// An `ETag` header (the resource's version) is sent.
+    pub etag: bool,
 }
 
 impl SuccessDoc {
@@ -79,6 +81,7 @@ impl SuccessDoc {
             components,
             paginated: false,
             location: false,
+            etag: false,
         }
     }
 
@@ -91,6 +94,7 @@ impl SuccessDoc {
             components: Vec::new(),
             paginated: false,
             location: false,
+            etag: false,
         }
     }
 }
@@ -433,6 +437,12 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
             ok = ok.header(
                 "Location",
                 string_header("Where the created resource can be read."),
+            );
+        }
+        if success.etag {
+            ok = ok.header(
+                "ETag",
+                string_header("The version of the resource; send it back in `If-Match` to write only if it is unchanged."),
             );
         }
         ok = ok.header(

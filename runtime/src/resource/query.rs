@@ -1,0 +1,249 @@
+//! What a list or a conditional write asks for: [`ListQuery`] (filters, sort, page or cursor),
+//! [`IfMatch`] (a precondition on the version), and [`Tagged`] (a reply with an `ETag`).
+
+use std::marker::PhantomData;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Pagination, Resource, SortOrder, Value};
+use crate::error::{ApiError, ErrorCode, FieldIssue};
+use crate::openapi::SuccessDoc;
+use crate::pagination::{DEFAULT_PER_PAGE, MAX_PER_PAGE, OffsetPage};
+use crate::response::Reply;
+
+/// Which page of a list.
+#[derive(Debug, Clone)]
+pub(crate) enum PageRequest {
+    Offset(OffsetPage),
+    Cursor {
+        per_page: u32,
+        after: Option<String>,
+    },
+}
+
+/// A list request for resource `R`, read from the query string: `per_page`, `page` (offset
+/// resources) or `cursor` (cursor resources), `sort` (`title` or `-title`), and one `field=value`
+/// per declared filter. Anything else — an undeclared filter or sort field, a value of the
+/// wrong type, a repeated parameter — is a 400 naming the parameter.
+#[derive(Debug, Clone)]
+pub struct ListQuery<R> {
+    pub(crate) page: PageRequest,
+    pub(crate) sort: SortOrder,
+    pub(crate) filters: Vec<(&'static str, Value)>,
+    marker: PhantomData<fn() -> R>,
+}
+
+fn invalid(issues: Vec<FieldIssue>) -> ApiError {
+    ApiError::new(ErrorCode::ValidationError)
+        .with_message("the query string is invalid")
+        .with_details(issues)
+}
+
+fn names(fields: &[super::Field]) -> String {
+    fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+}
+
+impl<R: Resource> ListQuery<R> {
+    /// Parses a query string (without the `?`).
+    pub fn parse(query: &str) -> Result<Self, ApiError> {
+        let spec = &R::SPEC;
+        let mut issues = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        let mut per_page = None;
+        let mut page = None;
+        let mut cursor = None;
+        let mut sort = spec.default_sort;
+        let mut filters = Vec::new();
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            if seen.iter().any(|k| *k == key) {
+                issues.push(FieldIssue::new(key.as_ref(), "given more than once"));
+                continue;
+            }
+            seen.push(key.to_string());
+            match key.as_ref() {
+                "per_page" => match value.parse::<u32>() {
+                    Ok(n) if (1..=MAX_PER_PAGE).contains(&n) => per_page = Some(n),
+                    _ => issues.push(FieldIssue::new("per_page", "must be between 1 and 100")),
+                },
+                "page" if spec.pagination == Pagination::Offset => match value.parse::<u32>() {
+                    Ok(n) if n >= 1 => page = Some(n),
+                    _ => issues.push(FieldIssue::new("page", "must be at least 1")),
+                },
+                "cursor" if spec.pagination == Pagination::Cursor => {
+                    cursor = Some(value.into_owned())
+                }
+                "sort" => {
+                    let (descending, name) = match value.strip_prefix('-') {
+                        Some(name) => (true, name),
+                        None => (false, value.as_ref()),
+                    };
+                    match spec.sorts.iter().find(|f| f.name == name) {
+                        Some(field) => {
+                            sort = SortOrder {
+                                field: *field,
+                                descending,
+                            }
+                        }
+                        None => issues.push(FieldIssue::new(
+                            "sort",
+                            format!("not a sortable field; sortable: {}", names(spec.sorts)),
+                        )),
+                    }
+                }
+                name => match spec.filters.iter().find(|f| f.name == name) {
+                    Some(field) => match Value::parse(field.kind, &value) {
+                        Ok(value) => filters.push((field.name, value)),
+                        Err(expected) => issues.push(FieldIssue::new(field.name, expected)),
+                    },
+                    None => issues.push(FieldIssue::new(
+                        name,
+                        if spec.filters.is_empty() {
+                            "unknown query parameter".to_owned()
+                        } else {
+                            format!("unknown query parameter; filters: {}", names(spec.filters))
+                        },
+                    )),
+                },
+            }
+        }
+        if !issues.is_empty() {
+            return Err(invalid(issues));
+        }
+        let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+        let page = match spec.pagination {
+            Pagination::Offset => PageRequest::Offset(OffsetPage::new(page, Some(per_page))?),
+            Pagination::Cursor => PageRequest::Cursor {
+                per_page,
+                after: cursor,
+            },
+        };
+        Ok(Self {
+            page,
+            sort,
+            filters,
+            marker: PhantomData,
+        })
+    }
+}
+
+impl<S: Send + Sync, R: Resource> FromRequestParts<S> for ListQuery<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Self::parse(parts.uri.query().unwrap_or_default())
+    }
+}
+
+/// What `If-Match` requires of the current version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// `If-Match: *`: the resource must exist.
+    Any,
+    /// `If-Match: "7"`: the version must be 7.
+    Version(i64),
+}
+
+/// The optional `If-Match` header of a write. A malformed value is a 400; a stale one makes
+/// the write a 412 `PRECONDITION_FAILED`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IfMatch(pub Option<Precondition>);
+
+impl IfMatch {
+    /// The version it requires, if any.
+    pub fn version(self) -> Option<i64> {
+        match self.0 {
+            Some(Precondition::Version(version)) => Some(version),
+            _ => None,
+        }
+    }
+
+    fn parse(value: &HeaderValue) -> Result<Self, ApiError> {
+        let malformed = || {
+            ApiError::bad_request("If-Match must be one entity tag as sent in ETag, or *")
+                .with_detail("If-Match", "malformed")
+        };
+        let text = value.to_str().map_err(|_| malformed())?.trim();
+        if text == "*" {
+            return Ok(Self(Some(Precondition::Any)));
+        }
+        let inner = text
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .ok_or_else(malformed)?;
+        let version = inner.parse::<i64>().map_err(|_| malformed())?;
+        Ok(Self(Some(Precondition::Version(version))))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match parts.headers.get(header::IF_MATCH) {
+            Some(value) => Self::parse(value),
+            None => Ok(Self(None)),
+        }
+    }
+}
+
+/// A resource in the envelope with its version as a strong `ETag` (`"7"`), when it has one.
+#[derive(Debug)]
+pub struct Tagged<T> {
+    value: T,
+    version: Option<i64>,
+}
+
+impl<R: Resource> Tagged<R> {
+    /// Tags a resource with its version.
+    pub fn new(value: R) -> Self {
+        let version = value.version();
+        Self { value, version }
+    }
+}
+
+impl<T> Tagged<T> {
+    /// The value.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+impl<T: Serialize + ToSchema> Reply for Tagged<T> {
+    fn into_reply(self) -> Response {
+        let mut response = self.value.into_reply();
+        if let Some(version) = self.version
+            && let Ok(etag) = HeaderValue::try_from(format!("\"{version}\""))
+        {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
+        response
+    }
+    fn describe() -> SuccessDoc {
+        let mut doc = SuccessDoc::of::<T>(200, "OK");
+        doc.etag = true;
+        doc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_forms() {
+        let parse = |v: &'static str| IfMatch::parse(&HeaderValue::from_static(v));
+        assert_eq!(
+            parse("\"7\"").ok(),
+            Some(IfMatch(Some(Precondition::Version(7))))
+        );
+        assert_eq!(parse("*").ok(), Some(IfMatch(Some(Precondition::Any))));
+        assert!(parse("7").is_err());
+        assert!(parse("W/\"7\"").is_err());
+        assert!(parse("\"x\"").is_err());
+    }
+}

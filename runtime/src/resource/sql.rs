@@ -1,0 +1,464 @@
+//! The statements of a resource, built from its [`ResourceSpec`]. Identifiers come from the
+//! declaration (checked by the macro to be plain snake_case) and are quoted; every value is a
+//! `$n` parameter (both SQLite and PostgreSQL read `$n`).
+
+use std::fmt::Write;
+
+use uuid::Uuid;
+
+use super::{ResourceSpec, SortOrder, Value};
+
+/// A statement and its parameters, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// SQL with `$1..$n`.
+    pub sql: String,
+    /// The parameters.
+    pub values: Vec<Value>,
+}
+
+impl Statement {
+    fn new() -> Self {
+        Self {
+            sql: String::with_capacity(160),
+            values: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.sql.push_str(text);
+        self
+    }
+
+    fn ident(&mut self, name: &str) -> &mut Self {
+        self.sql.push('"');
+        self.sql.push_str(name);
+        self.sql.push('"');
+        self
+    }
+
+    fn bind(&mut self, value: Value) -> &mut Self {
+        self.values.push(value);
+        let _ = write!(self.sql, "${}", self.values.len());
+        self
+    }
+
+    fn columns(&mut self, spec: &ResourceSpec) -> &mut Self {
+        for (index, column) in spec.columns.iter().enumerate() {
+            if index > 0 {
+                self.push(", ");
+            }
+            self.ident(column);
+        }
+        self
+    }
+}
+
+/// Where the rows of a statement may come from.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// The owner, on an owned resource read through a [`super::Scope`].
+    pub owner: Option<Uuid>,
+    /// The parent, on a resource listed under its parent.
+    pub parent: Option<Uuid>,
+    /// `column = value` conditions.
+    pub equals: Vec<(&'static str, Value)>,
+}
+
+fn conditions(statement: &mut Statement, spec: &ResourceSpec, filter: &Filter) -> bool {
+    let mut any = false;
+    let mut and = |statement: &mut Statement| {
+        statement.push(if any { " AND " } else { " WHERE " });
+        any = true;
+    };
+    if let (Some(column), Some(owner)) = (spec.owner, filter.owner) {
+        and(statement);
+        statement.ident(column).push(" = ").bind(Value::Uuid(owner));
+    }
+    if let (Some(parent), Some(id)) = (spec.parent, filter.parent) {
+        and(statement);
+        statement
+            .ident(parent.column)
+            .push(" = ")
+            .bind(Value::Uuid(id));
+    }
+    for (column, value) in &filter.equals {
+        and(statement);
+        statement.ident(column).push(" = ").bind(value.clone());
+    }
+    any
+}
+
+fn by_id(statement: &mut Statement, spec: &ResourceSpec, id: Uuid, owner: Option<Uuid>) {
+    statement
+        .push(" WHERE ")
+        .ident(spec.id)
+        .push(" = ")
+        .bind(Value::Uuid(id));
+    if let (Some(column), Some(owner)) = (spec.owner, owner) {
+        statement
+            .push(" AND ")
+            .ident(column)
+            .push(" = ")
+            .bind(Value::Uuid(owner));
+    }
+}
+
+/// `SELECT <columns> FROM t WHERE id = $1 [AND owner = $2]`.
+pub fn get(spec: &ResourceSpec, id: Uuid, owner: Option<Uuid>) -> Statement {
+    let mut statement = Statement::new();
+    statement
+        .push("SELECT ")
+        .columns(spec)
+        .push(" FROM ")
+        .ident(spec.table);
+    by_id(&mut statement, spec, id, owner);
+    statement
+}
+
+/// `SELECT version FROM t WHERE id = $1 [AND owner = $2]` (after a failed versioned write).
+pub fn current_version(
+    spec: &ResourceSpec,
+    version: &str,
+    id: Uuid,
+    owner: Option<Uuid>,
+) -> Statement {
+    let mut statement = Statement::new();
+    statement
+        .push("SELECT ")
+        .ident(version)
+        .push(" FROM ")
+        .ident(spec.table);
+    by_id(&mut statement, spec, id, owner);
+    statement
+}
+
+/// Where a list page starts.
+#[derive(Debug, Clone)]
+pub enum Window {
+    /// `LIMIT limit OFFSET offset`.
+    Offset {
+        /// Rows to skip.
+        offset: i64,
+    },
+    /// Rows strictly after (or before, descending) this sort value and id.
+    After(Option<(Value, Uuid)>),
+}
+
+/// One list page: filters, keyset or offset, `ORDER BY sort, id`, `LIMIT`.
+pub fn list(
+    spec: &ResourceSpec,
+    filter: &Filter,
+    sort: SortOrder,
+    window: &Window,
+    limit: i64,
+) -> Statement {
+    let mut statement = Statement::new();
+    statement
+        .push("SELECT ")
+        .columns(spec)
+        .push(" FROM ")
+        .ident(spec.table);
+    let any = conditions(&mut statement, spec, filter);
+    let direction = if sort.descending { " DESC" } else { " ASC" };
+    if let Window::After(Some((value, id))) = window {
+        statement.push(if any { " AND " } else { " WHERE " });
+        let comparison = if sort.descending { " < " } else { " > " };
+        if sort.field.name == spec.id {
+            statement
+                .ident(spec.id)
+                .push(comparison)
+                .bind(Value::Uuid(*id));
+        } else {
+            statement
+                .push("(")
+                .ident(sort.field.name)
+                .push(", ")
+                .ident(spec.id)
+                .push(")")
+                .push(comparison)
+                .push("(")
+                .bind(value.clone())
+                .push(", ")
+                .bind(Value::Uuid(*id))
+                .push(")");
+        }
+    }
+    statement.push(" ORDER BY ");
+    if sort.field.name != spec.id {
+        statement.ident(sort.field.name).push(direction).push(", ");
+    }
+    statement.ident(spec.id).push(direction);
+    statement.push(" LIMIT ").bind(Value::Int64(limit));
+    if let Window::Offset { offset } = window {
+        statement.push(" OFFSET ").bind(Value::Int64(*offset));
+    }
+    statement
+}
+
+/// `SELECT COUNT(*) FROM t WHERE <filter>`: the exact size of the filtered set.
+pub fn count(spec: &ResourceSpec, filter: &Filter) -> Statement {
+    let mut statement = Statement::new();
+    statement.push("SELECT COUNT(*) FROM ").ident(spec.table);
+    conditions(&mut statement, spec, filter);
+    statement
+}
+
+/// `INSERT INTO t (<columns>) VALUES (...)`; under a parent, `SELECT ... WHERE EXISTS` the
+/// parent (owned by `owner`), so that creating under someone else's parent inserts nothing.
+pub fn insert(
+    spec: &ResourceSpec,
+    values: Vec<Value>,
+    parent: Option<(Uuid, Option<Uuid>)>,
+) -> Statement {
+    let mut statement = Statement::new();
+    statement
+        .push("INSERT INTO ")
+        .ident(spec.table)
+        .push(" (")
+        .columns(spec)
+        .push(") ");
+    statement.push(if parent.is_some() {
+        "SELECT "
+    } else {
+        "VALUES ("
+    });
+    for (index, value) in values.into_iter().enumerate() {
+        if index > 0 {
+            statement.push(", ");
+        }
+        statement.bind(value);
+    }
+    match (spec.parent, parent) {
+        (Some(spec_parent), Some((parent_id, owner))) => {
+            statement
+                .push(" WHERE EXISTS (SELECT 1 FROM ")
+                .ident(spec_parent.table)
+                .push(" WHERE ")
+                .ident(spec_parent.id)
+                .push(" = ")
+                .bind(Value::Uuid(parent_id));
+            if let (Some(column), Some(owner)) = (spec_parent.owner, owner) {
+                statement
+                    .push(" AND ")
+                    .ident(column)
+                    .push(" = ")
+                    .bind(Value::Uuid(owner));
+            }
+            statement.push(")");
+        }
+        _ => {
+            statement.push(")");
+        }
+    }
+    statement
+}
+
+/// `SELECT 1 FROM parent WHERE id = $1 [AND owner = $2]`.
+pub fn parent_exists(spec: &ResourceSpec, parent: Uuid, owner: Option<Uuid>) -> Option<Statement> {
+    let spec_parent = spec.parent?;
+    let mut statement = Statement::new();
+    statement
+        .push("SELECT 1 FROM ")
+        .ident(spec_parent.table)
+        .push(" WHERE ")
+        .ident(spec_parent.id)
+        .push(" = ")
+        .bind(Value::Uuid(parent));
+    if let (Some(column), Some(owner)) = (spec_parent.owner, owner) {
+        statement
+            .push(" AND ")
+            .ident(column)
+            .push(" = ")
+            .bind(Value::Uuid(owner));
+    }
+    Some(statement)
+}
+
+/// What an update or delete must find to apply.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Expect {
+    /// The owner (scoped callers).
+    pub owner: Option<Uuid>,
+    /// The version from the body.
+    pub version: Option<i64>,
+    /// The version from `If-Match`.
+    pub if_match: Option<i64>,
+}
+
+fn expectations(statement: &mut Statement, spec: &ResourceSpec, id: Uuid, expect: Expect) {
+    by_id(statement, spec, id, expect.owner);
+    if let Some(column) = spec.version {
+        for version in [expect.version, expect.if_match].into_iter().flatten() {
+            statement
+                .push(" AND ")
+                .ident(column)
+                .push(" = ")
+                .bind(Value::Int64(version));
+        }
+    }
+}
+
+/// `UPDATE t SET <changes>, version = version + 1, updated_at = now WHERE id, owner, version
+/// RETURNING <columns>`: check and bump in one statement.
+pub fn update(
+    spec: &ResourceSpec,
+    id: Uuid,
+    changes: Vec<(&'static str, Value)>,
+    now: Value,
+    expect: Expect,
+) -> Statement {
+    let mut statement = Statement::new();
+    statement.push("UPDATE ").ident(spec.table).push(" SET ");
+    let mut first = true;
+    let mut comma = |statement: &mut Statement| {
+        if !first {
+            statement.push(", ");
+        }
+        first = false;
+    };
+    for (column, value) in changes {
+        comma(&mut statement);
+        statement.ident(column).push(" = ").bind(value);
+    }
+    if let Some(version) = spec.version {
+        comma(&mut statement);
+        statement
+            .ident(version)
+            .push(" = ")
+            .ident(version)
+            .push(" + 1");
+    }
+    if let Some(updated_at) = spec.updated_at {
+        comma(&mut statement);
+        statement.ident(updated_at).push(" = ").bind(now);
+    }
+    if first {
+        // Nothing to set on an unversioned resource without timestamps: a no-op write.
+        statement.ident(spec.id).push(" = ").ident(spec.id);
+    }
+    expectations(&mut statement, spec, id, expect);
+    statement.push(" RETURNING ").columns(spec);
+    statement
+}
+
+/// `DELETE FROM t WHERE id, owner[, version]`.
+pub fn delete(spec: &ResourceSpec, id: Uuid, expect: Expect) -> Statement {
+    let mut statement = Statement::new();
+    statement.push("DELETE FROM ").ident(spec.table);
+    expectations(&mut statement, spec, id, expect);
+    statement
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::{Field, Kind, Labels, Pagination, ParentSpec};
+
+    const TITLE: Field = Field {
+        name: "title",
+        kind: Kind::Text,
+    };
+
+    const TASKS: ResourceSpec = ResourceSpec {
+        name: "task",
+        table: "tasks",
+        columns: &["id", "owner_id", "project_id", "title", "version"],
+        id: "id",
+        owner: Some("owner_id"),
+        version: Some("version"),
+        parent: Some(ParentSpec {
+            column: "project_id",
+            table: "projects",
+            id: "id",
+            owner: Some("owner_id"),
+        }),
+        created_at: None,
+        updated_at: None,
+        writable: &["title"],
+        filters: &[TITLE],
+        sorts: &[TITLE],
+        default_sort: SortOrder {
+            field: TITLE,
+            descending: false,
+        },
+        pagination: Pagination::Cursor,
+        labels: Labels {
+            get: "tasks.get",
+            list: "tasks.list",
+            count: "tasks.count",
+            insert: "tasks.insert",
+            update: "tasks.update",
+            delete: "tasks.delete",
+        },
+    };
+
+    #[test]
+    fn scoped_get_binds_the_owner() {
+        let owner = Uuid::now_v7();
+        let statement = get(&TASKS, Uuid::nil(), Some(owner));
+        assert_eq!(
+            statement.sql,
+            r#"SELECT "id", "owner_id", "project_id", "title", "version" FROM "tasks" WHERE "id" = $1 AND "owner_id" = $2"#
+        );
+        assert_eq!(statement.values[1], Value::Uuid(owner));
+    }
+
+    #[test]
+    fn keyset_page_compares_sort_key_and_id() {
+        let filter = Filter {
+            owner: Some(Uuid::nil()),
+            parent: Some(Uuid::nil()),
+            equals: vec![("title", Value::Text("x'); DROP TABLE tasks; --".into()))],
+        };
+        let sort = SortOrder {
+            field: TITLE,
+            descending: true,
+        };
+        let window = Window::After(Some((Value::Text("m".into()), Uuid::nil())));
+        let statement = list(&TASKS, &filter, sort, &window, 21);
+        assert_eq!(
+            statement.sql,
+            r#"SELECT "id", "owner_id", "project_id", "title", "version" FROM "tasks" WHERE "owner_id" = $1 AND "project_id" = $2 AND "title" = $3 AND ("title", "id") < ($4, $5) ORDER BY "title" DESC, "id" DESC LIMIT $6"#
+        );
+        assert_eq!(statement.values.len(), 6);
+    }
+
+    #[test]
+    fn versioned_update_checks_and_bumps_in_one_statement() {
+        let expect = Expect {
+            owner: Some(Uuid::nil()),
+            version: Some(3),
+            if_match: None,
+        };
+        let statement = update(
+            &TASKS,
+            Uuid::nil(),
+            vec![("title", Value::Text("t".into()))],
+            Value::Null(Kind::Timestamp),
+            expect,
+        );
+        assert_eq!(
+            statement.sql,
+            r#"UPDATE "tasks" SET "title" = $1, "version" = "version" + 1 WHERE "id" = $2 AND "owner_id" = $3 AND "version" = $4 RETURNING "id", "owner_id", "project_id", "title", "version""#
+        );
+    }
+
+    #[test]
+    fn insert_under_parent_requires_the_owned_parent() {
+        let statement = insert(
+            &TASKS,
+            vec![Value::Int64(1)],
+            Some((Uuid::nil(), Some(Uuid::nil()))),
+        );
+        assert!(statement.sql.ends_with(
+            r#"SELECT $1 WHERE EXISTS (SELECT 1 FROM "projects" WHERE "id" = $2 AND "owner_id" = $3)"#
+        ));
+    }
+
+    #[test]
+    fn unscoped_reads_have_no_owner_condition() {
+        let statement = count(&TASKS, &Filter::default());
+        assert_eq!(statement.sql, r#"SELECT COUNT(*) FROM "tasks""#);
+    }
+}
