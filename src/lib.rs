@@ -59,6 +59,59 @@ pub mod identity;
 ///   OpenAPI summary (first paragraph) and description.
 pub use rampart_macros::endpoint;
 
+/// Declares a database-backed resource on a struct with named fields.
+///
+/// ```text
+/// #[resource(table = "tasks", owner = owner_id, version = version,
+///            pagination = "cursor" | "offset", default_sort = "-created_at", name = "task",
+///            endpoints(path = "/projects", role = "member", rate_limit = "120/min", tag = "..",
+///                      body_limit = "64KiB"))]
+/// pub struct Task {
+///     #[resource(id)] pub id: Uuid,                 // server-generated UUIDv7
+///     pub owner_id: Uuid,                           // bound from the caller's Scope
+///     #[resource(parent = Project)] pub project_id: Uuid,
+///     #[validate(length(min = 1, max = 200))] #[resource(filter, sort)] pub title: String,
+///     #[serde(default)] #[resource(filter)] pub done: bool,
+///     #[resource(read_only)] pub archived: bool,
+///     pub version: i64,                             // checked and bumped on every write
+///     pub created_at: DateTime<Utc>,                // set by the server (by name)
+///     pub updated_at: DateTime<Utc>,                // set by the server (by name)
+/// }
+/// ```
+///
+/// Derives `Serialize` and [`Schema`] for the struct (do not derive them yourself) and
+/// generates `NewTask` (create), `TaskPatch` (every writable field optional, `null` clears a
+/// nullable one) and `TaskReplace`, plus the `Resource` impl the store and `#[repository]` use.
+/// Server-set fields (id, owner, parent, version on create, timestamps, `read_only`) sent by a
+/// client are a 400 naming the field; unknown fields are a 400. Strings are trimmed and
+/// `#[validate(email)]` fields lowercased before validation. The crate needs `validator` and
+/// `serde` as dependencies (their derives name them).
+///
+/// `endpoints(...)` adds list/get/create/replace/patch/delete as ordinary `#[endpoint]`s;
+/// mount them with [`Api::resource`]. Columns are named like the fields; ids, owners and
+/// parents are `Uuid`.
+pub use rampart_macros::resource;
+
+/// Declares the data access of a resource on a trait of `#[query]` methods.
+///
+/// ```text
+/// #[repository(Task)]
+/// pub trait TaskRepo {
+///     /// Archives the tasks of one of the caller's projects.
+///     #[query("UPDATE tasks SET archived = TRUE WHERE project_id = :project AND owner_id = :owner")]
+///     async fn archive_in(&self, scope: &Scope, project: Uuid) -> ApiResult<u64>;
+/// }
+/// ```
+///
+/// Generates a struct `TaskRepo` (an extractor) that dereferences to [`Store<Task>`] for
+/// `get`, `list`, `list_under`, `create`, `create_under`, `replace`, `patch` and `delete`, and
+/// has one method per `#[query]`. Named parameters (`:project`) are bound from the arguments
+/// of the same name, never formatted into the SQL; `:owner` is bound from a `scope: &Scope`.
+/// On an owned resource a query that does not bind `:owner` does not compile, unless it takes
+/// `&UnscopedAdmin`. Returns: `Vec<R>`, `Option<R>`, `R` (none is 404), `u64` (rows changed),
+/// `i64` (first column).
+pub use rampart_macros::repository;
+
 /// Declares the crate's RBAC table, once, at the crate root:
 ///
 /// ```text
@@ -76,12 +129,14 @@ pub use rampart_macros::roles;
 pub use rampart_macros::Schema;
 
 pub use rampart_runtime::auth::{AuthScheme, Principal};
+pub use rampart_runtime::resource;
 pub use rampart_runtime::with_pool;
 pub use rampart_runtime::{
     Api, ApiBuildError, ApiError, ApiResult, App, Config, ConfigError, Created, Ctx, Db, DbConfig,
     Endpoint, Environment, ErrorCode, FieldIssue, Json, Migrations, NoContent, OffsetPage, Page,
     PageMeta, Paginated, Path, Query, Sensitive,
 };
+pub use rampart_runtime::{IfMatch, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin};
 pub use rampart_runtime::{
     api, auth, config, db, error, http, observability, openapi, pagination, rate_limit, server,
 };
@@ -94,14 +149,15 @@ pub mod testing {
 /// What an endpoint module needs.
 pub mod prelude {
     pub use crate::{
-        Api, ApiError, ApiResult, Created, Ctx, Db, ErrorCode, Json, NoContent, Page, PageMeta,
-        Paginated, Path, Principal, Query, Schema, endpoint,
+        Api, ApiError, ApiResult, Created, Ctx, Db, ErrorCode, IfMatch, Json, ListQuery, NoContent,
+        Page, PageMeta, Paginated, Path, Principal, Query, Schema, Scope, Tagged, Tx,
+        UnscopedAdmin, endpoint, repository, resource,
     };
 }
 
 #[doc(hidden)]
 pub mod __private {
-    pub use rampart_runtime::deps::{axum, serde, serde_json, sqlx, utoipa, validator};
+    pub use rampart_runtime::deps::{axum, serde, serde_json, sqlx, utoipa, uuid, validator};
 
     pub use rampart_runtime::auth::{Access, RbacTable, Requirement, Schemes};
     pub use rampart_runtime::endpoint::{Endpoint, EndpointDef};
@@ -112,4 +168,14 @@ pub mod __private {
         ApiSchema, Constraint, FieldDoc, OperationDoc, object_schema,
     };
     pub use rampart_runtime::rate_limit::RateLimitSpec;
+    pub use rampart_runtime::resource::{
+        Changes, Field, IntoValue, Kind, Labels, ListQuery, Pagination, ParentSpec, Resource,
+        ResourceEndpoints, ResourceSpec, ServerFields, SortOrder, Store, Tagged, Target, Value,
+        created_under, input,
+    };
+    pub use rampart_runtime::{
+        Api, ApiError, ApiResult, Created, Ctx, IfMatch, Json, NoContent, Paginated, Path, Tx,
+    };
+
+    pub use rampart_macros::{Schema, endpoint};
 }

@@ -1,7 +1,7 @@
 //! The taskboard's API as far as the foundation reaches: the principal (`/me`), and a small
 //! notes feature that exercises public, authenticated, role- and permission-protected,
 //! validated-body, validated-query and paginated endpoints over SQLite or PostgreSQL.
-//! Projects and tasks arrive with `#[resource]`/`#[repository]`.
+//! Projects and tasks are in `projects.rs`.
 
 use chrono::{DateTime, SubsecRound, Utc};
 use rampart::prelude::*;
@@ -9,14 +9,31 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use validator::Validate;
 
+#[path = "projects.rs"]
+pub(crate) mod projects;
+
 /// The database migrations of the taskboard, per backend.
 pub(crate) const MIGRATIONS: rampart::Migrations = rampart::Migrations {
-    sqlite: &[(1, "notes", include_str!("migrations/0001_notes.sqlite.sql"))],
-    postgres: &[(
-        1,
-        "notes",
-        include_str!("migrations/0001_notes.postgres.sql"),
-    )],
+    sqlite: &[
+        (1, "notes", include_str!("migrations/0001_notes.sqlite.sql")),
+        (
+            2,
+            "projects",
+            include_str!("migrations/0002_projects.sqlite.sql"),
+        ),
+    ],
+    postgres: &[
+        (
+            1,
+            "notes",
+            include_str!("migrations/0001_notes.postgres.sql"),
+        ),
+        (
+            2,
+            "projects",
+            include_str!("migrations/0002_projects.postgres.sql"),
+        ),
+    ],
 };
 
 /// Every endpoint of the taskboard, mounted under `/api/v1`.
@@ -32,7 +49,7 @@ pub(crate) fn api() -> Api {
         .mount(delete_note)
         .mount(note_stats)
         .mount(admin_list_notes);
-    rampart::identity::mount(api)
+    rampart::identity::mount(projects::mount(api))
 }
 
 /// What this service is.

@@ -7,6 +7,8 @@ use proc_macro::TokenStream;
 
 mod endpoint;
 mod paths;
+mod repository;
+mod resource;
 mod roles;
 mod schema;
 mod util;
@@ -15,6 +17,18 @@ mod util;
 #[proc_macro_attribute]
 pub fn endpoint(args: TokenStream, item: TokenStream) -> TokenStream {
     endpoint::expand(args.into(), item.into()).into()
+}
+
+/// See `rampart::resource`.
+#[proc_macro_attribute]
+pub fn resource(args: TokenStream, item: TokenStream) -> TokenStream {
+    resource::expand(args.into(), item.into()).into()
+}
+
+/// See `rampart::repository`.
+#[proc_macro_attribute]
+pub fn repository(args: TokenStream, item: TokenStream) -> TokenStream {
+    repository::expand(args.into(), item.into()).into()
 }
 
 /// See `rampart::roles`.

@@ -117,6 +117,11 @@ impl Api {
         self
     }
 
+    /// Mounts the CRUD endpoints of a `#[resource(endpoints(...))]`.
+    pub fn resource<R: crate::resource::ResourceEndpoints>(self) -> Self {
+        R::mount(self)
+    }
+
     /// Adds plain axum routes that run inside the same pipeline (not documented).
     pub fn merge(mut self, router: Router) -> Self {
         self.extra = self.extra.merge(router);

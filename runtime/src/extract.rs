@@ -83,9 +83,13 @@ fn deserialize_error<E: std::fmt::Display>(
     ApiError::bad_request(format!("the {what} could not be deserialized")).with_detail(field, issue)
 }
 
-/// `unknown field `x`, expected ...` → `x`.
+/// `unknown field `x`, expected ...` or `missing field `x`` → `x`.
 fn unknown_field_name(message: &str) -> Option<&str> {
-    message.strip_prefix("unknown field `")?.split('`').next()
+    message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("missing field `"))?
+        .split('`')
+        .next()
 }
 
 impl<S, T> FromRequest<S> for Json<T>

@@ -44,5 +44,6 @@ pub mod deps {
     pub use serde_json;
     pub use sqlx;
     pub use utoipa;
+    pub use uuid;
     pub use validator;
 }

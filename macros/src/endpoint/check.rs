@@ -69,6 +69,8 @@ pub(crate) enum InputKind {
     Query(Type),
     Page,
     Other,
+    /// `ListQuery<R>`: the resource's filters, sort and page parameters.
+    List(Type),
 }
 
 pub(crate) struct Input {
@@ -523,6 +525,9 @@ pub(crate) fn check(
                 InputKind::Query(args[0].clone())
             }
             Some((name, args)) if name == "Page" && args.is_empty() => InputKind::Page,
+            Some((name, args)) if name == "ListQuery" && args.len() == 1 => {
+                InputKind::List(args[0].clone())
+            }
             _ => InputKind::Other,
         };
         inputs.push(Input { ty, kind });

@@ -17,7 +17,9 @@ use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::{ResponseBuilder, ResponsesBuilder};
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, Deprecated, Header, InfoBuilder, OpenApi, OpenApiBuilder,
@@ -167,6 +169,71 @@ impl OperationDoc {
         self.query.push(("page".to_owned(), page.into(), false));
         self.query
             .push(("per_page".to_owned(), per_page.into(), false));
+    }
+
+    /// The query parameters of a resource list: `per_page`, `page` or `cursor`, `sort` (an
+    /// enum of the declared orders), and one typed parameter per declared filter.
+    pub fn list<R: crate::resource::Resource>(&mut self) {
+        use crate::resource::{Kind, Pagination};
+        let spec = &R::SPEC;
+        let integer = |min: i64, max: Option<i64>| -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(min))
+                .maximum(max)
+                .build()
+                .into()
+        };
+        self.query
+            .push(("per_page".to_owned(), integer(1, Some(100)), false));
+        match spec.pagination {
+            Pagination::Offset => self
+                .query
+                .push(("page".to_owned(), integer(1, None), false)),
+            Pagination::Cursor => self.query.push((
+                "cursor".to_owned(),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("`meta.next_cursor` of the previous page."))
+                    .build()
+                    .into(),
+                false,
+            )),
+        }
+        let sorts = spec
+            .sorts
+            .iter()
+            .flat_map(|f| [f.name.to_owned(), format!("-{}", f.name)]);
+        self.query.push((
+            "sort".to_owned(),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(sorts))
+                .description(Some("A sortable field; `-` sorts descending."))
+                .build()
+                .into(),
+            false,
+        ));
+        for field in spec.filters {
+            let (ty, format) = match field.kind {
+                Kind::Bool => (Type::Boolean, None),
+                Kind::Int32 | Kind::Int64 => (Type::Integer, None),
+                Kind::Float => (Type::Number, None),
+                Kind::Text => (Type::String, None),
+                Kind::Uuid => (Type::String, Some(KnownFormat::Uuid)),
+                Kind::Timestamp => (Type::String, Some(KnownFormat::DateTime)),
+            };
+            let schema = ObjectBuilder::new()
+                .schema_type(ty)
+                .format(format.map(SchemaFormat::KnownFormat))
+                .description(Some(format!(
+                    "Only items whose `{}` equals this.",
+                    field.name
+                )))
+                .build();
+            self.query
+                .push((field.name.to_owned(), schema.into(), false));
+        }
     }
 
     /// A JSON request body of type `T`.

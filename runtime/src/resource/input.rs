@@ -64,7 +64,24 @@ fn trim_owned(text: String) -> String {
 
 /// Fails for any value: the field is set by the server (id, owner, version, parent,
 /// timestamps, read-only fields), so a client sending it gets a 400 naming it.
-pub fn server_set(_: &serde::de::IgnoredAny) -> Result<(), ValidationError> {
+pub fn server_set(_: &ServerSet) -> Result<(), ValidationError> {
     Err(ValidationError::new("read_only")
         .with_message("is set by the server and cannot be written".into()))
+}
+
+/// The type of a server-set field in an input: accepts any JSON value so that the field can be
+/// named in a 400 (rather than reported as unknown), and never holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ServerSet;
+
+impl<'de> Deserialize<'de> for ServerSet {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| ServerSet)
+    }
+}
+
+impl serde::Serialize for ServerSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_unit()
+    }
 }

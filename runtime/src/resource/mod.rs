@@ -26,7 +26,7 @@ use crate::error::ApiError;
 
 pub use cursor::CursorKey;
 pub use query::{IfMatch, ListQuery, Precondition, Tagged};
-pub use store::{Row, Store, Tx};
+pub use store::{Row, Store, Target, Tx};
 pub use value::{IntoValue, Kind, Value};
 
 /// How a resource's lists are paged.
@@ -238,4 +238,18 @@ impl RowScope for UnscopedAdmin {
     fn creator(&self) -> Uuid {
         self.admin
     }
+}
+
+/// The CRUD endpoints `#[resource(endpoints(...))]` generates; mount them with
+/// [`crate::Api::resource`].
+pub trait ResourceEndpoints {
+    /// Mounts list, get, create, replace, patch and delete.
+    fn mount(api: crate::Api) -> crate::Api;
+}
+
+/// 201 with `Location` = the request path + `/{id}` (the path the API was mounted under
+/// included, so the link is right whatever the prefix).
+pub fn created_under<R: Resource>(uri: &axum::extract::OriginalUri, row: R) -> crate::Created<R> {
+    let location = format!("{}/{}", uri.path().trim_end_matches('/'), row.id());
+    crate::Created::at(location, row)
 }

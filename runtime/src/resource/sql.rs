@@ -259,7 +259,7 @@ pub fn parent_exists(spec: &ResourceSpec, parent: Uuid, owner: Option<Uuid>) -> 
     let spec_parent = spec.parent?;
     let mut statement = Statement::new();
     statement
-        .push("SELECT 1 FROM ")
+        .push("SELECT COUNT(*) FROM ")
         .ident(spec_parent.table)
         .push(" WHERE ")
         .ident(spec_parent.id)

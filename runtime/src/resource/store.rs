@@ -475,8 +475,8 @@ impl<R: Resource> Store<R> {
             .scalar(R::SPEC.labels.get, Target::Read, statement)
             .await?
         {
-            Some(_) => Ok(()),
-            None => Err(ApiError::not_found()),
+            Some(count) if count > 0 => Ok(()),
+            _ => Err(ApiError::not_found()),
         }
     }
 

@@ -1,0 +1,222 @@
+//! Projects and tasks. Projects are fully declarative: `#[resource(endpoints(...))]` generates
+//! their six CRUD endpoints. Tasks live under a project and are served by hand-written
+//! `#[endpoint]`s over the generated repository, so both styles stay exercised. Archiving a
+//! project archives its tasks in the same transaction.
+
+use chrono::{DateTime, Utc};
+use rampart::prelude::*;
+use uuid::Uuid;
+
+/// A project: a named set of tasks owned by one user.
+#[resource(
+    table = "projects",
+    owner = owner_id,
+    version = version,
+    pagination = "offset",
+    default_sort = "-created_at",
+    endpoints(path = "/projects", role = "member", rate_limit = "300/min", body_limit = "16KiB")
+)]
+#[derive(Debug, Clone)]
+pub(crate) struct Project {
+    /// Id.
+    #[resource(id)]
+    pub(crate) id: Uuid,
+    /// The owner.
+    pub(crate) owner_id: Uuid,
+    /// Name, 1 to 100 characters, unique per owner.
+    #[validate(length(min = 1, max = 100))]
+    #[resource(filter, sort)]
+    pub(crate) name: String,
+    /// Optional description, at most 2 000 characters.
+    #[validate(length(max = 2000))]
+    pub(crate) description: Option<String>,
+    /// Archived projects keep their tasks read-only in spirit; set by `POST /projects/{id}/archive`.
+    #[resource(read_only, filter)]
+    pub(crate) archived: bool,
+    /// Version, bumped by every write.
+    pub(crate) version: i64,
+    /// Creation time.
+    #[resource(sort)]
+    pub(crate) created_at: DateTime<Utc>,
+    /// Last change.
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+/// A task in a project.
+#[resource(
+    table = "tasks",
+    owner = owner_id,
+    version = version,
+    default_sort = "created_at"
+)]
+#[derive(Debug, Clone)]
+pub(crate) struct Task {
+    /// Id.
+    #[resource(id)]
+    pub(crate) id: Uuid,
+    /// The owner.
+    pub(crate) owner_id: Uuid,
+    /// The project it belongs to.
+    #[resource(parent = Project)]
+    pub(crate) project_id: Uuid,
+    /// Title, 1 to 200 characters.
+    #[validate(length(min = 1, max = 200))]
+    #[resource(filter, sort)]
+    pub(crate) title: String,
+    /// Done or not (false when left out).
+    #[serde(default)]
+    #[resource(filter)]
+    pub(crate) done: bool,
+    /// Optional due date.
+    pub(crate) due: Option<DateTime<Utc>>,
+    /// Set when its project is archived.
+    #[resource(read_only, filter)]
+    pub(crate) archived: bool,
+    /// Version, bumped by every write.
+    pub(crate) version: i64,
+    /// Creation time.
+    #[resource(sort)]
+    pub(crate) created_at: DateTime<Utc>,
+    /// Last change.
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+/// Projects beyond CRUD.
+#[repository(Project)]
+pub(crate) trait ProjectRepo {
+    /// Marks one of the caller's projects archived; 0 when it is missing, not theirs, or
+    /// already archived.
+    #[query(
+        "UPDATE projects SET archived = TRUE, version = version + 1, updated_at = :now \
+         WHERE id = :id AND owner_id = :owner AND archived = FALSE"
+    )]
+    async fn archive(&self, scope: &Scope, id: Uuid, now: DateTime<Utc>) -> ApiResult<u64>;
+}
+
+/// Tasks beyond CRUD.
+#[repository(Task)]
+pub(crate) trait TaskRepo {
+    /// Archives every task of one of the caller's projects.
+    #[query(
+        "UPDATE tasks SET archived = TRUE, version = version + 1, updated_at = :now \
+         WHERE project_id = :project AND owner_id = :owner AND archived = FALSE"
+    )]
+    async fn archive_in_project(
+        &self,
+        scope: &Scope,
+        project: Uuid,
+        now: DateTime<Utc>,
+    ) -> ApiResult<u64>;
+}
+
+/// Mounts projects (generated) and tasks (hand-written).
+pub(crate) fn mount(api: Api) -> Api {
+    api.resource::<Project>()
+        .mount(archive_project)
+        .mount(list_tasks)
+        .mount(create_task)
+        .mount(get_task)
+        .mount(patch_task)
+        .mount(delete_task)
+}
+
+/// Archives a project and all its tasks, atomically.
+#[endpoint(
+    post = "/projects/{id}/archive",
+    role = "member",
+    tag = "projects",
+    rate_limit = "60/min",
+    errors = [409]
+)]
+async fn archive_project(
+    ctx: Ctx,
+    projects: ProjectRepo,
+    tasks: TaskRepo,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Tagged<Project>> {
+    let scope = ctx.scope()?;
+    let tx = projects.begin().await?;
+    let (projects, tasks) = (projects.in_tx(&tx), tasks.in_tx(&tx));
+    let now = Utc::now();
+    if projects.archive(&scope, id, now).await? == 0 {
+        // Missing or not the caller's: the same 404. Otherwise it was archived already.
+        projects.get(&scope, id).await?;
+        return Err(
+            ApiError::new(ErrorCode::Conflict).with_message("the project is already archived")
+        );
+    }
+    tasks.archive_in_project(&scope, id, now).await?;
+    let project = projects.get(&scope, id).await?;
+    tx.commit().await?;
+    Ok(Tagged::new(project))
+}
+
+/// The tasks of one of the caller's projects, a cursor page at a time.
+#[endpoint(get = "/projects/{id}/tasks", role = "member", tag = "tasks")]
+async fn list_tasks(
+    ctx: Ctx,
+    tasks: TaskRepo,
+    Path(id): Path<Uuid>,
+    query: ListQuery<Task>,
+) -> ApiResult<Paginated<Task>> {
+    tasks.list_under(&ctx.scope()?, id, &query).await
+}
+
+/// Adds a task to one of the caller's projects.
+#[endpoint(
+    post = "/projects/{id}/tasks",
+    role = "member",
+    tag = "tasks",
+    rate_limit = "300/min",
+    body_limit = "16KiB",
+    errors = [409, 422]
+)]
+async fn create_task(
+    ctx: Ctx,
+    tasks: TaskRepo,
+    Path(id): Path<Uuid>,
+    Json(input): Json<NewTask>,
+) -> ApiResult<Created<Task>> {
+    let task = tasks.create_under(&ctx.scope()?, id, input).await?;
+    Ok(Created::at(format!("/api/v1/tasks/{}", task.id), task))
+}
+
+/// One of the caller's tasks, with its version as `ETag`.
+#[endpoint(get = "/tasks/{id}", role = "member", tag = "tasks")]
+async fn get_task(ctx: Ctx, tasks: TaskRepo, Path(id): Path<Uuid>) -> ApiResult<Tagged<Task>> {
+    tasks.get(&ctx.scope()?, id).await.map(Tagged::new)
+}
+
+/// Changes the fields given of a task, at the version given (`version`, or `If-Match`).
+#[endpoint(
+    patch = "/tasks/{id}",
+    role = "member",
+    tag = "tasks",
+    rate_limit = "300/min",
+    body_limit = "16KiB",
+    errors = [409, 412]
+)]
+async fn patch_task(
+    ctx: Ctx,
+    tasks: TaskRepo,
+    Path(id): Path<Uuid>,
+    if_match: IfMatch,
+    Json(input): Json<TaskPatch>,
+) -> ApiResult<Tagged<Task>> {
+    tasks
+        .patch(&ctx.scope()?, id, input, if_match)
+        .await
+        .map(Tagged::new)
+}
+
+/// Deletes one of the caller's tasks.
+#[endpoint(delete = "/tasks/{id}", role = "member", tag = "tasks", errors = [412])]
+async fn delete_task(
+    ctx: Ctx,
+    tasks: TaskRepo,
+    Path(id): Path<Uuid>,
+    if_match: IfMatch,
+) -> ApiResult<NoContent> {
+    tasks.delete(&ctx.scope()?, id, if_match).await?;
+    Ok(NoContent)
+}

@@ -1,0 +1,298 @@
+//! Checks a `#[repository(Resource)]` trait: every method is an `async fn` with a `#[query]`
+//! whose named parameters are exactly its arguments, and whose owner binding agrees with its
+//! scope argument. Whether the resource is owned is declared on `#[resource]` (another macro
+//! call), so that part is checked by rustc through spanned const assertions in the expansion.
+
+use darling::Error;
+use syn::{FnArg, Ident, ItemTrait, LitStr, Pat, ReturnType, TraitItem, Type};
+
+/// How a method takes its scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ScopeArg {
+    None,
+    Owner(Ident),
+    Admin(Ident),
+}
+
+/// What the method returns.
+#[derive(Debug)]
+pub(crate) enum Fetch {
+    All(Type),
+    Optional(Type),
+    One(Type),
+    Affected,
+    Scalar,
+}
+
+#[derive(Debug)]
+pub(crate) struct CheckedQuery {
+    pub(crate) method: syn::TraitItemFn,
+    pub(crate) literal: LitStr,
+    /// The SQL with `:name` replaced by `$n`.
+    pub(crate) sql: String,
+    /// Parameter names in `$n` order (`owner` is the scope's owner).
+    pub(crate) params: Vec<String>,
+    pub(crate) scope: ScopeArg,
+    pub(crate) fetch: Fetch,
+    pub(crate) reads: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct CheckedRepository {
+    pub(crate) item: ItemTrait,
+    pub(crate) resource: Type,
+    pub(crate) queries: Vec<CheckedQuery>,
+}
+
+/// `... :name ...` → (`... $1 ...`, [name]); `::casts` and quoted text are left alone.
+pub(crate) fn named_parameters(sql: &str) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(sql.len());
+    let mut params: Vec<String> = Vec::new();
+    let chars: Vec<char> = sql.chars().collect();
+    let mut index = 0;
+    let mut quoted = false;
+    while index < chars.len() {
+        let c = chars[index];
+        if c == '\'' {
+            quoted = !quoted;
+            out.push(c);
+            index += 1;
+        } else if !quoted && c == ':' && chars.get(index + 1) == Some(&':') {
+            out.push_str("::");
+            index += 2;
+        } else if !quoted
+            && c == ':'
+            && chars
+                .get(index + 1)
+                .is_some_and(|n| n.is_ascii_lowercase() || *n == '_')
+        {
+            let start = index + 1;
+            let mut end = start;
+            while chars
+                .get(end)
+                .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '_')
+            {
+                end += 1;
+            }
+            let name: String = chars[start..end].iter().collect();
+            let position = match params.iter().position(|p| *p == name) {
+                Some(position) => position,
+                None => {
+                    params.push(name);
+                    params.len() - 1
+                }
+            };
+            out.push_str(&format!("${}", position + 1));
+            index = end;
+        } else {
+            out.push(c);
+            index += 1;
+        }
+    }
+    (out, params)
+}
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(path) => path.path.segments.last(),
+        Type::Reference(reference) => last_segment(&reference.elem),
+        _ => None,
+    }
+}
+
+fn first_generic(segment: &syn::PathSegment) -> Option<Type> {
+    match &segment.arguments {
+        syn::PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+fn fetch_of(output: &ReturnType) -> Option<Fetch> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let result = last_segment(ty)?;
+    if result.ident != "ApiResult" && result.ident != "Result" {
+        return None;
+    }
+    let inner = first_generic(result)?;
+    let head = last_segment(&inner)?;
+    Some(match head.ident.to_string().as_str() {
+        "Vec" => Fetch::All(first_generic(head)?),
+        "Option" => Fetch::Optional(first_generic(head)?),
+        "u64" => Fetch::Affected,
+        "i64" => Fetch::Scalar,
+        _ => Fetch::One(inner),
+    })
+}
+
+fn check_method(
+    method: syn::TraitItemFn,
+    errors: &mut darling::error::Accumulator,
+) -> Option<CheckedQuery> {
+    let signature = &method.sig;
+    let Some(attr) = method.attrs.iter().find(|a| a.path().is_ident("query")) else {
+        errors.push(
+            Error::custom("a repository method needs its SQL\nhelp: add `#[query(\"SELECT ... WHERE owner_id = :owner\")]`")
+                .with_span(&signature.ident),
+        );
+        return None;
+    };
+    let literal: LitStr = match attr.parse_args() {
+        Ok(literal) => literal,
+        Err(error) => {
+            errors.push(error.into());
+            return None;
+        }
+    };
+    if signature.asyncness.is_none() {
+        errors.push(
+            Error::custom("repository methods are `async fn`").with_span(&signature.fn_token),
+        );
+    }
+    if let Some(body) = &method.default {
+        errors.push(
+            Error::custom("a repository method has no body: its SQL is the body")
+                .with_span(&body.brace_token.span.join()),
+        );
+    }
+    let mut inputs = signature.inputs.iter();
+    match inputs.next() {
+        Some(FnArg::Receiver(receiver))
+            if receiver.reference.is_some() && receiver.mutability.is_none() => {}
+        _ => errors.push(
+            Error::custom("a repository method takes `&self` first").with_span(&signature.ident),
+        ),
+    }
+    let mut scope = ScopeArg::None;
+    let mut arguments: Vec<Ident> = Vec::new();
+    for input in inputs {
+        let FnArg::Typed(typed) = input else { continue };
+        let Pat::Ident(pat) = &*typed.pat else {
+            errors.push(Error::custom("name the argument: `project: Uuid`").with_span(&typed.pat));
+            continue;
+        };
+        let ident = pat.ident.clone();
+        match last_segment(&typed.ty)
+            .map(|s| s.ident.to_string())
+            .as_deref()
+        {
+            Some("Scope") => scope = ScopeArg::Owner(ident),
+            Some("UnscopedAdmin") => scope = ScopeArg::Admin(ident),
+            _ => arguments.push(ident),
+        }
+    }
+    let Some(fetch) = fetch_of(&signature.output) else {
+        errors.push(
+            Error::custom("a repository method returns `ApiResult<T>`: `Vec<R>` (all rows), `Option<R>`, `R` (404 when none), `u64` (rows changed) or `i64` (a count)")
+                .with_span(&signature.output),
+        );
+        return None;
+    };
+    let (sql, params) = named_parameters(&literal.value());
+    let binds_owner = params.iter().any(|p| p == "owner");
+    for param in &params {
+        if param == "owner" {
+            if !matches!(scope, ScopeArg::Owner(_)) {
+                errors.push(
+                    Error::custom(if matches!(scope, ScopeArg::Admin(_)) {
+                        "`:owner` cannot be bound from `UnscopedAdmin`, which is every owner\nhelp: take `scope: &Scope` instead"
+                    } else {
+                        "`:owner` is bound from a scope argument, and this method has none\nhelp: add `scope: &Scope`"
+                    })
+                    .with_span(&literal),
+                );
+            }
+        } else if !arguments.iter().any(|a| a == param) {
+            errors.push(
+                Error::custom(format!(
+                    "`:{param}` is not an argument of this method\nhelp: add an argument `{param}: T`, or fix the name in the query"
+                ))
+                .with_span(&literal),
+            );
+        }
+    }
+    for argument in &arguments {
+        if !params.iter().any(|p| argument == p) {
+            errors.push(
+                Error::custom(format!(
+                    "argument `{argument}` is never used in the query\nhelp: bind it as `:{argument}`, or remove it"
+                ))
+                .with_span(argument),
+            );
+        }
+    }
+    if let ScopeArg::Owner(ident) = &scope
+        && !binds_owner
+    {
+        errors.push(
+            Error::custom("this method takes a `Scope` but its query never binds `:owner`\nhelp: add `AND owner_id = :owner` to the query")
+                .with_span(ident),
+        );
+    }
+    let first_word = sql
+        .trim_start()
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let reads =
+        matches!(first_word.as_str(), "select" | "with") && !matches!(fetch, Fetch::Affected);
+    Some(CheckedQuery {
+        method,
+        literal,
+        sql,
+        params,
+        scope,
+        fetch,
+        reads,
+    })
+}
+
+pub(crate) fn check(resource: Type, item: ItemTrait) -> darling::Result<CheckedRepository> {
+    let mut errors = Error::accumulator();
+    if !item.generics.params.is_empty() {
+        errors.push(Error::custom("a repository cannot be generic").with_span(&item.generics));
+    }
+    if let Some(colon) = &item.colon_token {
+        errors.push(Error::custom("a repository has no supertraits").with_span(colon));
+    }
+    let mut queries = Vec::new();
+    for trait_item in &item.items {
+        match trait_item {
+            TraitItem::Fn(method) => {
+                if let Some(query) = check_method(method.clone(), &mut errors) {
+                    queries.push(query);
+                }
+            }
+            other => errors
+                .push(Error::custom("a repository holds only `#[query]` methods").with_span(other)),
+        }
+    }
+    errors.finish()?;
+    Ok(CheckedRepository {
+        item,
+        resource,
+        queries,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named_parameters;
+
+    #[test]
+    fn named_parameters_become_positional() {
+        let (sql, params) = named_parameters(
+            "SELECT * FROM t WHERE a = :project AND b = :owner AND c = :project AND d::text = ':not' AND e = x::int",
+        );
+        assert_eq!(
+            sql,
+            "SELECT * FROM t WHERE a = $1 AND b = $2 AND c = $1 AND d::text = ':not' AND e = x::int"
+        );
+        assert_eq!(params, vec!["project", "owner"]);
+    }
+}

@@ -1,0 +1,729 @@
+//! Projects (declarative CRUD) and tasks (hand-written endpoints over the generated
+//! repository) through the real router on SQLite and PostgreSQL: the BOLA matrix, mass
+//! assignment, optimistic locking, cursor walks under concurrent inserts, atomic archive,
+//! injection strings.
+
+use rampart::__private::axum::http::Method;
+use rampart::testing::{BACKENDS, TestApp, TestBackend};
+use serde_json::{Value, json};
+
+use crate::common::assert_error;
+
+async fn board(backend: TestBackend) -> TestApp {
+    let built = TestApp::builder(crate::taskboard::api())
+        .backend(backend)
+        .migrations(crate::taskboard::MIGRATIONS)
+        .with_identity()
+        // The run creates hundreds of rows per user; limits stay on, scaled by configuration.
+        .configure(|config| config.rate_limit_multiplier = 1000.0)
+        .build()
+        .await;
+    match built {
+        Ok(app) => app,
+        Err(error) => panic!("cannot build the taskboard on {backend:?}: {error}"),
+    }
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> rampart::testing::TestResponse {
+    let mut request = app.request(method, path).bearer(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await
+}
+
+async fn create_project(app: &TestApp, token: &str, name: &str) -> Value {
+    let response = send(
+        app,
+        Method::POST,
+        "/api/v1/projects",
+        token,
+        Some(json!({"name": name})),
+    )
+    .await;
+    assert_eq!(response.status(), 201, "{}", response.text());
+    response.json()["data"].clone()
+}
+
+async fn create_task(app: &TestApp, token: &str, project: &str, title: &str) -> Value {
+    let path = format!("/api/v1/projects/{project}/tasks");
+    let response = send(
+        app,
+        Method::POST,
+        &path,
+        token,
+        Some(json!({"title": title})),
+    )
+    .await;
+    assert_eq!(response.status(), 201, "{}", response.text());
+    response.json()["data"].clone()
+}
+
+fn id(value: &Value) -> String {
+    value["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A row as the database holds it, read back through its owner.
+async fn snapshot(app: &TestApp, token: &str, path: &str) -> Value {
+    let response = send(app, Method::GET, path, token, None).await;
+    assert_eq!(response.status(), 200, "{path}: {}", response.text());
+    response.json()["data"].clone()
+}
+
+#[tokio::test]
+async fn projects_are_declarative_crud_with_versions_and_etags() {
+    for backend in BACKENDS {
+        let app = board(backend).await;
+        let alice = app.token(&["member"]);
+
+        let created = send(
+            &app,
+            Method::POST,
+            "/api/v1/projects",
+            &alice,
+            Some(json!({"name": "  Launch  ", "description": "q3"})),
+        )
+        .await;
+        assert_eq!(created.status(), 201, "{backend:?}: {}", created.text());
+        let project = created.json()["data"].clone();
+        let pid = id(&project);
+        assert_eq!(
+            created.header("location"),
+            Some(format!("/api/v1/projects/{pid}").as_str())
+        );
+        assert_eq!(project["name"], "Launch", "trimmed");
+        assert_eq!(project["version"], 1);
+        assert_eq!(project["archived"], false);
+
+        let fetched = send(
+            &app,
+            Method::GET,
+            &format!("/api/v1/projects/{pid}"),
+            &alice,
+            None,
+        )
+        .await;
+        assert_eq!(fetched.status(), 200);
+        assert_eq!(fetched.header("etag"), Some("\"1\""));
+        assert_eq!(fetched.json()["data"], project);
+
+        // Whitespace only fails length(min = 1) after trimming.
+        let blank = send(
+            &app,
+            Method::POST,
+            "/api/v1/projects",
+            &alice,
+            Some(json!({"name": "   "})),
+        )
+        .await;
+        assert_error(&blank, 400, "VALIDATION_ERROR");
+        assert_eq!(blank.json()["error"]["details"][0]["field"], "name");
+
+        // Unique per owner: 409 naming the field.
+        let duplicate = send(
+            &app,
+            Method::POST,
+            "/api/v1/projects",
+            &alice,
+            Some(json!({"name": "Launch"})),
+        )
+        .await;
+        assert_error(&duplicate, 409, "CONFLICT");
+        assert_eq!(duplicate.json()["error"]["details"][0]["field"], "name");
+
+        // PATCH with the version; the version is required.
+        let item = format!("/api/v1/projects/{pid}");
+        let missing = send(
+            &app,
+            Method::PATCH,
+            &item,
+            &alice,
+            Some(json!({"description": "x"})),
+        )
+        .await;
+        assert_error(&missing, 400, "BAD_REQUEST");
+        assert_eq!(missing.json()["error"]["details"][0]["field"], "version");
+        let patched = send(
+            &app,
+            Method::PATCH,
+            &item,
+            &alice,
+            Some(json!({"description": null, "version": 1})),
+        )
+        .await;
+        assert_eq!(patched.status(), 200, "{}", patched.text());
+        assert_eq!(
+            patched.json()["data"]["description"],
+            Value::Null,
+            "null clears"
+        );
+        assert_eq!(patched.json()["data"]["name"], "Launch", "absent stays");
+        assert_eq!(patched.json()["data"]["version"], 2);
+        assert_eq!(patched.header("etag"), Some("\"2\""));
+
+        // A stale body version is 409 with the current version; a stale If-Match is 412.
+        let stale = send(
+            &app,
+            Method::PATCH,
+            &item,
+            &alice,
+            Some(json!({"name": "B", "version": 1})),
+        )
+        .await;
+        assert_error(&stale, 409, "VERSION_CONFLICT");
+        assert_eq!(stale.json()["error"]["details"][0]["field"], "version");
+        assert!(
+            stale.json()["error"]["details"][0]["issue"]
+                .as_str()
+                .unwrap_or_default()
+                .contains('2')
+        );
+        let precondition = app
+            .request(Method::PUT, &item)
+            .bearer(&alice)
+            .header("if-match", "\"1\"")
+            .json(&json!({"name": "B", "description": null, "version": 2}))
+            .send()
+            .await;
+        assert_error(&precondition, 412, "PRECONDITION_FAILED");
+        let malformed = app
+            .request(Method::PUT, &item)
+            .bearer(&alice)
+            .header("if-match", "1")
+            .json(&json!({"name": "B", "version": 2}))
+            .send()
+            .await;
+        assert_error(&malformed, 400, "BAD_REQUEST");
+        let replaced = app
+            .request(Method::PUT, &item)
+            .bearer(&alice)
+            .header("if-match", "\"2\"")
+            .json(&json!({"name": "B", "version": 2}))
+            .send()
+            .await;
+        assert_eq!(replaced.status(), 200, "{}", replaced.text());
+        assert_eq!(replaced.json()["data"]["version"], 3);
+        assert_eq!(replaced.json()["data"]["description"], Value::Null);
+
+        // Offset list with meta.
+        for i in 0..3 {
+            create_project(&app, &alice, &format!("p{i}")).await;
+        }
+        let page = send(
+            &app,
+            Method::GET,
+            "/api/v1/projects?per_page=2&page=2&sort=name",
+            &alice,
+            None,
+        )
+        .await;
+        assert_eq!(page.status(), 200, "{}", page.text());
+        assert_eq!(
+            page.json()["meta"],
+            json!({"page": 2, "per_page": 2, "total": 4, "next_cursor": null})
+        );
+        assert_eq!(page.json()["data"][0]["name"], "p1");
+        let cursor = send(
+            &app,
+            Method::GET,
+            "/api/v1/projects?cursor=abc",
+            &alice,
+            None,
+        )
+        .await;
+        assert_error(&cursor, 400, "VALIDATION_ERROR");
+
+        let deleted = send(&app, Method::DELETE, &item, &alice, None).await;
+        assert_eq!(deleted.status(), 204);
+        assert_error(
+            &send(&app, Method::GET, &item, &alice, None).await,
+            404,
+            "NOT_FOUND",
+        );
+    }
+}
+
+#[tokio::test]
+async fn another_users_ids_are_404_on_every_route_and_nothing_changes() {
+    for backend in BACKENDS {
+        let app = board(backend).await;
+        let alice = app.token(&["member"]);
+        let bob = app.token(&["member"]);
+        let project = create_project(&app, &alice, "alice's").await;
+        let pid = id(&project);
+        let task = create_task(&app, &alice, &pid, "alice's task").await;
+        let tid = id(&task);
+        let bobs = create_project(&app, &bob, "bob's").await;
+        create_task(&app, &bob, &id(&bobs), "bob's task").await;
+
+        let project_path = format!("/api/v1/projects/{pid}");
+        let task_path = format!("/api/v1/tasks/{tid}");
+        let routes: Vec<(Method, String, Option<Value>)> = vec![
+            (Method::GET, project_path.clone(), None),
+            (
+                Method::PUT,
+                project_path.clone(),
+                Some(json!({"name": "mine", "version": 1})),
+            ),
+            (
+                Method::PATCH,
+                project_path.clone(),
+                Some(json!({"name": "mine", "version": 1})),
+            ),
+            (Method::DELETE, project_path.clone(), None),
+            (Method::POST, format!("{project_path}/archive"), None),
+            (Method::GET, format!("{project_path}/tasks"), None),
+            (
+                Method::POST,
+                format!("{project_path}/tasks"),
+                Some(json!({"title": "planted"})),
+            ),
+            (Method::GET, task_path.clone(), None),
+            (
+                Method::PATCH,
+                task_path.clone(),
+                Some(json!({"done": true, "version": 1})),
+            ),
+            (Method::DELETE, task_path.clone(), None),
+        ];
+        for (method, path, body) in routes {
+            let response = send(&app, method.clone(), &path, &bob, body).await;
+            assert_error(&response, 404, "NOT_FOUND");
+            let _ = (method, path);
+        }
+        // Unchanged, as alice reads them.
+        assert_eq!(snapshot(&app, &alice, &project_path).await, project);
+        assert_eq!(snapshot(&app, &alice, &task_path).await, task);
+        let tasks = send(
+            &app,
+            Method::GET,
+            &format!("{project_path}/tasks"),
+            &alice,
+            None,
+        )
+        .await;
+        assert_eq!(
+            tasks.json()["meta"]["total"],
+            1,
+            "no task planted: {}",
+            tasks.text()
+        );
+
+        // Lists never show the other user's rows.
+        let listed = send(&app, Method::GET, "/api/v1/projects", &bob, None).await;
+        let names: Vec<Value> = listed.json()["data"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p["name"].clone())
+            .collect();
+        assert_eq!(names, vec![json!("bob's")]);
+    }
+}
+
+#[tokio::test]
+async fn server_set_fields_are_refused_by_name() {
+    for backend in BACKENDS {
+        let app = board(backend).await;
+        let alice = app.token(&["member"]);
+        let project = create_project(&app, &alice, "p").await;
+        let pid = id(&project);
+        let task = create_task(&app, &alice, &pid, "t").await;
+        let tid = id(&task);
+        let other = uuid::Uuid::now_v7().to_string();
+        let cases: Vec<(Method, String, Value, &str)> = vec![
+            (
+                Method::POST,
+                "/api/v1/projects".into(),
+                json!({"name": "q", "owner_id": other}),
+                "owner_id",
+            ),
+            (
+                Method::POST,
+                "/api/v1/projects".into(),
+                json!({"name": "q", "id": other}),
+                "id",
+            ),
+            (
+                Method::POST,
+                "/api/v1/projects".into(),
+                json!({"name": "q", "version": 7}),
+                "version",
+            ),
+            (
+                Method::POST,
+                "/api/v1/projects".into(),
+                json!({"name": "q", "created_at": "2020-01-01T00:00:00Z"}),
+                "created_at",
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/projects/{pid}"),
+                json!({"owner_id": other, "version": 1}),
+                "owner_id",
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/projects/{pid}"),
+                json!({"name": "p", "archived": true, "version": 1}),
+                "archived",
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/projects/{pid}/tasks"),
+                json!({"title": "t", "project_id": other}),
+                "project_id",
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/tasks/{tid}"),
+                json!({"project_id": other, "version": 1}),
+                "project_id",
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/tasks/{tid}"),
+                json!({"owner_id": other, "version": 1}),
+                "owner_id",
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/tasks/{tid}"),
+                json!({"created_at": "2020-01-01T00:00:00Z", "version": 1}),
+                "created_at",
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/tasks/{tid}"),
+                json!({"id": other, "version": 1}),
+                "id",
+            ),
+        ];
+        for (method, path, body, field) in cases {
+            let response = send(&app, method, &path, &alice, Some(body)).await;
+            assert_error(&response, 400, "VALIDATION_ERROR");
+            let fields: Vec<Value> = response.json()["error"]["details"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|d| d["field"].clone())
+                .collect();
+            assert!(
+                fields.contains(&json!(field)),
+                "{backend:?} {path}: {}",
+                response.text()
+            );
+        }
+        let unknown = send(
+            &app,
+            Method::POST,
+            "/api/v1/projects",
+            &alice,
+            Some(json!({"name": "q", "colour": "red"})),
+        )
+        .await;
+        assert_error(&unknown, 400, "BAD_REQUEST");
+        assert_eq!(unknown.json()["error"]["details"][0]["field"], "colour");
+        assert_eq!(
+            snapshot(&app, &alice, &format!("/api/v1/projects/{pid}")).await,
+            project
+        );
+        assert_eq!(
+            snapshot(&app, &alice, &format!("/api/v1/tasks/{tid}")).await,
+            task
+        );
+        let listed = send(&app, Method::GET, "/api/v1/projects", &alice, None).await;
+        assert_eq!(listed.json()["meta"]["total"], 1, "nothing created");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_patches_with_one_version_yield_one_winner() {
+    for backend in BACKENDS {
+        let app = board(backend).await;
+        let alice = app.token(&["member"]);
+        let project = create_project(&app, &alice, "p").await;
+        let task = create_task(&app, &alice, &id(&project), "t").await;
+        let path = format!("/api/v1/tasks/{}", id(&task));
+        let patches = (0..16).map(|i| {
+            let (app, alice, path) = (&app, &alice, &path);
+            async move {
+                send(
+                    app,
+                    Method::PATCH,
+                    path,
+                    alice,
+                    Some(json!({"title": format!("by {i}"), "version": 1})),
+                )
+                .await
+            }
+        });
+        let responses = futures_util::future::join_all(patches).await;
+        let ok = responses.iter().filter(|r| r.status() == 200).count();
+        let conflicts = responses
+            .iter()
+            .filter(|r| r.status() == 409 && r.error_code().as_deref() == Some("VERSION_CONFLICT"))
+            .count();
+        assert_eq!(
+            (ok, conflicts),
+            (1, 15),
+            "{backend:?}: {:?}",
+            responses.iter().map(|r| r.status()).collect::<Vec<_>>()
+        );
+        let current = snapshot(&app, &alice, &path).await;
+        assert_eq!(current["version"], 2);
+    }
+}
+
+#[tokio::test]
+async fn cursor_walk_sees_every_row_once_while_rows_are_inserted() {
+    for backend in BACKENDS {
+        let app = board(backend).await;
+        let alice = app.token(&["member"]);
+        let project = create_project(&app, &alice, "big").await;
+        let pid = id(&project);
+        let list = format!("/api/v1/projects/{pid}/tasks");
+        let originals = futures_util::future::join_all((0..1000).map(|i| {
+            let (app, alice, pid) = (&app, &alice, &pid);
+            async move { id(&create_task(app, alice, pid, &format!("task {i:04}")).await) }
+        }))
+        .await;
+
+        let mut seen: Vec<String> = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut inserted = 0;
+        loop {
+            let path = match &cursor {
+                Some(cursor) => format!("{list}?per_page=37&cursor={cursor}"),
+                None => format!("{list}?per_page=37"),
+            };
+            // Ten inserts between pages, a hundred in all, racing the walk.
+            let page = send(&app, Method::GET, &path, &alice, None);
+            let inserts =
+                futures_util::future::join_all((0..10).filter(|_| inserted < 100).map(|i| {
+                    let (app, alice, pid) = (&app, &alice, &pid);
+                    async move { create_task(app, alice, pid, &format!("new {i}")).await }
+                }));
+            let (page, added) = futures_util::future::join(page, inserts).await;
+            inserted += added.len();
+            assert_eq!(page.status(), 200, "{}", page.text());
+            let body = page.json();
+            assert!(body["meta"]["page"].is_null());
+            assert_eq!(body["meta"]["per_page"], 37);
+            assert!(body["meta"]["total"].as_u64().unwrap_or_default() >= 1000);
+            for task in body["data"].as_array().cloned().unwrap_or_default() {
+                seen.push(id(&task));
+            }
+            match body["meta"]["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        for original in &originals {
+            assert_eq!(
+                seen.iter().filter(|s| *s == original).count(),
+                1,
+                "{backend:?}: {original}"
+            );
+        }
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), seen.len(), "no row twice");
+
+        // One flipped byte, anywhere in the cursor, is a 400.
+        let first = send(
+            &app,
+            Method::GET,
+            &format!("{list}?per_page=5"),
+            &alice,
+            None,
+        )
+        .await;
+        let cursor = first.json()["meta"]["next_cursor"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        for index in [0, cursor.len() / 2, cursor.len() - 1] {
+            let mut bytes = cursor.clone().into_bytes();
+            bytes[index] = if bytes[index] == b'A' { b'B' } else { b'A' };
+            let flipped = String::from_utf8(bytes).unwrap_or_default();
+            let response = send(
+                &app,
+                Method::GET,
+                &format!("{list}?per_page=5&cursor={flipped}"),
+                &alice,
+                None,
+            )
+            .await;
+            assert_error(&response, 400, "BAD_REQUEST");
+            assert_eq!(response.json()["error"]["details"][0]["field"], "cursor");
+        }
+        // A cursor from another sort order is refused too.
+        let other = send(
+            &app,
+            Method::GET,
+            &format!("{list}?per_page=5&sort=-title&cursor={cursor}"),
+            &alice,
+            None,
+        )
+        .await;
+        assert_error(&other, 400, "BAD_REQUEST");
+
+        // Typed filters and declared sorts only.
+        for query in [
+            "done=maybe",
+            "sort=owner_id",
+            "sort=-secret",
+            "owner_id=x",
+            "per_page=101",
+            "page=2",
+        ] {
+            let response = send(&app, Method::GET, &format!("{list}?{query}"), &alice, None).await;
+            assert_error(&response, 400, "VALIDATION_ERROR");
+        }
+        let done = send(
+            &app,
+            Method::GET,
+            &format!("{list}?done=true"),
+            &alice,
+            None,
+        )
+        .await;
+        assert_eq!(done.json()["meta"]["total"], 0);
+    }
+}
+
+#[tokio::test]
+async fn archive_is_all_or_nothing() {
+    for backend in BACKENDS {
+        let app = board(backend).await;
+        let alice = app.token(&["member"]);
+        let project = create_project(&app, &alice, "keep").await;
+        let pid = id(&project);
+        for title in ["a", "b", "fail here"] {
+            create_task(&app, &alice, &pid, title).await;
+        }
+        // Injected failure: the third task's update fails inside the transaction.
+        let db = app
+            .app()
+            .db()
+            .cloned()
+            .unwrap_or_else(|| panic!("no database"));
+        let trigger: &[&str] = match backend {
+            TestBackend::Sqlite => &[
+                "CREATE TRIGGER fail_archive BEFORE UPDATE OF archived ON tasks WHEN NEW.title = 'fail here' BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+            ],
+            TestBackend::Postgres => &[
+                "CREATE FUNCTION fail_archive() RETURNS trigger AS $$ BEGIN IF NEW.title = 'fail here' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+                "CREATE TRIGGER fail_archive BEFORE UPDATE OF archived ON tasks FOR EACH ROW EXECUTE FUNCTION fail_archive()",
+            ],
+        };
+        for statement in trigger {
+            let result = rampart::with_pool!(db.primary(), |pool| sqlx::query(*statement)
+                .execute(pool)
+                .await
+                .map(|_| ()));
+            assert!(result.is_ok(), "{result:?}");
+        }
+        let archive = format!("/api/v1/projects/{pid}/archive");
+        let failed = send(&app, Method::POST, &archive, &alice, None).await;
+        assert_error(&failed, 500, "INTERNAL");
+        assert!(!failed.text().contains("injected"), "no internals in a 500");
+        assert_eq!(
+            snapshot(&app, &alice, &format!("/api/v1/projects/{pid}")).await,
+            project,
+            "project unchanged"
+        );
+        let tasks = send(
+            &app,
+            Method::GET,
+            &format!("/api/v1/projects/{pid}/tasks?archived=true"),
+            &alice,
+            None,
+        )
+        .await;
+        assert_eq!(
+            tasks.json()["meta"]["total"],
+            0,
+            "no task archived: {}",
+            tasks.text()
+        );
+
+        let drop: &str = match backend {
+            TestBackend::Sqlite => "DROP TRIGGER fail_archive",
+            TestBackend::Postgres => "DROP TRIGGER fail_archive ON tasks",
+        };
+        let result = rampart::with_pool!(db.primary(), |pool| sqlx::query(drop)
+            .execute(pool)
+            .await
+            .map(|_| ()));
+        assert!(result.is_ok(), "{result:?}");
+        let archived = send(&app, Method::POST, &archive, &alice, None).await;
+        assert_eq!(archived.status(), 200, "{}", archived.text());
+        assert_eq!(archived.json()["data"]["archived"], true);
+        assert_eq!(archived.json()["data"]["version"], 2);
+        let tasks = send(
+            &app,
+            Method::GET,
+            &format!("/api/v1/projects/{pid}/tasks?archived=true"),
+            &alice,
+            None,
+        )
+        .await;
+        assert_eq!(tasks.json()["meta"]["total"], 3);
+        assert_error(
+            &send(&app, Method::POST, &archive, &alice, None).await,
+            409,
+            "CONFLICT",
+        );
+    }
+}
+
+#[tokio::test]
+async fn hostile_strings_round_trip_literally() {
+    for backend in BACKENDS {
+        let app = board(backend).await;
+        let alice = app.token(&["member"]);
+        let project = create_project(&app, &alice, "p").await;
+        let pid = id(&project);
+        let title = "x'); DROP TABLE tasks; --";
+        let task = create_task(&app, &alice, &pid, title).await;
+        assert_eq!(task["title"], title);
+        let encoded: String = form_urlencoded_value(title);
+        let found = send(
+            &app,
+            Method::GET,
+            &format!("/api/v1/projects/{pid}/tasks?title={encoded}"),
+            &alice,
+            None,
+        )
+        .await;
+        assert_eq!(found.status(), 200, "{}", found.text());
+        assert_eq!(found.json()["data"][0]["title"], title);
+        assert_eq!(
+            snapshot(&app, &alice, &format!("/api/v1/tasks/{}", id(&task))).await["title"],
+            title
+        );
+    }
+}
+
+fn form_urlencoded_value(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
