@@ -8,4 +8,6 @@ fn ui() {
     cases.compile_fail("tests/ui/endpoint/*.rs");
     cases.compile_fail("tests/ui/roles/*.rs");
     cases.compile_fail("tests/ui/schema/*.rs");
+    cases.compile_fail("tests/ui/resource/*.rs");
+    cases.compile_fail("tests/ui/repository/*.rs");
 }

@@ -145,7 +145,6 @@ fn snake_name(ident: &Ident) -> String {
 }
 
 pub(crate) fn check(attr: ResourceAttr, input: DeriveInput) -> darling::Result<CheckedResource> {
-    let mut errors = Error::accumulator();
     let fields = match &input.data {
         Data::Struct(data) => match &data.fields {
             Fields::Named(named) => named.named.iter().cloned().collect::<Vec<_>>(),
@@ -167,6 +166,7 @@ pub(crate) fn check(attr: ResourceAttr, input: DeriveInput) -> darling::Result<C
                 .with_span(&data.union_token));
         }
     };
+    let mut errors = Error::accumulator();
     if !input.generics.params.is_empty() {
         errors.push(Error::custom("a resource cannot be generic").with_span(&input.generics));
     }
