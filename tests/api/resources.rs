@@ -685,6 +685,21 @@ async fn archive_is_all_or_nothing() {
             409,
             "CONFLICT",
         );
+
+        // A project that still has tasks cannot be deleted (foreign key → 422), and stays.
+        let delete = send(
+            &app,
+            Method::DELETE,
+            &format!("/api/v1/projects/{pid}"),
+            &alice,
+            None,
+        )
+        .await;
+        assert_error(&delete, 422, "UNPROCESSABLE");
+        assert_eq!(
+            snapshot(&app, &alice, &format!("/api/v1/projects/{pid}")).await["archived"],
+            true
+        );
     }
 }
 

@@ -234,7 +234,6 @@ fn check_method(
         );
     }
     let first_word = sql
-        .trim_start()
         .split_whitespace()
         .next()
         .unwrap_or_default()

@@ -218,7 +218,7 @@ fn conflict_column(
         .split(',')
         .map(|column| column.trim().rsplit('.').next().unwrap_or_default())
         .filter_map(|column| writable.iter().find(|w| **w == column).copied())
-        .last()
+        .next_back()
 }
 
 fn map_error<R: Resource>(error: sqlx::Error) -> ApiError {
