@@ -11,7 +11,7 @@ use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, Type};
 
 use crate::paths::private;
-use crate::util::{doc_text, summary_and_description};
+use crate::util::{doc_text, summary_and_description, type_head};
 
 #[derive(Debug, Default, FromMeta)]
 struct LengthRule {
@@ -35,7 +35,7 @@ struct SchemaFieldAttr {
 }
 
 fn is_option(ty: &Type) -> bool {
-    matches!(ty, Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == "Option"))
+    type_head(ty).is_some_and(|(head, _)| head == "Option")
 }
 
 /// serde's naming rules that change a field's JSON name.

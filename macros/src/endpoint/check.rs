@@ -4,10 +4,10 @@
 use darling::Error;
 use proc_macro2::Span;
 use syn::spanned::Spanned;
-use syn::{FnArg, GenericArgument, LitStr, Pat, PathArguments, ReturnType, Type};
+use syn::{FnArg, LitStr, Pat, ReturnType, Type};
 
 use super::attr::EndpointAttr;
-use crate::util::{doc_text, is_snake_ident, permission_ident, summary_and_description};
+use crate::util::{doc_text, is_snake_ident, permission_ident, summary_and_description, type_head};
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Method {
@@ -210,24 +210,6 @@ pub(crate) fn parse_duration_ms(text: &str) -> Option<u64> {
         _ => return None,
     };
     number.checked_mul(factor).filter(|n| *n > 0)
-}
-
-/// The last path segment of a type and its generic arguments: `rampart::Json<T>` → ("Json", [T]).
-fn type_head(ty: &Type) -> Option<(String, Vec<Type>)> {
-    let Type::Path(path) = ty else { return None };
-    let last = path.path.segments.last()?;
-    let args = match &last.arguments {
-        PathArguments::AngleBracketed(args) => args
-            .args
-            .iter()
-            .filter_map(|a| match a {
-                GenericArgument::Type(t) => Some(t.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    Some((last.ident.to_string(), args))
 }
 
 /// Names bound by a `Path` pattern, with their spans, or `None` when the pattern binds the

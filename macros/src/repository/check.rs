@@ -6,6 +6,8 @@
 use darling::Error;
 use syn::{FnArg, Ident, ItemTrait, LitStr, Pat, ReturnType, TraitItem, Type};
 
+use crate::util::type_head;
+
 /// How a method takes its scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ScopeArg {
@@ -92,21 +94,11 @@ pub(crate) fn named_parameters(sql: &str) -> (String, Vec<String>) {
     (out, params)
 }
 
-fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+/// [`type_head`] through references: `&Scope` → ("Scope", []).
+fn head(ty: &Type) -> Option<(String, Vec<Type>)> {
     match ty {
-        Type::Path(path) => path.path.segments.last(),
-        Type::Reference(reference) => last_segment(&reference.elem),
-        _ => None,
-    }
-}
-
-fn first_generic(segment: &syn::PathSegment) -> Option<Type> {
-    match &segment.arguments {
-        syn::PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
-            syn::GenericArgument::Type(t) => Some(t.clone()),
-            _ => None,
-        }),
-        _ => None,
+        Type::Reference(reference) => head(&reference.elem),
+        _ => type_head(ty),
     }
 }
 
@@ -114,15 +106,15 @@ fn fetch_of(output: &ReturnType) -> Option<Fetch> {
     let ReturnType::Type(_, ty) = output else {
         return None;
     };
-    let result = last_segment(ty)?;
-    if result.ident != "ApiResult" && result.ident != "Result" {
+    let (result, args) = head(ty)?;
+    if result != "ApiResult" && result != "Result" {
         return None;
     }
-    let inner = first_generic(result)?;
-    let head = last_segment(&inner)?;
-    Some(match head.ident.to_string().as_str() {
-        "Vec" => Fetch::All(first_generic(head)?),
-        "Option" => Fetch::Optional(first_generic(head)?),
+    let inner = args.into_iter().next()?;
+    let (name, mut args) = head(&inner)?;
+    Some(match name.as_str() {
+        "Vec" if !args.is_empty() => Fetch::All(args.remove(0)),
+        "Option" if !args.is_empty() => Fetch::Optional(args.remove(0)),
         "u64" => Fetch::Affected,
         "i64" => Fetch::Scalar,
         _ => Fetch::One(inner),
@@ -176,10 +168,7 @@ fn check_method(
             continue;
         };
         let ident = pat.ident.clone();
-        match last_segment(&typed.ty)
-            .map(|s| s.ident.to_string())
-            .as_deref()
-        {
+        match head(&typed.ty).map(|(name, _)| name).as_deref() {
             Some("Scope") => scope = ScopeArg::Owner(ident),
             Some("UnscopedAdmin") => scope = ScopeArg::Admin(ident),
             _ => arguments.push(ident),

@@ -5,7 +5,7 @@ use darling::Error;
 use syn::{Data, DeriveInput, Fields, Ident, LitStr, Type};
 
 use super::attr::{EndpointsAttr, ResourceAttr, parse_field};
-use crate::util::is_snake_ident;
+use crate::util::{is_snake_ident, type_head};
 
 /// What a field is to the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,29 +62,16 @@ pub(crate) struct CheckedResource {
     pub(crate) endpoints: Option<EndpointsAttr>,
 }
 
-fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
-    match ty {
-        Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
-        _ => None,
-    }
-}
-
+/// `Option<T>` → `T`.
 fn option_inner(ty: &Type) -> Option<Type> {
-    let segment = last_segment(ty)?;
-    if segment.ident != "Option" {
-        return None;
-    }
-    match &segment.arguments {
-        syn::PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
-            syn::GenericArgument::Type(t) => Some(t.clone()),
-            _ => None,
-        }),
+    match type_head(ty)? {
+        (head, args) if head == "Option" => args.into_iter().next(),
         _ => None,
     }
 }
 
 fn is_named(ty: &Type, name: &str) -> bool {
-    last_segment(ty).is_some_and(|s| s.ident == name)
+    type_head(ty).is_some_and(|(head, _)| head == name)
 }
 
 fn has_serde_default(attrs: &[syn::Attribute]) -> bool {

@@ -116,20 +116,12 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
     let p = private();
     let ident = &resource.input.ident;
 
-    // The struct as written, minus the markers only this macro reads.
-    let mut item = resource.input.clone();
-    if let syn::Data::Struct(data) = &mut item.data {
-        for field in data.fields.iter_mut() {
-            field
-                .attrs
-                .retain(|a| !a.path().is_ident("resource") && !a.path().is_ident("validate"));
-        }
-    }
+    let item = super::without_markers(resource.input.clone());
 
     let new_name = format_ident!("New{}", ident);
     let patch_name = format_ident!("{}Patch", ident);
     let replace_name = format_ident!("{}Replace", ident);
-    let versioned = resource.fields.iter().any(|f| f.role == Role::Version);
+    let versioned = column(resource, &Role::Version).is_some();
 
     let mut new_body = TokenStream::new();
     let mut patch_body = TokenStream::new();
@@ -173,13 +165,17 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
             replace_body.extend(forbidden);
         }
     }
-    let expected_version = match resource.fields.iter().find(|f| f.role == Role::Version) {
-        Some(field) => {
-            let name = &field.ident;
-            quote!(::core::option::Option::Some(self.#name))
-        }
-        None => quote!(::core::option::Option::None),
-    };
+    // `self.version` of the input types and of the resource alike.
+    let version_of_self = option(
+        resource
+            .fields
+            .iter()
+            .find(|f| f.role == Role::Version)
+            .map(|field| {
+                let name = &field.ident;
+                quote!(self.#name)
+            }),
+    );
     let resource_name = &resource.name;
     let new_doc = format!("A new {resource_name}: the fields a client may set.");
     let patch_doc = format!(
@@ -292,13 +288,6 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
         .iter()
         .find(|f| f.role == Role::Id)
         .map(|f| &f.ident);
-    let version_value = match resource.fields.iter().find(|f| f.role == Role::Version) {
-        Some(field) => {
-            let name = &field.ident;
-            quote!(::core::option::Option::Some(self.#name))
-        }
-        None => quote!(::core::option::Option::None),
-    };
     let sort_arms: Vec<TokenStream> = resource
         .fields
         .iter()
@@ -349,7 +338,7 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
         #[automatically_derived]
         impl #p::Changes for #patch_name {
             fn expected_version(&self) -> ::core::option::Option<i64> {
-                #expected_version
+                #version_of_self
             }
             fn into_changes(self) -> ::std::vec::Vec<(&'static str, #p::Value)> {
                 let mut changes = ::std::vec::Vec::new();
@@ -361,7 +350,7 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
         #[automatically_derived]
         impl #p::Changes for #replace_name {
             fn expected_version(&self) -> ::core::option::Option<i64> {
-                #expected_version
+                #version_of_self
             }
             fn into_changes(self) -> ::std::vec::Vec<(&'static str, #p::Value)> {
                 let mut changes = ::std::vec::Vec::new();
@@ -407,7 +396,7 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
                 self.#id_ident
             }
             fn version(&self) -> ::core::option::Option<i64> {
-                #version_value
+                #version_of_self
             }
             fn sort_value(&self, column: &str) -> ::core::option::Option<#p::Value> {
                 match column {

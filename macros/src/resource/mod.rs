@@ -27,16 +27,21 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         // the only error is ours.
         Err(error) => {
             let mut out = error.write_errors();
-            let mut item = input;
-            if let syn::Data::Struct(data) = &mut item.data {
-                for field in data.fields.iter_mut() {
-                    field.attrs.retain(|a| {
-                        !a.path().is_ident("resource") && !a.path().is_ident("validate")
-                    });
-                }
-            }
-            item.to_tokens(&mut out);
+            without_markers(input).to_tokens(&mut out);
             out
         }
     }
+}
+
+/// The struct as written, minus the field attributes only this macro reads (`#[resource]`,
+/// and `#[validate]`, which moves to the generated input types).
+fn without_markers(mut item: syn::DeriveInput) -> syn::DeriveInput {
+    if let syn::Data::Struct(data) = &mut item.data {
+        for field in data.fields.iter_mut() {
+            field
+                .attrs
+                .retain(|a| !a.path().is_ident("resource") && !a.path().is_ident("validate"));
+        }
+    }
+    item
 }

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::{Pagination, Resource, SortOrder, Value};
 use crate::error::{ApiError, ErrorCode, FieldIssue};
 use crate::openapi::SuccessDoc;
-use crate::pagination::{DEFAULT_PER_PAGE, MAX_PER_PAGE, OffsetPage};
+use crate::pagination::OffsetPage;
 use crate::response::Reply;
 
 /// Which page of a list.
@@ -66,13 +66,16 @@ impl<R: Resource> ListQuery<R> {
             }
             seen.push(key.to_string());
             match key.as_ref() {
+                // Ranges are checked once, by `OffsetPage::new`, below.
                 "per_page" => match value.parse::<u32>() {
-                    Ok(n) if (1..=MAX_PER_PAGE).contains(&n) => per_page = Some(n),
-                    _ => issues.push(FieldIssue::new("per_page", "must be between 1 and 100")),
+                    Ok(n) => per_page = Some(n),
+                    Err(_) => {
+                        issues.push(FieldIssue::new("per_page", "expected a positive integer"))
+                    }
                 },
                 "page" if spec.pagination == Pagination::Offset => match value.parse::<u32>() {
-                    Ok(n) if n >= 1 => page = Some(n),
-                    _ => issues.push(FieldIssue::new("page", "must be at least 1")),
+                    Ok(n) => page = Some(n),
+                    Err(_) => issues.push(FieldIssue::new("page", "expected a positive integer")),
                 },
                 "cursor" if spec.pagination == Pagination::Cursor => {
                     cursor = Some(value.into_owned())
@@ -111,14 +114,18 @@ impl<R: Resource> ListQuery<R> {
                 },
             }
         }
-        if !issues.is_empty() {
-            return Err(invalid(issues));
+        let offset = OffsetPage::new(page, per_page);
+        if let Err(error) = &offset {
+            issues.extend(error.details().iter().cloned());
         }
-        let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+        let offset = match offset {
+            Ok(offset) if issues.is_empty() => offset,
+            _ => return Err(invalid(issues)),
+        };
         let page = match spec.pagination {
-            Pagination::Offset => PageRequest::Offset(OffsetPage::new(page, Some(per_page))?),
+            Pagination::Offset => PageRequest::Offset(offset),
             Pagination::Cursor => PageRequest::Cursor {
-                per_page,
+                per_page: offset.per_page(),
                 after: cursor,
             },
         };

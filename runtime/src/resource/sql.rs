@@ -2,6 +2,7 @@
 //! declaration (checked by the macro to be plain snake_case) and are quoted; every value is a
 //! `$n` parameter (both SQLite and PostgreSQL read `$n`).
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use uuid::Uuid;
@@ -11,36 +12,50 @@ use super::{ResourceSpec, SortOrder, Value};
 /// A statement and its parameters, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
-    /// SQL with `$1..$n`.
-    pub sql: String,
+    /// SQL with `$1..$n`: built here, or a custom query's literal (borrowed, not copied).
+    pub sql: Cow<'static, str>,
     /// The parameters.
     pub values: Vec<Value>,
 }
 
 impl Statement {
+    /// A custom query's SQL (already `$n`) with its values.
+    pub fn literal(sql: &'static str, values: Vec<Value>) -> Self {
+        Self {
+            sql: Cow::Borrowed(sql),
+            values,
+        }
+    }
+
     fn new() -> Self {
         Self {
-            sql: String::with_capacity(160),
+            sql: Cow::Owned(String::with_capacity(160)),
             values: Vec::new(),
         }
     }
 
     fn push(&mut self, text: &str) -> &mut Self {
-        self.sql.push_str(text);
+        self.sql.to_mut().push_str(text);
         self
     }
 
     fn ident(&mut self, name: &str) -> &mut Self {
-        self.sql.push('"');
-        self.sql.push_str(name);
-        self.sql.push('"');
+        let sql = self.sql.to_mut();
+        sql.push('"');
+        sql.push_str(name);
+        sql.push('"');
         self
     }
 
     fn bind(&mut self, value: Value) -> &mut Self {
         self.values.push(value);
-        let _ = write!(self.sql, "${}", self.values.len());
+        let _ = write!(self.sql.to_mut(), "${}", self.values.len());
         self
+    }
+
+    /// `"column" = $n`.
+    fn equals(&mut self, column: &str, value: Value) -> &mut Self {
+        self.ident(column).push(" = ").bind(value)
     }
 
     fn columns(&mut self, spec: &ResourceSpec) -> &mut Self {
@@ -73,35 +88,36 @@ fn conditions(statement: &mut Statement, spec: &ResourceSpec, filter: &Filter) -
     };
     if let (Some(column), Some(owner)) = (spec.owner, filter.owner) {
         and(statement);
-        statement.ident(column).push(" = ").bind(Value::Uuid(owner));
+        statement.equals(column, Value::Uuid(owner));
     }
     if let (Some(parent), Some(id)) = (spec.parent, filter.parent) {
         and(statement);
-        statement
-            .ident(parent.column)
-            .push(" = ")
-            .bind(Value::Uuid(id));
+        statement.equals(parent.column, Value::Uuid(id));
     }
     for (column, value) in &filter.equals {
         and(statement);
-        statement.ident(column).push(" = ").bind(value.clone());
+        statement.equals(column, value.clone());
     }
     any
 }
 
-fn by_id(statement: &mut Statement, spec: &ResourceSpec, id: Uuid, owner: Option<Uuid>) {
-    statement
-        .push(" WHERE ")
-        .ident(spec.id)
-        .push(" = ")
-        .bind(Value::Uuid(id));
-    if let (Some(column), Some(owner)) = (spec.owner, owner) {
-        statement
-            .push(" AND ")
-            .ident(column)
-            .push(" = ")
-            .bind(Value::Uuid(owner));
+/// ` WHERE id = $n [AND owner = $m]`: the owner is bound when the table has an owner column
+/// and the caller is scoped. Used for the resource's rows and for its parent's.
+fn where_id(
+    statement: &mut Statement,
+    id_column: &str,
+    owner_column: Option<&str>,
+    id: Uuid,
+    owner: Option<Uuid>,
+) {
+    statement.push(" WHERE ").equals(id_column, Value::Uuid(id));
+    if let (Some(column), Some(owner)) = (owner_column, owner) {
+        statement.push(" AND ").equals(column, Value::Uuid(owner));
     }
+}
+
+fn by_id(statement: &mut Statement, spec: &ResourceSpec, id: Uuid, owner: Option<Uuid>) {
+    where_id(statement, spec.id, spec.owner, id, owner);
 }
 
 /// `SELECT <columns> FROM t WHERE id = $1 [AND owner = $2]`.
@@ -229,49 +245,36 @@ pub fn insert(
         }
         statement.bind(value);
     }
-    match (spec.parent, parent) {
-        (Some(spec_parent), Some((parent_id, owner))) => {
-            statement
-                .push(" WHERE EXISTS (SELECT 1 FROM ")
-                .ident(spec_parent.table)
-                .push(" WHERE ")
-                .ident(spec_parent.id)
-                .push(" = ")
-                .bind(Value::Uuid(parent_id));
-            if let (Some(column), Some(owner)) = (spec_parent.owner, owner) {
-                statement
-                    .push(" AND ")
-                    .ident(column)
-                    .push(" = ")
-                    .bind(Value::Uuid(owner));
-            }
-            statement.push(")");
-        }
-        _ => {
-            statement.push(")");
-        }
+    if let (Some(spec_parent), Some((parent_id, owner))) = (spec.parent, parent) {
+        statement
+            .push(" WHERE EXISTS (SELECT 1 FROM ")
+            .ident(spec_parent.table);
+        where_id(
+            &mut statement,
+            spec_parent.id,
+            spec_parent.owner,
+            parent_id,
+            owner,
+        );
     }
+    statement.push(")");
     statement
 }
 
-/// `SELECT 1 FROM parent WHERE id = $1 [AND owner = $2]`.
+/// `SELECT COUNT(*) FROM parent WHERE id = $1 [AND owner = $2]` (0 or 1).
 pub fn parent_exists(spec: &ResourceSpec, parent: Uuid, owner: Option<Uuid>) -> Option<Statement> {
     let spec_parent = spec.parent?;
     let mut statement = Statement::new();
     statement
         .push("SELECT COUNT(*) FROM ")
-        .ident(spec_parent.table)
-        .push(" WHERE ")
-        .ident(spec_parent.id)
-        .push(" = ")
-        .bind(Value::Uuid(parent));
-    if let (Some(column), Some(owner)) = (spec_parent.owner, owner) {
-        statement
-            .push(" AND ")
-            .ident(column)
-            .push(" = ")
-            .bind(Value::Uuid(owner));
-    }
+        .ident(spec_parent.table);
+    where_id(
+        &mut statement,
+        spec_parent.id,
+        spec_parent.owner,
+        parent,
+        owner,
+    );
     Some(statement)
 }
 
@@ -292,9 +295,7 @@ fn expectations(statement: &mut Statement, spec: &ResourceSpec, id: Uuid, expect
         for version in [expect.version, expect.if_match].into_iter().flatten() {
             statement
                 .push(" AND ")
-                .ident(column)
-                .push(" = ")
-                .bind(Value::Int64(version));
+                .equals(column, Value::Int64(version));
         }
     }
 }
@@ -319,7 +320,7 @@ pub fn update(
     };
     for (column, value) in changes {
         comma(&mut statement);
-        statement.ident(column).push(" = ").bind(value);
+        statement.equals(column, value);
     }
     if let Some(version) = spec.version {
         comma(&mut statement);
@@ -331,7 +332,7 @@ pub fn update(
     }
     if let Some(updated_at) = spec.updated_at {
         comma(&mut statement);
-        statement.ident(updated_at).push(" = ").bind(now);
+        statement.equals(updated_at, now);
     }
     if first {
         // Nothing to set on an unversioned resource without timestamps: a no-op write.

@@ -17,7 +17,7 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use super::cursor::CursorKey;
-use super::query::{ListQuery, PageRequest, Precondition};
+use super::query::{ListQuery, PageRequest};
 use super::sql::{self, Expect, Filter, Statement, Window};
 use super::value::BindValues;
 use super::{Changes, IfMatch, Resource, RowScope, ServerFields, Value};
@@ -325,10 +325,7 @@ impl<R: Resource> Store<R> {
         sql: &'static str,
         values: Vec<Value>,
     ) -> Result<Vec<T>, ApiError> {
-        let statement = Statement {
-            sql: sql.to_owned(),
-            values,
-        };
+        let statement = Statement::literal(sql, values);
         match self.perform(label, target, Op::All, statement).await? {
             Output::Rows(rows) => Ok(rows),
             _ => Err(mismatch("rows")),
@@ -343,10 +340,7 @@ impl<R: Resource> Store<R> {
         sql: &'static str,
         values: Vec<Value>,
     ) -> Result<Option<T>, ApiError> {
-        let statement = Statement {
-            sql: sql.to_owned(),
-            values,
-        };
+        let statement = Statement::literal(sql, values);
         self.optional(label, target, statement).await
     }
 
@@ -370,10 +364,7 @@ impl<R: Resource> Store<R> {
         sql: &'static str,
         values: Vec<Value>,
     ) -> Result<u64, ApiError> {
-        let statement = Statement {
-            sql: sql.to_owned(),
-            values,
-        };
+        let statement = Statement::literal(sql, values);
         self.affected(label, statement).await
     }
 
@@ -385,10 +376,7 @@ impl<R: Resource> Store<R> {
         sql: &'static str,
         values: Vec<Value>,
     ) -> Result<i64, ApiError> {
-        let statement = Statement {
-            sql: sql.to_owned(),
-            values,
-        };
+        let statement = Statement::literal(sql, values);
         self.scalar(label, target, statement)
             .await?
             .ok_or_else(ApiError::not_found)
@@ -702,14 +690,6 @@ impl<R: Resource> Store<R> {
                 }
             }
         }
-    }
-}
-
-/// `If-Match: *` matches any existing row, so it adds no condition to the statement.
-impl IfMatch {
-    /// Whether the header was `*`.
-    pub fn is_any(self) -> bool {
-        self.0 == Some(Precondition::Any)
     }
 }
 
