@@ -48,6 +48,26 @@ pub(crate) fn summary_and_description(lines: &[String]) -> (Option<String>, Opti
     (summary, description)
 }
 
+/// The last path segment of a type and its generic arguments: `rampart::Json<T>` → ("Json", [T]).
+pub(crate) fn type_head(ty: &syn::Type) -> Option<(String, Vec<syn::Type>)> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    let args = match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => args
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some((last.ident.to_string(), args))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,24 +103,4 @@ mod tests {
             )
         );
     }
-}
-
-/// The last path segment of a type and its generic arguments: `rampart::Json<T>` → ("Json", [T]).
-pub(crate) fn type_head(ty: &syn::Type) -> Option<(String, Vec<syn::Type>)> {
-    let syn::Type::Path(path) = ty else {
-        return None;
-    };
-    let last = path.path.segments.last()?;
-    let args = match &last.arguments {
-        syn::PathArguments::AngleBracketed(args) => args
-            .args
-            .iter()
-            .filter_map(|a| match a {
-                syn::GenericArgument::Type(t) => Some(t.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    Some((last.ident.to_string(), args))
 }
