@@ -73,6 +73,7 @@ pub use rampart_macros::endpoint;
 ///     #[validate(length(min = 1, max = 200))] #[resource(filter, sort)] pub title: String,
 ///     #[serde(default)] #[resource(filter)] pub done: bool,
 ///     #[resource(read_only)] pub archived: bool,
+///     #[resource(internal)] pub search_key: String,  // never serialized, never accepted
 ///     pub version: i64,                             // checked and bumped on every write
 ///     pub created_at: DateTime<Utc>,                // set by the server (by name)
 ///     pub updated_at: DateTime<Utc>,                // set by the server (by name)

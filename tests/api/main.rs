@@ -17,6 +17,7 @@ mod openapi;
 mod pipeline;
 mod rate_limit;
 mod redis_rate_limit;
+mod resource_store;
 mod resources;
 mod role_matrix;
 mod security;

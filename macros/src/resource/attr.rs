@@ -1,5 +1,5 @@
 //! The grammar of `#[resource(...)]` on the struct (darling) and `#[resource(...)]` on its
-//! fields (`id`, `read_only`, `filter`, `sort`, `parent = Type`).
+//! fields (`id`, `read_only`, `internal`, `filter`, `sort`, `parent = Type`).
 
 use darling::FromMeta;
 use darling::ast::NestedMeta;
@@ -41,6 +41,7 @@ pub(crate) fn parse(args: TokenStream) -> darling::Result<ResourceAttr> {
 pub(crate) struct FieldAttr {
     pub(crate) id: bool,
     pub(crate) read_only: bool,
+    pub(crate) internal: bool,
     pub(crate) filter: bool,
     pub(crate) sort: Option<proc_macro2::Span>,
     pub(crate) parent: Option<syn::Path>,
@@ -54,6 +55,8 @@ pub(crate) fn parse_field(attrs: &[syn::Attribute]) -> syn::Result<FieldAttr> {
                 field.id = true;
             } else if meta.path.is_ident("read_only") {
                 field.read_only = true;
+            } else if meta.path.is_ident("internal") {
+                field.internal = true;
             } else if meta.path.is_ident("filter") {
                 field.filter = true;
             } else if meta.path.is_ident("sort") {
@@ -62,7 +65,7 @@ pub(crate) fn parse_field(attrs: &[syn::Attribute]) -> syn::Result<FieldAttr> {
                 field.parent = Some(meta.value()?.parse()?);
             } else {
                 return Err(meta.error(
-                    "unknown field marker\nhelp: use `id`, `read_only`, `filter`, `sort` or `parent = Resource`",
+                    "unknown field marker\nhelp: use `id`, `read_only`, `internal`, `filter`, `sort` or `parent = Resource`",
                 ));
             }
             Ok(())

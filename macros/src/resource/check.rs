@@ -17,6 +17,8 @@ pub(crate) enum Role {
     CreatedAt,
     UpdatedAt,
     ReadOnly,
+    /// Never serialized, never in an input: secrets and bookkeeping columns.
+    Internal,
     Writable,
 }
 
@@ -201,6 +203,8 @@ pub(crate) fn check(attr: ResourceAttr, input: DeriveInput) -> darling::Result<C
             Role::CreatedAt
         } else if name == "updated_at" {
             Role::UpdatedAt
+        } else if markers.internal {
+            Role::Internal
         } else if markers.read_only {
             Role::ReadOnly
         } else {

@@ -116,7 +116,17 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
     let p = private();
     let ident = &resource.input.ident;
 
-    let item = super::without_markers(resource.input.clone());
+    let mut item = super::without_markers(resource.input.clone());
+    if let syn::Data::Struct(data) = &mut item.data {
+        for (field, checked) in data.fields.iter_mut().zip(&resource.fields) {
+            if checked.role == Role::Internal {
+                // Out of the JSON and, through `Schema`, out of the OpenAPI document.
+                field
+                    .attrs
+                    .push(syn::parse_quote!(#[serde(skip_serializing)]));
+            }
+        }
+    }
 
     let new_name = format_ident!("New{}", ident);
     let patch_name = format_ident!("{}Patch", ident);
@@ -158,6 +168,8 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
             };
             patch_body.extend(version.clone());
             replace_body.extend(version);
+        } else if field.role == Role::Internal {
+            // Not even named in the inputs: a client sending it gets the unknown-field 400.
         } else {
             let forbidden = server_set_field(field);
             new_body.extend(forbidden.clone());
@@ -309,7 +321,9 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
                 Role::Parent(_) => quote!(#name: server.parent.unwrap_or_default()),
                 Role::Version => quote!(#name: 1),
                 Role::CreatedAt | Role::UpdatedAt => quote!(#name: server.now),
-                Role::ReadOnly => quote!(#name: ::core::default::Default::default()),
+                Role::ReadOnly | Role::Internal => {
+                    quote!(#name: ::core::default::Default::default())
+                }
                 Role::Writable => quote!(#name: input.#name),
             }
         })
