@@ -172,7 +172,7 @@ pub mod __private {
     pub use rampart_runtime::resource::{
         Changes, Field, IntoValue, Kind, Labels, ListQuery, Pagination, ParentSpec, Resource,
         ResourceEndpoints, ResourceSpec, ServerFields, SortOrder, Store, Tagged, Target, Value,
-        created_under, input,
+        created_under, input, sql::StatementCache,
     };
     pub use rampart_runtime::{
         Api, ApiError, ApiResult, Created, Ctx, IfMatch, Json, NoContent, Paginated, Path, Tx,

@@ -418,6 +418,10 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
                     _ => ::core::option::Option::None,
                 }
             }
+            fn statements() -> &'static #p::StatementCache {
+                static STATEMENTS: #p::StatementCache = #p::StatementCache::new();
+                &STATEMENTS
+            }
             fn assemble(input: #new_name, server: #p::ServerFields) -> Self {
                 let _ = &input;
                 Self { #(#assemble),* }

@@ -158,6 +158,8 @@ pub trait Resource: Row + Sync {
     fn sort_value(&self, column: &str) -> Option<Value>;
     /// A new row from the create input and the server-set fields.
     fn assemble(input: Self::Create, server: ServerFields) -> Self;
+    /// This resource's fixed-shape statements, built once (a `static` in the expansion).
+    fn statements() -> &'static sql::StatementCache;
 }
 
 /// A patch or replace input: the columns it sets and the version it expects.

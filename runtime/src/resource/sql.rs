@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Write;
+use std::sync::OnceLock;
 
 use uuid::Uuid;
 
@@ -12,10 +13,38 @@ use super::{ResourceSpec, SortOrder, Value};
 /// A statement and its parameters, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
-    /// SQL with `$1..$n`: built here, or a custom query's literal (borrowed, not copied).
+    /// SQL with `$1..$n`: built here, or borrowed when complete (a custom query's literal, or a
+    /// fixed-shape statement built on an earlier call).
     pub sql: Cow<'static, str>,
     /// The parameters.
     pub values: Vec<Value>,
+    /// Where a fixed-shape statement keeps its text after the first build.
+    slot: Option<&'static OnceLock<String>>,
+}
+
+/// The fixed-shape statements of one resource (get, current version, delete, insert), one
+/// slot per shape. `#[resource]` gives each resource a static one. The builders below still
+/// run on every call — they collect the values, in order — but write the SQL text only the
+/// first time, so the text and the values cannot disagree.
+#[derive(Debug)]
+pub struct StatementCache {
+    get: [OnceLock<String>; 2],
+    current_version: [OnceLock<String>; 2],
+    delete: [OnceLock<String>; 8],
+    insert: [OnceLock<String>; 3],
+}
+
+impl StatementCache {
+    /// An empty cache (for a `static`).
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        Self {
+            get: [const { OnceLock::new() }; 2],
+            current_version: [const { OnceLock::new() }; 2],
+            delete: [const { OnceLock::new() }; 8],
+            insert: [const { OnceLock::new() }; 3],
+        }
+    }
 }
 
 impl Statement {
@@ -24,6 +53,7 @@ impl Statement {
         Self {
             sql: Cow::Borrowed(sql),
             values,
+            slot: None,
         }
     }
 
@@ -31,25 +61,54 @@ impl Statement {
         Self {
             sql: Cow::Owned(String::with_capacity(160)),
             values: Vec::new(),
+            slot: None,
         }
     }
 
+    /// A fixed-shape statement: its text comes from `slot` once built.
+    fn cached(slot: Option<&'static OnceLock<String>>) -> Self {
+        match slot.and_then(|slot| slot.get()) {
+            Some(text) => Self {
+                sql: Cow::Borrowed(text.as_str()),
+                values: Vec::with_capacity(4),
+                slot: None,
+            },
+            None => Self {
+                slot,
+                ..Self::new()
+            },
+        }
+    }
+
+    /// Stores the text of a first build in its slot.
+    fn finish(mut self) -> Self {
+        if let (Some(slot), Cow::Owned(text)) = (self.slot.take(), &self.sql) {
+            let _ = slot.set(text.clone());
+        }
+        self
+    }
+
     fn push(&mut self, text: &str) -> &mut Self {
-        self.sql.to_mut().push_str(text);
+        if let Cow::Owned(sql) = &mut self.sql {
+            sql.push_str(text);
+        }
         self
     }
 
     fn ident(&mut self, name: &str) -> &mut Self {
-        let sql = self.sql.to_mut();
-        sql.push('"');
-        sql.push_str(name);
-        sql.push('"');
+        if let Cow::Owned(sql) = &mut self.sql {
+            sql.push('"');
+            sql.push_str(name);
+            sql.push('"');
+        }
         self
     }
 
     fn bind(&mut self, value: Value) -> &mut Self {
         self.values.push(value);
-        let _ = write!(self.sql.to_mut(), "${}", self.values.len());
+        if let Cow::Owned(sql) = &mut self.sql {
+            let _ = write!(sql, "${}", self.values.len());
+        }
         self
     }
 
@@ -121,32 +180,40 @@ fn by_id(statement: &mut Statement, spec: &ResourceSpec, id: Uuid, owner: Option
 }
 
 /// `SELECT <columns> FROM t WHERE id = $1 [AND owner = $2]`.
-pub fn get(spec: &ResourceSpec, id: Uuid, owner: Option<Uuid>) -> Statement {
-    let mut statement = Statement::new();
+pub fn get(
+    spec: &ResourceSpec,
+    cache: Option<&'static StatementCache>,
+    id: Uuid,
+    owner: Option<Uuid>,
+) -> Statement {
+    let slot = cache.map(|c| &c.get[usize::from(owner.is_some())]);
+    let mut statement = Statement::cached(slot);
     statement
         .push("SELECT ")
         .columns(spec)
         .push(" FROM ")
         .ident(spec.table);
     by_id(&mut statement, spec, id, owner);
-    statement
+    statement.finish()
 }
 
 /// `SELECT version FROM t WHERE id = $1 [AND owner = $2]` (after a failed versioned write).
 pub fn current_version(
     spec: &ResourceSpec,
+    cache: Option<&'static StatementCache>,
     version: &str,
     id: Uuid,
     owner: Option<Uuid>,
 ) -> Statement {
-    let mut statement = Statement::new();
+    let slot = cache.map(|c| &c.current_version[usize::from(owner.is_some())]);
+    let mut statement = Statement::cached(slot);
     statement
         .push("SELECT ")
         .ident(version)
         .push(" FROM ")
         .ident(spec.table);
     by_id(&mut statement, spec, id, owner);
-    statement
+    statement.finish()
 }
 
 /// Where a list page starts.
@@ -224,10 +291,16 @@ pub fn count(spec: &ResourceSpec, filter: &Filter) -> Statement {
 /// parent (owned by `owner`), so that creating under someone else's parent inserts nothing.
 pub fn insert(
     spec: &ResourceSpec,
+    cache: Option<&'static StatementCache>,
     values: Vec<Value>,
     parent: Option<(Uuid, Option<Uuid>)>,
 ) -> Statement {
-    let mut statement = Statement::new();
+    let shape = match parent {
+        None => 0,
+        Some((_, None)) => 1,
+        Some((_, Some(_))) => 2,
+    };
+    let mut statement = Statement::cached(cache.map(|c| &c.insert[shape]));
     statement
         .push("INSERT INTO ")
         .ident(spec.table)
@@ -258,7 +331,7 @@ pub fn insert(
         );
     }
     statement.push(")");
-    statement
+    statement.finish()
 }
 
 /// `SELECT COUNT(*) FROM parent WHERE id = $1 [AND owner = $2]` (0 or 1).
@@ -344,11 +417,19 @@ pub fn update(
 }
 
 /// `DELETE FROM t WHERE id, owner[, version]`.
-pub fn delete(spec: &ResourceSpec, id: Uuid, expect: Expect) -> Statement {
-    let mut statement = Statement::new();
+pub fn delete(
+    spec: &ResourceSpec,
+    cache: Option<&'static StatementCache>,
+    id: Uuid,
+    expect: Expect,
+) -> Statement {
+    let shape = usize::from(expect.owner.is_some())
+        + 2 * usize::from(expect.version.is_some())
+        + 4 * usize::from(expect.if_match.is_some());
+    let mut statement = Statement::cached(cache.map(|c| &c.delete[shape]));
     statement.push("DELETE FROM ").ident(spec.table);
     expectations(&mut statement, spec, id, expect);
-    statement
+    statement.finish()
 }
 
 #[cfg(test)]
@@ -397,7 +478,7 @@ mod tests {
     #[test]
     fn scoped_get_binds_the_owner() {
         let owner = Uuid::now_v7();
-        let statement = get(&TASKS, Uuid::nil(), Some(owner));
+        let statement = get(&TASKS, None, Uuid::nil(), Some(owner));
         assert_eq!(
             statement.sql,
             r#"SELECT "id", "owner_id", "project_id", "title", "version" FROM "tasks" WHERE "id" = $1 AND "owner_id" = $2"#
@@ -449,12 +530,40 @@ mod tests {
     fn insert_under_parent_requires_the_owned_parent() {
         let statement = insert(
             &TASKS,
+            None,
             vec![Value::Int64(1)],
             Some((Uuid::nil(), Some(Uuid::nil()))),
         );
         assert!(statement.sql.ends_with(
             r#"SELECT $1 WHERE EXISTS (SELECT 1 FROM "projects" WHERE "id" = $2 AND "owner_id" = $3)"#
         ));
+    }
+
+    #[test]
+    fn cached_statements_bind_fresh_values_to_the_same_text() {
+        static CACHE: StatementCache = StatementCache::new();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let first = get(&TASKS, Some(&CACHE), a, Some(b));
+        let second = get(&TASKS, Some(&CACHE), b, Some(a));
+        assert!(matches!(second.sql, Cow::Borrowed(_)), "built once");
+        assert_eq!(first.sql, second.sql);
+        assert_eq!(second.values, vec![Value::Uuid(b), Value::Uuid(a)]);
+        // Another shape has its own slot.
+        let unscoped = get(&TASKS, Some(&CACHE), a, None);
+        assert_eq!(unscoped.values.len(), 1);
+        assert!(!unscoped.sql.contains(r#""owner_id" ="#));
+        let delete_plain = delete(&TASKS, Some(&CACHE), a, Expect::default());
+        let delete_if_match = delete(
+            &TASKS,
+            Some(&CACHE),
+            a,
+            Expect {
+                if_match: Some(3),
+                ..Expect::default()
+            },
+        );
+        assert_ne!(delete_plain.sql, delete_if_match.sql);
+        assert_eq!(delete_if_match.values.len(), 2);
     }
 
     #[test]

@@ -286,7 +286,7 @@ impl<R: Resource> Store<R> {
         op: Op,
         statement: Statement,
     ) -> Result<Output<T>, ApiError> {
-        let Statement { sql, values } = statement;
+        let Statement { sql, values, .. } = statement;
         match &self.executor {
             Executor::Db(db) => {
                 let pool = match target {
@@ -421,7 +421,7 @@ impl<R: Resource> Store<R> {
 
     /// One row by id; another owner's row is the same 404 as a missing one.
     pub async fn get(&self, scope: &impl RowScope, id: Uuid) -> Result<R, ApiError> {
-        let statement = sql::get(&R::SPEC, id, scope.owner_filter());
+        let statement = sql::get(&R::SPEC, Some(R::statements()), id, scope.owner_filter());
         self.optional(R::SPEC.labels.get, Target::Read, statement)
             .await?
             .ok_or_else(ApiError::not_found)
@@ -582,6 +582,7 @@ impl<R: Resource> Store<R> {
         );
         let statement = sql::insert(
             &R::SPEC,
+            Some(R::statements()),
             row.values(),
             parent.map(|p| (p, scope.owner_filter())),
         );
@@ -653,7 +654,7 @@ impl<R: Resource> Store<R> {
             version: None,
             if_match: if_match.version(),
         };
-        let statement = sql::delete(&R::SPEC, id, expect);
+        let statement = sql::delete(&R::SPEC, Some(R::statements()), id, expect);
         match self.affected(R::SPEC.labels.delete, statement).await? {
             0 => Err(self.explain_miss(id, expect).await),
             _ => Ok(()),
@@ -666,7 +667,8 @@ impl<R: Resource> Store<R> {
         let Some(column) = R::SPEC.version else {
             return ApiError::not_found();
         };
-        let statement = sql::current_version(&R::SPEC, column, id, expect.owner);
+        let statement =
+            sql::current_version(&R::SPEC, Some(R::statements()), column, id, expect.owner);
         match self
             .scalar(R::SPEC.labels.get, Target::Write, statement)
             .await
