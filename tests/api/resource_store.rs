@@ -20,6 +20,8 @@ pub(crate) struct Account {
     #[validate(length(min = 1, max = 50))]
     #[resource(filter)]
     pub(crate) name: String,
+    #[validate(email)]
+    pub(crate) contact: Option<String>,
     #[resource(internal)]
     pub(crate) token_hash: String,
 }
@@ -41,10 +43,10 @@ pub(crate) trait AccountRepo {
 fn table(backend: TestBackend) -> &'static str {
     match backend {
         TestBackend::Sqlite => {
-            "CREATE TABLE accounts (id BLOB PRIMARY KEY NOT NULL, owner_id BLOB NOT NULL, name TEXT NOT NULL, token_hash TEXT NOT NULL)"
+            "CREATE TABLE accounts (id BLOB PRIMARY KEY NOT NULL, owner_id BLOB NOT NULL, name TEXT NOT NULL, contact TEXT, token_hash TEXT NOT NULL)"
         }
         TestBackend::Postgres => {
-            "CREATE TABLE accounts (id UUID PRIMARY KEY, owner_id UUID NOT NULL, name TEXT NOT NULL, token_hash TEXT NOT NULL)"
+            "CREATE TABLE accounts (id UUID PRIMARY KEY, owner_id UUID NOT NULL, name TEXT NOT NULL, contact TEXT, token_hash TEXT NOT NULL)"
         }
     }
 }
@@ -105,7 +107,7 @@ async fn internal_columns_are_stored_but_never_shown_or_writable() {
         let shown = serde_json::to_value(&stored).unwrap_or_default();
         assert_eq!(
             shown,
-            json!({"id": stored.id, "owner_id": stored.owner_id, "name": "a"})
+            json!({"id": stored.id, "owner_id": stored.owner_id, "name": "a", "contact": null})
         );
         let schema = serde_json::to_value(<Account as ApiSchema>::schema()).unwrap_or_default();
         assert!(schema["properties"].get("token_hash").is_none(), "{schema}");
@@ -144,7 +146,7 @@ async fn reads_go_to_the_replica_and_writes_to_the_primary() {
         );
 
         // Give the replica its own copy with a different name: reads now show the replica's.
-        let copy = "INSERT INTO accounts (id, owner_id, name, token_hash) VALUES ($1, $2, 'on replica', '')";
+        let copy = "INSERT INTO accounts (id, owner_id, name, contact, token_hash) VALUES ($1, $2, 'on replica', NULL, '')";
         let copied = rampart::with_pool!(replica.primary(), |pool| sqlx::query(copy)
             .bind(created.id)
             .bind(scope.owner())
@@ -215,4 +217,31 @@ async fn a_statement_past_its_timeout_is_503() {
         let refused = UnscopedAdmin::of(&principal(&["member"]));
         assert_eq!(refused.err().map(|e| e.code()), Some(ErrorCode::Forbidden));
     }
+}
+
+#[test]
+fn inputs_are_normalised_before_validation() {
+    use validator::Validate;
+    let new: NewAccount = input(json!({"name": "  Ann  ", "contact": "  Ann@Example.COM "}));
+    assert_eq!(new.name, "Ann");
+    assert_eq!(new.contact.as_deref(), Some("ann@example.com"));
+    assert!(new.validate().is_ok());
+    let blank: NewAccount = input(json!({"name": "   "}));
+    assert!(
+        blank
+            .validate()
+            .is_err_and(|e| e.field_errors().contains_key("name"))
+    );
+    let bad: NewAccount = input(json!({"name": "a", "contact": " not-an-email "}));
+    assert!(
+        bad.validate()
+            .is_err_and(|e| e.field_errors().contains_key("contact"))
+    );
+    // A patch can clear a nullable field (null) or leave it (absent), normalised the same way.
+    let clear: AccountPatch = input(json!({"contact": null}));
+    assert_eq!(clear.contact, Some(None));
+    let keep: AccountPatch = input(json!({"name": " B "}));
+    assert_eq!((keep.contact, keep.name.as_deref()), (None, Some("B")));
+    let set: AccountPatch = input(json!({"contact": " X@Y.ORG"}));
+    assert_eq!(set.contact, Some(Some("x@y.org".to_owned())));
 }

@@ -338,74 +338,65 @@ async fn server_set_fields_are_refused_by_name() {
         let task = create_task(&app, &alice, &pid, "t").await;
         let tid = id(&task);
         let other = uuid::Uuid::now_v7().to_string();
-        let cases: Vec<(Method, String, Value, &str)> = vec![
-            (
+        let project_item = format!("/api/v1/projects/{pid}");
+        let task_item = format!("/api/v1/tasks/{tid}");
+        let task_create = format!("/api/v1/projects/{pid}/tasks");
+        // Every server-set field, in every body that could carry it.
+        let server_set = |field: &str| -> Value {
+            match field {
+                "version" => json!(7),
+                "created_at" | "updated_at" => json!("2020-01-01T00:00:00Z"),
+                "archived" => json!(true),
+                _ => json!(other),
+            }
+        };
+        let mut cases: Vec<(Method, String, Value, String)> = Vec::new();
+        for field in [
+            "owner_id",
+            "id",
+            "version",
+            "created_at",
+            "updated_at",
+            "archived",
+        ] {
+            let mut create = json!({"name": "q"});
+            create[field] = server_set(field);
+            cases.push((
                 Method::POST,
                 "/api/v1/projects".into(),
-                json!({"name": "q", "owner_id": other}),
-                "owner_id",
-            ),
-            (
-                Method::POST,
-                "/api/v1/projects".into(),
-                json!({"name": "q", "id": other}),
-                "id",
-            ),
-            (
-                Method::POST,
-                "/api/v1/projects".into(),
-                json!({"name": "q", "version": 7}),
-                "version",
-            ),
-            (
-                Method::POST,
-                "/api/v1/projects".into(),
-                json!({"name": "q", "created_at": "2020-01-01T00:00:00Z"}),
-                "created_at",
-            ),
-            (
-                Method::PATCH,
-                format!("/api/v1/projects/{pid}"),
-                json!({"owner_id": other, "version": 1}),
-                "owner_id",
-            ),
-            (
-                Method::PUT,
-                format!("/api/v1/projects/{pid}"),
-                json!({"name": "p", "archived": true, "version": 1}),
-                "archived",
-            ),
-            (
-                Method::POST,
-                format!("/api/v1/projects/{pid}/tasks"),
-                json!({"title": "t", "project_id": other}),
-                "project_id",
-            ),
-            (
-                Method::PATCH,
-                format!("/api/v1/tasks/{tid}"),
-                json!({"project_id": other, "version": 1}),
-                "project_id",
-            ),
-            (
-                Method::PATCH,
-                format!("/api/v1/tasks/{tid}"),
-                json!({"owner_id": other, "version": 1}),
-                "owner_id",
-            ),
-            (
-                Method::PATCH,
-                format!("/api/v1/tasks/{tid}"),
-                json!({"created_at": "2020-01-01T00:00:00Z", "version": 1}),
-                "created_at",
-            ),
-            (
-                Method::PATCH,
-                format!("/api/v1/tasks/{tid}"),
-                json!({"id": other, "version": 1}),
-                "id",
-            ),
-        ];
+                create,
+                field.into(),
+            ));
+            if field != "version" {
+                let mut patch = json!({"name": "q", "version": 1});
+                patch[field] = server_set(field);
+                cases.push((
+                    Method::PATCH,
+                    project_item.clone(),
+                    patch.clone(),
+                    field.into(),
+                ));
+                cases.push((Method::PUT, project_item.clone(), patch, field.into()));
+            }
+        }
+        for field in [
+            "owner_id",
+            "id",
+            "version",
+            "created_at",
+            "updated_at",
+            "archived",
+            "project_id",
+        ] {
+            let mut create = json!({"title": "t"});
+            create[field] = server_set(field);
+            cases.push((Method::POST, task_create.clone(), create, field.into()));
+            if field != "version" {
+                let mut patch = json!({"done": true, "version": 1});
+                patch[field] = server_set(field);
+                cases.push((Method::PATCH, task_item.clone(), patch, field.into()));
+            }
+        }
         for (method, path, body, field) in cases {
             let response = send(&app, method, &path, &alice, Some(body)).await;
             assert_error(&response, 400, "VALIDATION_ERROR");
@@ -418,7 +409,7 @@ async fn server_set_fields_are_refused_by_name() {
                 .collect();
             assert!(
                 fields.contains(&json!(field)),
-                "{backend:?} {path}: {}",
+                "{backend:?} {path} {field}: {}",
                 response.text()
             );
         }

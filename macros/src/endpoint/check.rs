@@ -69,6 +69,8 @@ pub(crate) enum InputKind {
     Query(Type),
     Page,
     Other,
+    /// `IfMatch`: the optional `If-Match` header.
+    IfMatch,
     /// `ListQuery<R>`: the resource's filters, sort and page parameters.
     List(Type),
 }
@@ -507,6 +509,7 @@ pub(crate) fn check(
                 InputKind::Query(args[0].clone())
             }
             Some((name, args)) if name == "Page" && args.is_empty() => InputKind::Page,
+            Some((name, args)) if name == "IfMatch" && args.is_empty() => InputKind::IfMatch,
             Some((name, args)) if name == "ListQuery" && args.len() == 1 => {
                 InputKind::List(args[0].clone())
             }

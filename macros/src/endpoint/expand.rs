@@ -86,6 +86,7 @@ fn document_calls(endpoint: &CheckedEndpoint) -> TokenStream {
                 calls.extend(quote_spanned!(ty.span()=> __rampart_doc.query::<#ty>();))
             }
             InputKind::Page => calls.extend(quote!(__rampart_doc.page();)),
+            InputKind::IfMatch => calls.extend(quote!(__rampart_doc.if_match();)),
             InputKind::List(ty) => {
                 calls.extend(quote_spanned!(ty.span()=> __rampart_doc.list::<#ty>();))
             }

@@ -106,6 +106,7 @@ impl SuccessDoc {
 pub struct OperationDoc {
     path_params: Vec<(String, RefOr<Schema>)>,
     query: Vec<(String, RefOr<Schema>, bool)>,
+    headers: Vec<(&'static str, &'static str, RefOr<Schema>)>,
     body: Option<RefOr<Schema>>,
     components: Components,
     success: SuccessDoc,
@@ -116,6 +117,7 @@ impl Default for OperationDoc {
         Self {
             path_params: Vec::new(),
             query: Vec::new(),
+            headers: Vec::new(),
             body: None,
             components: Vec::new(),
             success: SuccessDoc::empty(200, "OK"),
@@ -236,6 +238,19 @@ impl OperationDoc {
         }
     }
 
+    /// The optional `If-Match` header of a conditional write.
+    pub fn if_match(&mut self) {
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .build()
+            .into();
+        self.headers.push((
+            "If-Match",
+            "The `ETag` of the version this write is based on (or `*`); a stale one is a 412.",
+            schema,
+        ));
+    }
+
     /// A JSON request body of type `T`.
     pub fn body<T: ToSchema>(&mut self) {
         self.body = Some(reference::<T>(&mut self.components));
@@ -247,7 +262,10 @@ impl OperationDoc {
     }
 
     fn has_input(&self) -> bool {
-        !self.path_params.is_empty() || !self.query.is_empty() || self.body.is_some()
+        !self.path_params.is_empty()
+            || !self.query.is_empty()
+            || !self.headers.is_empty()
+            || self.body.is_some()
     }
 }
 
@@ -476,6 +494,16 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
                     } else {
                         Required::False
                     })
+                    .schema(Some(schema.clone())),
+            );
+        }
+        for (name, description, schema) in &doc.headers {
+            operation = operation.parameter(
+                ParameterBuilder::new()
+                    .name(*name)
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(*description))
                     .schema(Some(schema.clone())),
             );
         }
