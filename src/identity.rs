@@ -154,7 +154,8 @@ pub struct ApiKeyInput {
     post = "/auth/api-keys",
     auth = "jwt",
     tag = "auth",
-    rate_limit = "20/hour"
+    rate_limit = "20/hour",
+    errors = [403]
 )]
 pub async fn create_api_key(
     ctx: Ctx,

@@ -56,7 +56,10 @@ async fn create_admin(email: &str) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn print_openapi() -> Result<(), Box<dyn std::error::Error>> {
-    println!("{}", app::api().openapi().to_pretty_json()?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&app::api().openapi_json())?
+    );
     Ok(())
 }
 

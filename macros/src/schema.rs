@@ -70,15 +70,20 @@ fn serde_field(attrs: &[syn::Attribute]) -> syn::Result<(Option<String>, bool, b
     Ok((rename, default, skip))
 }
 
-fn container_serde(attrs: &[syn::Attribute]) -> syn::Result<(Option<syn::LitStr>, bool)> {
+/// serde's container rules the schema mirrors: `rename_all`, `default`, and
+/// `deny_unknown_fields` (then the object is closed: `additionalProperties: false`).
+fn container_serde(attrs: &[syn::Attribute]) -> syn::Result<(Option<syn::LitStr>, bool, bool)> {
     let mut rename_all = None;
     let mut default = false;
+    let mut closed = false;
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("rename_all") {
                 rename_all = Some(meta.value()?.parse::<syn::LitStr>()?);
             } else if meta.path.is_ident("default") {
                 default = true;
+            } else if meta.path.is_ident("deny_unknown_fields") {
+                closed = true;
             } else if meta.input.peek(syn::Token![=]) {
                 let _: syn::Expr = meta.value()?.parse()?;
             } else if meta.input.peek(syn::token::Paren) {
@@ -89,7 +94,7 @@ fn container_serde(attrs: &[syn::Attribute]) -> syn::Result<(Option<syn::LitStr>
             Ok(())
         })?;
     }
-    Ok((rename_all, default))
+    Ok((rename_all, default, closed))
 }
 
 fn rename(name: &str, rule: &syn::LitStr) -> syn::Result<String> {
@@ -214,7 +219,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             "rampart::Schema does not support generic structs",
         ));
     }
-    let (rename_all, container_default) = container_serde(&input.attrs)?;
+    let (rename_all, container_default, closed) = container_serde(&input.attrs)?;
     let p = private();
     let mut field_docs = Vec::new();
     let mut errors: Option<syn::Error> = None;
@@ -272,7 +277,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         #[automatically_derived]
         impl #p::ApiSchema for #name {
             fn schema() -> #p::utoipa::openapi::RefOr<#p::utoipa::openapi::schema::Schema> {
-                #p::object_schema(#description, ::std::vec![#(#field_docs),*])
+                #p::object_schema(#description, #closed, ::std::vec![#(#field_docs),*])
             }
         }
 

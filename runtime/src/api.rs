@@ -146,6 +146,12 @@ impl Api {
         build_document(&self.info, &endpoints)
     }
 
+    /// The OpenAPI document as JSON: what `/openapi.json` serves and what tools should read.
+    /// Prefer it to serializing [`Api::openapi`] yourself (see [`crate::openapi::to_json`]).
+    pub fn openapi_json(&self) -> serde_json::Value {
+        crate::openapi::to_json(&self.openapi())
+    }
+
     fn check(&self) -> Result<(), ApiBuildError> {
         let mut ids = HashSet::new();
         let mut routes = HashSet::new();
@@ -169,7 +175,7 @@ impl Api {
         self.check()?;
         let config = app.config();
         let cors = cors_layer(&config.cors).map_err(ApiBuildError::Cors)?;
-        let document = self.openapi();
+        let document = self.openapi_json();
         let mut by_path: BTreeMap<String, Vec<EndpointDef>> = BTreeMap::new();
         let prefix = self.prefix.clone();
         for def in self.endpoints {
@@ -223,7 +229,8 @@ impl Api {
         }
         router = router.route("/metrics", get(crate::health::metrics));
         if config.docs {
-            router = router.merge(SwaggerUi::new("/docs").url("/openapi.json", document));
+            router = router
+                .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", document));
         }
         router = router
             .merge(self.extra)

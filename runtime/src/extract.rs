@@ -83,6 +83,43 @@ fn deserialize_error<E: std::fmt::Display>(
     ApiError::bad_request(format!("the {what} could not be deserialized")).with_detail(field, issue)
 }
 
+/// `3.0` → `3` wherever a number is integral and exactly representable (|n| < 2^53).
+fn integral_floats_to_integers(json: &mut serde_json::Value) {
+    use serde_json::Value;
+    match json {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && float.abs() < 9_007_199_254_740_992.0
+            {
+                *number = serde_json::Number::from(float as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
+    }
+}
+
+/// Whether a JSON document holds the escape `\u0000` in a string. PostgreSQL cannot store
+/// U+0000 in text, and SQLite would; refusing it here gives one answer on both. (Raw control
+/// characters are invalid JSON, so the escape is the only way in.)
+fn contains_escaped_nul(json: &[u8]) -> bool {
+    let mut index = 0;
+    while index < json.len() {
+        if json[index] == b'\\' {
+            if json.get(index + 1..index + 6) == Some(b"u0000".as_slice()) {
+                return true;
+            }
+            // Skip the escaped character, so `\\u0000` (a backslash, then text) is not a NUL.
+            index += 2;
+        } else {
+            index += 1;
+        }
+    }
+    false
+}
+
 /// `unknown field `x`, expected ...` or `missing field `x`` → `x`.
 fn unknown_field_name(message: &str) -> Option<&str> {
     message
@@ -106,12 +143,37 @@ where
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(body_rejection)?;
+        if contains_escaped_nul(&bytes) {
+            return Err(
+                ApiError::bad_request("text in the body must not contain NUL (U+0000)")
+                    .with_detail("", "contains U+0000"),
+            );
+        }
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-        let value: T = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|error| deserialize_error(error, "JSON body"))?;
-        deserializer
-            .end()
-            .map_err(|_| ApiError::bad_request("trailing characters after the JSON body"))?;
+        let value: T = match serde_path_to_error::deserialize(&mut deserializer) {
+            Ok(value) => {
+                deserializer.end().map_err(|_| {
+                    ApiError::bad_request("trailing characters after the JSON body")
+                })?;
+                value
+            }
+            // JSON Schema's `integer` includes `3.0` (and Python's json module writes it); serde's
+            // integers do not. Only on that error, read the body again with integral floats as
+            // integers, so the common path parses once.
+            Err(error)
+                if error
+                    .inner()
+                    .to_string()
+                    .starts_with("invalid type: floating point") =>
+            {
+                let mut json: serde_json::Value = serde_json::from_slice(&bytes)
+                    .map_err(|_| deserialize_error(error, "JSON body"))?;
+                integral_floats_to_integers(&mut json);
+                serde_path_to_error::deserialize(json)
+                    .map_err(|error| deserialize_error(error, "JSON body"))?
+            }
+            Err(error) => return Err(deserialize_error(error, "JSON body")),
+        };
         value.validate()?;
         Ok(Json(value))
     }
@@ -303,6 +365,28 @@ mod tests {
             Some("owner_id")
         );
         assert_eq!(unknown_field_name("invalid type: string"), None);
+    }
+
+    #[test]
+    fn integral_floats_become_integers_and_others_stay() {
+        let mut json = serde_json::json!({"a": 3.0, "b": [1.5, -2.0, 1e300], "c": "4.0"});
+        integral_floats_to_integers(&mut json);
+        assert_eq!(
+            json,
+            serde_json::json!({"a": 3, "b": [1.5, -2, 1e300], "c": "4.0"})
+        );
+    }
+
+    #[test]
+    fn escaped_nul_is_found_and_only_it() {
+        assert!(contains_escaped_nul(br#"{"a": "x\u0000y"}"#));
+        assert!(contains_escaped_nul(br#"{"\u0000": 1}"#));
+        assert!(
+            !contains_escaped_nul(br#"{"a": "x\\u0000y"}"#),
+            "an escaped backslash"
+        );
+        assert!(!contains_escaped_nul(br#"{"a": "\u0001"}"#));
+        assert!(!contains_escaped_nul(b"{}"));
     }
 
     #[test]

@@ -192,14 +192,22 @@ async fn projects_are_declarative_crud_with_versions_and_etags() {
             .send()
             .await;
         assert_error(&precondition, 412, "PRECONDITION_FAILED");
-        let malformed = app
-            .request(Method::PUT, &item)
-            .bearer(&alice)
-            .header("if-match", "1")
-            .json(&json!({"name": "B", "version": 2}))
-            .send()
-            .await;
-        assert_error(&malformed, 400, "BAD_REQUEST");
+        // A tag that names no version (unquoted, weak, foreign, empty) matches nothing: 412,
+        // and nothing is written.
+        for (tag, status, code) in [
+            ("2", 412, "PRECONDITION_FAILED"),
+            ("W/\"2\"", 412, "PRECONDITION_FAILED"),
+            ("", 412, "PRECONDITION_FAILED"),
+        ] {
+            let response = app
+                .request(Method::PUT, &item)
+                .bearer(&alice)
+                .header("if-match", tag)
+                .json(&json!({"name": "B", "version": 2}))
+                .send()
+                .await;
+            assert_error(&response, status, code);
+        }
         let replaced = app
             .request(Method::PUT, &item)
             .bearer(&alice)
@@ -677,7 +685,7 @@ async fn archive_is_all_or_nothing() {
             "CONFLICT",
         );
 
-        // A project that still has tasks cannot be deleted (foreign key → 422), and stays.
+        // A project that still has tasks cannot be deleted (rows refer to it: 409), and stays.
         let delete = send(
             &app,
             Method::DELETE,
@@ -686,7 +694,7 @@ async fn archive_is_all_or_nothing() {
             None,
         )
         .await;
-        assert_error(&delete, 422, "UNPROCESSABLE");
+        assert_error(&delete, 409, "CONFLICT");
         assert_eq!(
             snapshot(&app, &alice, &format!("/api/v1/projects/{pid}")).await["archived"],
             true
@@ -732,4 +740,82 @@ fn form_urlencoded_value(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// Found by schemathesis: PostgreSQL cannot store a NUL character, and the framework answered
+/// 500. A JSON body carrying U+0000 is now a 400 on both backends (SQLite would store it), and a
+/// value PostgreSQL refuses for its content anywhere else (a query-string filter) is a 400 too.
+#[tokio::test]
+async fn values_the_database_cannot_store_are_a_400_not_a_500() {
+    for backend in BACKENDS {
+        let app = board(backend).await;
+        let alice = app.token(&["member"]);
+        let with_nul = json!({"name": "a\u{0}b"});
+        let project = send(
+            &app,
+            Method::POST,
+            "/api/v1/projects",
+            &alice,
+            Some(with_nul),
+        )
+        .await;
+        assert_error(&project, 400, "BAD_REQUEST");
+        let register = app
+            .post("/api/v1/auth/register")
+            .json(&json!({"email": "nul@example.com", "password": "correct horse battery staple", "display_name": "x\u{0}y"}))
+            .send()
+            .await;
+        assert_error(&register, 400, "BAD_REQUEST");
+        let listed = send(
+            &app,
+            Method::GET,
+            "/api/v1/projects?name=a%00b",
+            &alice,
+            None,
+        )
+        .await;
+        match backend {
+            TestBackend::Sqlite => assert_eq!(listed.status(), 200, "{}", listed.text()),
+            TestBackend::Postgres => {
+                assert_error(&listed, 400, "BAD_REQUEST");
+                assert!(
+                    !listed.text().contains("0x00"),
+                    "no database text: {}",
+                    listed.text()
+                );
+            }
+        }
+    }
+}
+
+/// Found by schemathesis: JSON Schema's `integer` includes `1.0` (Python's json module writes
+/// integral floats that way), and serde's integers refused it with a 400.
+#[tokio::test]
+async fn integral_floats_are_integers() {
+    for backend in BACKENDS {
+        let app = board(backend).await;
+        let alice = app.token(&["member"]);
+        let project = create_project(&app, &alice, "p").await;
+        let path = format!("/api/v1/projects/{}", id(&project));
+        let patched = send(
+            &app,
+            Method::PATCH,
+            &path,
+            &alice,
+            Some(json!({"name": "q", "version": 1.0})),
+        )
+        .await;
+        assert_eq!(patched.status(), 200, "{backend:?}: {}", patched.text());
+        assert_eq!(patched.json()["data"]["version"], 2);
+        let fractional = send(
+            &app,
+            Method::PATCH,
+            &path,
+            &alice,
+            Some(json!({"name": "r", "version": 2.5})),
+        )
+        .await;
+        assert_error(&fractional, 400, "BAD_REQUEST");
+        assert_eq!(fractional.json()["error"]["details"][0]["field"], "version");
+    }
 }

@@ -524,15 +524,12 @@ fn crud_endpoints(
     let new_name = format_ident!("New{}", ident);
     let patch_name = format_ident!("{}Patch", ident);
     let replace_name = format_ident!("{}Replace", ident);
+    // Writes and deletes: 409 (a unique value taken, a stale version, or — on delete — rows
+    // still referring to this one), and 412 for a stale If-Match on versioned resources.
     let write_errors = if versioned {
         quote!(errors = [409, 412],)
     } else {
         quote!(errors = [409],)
-    };
-    let delete_errors = if versioned {
-        quote!(errors = [412, 422],)
-    } else {
-        quote!(errors = [422],)
     };
 
     quote! {
@@ -594,7 +591,7 @@ fn crud_endpoints(
             }
 
             #[doc = #delete_doc]
-            #[::rampart::__private::endpoint(delete = #item_path, operation_id = #delete_id, #delete_errors #shared)]
+            #[::rampart::__private::endpoint(delete = #item_path, operation_id = #delete_id, #write_errors #shared)]
             async fn __rampart_delete(
                 ctx: #p::Ctx,
                 store: #p::Store<#ident>,

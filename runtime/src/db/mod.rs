@@ -386,6 +386,13 @@ pub fn map_sqlx_error(error: sqlx::Error) -> ApiError {
                     tracing::warn!(error = %error, "database unavailable");
                     ApiError::unavailable(RETRY_AFTER_SECONDS)
                 }
+                // Class 22 codes the request's own values cause: a NUL or other character the
+                // encoding cannot hold, a string longer than its column, a number or date out of
+                // range. The client can fix those; they are not server faults.
+                Some("22021") | Some("22P05") | Some("22001") | Some("22003") | Some("22007")
+                | Some("22008") => ApiError::new(ErrorCode::BadRequest)
+                    .with_message("a value in the request cannot be stored (for example a NUL character, or text or a number out of range)")
+                    .with_source(error),
                 _ if db.is_unique_violation() => {
                     ApiError::new(ErrorCode::Conflict).with_source(error)
                 }

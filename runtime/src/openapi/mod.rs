@@ -162,6 +162,7 @@ impl OperationDoc {
         let page = ObjectBuilder::new()
             .schema_type(Type::Integer)
             .minimum(Some(1))
+            .maximum(Some(u32::MAX))
             .build();
         let per_page = ObjectBuilder::new()
             .schema_type(Type::Integer)
@@ -191,12 +192,15 @@ impl OperationDoc {
         match spec.pagination {
             Pagination::Offset => self
                 .query
-                .push(("page".to_owned(), integer(1, None), false)),
+                .push(("page".to_owned(), integer(1, Some(i64::from(u32::MAX))), false)),
             Pagination::Cursor => self.query.push((
                 "cursor".to_owned(),
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .description(Some("`meta.next_cursor` of the previous page."))
+                    .min_length(Some(1))
+                    .description(Some(
+                        "`meta.next_cursor` of the previous page: opaque and signed, so any other value is a 400.",
+                    ))
                     .build()
                     .into(),
                 false,
@@ -242,11 +246,15 @@ impl OperationDoc {
     pub fn if_match(&mut self) {
         let schema = ObjectBuilder::new()
             .schema_type(Type::String)
+            // Only the quoted version is documented: `*` (accepted too, as RFC 9110 requires)
+            // adds nothing to these writes, and an alternation in the pattern defeats
+            // schemathesis's header generation (it then sends a bare `0` as "valid").
+            .pattern(Some(r#"^"[0-9]+"$"#))
             .build()
             .into();
         self.headers.push((
             "If-Match",
-            "The `ETag` of the version this write is based on (or `*`); a stale one is a 412.",
+            "The `ETag` of the version this write is based on; a stale one is a 412.",
             schema,
         ));
     }
@@ -441,6 +449,101 @@ fn http_method(method: &axum::http::Method) -> HttpMethod {
     }
 }
 
+/// The document as JSON. utoipa 5.5 serializes the Link Object's fields in snake case
+/// (`operation_id`), which OpenAPI does not know; this renames them (`operationId`,
+/// `operationRef`, `requestBody`) in every response's `links`, and touches nothing else.
+pub fn to_json(document: &OpenApi) -> serde_json::Value {
+    let mut json = serde_json::to_value(document).unwrap_or_default();
+    if let Some(paths) = json.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for operation in paths
+            .values_mut()
+            .filter_map(|p| p.as_object_mut())
+            .flat_map(|p| p.values_mut())
+        {
+            let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(|r| r.as_object_mut())
+            else {
+                continue;
+            };
+            for response in responses.values_mut() {
+                let Some(links) = response.get_mut("links").and_then(|l| l.as_object_mut()) else {
+                    continue;
+                };
+                for link in links.values_mut().filter_map(|l| l.as_object_mut()) {
+                    for (snake, camel) in [
+                        ("operation_id", "operationId"),
+                        ("operation_ref", "operationRef"),
+                        ("request_body", "requestBody"),
+                    ] {
+                        if let Some(value) = link.remove(snake) {
+                            link.insert(camel.to_owned(), value);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    json
+}
+
+/// The data schema of a success response, as a component reference (`#/components/schemas/Task`).
+fn data_ref(doc: &OperationDoc) -> Option<&str> {
+    match &doc.success.data {
+        Some(RefOr::Ref(reference)) if !doc.success.paginated => Some(&reference.ref_location),
+        _ => None,
+    }
+}
+
+/// OpenAPI links from a 201 to the operations on what it created, so that clients and tools
+/// (schemathesis's stateful phase) can follow them: the created item's path is the path of an
+/// operation that takes one `{id}` and answers with the same schema (`GET /tasks/{id}` for a
+/// `Task`), and every operation on that path or under it gets `id = $response.body#/data/id`.
+fn creation_links(
+    created: usize,
+    endpoints: &[(String, &EndpointDef)],
+    docs: &[OperationDoc],
+) -> Vec<(String, utoipa::openapi::link::Link)> {
+    let Some(schema) = docs.get(created).and_then(data_ref) else {
+        return Vec::new();
+    };
+    let takes_one_id = |doc: &OperationDoc| {
+        doc.path_params.len() == 1
+            && doc
+                .path_params
+                .first()
+                .is_some_and(|(name, _)| name == "id")
+    };
+    let item_paths: Vec<&str> = endpoints
+        .iter()
+        .zip(docs)
+        .filter(|((path, _), doc)| {
+            path.ends_with("/{id}") && takes_one_id(doc) && data_ref(doc) == Some(schema)
+        })
+        .map(|((path, _), _)| path.as_str())
+        .collect();
+    endpoints
+        .iter()
+        .zip(docs)
+        .filter(|((path, _), doc)| {
+            takes_one_id(doc)
+                && item_paths.iter().any(|item| {
+                    path == item
+                        || path
+                            .strip_prefix(item)
+                            .is_some_and(|rest| rest.starts_with('/'))
+                })
+        })
+        .map(|((_, def), _)| {
+            let link = utoipa::openapi::link::LinkBuilder::new()
+                .operation_id(def.operation_id)
+                .parameter("id", "$response.body#/data/id")
+                .build();
+            (def.operation_id.to_owned(), link)
+        })
+        .collect()
+}
+
 /// Title, version and description of the document.
 #[derive(Debug, Clone)]
 pub struct ApiInfo {
@@ -461,9 +564,15 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
         <PageMeta as utoipa::PartialSchema>::schema(),
     ));
     let mut tags: Vec<String> = Vec::new();
-    for (full_path, def) in endpoints {
-        let mut doc = OperationDoc::default();
-        (def.document)(&mut doc);
+    let docs: Vec<OperationDoc> = endpoints
+        .iter()
+        .map(|(_, def)| {
+            let mut doc = OperationDoc::default();
+            (def.document)(&mut doc);
+            doc
+        })
+        .collect();
+    for (index, ((full_path, def), doc)) in endpoints.iter().zip(&docs).enumerate() {
         let mut operation = OperationBuilder::new()
             .operation_id(Some(def.operation_id))
             .summary(def.summary)
@@ -533,6 +642,9 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
                 "Location",
                 string_header("Where the created resource can be read."),
             );
+            for (name, link) in creation_links(index, endpoints, &docs) {
+                ok = ok.link(name, link);
+            }
         }
         if success.etag {
             ok = ok.header(
@@ -554,7 +666,7 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
         let error_content = ContentBuilder::new()
             .schema(Some(Ref::from_schema_name(ERROR_ENVELOPE)))
             .build();
-        for (status, description) in error_statuses(def, &doc) {
+        for (status, description) in error_statuses(def, doc) {
             let mut response = ResponseBuilder::new()
                 .description(description)
                 .content("application/json", error_content.clone())
@@ -602,7 +714,7 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
             }
         }
         paths.add_path_operation(full_path, vec![http_method(&def.method)], operation.build());
-        components.extend(doc.components);
+        components.extend(doc.components.iter().cloned());
         components.extend(success.components.iter().cloned());
     }
     let mut builder = ComponentsBuilder::new()

@@ -1,7 +1,9 @@
 //! Object schemas for `#[derive(rampart::Schema)]`, with validator rules as constraints.
 
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, Type,
+};
 
 /// A `#[validate]` rule that has an OpenAPI equivalent.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,10 +73,18 @@ fn constrain(schema: &mut RefOr<Schema>, constraint: Constraint) {
 }
 
 /// Builds the object schema of a struct from its fields.
-pub fn object_schema(description: Option<&str>, fields: Vec<FieldDoc>) -> RefOr<Schema> {
+pub fn object_schema(
+    description: Option<&str>,
+    closed: bool,
+    fields: Vec<FieldDoc>,
+) -> RefOr<Schema> {
     let mut object = ObjectBuilder::new()
         .schema_type(Type::Object)
         .description(description);
+    if closed {
+        // `#[serde(deny_unknown_fields)]`: an unknown property is a 400, so say so.
+        object = object.additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    }
     for mut field in fields {
         for constraint in field.constraints {
             constrain(&mut field.schema, *constraint);
@@ -101,6 +111,7 @@ mod tests {
     fn constraints_land_on_the_property() {
         let schema = object_schema(
             Some("A note"),
+            false,
             vec![
                 FieldDoc {
                     name: "title",

@@ -153,10 +153,17 @@ pub enum Precondition {
     Any,
     /// `If-Match: "7"`: the version must be 7.
     Version(i64),
+    /// Any other entity tag (weak, not a version, several): it matches no version, so the write
+    /// is a 412 (RFC 9110 §13.1.1: If-Match uses strong comparison against the current tag).
+    Never,
 }
 
-/// The optional `If-Match` header of a write. A malformed value is a 400; a stale one makes
-/// the write a 412 `PRECONDITION_FAILED`.
+/// A version no row has (versions start at 1): what [`Precondition::Never`] binds.
+const NO_VERSION: i64 = i64::MIN;
+
+/// The optional `If-Match` header of a write. A value that is not visible ASCII is a 400; any
+/// other that does not name the current version (`"7"`) or `*` makes the write a 412
+/// `PRECONDITION_FAILED`, so nothing is written on a precondition the server cannot honour.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IfMatch(pub Option<Precondition>);
 
@@ -165,7 +172,8 @@ impl IfMatch {
     pub fn version(self) -> Option<i64> {
         match self.0 {
             Some(Precondition::Version(version)) => Some(version),
-            _ => None,
+            Some(Precondition::Never) => Some(NO_VERSION),
+            Some(Precondition::Any) | None => None,
         }
     }
 
@@ -174,16 +182,19 @@ impl IfMatch {
             ApiError::bad_request("If-Match must be one entity tag as sent in ETag, or *")
                 .with_detail("If-Match", "malformed")
         };
-        let text = value.to_str().map_err(|_| malformed())?.trim();
+        let text = value.to_str().map_err(|_| malformed())?;
         if text == "*" {
             return Ok(Self(Some(Precondition::Any)));
         }
-        let inner = text
+        let version = text
             .strip_prefix('"')
             .and_then(|t| t.strip_suffix('"'))
-            .ok_or_else(malformed)?;
-        let version = inner.parse::<i64>().map_err(|_| malformed())?;
-        Ok(Self(Some(Precondition::Version(version))))
+            .and_then(|inner| inner.parse::<i64>().ok())
+            .filter(|version| *version >= 1);
+        Ok(Self(Some(match version {
+            Some(version) => Precondition::Version(version),
+            None => Precondition::Never,
+        })))
     }
 }
 
@@ -249,8 +260,16 @@ mod tests {
             Some(IfMatch(Some(Precondition::Version(7))))
         );
         assert_eq!(parse("*").ok(), Some(IfMatch(Some(Precondition::Any))));
-        assert!(parse("7").is_err());
-        assert!(parse("W/\"7\"").is_err());
-        assert!(parse("\"x\"").is_err());
+        // Not text at all (obs-text bytes): 400.
+        let opaque = HeaderValue::from_bytes(b"\"\xff\"");
+        assert!(opaque.is_ok_and(|value| IfMatch::parse(&value).is_err()));
+        // Well-formed or not, a tag that is not a current version matches nothing: 412.
+        for never in ["", "7", "W/\"7\"", "\"x\"", "\"1\", \"2\"", "\"0\""] {
+            assert_eq!(
+                parse(never).ok(),
+                Some(IfMatch(Some(Precondition::Never))),
+                "{never}"
+            );
+        }
     }
 }

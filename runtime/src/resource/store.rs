@@ -247,6 +247,20 @@ fn map_error<R: Resource>(error: sqlx::Error) -> ApiError {
     map_sqlx_error(error)
 }
 
+/// A foreign-key violation on delete means other rows still point at this one: a conflict
+/// with the current state (409), not an unprocessable request (the 422 of an insert naming a
+/// missing row).
+fn still_referenced<R: Resource>(error: ApiError) -> ApiError {
+    if error.code() == ErrorCode::Unprocessable {
+        ApiError::new(ErrorCode::Conflict).with_message(format!(
+            "the {} is still referred to by other records; remove or archive them first",
+            R::SPEC.name
+        ))
+    } else {
+        error
+    }
+}
+
 fn now() -> chrono::DateTime<Utc> {
     // Microseconds: what both databases store, so a later read returns the same value.
     Utc::now().trunc_subsecs(6)
@@ -655,7 +669,8 @@ impl<R: Resource> Store<R> {
             if_match: if_match.version(),
         };
         let statement = sql::delete(&R::SPEC, Some(R::statements()), id, expect);
-        match self.affected(R::SPEC.labels.delete, statement).await? {
+        let deleted = self.affected(R::SPEC.labels.delete, statement).await;
+        match deleted.map_err(still_referenced::<R>)? {
             0 => Err(self.explain_miss(id, expect).await),
             _ => Ok(()),
         }
