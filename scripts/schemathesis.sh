@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# schemathesis against the running taskboard, as a user would deploy it: the release binary
+# (TASKBOARD_BIN to override), PostgreSQL, Redis, a real access token. Rate limits stay on,
+# raised by configuration for the run. Exits non-zero on any failure.
+#
+#   scripts/schemathesis.sh            # needs .venv/bin/schemathesis (see .ci/run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${TASKBOARD_BIN:-target/release/examples/taskboard}
+PORT=${SCHEMATHESIS_PORT:-3917}
+PG=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+DB=taskboard_schemathesis
+ST=${SCHEMATHESIS:-.venv/bin/schemathesis}
+BASE="http://127.0.0.1:$PORT"
+
+psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
+psql "$PG/postgres" -qc "CREATE DATABASE $DB"
+
+DATABASE_URL="$PG/$DB" \
+REDIS_URL=redis://127.0.0.1:6379 \
+RAMPART_REDIS_PREFIX="schemathesis-$$" \
+JWT_SECRET=schemathesis-run-secret-of-at-least-32-bytes \
+RAMPART_RATE_LIMIT_MULTIPLIER=1000 \
+RAMPART_LOGIN_RATE_LIMIT=100000/min \
+BIND="127.0.0.1:$PORT" \
+"$BIN" > target/schemathesis-server.log 2>&1 &
+SERVER=$!
+cleanup() {
+  kill "$SERVER" 2>/dev/null || true
+  wait "$SERVER" 2>/dev/null || true
+  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 60); do
+  curl -fsS "$BASE/health/ready" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+curl -fsS -X POST "$BASE/api/v1/auth/register" -H 'content-type: application/json' \
+  -d '{"email":"schemathesis@example.com","password":"correct horse battery staple","display_name":"Schemathesis"}' >/dev/null
+TOKEN=$(curl -fsS -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"email":"schemathesis@example.com","password":"correct horse battery staple"}' | json "['data']['access_token']")
+
+"$ST" run "$BASE/openapi.json" \
+  --checks all \
+  --header "Authorization: Bearer $TOKEN" \
+  --max-examples "${SCHEMATHESIS_EXAMPLES:-40}" \
+  --seed "${SCHEMATHESIS_SEED:-20261125}" \
+  --generation-deterministic \
+  --report junit --report-dir target/schemathesis \
+  --max-failures 500
