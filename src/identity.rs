@@ -224,15 +224,23 @@ pub async fn admin_disable_user(
 
 /// Mounts every identity endpoint.
 pub fn mount(api: Api) -> Api {
-    api.mount(register)
-        .mount(login)
-        .mount(refresh)
-        .mount(logout)
-        .mount(change_password)
-        .mount(create_api_key)
-        .mount(list_api_keys)
-        .mount(revoke_api_key)
-        .mount(admin_list_users)
-        .mount(admin_set_roles)
-        .mount(admin_disable_user)
+    api.tag(
+        "auth",
+        "Accounts, tokens and API keys: register, log in, refresh, log out, change the password.",
+    )
+    .tag(
+        "admin",
+        "Administration: users, their roles, disabling accounts.",
+    )
+    .mount(register)
+    .mount(login)
+    .mount(refresh)
+    .mount(logout)
+    .mount(change_password)
+    .mount(create_api_key)
+    .mount(list_api_keys)
+    .mount(revoke_api_key)
+    .mount(admin_list_users)
+    .mount(admin_set_roles)
+    .mount(admin_disable_user)
 }

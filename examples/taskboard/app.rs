@@ -41,6 +41,21 @@ pub(crate) fn api() -> Api {
     let api = Api::new()
         .info("taskboard", env!("CARGO_PKG_VERSION"))
         .description("The rampart reference app.")
+        .license("MIT OR Apache-2.0")
+        .tag("meta", "What this service is.")
+        .tag("identity", "The authenticated caller.")
+        .tag(
+            "notes",
+            "Notes: a small feature over the foundation (validated bodies, pagination).",
+        )
+        .tag(
+            "projects",
+            "Projects: declarative CRUD, optimistic locking, archive.",
+        )
+        .tag(
+            "tasks",
+            "Tasks within a project: cursor pages, filters, sorts.",
+        )
         .mount(service_info)
         .mount(me)
         .mount(create_note)

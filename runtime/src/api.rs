@@ -75,6 +75,11 @@ impl Api {
                 title: "rampart API".to_owned(),
                 version: "0.1.0".to_owned(),
                 description: None,
+                license: None,
+                tags: vec![(
+                    "health".to_owned(),
+                    "Liveness and readiness for load balancers and orchestrators.".to_owned(),
+                )],
             },
             endpoints: vec![
                 crate::health::live_endpoint(),
@@ -94,6 +99,21 @@ impl Api {
     pub fn info(mut self, title: &str, version: &str) -> Self {
         self.info.title = title.to_owned();
         self.info.version = version.to_owned();
+        self
+    }
+
+    /// Sets `info.license` to an SPDX expression (`"MIT OR Apache-2.0"`).
+    pub fn license(mut self, spdx: &str) -> Self {
+        self.info.license = Some(spdx.to_owned());
+        self
+    }
+
+    /// Describes a tag (shown as a section heading by documentation tools).
+    pub fn tag(mut self, name: &str, description: &str) -> Self {
+        self.info.tags.retain(|(tag, _)| tag != name);
+        self.info
+            .tags
+            .push((name.to_owned(), description.to_owned()));
         self
     }
 

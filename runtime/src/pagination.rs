@@ -10,18 +10,22 @@ pub const MAX_PER_PAGE: u32 = 100;
 /// `per_page` when the client does not say.
 pub const DEFAULT_PER_PAGE: u32 = 20;
 
-/// Meta of a list response. Every field is always present; `total` is `null` only where a
+/// Meta of a list response. Every field is always present (and required in the schema, so
+/// generated clients need not guess); `total` is `null` only where a
 /// documented setting turned counting off, `next_cursor` is `null` on offset pages and on the
 /// last cursor page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PageMeta {
     /// 1-based page number (offset pagination); `null` on cursor pages.
+    #[schema(required = true)]
     pub page: Option<u32>,
     /// Items per page.
     pub per_page: u32,
     /// Exact number of items in the filtered set.
+    #[schema(required = true)]
     pub total: Option<u64>,
     /// Opaque cursor of the next page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 

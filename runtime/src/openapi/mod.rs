@@ -553,6 +553,10 @@ pub struct ApiInfo {
     pub version: String,
     /// `info.description`.
     pub description: Option<String>,
+    /// `info.license`: an SPDX expression (`MIT OR Apache-2.0`).
+    pub license: Option<String>,
+    /// Descriptions of the tags operations use, by tag name.
+    pub tags: Vec<(String, String)>,
 }
 
 /// Builds the document of the given endpoints, each under its full path.
@@ -702,7 +706,11 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
                 ExtensionsBuilder::new().add("x-rate-limit", limit).build(),
             ));
         }
-        // Alternatives: any one listed scheme authenticates.
+        // Alternatives: any one listed scheme authenticates. A public operation says so with
+        // the empty requirement (`security: [{}]`), rather than by leaving security out.
+        if matches!(def.access, Access::Public) {
+            operation = operation.security(SecurityRequirement::default());
+        }
         if let Access::Protected { schemes, .. } = def.access {
             if schemes != Schemes::ApiKey {
                 operation =
@@ -749,12 +757,31 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
             InfoBuilder::new()
                 .title(&info.title)
                 .version(&info.version)
-                .description(info.description.clone()),
+                .description(info.description.clone())
+                .license(info.license.as_ref().map(|spdx| {
+                    utoipa::openapi::LicenseBuilder::new()
+                        .name(spdx)
+                        .identifier(Some(spdx))
+                        .build()
+                })),
         )
+        // Paths carry their full prefix, so the API lives at the root of whatever serves it.
+        .servers(Some([utoipa::openapi::ServerBuilder::new()
+            .url("/")
+            .description(Some("The server this document is served from"))
+            .build()]))
         .paths(paths)
         .components(Some(builder.build()))
         .tags(Some(tags.into_iter().map(|name| {
-            utoipa::openapi::tag::TagBuilder::new().name(name).build()
+            let description = info
+                .tags
+                .iter()
+                .find(|(tag, _)| *tag == name)
+                .map(|(_, text)| text.clone());
+            utoipa::openapi::tag::TagBuilder::new()
+                .name(name)
+                .description(description)
+                .build()
         })))
         .build()
 }
