@@ -14,6 +14,7 @@ mod database;
 mod envelope;
 mod identity;
 mod openapi;
+mod owasp;
 mod pipeline;
 mod rate_limit;
 mod redis_rate_limit;

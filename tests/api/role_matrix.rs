@@ -49,7 +49,7 @@ fn expected(access: Access, caller: Caller) -> Option<u16> {
 }
 
 #[tokio::test]
-async fn every_endpoint_refuses_and_admits_exactly_as_declared() {
+async fn api5_function_level_authorization_every_endpoint_as_declared() {
     let app = taskboard(TestBackend::Sqlite).await;
     let email = format!("matrix.{}@example.com", uuid::Uuid::new_v4().simple());
     let password = "correct horse battery staple";
