@@ -192,6 +192,9 @@ async fn api1_bola_every_id_route_refuses_another_users_objects() {
     }
 }
 
+/// A case name, an `Authorization` value, another header.
+type BadCredential = (&'static str, Option<String>, Option<(&'static str, String)>);
+
 /// API2: credentials that are missing, malformed, unsigned, signed with another key, expired,
 /// or sent in the query string are all the same 401 with `WWW-Authenticate`.
 #[tokio::test]
@@ -209,7 +212,7 @@ async fn api2_broken_authentication_every_bad_credential_is_401() {
             crate::common::b64(br#"{"alg":"none","typ":"JWT"}"#)
         )
     };
-    let cases: Vec<(&str, Option<String>, Option<(&str, String)>)> = vec![
+    let cases: Vec<BadCredential> = vec![
         ("no credentials", None, None),
         ("not a JWT", Some("Bearer not-a-token".into()), None),
         ("alg none", Some(format!("Bearer {unsigned}")), None),
