@@ -4,6 +4,7 @@
 # default the release build) on a fresh PostgreSQL database, with the default rate limits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 BIN=${TASKBOARD_BIN:-target/release/examples/taskboard}
 PORT=${CLIENT_PORT:-3918}
@@ -21,8 +22,7 @@ mkdir -p target/client
   --meta none \
   --config tests/client/openapi-python-client.yaml
 
-psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
-psql "$PG/postgres" -qc "CREATE DATABASE $DB"
+fresh_database "$PG" "$DB"
 DATABASE_URL="$PG/$DB" \
 JWT_SECRET=client-run-secret-of-at-least-32-bytes-long \
 BIND="127.0.0.1:$PORT" \
@@ -34,9 +34,6 @@ cleanup() {
   psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
 }
 trap cleanup EXIT
-for _ in $(seq 1 60); do
-  curl -fsS "$BASE/health/ready" >/dev/null 2>&1 && break
-  sleep 0.5
-done
+wait_ready "$BASE"
 
 PYTHONPATH=target/client "$VENV/bin/python" tests/client/scenario.py "$BASE"

@@ -11,8 +11,9 @@
 # Exits non-zero at the first broken expectation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
-command -v wrk >/dev/null 2>&1 || { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y wrk; }; }
+ensure_wrk
 cargo build --release --example taskboard
 BIN=target/release/examples/taskboard
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
@@ -53,20 +54,14 @@ start_server() {
   BIND="127.0.0.1:$PORT" \
   "$BIN" >> target/faults-server.log 2>&1 &
   SERVER=$!
-  for _ in $(seq 1 60); do curl -fsS "$BASE/health/ready" >/dev/null 2>&1 && return; sleep 0.5; done
-  fail "the server did not become ready"
+  wait_ready "$BASE" || fail "the server did not become ready"
 }
 : > target/faults-server.log
 start_server
 
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 email="faults.$$@example.com"
-curl -fsS -X POST "$BASE/api/v1/auth/register" -H 'content-type: application/json' \
-  -d "{\"email\":\"$email\",\"password\":\"$PASSWORD\",\"display_name\":\"Faults\"}" >/dev/null
-TOKEN=$(curl -fsS -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
-  -d "{\"email\":\"$email\",\"password\":\"$PASSWORD\"}" | json "['data']['access_token']")
-PROJECT=$(curl -fsS -X POST "$BASE/api/v1/projects" -H 'content-type: application/json' \
-  -H "authorization: Bearer $TOKEN" -d '{"name":"faults"}' | json "['data']['id']")
+TOKEN=$(register_and_login "$BASE" "$email" "$PASSWORD")
+PROJECT=$(create_project "$BASE" "$TOKEN" faults)
 export SOAK_TOKENS=$TOKEN SOAK_PROJECTS=$PROJECT SOAK_EMAILS=$email SOAK_PASSWORD=$PASSWORD
 ITEM="$BASE/api/v1/projects/$PROJECT"
 auth=(-H "authorization: Bearer $TOKEN")

@@ -9,11 +9,9 @@
 # 5xx or an error line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
-if ! command -v wrk >/dev/null 2>&1; then
-  echo "==> installing wrk"
-  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y wrk; }
-fi
+ensure_wrk
 
 echo "==> HTTP benchmarks (bare axum baseline in the same run)"
 cargo bench --bench http
@@ -30,8 +28,7 @@ CONNECTIONS=${SOAK_CONNECTIONS:-64}
 USERS=16
 PASSWORD="correct horse battery staple"
 
-psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
-psql "$PG/postgres" -qc "CREATE DATABASE $DB"
+fresh_database "$PG" "$DB"
 DATABASE_URL="$PG/$DB" DATABASE_MAX_CONNECTIONS=32 \
 REDIS_URL=redis://127.0.0.1:6379 RAMPART_REDIS_PREFIX="soak-$$" \
 JWT_SECRET=soak-run-secret-of-at-least-32-bytes-long \
@@ -46,22 +43,13 @@ cleanup() {
   psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
 }
 trap cleanup EXIT
-for _ in $(seq 1 60); do
-  curl -fsS "$BASE/health/ready" >/dev/null 2>&1 && break
-  sleep 0.5
-done
+wait_ready "$BASE"
 
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 tokens=(); projects=(); emails=()
 for i in $(seq 1 $USERS); do
   email="soak$i.$$@example.com"
-  curl -fsS -X POST "$BASE/api/v1/auth/register" -H 'content-type: application/json' \
-    -d "{\"email\":\"$email\",\"password\":\"$PASSWORD\",\"display_name\":\"Soak $i\"}" >/dev/null
-  token=$(curl -fsS -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"email\":\"$email\",\"password\":\"$PASSWORD\"}" | json "['data']['access_token']")
-  project=$(curl -fsS -X POST "$BASE/api/v1/projects" -H 'content-type: application/json' \
-    -H "authorization: Bearer $token" -d "{\"name\":\"soak $i\"}" | json "['data']['id']")
-  tokens+=("$token"); projects+=("$project"); emails+=("$email")
+  token=$(register_and_login "$BASE" "$email" "$PASSWORD")
+  tokens+=("$token"); projects+=("$(create_project "$BASE" "$token" "soak $i")"); emails+=("$email")
 done
 export SOAK_TOKENS=$(IFS=,; echo "${tokens[*]}")
 export SOAK_PROJECTS=$(IFS=,; echo "${projects[*]}")

@@ -6,6 +6,7 @@
 #   scripts/schemathesis.sh            # needs .venv/bin/schemathesis (see .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 BIN=${TASKBOARD_BIN:-target/release/examples/taskboard}
 PORT=${SCHEMATHESIS_PORT:-3917}
@@ -14,8 +15,7 @@ DB=taskboard_schemathesis
 ST=${SCHEMATHESIS:-.venv/bin/schemathesis}
 BASE="http://127.0.0.1:$PORT"
 
-psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
-psql "$PG/postgres" -qc "CREATE DATABASE $DB"
+fresh_database "$PG" "$DB"
 
 DATABASE_URL="$PG/$DB" \
 REDIS_URL=redis://127.0.0.1:6379 \
@@ -33,16 +33,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for _ in $(seq 1 60); do
-  curl -fsS "$BASE/health/ready" >/dev/null 2>&1 && break
-  sleep 0.5
-done
-
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-curl -fsS -X POST "$BASE/api/v1/auth/register" -H 'content-type: application/json' \
-  -d '{"email":"schemathesis@example.com","password":"correct horse battery staple","display_name":"Schemathesis"}' >/dev/null
-TOKEN=$(curl -fsS -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"email":"schemathesis@example.com","password":"correct horse battery staple"}' | json "['data']['access_token']")
+wait_ready "$BASE"
+TOKEN=$(register_and_login "$BASE" schemathesis@example.com "correct horse battery staple")
 
 "$ST" run "$BASE/openapi.json" \
   --checks all \
