@@ -23,17 +23,11 @@ mkdir -p target/client
   --config tests/client/openapi-python-client.yaml
 
 fresh_database "$PG" "$DB"
-DATABASE_URL="$PG/$DB" \
-JWT_SECRET=client-run-secret-of-at-least-32-bytes-long \
-BIND="127.0.0.1:$PORT" \
-"$BIN" > target/client-server.log 2>&1 &
-SERVER=$!
-cleanup() {
-  kill "$SERVER" 2>/dev/null || true
-  wait "$SERVER" 2>/dev/null || true
-  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
-}
-trap cleanup EXIT
+start_taskboard "$BIN" target/client-server.log \
+  DATABASE_URL="$PG/$DB" \
+  JWT_SECRET=client-run-secret-of-at-least-32-bytes-long \
+  BIND="127.0.0.1:$PORT"
+trap stop_taskboard_and_drop_database EXIT
 wait_ready "$BASE"
 
 PYTHONPATH=target/client "$VENV/bin/python" tests/client/scenario.py "$BASE"

@@ -43,3 +43,19 @@ ensure_wrk() {
   echo "==> installing wrk"
   apt-get install -y wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y wrk; }
 }
+
+# Starts the taskboard binary BIN in the background with the given VAR=value settings, logging
+# to LOG, and sets SERVER to its pid.
+start_taskboard() {
+  local bin=$1 log=$2
+  shift 2
+  env "$@" "$bin" > "$log" 2>&1 &
+  SERVER=$!
+}
+
+# An EXIT trap: stops the server started by start_taskboard and drops database DB on PG.
+stop_taskboard_and_drop_database() {
+  kill "$SERVER" 2>/dev/null || true
+  wait "$SERVER" 2>/dev/null || true
+  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
+}

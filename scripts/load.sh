@@ -29,20 +29,17 @@ USERS=16
 PASSWORD="correct horse battery staple"
 
 fresh_database "$PG" "$DB"
-DATABASE_URL="$PG/$DB" DATABASE_MAX_CONNECTIONS=32 \
-REDIS_URL=redis://127.0.0.1:6379 RAMPART_REDIS_PREFIX="soak-$$" \
-JWT_SECRET=soak-run-secret-of-at-least-32-bytes-long \
-RAMPART_RATE_LIMIT_MULTIPLIER=10000 RAMPART_LOGIN_RATE_LIMIT=1000000/min \
-RAMPART_IP_RATE_LIMIT=off \
-BIND="127.0.0.1:$PORT" \
-"$BIN" > target/soak-server.log 2>&1 &
-SERVER=$!
-cleanup() {
-  kill "$SERVER" 2>/dev/null || true
-  wait "$SERVER" 2>/dev/null || true
-  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
-}
-trap cleanup EXIT
+start_taskboard "$BIN" target/soak-server.log \
+  DATABASE_URL="$PG/$DB" \
+  DATABASE_MAX_CONNECTIONS=32 \
+  REDIS_URL=redis://127.0.0.1:6379 \
+  RAMPART_REDIS_PREFIX="soak-$$" \
+  JWT_SECRET=soak-run-secret-of-at-least-32-bytes-long \
+  RAMPART_RATE_LIMIT_MULTIPLIER=10000 \
+  RAMPART_LOGIN_RATE_LIMIT=1000000/min \
+  RAMPART_IP_RATE_LIMIT=off \
+  BIND="127.0.0.1:$PORT"
+trap stop_taskboard_and_drop_database EXIT
 wait_ready "$BASE"
 
 tokens=(); projects=(); emails=()

@@ -16,22 +16,15 @@ ST=${SCHEMATHESIS:-.venv/bin/schemathesis}
 BASE="http://127.0.0.1:$PORT"
 
 fresh_database "$PG" "$DB"
-
-DATABASE_URL="$PG/$DB" \
-REDIS_URL=redis://127.0.0.1:6379 \
-RAMPART_REDIS_PREFIX="schemathesis-$$" \
-JWT_SECRET=schemathesis-run-secret-of-at-least-32-bytes \
-RAMPART_RATE_LIMIT_MULTIPLIER=1000 \
-RAMPART_LOGIN_RATE_LIMIT=100000/min \
-BIND="127.0.0.1:$PORT" \
-"$BIN" > target/schemathesis-server.log 2>&1 &
-SERVER=$!
-cleanup() {
-  kill "$SERVER" 2>/dev/null || true
-  wait "$SERVER" 2>/dev/null || true
-  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
-}
-trap cleanup EXIT
+start_taskboard "$BIN" target/schemathesis-server.log \
+  DATABASE_URL="$PG/$DB" \
+  REDIS_URL=redis://127.0.0.1:6379 \
+  RAMPART_REDIS_PREFIX="schemathesis-$$" \
+  JWT_SECRET=schemathesis-run-secret-of-at-least-32-bytes \
+  RAMPART_RATE_LIMIT_MULTIPLIER=1000 \
+  RAMPART_LOGIN_RATE_LIMIT=100000/min \
+  BIND="127.0.0.1:$PORT"
+trap stop_taskboard_and_drop_database EXIT
 
 wait_ready "$BASE"
 TOKEN=$(register_and_login "$BASE" schemathesis@example.com "correct horse battery staple")
