@@ -148,7 +148,7 @@ async fn run() -> Result<(), Failure> {
     };
     let measure_list_repo = async || -> Result<f64, Failure> {
         Ok(micros(
-            time(400, || async {
+            time(1000, || async {
                 store
                     .list_under(&scope, small, &first_page)
                     .await
@@ -160,7 +160,7 @@ async fn run() -> Result<(), Failure> {
     };
     let measure_list_hand = async || -> Result<f64, Failure> {
         Ok(micros(
-            time(400, || async {
+            time(1000, || async {
                 let rows: Vec<Task> = sqlx::query_as(LIST)
                     .bind(owner)
                     .bind(small)
