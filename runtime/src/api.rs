@@ -22,7 +22,7 @@ use utoipa::openapi::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::App;
-use crate::auth::AccessLayer;
+use crate::auth::{Access, AccessLayer, Requirement, Schemes};
 use crate::endpoint::{Endpoint, EndpointDef};
 use crate::error::ApiError;
 use crate::http::{CatchPanicLayer, LoadShedLayer, SecurityHeadersLayer, TimeoutLayer, cors_layer};
@@ -57,7 +57,10 @@ pub struct Api {
     prefix: String,
     info: ApiInfo,
     endpoints: Vec<EndpointDef>,
+    /// Plain axum routes that require authentication (`merge`).
     extra: Router,
+    /// Plain axum routes declared public on purpose (`merge_public`).
+    extra_public: Router,
 }
 
 impl Default for Api {
@@ -86,6 +89,7 @@ impl Api {
                 crate::health::ready_endpoint(),
             ],
             extra: Router::new(),
+            extra_public: Router::new(),
         }
     }
 
@@ -142,9 +146,19 @@ impl Api {
         R::mount(self)
     }
 
-    /// Adds plain axum routes that run inside the same pipeline (not documented).
+    /// Adds plain axum routes that run inside the same pipeline (not documented). Like an
+    /// `#[endpoint]` that says nothing about access, they require authentication (a JWT or an
+    /// API key; any role) and get the default request timeout; a handler reads the caller with
+    /// `Ctx`. Routes meant for anonymous callers go through [`Api::merge_public`].
     pub fn merge(mut self, router: Router) -> Self {
         self.extra = self.extra.merge(router);
+        self
+    }
+
+    /// Adds plain axum routes that anyone may call, without credentials: the explicit opt-out
+    /// from authentication, the counterpart of `#[endpoint(public)]`.
+    pub fn merge_public(mut self, router: Router) -> Self {
+        self.extra_public = self.extra_public.merge(router);
         self
     }
 
@@ -254,8 +268,27 @@ impl Api {
             router = router
                 .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", document));
         }
+        // Merged routes get the same per-endpoint layers as a declared endpoint with default
+        // options: authentication by default, the request timeout. `route_layer`, so that an
+        // unknown path stays a 404 rather than a 401.
+        let timeout = TimeoutLayer::new(config.request_timeout);
+        let protected = self
+            .extra
+            .route_layer(AccessLayer::new(
+                Access::Protected {
+                    schemes: Schemes::Any,
+                    requirement: Requirement::Authenticated,
+                },
+                app.keys().clone(),
+            ))
+            .route_layer(timeout.clone());
+        let public = self
+            .extra_public
+            .route_layer(AccessLayer::new(Access::Public, app.keys().clone()))
+            .route_layer(timeout);
         router = router
-            .merge(self.extra)
+            .merge(protected)
+            .merge(public)
             .fallback(|| async { ApiError::not_found() });
         if let Some(db) = app.db() {
             router = router.layer(Extension(db.clone()));

@@ -13,6 +13,7 @@ mod common;
 mod database;
 mod envelope;
 mod identity;
+mod merged_routes;
 mod openapi;
 mod owasp;
 mod pipeline;
