@@ -58,9 +58,9 @@ pub struct Api {
     info: ApiInfo,
     endpoints: Vec<EndpointDef>,
     /// Plain axum routes that require authentication (`merge`).
-    extra: Router,
+    extra: Option<Router>,
     /// Plain axum routes declared public on purpose (`merge_public`).
-    extra_public: Router,
+    extra_public: Option<Router>,
 }
 
 impl Default for Api {
@@ -88,8 +88,8 @@ impl Api {
                 crate::health::live_endpoint(),
                 crate::health::ready_endpoint(),
             ],
-            extra: Router::new(),
-            extra_public: Router::new(),
+            extra: None,
+            extra_public: None,
         }
     }
 
@@ -151,14 +151,14 @@ impl Api {
     /// API key; any role) and get the default request timeout; a handler reads the caller with
     /// `Ctx`. Routes meant for anonymous callers go through [`Api::merge_public`].
     pub fn merge(mut self, router: Router) -> Self {
-        self.extra = self.extra.merge(router);
+        self.extra = Some(self.extra.unwrap_or_default().merge(router));
         self
     }
 
     /// Adds plain axum routes that anyone may call, without credentials: the explicit opt-out
     /// from authentication, the counterpart of `#[endpoint(public)]`.
     pub fn merge_public(mut self, router: Router) -> Self {
-        self.extra_public = self.extra_public.merge(router);
+        self.extra_public = Some(self.extra_public.unwrap_or_default().merge(router));
         self
     }
 
@@ -271,25 +271,27 @@ impl Api {
         // Merged routes get the same per-endpoint layers as a declared endpoint with default
         // options: authentication by default, the request timeout. `route_layer`, so that an
         // unknown path stays a 404 rather than a 401.
+        // (`route_layer` refuses a router without routes, hence the `Option`s.)
         let timeout = TimeoutLayer::new(config.request_timeout);
-        let protected = self
-            .extra
-            .route_layer(AccessLayer::new(
-                Access::Protected {
-                    schemes: Schemes::Any,
-                    requirement: Requirement::Authenticated,
-                },
-                app.keys().clone(),
-            ))
-            .route_layer(timeout.clone());
-        let public = self
-            .extra_public
-            .route_layer(AccessLayer::new(Access::Public, app.keys().clone()))
-            .route_layer(timeout);
-        router = router
-            .merge(protected)
-            .merge(public)
-            .fallback(|| async { ApiError::not_found() });
+        if let Some(extra) = self.extra {
+            let access = Access::Protected {
+                schemes: Schemes::Any,
+                requirement: Requirement::Authenticated,
+            };
+            router = router.merge(
+                extra
+                    .route_layer(AccessLayer::new(access, app.keys().clone()))
+                    .route_layer(timeout.clone()),
+            );
+        }
+        if let Some(extra) = self.extra_public {
+            router = router.merge(
+                extra
+                    .route_layer(AccessLayer::new(Access::Public, app.keys().clone()))
+                    .route_layer(timeout),
+            );
+        }
+        router = router.fallback(|| async { ApiError::not_found() });
         if let Some(db) = app.db() {
             router = router.layer(Extension(db.clone()));
         }

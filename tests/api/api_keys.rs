@@ -2,7 +2,7 @@
 //! hash, accepted only in `X-API-Key`, narrowed by `auth = ..`, revocable, role subsets.
 
 use rampart::prelude::*;
-use rampart::testing::{BACKENDS, TestApp, TestResponse};
+use rampart::testing::{BACKENDS, TestApp, TestBackend, TestResponse};
 use serde::Serialize;
 use serde_json::json;
 
@@ -215,7 +215,13 @@ async fn keys_are_shown_once_stored_hashed_and_act_as_their_owner() {
 
 #[tokio::test]
 async fn a_key_holds_a_subset_of_its_owners_roles() {
-    let (app, access) = app_with_user(rampart::testing::TestBackend::Sqlite).await;
+    for backend in BACKENDS {
+        a_key_holds_a_subset_of_its_owners_roles_on(backend).await;
+    }
+}
+
+async fn a_key_holds_a_subset_of_its_owners_roles_on(backend: TestBackend) {
+    let (app, access) = app_with_user(backend).await;
     let narrowed = create_key(&app, &access, json!({"name": "read-only", "roles": []})).await;
     assert_eq!(narrowed.status(), 201, "{}", narrowed.text());
     let key = narrowed.json()["data"]["key"]

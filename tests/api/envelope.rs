@@ -125,7 +125,13 @@ async fn input_errors_are_400_envelopes_naming_the_field() {
 
 #[tokio::test]
 async fn a_two_mebibyte_body_is_413_after_authentication_and_401_before() {
-    let app = taskboard(TestBackend::Sqlite).await;
+    for backend in BACKENDS {
+        a_two_mebibyte_body_is_413_after_authentication_and_401_before_on(backend).await;
+    }
+}
+
+async fn a_two_mebibyte_body_is_413_after_authentication_and_401_before_on(backend: TestBackend) {
+    let app = taskboard(backend).await;
     let token = app.token(&["member"]);
     let huge = format!("{{\"title\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
     let too_large = app
@@ -161,7 +167,13 @@ async fn a_two_mebibyte_body_is_413_after_authentication_and_401_before() {
 
 #[tokio::test]
 async fn routing_errors_are_envelopes() {
-    let app = taskboard(TestBackend::Sqlite).await;
+    for backend in BACKENDS {
+        routing_errors_are_envelopes_on(backend).await;
+    }
+}
+
+async fn routing_errors_are_envelopes_on(backend: TestBackend) {
+    let app = taskboard(backend).await;
     let unknown = app.get("/api/v1/nowhere").send().await;
     assert_error(&unknown, 404, "NOT_FOUND");
     let root_unknown = app.get("/favicon.ico").send().await;
@@ -182,7 +194,13 @@ async fn routing_errors_are_envelopes() {
 
 #[tokio::test]
 async fn request_ids_are_accepted_only_when_sane() {
-    let app = taskboard(TestBackend::Sqlite).await;
+    for backend in BACKENDS {
+        request_ids_are_accepted_only_when_sane_on(backend).await;
+    }
+}
+
+async fn request_ids_are_accepted_only_when_sane_on(backend: TestBackend) {
+    let app = taskboard(backend).await;
     let sane = app
         .get("/api/v1/info")
         .header("x-request-id", "trace-abc.123_X")

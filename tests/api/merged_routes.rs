@@ -26,7 +26,11 @@ async fn merged_routes_require_authentication() {
     let forged = app.get("/plain/secret").bearer("not-a-token").send().await;
     assert_eq!(forged.status(), 401);
 
-    let member = app.get("/plain/secret").bearer(&app.token(&["member"])).send().await;
+    let member = app
+        .get("/plain/secret")
+        .bearer(&app.token(&["member"]))
+        .send()
+        .await;
     assert_eq!(member.status(), 200);
     assert_eq!(member.text(), "secret");
 }

@@ -1,6 +1,7 @@
 //! The taskboard's OpenAPI document: compared with the committed snapshot, and checked for
 //! what the declarations imply. Regenerate with `RAMPART_UPDATE_SNAPSHOTS=1 cargo test`.
 
+use rampart::testing::{BACKENDS, TestBackend};
 use serde_json::{Value, json};
 
 const SNAPSHOT: &str = concat!(
@@ -155,7 +156,13 @@ fn responses_security_and_constraints_follow_the_declarations() {
 
 #[tokio::test]
 async fn the_served_document_is_the_same_document() {
-    let app = crate::common::taskboard(rampart::testing::TestBackend::Sqlite).await;
+    for backend in BACKENDS {
+        the_served_document_is_the_same_document_on(backend).await;
+    }
+}
+
+async fn the_served_document_is_the_same_document_on(backend: TestBackend) {
+    let app = crate::common::taskboard(backend).await;
     let served = app.get("/openapi.json").send().await;
     assert_eq!(served.status(), 200);
     assert_eq!(served.json(), document());

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use rampart::prelude::*;
-use rampart::testing::{TestApp, log_lines_with, logs};
+use rampart::testing::{BACKENDS, TestApp, TestBackend, log_lines_with, logs};
 use serde::Serialize;
 
 #[derive(Debug, Serialize, Schema)]
@@ -194,7 +194,13 @@ async fn duplicate_operation_ids_fail_at_mount() {
 
 #[tokio::test]
 async fn logs_never_contain_passwords_or_tokens() {
-    let app = crate::common::taskboard(rampart::testing::TestBackend::Sqlite).await;
+    for backend in BACKENDS {
+        logs_never_contain_passwords_or_tokens_on(backend).await;
+    }
+}
+
+async fn logs_never_contain_passwords_or_tokens_on(backend: TestBackend) {
+    let app = crate::common::taskboard(backend).await;
     let password = format!("canary-password-{}", uuid::Uuid::new_v4().simple());
     let token = app.token(&["member"]);
     let bad_token = format!("{token}tampered");

@@ -3,7 +3,7 @@
 //! means "got past authentication and authorization": the handler may still say 400 or 404.
 
 use rampart::auth::{Access, Principal, Requirement, Schemes};
-use rampart::testing::TestBackend;
+use rampart::testing::{BACKENDS, TestBackend};
 use serde_json::json;
 
 use crate::common::taskboard;
@@ -50,7 +50,13 @@ fn expected(access: Access, caller: Caller) -> Option<u16> {
 
 #[tokio::test]
 async fn api5_function_level_authorization_every_endpoint_as_declared() {
-    let app = taskboard(TestBackend::Sqlite).await;
+    for backend in BACKENDS {
+        api5_function_level_authorization_every_endpoint_as_declared_on(backend).await;
+    }
+}
+
+async fn api5_function_level_authorization_every_endpoint_as_declared_on(backend: TestBackend) {
+    let app = taskboard(backend).await;
     let email = format!("matrix.{}@example.com", uuid::Uuid::new_v4().simple());
     let password = "correct horse battery staple";
     let admin = rampart::identity::ensure_admin(app.app(), &email, password.to_owned()).await;

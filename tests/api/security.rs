@@ -1,7 +1,7 @@
 //! Authentication and authorization: every refused token is a 401 envelope with
 //! `WWW-Authenticate: Bearer`; a missing role or permission is 403.
 
-use rampart::testing::TestBackend;
+use rampart::testing::{BACKENDS, TestBackend};
 use serde_json::json;
 
 use crate::common::{TEST_SECRET, assert_error, b64, claims, now, sign, taskboard};
@@ -13,7 +13,13 @@ fn unsigned(alg: &str, claims: &serde_json::Value) -> String {
 
 #[tokio::test]
 async fn refused_tokens_are_401_with_a_bearer_challenge() {
-    let app = taskboard(TestBackend::Sqlite).await;
+    for backend in BACKENDS {
+        refused_tokens_are_401_with_a_bearer_challenge_on(backend).await;
+    }
+}
+
+async fn refused_tokens_are_401_with_a_bearer_challenge_on(backend: TestBackend) {
+    let app = taskboard(backend).await;
     let valid = claims();
     let mut expired = claims();
     expired["exp"] = json!(now() - 120);
@@ -92,7 +98,13 @@ async fn refused_tokens_are_401_with_a_bearer_challenge() {
 
 #[tokio::test]
 async fn tokens_are_never_read_from_the_query_string_or_other_schemes() {
-    let app = taskboard(TestBackend::Sqlite).await;
+    for backend in BACKENDS {
+        tokens_are_never_read_from_the_query_string_or_other_schemes_on(backend).await;
+    }
+}
+
+async fn tokens_are_never_read_from_the_query_string_or_other_schemes_on(backend: TestBackend) {
+    let app = taskboard(backend).await;
     let token = app.token(&["member"]);
     for path in [
         format!("/api/v1/me?access_token={token}"),
@@ -117,7 +129,13 @@ async fn tokens_are_never_read_from_the_query_string_or_other_schemes() {
 
 #[tokio::test]
 async fn roles_and_permissions_are_enforced() {
-    let app = taskboard(TestBackend::Sqlite).await;
+    for backend in BACKENDS {
+        roles_and_permissions_are_enforced_on(backend).await;
+    }
+}
+
+async fn roles_and_permissions_are_enforced_on(backend: TestBackend) {
+    let app = taskboard(backend).await;
     let member = app.token(&["member"]);
     let auditor = app.token(&["auditor"]);
     let admin = app.token(&["admin"]);
