@@ -169,13 +169,24 @@ fn constraints(attrs: &[syn::Attribute]) -> syn::Result<Vec<TokenStream>> {
                 }
                 "range" => {
                     let rule = RangeRule::from_meta(&meta).map_err(syn::Error::from)?;
-                    if let Some(min) = rule.min.as_ref().or(rule.exclusive_min.as_ref()) {
+                    // Exclusive bounds stay exclusive in the document (exclusiveMinimum is a
+                    // number in OpenAPI 3.1): documenting them as minimum/maximum would tell
+                    // clients the bound itself is accepted.
+                    if let Some(min) = &rule.min {
                         let n = number(min);
                         out.push(quote!(#p::Constraint::Minimum(#n)));
                     }
-                    if let Some(max) = rule.max.as_ref().or(rule.exclusive_max.as_ref()) {
+                    if let Some(min) = &rule.exclusive_min {
+                        let n = number(min);
+                        out.push(quote!(#p::Constraint::ExclusiveMinimum(#n)));
+                    }
+                    if let Some(max) = &rule.max {
                         let n = number(max);
                         out.push(quote!(#p::Constraint::Maximum(#n)));
+                    }
+                    if let Some(max) = &rule.exclusive_max {
+                        let n = number(max);
+                        out.push(quote!(#p::Constraint::ExclusiveMaximum(#n)));
                     }
                 }
                 "email" => out.push(quote!(#p::Constraint::Email)),

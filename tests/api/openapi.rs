@@ -204,3 +204,35 @@ fn creations_link_to_the_operations_on_what_they_created() {
         &json!({"operationId": "get_task", "parameters": {"id": "$response.body#/data/id"}})
     );
 }
+
+/// Bounds of every kind, for the constraint test below.
+#[derive(Debug, serde::Deserialize, validator::Validate, rampart::Schema)]
+#[allow(dead_code)]
+struct Bounds {
+    #[validate(range(min = 1, max = 5))]
+    inclusive: i32,
+    #[validate(range(exclusive_min = 0.0, exclusive_max = 1.0))]
+    exclusive: f64,
+}
+
+/// Takes bounded input.
+#[rampart::endpoint(post = "/bounds", public)]
+async fn bounded(
+    rampart::Json(_input): rampart::Json<Bounds>,
+) -> rampart::ApiResult<rampart::NoContent> {
+    Ok(rampart::NoContent)
+}
+
+#[test]
+fn exclusive_bounds_are_documented_as_exclusive() {
+    let doc = rampart::Api::new().mount(bounded).openapi_json();
+    let bounds = &doc["components"]["schemas"]["Bounds"]["properties"];
+    assert_eq!(bounds["inclusive"]["minimum"], 1.0);
+    assert_eq!(bounds["inclusive"]["maximum"], 5.0);
+    assert!(bounds["inclusive"].get("exclusiveMinimum").is_none());
+    // `exclusive_min = 0.0` accepts 0.0001 but not 0.0: exclusiveMinimum, not minimum.
+    assert_eq!(bounds["exclusive"]["exclusiveMinimum"], 0.0);
+    assert_eq!(bounds["exclusive"]["exclusiveMaximum"], 1.0);
+    assert!(bounds["exclusive"].get("minimum").is_none(), "{bounds}");
+    assert!(bounds["exclusive"].get("maximum").is_none(), "{bounds}");
+}

@@ -16,6 +16,10 @@ pub enum Constraint {
     Minimum(f64),
     /// `range(max = n)`.
     Maximum(f64),
+    /// `range(exclusive_min = n)`: exclusiveMinimum (the value must be above `n`).
+    ExclusiveMinimum(f64),
+    /// `range(exclusive_max = n)`: exclusiveMaximum (the value must be below `n`).
+    ExclusiveMaximum(f64),
     /// `email`: format email.
     Email,
     /// `url`: format uri.
@@ -45,6 +49,8 @@ fn constrain_object(object: &mut Object, constraint: Constraint) {
         Constraint::MaxLength(n) => object.max_length = Some(n),
         Constraint::Minimum(n) => object.minimum = Some(n.into()),
         Constraint::Maximum(n) => object.maximum = Some(n.into()),
+        Constraint::ExclusiveMinimum(n) => object.exclusive_minimum = Some(n.into()),
+        Constraint::ExclusiveMaximum(n) => object.exclusive_maximum = Some(n.into()),
         Constraint::Email => object.format = Some(SchemaFormat::KnownFormat(KnownFormat::Email)),
         Constraint::Url => object.format = Some(SchemaFormat::Custom("uri".to_owned())),
         Constraint::Pattern(pattern) => object.pattern = Some(pattern.to_owned()),
