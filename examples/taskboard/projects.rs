@@ -178,7 +178,10 @@ async fn create_task(
     Json(input): Json<NewTask>,
 ) -> ApiResult<Created<Task>> {
     let task = tasks.create_under(&ctx.scope()?, id, input).await?;
-    Ok(Created::at(format!("/api/v1/tasks/{}", task.id), task))
+    Ok(Created::at(
+        ctx.api_path(&format!("/tasks/{}", task.id)),
+        task,
+    ))
 }
 
 /// One of the caller's tasks, with its version as `ETag`.

@@ -296,6 +296,7 @@ impl Api {
             router = router.layer(Extension(db.clone()));
         }
         router = router
+            .layer(Extension(crate::extract::ApiPrefix(prefix.as_str().into())))
             .layer(Extension(app.clone()))
             // 5b: the coarse per-IP limit, inside load shedding, before any authentication.
             .layer(option_layer(ip_throttle))

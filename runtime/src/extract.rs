@@ -277,17 +277,32 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
+/// The version prefix the API is mounted under (`/api/v1`), put on every request by
+/// [`crate::Api::into_router`] so handlers build links without hard-coding it.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiPrefix(pub(crate) std::sync::Arc<str>);
+
 /// The request context: its id and, on authenticated endpoints, the principal.
 #[derive(Debug, Clone)]
 pub struct Ctx {
     request_id: RequestId,
     principal: Option<Principal>,
+    prefix: Option<ApiPrefix>,
 }
 
 impl Ctx {
     /// The request id (also in `X-Request-ID` and every log line).
     pub fn request_id(&self) -> &str {
         self.request_id.as_str()
+    }
+
+    /// `path` under the API's version prefix: `ctx.api_path("/tasks/1")` is `/api/v1/tasks/1`
+    /// for `Api::new()`, and follows `Api::prefix`. For `Location` headers and links.
+    pub fn api_path(&self, path: &str) -> String {
+        match &self.prefix {
+            Some(ApiPrefix(prefix)) => format!("{prefix}{path}"),
+            None => path.to_owned(),
+        }
     }
 
     /// The authenticated principal; `None` only on `public` endpoints without credentials.
@@ -325,9 +340,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
             .cloned()
             .unwrap_or_else(RequestId::generate);
         let principal = parts.extensions.get::<Principal>().cloned();
+        let prefix = parts.extensions.get::<ApiPrefix>().cloned();
         Ok(Ctx {
             request_id,
             principal,
+            prefix,
         })
     }
 }

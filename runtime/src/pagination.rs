@@ -11,9 +11,10 @@ pub const MAX_PER_PAGE: u32 = 100;
 pub const DEFAULT_PER_PAGE: u32 = 20;
 
 /// Meta of a list response. Every field is always present (and required in the schema, so
-/// generated clients need not guess); `total` is `null` only where a
-/// documented setting turned counting off, `next_cursor` is `null` on offset pages and on the
-/// last cursor page.
+/// generated clients need not guess). `total` is always the exact count today; it is nullable
+/// in the schema so that a later setting may turn counting off for huge unscoped sets without a
+/// breaking change (no setting does yet). `page` is `null` on cursor pages; `next_cursor` is
+/// `null` on offset pages and on the last cursor page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PageMeta {
     /// 1-based page number (offset pagination); `null` on cursor pages.

@@ -8,12 +8,13 @@ include!("../../examples/taskboard/roles.rs");
 mod taskboard;
 
 mod admin;
+mod api_builder;
 mod api_keys;
 mod common;
 mod database;
 mod envelope;
 mod identity;
-mod merged_routes;
+
 mod openapi;
 mod owasp;
 mod pipeline;
