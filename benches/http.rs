@@ -288,7 +288,6 @@ fn main() {
 
 /// Per-request cost of each router without the network: `oneshot` in a loop on one thread.
 fn in_process(bare: &Router, rampart_router: &Router, token: &str, jwt: &rampart::auth::JwtConfig) {
-    use tower::ServiceExt;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -313,6 +312,19 @@ fn in_process(bare: &Router, rampart_router: &Router, token: &str, jwt: &rampart
             Some(token),
         ),
     ];
+    // `BENCH_CASE=k` runs case k alone and nothing else, for instruction and allocation counts
+    // under valgrind (scripts/cost.sh): the difference between two iteration counts is the
+    // per-request cost, with set-up and teardown cancelled out.
+    if let Some(case) = std::env::var("BENCH_CASE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if let Some((name, router, path, auth)) = cases.get(case) {
+            runtime.block_on(requests(router, path, *auth, iterations));
+            println!("{name}: {iterations} requests");
+        }
+        return;
+    }
     let started = std::time::Instant::now();
     let keys = rampart::auth::JwtKeys::new(jwt.clone());
     for _ in 0..iterations {
@@ -325,26 +337,30 @@ fn in_process(bare: &Router, rampart_router: &Router, token: &str, jwt: &rampart
     println!("|---|---:|");
     for (name, router, path, auth) in cases {
         let started = std::time::Instant::now();
-        runtime.block_on(async {
-            for _ in 0..iterations {
-                let mut request = axum::http::Request::builder().uri(path);
-                if let Some(token) = auth {
-                    request = request.header("authorization", format!("Bearer {token}"));
-                }
-                let request = request.body(axum::body::Body::empty()).unwrap_or_default();
-                let response = router.clone().oneshot(request).await;
-                let body = match response {
-                    Ok(response) => axum::body::to_bytes(response.into_body(), 4096)
-                        .await
-                        .map(|b| b.len())
-                        .unwrap_or(0),
-                    Err(never) => match never {},
-                };
-                assert!(body > 0);
-            }
-        });
+        runtime.block_on(requests(router, path, auth, iterations));
         let micros = started.elapsed().as_secs_f64() * 1e6 / f64::from(iterations);
         println!("| {name} | {micros:.2} |");
+    }
+}
+
+/// Sends `iterations` GETs of `path` through the router in process and reads every body.
+async fn requests(router: &Router, path: &str, auth: Option<&str>, iterations: u32) {
+    use tower::ServiceExt;
+    for _ in 0..iterations {
+        let mut request = axum::http::Request::builder().uri(path);
+        if let Some(token) = auth {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request.body(axum::body::Body::empty()).unwrap_or_default();
+        let response = router.clone().oneshot(request).await;
+        let body = match response {
+            Ok(response) => axum::body::to_bytes(response.into_body(), 4096)
+                .await
+                .map(|b| b.len())
+                .unwrap_or(0),
+            Err(never) => match never {},
+        };
+        assert!(body > 0);
     }
 }
 
