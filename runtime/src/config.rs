@@ -111,39 +111,16 @@ impl fmt::Debug for Config {
     }
 }
 
-/// Parses `500ms`, `5s`, `2m`, `1h`.
+/// Parses a duration (`500ms`, `5s`, `2m`, `1h`, `7d`): the grammar `#[endpoint(timeout)]`
+/// reads too ([`rampart_spec::duration`]).
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().ok()?;
-    match unit.trim() {
-        "ms" => Some(Duration::from_millis(number)),
-        "s" => Some(Duration::from_secs(number)),
-        "m" | "min" => number.checked_mul(60).map(Duration::from_secs),
-        "h" => number.checked_mul(3600).map(Duration::from_secs),
-        "d" => number.checked_mul(86_400).map(Duration::from_secs),
-        _ => None,
-    }
+    rampart_spec::duration(text).ok()
 }
 
-/// Parses `512`, `64KiB`, `1MiB`, `10KB`.
+/// Parses a size (`512`, `64KiB`, `1MiB`, `10KB`): the grammar `#[endpoint(body_limit)]` reads
+/// too ([`rampart_spec::size`]).
 pub fn parse_size(text: &str) -> Option<usize> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: usize = number.parse().ok()?;
-    let factor = match unit.trim() {
-        "" | "B" => 1,
-        "KiB" => 1024,
-        "MiB" => 1024 * 1024,
-        "KB" => 1000,
-        "MB" => 1_000_000,
-        _ => return None,
-    };
-    number.checked_mul(factor)
+    rampart_spec::size(text).ok()
 }
 
 fn read_key(variable: &str, path: &str) -> Result<Vec<u8>, ConfigError> {
@@ -486,6 +463,9 @@ mod tests {
         assert_eq!(parse_duration("ten"), None);
         assert_eq!(parse_size("64KiB"), Some(65536));
         assert_eq!(parse_size("1MiB"), Some(1 << 20));
-        assert_eq!(parse_size("1GB"), None);
+        assert_eq!(parse_size("1GB"), Some(1_000_000_000));
+        assert_eq!(parse_size("1TB"), None);
+        // The grammar the macros read: `timeout = "1h"` and `RAMPART_REQUEST_TIMEOUT=1h` agree.
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
     }
 }

@@ -87,32 +87,12 @@ pub(crate) struct RateLimit {
     pub(crate) burst: u32,
 }
 
-/// Parses `120/min`; the error says which part is wrong.
+/// Parses `120/min` (the grammar `RAMPART_*_RATE_LIMIT` reads too); the error says which
+/// part is wrong.
 pub(crate) fn parse_rate_limit(text: &str) -> Result<(u32, u64), String> {
-    let (count, unit) = text
-        .split_once('/')
-        .ok_or_else(|| "a rate limit is written `N/unit`, e.g. \"120/min\"".to_owned())?;
-    let count: u32 = count
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{}` is not a whole number of requests", count.trim()))?;
-    if count == 0 {
-        return Err(
-            "a rate limit allows at least one request (`0/...` would refuse everything)".to_owned(),
-        );
-    }
-    let per_seconds = match unit.trim() {
-        "sec" | "s" | "second" => 1,
-        "min" | "m" | "minute" => 60,
-        "hour" | "h" => 3600,
-        "day" | "d" => 86_400,
-        other => {
-            return Err(format!(
-                "unknown unit `{other}`; expected `sec`, `min`, `hour` or `day`"
-            ));
-        }
-    };
-    Ok((count, per_seconds))
+    rampart_spec::rate(text)
+        .map(|rate| (rate.count, rate.per_seconds))
+        .map_err(|error| error.message().to_owned())
 }
 
 /// A declaration that passed every check; only this reaches code generation.
@@ -137,81 +117,20 @@ pub(crate) struct CheckedEndpoint {
 
 /// Parses the path template: `/tasks/{id}`. Returns the parameter names in order.
 pub(crate) fn parse_template(path: &str) -> Result<Vec<String>, String> {
-    if !path.starts_with('/') {
-        return Err("a path starts with `/`".to_owned());
-    }
-    if path.len() > 1 && path.ends_with('/') {
-        return Err("a path does not end with `/`".to_owned());
-    }
-    let mut names = Vec::new();
-    for segment in path.split('/').skip(1) {
-        if segment.is_empty() && path != "/" {
-            return Err("a path has no empty segments (`//`)".to_owned());
-        }
-        if let Some(rest) = segment.strip_prefix(':') {
-            return Err(format!(
-                "path parameters are written `{{{rest}}}`, not `:{rest}`"
-            ));
-        }
-        if segment.contains('{') || segment.contains('}') {
-            let inner = segment
-                .strip_prefix('{')
-                .and_then(|s| s.strip_suffix('}'))
-                .ok_or_else(|| {
-                    format!("`{segment}`: a parameter is a whole segment, `{{name}}`")
-                })?;
-            if inner.starts_with('*') {
-                return Err(
-                    "catch-all parameters (`{*rest}`) are not supported in endpoints".to_owned(),
-                );
-            }
-            if !is_snake_ident(inner) {
-                return Err(format!(
-                    "`{{{inner}}}`: parameter names are snake_case identifiers"
-                ));
-            }
-            if names.iter().any(|n| n == inner) {
-                return Err(format!("`{{{inner}}}` appears twice"));
-            }
-            names.push(inner.to_owned());
-        } else if !segment
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'))
-        {
-            return Err(format!("`{segment}`: segments use `[A-Za-z0-9-_.~]`"));
-        }
-    }
-    Ok(names)
+    rampart_spec::path_template(path).map_err(|error| error.message().to_owned())
 }
 
+/// A body limit: the size grammar configuration reads too, above zero.
 pub(crate) fn parse_size(text: &str) -> Option<usize> {
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: usize = number.parse().ok()?;
-    let factor = match unit {
-        "" | "B" => 1,
-        "KiB" => 1024,
-        "MiB" => 1024 * 1024,
-        "KB" => 1000,
-        "MB" => 1_000_000,
-        _ => return None,
-    };
-    number.checked_mul(factor).filter(|n| *n > 0)
+    rampart_spec::size(text).ok().filter(|n| *n > 0)
 }
 
+/// A timeout in milliseconds: the duration grammar configuration reads too, above zero.
 pub(crate) fn parse_duration_ms(text: &str) -> Option<u64> {
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().ok()?;
-    let factor = match unit {
-        "ms" => 1,
-        "s" => 1000,
-        "m" | "min" => 60_000,
-        _ => return None,
-    };
-    number.checked_mul(factor).filter(|n| *n > 0)
+    rampart_spec::duration(text)
+        .ok()
+        .and_then(|d| u64::try_from(d.as_millis()).ok())
+        .filter(|ms| *ms > 0)
 }
 
 /// Names bound by a `Path` pattern, with their spans, or `None` when the pattern binds the

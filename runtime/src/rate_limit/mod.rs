@@ -54,21 +54,14 @@ pub struct RateLimitSpec {
 }
 
 impl RateLimitSpec {
-    /// Parses `"120/min"` (units `sec`, `min`, `hour`, `day`); the burst equals the count.
+    /// Parses `"120/min"` (units `sec`, `min`, `hour`, `day`); the burst equals the count. The
+    /// grammar `#[endpoint(rate_limit)]` reads too ([`rampart_spec::rate`]).
     pub fn parse(text: &str) -> Option<Self> {
-        let (count, unit) = text.split_once('/')?;
-        let count: u32 = count.trim().parse().ok().filter(|n| *n > 0)?;
-        let seconds = match unit.trim() {
-            "sec" | "s" | "second" => 1,
-            "min" | "m" | "minute" => 60,
-            "hour" | "h" => 3600,
-            "day" | "d" => 86_400,
-            _ => return None,
-        };
+        let rate = rampart_spec::rate(text).ok()?;
         Some(Self {
-            count,
-            per: Duration::from_secs(seconds),
-            burst: count,
+            count: rate.count,
+            per: Duration::from_secs(rate.per_seconds),
+            burst: rate.count,
         })
     }
 
