@@ -137,7 +137,9 @@ pub use rampart_runtime::{
     Endpoint, Environment, ErrorCode, FieldIssue, Json, Migrations, NoContent, OffsetPage, Page,
     PageMeta, Paginated, Path, Query, Sensitive,
 };
-pub use rampart_runtime::{IfMatch, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin};
+pub use rampart_runtime::{
+    IfMatch, Isolation, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin,
+};
 pub use rampart_runtime::{
     api, auth, config, db, error, http, observability, openapi, pagination, rate_limit, server,
 };

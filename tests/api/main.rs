@@ -24,3 +24,4 @@ mod role_matrix;
 mod security;
 mod shutdown;
 mod taskboard_notes;
+mod transactions;
