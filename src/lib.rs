@@ -141,7 +141,8 @@ pub use rampart_runtime::{
     IfMatch, Isolation, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin,
 };
 pub use rampart_runtime::{
-    api, auth, config, db, error, http, observability, openapi, pagination, rate_limit, server,
+    api, auth, config, db, error, health, http, observability, openapi, pagination, rate_limit,
+    server,
 };
 
 /// The testing kit: an app in-process, tokens for any principal, a fresh database per test.

@@ -17,6 +17,7 @@ mod openapi;
 mod owasp;
 mod pipeline;
 mod rate_limit;
+mod readiness;
 mod redis_rate_limit;
 mod resource_store;
 mod resources;
