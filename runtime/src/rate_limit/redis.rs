@@ -5,7 +5,8 @@
 //!
 //! When Redis cannot be reached the check fails **open**: the request is admitted, a warning
 //! is logged (at most once per 10 s) and `rate_limit_backend_errors_total` counts it, and
-//! `/health/ready` reports the outage. An API that refuses every request because its cache is
+//! `/health/ready` reports the outage in its body (staying 200 unless
+//! `RAMPART_READINESS_REQUIRES` names Redis). An API that refuses every request because its cache is
 //! down would turn a Redis incident into a full outage; the pre-authentication load shedding
 //! still bounds the damage. The connection manager reconnects by itself when Redis returns.
 
