@@ -254,3 +254,33 @@ async fn while_redis_is_down_limits_fail_open_and_come_back_with_it() {
     assert_eq!(ready.json()["data"]["checks"]["redis"], "up", "{}", ready.text());
     assert_eq!(strict.get("/health/ready").send().await.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_starts_while_redis_is_down_and_limits_once_it_answers() {
+    // A free port with nothing listening: Redis is down when the instance starts.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(56380);
+    let url = format!("redis://127.0.0.1:{port}");
+    let app = instance(&url, &unique_prefix()).await;
+    let token = app.token(&[]);
+    let admitted = app.get("/api/v1/shared/ten").bearer(&token).send().await;
+    assert_eq!(admitted.status(), 200, "fail open: {}", admitted.text());
+    assert_eq!(admitted.header("ratelimit"), None);
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(ready.status(), 200, "{}", ready.text());
+    assert_eq!(ready.json()["data"]["checks"]["redis"], "down");
+
+    let _redis = OwnRedis::start_on(port);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut limited = false;
+    while Instant::now() < deadline && !limited {
+        let response = app.get("/api/v1/shared/ten").bearer(&token).send().await;
+        limited = response.header("ratelimit").is_some();
+        if !limited {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert!(limited, "limits apply once Redis answers, without a restart");
+}
