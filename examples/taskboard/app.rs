@@ -309,9 +309,7 @@ async fn note_stats(db: Db) -> ApiResult<NoteStats> {
     let select = "SELECT COUNT(*), COUNT(DISTINCT owner_id) FROM notes";
     let (notes, owners): (i64, i64) = db
         .read("notes.stats", |pool| async move {
-            rampart::with_pool!(&pool, |pool| sqlx::query_as(select)
-                .fetch_one(pool)
-                .await)
+            rampart::with_pool!(&pool, |pool| sqlx::query_as(select).fetch_one(pool).await)
         })
         .await?;
     Ok(NoteStats { notes, owners })

@@ -289,11 +289,9 @@ impl Config {
                 Duration::from_millis(500),
                 parse_duration,
             )?,
-            replica_retry: env.parse(
-                "DATABASE_REPLICA_RETRY",
-                Duration::from_secs(5),
-                |v| parse_duration(v).filter(|d| !d.is_zero()),
-            )?,
+            replica_retry: env.parse("DATABASE_REPLICA_RETRY", Duration::from_secs(5), |v| {
+                parse_duration(v).filter(|d| !d.is_zero())
+            })?,
         };
         if database.min_connections > database.max_connections {
             return Err(ConfigError(
@@ -515,7 +513,10 @@ mod tests {
             ("REDIS_URL", "redis://127.0.0.1:6379"),
         ])
         .map(|c| c.readiness_requires);
-        assert_eq!(named.ok(), Some(vec![Dependency::Database, Dependency::Redis]));
+        assert_eq!(
+            named.ok(),
+            Some(vec![Dependency::Database, Dependency::Redis])
+        );
         assert_eq!(
             config(&[]).map(|c| c.readiness_requires).ok(),
             Some(Vec::new())

@@ -196,7 +196,7 @@ async fn while_redis_is_down_limits_fail_open_and_come_back_with_it() {
     assert_eq!(ready.json()["data"]["checks"]["redis"], "up");
     // A second instance whose readiness requires Redis.
     let strict = match TestApp::builder(Api::new().mount(shared_ten))
-        .redis(&redis.url(), &unique_prefix())
+        .redis(redis.url(), unique_prefix())
         .configure(|config| {
             config.readiness_requires = vec![rampart::health::Dependency::Redis];
         })
@@ -221,7 +221,12 @@ async fn while_redis_is_down_limits_fail_open_and_come_back_with_it() {
     let ready = app.get("/health/ready").send().await;
     assert_eq!(ready.status(), 200, "{}", ready.text());
     assert_eq!(ready.json()["data"]["status"], "ready");
-    assert_eq!(ready.json()["data"]["checks"]["redis"], "down", "{}", ready.text());
+    assert_eq!(
+        ready.json()["data"]["checks"]["redis"],
+        "down",
+        "{}",
+        ready.text()
+    );
     let metrics = app.get("/metrics").send().await.text();
     assert!(
         metrics.contains("rampart_dependency_up{dependency=\"redis\"} 0"),
@@ -231,7 +236,12 @@ async fn while_redis_is_down_limits_fail_open_and_come_back_with_it() {
     let refused = strict.get("/health/ready").send().await;
     crate::common::assert_error(&refused, 503, "UNAVAILABLE");
     assert!(refused.header("retry-after").is_some());
-    assert_eq!(refused.json()["error"]["details"][0]["field"], "redis", "{}", refused.text());
+    assert_eq!(
+        refused.json()["error"]["details"][0]["field"],
+        "redis",
+        "{}",
+        refused.text()
+    );
     let metrics = app.get("/metrics").send().await.text();
     assert!(
         metrics.contains("rate_limit_backend_errors_total"),
@@ -251,7 +261,12 @@ async fn while_redis_is_down_limits_fail_open_and_come_back_with_it() {
     }
     assert!(limited_again, "limits apply again after Redis returns");
     let ready = app.get("/health/ready").send().await;
-    assert_eq!(ready.json()["data"]["checks"]["redis"], "up", "{}", ready.text());
+    assert_eq!(
+        ready.json()["data"]["checks"]["redis"],
+        "up",
+        "{}",
+        ready.text()
+    );
     assert_eq!(strict.get("/health/ready").send().await.status(), 200);
 }
 
@@ -282,5 +297,8 @@ async fn an_instance_starts_while_redis_is_down_and_limits_once_it_answers() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    assert!(limited, "limits apply once Redis answers, without a restart");
+    assert!(
+        limited,
+        "limits apply once Redis answers, without a restart"
+    );
 }

@@ -156,15 +156,14 @@ async fn descriptions(app: &TestApp, ids: [Uuid; 2]) -> Vec<Option<String>> {
     let db = db.unwrap_or_else(|| panic!("no database"));
     let mut out = Vec::new();
     for id in ids {
-        let value = rampart::with_pool!(db.primary(), |pool| sqlx::query_scalar::<
-            _,
-            Option<String>,
-        >(
-            "SELECT description FROM projects WHERE id = $1"
-        )
-        .bind(id)
-        .fetch_one(pool)
-        .await);
+        let value = rampart::with_pool!(db.primary(), |pool| {
+            sqlx::query_scalar::<_, Option<String>>(
+                "SELECT description FROM projects WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(pool)
+            .await
+        });
         out.push(value.unwrap_or_else(|e| panic!("{e}")));
     }
     out
@@ -337,7 +336,11 @@ async fn conflicts_that_keep_happening_are_409_never_500() {
 
     let response = app.post("/api/v1/tx/single").send().await;
     assert_error(&response, 409, "CONFLICT");
-    assert_eq!(calls().await, 9, "a single statement is run again up to three times");
+    assert_eq!(
+        calls().await,
+        9,
+        "a single statement is run again up to three times"
+    );
 
     let metrics = app.get("/metrics").send().await.text();
     assert!(

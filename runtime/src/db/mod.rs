@@ -268,10 +268,7 @@ pub fn is_serialization_failure(error: &sqlx::Error) -> bool {
     if matches!(code.as_ref(), "40001" | "40P01") {
         return true;
     }
-    if db
-        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
-        .is_some()
-    {
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
         // The primary result code is the low byte of SQLite's extended code.
         return code
             .parse::<u32>()
