@@ -431,11 +431,6 @@ impl Db {
         self.usable_replica().unwrap_or(&self.primary)
     }
 
-    /// Whether a replica is configured.
-    pub fn has_replica(&self) -> bool {
-        self.replica.is_some()
-    }
-
     /// The replica if it is in use; when it is marked down, `None` (counted as a fallback),
     /// and once its retry time has passed one background probe decides whether it returns.
     fn usable_replica(&self) -> Option<&Pool> {
