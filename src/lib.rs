@@ -137,9 +137,12 @@ pub use rampart_runtime::{
     Endpoint, Environment, ErrorCode, FieldIssue, Json, Migrations, NoContent, OffsetPage, Page,
     PageMeta, Paginated, Path, Query, Sensitive,
 };
-pub use rampart_runtime::{IfMatch, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin};
 pub use rampart_runtime::{
-    api, auth, config, db, error, http, observability, openapi, pagination, rate_limit, server,
+    IfMatch, Isolation, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin,
+};
+pub use rampart_runtime::{
+    api, auth, config, db, error, health, http, observability, openapi, pagination, rate_limit,
+    server,
 };
 
 /// The testing kit: an app in-process, tokens for any principal, a fresh database per test.

@@ -232,19 +232,20 @@ async fn list_notes(
     let limit = i64::from(page.per_page());
     let offset =
         i64::try_from(page.offset()).map_err(|_| ApiError::bad_request("page is too large"))?;
+    let pattern = &pattern;
     let (rows, total): (Vec<NoteRow>, i64) = db
-        .run("notes.list", async {
-            rampart::with_pool!(db.reader(), |pool| {
+        .read("notes.list", |pool| async move {
+            rampart::with_pool!(&pool, |pool| {
                 let rows = sqlx::query_as(select)
                     .bind(owner)
-                    .bind(&pattern)
+                    .bind(pattern)
                     .bind(limit)
                     .bind(offset)
                     .fetch_all(pool)
                     .await?;
                 let total = sqlx::query_scalar(count)
                     .bind(owner)
-                    .bind(&pattern)
+                    .bind(pattern)
                     .fetch_one(pool)
                     .await?;
                 Ok((rows, total))
@@ -260,8 +261,8 @@ async fn list_notes(
 async fn fetch_note(db: &Db, owner: Uuid, id: Uuid) -> ApiResult<Note> {
     let select = "SELECT id, owner_id, title, body, tags, created_at FROM notes WHERE id = $1 AND owner_id = $2";
     let row: Option<NoteRow> = db
-        .run("notes.get", async {
-            rampart::with_pool!(db.reader(), |pool| {
+        .read("notes.get", |pool| async move {
+            rampart::with_pool!(&pool, |pool| {
                 sqlx::query_as(select)
                     .bind(id)
                     .bind(owner)
@@ -307,10 +308,8 @@ async fn delete_note(ctx: Ctx, db: Db, Path(id): Path<Uuid>) -> ApiResult<NoCont
 async fn note_stats(db: Db) -> ApiResult<NoteStats> {
     let select = "SELECT COUNT(*), COUNT(DISTINCT owner_id) FROM notes";
     let (notes, owners): (i64, i64) = db
-        .run("notes.stats", async {
-            rampart::with_pool!(db.reader(), |pool| sqlx::query_as(select)
-                .fetch_one(pool)
-                .await)
+        .read("notes.stats", |pool| async move {
+            rampart::with_pool!(&pool, |pool| sqlx::query_as(select).fetch_one(pool).await)
         })
         .await?;
     Ok(NoteStats { notes, owners })
@@ -325,8 +324,8 @@ async fn admin_list_notes(db: Db, Page(page): Page) -> ApiResult<Paginated<Note>
     let offset =
         i64::try_from(page.offset()).map_err(|_| ApiError::bad_request("page is too large"))?;
     let (rows, total): (Vec<NoteRow>, i64) = db
-        .run("notes.admin_list", async {
-            rampart::with_pool!(db.reader(), |pool| Ok((
+        .read("notes.admin_list", |pool| async move {
+            rampart::with_pool!(&pool, |pool| Ok((
                 sqlx::query_as(select)
                     .bind(limit)
                     .bind(offset)

@@ -135,19 +135,25 @@ async fn archive_project(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Tagged<Project>> {
     let scope = ctx.scope()?;
-    let tx = projects.begin().await?;
-    let (projects, tasks) = (projects.in_tx(&tx), tasks.in_tx(&tx));
-    let now = Utc::now();
-    if projects.archive(&scope, id, now).await? == 0 {
-        // Missing or not the caller's: the same 404. Otherwise it was archived already.
-        projects.get(&scope, id).await?;
-        return Err(
-            ApiError::new(ErrorCode::Conflict).with_message("the project is already archived")
-        );
-    }
-    tasks.archive_in_project(&scope, id, now).await?;
-    let project = projects.get(&scope, id).await?;
-    tx.commit().await?;
+    // Run again from the start if it loses a serialisation conflict or deadlock (409 when
+    // that keeps happening).
+    let scope = &scope;
+    let project = projects
+        .transaction(|tx| {
+            let (projects, tasks) = (projects.in_tx(&tx), tasks.in_tx(&tx));
+            async move {
+                let now = Utc::now();
+                if projects.archive(scope, id, now).await? == 0 {
+                    // Missing or not the caller's: the same 404. Otherwise it was archived.
+                    projects.get(scope, id).await?;
+                    return Err(ApiError::new(ErrorCode::Conflict)
+                        .with_message("the project is already archived"));
+                }
+                tasks.archive_in_project(scope, id, now).await?;
+                projects.get(scope, id).await
+            }
+        })
+        .await?;
     Ok(Tagged::new(project))
 }
 

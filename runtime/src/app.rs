@@ -1,4 +1,4 @@
-//! The running app's shared state: configuration, keys, database, readiness.
+//! The running app's shared state: configuration, keys, database, draining.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -9,6 +9,7 @@
 //! | `DATABASE_MIN_CONNECTIONS` / `DATABASE_MAX_CONNECTIONS` | 5 / 25 | pool size |
 //! | `DATABASE_STATEMENT_TIMEOUT` | `5s` | per statement |
 //! | `DATABASE_SLOW_QUERY` | `500ms` | slower statements are logged at warn |
+//! | `DATABASE_REPLICA_RETRY` | `5s` | a replica that failed is left alone this long (reads on the primary), then probed |
 //! | `JWT_SECRET` | generated in development | HS256 key |
 //! | `JWT_ISSUER` / `JWT_AUDIENCE` | `rampart` / `rampart-api` | required claims |
 //! | `JWT_ALGORITHM` | `HS256` | or `EdDSA` / `RS256` with the two variables below |
@@ -29,6 +30,7 @@
 //! | `RAMPART_REFRESH_IDLE` / `RAMPART_REFRESH_ABSOLUTE` | `7d` / `30d` | refresh-token family expiry |
 //! | `RAMPART_LOGIN_RATE_LIMIT` | `5/min` | login attempts per (account, client IP) |
 //! | `RAMPART_IP_RATE_LIMIT` | `6000/min` | requests per client IP before authentication (`off` to disable) |
+//! | `RAMPART_READINESS_REQUIRES` | none | `database,replica,redis`: shared dependencies whose outage fails `/health/ready` |
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -93,6 +95,9 @@ pub struct Config {
     pub refresh_idle: Duration,
     /// A refresh family this old expires, used or not.
     pub refresh_absolute: Duration,
+    /// Shared dependencies whose outage fails `/health/ready` (`RAMPART_READINESS_REQUIRES`);
+    /// empty: readiness fails only for this instance's own state (draining).
+    pub readiness_requires: Vec<crate::health::Dependency>,
 }
 
 impl fmt::Debug for Config {
@@ -261,6 +266,9 @@ impl Config {
                 Duration::from_millis(500),
                 parse_duration,
             )?,
+            replica_retry: env.parse("DATABASE_REPLICA_RETRY", Duration::from_secs(5), |v| {
+                parse_duration(v).filter(|d| !d.is_zero())
+            })?,
         };
         if database.min_connections > database.max_connections {
             return Err(ConfigError(
@@ -369,7 +377,25 @@ impl Config {
                 crate::identity::DEFAULT_REFRESH_ABSOLUTE,
                 parse_duration,
             )?,
+            readiness_requires: env.parse(
+                "RAMPART_READINESS_REQUIRES",
+                Vec::new(),
+                crate::health::Dependency::parse_list,
+            )?,
         };
+        for dependency in &config.readiness_requires {
+            let configured = match dependency {
+                crate::health::Dependency::Database => true,
+                crate::health::Dependency::Replica => config.database.replica_url.is_some(),
+                crate::health::Dependency::Redis => config.redis_url.is_some(),
+            };
+            if !configured {
+                return Err(ConfigError(format!(
+                    "RAMPART_READINESS_REQUIRES names `{}`, which is not configured",
+                    dependency.name()
+                )));
+            }
+        }
         crate::http::cors_layer(&config.cors).map_err(ConfigError)?;
         config.jwt.check_keys().map_err(ConfigError)?;
         Ok(config)
@@ -454,6 +480,40 @@ mod tests {
         let proxies = config(&[("RAMPART_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7")])
             .map(|c| c.trusted_proxies.len());
         assert_eq!(proxies.ok(), Some(2));
+    }
+
+    #[test]
+    fn readiness_requires_known_configured_dependencies() {
+        use crate::health::Dependency;
+        let named = config(&[
+            ("RAMPART_READINESS_REQUIRES", "database, redis"),
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+        ])
+        .map(|c| c.readiness_requires);
+        assert_eq!(
+            named.ok(),
+            Some(vec![Dependency::Database, Dependency::Redis])
+        );
+        assert_eq!(
+            config(&[]).map(|c| c.readiness_requires).ok(),
+            Some(Vec::new())
+        );
+        let unknown = config(&[("RAMPART_READINESS_REQUIRES", "database,cache")])
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            unknown.as_deref(),
+            Some("configuration: RAMPART_READINESS_REQUIRES: cannot use `database,cache`")
+        );
+        let unconfigured = config(&[("RAMPART_READINESS_REQUIRES", "redis")])
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            unconfigured.is_some_and(|e| e.contains("`redis`, which is not configured")),
+            "redis is required but REDIS_URL is not set"
+        );
+        assert!(config(&[("RAMPART_READINESS_REQUIRES", "replica")]).is_err());
+        assert!(config(&[("DATABASE_REPLICA_RETRY", "0s")]).is_err());
     }
 
     #[test]

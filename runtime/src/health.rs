@@ -25,21 +25,171 @@ async fn live() -> Response {
     result.into_api_response()
 }
 
+/// A shared dependency readiness reports (and fails for, when `RAMPART_READINESS_REQUIRES`
+/// names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dependency {
+    /// The primary database.
+    Database,
+    /// The read replica.
+    Replica,
+    /// Redis (shared rate limits).
+    Redis,
+}
+
+impl Dependency {
+    /// The name used in the setting, the body and the metric label.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Database => "database",
+            Self::Replica => "replica",
+            Self::Redis => "redis",
+        }
+    }
+
+    /// Parses `database,redis`; `None` if a name is unknown.
+    pub fn parse_list(text: &str) -> Option<Vec<Self>> {
+        let mut list = Vec::new();
+        for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let dependency = match name {
+                "database" => Self::Database,
+                "replica" => Self::Replica,
+                "redis" => Self::Redis,
+                _ => return None,
+            };
+            if !list.contains(&dependency) {
+                list.push(dependency);
+            }
+        }
+        Some(list)
+    }
+}
+
+/// Whether a dependency answered the readiness probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DependencyState {
+    /// It answered.
+    Up,
+    /// It did not answer (within a second).
+    Down,
+}
+
+/// The state of each configured shared dependency; one that is not configured is absent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DependencyChecks {
+    /// The primary database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<DependencyState>,
+    /// The read replica (reads fall back to the primary while it is down).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica: Option<DependencyState>,
+    /// Redis (rate limits fail open while it is down).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis: Option<DependencyState>,
+}
+
+impl DependencyChecks {
+    fn get(&self, dependency: Dependency) -> Option<DependencyState> {
+        match dependency {
+            Dependency::Database => self.database,
+            Dependency::Replica => self.replica,
+            Dependency::Redis => self.redis,
+        }
+    }
+}
+
+/// Body of `/health/ready`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`.
+    pub status: &'static str,
+    /// What each shared dependency answered.
+    pub checks: DependencyChecks,
+}
+
+fn state(up: bool) -> DependencyState {
+    if up {
+        DependencyState::Up
+    } else {
+        DependencyState::Down
+    }
+}
+
+/// Probes every configured dependency at once (each within about a second) and publishes
+/// `rampart_dependency_up{dependency}`.
+async fn probe(app: &App) -> DependencyChecks {
+    let database = async {
+        match app.db() {
+            Some(db) => Some(db.ping().await.is_ok()),
+            None => None,
+        }
+    };
+    let replica = async {
+        match app.db() {
+            Some(db) => db.ping_replica().await,
+            None => None,
+        }
+    };
+    let redis = async {
+        match app.redis() {
+            Some(redis) => Some(match redis.ping().await {
+                Ok(()) => true,
+                Err(error) => {
+                    tracing::warn!(error = %error, "readiness: Redis unavailable");
+                    false
+                }
+            }),
+            None => None,
+        }
+    };
+    let (database, replica, redis) = tokio::join!(database, replica, redis);
+    for (dependency, up) in [
+        (Dependency::Database, database),
+        (Dependency::Replica, replica),
+        (Dependency::Redis, redis),
+    ] {
+        if let Some(up) = up {
+            metrics::gauge!("rampart_dependency_up", "dependency" => dependency.name())
+                .set(if up { 1.0 } else { 0.0 });
+        }
+    }
+    DependencyChecks {
+        database: database.map(state),
+        replica: replica.map(state),
+        redis: redis.map(state),
+    }
+}
+
+/// Readiness fails for what is wrong with this instance (draining); shared dependencies are
+/// reported, and fail it only when `RAMPART_READINESS_REQUIRES` names them.
 async fn ready(Extension(app): Extension<App>) -> Response {
-    let result: ApiResult<HealthStatus> = async {
+    let result: ApiResult<Readiness> = async {
         if app.is_shutting_down() {
             return Err(ApiError::unavailable(5).with_message("shutting down"));
         }
-        if let Some(db) = app.db() {
-            db.ping().await?;
+        let checks = probe(&app).await;
+        let down: Vec<&'static str> = app
+            .config()
+            .readiness_requires
+            .iter()
+            .filter(|d| checks.get(**d) != Some(DependencyState::Up))
+            .map(|d| d.name())
+            .collect();
+        if !down.is_empty() {
+            let mut error = ApiError::unavailable(2).with_message(format!(
+                "a required dependency is unavailable: {}",
+                down.join(", ")
+            ));
+            for name in down {
+                error = error.with_detail(name, "down");
+            }
+            return Err(error);
         }
-        if let Some(redis) = app.redis()
-            && let Err(error) = redis.ping().await
-        {
-            tracing::warn!(error = %error, "readiness: Redis unavailable");
-            return Err(ApiError::unavailable(2).with_message("a dependency is unavailable"));
-        }
-        Ok(HealthStatus { status: "ok" })
+        Ok(Readiness {
+            status: "ready",
+            checks,
+        })
     }
     .await;
     result.into_api_response()
@@ -66,16 +216,16 @@ pub fn live_endpoint() -> EndpointDef {
     }
 }
 
-/// `GET /health/ready`: the database answers and the app is not shutting down.
+/// `GET /health/ready`: the instance is not draining; shared dependencies are reported.
 pub fn ready_endpoint() -> EndpointDef {
     EndpointDef {
         method: Method::GET,
         path: "/health/ready",
         prefixed: false,
         operation_id: "health_ready",
-        summary: Some("Readiness: the database answers and the app is not draining."),
+        summary: Some("Readiness: this instance can serve (it is not draining)."),
         description: Some(
-            "503 while the database is unreachable or the app is shutting down, so load balancers drain it.",
+            "503 while this instance is shutting down, so load balancers drain it. The state of each shared dependency (database, replica, Redis) is in `checks` and in the `rampart_dependency_up` gauge; an outage there does not fail readiness, unless `RAMPART_READINESS_REQUIRES` names the dependency (then 503 naming it). Requests that need a dependency that is down get their own 503 with `Retry-After`.",
         ),
         tags: &["health"],
         deprecated: false,
@@ -85,7 +235,7 @@ pub fn ready_endpoint() -> EndpointDef {
         rate_limit: None,
         errors: &[],
         handler: on(MethodFilter::GET, ready),
-        document: |doc| doc.success::<ApiResult<HealthStatus>>(),
+        document: |doc| doc.success::<ApiResult<Readiness>>(),
     }
 }
 

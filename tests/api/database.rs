@@ -1,6 +1,8 @@
 //! Database outages: on a dedicated PostgreSQL cluster (so the machine's shared server is not
-//! disturbed), stopping the database turns data requests and readiness into 503 envelopes with
-//! `Retry-After` and no internals; starting it again heals the app without a restart.
+//! disturbed), stopping the database turns data requests into 503 envelopes with `Retry-After`
+//! and no internals, while readiness stays 200 and reports the database down (503 only where
+//! `RAMPART_READINESS_REQUIRES` names it); starting it again heals the app without a restart.
+//! A stopped replica moves reads to the primary, and they come back to it when it returns.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -137,6 +139,20 @@ async fn a_stopped_database_is_503_and_the_app_recovers_when_it_returns() {
         Ok(app) => app,
         Err(error) => panic!("{error}"),
     };
+    // A second instance on the same database whose readiness requires it.
+    let strict = TestApp::builder(crate::taskboard::api())
+        .database_url(cluster.url())
+        .migrations(crate::taskboard::MIGRATIONS)
+        .configure(|config| {
+            config.database.acquire_timeout = Duration::from_secs(1);
+            config.readiness_requires = vec![rampart::health::Dependency::Database];
+        })
+        .build()
+        .await;
+    let strict = match strict {
+        Ok(app) => app,
+        Err(error) => panic!("{error}"),
+    };
     let token = app.token(&["member"]);
     let created = app
         .post("/api/v1/notes")
@@ -177,7 +193,14 @@ async fn a_stopped_database_is_503_and_the_app_recovers_when_it_returns() {
         .send()
         .await;
     assert_error(&write, 503, "UNAVAILABLE");
-    assert_error(&app.get("/health/ready").send().await, 503, "UNAVAILABLE");
+    // The database is shared by every instance: readiness reports it but stays 200 (draining
+    // them all would not bring it back), unless the operator asked for it to count.
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(ready.status(), 200, "{}", ready.text());
+    assert_eq!(ready.json()["data"]["checks"]["database"], "down");
+    let refused = strict.get("/health/ready").send().await;
+    assert_error(&refused, 503, "UNAVAILABLE");
+    assert_eq!(refused.json()["error"]["details"][0]["field"], "database");
     assert_eq!(app.get("/health/live").send().await.status(), 200);
 
     assert!(cluster.start(), "could not restart the dedicated cluster");
@@ -201,7 +224,9 @@ async fn a_stopped_database_is_503_and_the_app_recovers_when_it_returns() {
         recovered,
         "the app did not recover after the database came back"
     );
-    assert_eq!(app.get("/health/ready").send().await.status(), 200);
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(ready.json()["data"]["checks"]["database"], "up");
+    assert_eq!(strict.get("/health/ready").send().await.status(), 200);
     let list = app.get("/api/v1/notes").bearer(&token).send().await;
     assert_eq!(
         list.json()["meta"]["total"],
@@ -304,4 +329,162 @@ async fn statements_are_logged_with_the_request_id_and_measured() {
             );
         }
     }
+}
+
+/// The value of an unlabelled counter in the Prometheus text (0 when not yet recorded).
+fn counter(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+async fn project_names(app: &TestApp, token: &str) -> Vec<String> {
+    let response = app.get("/api/v1/projects").bearer(token).send().await;
+    assert_eq!(response.status(), 200, "{}", response.text());
+    response.json()["data"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| item["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn note_total(app: &TestApp, token: &str) -> serde_json::Value {
+    let response = app.get("/api/v1/notes").bearer(token).send().await;
+    assert_eq!(response.status(), 200, "{}", response.text());
+    response.json()["meta"]["total"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_move_to_the_primary_while_the_replica_is_down_and_come_back() {
+    // The replica: a dedicated cluster with the schema and rows only it has, so a read shows
+    // which database answered it.
+    let replica = Cluster::create();
+    let replica_db = rampart::Db::connect(&rampart::DbConfig {
+        min_connections: 0,
+        ..rampart::DbConfig::new(replica.url())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    replica_db
+        .migrate(&crate::taskboard::MIGRATIONS)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let user = uuid::Uuid::now_v7();
+    let now = chrono::Utc::now();
+    for seed in [
+        "INSERT INTO projects (id, owner_id, name, archived, version, created_at, updated_at) \
+         VALUES ($1, $2, 'on replica', FALSE, 1, $3, $3)",
+        "INSERT INTO notes (id, owner_id, title, body, tags, created_at) \
+         VALUES ($1, $2, 'on replica', '', '', $3)",
+    ] {
+        let seeded = rampart::with_pool!(replica_db.primary(), |pool| sqlx::query(seed)
+            .bind(uuid::Uuid::now_v7())
+            .bind(user)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ()));
+        assert!(seeded.is_ok(), "{seeded:?}");
+    }
+
+    let replica_url = replica.url();
+    let build = |replica_url: String| {
+        TestApp::builder(crate::taskboard::api())
+            .backend(rampart::testing::TestBackend::Postgres)
+            .migrations(crate::taskboard::MIGRATIONS)
+            .configure(move |config| {
+                config.database.replica_url = Some(replica_url);
+                config.database.replica_retry = Duration::from_millis(500);
+                config.database.acquire_timeout = Duration::from_secs(1);
+            })
+            .build()
+    };
+    let app = build(replica_url.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let token = app.token_for(user, &["member"]);
+    let created = app
+        .post("/api/v1/projects")
+        .bearer(&token)
+        .json(&json!({"name": "on primary"}))
+        .send()
+        .await;
+    assert_eq!(created.status(), 201, "{}", created.text());
+    assert_eq!(project_names(&app, &token).await, ["on replica"]);
+    assert_eq!(note_total(&app, &token).await, 1, "notes read the replica");
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(ready.json()["data"]["checks"]["replica"], "up");
+
+    assert!(replica.stop(), "could not stop the replica");
+    let before = counter(
+        &app.get("/metrics").send().await.text(),
+        "rampart_replica_fallback_total",
+    );
+    // Reads are answered by the primary (its rows), not 503.
+    assert_eq!(project_names(&app, &token).await, ["on primary"]);
+    assert_eq!(note_total(&app, &token).await, 0, "notes read the primary");
+    assert_eq!(project_names(&app, &token).await, ["on primary"]);
+    let during = counter(
+        &app.get("/metrics").send().await.text(),
+        "rampart_replica_fallback_total",
+    );
+    assert!(
+        during >= before + 3.0,
+        "each read off the replica is counted: {before} -> {during}"
+    );
+    let written = app
+        .post("/api/v1/projects")
+        .bearer(&token)
+        .json(&json!({"name": "during"}))
+        .send()
+        .await;
+    assert_eq!(written.status(), 201, "writes never needed the replica");
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(ready.status(), 200, "{}", ready.text());
+    assert_eq!(ready.json()["data"]["checks"]["replica"], "down");
+    assert_eq!(ready.json()["data"]["checks"]["database"], "up");
+
+    // A replica that is down when an instance starts does not stop it from starting.
+    let late = build(replica_url).await.unwrap_or_else(|e| panic!("{e}"));
+    let late_token = late.token_for(user, &["member"]);
+    assert_eq!(note_total(&late, &late_token).await, 0);
+
+    assert!(replica.start(), "could not restart the replica");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut back = false;
+    while Instant::now() < deadline && !back {
+        back = project_names(&app, &token).await == ["on replica"];
+        if !back {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert!(back, "reads went back to the replica after it returned");
+    let settled = counter(
+        &app.get("/metrics").send().await.text(),
+        "rampart_replica_fallback_total",
+    );
+    assert_eq!(note_total(&app, &token).await, 1);
+    assert_eq!(project_names(&app, &token).await, ["on replica"]);
+    let after = counter(
+        &app.get("/metrics").send().await.text(),
+        "rampart_replica_fallback_total",
+    );
+    assert_eq!(settled, after, "no more fallbacks once the replica is back");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline && note_total(&late, &late_token).await != 1 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        note_total(&late, &late_token).await,
+        1,
+        "the instance that started without its replica uses it once it answers"
+    );
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(ready.json()["data"]["checks"]["replica"], "up");
 }

@@ -1,6 +1,7 @@
 //! Rate limits shared through the real Redis: exact admission under concurrency, one limit for
 //! several app instances, and the documented fail-open behaviour while Redis is down (on a
-//! dedicated redis-server, so the machine's shared Redis is untouched), then recovery.
+//! dedicated redis-server, so the machine's shared Redis is untouched): readiness stays 200 and
+//! reports Redis down, unless `RAMPART_READINESS_REQUIRES` names it; then recovery.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -190,10 +191,26 @@ async fn while_redis_is_down_limits_fail_open_and_come_back_with_it() {
             .status(),
         429
     );
-    assert_eq!(app.get("/health/ready").send().await.status(), 200);
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.json()["data"]["checks"]["redis"], "up");
+    // A second instance whose readiness requires Redis.
+    let strict = match TestApp::builder(Api::new().mount(shared_ten))
+        .redis(redis.url(), unique_prefix())
+        .configure(|config| {
+            config.readiness_requires = vec![rampart::health::Dependency::Redis];
+        })
+        .build()
+        .await
+    {
+        Ok(app) => app,
+        Err(error) => panic!("{error}"),
+    };
+    assert_eq!(strict.get("/health/ready").send().await.status(), 200);
 
     redis.stop();
-    // Documented behaviour: admitted (fail open), no RateLimit header, readiness 503.
+    // Documented behaviour: admitted (fail open), no RateLimit header, and readiness 200 with
+    // Redis reported down: a Redis outage must not drain every instance at once.
     let during = app.get("/api/v1/shared/ten").bearer(&token).send().await;
     assert_eq!(during.status(), 200, "{}", during.text());
     assert_eq!(during.header("ratelimit"), None);
@@ -201,7 +218,30 @@ async fn while_redis_is_down_limits_fail_open_and_come_back_with_it() {
         during.header("ratelimit-policy"),
         Some("\"default\";q=10;w=60")
     );
-    crate::common::assert_error(&app.get("/health/ready").send().await, 503, "UNAVAILABLE");
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(ready.status(), 200, "{}", ready.text());
+    assert_eq!(ready.json()["data"]["status"], "ready");
+    assert_eq!(
+        ready.json()["data"]["checks"]["redis"],
+        "down",
+        "{}",
+        ready.text()
+    );
+    let metrics = app.get("/metrics").send().await.text();
+    assert!(
+        metrics.contains("rampart_dependency_up{dependency=\"redis\"} 0"),
+        "{metrics}"
+    );
+    // Where the operator asked for it, readiness fails and names the dependency.
+    let refused = strict.get("/health/ready").send().await;
+    crate::common::assert_error(&refused, 503, "UNAVAILABLE");
+    assert!(refused.header("retry-after").is_some());
+    assert_eq!(
+        refused.json()["error"]["details"][0]["field"],
+        "redis",
+        "{}",
+        refused.text()
+    );
     let metrics = app.get("/metrics").send().await.text();
     assert!(
         metrics.contains("rate_limit_backend_errors_total"),
@@ -220,5 +260,45 @@ async fn while_redis_is_down_limits_fail_open_and_come_back_with_it() {
         }
     }
     assert!(limited_again, "limits apply again after Redis returns");
-    assert_eq!(app.get("/health/ready").send().await.status(), 200);
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(
+        ready.json()["data"]["checks"]["redis"],
+        "up",
+        "{}",
+        ready.text()
+    );
+    assert_eq!(strict.get("/health/ready").send().await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_starts_while_redis_is_down_and_limits_once_it_answers() {
+    // A free port with nothing listening: Redis is down when the instance starts.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(56380);
+    let url = format!("redis://127.0.0.1:{port}");
+    let app = instance(&url, &unique_prefix()).await;
+    let token = app.token(&[]);
+    let admitted = app.get("/api/v1/shared/ten").bearer(&token).send().await;
+    assert_eq!(admitted.status(), 200, "fail open: {}", admitted.text());
+    assert_eq!(admitted.header("ratelimit"), None);
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(ready.status(), 200, "{}", ready.text());
+    assert_eq!(ready.json()["data"]["checks"]["redis"], "down");
+
+    let _redis = OwnRedis::start_on(port);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut limited = false;
+    while Instant::now() < deadline && !limited {
+        let response = app.get("/api/v1/shared/ten").bearer(&token).send().await;
+        limited = response.header("ratelimit").is_some();
+        if !limited {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert!(
+        limited,
+        "limits apply once Redis answers, without a restart"
+    );
 }

@@ -138,8 +138,8 @@ pub async fn list(db: &Db, owner: Uuid) -> Result<Vec<ApiKeyInfo>, ApiError> {
     let sql = "SELECT id, name, lookup, roles, created_at, last_used_at FROM rampart_api_keys \
                WHERE user_id = $1 AND revoked = FALSE ORDER BY created_at";
     let rows: Vec<KeyTuple> = db
-        .run("identity.list_api_keys", async {
-            with_pool!(db.reader(), |pool| sqlx::query_as(sql)
+        .read("identity.list_api_keys", |pool| async move {
+            with_pool!(&pool, |pool| sqlx::query_as(sql)
                 .bind(owner)
                 .fetch_all(pool)
                 .await)

@@ -232,10 +232,11 @@ pub async fn list_users(db: &Db, limit: i64, offset: i64) -> Result<(Vec<UserRow
         "SELECT {USER_COLUMNS} FROM rampart_users ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"
     );
     let count = "SELECT COUNT(*) FROM rampart_users";
+    let sql = sql.as_str();
     let (rows, total): (Vec<UserTuple>, i64) = db
-        .run("identity.list_users", async {
-            let sql = sqlx::AssertSqlSafe(sql.as_str());
-            with_pool!(db.reader(), |pool| {
+        .read("identity.list_users", |pool| async move {
+            let sql = sqlx::AssertSqlSafe(sql);
+            with_pool!(&pool, |pool| {
                 let rows = sqlx::query_as(sql)
                     .bind(limit)
                     .bind(offset)

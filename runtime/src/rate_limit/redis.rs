@@ -5,7 +5,8 @@
 //!
 //! When Redis cannot be reached the check fails **open**: the request is admitted, a warning
 //! is logged (at most once per 10 s) and `rate_limit_backend_errors_total` counts it, and
-//! `/health/ready` reports the outage. An API that refuses every request because its cache is
+//! `/health/ready` reports the outage in its body (staying 200 unless
+//! `RAMPART_READINESS_REQUIRES` names Redis). An API that refuses every request because its cache is
 //! down would turn a Redis incident into a full outage; the pre-authentication load shedding
 //! still bounds the damage. The connection manager reconnects by itself when Redis returns.
 
@@ -62,13 +63,32 @@ pub(crate) struct Decision {
 
 impl RedisStore {
     /// Connects (with short timeouts: a rate-limit check must not hold a request for long).
+    /// A Redis that cannot be reached at start does not stop the app (it is a shared
+    /// dependency, like at any later moment): the store connects on first use, and limits fail
+    /// open until Redis answers. A URL that cannot be used is still an error.
     pub async fn connect(url: &str, prefix: &str) -> redis::RedisResult<Self> {
         let client = redis::Client::open(url)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_millis(500)))
             .set_response_timeout(Some(Duration::from_millis(250)))
             .set_number_of_retries(1);
-        let connection = client.get_connection_manager_with_config(config).await?;
+        let connection = match client
+            .get_connection_manager_with_config(config.clone())
+            .await
+        {
+            Ok(connection) => connection,
+            Err(error)
+                if error.is_connection_refusal()
+                    || error.is_io_error()
+                    || error.is_timeout()
+                    || error.is_connection_dropped() =>
+            {
+                tracing::warn!(error = %error, "Redis unreachable at start: rate limits fail open until it answers");
+                metrics::gauge!("rampart_dependency_up", "dependency" => "redis").set(0.0);
+                client.get_connection_manager_lazy(config)?
+            }
+            Err(error) => return Err(error),
+        };
         Ok(Self {
             connection,
             script: Arc::new(redis::Script::new(GCRA)),

@@ -26,7 +26,7 @@ use crate::error::ApiError;
 
 pub use cursor::CursorKey;
 pub use query::{IfMatch, ListQuery, Precondition, Tagged};
-pub use store::{Row, Store, Target, Tx};
+pub use store::{Isolation, Row, Store, Target, Tx};
 pub use value::{IntoValue, Kind, Value};
 
 /// How a resource's lists are paged.

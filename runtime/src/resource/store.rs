@@ -1,11 +1,15 @@
 //! [`Store`]: runs a resource's statements on the pool (reads on the replica when there is
-//! one) or inside a [`Tx`], each under the statement timeout, with errors mapped to the
+//! one, on the primary while it is down) or inside a [`Tx`] ([`Store::transaction`] runs the
+//! work again when it loses a serialisation conflict or deadlock), each under the statement
+//! timeout, with errors mapped to the
 //! envelope: not found and not yours are one 404, a stale version 409 `VERSION_CONFLICT` (or
 //! 412 for a stale `If-Match`), a unique violation 409 `CONFLICT` naming the field, a foreign
 //! key violation 422.
 
+use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -21,7 +25,10 @@ use super::query::{ListQuery, PageRequest};
 use super::sql::{self, Expect, Filter, Statement, Window};
 use super::value::BindValues;
 use super::{Changes, IfMatch, Resource, RowScope, ServerFields, Value};
-use crate::db::{Db, Pool, map_sqlx_error};
+use crate::db::{
+    CONFLICT_ATTEMPTS, Db, Pool, conflict_backoff, conflict_exhausted, is_serialization_failure,
+    map_sqlx_error,
+};
 use crate::error::{ApiError, ErrorCode};
 use crate::pagination::PageMeta;
 use crate::response::Paginated;
@@ -42,12 +49,30 @@ enum TxConn {
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
+/// The isolation level of a transaction on PostgreSQL (SQLite's transactions are always
+/// serialisable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Isolation {
+    /// The server's default (`READ COMMITTED` unless configured otherwise).
+    #[default]
+    Default,
+    /// `REPEATABLE READ`.
+    RepeatableRead,
+    /// `SERIALIZABLE`: concurrent transactions behave as if run one after another; the loser of
+    /// a conflict fails with 40001 and [`Store::transaction_with`] runs it again.
+    Serializable,
+}
+
 /// A transaction on the primary. Stores bound to it ([`Store::in_tx`]) run their statements
 /// inside it; [`Tx::commit`] makes them durable, and dropping it (an early `?`) rolls back.
+/// Prefer [`Store::transaction`], which also runs the work again when it loses a
+/// serialisation conflict or a deadlock.
 #[derive(Clone)]
 pub struct Tx {
     db: Db,
     conn: Arc<Mutex<Option<TxConn>>>,
+    /// A statement (or the commit) lost a serialisation conflict or deadlock.
+    conflicted: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Tx {
@@ -59,31 +84,56 @@ impl std::fmt::Debug for Tx {
 impl Tx {
     /// Begins a transaction on the primary.
     pub async fn begin(db: &Db) -> Result<Self, ApiError> {
+        Self::begin_with(db, Isolation::Default).await
+    }
+
+    /// Begins a transaction on the primary at an isolation level.
+    pub async fn begin_with(db: &Db, isolation: Isolation) -> Result<Self, ApiError> {
+        let begin = match isolation {
+            Isolation::Default => None,
+            Isolation::RepeatableRead => Some("BEGIN ISOLATION LEVEL REPEATABLE READ"),
+            Isolation::Serializable => Some("BEGIN ISOLATION LEVEL SERIALIZABLE"),
+        };
         let conn = db
             .run("transaction.begin", async {
-                Ok(match db.primary() {
-                    Pool::Sqlite(pool) => TxConn::Sqlite(pool.begin().await?),
-                    Pool::Postgres(pool) => TxConn::Postgres(pool.begin().await?),
+                Ok(match (db.primary(), begin) {
+                    (Pool::Sqlite(pool), _) => TxConn::Sqlite(pool.begin().await?),
+                    (Pool::Postgres(pool), None) => TxConn::Postgres(pool.begin().await?),
+                    (Pool::Postgres(pool), Some(sql)) => {
+                        TxConn::Postgres(pool.begin_with(sql).await?)
+                    }
                 })
             })
             .await?;
         Ok(Self {
             db: db.clone(),
             conn: Arc::new(Mutex::new(Some(conn))),
+            conflicted: Arc::new(AtomicBool::new(false)),
         })
     }
 
-    /// Commits. A transaction already finished is a 500 (a bug in the caller).
+    /// Commits. A transaction already finished is a 500 (a bug in the caller); one that lost a
+    /// serialisation conflict or deadlock is a 409 the client can retry.
     pub async fn commit(self) -> Result<(), ApiError> {
         let conn = self.conn.lock().await.take();
         let conn = conn.ok_or_else(|| ApiError::internal("the transaction has already ended"))?;
+        if self.conflicted() {
+            // PostgreSQL would answer the COMMIT of an aborted transaction with a rollback.
+            drop(conn);
+            return Err(conflict_exhausted());
+        }
+        let flag = self.conflicted.clone();
         self.db
-            .run("transaction.commit", async {
-                match conn {
-                    TxConn::Sqlite(tx) => tx.commit().await,
-                    TxConn::Postgres(tx) => tx.commit().await,
-                }
-            })
+            .run_mapped(
+                "transaction.commit",
+                async {
+                    match conn {
+                        TxConn::Sqlite(tx) => tx.commit().await,
+                        TxConn::Postgres(tx) => tx.commit().await,
+                    }
+                },
+                |error| flag_conflict(&flag, error, map_sqlx_error),
+            )
             .await
     }
 
@@ -96,6 +146,24 @@ impl Tx {
             None => Ok(()),
         }
     }
+
+    /// Whether a statement of this transaction, or its commit, lost a serialisation conflict
+    /// or a deadlock (the transaction can only be rolled back and run again).
+    pub fn conflicted(&self) -> bool {
+        self.conflicted.load(Ordering::SeqCst)
+    }
+}
+
+/// Maps an error, noting on the transaction when it is a lost conflict.
+fn flag_conflict(
+    flag: &AtomicBool,
+    error: sqlx::Error,
+    map: impl FnOnce(sqlx::Error) -> ApiError,
+) -> ApiError {
+    if is_serialization_failure(&error) {
+        flag.store(true, Ordering::SeqCst);
+    }
+    map(error)
 }
 
 #[derive(Clone)]
@@ -107,12 +175,13 @@ enum Executor {
 /// Whether a statement reads (replica when configured) or writes (always the primary).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
-    /// A read: the replica pool when one is configured.
+    /// A read: the replica pool when one is configured (the primary while it is down).
     Read,
     /// A write, or a read that must see the latest writes: the primary.
     Write,
 }
 
+#[derive(Clone, Copy)]
 enum Op {
     All,
     Optional,
@@ -285,11 +354,79 @@ impl<R: Resource> Store<R> {
         }
     }
 
-    /// Begins a transaction on this store's database (see [`Store::in_tx`]).
+    /// Begins a transaction on this store's database (see [`Store::in_tx`]). Its statements
+    /// are not run again on a conflict: a lost serialisation conflict or deadlock is a 409.
+    /// [`Store::transaction`] retries instead.
     pub async fn begin(&self) -> Result<Tx, ApiError> {
         match &self.executor {
             Executor::Db(db) => Tx::begin(db).await,
             Executor::Tx(_) => Err(ApiError::internal("transactions do not nest")),
+        }
+    }
+
+    /// Runs `body` in a transaction and commits what it did. When a statement or the commit
+    /// loses a serialisation conflict or deadlock (PostgreSQL 40001 / 40P01, SQLite busy), the
+    /// transaction is rolled back and `body` runs again, up to four times in all with a short
+    /// jittered backoff; then the answer is 409 `CONFLICT` (never a 500). An error `body`
+    /// returns rolls back and is returned as is. `body` gets a handle on the transaction (bind
+    /// stores to it with `in_tx`), must leave commit and rollback to this method, and must do
+    /// nothing outside the database that it cannot repeat.
+    ///
+    /// ```text
+    /// let scope = &scope;
+    /// let project = projects.transaction(|tx| {
+    ///     let (projects, tasks) = (projects.in_tx(&tx), tasks.in_tx(&tx));
+    ///     async move {
+    ///         tasks.archive_in_project(scope, id, now).await?;
+    ///         projects.get(scope, id).await
+    ///     }
+    /// }).await?;
+    /// ```
+    ///
+    /// (A closure returning an `async move` block rather than an async closure: the future of
+    /// an async closure cannot yet be proven `Send`, which a handler's future must be.)
+    pub async fn transaction<T, F, Fut>(&self, body: F) -> Result<T, ApiError>
+    where
+        F: FnMut(Tx) -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        self.transaction_with(Isolation::Default, body).await
+    }
+
+    /// [`Store::transaction`] at an isolation level.
+    pub async fn transaction_with<T, F, Fut>(
+        &self,
+        isolation: Isolation,
+        mut body: F,
+    ) -> Result<T, ApiError>
+    where
+        F: FnMut(Tx) -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let Executor::Db(db) = &self.executor else {
+            return Err(ApiError::internal("transactions do not nest"));
+        };
+        let mut attempt = 1;
+        loop {
+            let tx = Tx::begin_with(db, isolation).await?;
+            let outcome = match body(tx.clone()).await {
+                Ok(value) => tx.clone().commit().await.map(|()| value),
+                Err(error) => {
+                    let _ = tx.clone().rollback().await;
+                    Err(error)
+                }
+            };
+            match outcome {
+                Err(_) if tx.conflicted() && attempt < CONFLICT_ATTEMPTS => {
+                    metrics::counter!("rampart_conflict_retries_total", "query" => "transaction")
+                        .increment(1);
+                    conflict_backoff(attempt).await;
+                    attempt += 1;
+                }
+                // Whatever `body` made of the lost conflict, the client can retry it.
+                Err(_) if tx.conflicted() => return Err(conflict_exhausted()),
+                other => return other,
+            }
         }
     }
 
@@ -303,17 +440,22 @@ impl<R: Resource> Store<R> {
         let Statement { sql, values, .. } = statement;
         match &self.executor {
             Executor::Db(db) => {
-                let pool = match target {
-                    Target::Read => db.reader(),
-                    Target::Write => db.primary(),
-                };
-                let operation = async move {
-                    match pool {
-                        Pool::Sqlite(pool) => perform!(pool, Sqlite, op, sql, values),
-                        Pool::Postgres(pool) => perform!(pool, Postgres, op, sql, values),
+                // Called again for a retry (a lost conflict, or a read moving off a failed
+                // replica), so each run gets its own copy of the statement.
+                let (sql, values) = (&sql, &values);
+                let operation = move |pool: Pool| {
+                    let (sql, values) = (sql.clone(), values.clone());
+                    async move {
+                        match pool {
+                            Pool::Sqlite(pool) => perform!(&pool, Sqlite, op, sql, values),
+                            Pool::Postgres(pool) => perform!(&pool, Postgres, op, sql, values),
+                        }
                     }
                 };
-                db.run_mapped(label, operation, map_error::<R>).await
+                match target {
+                    Target::Read => db.read_mapped(label, operation, map_error::<R>).await,
+                    Target::Write => db.write_mapped(label, operation, map_error::<R>).await,
+                }
             }
             Executor::Tx(tx) => {
                 let mut guard = tx.conn.lock().await;
@@ -326,7 +468,12 @@ impl<R: Resource> Store<R> {
                         TxConn::Postgres(tx) => perform!(&mut **tx, Postgres, op, sql, values),
                     }
                 };
-                tx.db.run_mapped(label, operation, map_error::<R>).await
+                let flag = &tx.conflicted;
+                tx.db
+                    .run_mapped(label, operation, |error| {
+                        flag_conflict(flag, error, map_error::<R>)
+                    })
+                    .await
             }
         }
     }
