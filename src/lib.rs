@@ -137,12 +137,16 @@ pub use rampart_runtime::{
     Endpoint, Environment, ErrorCode, FieldIssue, Json, Migrations, NoContent, OffsetPage, Page,
     PageMeta, Paginated, Path, Query, Sensitive,
 };
-pub use rampart_runtime::{IfMatch, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin};
+pub use rampart_runtime::{
+    CapturedScope, IfMatch, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin,
+};
 pub use rampart_runtime::{
     api, auth, config, db, error, http, observability, openapi, pagination, rate_limit, server,
 };
 
-/// The testing kit: an app in-process, tokens for any principal, a fresh database per test.
+/// The testing kit: an app in-process, tokens for any principal, a fresh database per test;
+/// with the `testing` feature, made-up capabilities for unit tests of services
+/// (`scope_for`, `principal_for`).
 pub mod testing {
     pub use rampart_runtime::testing::*;
 }

@@ -33,7 +33,9 @@ pub use endpoint::{Endpoint, EndpointDef};
 pub use error::{ApiError, ErrorCode, FieldIssue};
 pub use extract::{ClientIp, Ctx, Json, Page, Path, Query};
 pub use pagination::{OffsetPage, PageMeta};
-pub use resource::{IfMatch, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin};
+pub use resource::{
+    CapturedScope, IfMatch, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin,
+};
 pub use response::{ApiResult, Created, EndpointOutput, NoContent, Paginated, Reply, Sensitive};
 
 /// The crates generated code and users reach through `rampart` (one version for everyone).

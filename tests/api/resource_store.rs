@@ -1,11 +1,10 @@
 //! The resource store below HTTP, on SQLite and PostgreSQL: internal columns never leave the
 //! server, reads go to the replica and writes to the primary, and a slow statement is a 503.
 
-use rampart::auth::{AuthScheme, Principal};
 use rampart::openapi::ApiSchema;
 use rampart::prelude::*;
 use rampart::resource::CursorKey;
-use rampart::testing::{BACKENDS, TestBackend, TestDb};
+use rampart::testing::{BACKENDS, TestBackend, TestDb, principal_for, scope_for};
 use rampart::{DbConfig, IfMatch, Store};
 use serde_json::json;
 use uuid::Uuid;
@@ -72,14 +71,6 @@ async fn connect(config: DbConfig) -> Db {
     }
 }
 
-fn principal(roles: &[&str]) -> Principal {
-    Principal {
-        user_id: Uuid::now_v7(),
-        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-        scheme: AuthScheme::Jwt,
-    }
-}
-
 fn input<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
     match serde_json::from_value(value) {
         Ok(input) => input,
@@ -92,7 +83,7 @@ async fn internal_columns_are_stored_but_never_shown_or_writable() {
     for backend in BACKENDS {
         let (_guard, db) = database(backend).await;
         let repo = AccountRepo::new(Store::new(db, CursorKey::derive(b"test")));
-        let scope = Scope::of(&principal(&["member"]));
+        let scope = scope_for(Uuid::now_v7());
 
         let account = repo.create(&scope, input(json!({"name": "a"}))).await;
         let account = account.unwrap_or_else(|e| panic!("{backend:?}: {}", e.message()));
@@ -131,7 +122,7 @@ async fn reads_go_to_the_replica_and_writes_to_the_primary() {
         config.replica_url = Some(replica_guard.url().to_owned());
         let db = connect(config).await;
         let repo = AccountRepo::new(Store::new(db, CursorKey::derive(b"test")));
-        let scope = Scope::of(&principal(&["member"]));
+        let scope = scope_for(Uuid::now_v7());
 
         let created = repo
             .create(&scope, input(json!({"name": "on primary"})))
@@ -194,8 +185,8 @@ async fn a_statement_past_its_timeout_is_503() {
         config.statement_timeout = std::time::Duration::from_millis(200);
         let db = connect(config).await;
         let repo = AccountRepo::new(Store::new(db, CursorKey::derive(b"test")));
-        let admin =
-            UnscopedAdmin::of(&principal(&["admin"])).unwrap_or_else(|e| panic!("{}", e.message()));
+        let admin = UnscopedAdmin::of(&principal_for(Uuid::now_v7(), &["admin"]))
+            .unwrap_or_else(|e| panic!("{}", e.message()));
         let started = std::time::Instant::now();
         let result = repo.slow(&admin, "x".into()).await;
         let error = match result {
@@ -214,7 +205,7 @@ async fn a_statement_past_its_timeout_is_503() {
         );
 
         // A non-admin never gets the unscoped view.
-        let refused = UnscopedAdmin::of(&principal(&["member"]));
+        let refused = UnscopedAdmin::of(&principal_for(Uuid::now_v7(), &["member"]));
         assert_eq!(refused.err().map(|e| e.code()), Some(ErrorCode::Forbidden));
     }
 }
