@@ -14,6 +14,8 @@
 mod capture;
 mod cursor;
 pub mod input;
+#[doc(hidden)]
+pub mod owner_check;
 mod query;
 pub mod sql;
 mod store;
