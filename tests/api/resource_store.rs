@@ -37,6 +37,13 @@ pub(crate) trait AccountRepo {
          SELECT COUNT(*) FROM c WHERE :name <> ''"
     )]
     async fn slow(&self, admin: &UnscopedAdmin, name: String) -> ApiResult<i64>;
+
+    /// A locking read (PostgreSQL): it takes row locks, so it must run on the primary.
+    #[query(
+        "SELECT id, owner_id, name, contact, token_hash FROM accounts \
+         WHERE id = :id AND owner_id = :owner FOR UPDATE"
+    )]
+    async fn lock(&self, scope: &Scope, id: Uuid) -> ApiResult<Option<Account>>;
 }
 
 fn table(backend: TestBackend) -> &'static str {
@@ -147,6 +154,14 @@ async fn reads_go_to_the_replica_and_writes_to_the_primary() {
         assert!(copied.is_ok(), "{copied:?}");
         let read = repo.get(&scope, created.id).await.map(|a| a.name);
         assert_eq!(read.ok().as_deref(), Some("on replica"));
+        if backend == TestBackend::Postgres {
+            // `SELECT ... FOR UPDATE` is routed by its parse: the primary's row.
+            let locked = repo
+                .lock(&scope, created.id)
+                .await
+                .map(|a| a.map(|a| a.name));
+            assert_eq!(locked.ok().flatten().as_deref(), Some("on primary"));
+        }
         let listed = repo
             .list(
                 &scope,

@@ -265,7 +265,11 @@ fn check_method(
         .map(|index| format!("${}", index + 1));
     let analysis = match sql::analyse(&sql, owner.as_deref()) {
         Ok(analysis) => analysis,
-        Err(message) => {
+        Err(mut message) => {
+            // Quote the SQL as written: `$2` back to `:owner` (highest index first).
+            for (index, name) in params.iter().enumerate().rev() {
+                message = message.replace(&format!("${}", index + 1), &format!(":{name}"));
+            }
             errors.push(Error::custom(message).with_span(&literal));
             return None;
         }
