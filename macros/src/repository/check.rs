@@ -1,7 +1,8 @@
 //! Checks a `#[repository(Resource)]` trait: every method is an `async fn` with a `#[query]`
-//! whose named parameters are exactly its arguments, and whose owner binding agrees with its
-//! scope argument. Whether the resource is owned is declared on `#[resource]` (another macro
-//! call), so that part is checked by rustc through spanned const assertions in the expansion.
+//! whose named parameters are exactly its arguments, whose SQL parses (see `sql.rs`), and
+//! whose owner binding agrees with its scope argument. Whether each table the statement
+//! touches is owned is declared on `#[resource]` (another macro call), so that part is checked
+//! by rustc through spanned const assertions in the expansion.
 
 use darling::Error;
 use syn::parse::{Parse, ParseStream};
