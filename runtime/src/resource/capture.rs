@@ -58,7 +58,7 @@ impl Scope {
 impl CapturedScope {
     /// The scope again, if this capture was signed by `app`. Crate-private: only the job
     /// runner hands scopes back.
-    #[allow(dead_code)] // the job runner (next) is its caller; tests use `restore_with`
+    #[cfg_attr(not(test), allow(dead_code))] // the job runner (next) is its caller
     pub(crate) fn restore(&self, app: &crate::App) -> Result<Scope, CapturedScopeError> {
         restore_with(self, app.cursor_key())
     }
@@ -99,6 +99,31 @@ mod tests {
         let payload = serde_json::to_string(&capture_with(&scope, &key)).unwrap_or_default();
         let back: CapturedScope = serde_json::from_str(&payload).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(restore_with(&back, &key), Ok(scope));
+    }
+
+    fn app(secret: &str) -> crate::App {
+        let secret = secret.to_owned();
+        let config = crate::Config::from_lookup(&move |name| match name {
+            "JWT_SECRET" => Some(secret.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        crate::App::new(config, None)
+    }
+
+    #[test]
+    fn an_app_restores_its_own_captures_only() {
+        let (app, other) = (
+            app("first-secret-first-secret-first-secret"),
+            app("other-secret-other-secret-other-secret"),
+        );
+        let scope = Scope::owned_by(Uuid::now_v7());
+        let captured = scope.capture(&app);
+        assert_eq!(captured.restore(&app), Ok(scope));
+        assert_eq!(
+            captured.restore(&other),
+            Err(CapturedScopeError::BadSignature)
+        );
     }
 
     #[test]
