@@ -18,9 +18,8 @@ mod app;
 use std::time::{Duration, Instant};
 
 use app::projects::Task;
-use rampart::auth::{AuthScheme, Principal};
 use rampart::resource::CursorKey;
-use rampart::{Db, DbConfig, ListQuery, Scope, Store};
+use rampart::{Db, DbConfig, ListQuery, Store};
 use uuid::Uuid;
 
 const ROWS: i64 = 100_000;
@@ -105,12 +104,7 @@ async fn run() -> Result<(), Failure> {
             .fetch_one(&pool)
             .await?;
 
-    let principal = Principal {
-        user_id: owner,
-        roles: vec!["member".to_owned()],
-        scheme: AuthScheme::Jwt,
-    };
-    let scope = Scope::of(&principal);
+    let scope = rampart::testing::scope_for(owner);
     let store = Store::<Task>::new(db.clone(), CursorKey::derive(b"bench-secret"));
     let first_page = ListQuery::<Task>::parse("per_page=20")?;
 

@@ -129,7 +129,7 @@ pub async fn change_password(
     app: App,
     Json(input): Json<PasswordInput>,
 ) -> ApiResult<NoContent> {
-    let user = ctx.user()?.user_id;
+    let user = ctx.user()?.user_id();
     identity::change_password(&app, user, input.current_password, input.new_password)
         .await
         .map(|()| NoContent)
@@ -169,14 +169,14 @@ pub async fn create_api_key(
 /// List your API keys (never their secrets).
 #[endpoint(get = "/auth/api-keys", tag = "auth")]
 pub async fn list_api_keys(ctx: Ctx, db: Db) -> ApiResult<ApiKeyList> {
-    let keys = api_keys::list(&db, ctx.user()?.user_id).await?;
+    let keys = api_keys::list(&db, ctx.user()?.user_id()).await?;
     Ok(ApiKeyList { keys })
 }
 
 /// Revoke one of your API keys.
 #[endpoint(delete = "/auth/api-keys/{id}", tag = "auth")]
 pub async fn revoke_api_key(ctx: Ctx, db: Db, Path(id): Path<uuid::Uuid>) -> ApiResult<NoContent> {
-    api_keys::revoke(&db, ctx.user()?.user_id, id)
+    api_keys::revoke(&db, ctx.user()?.user_id(), id)
         .await
         .map(|()| NoContent)
 }
@@ -206,7 +206,7 @@ pub async fn admin_set_roles(
     Path(id): Path<uuid::Uuid>,
     Json(input): Json<RolesInput>,
 ) -> ApiResult<User> {
-    identity::set_roles(&app, ctx.user()?.user_id, id, input.roles).await
+    identity::set_roles(&app, ctx.user()?.user_id(), id, input.roles).await
 }
 
 /// Disable a user (administrators): their refresh tokens and API keys stop at once; access
@@ -217,7 +217,7 @@ pub async fn admin_disable_user(
     app: App,
     Path(id): Path<uuid::Uuid>,
 ) -> ApiResult<NoContent> {
-    identity::disable_user(&app, ctx.user()?.user_id, id)
+    identity::disable_user(&app, ctx.user()?.user_id(), id)
         .await
         .map(|()| NoContent)
 }

@@ -108,8 +108,11 @@ pub use rampart_macros::resource;
 /// `get`, `list`, `list_under`, `create`, `create_under`, `replace`, `patch` and `delete`, and
 /// has one method per `#[query]`. Named parameters (`:project`) are bound from the arguments
 /// of the same name, never formatted into the SQL; `:owner` is bound from a `scope: &Scope`.
-/// On an owned resource a query that does not bind `:owner` does not compile, unless it takes
-/// `&UnscopedAdmin`. Returns: `Vec<R>`, `Option<R>`, `R` (none is 404), `u64` (rows changed),
+/// The SQL is parsed at compile time: every table it names must be declared by the anchor
+/// resource, its parent, or a resource listed in `#[repository(Task, tables(Project))]`, and
+/// every owned table it reads, updates or deletes must be constrained by `owner_id = :owner`
+/// in a top-level `AND` of the condition that applies to it (an INSERT sets the owner column
+/// from `:owner`), unless the method takes `&UnscopedAdmin`. See `docs/resources.md`. Returns: `Vec<R>`, `Option<R>`, `R` (none is 404), `u64` (rows changed),
 /// `i64` (first column).
 pub use rampart_macros::repository;
 
@@ -138,14 +141,16 @@ pub use rampart_runtime::{
     PageMeta, Paginated, Path, Query, Sensitive,
 };
 pub use rampart_runtime::{
-    IfMatch, Isolation, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin,
+    CapturedScope, IfMatch, Isolation, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin,
 };
 pub use rampart_runtime::{
     api, auth, config, db, error, health, http, observability, openapi, pagination, rate_limit,
     server,
 };
 
-/// The testing kit: an app in-process, tokens for any principal, a fresh database per test.
+/// The testing kit: an app in-process, tokens for any principal, a fresh database per test;
+/// with the `testing` feature, made-up capabilities for unit tests of services
+/// (`scope_for`, `principal_for`).
 pub mod testing {
     pub use rampart_runtime::testing::*;
 }
@@ -175,7 +180,7 @@ pub mod __private {
     pub use rampart_runtime::resource::{
         Changes, Field, IntoValue, Kind, Labels, ListQuery, Pagination, ParentSpec, Resource,
         ResourceEndpoints, ResourceSpec, ServerFields, SortOrder, Store, Tagged, Target, Value,
-        created_under, input, sql::StatementCache,
+        created_under, input, owner_check, sql::StatementCache,
     };
     pub use rampart_runtime::{
         Api, ApiError, ApiResult, Created, Ctx, IfMatch, Json, NoContent, Paginated, Path, Tx,

@@ -10,4 +10,5 @@ fn ui() {
     cases.compile_fail("tests/ui/schema/*.rs");
     cases.compile_fail("tests/ui/resource/*.rs");
     cases.compile_fail("tests/ui/repository/*.rs");
+    cases.compile_fail("tests/ui/scope/*.rs");
 }

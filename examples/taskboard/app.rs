@@ -179,7 +179,7 @@ fn note_of(row: NoteRow) -> Note {
     rate_limit = "60/min"
 )]
 async fn create_note(ctx: Ctx, db: Db, Json(input): Json<NewNote>) -> ApiResult<Created<Note>> {
-    let owner = ctx.user()?.user_id;
+    let owner = ctx.user()?.user_id();
     let note = Note {
         id: Uuid::now_v7(),
         owner_id: owner,
@@ -216,7 +216,7 @@ async fn list_notes(
     Query(filter): Query<NoteFilter>,
     Page(page): Page,
 ) -> ApiResult<Paginated<Note>> {
-    let owner = ctx.user()?.user_id;
+    let owner = ctx.user()?.user_id();
     let pattern = filter.q.map(|q| {
         format!(
             "%{}%",
@@ -278,13 +278,13 @@ async fn fetch_note(db: &Db, owner: Uuid, id: Uuid) -> ApiResult<Note> {
 /// One of the caller's notes.
 #[endpoint(get = "/notes/{id}", role = "member", tag = "notes")]
 async fn get_note(ctx: Ctx, db: Db, Path(id): Path<Uuid>) -> ApiResult<Note> {
-    fetch_note(&db, ctx.user()?.user_id, id).await
+    fetch_note(&db, ctx.user()?.user_id(), id).await
 }
 
 /// Deletes one of the caller's notes.
 #[endpoint(delete = "/notes/{id}", permission = "notes:write", tag = "notes")]
 async fn delete_note(ctx: Ctx, db: Db, Path(id): Path<Uuid>) -> ApiResult<NoContent> {
-    let owner = ctx.user()?.user_id;
+    let owner = ctx.user()?.user_id();
     let delete = "DELETE FROM notes WHERE id = $1 AND owner_id = $2";
     let affected = db
         .run("notes.delete", async {

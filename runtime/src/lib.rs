@@ -34,7 +34,7 @@ pub use error::{ApiError, ErrorCode, FieldIssue};
 pub use extract::{ClientIp, Ctx, Json, Page, Path, Query};
 pub use pagination::{OffsetPage, PageMeta};
 pub use resource::{
-    IfMatch, Isolation, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin,
+    CapturedScope, IfMatch, Isolation, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin,
 };
 pub use response::{ApiResult, Created, EndpointOutput, NoContent, Paginated, Reply, Sensitive};
 

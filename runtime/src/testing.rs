@@ -509,3 +509,24 @@ impl TestResponse {
             .is_some_and(|v| v.starts_with("application/json"))
     }
 }
+
+/// A [`crate::Scope`] for `user_id`, so a service that takes a scope is unit-testable without
+/// HTTP. Behind the `testing` feature: outside it a scope comes only from an authenticated
+/// request or a verified capture. (A scope is an owner and nothing more; for roles, see
+/// [`principal_for`].)
+#[cfg(feature = "testing")]
+pub fn scope_for(user_id: Uuid) -> crate::Scope {
+    crate::Scope::owned_by(user_id)
+}
+
+/// A [`crate::auth::Principal`] as if `user_id` had signed in with a token carrying `roles`,
+/// for unit tests of code that reads a principal (RBAC tables, `UnscopedAdmin::of`). Behind the
+/// `testing` feature.
+#[cfg(feature = "testing")]
+pub fn principal_for(user_id: Uuid, roles: &[&str]) -> crate::auth::Principal {
+    crate::auth::Principal::authenticated(
+        user_id,
+        roles.iter().map(|role| (*role).to_owned()).collect(),
+        crate::auth::AuthScheme::Jwt,
+    )
+}

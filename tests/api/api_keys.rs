@@ -21,8 +21,8 @@ struct Whoami {
 async fn service_whoami(ctx: Ctx) -> ApiResult<Whoami> {
     let user = ctx.user()?;
     Ok(Whoami {
-        scheme: format!("{:?}", user.scheme),
-        roles: user.roles.clone(),
+        scheme: format!("{:?}", user.scheme()),
+        roles: user.roles().to_vec(),
     })
 }
 

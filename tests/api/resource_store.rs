@@ -1,11 +1,10 @@
 //! The resource store below HTTP, on SQLite and PostgreSQL: internal columns never leave the
 //! server, reads go to the replica and writes to the primary, and a slow statement is a 503.
 
-use rampart::auth::{AuthScheme, Principal};
 use rampart::openapi::ApiSchema;
 use rampart::prelude::*;
 use rampart::resource::CursorKey;
-use rampart::testing::{BACKENDS, TestBackend, TestDb};
+use rampart::testing::{BACKENDS, TestBackend, TestDb, principal_for, scope_for};
 use rampart::{DbConfig, IfMatch, Store};
 use serde_json::json;
 use uuid::Uuid;
@@ -38,6 +37,13 @@ pub(crate) trait AccountRepo {
          SELECT COUNT(*) FROM c WHERE :name <> ''"
     )]
     async fn slow(&self, admin: &UnscopedAdmin, name: String) -> ApiResult<i64>;
+
+    /// A locking read (PostgreSQL): it takes row locks, so it must run on the primary.
+    #[query(
+        "SELECT id, owner_id, name, contact, token_hash FROM accounts \
+         WHERE id = :id AND owner_id = :owner FOR UPDATE"
+    )]
+    async fn lock(&self, scope: &Scope, id: Uuid) -> ApiResult<Option<Account>>;
 }
 
 fn table(backend: TestBackend) -> &'static str {
@@ -72,14 +78,6 @@ async fn connect(config: DbConfig) -> Db {
     }
 }
 
-fn principal(roles: &[&str]) -> Principal {
-    Principal {
-        user_id: Uuid::now_v7(),
-        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-        scheme: AuthScheme::Jwt,
-    }
-}
-
 fn input<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
     match serde_json::from_value(value) {
         Ok(input) => input,
@@ -92,7 +90,7 @@ async fn internal_columns_are_stored_but_never_shown_or_writable() {
     for backend in BACKENDS {
         let (_guard, db) = database(backend).await;
         let repo = AccountRepo::new(Store::new(db, CursorKey::derive(b"test")));
-        let scope = Scope::of(&principal(&["member"]));
+        let scope = scope_for(Uuid::now_v7());
 
         let account = repo.create(&scope, input(json!({"name": "a"}))).await;
         let account = account.unwrap_or_else(|e| panic!("{backend:?}: {}", e.message()));
@@ -131,7 +129,7 @@ async fn reads_go_to_the_replica_and_writes_to_the_primary() {
         config.replica_url = Some(replica_guard.url().to_owned());
         let db = connect(config).await;
         let repo = AccountRepo::new(Store::new(db, CursorKey::derive(b"test")));
-        let scope = Scope::of(&principal(&["member"]));
+        let scope = scope_for(Uuid::now_v7());
 
         let created = repo
             .create(&scope, input(json!({"name": "on primary"})))
@@ -156,6 +154,14 @@ async fn reads_go_to_the_replica_and_writes_to_the_primary() {
         assert!(copied.is_ok(), "{copied:?}");
         let read = repo.get(&scope, created.id).await.map(|a| a.name);
         assert_eq!(read.ok().as_deref(), Some("on replica"));
+        if backend == TestBackend::Postgres {
+            // `SELECT ... FOR UPDATE` is routed by its parse: the primary's row.
+            let locked = repo
+                .lock(&scope, created.id)
+                .await
+                .map(|a| a.map(|a| a.name));
+            assert_eq!(locked.ok().flatten().as_deref(), Some("on primary"));
+        }
         let listed = repo
             .list(
                 &scope,
@@ -194,8 +200,8 @@ async fn a_statement_past_its_timeout_is_503() {
         config.statement_timeout = std::time::Duration::from_millis(200);
         let db = connect(config).await;
         let repo = AccountRepo::new(Store::new(db, CursorKey::derive(b"test")));
-        let admin =
-            UnscopedAdmin::of(&principal(&["admin"])).unwrap_or_else(|e| panic!("{}", e.message()));
+        let admin = UnscopedAdmin::of(&principal_for(Uuid::now_v7(), &["admin"]))
+            .unwrap_or_else(|e| panic!("{}", e.message()));
         let started = std::time::Instant::now();
         let result = repo.slow(&admin, "x".into()).await;
         let error = match result {
@@ -214,7 +220,7 @@ async fn a_statement_past_its_timeout_is_503() {
         );
 
         // A non-admin never gets the unscoped view.
-        let refused = UnscopedAdmin::of(&principal(&["member"]));
+        let refused = UnscopedAdmin::of(&principal_for(Uuid::now_v7(), &["member"]));
         assert_eq!(refused.err().map(|e| e.code()), Some(ErrorCode::Forbidden));
     }
 }

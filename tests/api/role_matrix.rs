@@ -2,8 +2,8 @@
 //! member, admin, API key} must be refused (401/403) or admitted exactly as declared. Admitted
 //! means "got past authentication and authorization": the handler may still say 400 or 404.
 
-use rampart::auth::{Access, Principal, Requirement, Schemes};
-use rampart::testing::{BACKENDS, TestBackend};
+use rampart::auth::{Access, Requirement, Schemes};
+use rampart::testing::{BACKENDS, TestBackend, principal_for};
 use serde_json::json;
 
 use crate::common::taskboard;
@@ -35,11 +35,7 @@ fn expected(access: Access, caller: Caller) -> Option<u16> {
     if !accepted {
         return Some(401);
     }
-    let principal = Principal {
-        user_id: uuid::Uuid::nil(),
-        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-        scheme: rampart::AuthScheme::Jwt,
-    };
+    let principal = principal_for(uuid::Uuid::nil(), roles);
     let allowed = match requirement {
         Requirement::Authenticated => true,
         Requirement::AnyRole(required) => required.iter().any(|r| principal.has_role(r)),

@@ -1,12 +1,46 @@
 //! Checks a `#[repository(Resource)]` trait: every method is an `async fn` with a `#[query]`
-//! whose named parameters are exactly its arguments, and whose owner binding agrees with its
-//! scope argument. Whether the resource is owned is declared on `#[resource]` (another macro
-//! call), so that part is checked by rustc through spanned const assertions in the expansion.
+//! whose named parameters are exactly its arguments, whose SQL parses (see `sql.rs`), and
+//! whose owner binding agrees with its scope argument. Whether each table the statement
+//! touches is owned is declared on `#[resource]` (another macro call), so that part is checked
+//! by rustc through spanned const assertions in the expansion.
 
 use darling::Error;
-use syn::{FnArg, Ident, ItemTrait, LitStr, Pat, ReturnType, TraitItem, Type};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{FnArg, Ident, ItemTrait, LitStr, Pat, ReturnType, Token, TraitItem, Type};
 
+use super::sql::{self, Analysis};
 use crate::util::type_head;
+
+/// `#[repository(Task)]` or `#[repository(Task, tables(Project, Label))]`: the anchor
+/// resource, and the other resources whose tables its queries name (the anchor's parent is
+/// known already).
+pub(crate) struct RepositoryArgs {
+    pub(crate) resource: Type,
+    pub(crate) tables: Vec<Type>,
+}
+
+impl Parse for RepositoryArgs {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let resource: Type = input.parse()?;
+        let mut tables = Vec::new();
+        if input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
+            let key: Ident = input.parse()?;
+            if key != "tables" {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "unknown argument\nhelp: name the other resources a query reads as `tables(Project, Label)`",
+                ));
+            }
+            let content;
+            syn::parenthesized!(content in input);
+            let list: Punctuated<Type, Token![,]> = Punctuated::parse_terminated(&content)?;
+            tables.extend(list);
+            input.parse::<Option<Token![,]>>()?;
+        }
+        Ok(Self { resource, tables })
+    }
+}
 
 /// How a method takes its scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,12 +71,16 @@ pub(crate) struct CheckedQuery {
     pub(crate) scope: ScopeArg,
     pub(crate) fetch: Fetch,
     pub(crate) reads: bool,
+    /// What the parsed statement touches (checked against the resources in the expansion).
+    pub(crate) analysis: Analysis,
 }
 
 #[derive(Debug)]
 pub(crate) struct CheckedRepository {
     pub(crate) item: ItemTrait,
     pub(crate) resource: Type,
+    /// Other resources whose tables the queries name.
+    pub(crate) tables: Vec<Type>,
     pub(crate) queries: Vec<CheckedQuery>,
 }
 
@@ -222,13 +260,24 @@ fn check_method(
                 .with_span(ident),
         );
     }
-    let first_word = sql
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let reads =
-        matches!(first_word.as_str(), "select" | "with") && !matches!(fetch, Fetch::Affected);
+    let owner = params
+        .iter()
+        .position(|p| p == "owner")
+        .map(|index| format!("${}", index + 1));
+    let analysis = match sql::analyse(&sql, owner.as_deref()) {
+        Ok(analysis) => analysis,
+        Err(mut message) => {
+            // Quote the SQL as written: `$2` back to `:owner` (highest index first).
+            for (index, name) in params.iter().enumerate().rev() {
+                message = message.replace(&format!("${}", index + 1), &format!(":{name}"));
+            }
+            errors.push(Error::custom(message).with_span(&literal));
+            return None;
+        }
+    };
+    // Reads go to the replica; anything that writes or locks (including a data-modifying CTE
+    // and `FOR UPDATE`), and any statement run for its row count, to the primary.
+    let reads = !analysis.writes && !matches!(fetch, Fetch::Affected);
     Some(CheckedQuery {
         method,
         literal,
@@ -237,10 +286,12 @@ fn check_method(
         scope,
         fetch,
         reads,
+        analysis,
     })
 }
 
-pub(crate) fn check(resource: Type, item: ItemTrait) -> darling::Result<CheckedRepository> {
+pub(crate) fn check(args: RepositoryArgs, item: ItemTrait) -> darling::Result<CheckedRepository> {
+    let RepositoryArgs { resource, tables } = args;
     let mut errors = Error::accumulator();
     if !item.generics.params.is_empty() {
         errors.push(Error::custom("a repository cannot be generic").with_span(&item.generics));
@@ -264,6 +315,7 @@ pub(crate) fn check(resource: Type, item: ItemTrait) -> darling::Result<CheckedR
     Ok(CheckedRepository {
         item,
         resource,
+        tables,
         queries,
     })
 }

@@ -6,12 +6,100 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
+use quote::ToTokens;
+use syn::spanned::Spanned;
+
 use super::check::{CheckedQuery, CheckedRepository, Fetch, ScopeArg};
+use super::sql::Access;
 use crate::paths::private;
+
+/// The owner rule crossing macro calls: for every table the parsed statement touches, a const
+/// assertion (spanned at the SQL) that a resource the repository knows declares it and that
+/// `:owner` binds its owner column as the rule for that access requires. One assertion per
+/// distinct failure, so one mistake is one error.
+fn owner_assertions(repository: &CheckedRepository, query: &CheckedQuery) -> TokenStream {
+    let p = private();
+    let resource = &repository.resource;
+    let span = query.literal.span();
+    let mut known = vec![
+        quote_spanned!(span=> #p::owner_check::resource(&<#resource as #p::Resource>::SPEC)),
+        quote_spanned!(span=> #p::owner_check::parent(&<#resource as #p::Resource>::SPEC)),
+    ];
+    for table in &repository.tables {
+        known.push(quote_spanned!(table.span()=> #p::owner_check::resource(&<#table as #p::Resource>::SPEC)));
+    }
+    let anchor = resource.to_token_stream().to_string().replace(' ', "");
+    // (condition, message), deduplicated by message.
+    let mut checks: Vec<(TokenStream, String)> = Vec::new();
+    let mut push = |condition: TokenStream, message: String| {
+        if !checks.iter().any(|(_, m)| *m == message) {
+            checks.push((condition, message));
+        }
+    };
+    for table_use in &query.analysis.tables {
+        let table = &table_use.table;
+        let columns = &table_use.owner_columns;
+        let verb = table_use.access.verb();
+        push(
+            quote!(#p::owner_check::declared(__RAMPART_TABLES, #table)),
+            format!(
+                "`{table}` is not the table of a resource this repository knows\nhelp: declare it with `#[resource(table = \"{table}\")]` and name that resource: `#[repository({anchor}, tables(...))]`; tables no resource declares (identity, outbox) are not queried from a repository"
+            ),
+        );
+        match &query.scope {
+            ScopeArg::Admin(_) => {}
+            ScopeArg::None => push(
+                quote!(#p::owner_check::unowned(__RAMPART_TABLES, #table)),
+                format!(
+                    "`{table}` is owned: a query that {verb} it must bind `:owner`\nhelp: take `scope: &Scope` and add `owner_id = :owner`, or take `&UnscopedAdmin` to cross owners"
+                ),
+            ),
+            ScopeArg::Owner(_) => {
+                if !columns.is_empty() {
+                    push(
+                        quote!(#p::owner_check::only_owner_column(__RAMPART_TABLES, #table, &[#(#columns),*])),
+                        format!(
+                            "`:owner` is compared with or written to a column of `{table}` that is not its owner column (or `{table}` has no owner)\nhelp: use `:owner` only for the owner column"
+                        ),
+                    );
+                }
+                let (condition, message) = match table_use.access {
+                    Access::Read | Access::Update | Access::Delete => (
+                        quote!(#p::owner_check::owner_bound(__RAMPART_TABLES, #table, &[#(#columns),*])),
+                        format!(
+                            "`{table}` is owned, and this statement {verb} it without `<owner column> = :owner` in a top-level AND of the WHERE (or JOIN ... ON) that applies to it\nhelp: add `AND owner_id = :owner` (qualified when several tables are named) to that WHERE; a top-level OR, a condition in another SELECT, or one on a CTE does not constrain the table"
+                        ),
+                    ),
+                    Access::Insert => (
+                        quote!(#p::owner_check::owner_bound(__RAMPART_TABLES, #table, &[#(#columns),*])),
+                        format!(
+                            "`{table}` is owned: an INSERT into it sets its owner column from `:owner`\nhelp: name the owner column with the value `:owner`: `INSERT INTO {table} (id, owner_id, ...) VALUES (:id, :owner, ...)`"
+                        ),
+                    ),
+                    Access::Replace => (
+                        quote!(#p::owner_check::unowned(__RAMPART_TABLES, #table)),
+                        format!(
+                            "`{table}` is owned: REPLACE deletes the conflicting row, whoever owns it\nhelp: use `ON CONFLICT (...) DO UPDATE SET ... WHERE {table}.owner_id = :owner`"
+                        ),
+                    ),
+                };
+                push(condition, message);
+            }
+        }
+    }
+    let assertions = checks.iter().map(|(condition, message)| {
+        quote_spanned! {span=>
+            const _: () = ::core::assert!(#condition, #message);
+        }
+    });
+    quote_spanned! {span=>
+        const __RAMPART_TABLES: &[::core::option::Option<#p::owner_check::Declared>] = &[#(#known),*];
+        #(#assertions)*
+    }
+}
 
 fn method(repository: &CheckedRepository, query: &CheckedQuery) -> TokenStream {
     let p = private();
-    let resource = &repository.resource;
     let vis = &repository.item.vis;
     let signature = &query.method.sig;
     let docs: Vec<&syn::Attribute> = query
@@ -20,22 +108,7 @@ fn method(repository: &CheckedRepository, query: &CheckedQuery) -> TokenStream {
         .iter()
         .filter(|a| a.path().is_ident("doc"))
         .collect();
-    let span = query.literal.span();
-    let assertion = match (&query.scope, query.params.iter().any(|p| p == "owner")) {
-        (ScopeArg::Admin(_), _) => TokenStream::new(),
-        (_, true) => quote_spanned! {span=>
-            const _: () = ::core::assert!(
-                <#resource as #p::Resource>::SPEC.owner.is_some(),
-                "this query binds `:owner`, but the resource declares no owner"
-            );
-        },
-        (_, false) => quote_spanned! {span=>
-            const _: () = ::core::assert!(
-                <#resource as #p::Resource>::SPEC.owner.is_none(),
-                "a query on an owned resource must bind `:owner` (take `scope: &Scope` and add `owner_id = :owner`), or take `&UnscopedAdmin` to cross owners"
-            );
-        },
-    };
+    let assertions = owner_assertions(repository, query);
     let values: Vec<TokenStream> = query
         .params
         .iter()
@@ -81,7 +154,7 @@ fn method(repository: &CheckedRepository, query: &CheckedQuery) -> TokenStream {
     quote! {
         #(#docs)*
         #vis #signature {
-            #assertion
+            #assertions
             #admin_use
             const __RAMPART_SQL: &str = #sql;
             let __rampart_values = ::std::vec![#(#values),*];

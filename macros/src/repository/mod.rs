@@ -2,6 +2,7 @@
 
 mod check;
 mod expand;
+mod sql;
 
 use proc_macro2::TokenStream;
 
@@ -18,14 +19,19 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             return out;
         }
     };
-    let resource: syn::Type = match syn::parse2(args) {
-        Ok(resource) => resource,
+    let args: check::RepositoryArgs = match syn::parse2(args) {
+        Ok(args) => args,
         Err(error) => {
-            return syn::Error::new(error.span(), "name the resource: `#[repository(Task)]`")
-                .into_compile_error();
+            let message = if error.to_string().contains("help:") {
+                error.to_string()
+            } else {
+                "name the resource: `#[repository(Task)]`, or `#[repository(Task, tables(Project))]`"
+                    .to_owned()
+            };
+            return syn::Error::new(error.span(), message).into_compile_error();
         }
     };
-    match check::check(resource, item_trait).map(|checked| expand::expand(&checked)) {
+    match check::check(args, item_trait).map(|checked| expand::expand(&checked)) {
         Ok(tokens) => tokens,
         // Fail soft: an empty struct under the trait's name keeps later uses from erroring.
         Err(error) => error.write_errors(),

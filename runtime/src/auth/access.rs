@@ -215,7 +215,7 @@ where
                         if let Some(principal) = principal.clone() {
                             request.extensions_mut().insert(principal);
                         }
-                        let user = principal.map(|p| AuthenticatedUser(p.user_id));
+                        let user = principal.map(|p| AuthenticatedUser(p.user_id()));
                         let future = self.inner.call(request);
                         Box::pin(async move {
                             let Ok(mut response) = future.await;
@@ -252,7 +252,7 @@ fn admit(
                 let mut response = ApiError::forbidden().into_response();
                 response
                     .extensions_mut()
-                    .insert(AuthenticatedUser(principal.user_id));
+                    .insert(AuthenticatedUser(principal.user_id()));
                 Err(Box::new(response))
             }
         }
@@ -268,7 +268,7 @@ async fn forward<S>(
 where
     S: Service<Request<Body>, Response = Response, Error = Infallible>,
 {
-    let user = principal.as_ref().map(|p| AuthenticatedUser(p.user_id));
+    let user = principal.as_ref().map(|p| AuthenticatedUser(p.user_id()));
     if let Some(principal) = principal {
         request.extensions_mut().insert(principal);
     }

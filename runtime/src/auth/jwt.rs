@@ -297,11 +297,7 @@ impl JwtKeys {
             return Err(JwtError::IssuedInFuture);
         }
         let user_id = Uuid::parse_str(&claims.sub).map_err(|_| JwtError::BadSubject)?;
-        let principal = Principal {
-            user_id,
-            roles: claims.roles,
-            scheme: AuthScheme::Jwt,
-        };
+        let principal = Principal::authenticated(user_id, claims.roles, AuthScheme::Jwt);
         self.verified
             .insert(Box::from(token), (principal.clone(), claims.exp));
         Ok(principal)
@@ -387,8 +383,8 @@ mod tests {
         let old_token = old.issue(user, &[]).unwrap_or_default();
         let new_token = new.issue(user, &[]).unwrap_or_default();
         // The new signer still accepts tokens of the old key while it is listed.
-        assert_eq!(new.verify(&old_token).map(|p| p.user_id).ok(), Some(user));
-        assert_eq!(new.verify(&new_token).map(|p| p.user_id).ok(), Some(user));
+        assert_eq!(new.verify(&old_token).map(|p| p.user_id()).ok(), Some(user));
+        assert_eq!(new.verify(&new_token).map(|p| p.user_id()).ok(), Some(user));
         // Drop k1 from the list: its tokens stop.
         let mut config = new.config.clone();
         config.verification_keys.retain(|k| k.kid == "k2");
@@ -483,7 +479,7 @@ mod tests {
             .map_err(|e| e.to_string())
             .and_then(|t| keys.verify(&t).map_err(|e| e.to_string()));
         assert_eq!(
-            principal.map(|p| (p.user_id, p.roles)),
+            principal.map(|p| (p.user_id(), p.roles().to_vec())),
             Ok((user, vec!["member".to_string()]))
         );
     }

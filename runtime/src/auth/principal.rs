@@ -13,17 +13,46 @@ pub enum AuthScheme {
 }
 
 /// The authenticated caller of a request.
+///
+/// Sealed: its fields are private and only the runtime builds one (from a verified token or
+/// API key), so a handler cannot make up a caller, and with it a [`crate::Scope`] or an
+/// [`crate::UnscopedAdmin`]. Tests use `rampart::testing::principal_for` (feature `testing`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(description = "The authenticated caller of a request.")]
 pub struct Principal {
     /// The user id (the token's `sub`).
-    pub user_id: Uuid,
+    user_id: Uuid,
     /// Roles granted to this principal.
-    pub roles: Vec<String>,
+    roles: Vec<String>,
     /// How the principal authenticated.
-    pub scheme: AuthScheme,
+    scheme: AuthScheme,
 }
 
 impl Principal {
+    /// A principal the runtime has authenticated. Crate-private: this is the one constructor.
+    pub(crate) fn authenticated(user_id: Uuid, roles: Vec<String>, scheme: AuthScheme) -> Self {
+        Self {
+            user_id,
+            roles,
+            scheme,
+        }
+    }
+
+    /// The user id (the token's `sub`, or the API key's owner).
+    pub fn user_id(&self) -> Uuid {
+        self.user_id
+    }
+
+    /// Roles granted to this principal.
+    pub fn roles(&self) -> &[String] {
+        &self.roles
+    }
+
+    /// How the principal authenticated.
+    pub fn scheme(&self) -> AuthScheme {
+        self.scheme
+    }
+
     /// Whether the principal holds `role`.
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|held| held == role)

@@ -21,7 +21,7 @@ impl RbacTable {
 
     /// Whether any of the principal's roles grants `permission`.
     pub fn grants(&self, principal: &Principal, permission: &str) -> bool {
-        principal.roles.iter().any(|role| {
+        principal.roles().iter().any(|role| {
             role == ADMIN_ROLE
                 || self
                     .roles
@@ -48,11 +48,11 @@ mod tests {
     ]);
 
     fn principal(roles: &[&str]) -> Principal {
-        Principal {
-            user_id: uuid::Uuid::nil(),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
-            scheme: AuthScheme::Jwt,
-        }
+        Principal::authenticated(
+            uuid::Uuid::nil(),
+            roles.iter().map(|r| r.to_string()).collect(),
+            AuthScheme::Jwt,
+        )
     }
 
     #[test]

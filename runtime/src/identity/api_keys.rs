@@ -108,7 +108,7 @@ pub async fn create(
     db.run("identity.create_api_key", async {
         with_pool!(db.primary(), |pool| sqlx::query(sql)
             .bind(info.id)
-            .bind(owner.user_id)
+            .bind(owner.user_id())
             .bind(&info.name)
             .bind(&lookup)
             .bind(&key_hash)
@@ -120,7 +120,7 @@ pub async fn create(
     })
     .await?;
     metrics::counter!("auth_api_keys_created_total").increment(1);
-    tracing::info!(event = "api_key_created", actor = %owner.user_id, subject = %info.id, "audit");
+    tracing::info!(event = "api_key_created", actor = %owner.user_id(), subject = %info.id, "audit");
     Ok(CreatedApiKey { key, info })
 }
 
@@ -244,11 +244,11 @@ pub async fn authenticate(db: &Db, key: &str) -> Result<Option<Principal>, ApiEr
         })
         .await?;
     }
-    Ok(Some(Principal {
+    Ok(Some(Principal::authenticated(
         user_id,
         roles,
-        scheme: AuthScheme::ApiKey,
-    }))
+        AuthScheme::ApiKey,
+    )))
 }
 
 #[cfg(test)]

@@ -188,7 +188,7 @@ fn rate_limit_value(remaining: u32, reset_seconds: u64) -> Option<HeaderValue> {
 impl Shared {
     fn key(&self, request: &Request<Body>) -> Key {
         if let Some(principal) = request.extensions().get::<Principal>() {
-            return Key::User(principal.user_id);
+            return Key::User(principal.user_id());
         }
         match client_ip(request, &self.trusted_proxies) {
             Some(ip) => Key::Ip(ip),

@@ -41,6 +41,17 @@ impl CursorKey {
         Self(Arc::new(key))
     }
 
+    /// A key for another purpose, derived from this one, so whatever makes cursor keys shared
+    /// between instances makes it shared too (captured scopes, see `capture.rs`).
+    pub(super) fn subkey(&self, purpose: &[u8]) -> [u8; 32] {
+        let mut key = [0u8; 32];
+        if let Ok(mut mac) = HmacSha256::new_from_slice(self.0.as_slice()) {
+            mac.update(purpose);
+            key.copy_from_slice(&mac.finalize().into_bytes());
+        }
+        key
+    }
+
     fn mac(&self, payload: &str, context: &str) -> Option<HmacSha256> {
         let mut mac = HmacSha256::new_from_slice(self.0.as_slice()).ok()?;
         mac.update(payload.as_bytes());

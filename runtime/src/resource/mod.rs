@@ -11,8 +11,11 @@
 //! [`Scope`] (from an authenticated principal) and [`UnscopedAdmin`] (from an explicit admin
 //! check) implement. No method accepts a bare owner id.
 
+mod capture;
 mod cursor;
 pub mod input;
+#[doc(hidden)]
+pub mod owner_check;
 mod query;
 pub mod sql;
 mod store;
@@ -24,6 +27,7 @@ use uuid::Uuid;
 use crate::auth::Principal;
 use crate::error::ApiError;
 
+pub use capture::{CapturedScope, CapturedScopeError};
 pub use cursor::CursorKey;
 pub use query::{IfMatch, ListQuery, Precondition, Tagged};
 pub use store::{Isolation, Row, Store, Target, Tx};
@@ -170,18 +174,24 @@ pub trait Changes: Send + 'static {
     fn into_changes(self) -> Vec<(&'static str, Value)>;
 }
 
-/// The caller's own rows: built from an authenticated principal only.
+/// The caller's own rows. Sealed: a handler gets one only from the authenticated request
+/// (`Ctx::scope`); a job gets back the one captured when it was enqueued
+/// ([`Scope::capture`]); tests use `rampart::testing::scope_for` (feature `testing`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scope {
     owner: Uuid,
 }
 
 impl Scope {
-    /// The scope of an authenticated principal (see also `Ctx::scope`).
-    pub fn of(principal: &Principal) -> Self {
-        Self {
-            owner: principal.user_id,
-        }
+    /// The scope of a principal the runtime authenticated. Crate-private, like `Principal`'s
+    /// constructor: outside the runtime there is no way to name another owner.
+    pub(crate) fn of(principal: &Principal) -> Self {
+        Self::owned_by(principal.user_id())
+    }
+
+    /// The runtime's one constructor from a bare id (a verified capture, the testing kit).
+    pub(crate) fn owned_by(owner: Uuid) -> Self {
+        Self { owner }
     }
 
     /// The owner every query binds.
@@ -202,7 +212,7 @@ impl UnscopedAdmin {
     pub fn of(principal: &Principal) -> Result<Self, ApiError> {
         if principal.has_role("admin") {
             Ok(Self {
-                admin: principal.user_id,
+                admin: principal.user_id(),
             })
         } else {
             Err(ApiError::forbidden())

@@ -1,0 +1,170 @@
+//! A [`Scope`] captured when a job is enqueued and handed back to the job when it runs.
+//!
+//! A job payload sits in a queue that other code (and, with a shared database or Redis,
+//! other services) can write, so the payload is not trusted: the captured owner is signed
+//! with HMAC-SHA-256 (truncated to 128 bits) under a key derived from the app's cursor key,
+//! with its own purpose string. Editing the owner in the payload, or writing a capture by
+//! hand, fails verification. Only the runtime (the job runner) turns a capture back into a
+//! [`Scope`]; the method is crate-private.
+//!
+//! The key is derived from the cursor key so that one shared secret serves both: a capture
+//! made on one instance is restored on another exactly when that instance would accept the
+//! first one's cursors.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use uuid::Uuid;
+
+use super::Scope;
+use super::cursor::CursorKey;
+
+type HmacSha256 = Hmac<Sha256>;
+
+const MAC_BYTES: usize = 16;
+const PURPOSE: &[u8] = b"rampart captured scope v1";
+
+/// A [`Scope`], signed, to put into a job payload. Serializable; opaque to the job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapturedScope {
+    owner: Uuid,
+    mac: String,
+}
+
+/// Why a captured scope was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CapturedScopeError {
+    /// The signature does not match: the payload was edited, forged, or signed under another
+    /// key (another app, or a rotated secret).
+    #[error("the captured scope is not signed by this app")]
+    BadSignature,
+}
+
+fn tag(key: &CursorKey, owner: Uuid) -> Option<HmacSha256> {
+    let mut mac = HmacSha256::new_from_slice(&key.subkey(PURPOSE)).ok()?;
+    mac.update(owner.as_bytes());
+    Some(mac)
+}
+
+impl Scope {
+    /// Captures this scope for a job: the job gets back this owner's scope, and no other.
+    pub fn capture(&self, app: &crate::App) -> CapturedScope {
+        capture_with(self, app.cursor_key())
+    }
+}
+
+impl CapturedScope {
+    /// The scope again, if this capture was signed by `app`. Crate-private: only the job
+    /// runner hands scopes back.
+    #[cfg_attr(not(test), allow(dead_code))] // the job runner (next) is its caller
+    pub(crate) fn restore(&self, app: &crate::App) -> Result<Scope, CapturedScopeError> {
+        restore_with(self, app.cursor_key())
+    }
+}
+
+fn capture_with(scope: &Scope, key: &CursorKey) -> CapturedScope {
+    let mac = tag(key, scope.owner)
+        .map(|mac| URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..MAC_BYTES]))
+        .unwrap_or_default();
+    CapturedScope {
+        owner: scope.owner,
+        mac,
+    }
+}
+
+#[cfg_attr(not(test), allow(dead_code))] // the job runner (next) is its caller
+fn restore_with(captured: &CapturedScope, key: &CursorKey) -> Result<Scope, CapturedScopeError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(&captured.mac)
+        .map_err(|_| CapturedScopeError::BadSignature)?;
+    if bytes.len() != MAC_BYTES {
+        return Err(CapturedScopeError::BadSignature);
+    }
+    let mac = tag(key, captured.owner).ok_or(CapturedScopeError::BadSignature)?;
+    mac.verify_truncated_left(&bytes)
+        .map_err(|_| CapturedScopeError::BadSignature)?;
+    Ok(Scope::owned_by(captured.owner))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capture_round_trips_through_a_payload() {
+        let key = CursorKey::derive(b"secret");
+        let scope = Scope::owned_by(Uuid::now_v7());
+        let payload = serde_json::to_string(&capture_with(&scope, &key)).unwrap_or_default();
+        let back: CapturedScope = serde_json::from_str(&payload).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(restore_with(&back, &key), Ok(scope));
+    }
+
+    fn app(secret: &str) -> crate::App {
+        let secret = secret.to_owned();
+        let config = crate::Config::from_lookup(&move |name| match name {
+            "JWT_SECRET" => Some(secret.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        crate::App::new(config, None)
+    }
+
+    #[test]
+    fn an_app_restores_its_own_captures_only() {
+        let (app, other) = (
+            app("first-secret-first-secret-first-secret"),
+            app("other-secret-other-secret-other-secret"),
+        );
+        let scope = Scope::owned_by(Uuid::now_v7());
+        let captured = scope.capture(&app);
+        assert_eq!(captured.restore(&app), Ok(scope));
+        assert_eq!(
+            captured.restore(&other),
+            Err(CapturedScopeError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn an_edited_owner_a_forged_mac_or_another_key_is_refused() {
+        let key = CursorKey::derive(b"secret");
+        let victim = Uuid::now_v7();
+        let captured = capture_with(&Scope::owned_by(Uuid::now_v7()), &key);
+
+        // The owner edited in the payload, the signature kept.
+        let mut json = serde_json::to_value(&captured).unwrap_or_default();
+        json["owner"] = serde_json::json!(victim);
+        let edited: CapturedScope = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            restore_with(&edited, &key),
+            Err(CapturedScopeError::BadSignature)
+        );
+
+        // A capture written by hand.
+        let forged: CapturedScope =
+            serde_json::from_value(serde_json::json!({"owner": victim, "mac": ""}))
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            restore_with(&forged, &key),
+            Err(CapturedScopeError::BadSignature)
+        );
+
+        // Signed by another app, or a truncated signature.
+        let other = CursorKey::derive(b"other");
+        assert_eq!(
+            restore_with(&captured, &other),
+            Err(CapturedScopeError::BadSignature)
+        );
+        let short = CapturedScope {
+            mac: captured.mac[..captured.mac.len() - 2].to_owned(),
+            ..captured.clone()
+        };
+        assert_eq!(
+            restore_with(&short, &key),
+            Err(CapturedScopeError::BadSignature)
+        );
+        // The capture is not a cursor: the purposes are separated.
+        assert_ne!(key.subkey(PURPOSE), key.subkey(b"rampart list cursor v1"));
+    }
+}

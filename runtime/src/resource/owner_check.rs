@@ -1,0 +1,139 @@
+//! Const functions the `#[repository]` expansion evaluates to check a `#[query]` against the
+//! tables resources declare: the macro parses the SQL and finds which tables it touches and
+//! which columns `:owner` constrains or sets; whether a table is owned, and by which column,
+//! is in the resource's `SPEC` (another macro call), so the comparison happens here, at
+//! compile time, in const assertions spanned at the SQL literal. Not a public API.
+
+use super::ResourceSpec;
+
+/// A table a resource declares, and its owner column.
+#[derive(Debug, Clone, Copy)]
+pub struct Declared {
+    table: &'static str,
+    owner: Option<&'static str>,
+}
+
+/// The table of a resource.
+pub const fn resource(spec: &ResourceSpec) -> Option<Declared> {
+    Some(Declared {
+        table: spec.table,
+        owner: spec.owner,
+    })
+}
+
+/// The table of a resource's parent, when it has one.
+pub const fn parent(spec: &ResourceSpec) -> Option<Declared> {
+    match spec.parent {
+        Some(parent) => Some(Declared {
+            table: parent.table,
+            owner: parent.owner,
+        }),
+        None => None,
+    }
+}
+
+/// ASCII-case-insensitive equality (unquoted SQL names fold; SQLite ignores case).
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut index = 0;
+    while index < a.len() {
+        if !a[index].eq_ignore_ascii_case(&b[index]) {
+            return false;
+        }
+        index += 1;
+    }
+    true
+}
+
+const fn find(known: &[Option<Declared>], table: &str) -> Option<Declared> {
+    let mut index = 0;
+    while index < known.len() {
+        if let Some(declared) = known[index]
+            && same(declared.table, table)
+        {
+            return Some(declared);
+        }
+        index += 1;
+    }
+    None
+}
+
+/// Whether a resource among `known` declares `table`.
+pub const fn declared(known: &[Option<Declared>], table: &str) -> bool {
+    find(known, table).is_some()
+}
+
+/// Whether `table` is unowned (or unknown, which `declared` reports).
+pub const fn unowned(known: &[Option<Declared>], table: &str) -> bool {
+    match find(known, table) {
+        Some(declared) => declared.owner.is_none(),
+        None => true,
+    }
+}
+
+/// Whether every column `:owner` constrains or sets on `table` is its owner column.
+pub const fn only_owner_column(known: &[Option<Declared>], table: &str, columns: &[&str]) -> bool {
+    let Some(declared) = find(known, table) else {
+        return true;
+    };
+    let mut index = 0;
+    while index < columns.len() {
+        match declared.owner {
+            Some(owner) if same(owner, columns[index]) => {}
+            _ => return false,
+        }
+        index += 1;
+    }
+    true
+}
+
+/// Whether `table` is unowned, or `:owner` constrains (or sets) its owner column.
+pub const fn owner_bound(known: &[Option<Declared>], table: &str, columns: &[&str]) -> bool {
+    let Some(declared) = find(known, table) else {
+        return true;
+    };
+    let Some(owner) = declared.owner else {
+        return true;
+    };
+    let mut index = 0;
+    while index < columns.len() {
+        if same(owner, columns[index]) {
+            return true;
+        }
+        index += 1;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KNOWN: &[Option<Declared>] = &[
+        Some(Declared {
+            table: "tasks",
+            owner: Some("owner_id"),
+        }),
+        Some(Declared {
+            table: "labels",
+            owner: None,
+        }),
+        None,
+    ];
+
+    #[test]
+    fn lookups() {
+        assert!(declared(KNOWN, "TASKS") && declared(KNOWN, "labels"));
+        assert!(!declared(KNOWN, "rampart_users"));
+        assert!(unowned(KNOWN, "labels") && !unowned(KNOWN, "tasks"));
+        assert!(only_owner_column(KNOWN, "tasks", &["owner_id"]));
+        assert!(!only_owner_column(KNOWN, "tasks", &["owner_id", "title"]));
+        assert!(!only_owner_column(KNOWN, "labels", &["owner_id"]));
+        assert!(owner_bound(KNOWN, "tasks", &["owner_id"]));
+        assert!(!owner_bound(KNOWN, "tasks", &[]));
+        assert!(owner_bound(KNOWN, "labels", &[]));
+    }
+}

@@ -1,0 +1,36 @@
+// `... OR owner_id = :owner`: a top-level OR does not constrain.
+use rampart::prelude::*;
+use uuid::Uuid;
+
+#[resource(table = "folders", owner = owner_id)]
+struct Folder {
+    #[resource(id)]
+    id: Uuid,
+    owner_id: Uuid,
+    name: String,
+}
+
+#[resource(table = "notes", owner = owner_id)]
+struct Note {
+    #[resource(id)]
+    id: Uuid,
+    owner_id: Uuid,
+    #[resource(parent = Folder)]
+    folder_id: Uuid,
+    title: String,
+}
+
+#[resource(table = "labels")]
+struct Label {
+    #[resource(id)]
+    id: Uuid,
+    text: String,
+}
+
+#[repository(Note)]
+trait Repo {
+    #[query("SELECT id, owner_id, folder_id, title FROM notes WHERE id = :id OR owner_id = :owner")]
+    async fn get(&self, scope: &Scope, id: Uuid) -> ApiResult<Option<Note>>;
+}
+
+fn main() {}
