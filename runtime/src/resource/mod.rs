@@ -27,7 +27,7 @@ use crate::error::ApiError;
 pub use cursor::CursorKey;
 pub use query::{IfMatch, ListQuery, Precondition, Tagged};
 pub use store::{Row, Store, Target, Tx};
-pub use value::{IntoValue, Kind, Value};
+pub use value::{IntoValue, JsonDocument, Kind, Value, now, storable};
 
 /// How a resource's lists are paged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
