@@ -579,6 +579,7 @@ async fn if_match_or_body_version_carries_the_version_of_a_write() {
         assert!(!required.contains(&json!("version")), "{name}: {schema}");
         let described = schema["properties"]["version"].to_string();
         assert!(described.contains("If-Match"), "{name}: {described}");
+        assert_eq!(schema["properties"]["version"]["type"], "integer", "{name}");
     }
 }
 
@@ -662,6 +663,21 @@ async fn null_for_a_required_field_and_empty_patches_change_nothing() {
         assert_error(&stale, 412, "PRECONDITION_FAILED");
         let neither = send(&app, Method::PATCH, &project, &alice, None, Some(json!({}))).await;
         assert_error(&neither, 400, "BAD_REQUEST");
+        // `version` is an integer when given: `null` is not "left out".
+        let null_version = send(
+            &app,
+            Method::PATCH,
+            &project,
+            &alice,
+            Some("\"1\""),
+            Some(json!({"version": null})),
+        )
+        .await;
+        assert_error(&null_version, 400, "BAD_REQUEST");
+        assert_eq!(
+            null_version.json()["error"]["details"][0]["field"],
+            "version"
+        );
         let bob = app.token(&["member"]);
         let not_yours = send(
             &app,

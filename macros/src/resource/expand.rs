@@ -199,7 +199,7 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
                 /// `VERSION_CONFLICT` (a stale `If-Match` a 412).
                 #rename
                 #[serde(default)]
-                pub #name: ::core::option::Option<i64>,
+                pub #name: #p::input::BodyVersion,
             };
             patch_body.extend(version.clone());
             replace_body.extend(version);
@@ -221,7 +221,7 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
     let version_of_input = match version_field {
         Some(field) => {
             let (name, _) = input_name(field);
-            quote!(self.#name)
+            quote!(self.#name.0)
         }
         None => quote!(::core::option::Option::None),
     };

@@ -116,3 +116,21 @@ impl serde::Serialize for ServerSet {
         serializer.serialize_unit()
     }
 }
+
+/// The `version` of a patch or replace input: optional in the body (`If-Match` may carry it
+/// instead; the store requires one of the two), an integer when given (`null` is a 400, not
+/// "absent"), documented as a plain integer that is not required.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BodyVersion(pub Option<i64>);
+
+impl<'de> Deserialize<'de> for BodyVersion {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        i64::deserialize(deserializer).map(|version| BodyVersion(Some(version)))
+    }
+}
+
+impl crate::openapi::ApiSchema for BodyVersion {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <i64 as crate::openapi::ApiSchema>::schema()
+    }
+}
