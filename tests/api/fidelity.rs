@@ -10,7 +10,7 @@ use rampart::openapi::ApiSchema;
 use rampart::prelude::*;
 use rampart::testing::{BACKENDS, TestApp, TestBackend, TestResponse};
 use serde_json::{Value, json};
-use validator::Validate as _;
+use validator::Validate;
 
 use crate::common::assert_error;
 
@@ -810,4 +810,50 @@ async fn an_existing_taskboard_database_migrates_its_tags() {
             assert_eq!(read.json()["data"]["tags"], *expected, "{backend:?}");
         }
     }
+}
+
+/// `rename_all` on the struct names the inputs like the response.
+#[resource(table = "widgets")]
+#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
+pub(crate) struct Widget {
+    /// Id.
+    #[resource(id)]
+    pub(crate) id: uuid::Uuid,
+    /// A two-word name.
+    #[validate(length(min = 1))]
+    pub(crate) full_name: String,
+    /// A nullable two-word name.
+    pub(crate) short_name: Option<String>,
+}
+
+#[test]
+fn rename_all_applies_to_the_inputs() {
+    let new: Result<NewWidget, _> = serde_json::from_value(json!({"fullName": "  W  "}));
+    let new = new.unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(new.fullName, "W", "trimmed as before");
+    let snake: Result<NewWidget, _> = serde_json::from_value(json!({"full_name": "W"}));
+    assert!(snake.is_err_and(|e| e.to_string().contains("unknown field `full_name`")));
+    let blank: NewWidget =
+        serde_json::from_value(json!({"fullName": " "})).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        blank
+            .validate()
+            .is_err_and(|errors| errors.field_errors().contains_key("fullName")),
+        "the 400 names the JSON field"
+    );
+    let patch: Result<WidgetPatch, _> = serde_json::from_value(json!({"shortName": null}));
+    assert_eq!(patch.map(|p| p.shortName).ok(), Some(Some(None)));
+    let shown = serde_json::to_value(Widget {
+        id: uuid::Uuid::nil(),
+        full_name: "W".into(),
+        short_name: None,
+    })
+    .unwrap_or_default();
+    assert_eq!(
+        shown,
+        json!({"id": uuid::Uuid::nil(), "fullName": "W", "shortName": null})
+    );
+    let schema = serde_json::to_value(<WidgetPatch as ApiSchema>::schema()).unwrap_or_default();
+    assert!(schema["properties"].get("shortName").is_some(), "{schema}");
 }

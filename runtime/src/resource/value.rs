@@ -348,6 +348,63 @@ mod tests {
         assert!(Value::parse(Kind::Timestamp, "2026-01-01T00:00:00Z").is_ok());
     }
 
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn values_are_what_both_databases_store() {
+        // Microseconds, truncated toward the past even before 2000 (PostgreSQL's epoch).
+        for (sent, stored) in [
+            (
+                "2026-03-01T12:34:56.123456789Z",
+                "2026-03-01T12:34:56.123456Z",
+            ),
+            (
+                "1999-12-31T23:59:59.999999999Z",
+                "1999-12-31T23:59:59.999999Z",
+            ),
+            ("2016-12-31T23:59:60.5Z", "2016-12-31T23:59:59.999999Z"),
+            ("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
+        ] {
+            assert_eq!(
+                at(sent).into_value(),
+                Value::Timestamp(at(stored)),
+                "{sent}"
+            );
+        }
+        assert_eq!(
+            Value::parse(Kind::Timestamp, "2026-03-01T12:34:56.1234567Z"),
+            Ok(Value::Timestamp(at("2026-03-01T12:34:56.123456Z")))
+        );
+        let negative_zero = (-0.0f64).into_value();
+        assert!(matches!(negative_zero, Value::Float(f) if f.is_sign_positive()));
+        let Value::Json(document) = Value::json(&serde_json::json!({"w": -0.0, "n": [u64::MAX]}))
+        else {
+            panic!("not json");
+        };
+        assert_eq!(
+            document.as_json().map(|j| j.to_string()).ok(),
+            Some(r#"{"n":[18446744073709551615],"w":0.0}"#.to_owned())
+        );
+        assert_eq!(
+            Value::json_option::<Vec<u8>>(&None),
+            Value::Null(Kind::Json)
+        );
+        assert!(Value::parse(Kind::Json, "[]").is_err(), "never a filter");
+    }
+
+    #[test]
+    fn a_json_value_that_cannot_be_serialized_fails_the_statement() {
+        let map: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        let value = Value::json(&map);
+        assert!(matches!(&value, Value::Json(document) if document.as_json().is_err()));
+        assert!(<sqlx::Sqlite as BindValues>::arguments(vec![value.clone()]).is_err());
+        assert!(<sqlx::Postgres as BindValues>::arguments(vec![value]).is_err());
+    }
+
     #[test]
     fn json_round_trip() {
         let values = [
@@ -355,7 +412,7 @@ mod tests {
             Value::Int64(-4),
             Value::Text("x'); DROP TABLE tasks; --".into()),
             Value::Uuid(Uuid::now_v7()),
-            Value::Timestamp(Utc::now()),
+            Value::Timestamp(now()),
         ];
         for value in values {
             let kind = match value {
