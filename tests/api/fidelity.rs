@@ -857,3 +857,77 @@ fn rename_all_applies_to_the_inputs() {
     let schema = serde_json::to_value(<WidgetPatch as ApiSchema>::schema()).unwrap_or_default();
     assert!(schema["properties"].get("shortName").is_some(), "{schema}");
 }
+
+/// Identity answers the timestamps it stored: a registered account's `created_at` as the admin
+/// list shows it, an API key's as the key list shows it.
+#[tokio::test]
+async fn identity_answers_the_timestamps_it_stored() {
+    for backend in BACKENDS {
+        let app = crate::common::taskboard(backend).await;
+        let email = format!("t.{}@example.com", uuid::Uuid::new_v4().simple());
+        let password = "correct horse battery staple";
+        let registered = app
+            .post("/api/v1/auth/register")
+            .json(&json!({"email": email, "password": password, "display_name": "T"}))
+            .send()
+            .await;
+        assert_eq!(registered.status(), 201, "{}", registered.text());
+        let user = registered.json()["data"].clone();
+        let admin = app.token(&["admin"]);
+        let users = send(
+            &app,
+            Method::GET,
+            "/api/v1/admin/users?per_page=100",
+            &admin,
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(users.status(), 200, "{}", users.text());
+        let listed = users.json()["data"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .find(|u| u["id"] == user["id"])
+            .unwrap_or_default();
+        assert!(user["created_at"].is_string(), "{user}");
+        assert_eq!(listed["created_at"], user["created_at"], "{backend:?}");
+
+        let login = app
+            .post("/api/v1/auth/login")
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await;
+        let access = login.json()["data"]["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let key = send(
+            &app,
+            Method::POST,
+            "/api/v1/auth/api-keys",
+            &access,
+            None,
+            Some(json!({"name": "k"})),
+        )
+        .await;
+        assert_eq!(key.status(), 201, "{}", key.text());
+        assert!(key.json()["data"]["info"]["created_at"].is_string(), "{}", key.text());
+        let keys = send(
+            &app,
+            Method::GET,
+            "/api/v1/auth/api-keys",
+            &access,
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(
+            keys.json()["data"]["keys"][0]["created_at"],
+            key.json()["data"]["info"]["created_at"],
+            "{backend:?}: {}",
+            keys.text()
+        );
+    }
+}
