@@ -211,7 +211,7 @@ async fn create_note(ctx: Ctx, db: Db, Json(input): Json<NewNote>) -> ApiResult<
             .bind(note.owner_id)
             .bind(&note.title)
             .bind(&note.body)
-            .bind(&tags)
+            .bind(tags)
             .bind(note.created_at)
             .execute(pool)
             .await

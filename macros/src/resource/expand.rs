@@ -39,7 +39,7 @@ fn whole_field_serde(field: &CheckedField) -> TokenStream {
 /// so that serde and the validation errors (which use the Rust name) both say what the client
 /// sent. A JSON name that is no Rust identifier keeps the field's name and a serde rename.
 fn input_name(field: &CheckedField) -> (Ident, TokenStream) {
-    if field.json_name == field.ident.to_string() {
+    if field.ident == field.json_name {
         return (field.ident.clone(), TokenStream::new());
     }
     match syn::parse_str::<Ident>(&field.json_name) {
