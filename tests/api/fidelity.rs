@@ -913,7 +913,11 @@ async fn identity_answers_the_timestamps_it_stored() {
         )
         .await;
         assert_eq!(key.status(), 201, "{}", key.text());
-        assert!(key.json()["data"]["info"]["created_at"].is_string(), "{}", key.text());
+        assert!(
+            key.json()["data"]["info"]["created_at"].is_string(),
+            "{}",
+            key.text()
+        );
         let keys = send(
             &app,
             Method::GET,

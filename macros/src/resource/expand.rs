@@ -62,6 +62,21 @@ fn bind_value(field: &CheckedField, place: TokenStream, borrowed: bool) -> Token
     }
 }
 
+/// `Option<Option<T>>` for a field declared `Option<T>`, the outer `Option` spelled as the
+/// field spells its own (so it resolves where the field's does). validator's derive counts the
+/// `Option`s of a field by their path, and must see both here to run the field's rules —
+/// `nested` included, which has no `Option` impl — on the inner value.
+fn same_option(ty: &syn::Type) -> TokenStream {
+    if let syn::Type::Path(path) = ty {
+        let mut outer = path.clone();
+        if let Some(last) = outer.path.segments.last_mut() {
+            last.arguments = syn::PathArguments::AngleBracketed(syn::parse_quote!(<#ty>));
+            return quote!(#outer);
+        }
+    }
+    quote!(::core::option::Option<#ty>)
+}
+
 /// The patch form of a field: absent leaves it, `null` clears a nullable one and is a 400 on a
 /// required one.
 fn patch_field(field: &CheckedField) -> (TokenStream, TokenStream) {
@@ -73,11 +88,8 @@ fn patch_field(field: &CheckedField) -> (TokenStream, TokenStream) {
                 Text::Trim => "nullable_trimmed",
                 Text::Email => "nullable_email",
             });
-            // A bare `Option`: validator's derive counts the `Option`s of a field by their path
-            // (and misses the arguments of `::core::option::Option`), and must see two here to
-            // run a field's rules, `nested` included, on the inner value.
             (
-                quote!(Option<#ty>),
+                same_option(ty),
                 quote!(#[serde(default, deserialize_with = #with)]),
             )
         }
