@@ -3,7 +3,7 @@
 //! validated-body, validated-query and paginated endpoints over SQLite or PostgreSQL.
 //! Projects and tasks are in `projects.rs`.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use rampart::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -21,6 +21,11 @@ pub(crate) const MIGRATIONS: rampart::Migrations = rampart::Migrations {
             "projects",
             include_str!("migrations/0002_projects.sqlite.sql"),
         ),
+        (
+            3,
+            "note tags as JSON",
+            include_str!("migrations/0003_note_tags_json.sqlite.sql"),
+        ),
     ],
     postgres: &[
         (
@@ -32,6 +37,11 @@ pub(crate) const MIGRATIONS: rampart::Migrations = rampart::Migrations {
             2,
             "projects",
             include_str!("migrations/0002_projects.postgres.sql"),
+        ),
+        (
+            3,
+            "note tags as JSON",
+            include_str!("migrations/0003_note_tags_json.postgres.sql"),
         ),
     ],
 };
@@ -151,15 +161,19 @@ pub(crate) struct NoteStats {
     pub(crate) owners: i64,
 }
 
-type NoteRow = (Uuid, Uuid, String, String, String, DateTime<Utc>);
+/// Tags are one JSON array (JSONB on PostgreSQL, JSON text on SQLite): every string comes
+/// back as it was sent, whatever characters it holds.
+type NoteRow = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    sqlx::types::Json<Vec<String>>,
+    DateTime<Utc>,
+);
 
 fn note_of(row: NoteRow) -> Note {
-    let (id, owner_id, title, body, tags, created_at) = row;
-    let tags = tags
-        .split('\u{1f}')
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let (id, owner_id, title, body, sqlx::types::Json(tags), created_at) = row;
     Note {
         id,
         owner_id,
@@ -187,9 +201,9 @@ async fn create_note(ctx: Ctx, db: Db, Json(input): Json<NewNote>) -> ApiResult<
         body: input.body,
         tags: input.tags.into_iter().map(|t| t.name).collect(),
         // Microseconds: what both databases store, so a later GET returns the same value.
-        created_at: Utc::now().trunc_subsecs(6),
+        created_at: rampart::resource::now(),
     };
-    let tags = note.tags.join("\u{1f}");
+    let tags = sqlx::types::Json(&note.tags);
     let insert = "INSERT INTO notes (id, owner_id, title, body, tags, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
     db.run("notes.insert", async {
         rampart::with_pool!(db.primary(), |pool| sqlx::query(insert)
@@ -197,7 +211,7 @@ async fn create_note(ctx: Ctx, db: Db, Json(input): Json<NewNote>) -> ApiResult<
             .bind(note.owner_id)
             .bind(&note.title)
             .bind(&note.body)
-            .bind(&tags)
+            .bind(tags)
             .bind(note.created_at)
             .execute(pool)
             .await

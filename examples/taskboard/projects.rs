@@ -142,7 +142,8 @@ async fn archive_project(
         .transaction(|tx| {
             let (projects, tasks) = (projects.in_tx(&tx), tasks.in_tx(&tx));
             async move {
-                let now = Utc::now();
+                // As the databases store it (microseconds), like every timestamp the store writes.
+                let now = rampart::resource::now();
                 if projects.archive(scope, id, now).await? == 0 {
                     // Missing or not the caller's: the same 404. Otherwise it was archived.
                     projects.get(scope, id).await?;

@@ -97,7 +97,7 @@ fn container_serde(attrs: &[syn::Attribute]) -> syn::Result<(Option<syn::LitStr>
     Ok((rename_all, default, closed))
 }
 
-fn rename(name: &str, rule: &syn::LitStr) -> syn::Result<String> {
+pub(crate) fn rename(name: &str, rule: &syn::LitStr) -> syn::Result<String> {
     let words: Vec<&str> = name.split('_').filter(|w| !w.is_empty()).collect();
     let capitalize = |w: &str| {
         let mut chars = w.chars();

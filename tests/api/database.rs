@@ -381,7 +381,7 @@ async fn reads_move_to_the_primary_while_the_replica_is_down_and_come_back() {
         "INSERT INTO projects (id, owner_id, name, archived, version, created_at, updated_at) \
          VALUES ($1, $2, 'on replica', FALSE, 1, $3, $3)",
         "INSERT INTO notes (id, owner_id, title, body, tags, created_at) \
-         VALUES ($1, $2, 'on replica', '', '', $3)",
+         VALUES ($1, $2, 'on replica', '', '[]', $3)",
     ] {
         let seeded = rampart::with_pool!(replica_db.primary(), |pool| sqlx::query(seed)
             .bind(uuid::Uuid::now_v7())

@@ -13,6 +13,7 @@ mod api_keys;
 mod common;
 mod database;
 mod envelope;
+mod fidelity;
 mod foreign_keys;
 mod identity;
 

@@ -1,5 +1,5 @@
 //! The grammar of `#[resource(...)]` on the struct (darling) and `#[resource(...)]` on its
-//! fields (`id`, `read_only`, `internal`, `filter`, `sort`, `parent = Type`).
+//! fields (`id`, `read_only`, `internal`, `filter`, `sort`, `parent = Type`, `json`).
 
 use darling::FromMeta;
 use darling::ast::NestedMeta;
@@ -42,9 +42,11 @@ pub(crate) struct FieldAttr {
     pub(crate) id: bool,
     pub(crate) read_only: bool,
     pub(crate) internal: bool,
-    pub(crate) filter: bool,
+    pub(crate) filter: Option<proc_macro2::Span>,
     pub(crate) sort: Option<proc_macro2::Span>,
     pub(crate) parent: Option<syn::Path>,
+    /// A JSON column (JSONB on PostgreSQL, JSON text on SQLite).
+    pub(crate) json: bool,
 }
 
 pub(crate) fn parse_field(attrs: &[syn::Attribute]) -> syn::Result<FieldAttr> {
@@ -58,14 +60,16 @@ pub(crate) fn parse_field(attrs: &[syn::Attribute]) -> syn::Result<FieldAttr> {
             } else if meta.path.is_ident("internal") {
                 field.internal = true;
             } else if meta.path.is_ident("filter") {
-                field.filter = true;
+                field.filter = Some(syn::spanned::Spanned::span(&meta.path));
             } else if meta.path.is_ident("sort") {
                 field.sort = Some(syn::spanned::Spanned::span(&meta.path));
             } else if meta.path.is_ident("parent") {
                 field.parent = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("json") {
+                field.json = true;
             } else {
                 return Err(meta.error(
-                    "unknown field marker\nhelp: use `id`, `read_only`, `internal`, `filter`, `sort` or `parent = Resource`",
+                    "unknown field marker\nhelp: use `id`, `read_only`, `internal`, `filter`, `sort`, `json` or `parent = Resource`",
                 ));
             }
             Ok(())

@@ -46,6 +46,11 @@ pub(crate) struct CheckedField {
     pub(crate) role: Role,
     pub(crate) filter: bool,
     pub(crate) sort: bool,
+    /// `#[resource(json)]`: stored as JSON, bound as [`Value::Json`].
+    pub(crate) json: bool,
+    /// The field's name in JSON (`#[serde(rename)]`, the struct's `rename_all`), which the
+    /// input types use too.
+    pub(crate) json_name: String,
     pub(crate) text: Text,
     /// `#[serde(default)]` on the field: optional on create.
     pub(crate) default: bool,
@@ -93,6 +98,53 @@ fn has_serde_default(attrs: &[syn::Attribute]) -> bool {
             });
             default
         })
+}
+
+/// `#[serde(rename = "...")]` on a field. The two-sided form (`rename(serialize = ..)`) would
+/// give a response and its inputs different names: refused.
+fn serde_rename(attrs: &[syn::Attribute]) -> syn::Result<Option<LitStr>> {
+    let mut rename = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                if meta.input.peek(syn::Token![=]) {
+                    rename = Some(meta.value()?.parse::<LitStr>()?);
+                } else {
+                    return Err(meta.error(
+                        "a resource field has one JSON name, in its responses and its inputs\nhelp: write `#[serde(rename = \"name\")]`",
+                    ));
+                }
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                let _: proc_macro2::TokenStream = content.parse()?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(rename)
+}
+
+/// `#[serde(rename_all = "...")]` on the struct.
+fn serde_rename_all(attrs: &[syn::Attribute]) -> Option<LitStr> {
+    let mut rule = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename_all") && meta.input.peek(syn::Token![=]) {
+                rule = Some(meta.value()?.parse::<LitStr>()?);
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                let _: proc_macro2::TokenStream = content.parse()?;
+            }
+            Ok(())
+        });
+    }
+    rule
 }
 
 fn validates_email(attrs: &[syn::Attribute]) -> bool {
@@ -178,6 +230,7 @@ pub(crate) fn check(attr: ResourceAttr, input: DeriveInput) -> darling::Result<C
         }
     };
 
+    let rename_all = serde_rename_all(&input.attrs);
     let mut checked = Vec::new();
     for field in &fields {
         let Some(ident) = field.ident.clone() else {
@@ -191,6 +244,30 @@ pub(crate) fn check(attr: ResourceAttr, input: DeriveInput) -> darling::Result<C
             }
         };
         let name = ident.to_string();
+        let json_name = match (serde_rename(&field.attrs), &rename_all) {
+            (Err(error), _) => {
+                errors.push(error.into());
+                name.clone()
+            }
+            (Ok(Some(renamed)), _) => renamed.value(),
+            (Ok(None), Some(rule)) => match crate::schema::rename(&name, rule) {
+                Ok(renamed) => renamed,
+                Err(error) => {
+                    errors.push(error.into());
+                    name.clone()
+                }
+            },
+            (Ok(None), None) => name.clone(),
+        };
+        if markers.json {
+            let marker = markers.filter.or(markers.sort);
+            if let Some(span) = marker {
+                errors.push(
+                    Error::custom("a json field cannot be a filter or a sort key (a JSON document has no order or equality the list could use)\nhelp: remove `filter`/`sort`, or store the value in its own column")
+                        .with_span(&span),
+                );
+            }
+        }
         let role = if markers.id {
             Role::Id
         } else if attr.owner.as_ref().is_some_and(|o| *o == ident) {
@@ -228,13 +305,14 @@ pub(crate) fn check(attr: ResourceAttr, input: DeriveInput) -> darling::Result<C
         let option_of = option_inner(&field.ty);
         if let Some(span) = markers.sort
             && option_of.is_some()
+            && !markers.json
         {
             errors.push(
                 Error::custom("a nullable field cannot be a sort key (keyset pages need a value on every row)")
                     .with_span(&span),
             );
         }
-        let string = is_named(option_of.as_ref().unwrap_or(&field.ty), "String");
+        let string = !markers.json && is_named(option_of.as_ref().unwrap_or(&field.ty), "String");
         let text = match (string, validates_email(&field.attrs)) {
             (false, _) => Text::No,
             (true, true) => Text::Email,
@@ -245,8 +323,10 @@ pub(crate) fn check(attr: ResourceAttr, input: DeriveInput) -> darling::Result<C
             ty: field.ty.clone(),
             option_of,
             role,
-            filter: markers.filter,
-            sort: markers.sort.is_some(),
+            filter: markers.filter.is_some() && !markers.json,
+            sort: markers.sort.is_some() && !markers.json,
+            json: markers.json,
+            json_name,
             text,
             default: has_serde_default(&field.attrs),
             docs: field

@@ -35,7 +35,50 @@ fn whole_field_serde(field: &CheckedField) -> TokenStream {
     quote!(#[serde(#default #with)])
 }
 
-/// The patch form of a field: absent leaves it, `null` clears a nullable one.
+/// The name of a field in the input types: its JSON name (`#[serde(rename)]`, `rename_all`),
+/// so that serde and the validation errors (which use the Rust name) both say what the client
+/// sent. A JSON name that is no Rust identifier keeps the field's name and a serde rename.
+fn input_name(field: &CheckedField) -> (Ident, TokenStream) {
+    if field.ident == field.json_name {
+        return (field.ident.clone(), TokenStream::new());
+    }
+    match syn::parse_str::<Ident>(&field.json_name) {
+        Ok(ident) => (ident, TokenStream::new()),
+        Err(_) => {
+            let name = LitStr::new(&field.json_name, field.ident.span());
+            (field.ident.clone(), quote!(#[serde(rename = #name)]))
+        }
+    }
+}
+
+/// The bound value of a field of the row (`self.x`, borrowed) or of an input (owned).
+fn bind_value(field: &CheckedField, place: TokenStream, borrowed: bool) -> TokenStream {
+    let p = private();
+    match (field.json, field.option_of.is_some(), borrowed) {
+        (true, false, _) => quote!(#p::Value::json(&#place)),
+        (true, true, _) => quote!(#p::Value::json_option(&#place)),
+        (false, _, true) => quote!(#p::IntoValue::into_value(&#place)),
+        (false, _, false) => quote!(#p::IntoValue::into_value(#place)),
+    }
+}
+
+/// `Option<Option<T>>` for a field declared `Option<T>`, the outer `Option` spelled as the
+/// field spells its own (so it resolves where the field's does). validator's derive counts the
+/// `Option`s of a field by their path, and must see both here to run the field's rules —
+/// `nested` included, which has no `Option` impl — on the inner value.
+fn same_option(ty: &syn::Type) -> TokenStream {
+    if let syn::Type::Path(path) = ty {
+        let mut outer = path.clone();
+        if let Some(last) = outer.path.segments.last_mut() {
+            last.arguments = syn::PathArguments::AngleBracketed(syn::parse_quote!(<#ty>));
+            return quote!(#outer);
+        }
+    }
+    quote!(::core::option::Option<#ty>)
+}
+
+/// The patch form of a field: absent leaves it, `null` clears a nullable one and is a 400 on a
+/// required one.
 fn patch_field(field: &CheckedField) -> (TokenStream, TokenStream) {
     let ty = &field.ty;
     match (&field.option_of, field.text) {
@@ -46,19 +89,15 @@ fn patch_field(field: &CheckedField) -> (TokenStream, TokenStream) {
                 Text::Email => "nullable_email",
             });
             (
-                quote!(::core::option::Option<#ty>),
+                same_option(ty),
                 quote!(#[serde(default, deserialize_with = #with)]),
             )
         }
-        (None, Text::No) => (
-            quote!(::core::option::Option<#ty>),
-            quote!(#[serde(default)]),
-        ),
         (None, text) => {
-            let with = input_path(if text == Text::Email {
-                "email_option"
-            } else {
-                "trimmed_option"
+            let with = input_path(match text {
+                Text::No => "present",
+                Text::Trim => "present_trimmed",
+                Text::Email => "present_email",
             });
             (
                 quote!(::core::option::Option<#ty>),
@@ -70,8 +109,9 @@ fn patch_field(field: &CheckedField) -> (TokenStream, TokenStream) {
 
 fn server_set_field(field: &CheckedField) -> TokenStream {
     let p = private();
-    let ident = &field.ident;
+    let (ident, rename) = input_name(field);
     quote! {
+        #rename
         #[serde(default, skip_serializing)]
         #[validate(custom(function = #p::input::server_set))]
         #[allow(dead_code)]
@@ -91,6 +131,7 @@ fn input_struct(
         #[doc = #doc]
         #[derive(::core::fmt::Debug, #p::serde::Deserialize, #p::validator::Validate, #p::Schema)]
         #[serde(crate = "::rampart::__private::serde", deny_unknown_fields)]
+        #[allow(non_snake_case)]
         #vis struct #name {
             #body
         }
@@ -139,32 +180,38 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
     let mut patch_changes = TokenStream::new();
     let mut replace_changes = TokenStream::new();
     for field in &resource.fields {
-        let name = &field.ident;
-        let column = name.to_string();
+        let column = field.ident.to_string();
+        let (name, rename) = input_name(field);
         let ty = &field.ty;
         let docs = &field.docs;
         let validate = &field.validate;
         if field.role.writable() {
             let serde = whole_field_serde(field);
-            let whole = quote!(#(#docs)* #(#validate)* #serde pub #name: #ty,);
+            let whole = quote!(#(#docs)* #(#validate)* #rename #serde pub #name: #ty,);
             new_body.extend(whole.clone());
             replace_body.extend(whole);
             let (patch_ty, patch_serde) = patch_field(field);
-            patch_body.extend(quote!(#(#docs)* #(#validate)* #patch_serde pub #name: #patch_ty,));
+            patch_body
+                .extend(quote!(#(#docs)* #(#validate)* #rename #patch_serde pub #name: #patch_ty,));
+            let patched = bind_value(field, quote!(value), false);
             patch_changes.extend(quote! {
                 if let ::core::option::Option::Some(value) = self.#name {
-                    changes.push((#column, #p::IntoValue::into_value(value)));
+                    changes.push((#column, #patched));
                 }
             });
+            let replaced = bind_value(field, quote!(self.#name), false);
             replace_changes.extend(quote! {
-                changes.push((#column, #p::IntoValue::into_value(self.#name)));
+                changes.push((#column, #replaced));
             });
         } else if field.role == Role::Version {
             new_body.extend(server_set_field(field));
             let version = quote! {
-                /// The version this change is based on (the `version` of the last read); a stale
-                /// one is a 409 `VERSION_CONFLICT`.
-                pub #name: i64,
+                /// The version this change is based on (the `version` of the last read), here or
+                /// as `If-Match: "<version>"`; one of the two is required. A stale one is a 409
+                /// `VERSION_CONFLICT` (a stale `If-Match` a 412).
+                #rename
+                #[serde(default)]
+                pub #name: #p::input::BodyVersion,
             };
             patch_body.extend(version.clone());
             replace_body.extend(version);
@@ -177,23 +224,25 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
             replace_body.extend(forbidden);
         }
     }
-    // `self.version` of the input types and of the resource alike.
-    let version_of_self = option(
-        resource
-            .fields
-            .iter()
-            .find(|f| f.role == Role::Version)
-            .map(|field| {
-                let name = &field.ident;
-                quote!(self.#name)
-            }),
-    );
+    let version_field = resource.fields.iter().find(|f| f.role == Role::Version);
+    // `self.version` of the resource, and of the input types (where it is optional).
+    let version_of_self = option(version_field.map(|field| {
+        let name = &field.ident;
+        quote!(self.#name)
+    }));
+    let version_of_input = match version_field {
+        Some(field) => {
+            let (name, _) = input_name(field);
+            quote!(self.#name.0)
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let resource_name = &resource.name;
     let new_doc = format!("A new {resource_name}: the fields a client may set.");
     let patch_doc = format!(
         "A partial update of a {resource_name}: fields left out stay as they are{}.",
         if versioned {
-            "; `version` is required"
+            "; `version` (here or as `If-Match`) is required"
         } else {
             ""
         }
@@ -201,7 +250,7 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
     let replace_doc = format!(
         "A full replacement of a {resource_name}'s writable fields{}.",
         if versioned {
-            "; `version` is required"
+            "; `version` (here or as `If-Match`) is required"
         } else {
             ""
         }
@@ -294,7 +343,6 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
         delete_label,
     ] = labels;
 
-    let field_names: Vec<&Ident> = resource.fields.iter().map(|f| &f.ident).collect();
     let id_ident = resource
         .fields
         .iter()
@@ -324,14 +372,40 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
                 Role::ReadOnly | Role::Internal => {
                     quote!(#name: ::core::default::Default::default())
                 }
-                Role::Writable => quote!(#name: input.#name),
+                Role::Writable => {
+                    let (input_name, _) = input_name(f);
+                    quote!(#name: input.#input_name)
+                }
             }
         })
         .collect();
-    let row_fields: Vec<TokenStream> = columns
+    let row_fields: Vec<TokenStream> = resource
+        .fields
         .iter()
-        .zip(&field_names)
-        .map(|(column, name)| quote!(#name: __rampart_row.try_get(#column)?))
+        .map(|field| {
+            let name = &field.ident;
+            let column = name.to_string();
+            match (&field.option_of, field.json) {
+                (_, false) => quote!(#name: __rampart_row.try_get(#column)?),
+                (None, true) => {
+                    let ty = &field.ty;
+                    quote!(#name: __rampart_row.try_get::<#p::sqlx::types::Json<#ty>, _>(#column)?.0)
+                }
+                (Some(inner), true) => quote! {
+                    #name: __rampart_row
+                        .try_get::<::core::option::Option<#p::sqlx::types::Json<#inner>>, _>(#column)?
+                        .map(|json| json.0)
+                },
+            }
+        })
+        .collect();
+    let values: Vec<TokenStream> = resource
+        .fields
+        .iter()
+        .map(|field| {
+            let name = &field.ident;
+            bind_value(field, quote!(self.#name), true)
+        })
         .collect();
 
     let endpoints = resource
@@ -352,7 +426,7 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
         #[automatically_derived]
         impl #p::Changes for #patch_name {
             fn expected_version(&self) -> ::core::option::Option<i64> {
-                #version_of_self
+                #version_of_input
             }
             fn into_changes(self) -> ::std::vec::Vec<(&'static str, #p::Value)> {
                 let mut changes = ::std::vec::Vec::new();
@@ -364,7 +438,7 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
         #[automatically_derived]
         impl #p::Changes for #replace_name {
             fn expected_version(&self) -> ::core::option::Option<i64> {
-                #version_of_self
+                #version_of_input
             }
             fn into_changes(self) -> ::std::vec::Vec<(&'static str, #p::Value)> {
                 let mut changes = ::std::vec::Vec::new();
@@ -404,7 +478,7 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
             type Replace = #replace_name;
 
             fn values(&self) -> ::std::vec::Vec<#p::Value> {
-                ::std::vec![#(#p::IntoValue::into_value(&self.#field_names)),*]
+                ::std::vec![#(#values),*]
             }
             fn id(&self) -> #p::uuid::Uuid {
                 self.#id_ident

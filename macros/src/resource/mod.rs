@@ -23,11 +23,18 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         .map(|checked| expand::expand(&checked));
     match result {
         Ok(tokens) => tokens,
-        // Fail soft: the struct stays (without the markers only this macro understands), so
-        // the only error is ours.
+        // Fail soft: the struct stays (without the markers only this macro understands, and
+        // without serde's, whose derive only the expansion adds), so the only error is ours.
         Err(error) => {
             let mut out = error.write_errors();
-            without_markers(input).to_tokens(&mut out);
+            let mut item = without_markers(input);
+            item.attrs.retain(|a| !a.path().is_ident("serde"));
+            if let syn::Data::Struct(data) = &mut item.data {
+                for field in data.fields.iter_mut() {
+                    field.attrs.retain(|a| !a.path().is_ident("serde"));
+                }
+            }
+            item.to_tokens(&mut out);
             out
         }
     }

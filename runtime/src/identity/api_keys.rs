@@ -98,7 +98,8 @@ pub async fn create(
         name: name.trim().to_owned(),
         prefix: format!("rk_{lookup}"),
         roles,
-        created_at: Utc::now(),
+        // As stored (microseconds): the response shows what a later list shows.
+        created_at: crate::resource::now(),
         last_used_at: None,
     };
     let sql = "INSERT INTO rampart_api_keys (id, user_id, name, lookup, key_hash, roles, created_at, revoked) \
@@ -231,7 +232,7 @@ pub async fn authenticate(db: &Db, key: &str) -> Result<Option<Principal>, ApiEr
             .collect(),
         None => owner.roles,
     };
-    let now = Utc::now();
+    let now = crate::resource::now();
     if last_used_at.is_none_or(|last| (now - last).num_seconds() >= LAST_USED_RESOLUTION_SECONDS) {
         let sql = "UPDATE rampart_api_keys SET last_used_at = $1 WHERE id = $2";
         db.run("identity.touch_api_key", async {

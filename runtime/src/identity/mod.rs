@@ -147,7 +147,7 @@ async fn issue_pair(
     family: Option<(Uuid, chrono::DateTime<Utc>)>,
 ) -> Result<TokenPair, ApiError> {
     let db = db_of(app)?;
-    let now = Utc::now();
+    let now = crate::resource::now();
     let (family_id, family_started_at) = family.unwrap_or((Uuid::now_v7(), now));
     let (refresh_token, hash) = new_refresh_token()?;
     let row = RefreshRow {
@@ -189,7 +189,8 @@ pub async fn register(
         display_name: display_name.trim().to_owned(),
         roles: default_roles.iter().map(|r| (*r).to_owned()).collect(),
         disabled: false,
-        created_at: Utc::now(),
+        // As stored (microseconds): the response shows what a later read shows.
+        created_at: crate::resource::now(),
     };
     store::create_user(db_of(app)?, &row).await?;
     tracing::info!(event = "user_registered", subject = %row.id, "audit");

@@ -228,6 +228,7 @@ impl OperationDoc {
                 Kind::Text => (Type::String, None),
                 Kind::Uuid => (Type::String, Some(KnownFormat::Uuid)),
                 Kind::Timestamp => (Type::String, Some(KnownFormat::DateTime)),
+                Kind::Json => (Type::Object, None),
             };
             let schema = ObjectBuilder::new()
                 .schema_type(ty)

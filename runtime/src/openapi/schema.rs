@@ -95,10 +95,15 @@ pub fn object_schema(
         for constraint in field.constraints {
             constrain(&mut field.schema, *constraint);
         }
-        if let (Some(text), RefOr::T(Schema::Object(inner))) =
-            (field.description, &mut field.schema)
-        {
-            inner.description = Some(text.to_owned());
+        // On the field's own schema, whatever its shape: a nullable field (`oneOf` null or T)
+        // and a list keep their description too.
+        if let (Some(text), RefOr::T(schema)) = (field.description, &mut field.schema) {
+            match schema {
+                Schema::Object(inner) => inner.description = Some(text.to_owned()),
+                Schema::OneOf(inner) => inner.description = Some(text.to_owned()),
+                Schema::Array(inner) => inner.description = Some(text.to_owned()),
+                _ => {}
+            }
         }
         object = object.property(field.name, field.schema);
         if field.required {

@@ -39,6 +39,37 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// A patch of a required field: absent → `None`, a value → `Some`, and `null` refused (a
+/// required field cannot be cleared; leaving it out keeps it). Without this, serde reads `null`
+/// into an `Option` as "absent", and the PATCH would succeed without changing the field.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    match Option::<T>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom(NULL_REQUIRED)),
+    }
+}
+
+/// [`present`] for strings, trimmed.
+pub fn present_trimmed<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    present::<D, String>(deserializer).map(|text| text.map(trim_owned))
+}
+
+/// [`present`] for e-mail addresses, trimmed and lowercased.
+pub fn present_email<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    present_trimmed(deserializer).map(|text| text.map(|e| e.to_lowercase()))
+}
+
+const NULL_REQUIRED: &str =
+    "cannot be null: the field is required (leave it out to keep its value)";
+
 /// [`nullable`] for strings, trimmed.
 pub fn nullable_trimmed<'de, D: Deserializer<'de>>(
     deserializer: D,
@@ -83,5 +114,23 @@ impl<'de> Deserialize<'de> for ServerSet {
 impl serde::Serialize for ServerSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_unit()
+    }
+}
+
+/// The `version` of a patch or replace input: optional in the body (`If-Match` may carry it
+/// instead; the store requires one of the two), an integer when given (`null` is a 400, not
+/// "absent"), documented as a plain integer that is not required.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BodyVersion(pub Option<i64>);
+
+impl<'de> Deserialize<'de> for BodyVersion {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        i64::deserialize(deserializer).map(|version| BodyVersion(Some(version)))
+    }
+}
+
+impl crate::openapi::ApiSchema for BodyVersion {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <i64 as crate::openapi::ApiSchema>::schema()
     }
 }

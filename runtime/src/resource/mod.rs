@@ -31,7 +31,7 @@ pub use capture::{CapturedScope, CapturedScopeError};
 pub use cursor::CursorKey;
 pub use query::{IfMatch, ListQuery, Precondition, Tagged};
 pub use store::{Isolation, Row, Store, Target, Tx};
-pub use value::{IntoValue, Kind, Value};
+pub use value::{IntoValue, JsonDocument, Kind, Value, now, storable};
 
 /// How a resource's lists are paged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,7 +168,8 @@ pub trait Resource: Row + Sync {
 
 /// A patch or replace input: the columns it sets and the version it expects.
 pub trait Changes: Send + 'static {
-    /// The version the client read (required on versioned resources).
+    /// The version the client read, from the body. On a versioned resource the store requires
+    /// it or `If-Match` (and the two to agree when both are sent).
     fn expected_version(&self) -> Option<i64>;
     /// The columns to set.
     fn into_changes(self) -> Vec<(&'static str, Value)>;

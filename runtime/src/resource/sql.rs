@@ -287,8 +287,9 @@ pub fn count(spec: &ResourceSpec, filter: &Filter) -> Statement {
     statement
 }
 
-/// `INSERT INTO t (<columns>) VALUES (...)`; under a parent, `SELECT ... WHERE EXISTS` the
-/// parent (owned by `owner`), so that creating under someone else's parent inserts nothing.
+/// `INSERT INTO t (<columns>) VALUES (...) RETURNING <columns>`; under a parent, `SELECT ...
+/// WHERE EXISTS` the parent (owned by `owner`), so that creating under someone else's parent
+/// inserts nothing. The row returned is what the database stored: what a create answers.
 pub fn insert(
     spec: &ResourceSpec,
     cache: Option<&'static StatementCache>,
@@ -330,7 +331,7 @@ pub fn insert(
             owner,
         );
     }
-    statement.push(")");
+    statement.push(") RETURNING ").columns(spec);
     statement.finish()
 }
 
@@ -535,7 +536,7 @@ mod tests {
             Some((Uuid::nil(), Some(Uuid::nil()))),
         );
         assert!(statement.sql.ends_with(
-            r#"SELECT $1 WHERE EXISTS (SELECT 1 FROM "projects" WHERE "id" = $2 AND "owner_id" = $3)"#
+            r#"SELECT $1 WHERE EXISTS (SELECT 1 FROM "projects" WHERE "id" = $2 AND "owner_id" = $3) RETURNING "id", "owner_id", "project_id", "title", "version""#
         ));
     }
 

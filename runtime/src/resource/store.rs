@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use chrono::{SubsecRound, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite};
@@ -23,8 +22,8 @@ use uuid::Uuid;
 use super::cursor::CursorKey;
 use super::query::{ListQuery, PageRequest};
 use super::sql::{self, Expect, Filter, Statement, Window};
-use super::value::BindValues;
-use super::{Changes, IfMatch, Resource, RowScope, ServerFields, Value};
+use super::value::{BindValues, now};
+use super::{Changes, IfMatch, Precondition, Resource, RowScope, ServerFields, Value};
 use crate::db::{
     CONFLICT_ATTEMPTS, Db, Pool, conflict_backoff, conflict_exhausted, is_serialization_failure,
     map_sqlx_error,
@@ -328,11 +327,6 @@ fn still_referenced<R: Resource>(error: ApiError) -> ApiError {
     } else {
         error
     }
-}
-
-fn now() -> chrono::DateTime<Utc> {
-    // Microseconds: what both databases store, so a later read returns the same value.
-    Utc::now().trunc_subsecs(6)
 }
 
 impl<R: Resource> Store<R> {
@@ -747,10 +741,10 @@ impl<R: Resource> Store<R> {
             row.values(),
             parent.map(|p| (p, scope.owner_filter())),
         );
-        match self.affected(R::SPEC.labels.insert, statement).await? {
-            0 => Err(ApiError::not_found()),
-            _ => Ok(row),
-        }
+        // The stored row, not the assembled one: what the database keeps is what a GET shows.
+        self.optional(R::SPEC.labels.insert, Target::Write, statement)
+            .await?
+            .ok_or_else(ApiError::not_found)
     }
 
     /// Replaces every writable field (PUT).
@@ -787,13 +781,14 @@ impl<R: Resource> Store<R> {
             version: input.expected_version(),
             if_match: if_match.version(),
         };
-        let statement = sql::update(
-            &R::SPEC,
-            id,
-            input.into_changes(),
-            Value::Timestamp(now()),
-            expect,
-        );
+        if R::SPEC.version.is_some() {
+            required_version(expect.version, if_match)?;
+        }
+        let changes = input.into_changes();
+        if changes.is_empty() {
+            return self.unchanged(scope, id, expect).await;
+        }
+        let statement = sql::update(&R::SPEC, id, changes, Value::Timestamp(now()), expect);
         match self
             .optional(R::SPEC.labels.update, Target::Write, statement)
             .await?
@@ -801,6 +796,28 @@ impl<R: Resource> Store<R> {
             Some(row) => Ok(row),
             None => Err(self.explain_miss(id, expect).await),
         }
+    }
+
+    /// A patch that sets nothing: no write and no new version (nothing changed), but the same
+    /// answers as a write: 404, 409 or 412 when the row is gone or the version stale, else the
+    /// current row (from the primary, as after a write).
+    async fn unchanged(
+        &self,
+        scope: &impl RowScope,
+        id: Uuid,
+        expect: Expect,
+    ) -> Result<R, ApiError> {
+        let statement = sql::get(&R::SPEC, Some(R::statements()), id, scope.owner_filter());
+        let row: R = self
+            .optional(R::SPEC.labels.get, Target::Write, statement)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        let current = row.version();
+        let stale = |wanted: Option<i64>| wanted.is_some_and(|v| Some(v) != current);
+        if current.is_some() && (stale(expect.version) || stale(expect.if_match)) {
+            return Err(self.explain_miss(id, expect).await);
+        }
+        Ok(row)
     }
 
     /// Deletes a row; with `If-Match`, only at that version.
@@ -854,6 +871,25 @@ impl<R: Resource> Store<R> {
                 }
             }
         }
+    }
+}
+
+/// A write to a versioned resource names the version it is based on, in the body (`version`)
+/// or in `If-Match` (`"7"`): neither is a 400 naming `version`, and two that disagree a 400
+/// (the client holds two different reads). `If-Match: *` names no version.
+fn required_version(body: Option<i64>, if_match: IfMatch) -> Result<(), ApiError> {
+    match (body, if_match.0) {
+        (None, None | Some(Precondition::Any)) => Err(ApiError::bad_request(
+            "the version this change is based on is required: send `version` in the body or `If-Match: \"<version>\"`",
+        )
+        .with_detail("version", "required (in the body, or as If-Match)")),
+        (Some(body), Some(Precondition::Version(header))) if body != header => Err(
+            ApiError::bad_request(format!(
+                "`version` in the body ({body}) and If-Match ({header}) disagree; send one, or the same in both"
+            ))
+            .with_detail("version", format!("differs from If-Match ({header})")),
+        ),
+        _ => Ok(()),
     }
 }
 

@@ -3,8 +3,13 @@
 //!
 //! Nulls carry their kind: PostgreSQL infers parameter types from what the client declares, and
 //! an untyped NULL against a `uuid` column is an error.
+//!
+//! A value is normalised to what both databases store when it becomes a [`Value`], so that what
+//! a write answers (the row the statement returns) is what a later read returns, on either
+//! backend: timestamps to microseconds ([`storable`]), `-0.0` to `0.0` (SQLite keeps an
+//! integral REAL as an integer and reads it back as `0.0`).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::Arguments;
 use sqlx::error::BoxDynError;
 use uuid::Uuid;
@@ -26,6 +31,8 @@ pub enum Kind {
     Uuid,
     /// `DateTime<Utc>`.
     Timestamp,
+    /// A `#[resource(json)]` field: JSONB on PostgreSQL, JSON text on SQLite.
+    Json,
 }
 
 impl Kind {
@@ -38,6 +45,7 @@ impl Kind {
             Kind::Text => "must be text",
             Kind::Uuid => "must be a UUID",
             Kind::Timestamp => "must be an RFC 3339 timestamp",
+            Kind::Json => "must be JSON",
         }
     }
 }
@@ -59,8 +67,42 @@ pub enum Value {
     Text(String),
     /// A UUID.
     Uuid(Uuid),
-    /// A UTC timestamp.
+    /// A UTC timestamp, to the microsecond.
     Timestamp(DateTime<Utc>),
+    /// A JSON document (a `#[resource(json)]` field), built by [`Value::json`].
+    Json(JsonDocument),
+}
+
+/// The JSON of a `#[resource(json)]` field. A value whose `Serialize` fails (a map with
+/// non-string keys) is kept as the error, so that binding it fails the statement (a 500: a bug
+/// in the type, not in the request) before anything is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonDocument(Result<serde_json::Value, String>);
+
+impl JsonDocument {
+    /// The document, or why it could not be serialized.
+    pub fn as_json(&self) -> Result<&serde_json::Value, &str> {
+        self.0.as_ref().map_err(String::as_str)
+    }
+}
+
+/// A timestamp as both databases store it: truncated to the microsecond (PostgreSQL keeps
+/// microseconds; SQLite keeps the text it is given, so the framework gives it the same), and a
+/// leap second (`23:59:60.x`) as the last microsecond before it (`23:59:59.999999`):
+/// PostgreSQL has no leap seconds, and this keeps the order.
+pub fn storable(timestamp: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::Timelike;
+    let truncated = timestamp.trunc_subsecs(6);
+    if truncated.nanosecond() >= 1_000_000_000 {
+        truncated.with_nanosecond(999_999_000).unwrap_or(truncated)
+    } else {
+        truncated
+    }
+}
+
+/// Now, as the databases store it ([`storable`]): for timestamps a handler writes itself.
+pub fn now() -> DateTime<Utc> {
+    storable(Utc::now())
 }
 
 /// A Rust type a resource field or a query argument can have.
@@ -96,10 +138,37 @@ into_value! {
     bool => Bool;
     i32 => Int32;
     i64 => Int64;
-    f64 => Float;
     String => Text;
     Uuid => Uuid;
-    DateTime<Utc> => Timestamp;
+}
+
+impl IntoValue for f64 {
+    const KIND: Kind = Kind::Float;
+    fn into_value(self) -> Value {
+        // `-0.0 == 0.0`: one zero, the one SQLite reads back.
+        Value::Float(if self == 0.0 { 0.0 } else { self })
+    }
+}
+
+impl IntoValue for &f64 {
+    const KIND: Kind = Kind::Float;
+    fn into_value(self) -> Value {
+        (*self).into_value()
+    }
+}
+
+impl IntoValue for DateTime<Utc> {
+    const KIND: Kind = Kind::Timestamp;
+    fn into_value(self) -> Value {
+        Value::Timestamp(storable(self))
+    }
+}
+
+impl IntoValue for &DateTime<Utc> {
+    const KIND: Kind = Kind::Timestamp;
+    fn into_value(self) -> Value {
+        (*self).into_value()
+    }
 }
 
 impl IntoValue for &str {
@@ -126,7 +195,41 @@ impl<T: IntoValue + Clone> IntoValue for &Option<T> {
     }
 }
 
+/// `-0.0` → `0.0` inside a JSON document (PostgreSQL's `numeric`, under JSONB, has one zero).
+fn one_zero(json: &mut serde_json::Value) {
+    use serde_json::Value as Json;
+    match json {
+        Json::Number(number) if number.is_f64() && number.as_f64() == Some(0.0) => {
+            if let Some(zero) = serde_json::Number::from_f64(0.0) {
+                *number = zero;
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(one_zero),
+        Json::Object(fields) => fields.values_mut().for_each(one_zero),
+        _ => {}
+    }
+}
+
 impl Value {
+    /// The value of a `#[resource(json)]` field.
+    pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> Value {
+        let document = serde_json::to_value(value)
+            .map(|mut json| {
+                one_zero(&mut json);
+                json
+            })
+            .map_err(|error| error.to_string());
+        Value::Json(JsonDocument(document))
+    }
+
+    /// The value of an optional `#[resource(json)]` field: `None` is SQL NULL.
+    pub fn json_option<T: serde::Serialize>(value: &Option<T>) -> Value {
+        match value {
+            Some(value) => Value::json(value),
+            None => Value::Null(Kind::Json),
+        }
+    }
+
     /// Parses a query-string value as `kind`; the error is the 400 issue text.
     pub fn parse(kind: Kind, text: &str) -> Result<Value, &'static str> {
         let parsed = match kind {
@@ -146,7 +249,9 @@ impl Value {
             Kind::Uuid => Uuid::parse_str(text).ok().map(Value::Uuid),
             Kind::Timestamp => DateTime::parse_from_rfc3339(text)
                 .ok()
-                .map(|t| Value::Timestamp(t.with_timezone(&Utc))),
+                .map(|t| Value::Timestamp(storable(t.with_timezone(&Utc)))),
+            // Never a filter (the macro refuses one on a json field).
+            Kind::Json => None,
         };
         parsed.ok_or(kind.expected())
     }
@@ -163,6 +268,7 @@ impl Value {
             Value::Text(s) => Json::String(s.clone()),
             Value::Uuid(u) => Json::String(u.to_string()),
             Value::Timestamp(t) => Json::String(t.to_rfc3339()),
+            Value::Json(document) => document.as_json().cloned().unwrap_or(Json::Null),
         }
     }
 
@@ -204,6 +310,9 @@ macro_rules! bind_values {
                         Value::Null(Kind::Text) => arguments.add(None::<String>)?,
                         Value::Null(Kind::Uuid) => arguments.add(None::<Uuid>)?,
                         Value::Null(Kind::Timestamp) => arguments.add(None::<DateTime<Utc>>)?,
+                        Value::Null(Kind::Json) => {
+                            arguments.add(None::<sqlx::types::Json<serde_json::Value>>)?
+                        }
                         Value::Bool(v) => arguments.add(v)?,
                         Value::Int32(v) => arguments.add(v)?,
                         Value::Int64(v) => arguments.add(v)?,
@@ -211,6 +320,8 @@ macro_rules! bind_values {
                         Value::Text(v) => arguments.add(v)?,
                         Value::Uuid(v) => arguments.add(v)?,
                         Value::Timestamp(v) => arguments.add(v)?,
+                        Value::Json(JsonDocument(Ok(v))) => arguments.add(sqlx::types::Json(v))?,
+                        Value::Json(JsonDocument(Err(error))) => return Err(error.into()),
                     }
                 }
                 Ok(arguments)
@@ -237,6 +348,63 @@ mod tests {
         assert!(Value::parse(Kind::Timestamp, "2026-01-01T00:00:00Z").is_ok());
     }
 
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn values_are_what_both_databases_store() {
+        // Microseconds, truncated toward the past even before 2000 (PostgreSQL's epoch).
+        for (sent, stored) in [
+            (
+                "2026-03-01T12:34:56.123456789Z",
+                "2026-03-01T12:34:56.123456Z",
+            ),
+            (
+                "1999-12-31T23:59:59.999999999Z",
+                "1999-12-31T23:59:59.999999Z",
+            ),
+            ("2016-12-31T23:59:60.5Z", "2016-12-31T23:59:59.999999Z"),
+            ("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
+        ] {
+            assert_eq!(
+                at(sent).into_value(),
+                Value::Timestamp(at(stored)),
+                "{sent}"
+            );
+        }
+        assert_eq!(
+            Value::parse(Kind::Timestamp, "2026-03-01T12:34:56.1234567Z"),
+            Ok(Value::Timestamp(at("2026-03-01T12:34:56.123456Z")))
+        );
+        let negative_zero = (-0.0f64).into_value();
+        assert!(matches!(negative_zero, Value::Float(f) if f.is_sign_positive()));
+        let Value::Json(document) = Value::json(&serde_json::json!({"w": -0.0, "n": [u64::MAX]}))
+        else {
+            panic!("not json");
+        };
+        assert_eq!(
+            document.as_json().map(|j| j.to_string()).ok(),
+            Some(r#"{"n":[18446744073709551615],"w":0.0}"#.to_owned())
+        );
+        assert_eq!(
+            Value::json_option::<Vec<u8>>(&None),
+            Value::Null(Kind::Json)
+        );
+        assert!(Value::parse(Kind::Json, "[]").is_err(), "never a filter");
+    }
+
+    #[test]
+    fn a_json_value_that_cannot_be_serialized_fails_the_statement() {
+        let map: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        let value = Value::json(&map);
+        assert!(matches!(&value, Value::Json(document) if document.as_json().is_err()));
+        assert!(<sqlx::Sqlite as BindValues>::arguments(vec![value.clone()]).is_err());
+        assert!(<sqlx::Postgres as BindValues>::arguments(vec![value]).is_err());
+    }
+
     #[test]
     fn json_round_trip() {
         let values = [
@@ -244,7 +412,7 @@ mod tests {
             Value::Int64(-4),
             Value::Text("x'); DROP TABLE tasks; --".into()),
             Value::Uuid(Uuid::now_v7()),
-            Value::Timestamp(Utc::now()),
+            Value::Timestamp(now()),
         ];
         for value in values {
             let kind = match value {
