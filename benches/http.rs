@@ -327,7 +327,9 @@ fn in_process(bare: &Router, rampart_router: &Router, token: &str, jwt: &rampart
         let started = std::time::Instant::now();
         runtime.block_on(async {
             for _ in 0..iterations {
-                let mut request = axum::http::Request::builder().uri(path);
+                let mut request = axum::http::Request::builder()
+                    .uri(path)
+                    .header("host", "localhost");
                 if let Some(token) = auth {
                     request = request.header("authorization", format!("Bearer {token}"));
                 }
