@@ -23,4 +23,5 @@ mod resources;
 mod role_matrix;
 mod security;
 mod shutdown;
+mod slow_clients;
 mod taskboard_notes;
