@@ -43,7 +43,7 @@ use crate::request_id::RequestIdLayer;
 use tower::util::option_layer;
 
 /// The health endpoints: outside load shedding and the per-principal in-flight cap.
-const HEALTH_PATHS: [&str; 2] = ["/health/live", "/health/ready"];
+pub(crate) const HEALTH_PATHS: [&str; 2] = ["/health/live", "/health/ready"];
 
 /// A mistake in how endpoints were mounted; found before the server starts.
 #[derive(Debug, thiserror::Error)]

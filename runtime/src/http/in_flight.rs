@@ -170,3 +170,26 @@ where
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_holds_only_principals_with_a_request_in_flight() {
+        let layer = InFlightLayer::new(2, Arc::new([]));
+        let alice = Who::User(Uuid::now_v7());
+        let bob = Who::Ip(IpAddr::from([10, 0, 0, 7]));
+        let first = layer.table.enter(alice);
+        let second = layer.table.enter(alice);
+        assert!(first.is_some() && second.is_some());
+        assert!(layer.table.enter(alice).is_none(), "a third is refused");
+        let other = layer.table.enter(bob);
+        assert!(other.is_some(), "another principal has its own count");
+        assert_eq!(layer.tracked(), 2);
+        drop(first);
+        assert!(layer.table.enter(alice).is_some(), "a freed place is taken again");
+        drop((second, other));
+        assert_eq!(layer.tracked(), 0, "entries go when their count drops to zero");
+    }
+}
