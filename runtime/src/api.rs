@@ -263,13 +263,12 @@ impl Api {
                 if !health {
                     handler = handler.route_layer(in_flight.clone());
                 }
-                // The timeout covers the whole request, body included: an endpoint that gives
-                // its body longer than its timeout gets that much time in all.
-                let timeout = def.timeout.unwrap_or(config.request_timeout);
-                let timeout = match def.body_timeout {
-                    Some(body_timeout) => timeout.max(body_timeout),
-                    None => timeout,
-                };
+                // The timeout covers the whole request, body included: an endpoint whose body
+                // deadline is longer than its timeout gets that much time in all.
+                let timeout = def
+                    .timeout
+                    .unwrap_or(config.request_timeout)
+                    .max(body_timeout);
                 let handler = handler
                     .route_layer(AccessLayer::new(def.access, app.keys().clone()))
                     .route_layer(TimeoutLayer::new(timeout));

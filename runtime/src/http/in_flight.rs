@@ -188,8 +188,15 @@ mod tests {
         assert!(other.is_some(), "another principal has its own count");
         assert_eq!(layer.tracked(), 2);
         drop(first);
-        assert!(layer.table.enter(alice).is_some(), "a freed place is taken again");
+        assert!(
+            layer.table.enter(alice).is_some(),
+            "a freed place is taken again"
+        );
         drop((second, other));
-        assert_eq!(layer.tracked(), 0, "entries go when their count drops to zero");
+        assert_eq!(
+            layer.tracked(),
+            0,
+            "entries go when their count drops to zero"
+        );
     }
 }
