@@ -263,12 +263,15 @@ impl Api {
                 if !health {
                     handler = handler.route_layer(in_flight.clone());
                 }
-                // The timeout covers the whole request, body included: an endpoint whose body
-                // deadline is longer than its timeout gets that much time in all.
-                let timeout = def
-                    .timeout
-                    .unwrap_or(config.request_timeout)
-                    .max(body_timeout);
+                // The timeout covers the whole request, body included. When the body deadline is
+                // not shorter, the endpoint gets both in all: a slow body is then always the
+                // client's 408, never the handler's 503.
+                let timeout = def.timeout.unwrap_or(config.request_timeout);
+                let timeout = if body_timeout >= timeout {
+                    body_timeout + timeout
+                } else {
+                    timeout
+                };
                 let handler = handler
                     .route_layer(AccessLayer::new(def.access, app.keys().clone()))
                     .route_layer(TimeoutLayer::new(timeout));
@@ -282,7 +285,15 @@ impl Api {
                 .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", document));
         }
         router = router
-            .merge(self.extra)
+            // Merged routes read bodies too: the same guard and in-flight cap (the app defaults).
+            .merge(
+                self.extra
+                    .layer(BodyGuardLayer::new(
+                        config.body_limit,
+                        config.body_read_timeout,
+                    ))
+                    .layer(in_flight),
+            )
             .fallback(|| async { ApiError::not_found() });
         if let Some(db) = app.db() {
             router = router.layer(Extension(db.clone()));

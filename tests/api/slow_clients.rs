@@ -100,8 +100,14 @@ async fn held_public(Query(name): Query<GateName>) -> ApiResult<Count> {
     pass(&name.gate).await
 }
 
+/// A plain axum route added with `Api::merge`.
+async fn merged(body: axum::body::Bytes) -> String {
+    body.len().to_string()
+}
+
 async fn app(change: impl FnOnce(&mut rampart::config::Config) + Send + 'static) -> TestApp {
     let api = Api::new()
+        .merge(axum::Router::new().route("/merged/raw", axum::routing::post(merged)))
         .mount(echo)
         .mount(raw)
         .mount(upload)
@@ -239,7 +245,7 @@ fn post_head(path: &str, length: usize, extra: &str) -> String {
 async fn a_declared_length_over_the_limit_is_413_at_once_without_the_body() {
     let app = app(|_| {}).await;
     let served = Served::start(&app).await;
-    for path in ["/api/v1/slow/echo", "/api/v1/slow/raw"] {
+    for path in ["/api/v1/slow/echo", "/api/v1/slow/raw", "/merged/raw"] {
         // Only the head: the client never sends the 10 MB it announces.
         let response = exchange(served.address, post_head(path, 10_000_000, "").as_bytes()).await;
         assert_eq!(
@@ -289,9 +295,11 @@ async fn a_chunked_body_over_the_limit_is_413_wherever_it_is_read() {
 async fn a_stalled_body_is_408_and_the_connection_closes() {
     let app = app(|config| config.body_read_timeout = Duration::from_millis(300)).await;
     let served = Served::start(&app).await;
-    for path in ["/api/v1/slow/echo", "/api/v1/slow/raw"] {
+    let token = app.token(&["member"]);
+    let bearer = format!("Authorization: Bearer {token}\r\n");
+    for path in ["/api/v1/slow/echo", "/api/v1/slow/raw", "/merged/raw"] {
         // Headers and one byte of a 20-byte body, then nothing.
-        let mut request = post_head(path, 20, "");
+        let mut request = post_head(path, 20, &bearer);
         request.push('{');
         let response = exchange(served.address, request.as_bytes()).await;
         assert_eq!(
