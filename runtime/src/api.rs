@@ -263,14 +263,13 @@ impl Api {
                 if !health {
                     handler = handler.route_layer(in_flight.clone());
                 }
-                // The timeout covers the whole request, body included. When the body deadline is
-                // not shorter, the endpoint gets both in all: a slow body is then always the
-                // client's 408, never the handler's 503.
+                // The timeout covers the whole request, body included, and the body deadline
+                // ends no later. An endpoint that declares a body deadline longer than its
+                // timeout (large uploads) gets both in all.
                 let timeout = def.timeout.unwrap_or(config.request_timeout);
-                let timeout = if body_timeout >= timeout {
-                    body_timeout + timeout
-                } else {
-                    timeout
+                let timeout = match def.body_timeout {
+                    Some(declared) if declared >= timeout => declared + timeout,
+                    _ => timeout,
                 };
                 let handler = handler
                     .route_layer(AccessLayer::new(def.access, app.keys().clone()))

@@ -51,6 +51,12 @@ async fn upload(Json(input): Json<Echo>) -> ApiResult<Echo> {
     Ok(input)
 }
 
+/// A short timeout, and the default (longer) body deadline.
+#[endpoint(post = "/slow/short", public, timeout = "300ms")]
+async fn short(Json(input): Json<Echo>) -> ApiResult<Echo> {
+    Ok(input)
+}
+
 /// A gate per test (tests run in parallel): `entered` counts handlers that started, and each
 /// handler leaves once `release` has a permit for it.
 struct Gate {
@@ -111,6 +117,7 @@ async fn app(change: impl FnOnce(&mut rampart::config::Config) + Send + 'static)
         .mount(echo)
         .mount(raw)
         .mount(upload)
+        .mount(short)
         .mount(held)
         .mount(held_public);
     match TestApp::builder(api).configure(change).build().await {
@@ -311,6 +318,22 @@ async fn a_stalled_body_is_408_and_the_connection_closes() {
         assert_eq!(code(&response).as_deref(), Some("REQUEST_TIMEOUT"));
         assert_eq!(header(&response, "connection").as_deref(), Some("close"));
     }
+    served.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_still_awaited_when_the_timeout_expires_is_408_not_503() {
+    let app = app(|config| config.body_read_timeout = Duration::from_secs(60)).await;
+    let served = Served::start(&app).await;
+    let mut request = post_head("/api/v1/slow/short", 20, "");
+    request.push('{');
+    let response = exchange(served.address, request.as_bytes()).await;
+    assert_eq!(
+        status(&response),
+        Some(408),
+        "{}",
+        String::from_utf8_lossy(&response)
+    );
     served.stop().await;
 }
 

@@ -6,7 +6,8 @@
 //!   `String`, a stream), it fails once more than the limit has arrived (a chunked body has no
 //!   length to check first), or once the deadline has passed. The deadline is a total one,
 //!   counted from the moment the request reached the endpoint: a client sending one byte now
-//!   and then does not extend it.
+//!   and then does not extend it. It ends no later than the endpoint's timeout, so a body
+//!   still awaited then is a 408 (the client's doing), not the timeout's 503.
 //! - Whatever the handler answers after such a failure is replaced by the 413 or 408 envelope
 //!   with `Connection: close`: the rest of the body is never read, so the connection cannot be
 //!   reused.
@@ -25,6 +26,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::time::{Instant, Sleep};
 use tower::{Layer, Service};
 
+use super::RequestDeadline;
 use crate::error::{ApiError, ErrorCode};
 
 const FINE: u8 = 0;
@@ -122,13 +124,17 @@ where
             return Box::pin(async { Ok(too_large()) });
         }
         let deadline = self.deadline;
+        let mut ends = Instant::now() + deadline;
+        if let Some(RequestDeadline(timeout)) = request.extensions().get::<RequestDeadline>() {
+            ends = ends.min(*timeout);
+        }
         let state = Arc::new(AtomicU8::new(FINE));
         let (parts, body) = request.into_parts();
         let guarded = GuardedBody {
             inner: body,
             limit,
             received: 0,
-            deadline: Box::pin(tokio::time::sleep_until(Instant::now() + deadline)),
+            deadline: Box::pin(tokio::time::sleep_until(ends)),
             state: state.clone(),
         };
         let future = self

@@ -14,4 +14,4 @@ pub use in_flight::{InFlightLayer, InFlightService};
 pub use panic::{CatchPanicLayer, install_panic_hook};
 pub use security::{CorsConfig, SecurityHeadersLayer, cors_layer};
 pub use shed::LoadShedLayer;
-pub use timeout::TimeoutLayer;
+pub use timeout::{RequestDeadline, TimeoutLayer};

@@ -13,6 +13,12 @@ use tower::{Layer, Service};
 
 use crate::error::ApiError;
 
+/// When the endpoint's timeout expires. The body guard ends its body deadline no later, so
+/// a request still waiting for its body then is the client's 408, not the handler's 503 (the
+/// timeout polls the request before its own timer).
+#[derive(Clone, Copy, Debug)]
+pub struct RequestDeadline(pub tokio::time::Instant);
+
 /// Times out the wrapped endpoint after `duration` with 503 `UNAVAILABLE` and `Retry-After`.
 #[derive(Clone, Copy, Debug)]
 pub struct TimeoutLayer {
@@ -56,8 +62,11 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
+    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
         let duration = self.duration;
+        request
+            .extensions_mut()
+            .insert(RequestDeadline(tokio::time::Instant::now() + duration));
         let future = self.inner.call(request);
         Box::pin(async move {
             match tokio::time::timeout(duration, future).await {
