@@ -268,7 +268,7 @@ impl Api {
                 // timeout (large uploads) gets both in all.
                 let timeout = def.timeout.unwrap_or(config.request_timeout);
                 let timeout = match def.body_timeout {
-                    Some(declared) if declared >= timeout => declared + timeout,
+                    Some(declared) if declared >= timeout => declared.saturating_add(timeout),
                     _ => timeout,
                 };
                 let handler = handler

@@ -124,7 +124,7 @@ where
             return Box::pin(async { Ok(too_large()) });
         }
         let deadline = self.deadline;
-        let mut ends = Instant::now() + deadline;
+        let mut ends = super::timeout::after(Instant::now(), deadline);
         if let Some(RequestDeadline(timeout)) = request.extensions().get::<RequestDeadline>() {
             ends = ends.min(*timeout);
         }

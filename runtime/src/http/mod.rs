@@ -14,4 +14,5 @@ pub use in_flight::{InFlightLayer, InFlightService};
 pub use panic::{CatchPanicLayer, install_panic_hook};
 pub use security::{CorsConfig, SecurityHeadersLayer, cors_layer};
 pub use shed::LoadShedLayer;
+pub(crate) use timeout::after;
 pub use timeout::{RequestDeadline, TimeoutLayer};

@@ -19,6 +19,15 @@ use crate::error::ApiError;
 #[derive(Clone, Copy, Debug)]
 pub struct RequestDeadline(pub tokio::time::Instant);
 
+/// `start + duration`, or a time that never comes when that overflows (a configured
+/// `Duration::MAX` must not panic).
+pub(crate) fn after(start: tokio::time::Instant, duration: Duration) -> tokio::time::Instant {
+    start
+        .checked_add(duration)
+        .or_else(|| start.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(start)
+}
+
 /// Times out the wrapped endpoint after `duration` with 503 `UNAVAILABLE` and `Retry-After`.
 #[derive(Clone, Copy, Debug)]
 pub struct TimeoutLayer {
@@ -64,9 +73,10 @@ where
 
     fn call(&mut self, mut request: Request<Body>) -> Self::Future {
         let duration = self.duration;
-        request
-            .extensions_mut()
-            .insert(RequestDeadline(tokio::time::Instant::now() + duration));
+        request.extensions_mut().insert(RequestDeadline(after(
+            tokio::time::Instant::now(),
+            duration,
+        )));
         let future = self.inner.call(request);
         Box::pin(async move {
             match tokio::time::timeout(duration, future).await {

@@ -20,6 +20,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -35,6 +36,7 @@ use tokio::time::Instant;
 use tower::ServiceExt;
 
 use crate::config::ConnectionLimits;
+use crate::http::after;
 
 struct State {
     in_flight: usize,
@@ -100,9 +102,12 @@ impl Activity {
             return None;
         }
         match state.head_started {
-            Some(started) => Some((started + limits.header_read_timeout, Expiry::Head)),
+            Some(started) => Some((after(started, limits.header_read_timeout), Expiry::Head)),
             None if closing => None,
-            None => Some((state.idle_since + limits.keep_alive_timeout, Expiry::Idle)),
+            None => Some((
+                after(state.idle_since, limits.keep_alive_timeout),
+                Expiry::Idle,
+            )),
         }
     }
 }
@@ -229,7 +234,13 @@ pub(super) async fn serve(
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout + limits.keep_alive_timeout)
+        .header_read_timeout(
+            // hyper adds it to `Instant::now()`: keep it far from overflowing.
+            limits
+                .header_read_timeout
+                .saturating_add(limits.keep_alive_timeout)
+                .min(Duration::from_secs(30 * 86_400)),
+        )
         .keep_alive(true);
     let connection = builder.serve_connection(io, service);
     tokio::pin!(connection);
