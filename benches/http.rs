@@ -347,7 +347,9 @@ fn in_process(bare: &Router, rampart_router: &Router, token: &str, jwt: &rampart
 async fn requests(router: &Router, path: &str, auth: Option<&str>, iterations: u32) {
     use tower::ServiceExt;
     for _ in 0..iterations {
-        let mut request = axum::http::Request::builder().uri(path);
+        let mut request = axum::http::Request::builder()
+            .uri(path)
+            .header("host", "localhost");
         if let Some(token) = auth {
             request = request.header("authorization", format!("Bearer {token}"));
         }

@@ -1,17 +1,24 @@
 //! `Api`: mount endpoints, get a plain axum `Router` with the whole pipeline around them.
 //!
-//! Pipeline, outermost first (asserted by `tests/api/pipeline.rs`):
+//! This list is the one statement of the pipeline's order. Outermost first (asserted by
+//! `tests/api/pipeline.rs`):
 //!
 //! 1. request id (and the envelope safety net)
 //! 2. access log and metrics
 //! 3. panic recovery
-//! 4. CORS, security headers
-//! 5. load shedding
+//! 4. CORS, security headers, `Host` validation (an HTTP/1.1 request without exactly one valid
+//!    `Host` is a 400)
+//! 5. load shedding (`/health/live` and `/health/ready` are not counted and never shed), then the
+//!    coarse per-IP limit
 //!
-//! Then per endpoint: timeout → authentication + authorization → rate limit → body limit →
-//! handler.
-//! The endpoint's rate limit (when declared) sits between authorization and the body limit,
+//! Then per endpoint: timeout → authentication + authorization → in-flight cap per principal
+//! (per client IP when anonymous; not on the health endpoints) → rate limit → body guard
+//! (declared `Content-Length`, body limit, body deadline) → handler.
+//! The endpoint's rate limit (when declared) sits between authorization and the body guard,
 //! so it counts authenticated users by id and never reads a body first.
+//!
+//! Below the pipeline, the server ([`crate::server`]) bounds connections: header read and
+//! keep-alive timeouts, and a cap on open connections.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -25,12 +32,18 @@ use crate::app::App;
 use crate::auth::{Access, AccessLayer, Requirement, Schemes};
 use crate::endpoint::{Endpoint, EndpointDef};
 use crate::error::ApiError;
-use crate::http::{CatchPanicLayer, LoadShedLayer, SecurityHeadersLayer, TimeoutLayer, cors_layer};
+use crate::http::{
+    BodyGuardLayer, CatchPanicLayer, HostCheckLayer, InFlightLayer, LoadShedLayer,
+    SecurityHeadersLayer, TimeoutLayer, cors_layer,
+};
 use crate::observability::AccessLogLayer;
 use crate::openapi::{ApiInfo, build_document};
 use crate::rate_limit::{IpThrottleLayer, RateLimitLayer, Throttle};
 use crate::request_id::RequestIdLayer;
 use tower::util::option_layer;
+
+/// The health endpoints: outside load shedding and the per-principal in-flight cap.
+pub(crate) const HEALTH_PATHS: [&str; 2] = ["/health/live", "/health/ready"];
 
 /// A mistake in how endpoints were mounted; found before the server starts.
 #[derive(Debug, thiserror::Error)]
@@ -233,16 +246,23 @@ impl Api {
             )),
             None => None,
         };
+        let in_flight =
+            InFlightLayer::new(config.max_in_flight_per_principal, trusted_proxies.clone());
         let mut router = Router::new();
         for (path, defs) in by_path {
             let mut combined = axum::routing::MethodRouter::new();
+            let health = HEALTH_PATHS.contains(&path.as_str());
             for def in defs {
-                // Innermost first: body limit, rate limit, access, timeout. `route_layer`, so that a
-                // method the path does not have is a 405 for everyone, before authentication
-                // (found by the API9 inventory test: it was the endpoint's 401/403).
-                let mut handler = def.handler.route_layer(DefaultBodyLimit::max(
-                    def.body_limit.unwrap_or(config.body_limit),
-                ));
+                // Innermost first: body guard, rate limit, in-flight cap, access, timeout.
+                // `route_layer`, so that a method the path does not have is a 405 for everyone,
+                // before authentication (found by the API9 inventory test: it was the
+                // endpoint's 401/403).
+                let body_limit = def.body_limit.unwrap_or(config.body_limit);
+                let body_timeout = def.body_timeout.unwrap_or(config.body_read_timeout);
+                let mut handler = def
+                    .handler
+                    .route_layer(DefaultBodyLimit::max(body_limit))
+                    .route_layer(BodyGuardLayer::new(body_limit, body_timeout));
                 if let Some(spec) = def.rate_limit {
                     let spec = spec.scaled(config.rate_limit_multiplier);
                     let layer = RateLimitLayer::new(
@@ -254,11 +274,20 @@ impl Api {
                     .ok_or_else(|| ApiBuildError::RateLimit(def.operation_id.to_owned()))?;
                     handler = handler.route_layer(layer);
                 }
+                if !health {
+                    handler = handler.route_layer(in_flight.clone());
+                }
+                // The timeout covers the whole request, body included, and the body deadline
+                // ends no later. An endpoint that declares a body deadline longer than its
+                // timeout (large uploads) gets both in all.
+                let timeout = def.timeout.unwrap_or(config.request_timeout);
+                let timeout = match def.body_timeout {
+                    Some(declared) if declared >= timeout => declared.saturating_add(timeout),
+                    _ => timeout,
+                };
                 let handler = handler
                     .route_layer(AccessLayer::new(def.access, app.keys().clone()))
-                    .route_layer(TimeoutLayer::new(
-                        def.timeout.unwrap_or(config.request_timeout),
-                    ));
+                    .route_layer(TimeoutLayer::new(timeout));
                 combined = combined.merge(handler);
             }
             router = router.route(&path, combined);
@@ -268,28 +297,31 @@ impl Api {
             router = router
                 .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", document));
         }
-        // Merged routes get the same per-endpoint layers as a declared endpoint with default
-        // options: authentication by default, the request timeout. `route_layer`, so that an
-        // unknown path stays a 404 rather than a 401.
-        // (`route_layer` refuses a router without routes, hence the `Option`s.)
-        let timeout = TimeoutLayer::new(config.request_timeout);
+        // Merged routes get the per-endpoint layers of a declared endpoint with default options,
+        // innermost first: body guard (limit and deadline), in-flight cap, access (authentication
+        // unless merged with `merge_public`), timeout. `route_layer`, so that an unknown path
+        // stays a 404 rather than a 401 (and `route_layer` refuses a router without routes,
+        // hence the `Option`s).
+        let defaults = |extra: Router, access: Access| {
+            extra
+                .route_layer(DefaultBodyLimit::max(config.body_limit))
+                .route_layer(BodyGuardLayer::new(
+                    config.body_limit,
+                    config.body_read_timeout,
+                ))
+                .route_layer(in_flight.clone())
+                .route_layer(AccessLayer::new(access, app.keys().clone()))
+                .route_layer(TimeoutLayer::new(config.request_timeout))
+        };
         if let Some(extra) = self.extra {
             let access = Access::Protected {
                 schemes: Schemes::Any,
                 requirement: Requirement::Authenticated,
             };
-            router = router.merge(
-                extra
-                    .route_layer(AccessLayer::new(access, app.keys().clone()))
-                    .route_layer(timeout.clone()),
-            );
+            router = router.merge(defaults(extra, access));
         }
         if let Some(extra) = self.extra_public {
-            router = router.merge(
-                extra
-                    .route_layer(AccessLayer::new(Access::Public, app.keys().clone()))
-                    .route_layer(timeout),
-            );
+            router = router.merge(defaults(extra, Access::Public));
         }
         router = router.fallback(|| async { ApiError::not_found() });
         if let Some(db) = app.db() {
@@ -300,7 +332,11 @@ impl Api {
             .layer(Extension(app.clone()))
             // 5b: the coarse per-IP limit, inside load shedding, before any authentication.
             .layer(option_layer(ip_throttle))
-            .layer(LoadShedLayer::new(config.max_concurrency))
+            .layer(
+                LoadShedLayer::new(config.max_concurrency)
+                    .exempt(HEALTH_PATHS.iter().map(|path| (*path).to_owned())),
+            )
+            .layer(HostCheckLayer)
             .layer(SecurityHeadersLayer);
         if let Some(cors) = cors {
             router = router.layer(cors);

@@ -31,6 +31,11 @@
 //! | `RAMPART_LOGIN_RATE_LIMIT` | `5/min` | login attempts per (account, client IP) |
 //! | `RAMPART_IP_RATE_LIMIT` | `6000/min` | requests per client IP before authentication (`off` to disable) |
 //! | `RAMPART_READINESS_REQUIRES` | none | `database,replica,redis`: shared dependencies whose outage fails `/health/ready` |
+//! | `RAMPART_HEADER_READ_TIMEOUT` | `10s` | a request head must arrive within it (1s–5min), else the connection closes |
+//! | `RAMPART_KEEP_ALIVE_TIMEOUT` | `75s` | an idle keep-alive connection closes after it (1s–1h) |
+//! | `RAMPART_MAX_CONNECTIONS` | `10000` | open connections; past it a new one is accepted and closed at once |
+//! | `RAMPART_BODY_READ_TIMEOUT` | `10s` | the whole body must arrive within it (100ms–1h), else 408 |
+//! | `RAMPART_MAX_IN_FLIGHT_PER_PRINCIPAL` | `32` | concurrent requests per user (per IP when anonymous) before 429 |
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -98,6 +103,39 @@ pub struct Config {
     /// Shared dependencies whose outage fails `/health/ready` (`RAMPART_READINESS_REQUIRES`);
     /// empty: readiness fails only for this instance's own state (draining).
     pub readiness_requires: Vec<crate::health::Dependency>,
+    /// Connection limits of the server (header and keep-alive timeouts, connection cap).
+    pub connections: ConnectionLimits,
+    /// Default deadline for receiving a whole request body.
+    pub body_read_timeout: Duration,
+    /// Concurrent requests per principal (per client IP when anonymous) before 429.
+    pub max_in_flight_per_principal: usize,
+}
+
+/// What the server allows a TCP connection (see [`crate::server`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// A complete request head must arrive this soon after its first byte (or after the
+    /// connection opened); past it the connection is closed without a response.
+    pub header_read_timeout: Duration,
+    /// A connection with no request in flight and no bytes arriving is closed after this.
+    pub keep_alive_timeout: Duration,
+    /// Open connections; one more is accepted and closed at once.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            keep_alive_timeout: Duration::from_secs(75),
+            max_connections: 10_000,
+        }
+    }
+}
+
+/// `parse_duration`, kept only within `[min, max]`.
+fn duration_within(min: Duration, max: Duration) -> impl Fn(&str) -> Option<Duration> {
+    move |text| parse_duration(text).filter(|d| (min..=max).contains(d))
 }
 
 impl fmt::Debug for Config {
@@ -382,6 +420,34 @@ impl Config {
                 Vec::new(),
                 crate::health::Dependency::parse_list,
             )?,
+            // Issue 9 items 5 and 7: slow and greedy clients.
+            connections: ConnectionLimits {
+                header_read_timeout: env.parse(
+                    "RAMPART_HEADER_READ_TIMEOUT",
+                    ConnectionLimits::default().header_read_timeout,
+                    duration_within(Duration::from_secs(1), Duration::from_secs(300)),
+                )?,
+                keep_alive_timeout: env.parse(
+                    "RAMPART_KEEP_ALIVE_TIMEOUT",
+                    ConnectionLimits::default().keep_alive_timeout,
+                    duration_within(Duration::from_secs(1), Duration::from_secs(3600)),
+                )?,
+                max_connections: env.parse(
+                    "RAMPART_MAX_CONNECTIONS",
+                    ConnectionLimits::default().max_connections,
+                    |v| v.parse().ok().filter(|n| (1..=1_000_000).contains(n)),
+                )?,
+            },
+            body_read_timeout: env.parse(
+                "RAMPART_BODY_READ_TIMEOUT",
+                Duration::from_secs(10),
+                duration_within(Duration::from_millis(100), Duration::from_secs(3600)),
+            )?,
+            max_in_flight_per_principal: env.parse(
+                "RAMPART_MAX_IN_FLIGHT_PER_PRINCIPAL",
+                32,
+                |v| v.parse().ok().filter(|n| (1..=100_000).contains(n)),
+            )?,
         };
         for dependency in &config.readiness_requires {
             let configured = match dependency {
@@ -446,6 +512,38 @@ mod tests {
         assert!(config(&[("CORS_ORIGINS", "*"), ("CORS_ALLOW_CREDENTIALS", "true")]).is_err());
         assert!(config(&[("RAMPART_ENV", "staging")]).is_err());
         assert!(config(&[("RAMPART_RATE_LIMIT_MULTIPLIER", "0")]).is_err());
+        assert!(config(&[("RAMPART_HEADER_READ_TIMEOUT", "0s")]).is_err());
+        assert!(config(&[("RAMPART_HEADER_READ_TIMEOUT", "1h")]).is_err());
+        assert!(config(&[("RAMPART_KEEP_ALIVE_TIMEOUT", "500ms")]).is_err());
+        assert!(config(&[("RAMPART_MAX_CONNECTIONS", "0")]).is_err());
+        assert!(config(&[("RAMPART_BODY_READ_TIMEOUT", "10ms")]).is_err());
+        assert!(config(&[("RAMPART_MAX_IN_FLIGHT_PER_PRINCIPAL", "0")]).is_err());
+        let slow = config(&[
+            ("RAMPART_HEADER_READ_TIMEOUT", "5s"),
+            ("RAMPART_KEEP_ALIVE_TIMEOUT", "2m"),
+            ("RAMPART_MAX_CONNECTIONS", "500"),
+            ("RAMPART_BODY_READ_TIMEOUT", "30s"),
+            ("RAMPART_MAX_IN_FLIGHT_PER_PRINCIPAL", "8"),
+        ])
+        .map(|c| {
+            (
+                c.connections,
+                c.body_read_timeout,
+                c.max_in_flight_per_principal,
+            )
+        });
+        assert_eq!(
+            slow.ok(),
+            Some((
+                ConnectionLimits {
+                    header_read_timeout: Duration::from_secs(5),
+                    keep_alive_timeout: Duration::from_secs(120),
+                    max_connections: 500,
+                },
+                Duration::from_secs(30),
+                8
+            ))
+        );
         assert!(
             config(&[("JWT_ALGORITHM", "EdDSA")]).is_err(),
             "asymmetric needs keys"

@@ -34,6 +34,9 @@ pub struct EndpointDef {
     pub body_limit: Option<usize>,
     /// Timeout; `None`: the app default.
     pub timeout: Option<Duration>,
+    /// Deadline for receiving the whole body; `None`: the app default
+    /// (`RAMPART_BODY_READ_TIMEOUT`).
+    pub body_timeout: Option<Duration>,
     /// The endpoint's own rate limit.
     pub rate_limit: Option<crate::rate_limit::RateLimitSpec>,
     /// Extra statuses the handler can return (`errors = [..]`).

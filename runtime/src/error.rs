@@ -31,6 +31,8 @@ pub enum ErrorCode {
     NotFound,
     /// 405: the route exists, the method does not.
     MethodNotAllowed,
+    /// 408: the request body did not arrive within the endpoint's body deadline.
+    RequestTimeout,
     /// 409: a uniqueness or state conflict.
     Conflict,
     /// 409: a versioned write carried a stale version.
@@ -60,6 +62,7 @@ impl ErrorCode {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Conflict | Self::VersionConflict => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -78,6 +81,7 @@ impl ErrorCode {
             403 => Self::Forbidden,
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
+            408 => Self::RequestTimeout,
             409 => Self::Conflict,
             412 => Self::PreconditionFailed,
             413 => Self::PayloadTooLarge,
@@ -100,6 +104,7 @@ impl ErrorCode {
             Self::Forbidden => "FORBIDDEN",
             Self::NotFound => "NOT_FOUND",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::RequestTimeout => "REQUEST_TIMEOUT",
             Self::Conflict => "CONFLICT",
             Self::VersionConflict => "VERSION_CONFLICT",
             Self::PreconditionFailed => "PRECONDITION_FAILED",
@@ -122,6 +127,7 @@ impl ErrorCode {
             Self::Forbidden => "you are not allowed to do this",
             Self::NotFound => "not found",
             Self::MethodNotAllowed => "method not allowed on this route",
+            Self::RequestTimeout => "the request body did not arrive in time",
             Self::Conflict => "the request conflicts with the current state",
             Self::VersionConflict => "the resource was modified by someone else",
             Self::PreconditionFailed => "a precondition failed",

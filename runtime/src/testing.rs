@@ -385,10 +385,22 @@ impl TestApp {
         self.request(Method::POST, path)
     }
 
-    /// Sends a raw request through the router.
-    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+    /// Sends a raw request through the router (with `Host: localhost` when it has no `Host`, as
+    /// every HTTP/1.1 client sends one; use [`TestApp::router`] to send one without).
+    pub async fn send(&self, mut request: Request<Body>) -> TestResponse {
+        default_host(request.headers_mut());
         let Ok(response) = self.router.clone().oneshot(request).await;
         TestResponse::read(response).await
+    }
+}
+
+/// `Host: localhost` unless the request names one (the pipeline refuses HTTP/1.1 without it).
+fn default_host(headers: &mut HeaderMap) {
+    if !headers.contains_key(axum::http::header::HOST) {
+        headers.insert(
+            axum::http::header::HOST,
+            HeaderValue::from_static("localhost"),
+        );
     }
 }
 
@@ -441,6 +453,7 @@ impl TestRequest {
         *request.method_mut() = self.method;
         *request.uri_mut() = self.path.parse().unwrap_or_default();
         *request.headers_mut() = self.headers;
+        default_host(request.headers_mut());
         request
             .extensions_mut()
             .insert(axum::extract::ConnectInfo(self.peer));

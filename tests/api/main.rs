@@ -28,5 +28,6 @@ mod resources;
 mod role_matrix;
 mod security;
 mod shutdown;
+mod slow_clients;
 mod taskboard_notes;
 mod transactions;

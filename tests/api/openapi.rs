@@ -41,14 +41,19 @@ fn responses_security_and_constraints_follow_the_declarations() {
             .unwrap_or_default()
     };
 
-    // Public, no input: only success, 500 and 503.
-    assert_eq!(statuses("/api/v1/info", "get"), vec!["200", "500", "503"]);
+    // Public, no input: only success, 429 (too many in flight from one client), 500 and 503.
+    assert_eq!(
+        statuses("/api/v1/info", "get"),
+        vec!["200", "429", "500", "503"]
+    );
+    // The health endpoints have no in-flight cap.
+    assert_eq!(statuses("/health/live", "get"), vec!["200", "500", "503"]);
     // Public is said explicitly: the empty requirement (Redocly's security-defined rule).
     assert_eq!(paths["/api/v1/info"]["get"]["security"], json!([{}]));
     // Authenticated, no input.
     assert_eq!(
         statuses("/api/v1/me", "get"),
-        vec!["200", "401", "500", "503"]
+        vec!["200", "401", "429", "500", "503"]
     );
     assert_eq!(
         paths["/api/v1/me"]["get"]["security"],
@@ -67,11 +72,12 @@ fn responses_security_and_constraints_follow_the_declarations() {
         doc["components"]["securitySchemes"]["apiKeyAuth"]["name"],
         "X-API-Key"
     );
-    // Role, body, rate limit: 400, 401, 403 (naming the role), 413, 415, 429; 201 + Location.
+    // Role, body, rate limit: 400, 401, 403 (naming the role), 408 (body deadline), 413, 415,
+    // 429; 201 + Location.
     assert_eq!(
         statuses("/api/v1/notes", "post"),
         vec![
-            "201", "400", "401", "403", "413", "415", "429", "500", "503"
+            "201", "400", "401", "403", "408", "413", "415", "429", "500", "503"
         ]
     );
     assert_eq!(paths["/api/v1/notes"]["post"]["x-rate-limit"]["limit"], 60);
@@ -89,7 +95,7 @@ fn responses_security_and_constraints_follow_the_declarations() {
     // Path parameter: 404.
     assert_eq!(
         statuses("/api/v1/notes/{id}", "get"),
-        vec!["200", "400", "401", "403", "404", "500", "503"]
+        vec!["200", "400", "401", "403", "404", "429", "500", "503"]
     );
     let id = &paths["/api/v1/notes/{id}"]["get"]["parameters"][0];
     assert_eq!(id["name"], "id");

@@ -14,8 +14,12 @@ async fn board(backend: TestBackend) -> TestApp {
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
         .with_identity()
-        // The run creates hundreds of rows per user; limits stay on, scaled by configuration.
-        .configure(|config| config.rate_limit_multiplier = 1000.0)
+        // The run creates hundreds of rows per user, a thousand at once; limits stay on, scaled
+        // by configuration.
+        .configure(|config| {
+            config.rate_limit_multiplier = 1000.0;
+            config.max_in_flight_per_principal = 2000;
+        })
         .build()
         .await;
     match built {

@@ -25,6 +25,7 @@ pub(crate) struct EndpointAttr {
     pub(crate) deprecated: Flag,
     pub(crate) body_limit: Option<LitStr>,
     pub(crate) timeout: Option<LitStr>,
+    pub(crate) body_timeout: Option<LitStr>,
     pub(crate) errors: Option<Vec<LitInt>>,
     pub(crate) rate_limit: Option<LitStr>,
     pub(crate) burst: Option<LitInt>,

@@ -109,6 +109,7 @@ pub(crate) struct CheckedEndpoint {
     pub(crate) deprecated: bool,
     pub(crate) body_limit: Option<usize>,
     pub(crate) timeout_ms: Option<u64>,
+    pub(crate) body_timeout_ms: Option<u64>,
     pub(crate) errors: Vec<u16>,
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) inputs: Vec<Input>,
@@ -328,7 +329,7 @@ pub(crate) fn check(
         }
         parsed
     });
-    let timeout_ms = attr.timeout.as_ref().and_then(|lit| {
+    let mut duration = |lit: &LitStr| {
         let parsed = parse_duration_ms(&lit.value());
         if parsed.is_none() {
             errors.push(
@@ -337,7 +338,9 @@ pub(crate) fn check(
             );
         }
         parsed
-    });
+    };
+    let timeout_ms = attr.timeout.as_ref().and_then(&mut duration);
+    let body_timeout_ms = attr.body_timeout.as_ref().and_then(&mut duration);
     let mut status_codes = Vec::new();
     for lit in attr.errors.iter().flatten() {
         match lit.base10_parse::<u16>() {
@@ -474,6 +477,7 @@ pub(crate) fn check(
         deprecated: attr.deprecated.is_present(),
         body_limit,
         timeout_ms,
+        body_timeout_ms,
         errors: status_codes,
         rate_limit,
         inputs,

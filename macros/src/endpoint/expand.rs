@@ -134,6 +134,11 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
             .timeout_ms
             .map(|ms| quote!(::core::time::Duration::from_millis(#ms))),
     );
+    let body_timeout = option(
+        endpoint
+            .body_timeout_ms
+            .map(|ms| quote!(::core::time::Duration::from_millis(#ms))),
+    );
     let errors = &endpoint.errors;
     let rate_limit = option(endpoint.rate_limit.as_ref().map(|limit| {
         let (count, per, burst) = (limit.count, limit.per_seconds, limit.burst);
@@ -178,6 +183,7 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
                     access: #access,
                     body_limit: #body_limit,
                     timeout: #timeout,
+                    body_timeout: #body_timeout,
                     rate_limit: #rate_limit,
                     errors: &[#(#errors),*],
                     handler: #p::axum::routing::on(#p::axum::routing::MethodFilter::#method, __rampart_handler),

@@ -1,5 +1,7 @@
 //! Layer 5: load shedding. Over the concurrency limit a request is refused at once with 503
-//! and `Retry-After` instead of joining a queue that grows without bound.
+//! and `Retry-After` instead of joining a queue that grows without bound. The health endpoints
+//! are not counted and never shed: a load balancer must still see the instance alive and
+//! ready when it is busy.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -19,6 +21,7 @@ use crate::error::ApiError;
 #[derive(Clone, Debug)]
 pub struct LoadShedLayer {
     permits: Arc<Semaphore>,
+    exempt: Arc<[String]>,
 }
 
 impl LoadShedLayer {
@@ -26,7 +29,14 @@ impl LoadShedLayer {
     pub fn new(max: usize) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(max.max(1))),
+            exempt: Arc::new([]),
         }
+    }
+
+    /// Requests to these exact paths are neither counted nor shed.
+    pub fn exempt(mut self, paths: impl IntoIterator<Item = String>) -> Self {
+        self.exempt = paths.into_iter().collect();
+        self
     }
 }
 
@@ -36,6 +46,7 @@ impl<S> Layer<S> for LoadShedLayer {
         LoadShedService {
             inner,
             permits: self.permits.clone(),
+            exempt: self.exempt.clone(),
         }
     }
 }
@@ -45,6 +56,7 @@ impl<S> Layer<S> for LoadShedLayer {
 pub struct LoadShedService<S> {
     inner: S,
     permits: Arc<Semaphore>,
+    exempt: Arc<[String]>,
 }
 
 impl<S> Service<Request<Body>> for LoadShedService<S>
@@ -61,6 +73,9 @@ where
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
+        if self.exempt.iter().any(|path| path == request.uri().path()) {
+            return Box::pin(self.inner.call(request));
+        }
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             metrics::counter!("http_shed_total").increment(1);
             return Box::pin(async {

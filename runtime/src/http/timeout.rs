@@ -13,6 +13,21 @@ use tower::{Layer, Service};
 
 use crate::error::ApiError;
 
+/// When the endpoint's timeout expires. The body guard ends its body deadline no later, so
+/// a request still waiting for its body then is the client's 408, not the handler's 503 (the
+/// timeout polls the request before its own timer).
+#[derive(Clone, Copy, Debug)]
+pub struct RequestDeadline(pub tokio::time::Instant);
+
+/// `start + duration`, or a time that never comes when that overflows (a configured
+/// `Duration::MAX` must not panic).
+pub(crate) fn after(start: tokio::time::Instant, duration: Duration) -> tokio::time::Instant {
+    start
+        .checked_add(duration)
+        .or_else(|| start.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(start)
+}
+
 /// Times out the wrapped endpoint after `duration` with 503 `UNAVAILABLE` and `Retry-After`.
 #[derive(Clone, Copy, Debug)]
 pub struct TimeoutLayer {
@@ -56,8 +71,12 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
+    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
         let duration = self.duration;
+        request.extensions_mut().insert(RequestDeadline(after(
+            tokio::time::Instant::now(),
+            duration,
+        )));
         let future = self.inner.call(request);
         Box::pin(async move {
             match tokio::time::timeout(duration, future).await {

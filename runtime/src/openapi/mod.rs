@@ -292,6 +292,7 @@ fn error_envelope_schema() -> Schema {
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
+        ErrorCode::RequestTimeout,
         ErrorCode::Conflict,
         ErrorCode::VersionConflict,
         ErrorCode::PreconditionFailed,
@@ -402,16 +403,34 @@ pub fn error_statuses(def: &EndpointDef, doc: &OperationDoc) -> BTreeMap<u16, St
         );
         statuses.insert(415, "The body is not application/json.".to_owned());
     }
-    if let Some(spec) = def.rate_limit {
+    if doc.body.is_some() {
         statuses.insert(
-            429,
-            format!(
-                "Rate limited: {} requests per {} s (bursts of {}) per user, or per client IP when anonymous; retry after `Retry-After` seconds.",
-                spec.count,
-                spec.per.as_secs(),
-                spec.burst
-            ),
+            408,
+            "The body did not arrive within the endpoint's body deadline; the connection is closed."
+                .to_owned(),
         );
+    }
+    let in_flight_capped = def.prefixed || !crate::api::HEALTH_PATHS.contains(&def.path);
+    match def.rate_limit {
+        Some(spec) => {
+            statuses.insert(
+                429,
+                format!(
+                    "Rate limited: {} requests per {} s (bursts of {}) per user, or per client IP when anonymous, or too many requests of this client in flight; retry after `Retry-After` seconds.",
+                    spec.count,
+                    spec.per.as_secs(),
+                    spec.burst
+                ),
+            );
+        }
+        None if in_flight_capped => {
+            statuses.insert(
+                429,
+                "Too many requests of this user (or client IP when anonymous) in flight; retry after `Retry-After` seconds."
+                    .to_owned(),
+            );
+        }
+        None => {}
     }
     for status in def.errors {
         let code =
