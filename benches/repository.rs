@@ -109,6 +109,7 @@ async fn run() -> Result<(), Failure> {
         user_id: owner,
         roles: vec!["member".to_owned()],
         scheme: AuthScheme::Jwt,
+        api_key_id: None,
     };
     let scope = Scope::of(&principal);
     let store = Store::<Task>::new(db.clone(), CursorKey::derive(b"bench-secret"));

@@ -124,7 +124,15 @@ pub use rampart_macros::repository;
 ///
 /// `admin` always exists and holds every permission. Role requirements are exact (an admin
 /// passes `role = "member"` only when it also holds `member`).
+///
+/// `#[registration]` before a role (`#[registration] member: [...]`) makes it a role that
+/// `POST /auth/register` grants; without one, new accounts get no role. It cannot mark `admin`.
 pub use rampart_macros::roles;
+
+/// The crate's RBAC table (`&'static RbacTable`), declared with [`roles!`] at the crate root:
+/// hand it to framework parts that check role names, e.g.
+/// `rampart::identity::mount(api, rampart::rbac!())`.
+pub use rampart_macros::rbac;
 
 /// Derives the OpenAPI schema of a struct, reading its `#[validate]` rules as constraints.
 pub use rampart_macros::Schema;

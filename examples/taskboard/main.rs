@@ -33,7 +33,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         std::env::var("TASKBOARD_ADMIN_PASSWORD"),
     ) {
         // ensure_admin writes the audit event (`admin_created` / `admin_ensured`).
-        rampart::identity::ensure_admin(&state, &email, password).await?;
+        rampart::identity::ensure_admin(&state, rampart::rbac!(), &email, password).await?;
     }
     let router = app::api().into_router(&state)?;
     rampart::server::serve(router, state).await?;
@@ -50,7 +50,7 @@ async fn create_admin(email: &str) -> Result<(), Box<dyn std::error::Error>> {
     db.migrate(&app::MIGRATIONS).await?;
     rampart::identity::migrate(&db).await?;
     let state = rampart::App::new(config, Some(db));
-    let admin = rampart::identity::ensure_admin(&state, email, password).await?;
+    let admin = rampart::identity::ensure_admin(&state, rampart::rbac!(), email, password).await?;
     println!("administrator {} ({})", admin.email, admin.id);
     Ok(())
 }

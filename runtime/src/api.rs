@@ -58,6 +58,7 @@ pub struct Api {
     info: ApiInfo,
     endpoints: Vec<EndpointDef>,
     extra: Router,
+    rbac: Option<&'static crate::auth::RbacTable>,
 }
 
 impl Default for Api {
@@ -86,7 +87,16 @@ impl Api {
                 crate::health::ready_endpoint(),
             ],
             extra: Router::new(),
+            rbac: None,
         }
+    }
+
+    /// The app's RBAC table (`rampart::rbac!()`), for framework endpoints that check role
+    /// names arriving in requests (identity's role changes) or grant roles (registration).
+    /// Handlers read it with the [`crate::auth::Roles`] extractor.
+    pub fn roles(mut self, table: &'static crate::auth::RbacTable) -> Self {
+        self.rbac = Some(table);
+        self
     }
 
     /// Replaces the version prefix (`/api/v2`, or `""` for none).
@@ -259,6 +269,9 @@ impl Api {
             .fallback(|| async { ApiError::not_found() });
         if let Some(db) = app.db() {
             router = router.layer(Extension(db.clone()));
+        }
+        if let Some(table) = self.rbac {
+            router = router.layer(Extension(crate::auth::Roles(table)));
         }
         router = router
             .layer(Extension(app.clone()))

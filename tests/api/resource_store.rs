@@ -77,6 +77,7 @@ fn principal(roles: &[&str]) -> Principal {
         user_id: Uuid::now_v7(),
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
         scheme: AuthScheme::Jwt,
+        api_key_id: None,
     }
 }
 

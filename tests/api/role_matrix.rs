@@ -39,6 +39,7 @@ fn expected(access: Access, caller: Caller) -> Option<u16> {
         user_id: uuid::Uuid::nil(),
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
         scheme: rampart::AuthScheme::Jwt,
+        api_key_id: None,
     };
     let allowed = match requirement {
         Requirement::Authenticated => true,
@@ -53,7 +54,9 @@ async fn api5_function_level_authorization_every_endpoint_as_declared() {
     let app = taskboard(TestBackend::Sqlite).await;
     let email = format!("matrix.{}@example.com", uuid::Uuid::new_v4().simple());
     let password = "correct horse battery staple";
-    let admin = rampart::identity::ensure_admin(app.app(), &email, password.to_owned()).await;
+    let admin =
+        rampart::identity::ensure_admin(app.app(), rampart::rbac!(), &email, password.to_owned())
+            .await;
     assert!(admin.is_ok());
     let login = app
         .post("/api/v1/auth/login")

@@ -21,9 +21,17 @@ pub struct Principal {
     pub roles: Vec<String>,
     /// How the principal authenticated.
     pub scheme: AuthScheme,
+    /// The API key that authenticated (`None` for a JWT): rate limits count per key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key_id: Option<Uuid>,
 }
 
 impl Principal {
+    /// The id of the API key that authenticated this request, if a key did.
+    pub fn api_key_id(&self) -> Option<Uuid> {
+        self.api_key_id
+    }
+
     /// Whether the principal holds `role`.
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|held| held == role)

@@ -248,6 +248,7 @@ pub async fn authenticate(db: &Db, key: &str) -> Result<Option<Principal>, ApiEr
         user_id,
         roles,
         scheme: AuthScheme::ApiKey,
+        api_key_id: Some(id),
     }))
 }
 
