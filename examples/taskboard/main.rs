@@ -13,6 +13,13 @@ mod app;
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = rampart::Config::from_env()?;
     let _logs = rampart::observability::init_logging(&config.service);
+    // From here on, a failure is a log line too (stderr alone is easy to miss in a collector).
+    serve(config).await.inspect_err(|error| {
+        tracing::error!(error = %error, "start-up failed");
+    })
+}
+
+async fn serve(config: rampart::Config) -> Result<(), Box<dyn std::error::Error>> {
     rampart::observability::install_prometheus();
     let db = rampart::Db::connect(&config.database).await?;
     db.migrate(&app::MIGRATIONS).await?;
@@ -35,6 +42,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         // ensure_admin writes the audit event (`admin_created` / `admin_ensured`).
         rampart::identity::ensure_admin(&state, rampart::rbac!(), &email, password).await?;
     }
+    // METRICS_BIND: /metrics on its own listener (the main one then does not serve it).
+    let _metrics = rampart::observability::serve_metrics(&state).await?;
     let router = app::api().into_router(&state)?;
     rampart::server::serve(router, state).await?;
     Ok(())

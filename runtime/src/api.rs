@@ -259,7 +259,11 @@ impl Api {
             }
             router = router.route(&path, combined);
         }
-        router = router.route("/metrics", get(crate::health::metrics));
+        // In production only behind METRICS_TOKEN; never when it has its own listener
+        // (`observability::serve_metrics`).
+        if config.metrics_on_main_listener() {
+            router = router.route("/metrics", get(crate::health::metrics));
+        }
         if config.docs {
             router = router
                 .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", document));

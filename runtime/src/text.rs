@@ -146,3 +146,382 @@ mod tests {
         assert!(refused_control("a\u{9f}").is_some());
     }
 }
+
+/// The newtype name [`allow_control`] asks for; [`Strict`] passes that subtree through
+/// unchecked (the trick serde_json's `RawValue` uses to talk to its deserializer).
+const ALLOW_CONTROL: &str = "$rampart::text::AllowControl";
+
+/// serde `deserialize_with` for a `String` field that may hold control characters (a field
+/// carrying terminal output, say): opts the field out of the refusal every other string of
+/// a request body or query gets.
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Upload {
+///     #[serde(deserialize_with = "rampart_runtime::text::allow_control")]
+///     log: String,
+/// }
+/// ```
+pub fn allow_control<'de, D: de::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    struct Raw;
+    impl<'de> de::Visitor<'de> for Raw {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_newtype_struct<D: de::Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<String, D::Error> {
+            <String as de::Deserialize>::deserialize(deserializer)
+        }
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<String, E> {
+            Ok(value.to_owned())
+        }
+        fn visit_string<E: de::Error>(self, value: String) -> Result<String, E> {
+            Ok(value)
+        }
+    }
+    deserializer.deserialize_newtype_struct(ALLOW_CONTROL, Raw)
+}
+
+/// [`allow_control`] for an `Option<String>` field.
+pub fn allow_control_option<'de, D: de::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    struct Maybe;
+    impl<'de> de::Visitor<'de> for Maybe {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string or null")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            allow_control(d).map(Some)
+        }
+    }
+    deserializer.deserialize_option(Maybe)
+}
+
+use serde::de;
+
+/// A deserializer that refuses, in every string it hands out (values and keys), the control
+/// characters [`is_refused_control`] names, so that `Json<T>` and `Query<T>` refuse them
+/// for every type without each field saying so. The error is a serde error, so the
+/// extractor's path tracking names the field (`notes[2].title`). A field deserialized with
+/// [`allow_control`] is passed through unchecked.
+pub(crate) struct Strict<D>(pub(crate) D);
+
+struct Checked<V>(V);
+struct StrictSeed<S>(S);
+struct StrictAccess<A>(A);
+
+fn check<E: de::Error>(text: &str) -> Result<(), E> {
+    match refused_control(text) {
+        Some(issue) => Err(E::custom(issue)),
+        None => Ok(()),
+    }
+}
+
+macro_rules! forward_deserialize {
+    ($($method:ident),*) => {$(
+        fn $method<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+            self.0.$method(Checked(visitor))
+        }
+    )*};
+}
+
+impl<'de, D: de::Deserializer<'de>> de::Deserializer<'de> for Strict<D> {
+    type Error = D::Error;
+
+    forward_deserialize!(
+        deserialize_any,
+        deserialize_bool,
+        deserialize_i8,
+        deserialize_i16,
+        deserialize_i32,
+        deserialize_i64,
+        deserialize_i128,
+        deserialize_u8,
+        deserialize_u16,
+        deserialize_u32,
+        deserialize_u64,
+        deserialize_u128,
+        deserialize_f32,
+        deserialize_f64,
+        deserialize_char,
+        deserialize_str,
+        deserialize_string,
+        deserialize_bytes,
+        deserialize_byte_buf,
+        deserialize_option,
+        deserialize_unit,
+        deserialize_seq,
+        deserialize_map,
+        deserialize_identifier,
+        deserialize_ignored_any
+    );
+
+    fn deserialize_unit_struct<V: de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_unit_struct(name, Checked(visitor))
+    }
+
+    fn deserialize_newtype_struct<V: de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        if name == ALLOW_CONTROL {
+            return self.0.deserialize_newtype_struct(name, visitor);
+        }
+        self.0.deserialize_newtype_struct(name, Checked(visitor))
+    }
+
+    fn deserialize_tuple<V: de::Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple(len, Checked(visitor))
+    }
+
+    fn deserialize_tuple_struct<V: de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_tuple_struct(name, len, Checked(visitor))
+    }
+
+    fn deserialize_struct<V: de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_struct(name, fields, Checked(visitor))
+    }
+
+    fn deserialize_enum<V: de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_enum(name, variants, Checked(visitor))
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+}
+
+macro_rules! forward_visit {
+    ($($method:ident: $ty:ty),*) => {$(
+        fn $method<E: de::Error>(self, value: $ty) -> Result<Self::Value, E> {
+            self.0.$method(value)
+        }
+    )*};
+}
+
+impl<'de, V: de::Visitor<'de>> de::Visitor<'de> for Checked<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.expecting(f)
+    }
+
+    forward_visit!(
+        visit_bool: bool,
+        visit_i8: i8,
+        visit_i16: i16,
+        visit_i32: i32,
+        visit_i64: i64,
+        visit_i128: i128,
+        visit_u8: u8,
+        visit_u16: u16,
+        visit_u32: u32,
+        visit_u64: u64,
+        visit_u128: u128,
+        visit_f32: f32,
+        visit_f64: f64,
+        visit_bytes: &[u8],
+        visit_borrowed_bytes: &'de [u8],
+        visit_byte_buf: Vec<u8>
+    );
+
+    fn visit_char<E: de::Error>(self, value: char) -> Result<Self::Value, E> {
+        check(value.encode_utf8(&mut [0; 4]))?;
+        self.0.visit_char(value)
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+        check(value)?;
+        self.0.visit_str(value)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<Self::Value, E> {
+        check(value)?;
+        self.0.visit_borrowed_str(value)
+    }
+
+    fn visit_string<E: de::Error>(self, value: String) -> Result<Self::Value, E> {
+        check(&value)?;
+        self.0.visit_string(value)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.0.visit_none()
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.0.visit_unit()
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        self.0.visit_some(Strict(d))
+    }
+
+    fn visit_newtype_struct<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        self.0.visit_newtype_struct(Strict(d))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        self.0.visit_seq(StrictAccess(seq))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.0.visit_map(StrictAccess(map))
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
+        self.0.visit_enum(StrictAccess(data))
+    }
+}
+
+impl<'de, S: de::DeserializeSeed<'de>> de::DeserializeSeed<'de> for StrictSeed<S> {
+    type Value = S::Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        self.0.deserialize(Strict(d))
+    }
+}
+
+impl<'de, A: de::SeqAccess<'de>> de::SeqAccess<'de> for StrictAccess<A> {
+    type Error = A::Error;
+    fn next_element_seed<T: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, A::Error> {
+        self.0.next_element_seed(StrictSeed(seed))
+    }
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+impl<'de, A: de::MapAccess<'de>> de::MapAccess<'de> for StrictAccess<A> {
+    type Error = A::Error;
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        self.0.next_key_seed(StrictSeed(seed))
+    }
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, A::Error> {
+        self.0.next_value_seed(StrictSeed(seed))
+    }
+    fn size_hint(&self) -> Option<usize> {
+        self.0.size_hint()
+    }
+}
+
+impl<'de, A: de::EnumAccess<'de>> de::EnumAccess<'de> for StrictAccess<A> {
+    type Error = A::Error;
+    type Variant = StrictAccess<A::Variant>;
+    fn variant_seed<V: de::DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), A::Error> {
+        self.0
+            .variant_seed(StrictSeed(seed))
+            .map(|(value, variant)| (value, StrictAccess(variant)))
+    }
+}
+
+impl<'de, A: de::VariantAccess<'de>> de::VariantAccess<'de> for StrictAccess<A> {
+    type Error = A::Error;
+    fn unit_variant(self) -> Result<(), A::Error> {
+        self.0.unit_variant()
+    }
+    fn newtype_variant_seed<T: de::DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, A::Error> {
+        self.0.newtype_variant_seed(StrictSeed(seed))
+    }
+    fn tuple_variant<V: de::Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        self.0.tuple_variant(len, Checked(visitor))
+    }
+    fn struct_variant<V: de::Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, A::Error> {
+        self.0.struct_variant(fields, Checked(visitor))
+    }
+}
+
+#[cfg(test)]
+mod strict_tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Note {
+        #[allow(dead_code)]
+        title: String,
+        #[serde(default, deserialize_with = "allow_control")]
+        raw: String,
+        #[serde(default)]
+        #[allow(dead_code)]
+        tags: Vec<Option<String>>,
+    }
+
+    fn read(json: &str) -> Result<Note, String> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        serde_path_to_error::deserialize(Strict(&mut de))
+            .map_err(|e| format!("{} {}", e.path(), e.inner()))
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_the_path_unless_allowed() {
+        assert!(read(r#"{"title": "a\tb\nc\r"}"#).is_ok());
+        let error = read(r#"{"title": "a\u0007"}"#).err().unwrap_or_default();
+        assert!(
+            error.starts_with("title contains the control character U+0007"),
+            "{error}"
+        );
+        let error = read(r#"{"title": "ok", "tags": ["x", "\u0085"]}"#)
+            .err()
+            .unwrap_or_default();
+        assert!(error.starts_with("tags[1] "), "{error}");
+        let allowed = read(r#"{"title": "ok", "raw": "\u001b[31m"}"#);
+        assert_eq!(allowed.map(|n| n.raw).ok().as_deref(), Some("\u{1b}[31m"));
+    }
+}

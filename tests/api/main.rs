@@ -12,6 +12,7 @@ mod api_keys;
 mod common;
 mod database;
 mod envelope;
+mod hardening;
 mod identity;
 mod openapi;
 mod owasp;
