@@ -106,7 +106,7 @@ impl RateLimitSpec {
 enum Key {
     User(Uuid),
     /// An API key counts on its own, not as its owner (DESIGN: "by user id or API key id").
-    ApiKey(Uuid),
+    Credential(Uuid),
     Ip(IpAddr),
     /// No principal and no known peer address (in-process calls).
     Unknown,
@@ -116,7 +116,7 @@ impl std::fmt::Display for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Key::User(id) => write!(f, "u:{id}"),
-            Key::ApiKey(id) => write!(f, "k:{id}"),
+            Key::Credential(id) => write!(f, "k:{id}"),
             Key::Ip(ip) => write!(f, "ip:{ip}"),
             Key::Unknown => f.write_str("unknown"),
         }
@@ -199,7 +199,7 @@ impl Shared {
     fn key(&self, request: &Request<Body>) -> Key {
         if let Some(principal) = request.extensions().get::<Principal>() {
             return match principal.api_key_id() {
-                Some(key) => Key::ApiKey(key),
+                Some(key) => Key::Credential(key),
                 None => Key::User(principal.user_id),
             };
         }
