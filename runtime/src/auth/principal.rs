@@ -21,7 +21,7 @@ pub struct Principal {
     pub roles: Vec<String>,
     /// How the principal authenticated.
     pub scheme: AuthScheme,
-    /// The API key that authenticated (`None` for a JWT): rate limits count per key.
+    /// The API key that authenticated (absent for a JWT); rate limits count per key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key_id: Option<Uuid>,
 }
