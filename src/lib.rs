@@ -148,6 +148,7 @@ pub use rampart_runtime::{
 pub use rampart_runtime::{IfMatch, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin};
 pub use rampart_runtime::{
     api, auth, config, db, error, http, observability, openapi, pagination, rate_limit, server,
+    text,
 };
 
 /// The testing kit: an app in-process, tokens for any principal, a fresh database per test.

@@ -2,9 +2,11 @@
 //! shared by instances, start-up warnings in the log, lookalike identities and control
 //! characters in string inputs.
 
+use rampart::prelude::*;
 use rampart::testing::{BACKENDS, TestApp, TestBackend, TestResponse};
 use rampart::{Config, Environment};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::common::{assert_error, taskboard};
 
@@ -339,5 +341,74 @@ async fn control_characters_in_string_inputs_are_refused() {
             .await;
         assert_eq!(project.status(), 400, "{backend:?}: {}", project.text());
         assert_eq!(field_of(&project), "name", "{}", project.text());
+    }
+}
+
+/// A captured terminal session: its `output` may hold escape sequences, its `name` may not.
+#[resource(table = "terminal_logs", owner = owner_id,
+           endpoints(path = "/terminal-logs", role = "member"))]
+#[derive(Debug, Clone)]
+pub(crate) struct TerminalLog {
+    #[resource(id)]
+    pub(crate) id: Uuid,
+    pub(crate) owner_id: Uuid,
+    #[validate(length(min = 1, max = 50))]
+    pub(crate) name: String,
+    #[resource(allow_control)]
+    pub(crate) output: String,
+}
+
+const TERMINAL_LOGS: rampart::Migrations = rampart::Migrations {
+    sqlite: &[(
+        1,
+        "terminal logs",
+        "CREATE TABLE terminal_logs (id BLOB PRIMARY KEY NOT NULL, owner_id BLOB NOT NULL, name TEXT NOT NULL, output TEXT NOT NULL)",
+    )],
+    postgres: &[(
+        1,
+        "terminal logs",
+        "CREATE TABLE terminal_logs (id UUID PRIMARY KEY, owner_id UUID NOT NULL, name TEXT NOT NULL, output TEXT NOT NULL)",
+    )],
+};
+
+/// Item 13: a field opts out of the control-character refusal (`#[resource(allow_control)]`
+/// on a resource, `rampart::text::allow_control` on a hand-written input); its neighbours
+/// do not.
+#[tokio::test]
+async fn a_field_can_opt_out_of_the_control_character_refusal() {
+    for backend in BACKENDS {
+        let app = TestApp::builder(Api::new().resource::<TerminalLog>())
+            .backend(backend)
+            .migrations(TERMINAL_LOGS)
+            .build()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let token = app.token(&["member"]);
+        let create = |body: Value| {
+            app.post("/api/v1/terminal-logs")
+                .bearer(&token)
+                .json(&body)
+                .send()
+        };
+        let stored =
+            create(json!({"name": "build", "output": "\u{1b}[31mred\u{1b}[0m\u{7}"})).await;
+        assert_eq!(stored.status(), 201, "{backend:?}: {}", stored.text());
+        assert_eq!(
+            stored.json()["data"]["output"],
+            "\u{1b}[31mred\u{1b}[0m\u{7}"
+        );
+        let id = stored.json()["data"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let read = app
+            .get(&format!("/api/v1/terminal-logs/{id}"))
+            .bearer(&token)
+            .send()
+            .await;
+        assert_eq!(read.json()["data"]["output"], "\u{1b}[31mred\u{1b}[0m\u{7}");
+        let refused = create(json!({"name": "bu\u{1b}ild", "output": ""})).await;
+        assert_eq!(refused.status(), 400, "{backend:?}: {}", refused.text());
+        assert_eq!(field_of(&refused), "name", "{}", refused.text());
     }
 }

@@ -45,6 +45,8 @@ pub(crate) struct FieldAttr {
     pub(crate) filter: bool,
     pub(crate) sort: Option<proc_macro2::Span>,
     pub(crate) parent: Option<syn::Path>,
+    /// `allow_control`: the string may hold control characters (refused by default).
+    pub(crate) allow_control: Option<proc_macro2::Span>,
 }
 
 pub(crate) fn parse_field(attrs: &[syn::Attribute]) -> syn::Result<FieldAttr> {
@@ -61,11 +63,13 @@ pub(crate) fn parse_field(attrs: &[syn::Attribute]) -> syn::Result<FieldAttr> {
                 field.filter = true;
             } else if meta.path.is_ident("sort") {
                 field.sort = Some(syn::spanned::Spanned::span(&meta.path));
+            } else if meta.path.is_ident("allow_control") {
+                field.allow_control = Some(syn::spanned::Spanned::span(&meta.path));
             } else if meta.path.is_ident("parent") {
                 field.parent = Some(meta.value()?.parse()?);
             } else {
                 return Err(meta.error(
-                    "unknown field marker\nhelp: use `id`, `read_only`, `internal`, `filter`, `sort` or `parent = Resource`",
+                    "unknown field marker\nhelp: use `id`, `read_only`, `internal`, `filter`, `sort`, `allow_control` or `parent = Resource`",
                 ));
             }
             Ok(())

@@ -57,6 +57,27 @@ pub fn nullable_email<'de, D: Deserializer<'de>>(
     Ok(Some(email_option(deserializer)?))
 }
 
+/// [`trimmed`] for a field marked `#[resource(allow_control)]`: control characters allowed.
+pub fn trimmed_allow_control<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<String, D::Error> {
+    crate::text::allow_control(deserializer).map(trim_owned)
+}
+
+/// [`trimmed_option`] for a field marked `#[resource(allow_control)]`.
+pub fn trimmed_option_allow_control<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(crate::text::allow_control_option(deserializer)?.map(trim_owned))
+}
+
+/// [`nullable_trimmed`] for a field marked `#[resource(allow_control)]`.
+pub fn nullable_trimmed_allow_control<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(trimmed_option_allow_control(deserializer)?))
+}
+
 fn trim_owned(text: String) -> String {
     let trimmed = text.trim();
     if trimmed.len() == text.len() {
