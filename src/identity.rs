@@ -52,8 +52,10 @@ pub struct LoginInput {
     #[validate(length(min = 1, max = 254))]
     #[serde(deserialize_with = "identity::deserialize_email")]
     pub email: String,
-    /// Password.
+    /// Password. (Control characters are accepted here, unlike in new passwords, so that an
+    /// account created before they were refused can still log in.)
     #[validate(length(min = 1, max = 1024))]
+    #[serde(deserialize_with = "rampart_runtime::text::allow_control")]
     pub password: String,
 }
 
@@ -71,8 +73,9 @@ pub struct RefreshInput {
 #[derive(Debug, Deserialize, Validate, Schema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordInput {
-    /// The current password.
+    /// The current password (control characters accepted, as at login).
     #[validate(length(min = 1, max = 1024))]
+    #[serde(deserialize_with = "rampart_runtime::text::allow_control")]
     pub current_password: String,
     /// The new password, 12 to 128 characters.
     #[validate(length(min = 12, max = 128))]
