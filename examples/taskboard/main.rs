@@ -11,15 +11,20 @@ include!("roles.rs");
 mod app;
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let config = rampart::Config::from_env()?;
-    let _logs = rampart::observability::init_logging(&config.service);
-    // From here on, a failure is a log line too (stderr alone is easy to miss in a collector).
-    serve(config).await.inspect_err(|error| {
+    // Logging first (the service name read directly), so that a configuration error, and every
+    // later start-up failure, is a log line too; configuration warnings are logged by App::new.
+    let service = std::env::var("RAMPART_SERVICE")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "rampart".to_owned());
+    let _logs = rampart::observability::init_logging(&service);
+    serve().await.inspect_err(|error| {
         tracing::error!(error = %error, "start-up failed");
     })
 }
 
-async fn serve(config: rampart::Config) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+    let config = rampart::Config::from_env()?;
     rampart::observability::install_prometheus();
     let db = rampart::Db::connect(&config.database).await?;
     db.migrate(&app::MIGRATIONS).await?;
