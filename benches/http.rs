@@ -18,7 +18,10 @@ use axum::response::IntoResponse;
 use rampart::prelude::*;
 use serde::Serialize;
 
-rampart::roles! { member: ["bench:read"] }
+rampart::roles! {
+    #[registration]
+    member: ["bench:read"],
+}
 
 #[derive(Serialize, Schema)]
 struct Hello {
@@ -391,14 +394,19 @@ fn logins_under_load(seconds: u64, connections: u32) {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let app = rampart::App::new(config, Some(db));
-        let user = rampart::identity::ensure_admin(&app, "bench@example.com", password.to_owned())
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let user = rampart::identity::ensure_admin(
+            &app,
+            rampart::rbac!(),
+            "bench@example.com",
+            password.to_owned(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
         let token = app
             .keys()
             .issue(user.id, &["member".to_owned()])
             .unwrap_or_default();
-        let api = rampart::identity::mount(Api::new().mount(hello_member));
+        let api = rampart::identity::mount(Api::new().mount(hello_member), rampart::rbac!());
         let router = api.into_router(&app).unwrap_or_else(|e| panic!("{e}"));
         (app, router, token)
     });

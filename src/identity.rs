@@ -3,25 +3,30 @@
 //! pipeline, validation, rate limits and documentation as an app's endpoints.
 //!
 //! ```no_run
+//! rampart::roles! {
+//!     #[registration]
+//!     member: ["notes:read", "notes:write"],
+//! }
 //! # async fn setup(db: rampart::Db) -> Result<(), Box<dyn std::error::Error>> {
-//! let api = rampart::identity::mount(rampart::Api::new()); // adds /auth/* and /admin/users*
+//! // Adds /auth/* and /admin/users*; role names are checked against the crate's `roles!`
+//! // table, and registration grants its `#[registration]` roles.
+//! let api = rampart::identity::mount(rampart::Api::new(), rampart::rbac!());
 //! rampart::identity::migrate(&db).await?; // creates the identity tables
 //! # let _ = api;
 //! # Ok(())
 //! # }
+//! # fn main() {}
 //! ```
 
 use serde::Deserialize;
 use validator::Validate;
 
 use crate::prelude::*;
+use rampart_runtime::auth::{RbacTable, Roles};
 use rampart_runtime::identity::api_keys;
 pub use rampart_runtime::identity::api_keys::{ApiKeyInfo, ApiKeyList, CreatedApiKey};
 pub use rampart_runtime::identity::{MIGRATIONS, TokenPair, User, ensure_admin, migrate};
 use rampart_runtime::{App, ClientIp, Sensitive, identity};
-
-/// Roles a newly registered account gets. Registration never takes roles from the request.
-pub const DEFAULT_ROLES: &[&str] = &["member"];
 
 /// A new account.
 #[derive(Debug, Deserialize, Validate, Schema)]
@@ -47,8 +52,10 @@ pub struct LoginInput {
     #[validate(length(min = 1, max = 254))]
     #[serde(deserialize_with = "identity::deserialize_email")]
     pub email: String,
-    /// Password.
+    /// Password. (Control characters are accepted here, unlike in new passwords, so that an
+    /// account created before they were refused can still log in.)
     #[validate(length(min = 1, max = 1024))]
+    #[serde(deserialize_with = "rampart_runtime::text::allow_control")]
     pub password: String,
 }
 
@@ -66,8 +73,9 @@ pub struct RefreshInput {
 #[derive(Debug, Deserialize, Validate, Schema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordInput {
-    /// The current password.
+    /// The current password (control characters accepted, as at login).
     #[validate(length(min = 1, max = 1024))]
+    #[serde(deserialize_with = "rampart_runtime::text::allow_control")]
     pub current_password: String,
     /// The new password, 12 to 128 characters.
     #[validate(length(min = 12, max = 128))]
@@ -76,15 +84,20 @@ pub struct PasswordInput {
 
 /// Create an account.
 ///
-/// The account gets the `member` role; roles cannot be chosen here.
+/// The account gets the app's registration roles (`#[registration]` in its `roles!` table);
+/// roles cannot be chosen here.
 #[endpoint(post = "/auth/register", public, tag = "auth", rate_limit = "10/min", errors = [409])]
-pub async fn register(app: App, Json(input): Json<RegisterInput>) -> ApiResult<Created<User>> {
+pub async fn register(
+    app: App,
+    Roles(table): Roles,
+    Json(input): Json<RegisterInput>,
+) -> ApiResult<Created<User>> {
     let user = identity::register(
         &app,
         &input.email,
         input.password,
         &input.display_name,
-        DEFAULT_ROLES,
+        table.registration_roles(),
     )
     .await?;
     Ok(Created::at("/api/v1/me", user))
@@ -198,15 +211,17 @@ pub async fn admin_list_users(app: App, Page(page): Page) -> ApiResult<Paginated
 
 /// Replace a user's roles (administrators; never your own).
 ///
-/// Takes effect at the user's next token refresh.
+/// Every role must be declared by the app (an unknown one is a 400 naming it). Takes effect
+/// at the user's next token refresh.
 #[endpoint(put = "/admin/users/{id}/roles", role = "admin", tag = "admin")]
 pub async fn admin_set_roles(
     ctx: Ctx,
     app: App,
+    Roles(table): Roles,
     Path(id): Path<uuid::Uuid>,
     Json(input): Json<RolesInput>,
 ) -> ApiResult<User> {
-    identity::set_roles(&app, ctx.user()?.user_id(), id, input.roles).await
+    identity::set_roles(&app, table, ctx.user()?.user_id(), id, input.roles).await
 }
 
 /// Disable a user (administrators): their refresh tokens and API keys stop at once; access
@@ -222,9 +237,11 @@ pub async fn admin_disable_user(
         .map(|()| NoContent)
 }
 
-/// Mounts every identity endpoint.
-pub fn mount(api: Api) -> Api {
-    api.tag(
+/// Mounts every identity endpoint, with the app's RBAC table (`rampart::rbac!()`): role
+/// changes accept only its roles, and registration grants its `#[registration]` roles.
+pub fn mount(api: Api, roles: &'static RbacTable) -> Api {
+    api.roles(roles)
+        .tag(
         "auth",
         "Accounts, tokens and API keys: register, log in, refresh, log out, change the password.",
     )

@@ -127,7 +127,15 @@ pub use rampart_macros::repository;
 ///
 /// `admin` always exists and holds every permission. Role requirements are exact (an admin
 /// passes `role = "member"` only when it also holds `member`).
+///
+/// `#[registration]` before a role (`#[registration] member: [...]`) makes it a role that
+/// `POST /auth/register` grants; without one, new accounts get no role. It cannot mark `admin`.
 pub use rampart_macros::roles;
+
+/// The crate's RBAC table (`&'static RbacTable`), declared with [`roles!`] at the crate root:
+/// hand it to framework parts that check role names, e.g.
+/// `rampart::identity::mount(api, rampart::rbac!())`.
+pub use rampart_macros::rbac;
 
 /// Derives the OpenAPI schema of a struct, reading its `#[validate]` rules as constraints.
 pub use rampart_macros::Schema;
@@ -145,7 +153,7 @@ pub use rampart_runtime::{
 };
 pub use rampart_runtime::{
     api, auth, config, db, error, health, http, observability, openapi, pagination, rate_limit,
-    server,
+    server, text,
 };
 
 /// The testing kit: an app in-process, tokens for any principal, a fresh database per test;

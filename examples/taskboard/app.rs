@@ -74,7 +74,7 @@ pub(crate) fn api() -> Api {
         .mount(delete_note)
         .mount(note_stats)
         .mount(admin_list_notes);
-    rampart::identity::mount(projects::mount(api))
+    rampart::identity::mount(projects::mount(api), rampart::rbac!())
 }
 
 /// What this service is.

@@ -11,8 +11,20 @@ include!("roles.rs");
 mod app;
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    // Logging first (the service name read directly), so that a configuration error, and every
+    // later start-up failure, is a log line too; configuration warnings are logged by App::new.
+    let service = std::env::var("RAMPART_SERVICE")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "rampart".to_owned());
+    let _logs = rampart::observability::init_logging(&service);
+    serve().await.inspect_err(|error| {
+        tracing::error!(error = %error, "start-up failed");
+    })
+}
+
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let config = rampart::Config::from_env()?;
-    let _logs = rampart::observability::init_logging(&config.service);
     rampart::observability::install_prometheus();
     let db = rampart::Db::connect(&config.database).await?;
     db.migrate(&app::MIGRATIONS).await?;
@@ -33,8 +45,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         std::env::var("TASKBOARD_ADMIN_PASSWORD"),
     ) {
         // ensure_admin writes the audit event (`admin_created` / `admin_ensured`).
-        rampart::identity::ensure_admin(&state, &email, password).await?;
+        rampart::identity::ensure_admin(&state, rampart::rbac!(), &email, password).await?;
     }
+    // METRICS_BIND: /metrics on its own listener (the main one then does not serve it).
+    let _metrics = rampart::observability::serve_metrics(&state).await?;
     let router = app::api().into_router(&state)?;
     rampart::server::serve(router, state).await?;
     Ok(())
@@ -50,7 +64,7 @@ async fn create_admin(email: &str) -> Result<(), Box<dyn std::error::Error>> {
     db.migrate(&app::MIGRATIONS).await?;
     rampart::identity::migrate(&db).await?;
     let state = rampart::App::new(config, Some(db));
-    let admin = rampart::identity::ensure_admin(&state, email, password).await?;
+    let admin = rampart::identity::ensure_admin(&state, rampart::rbac!(), email, password).await?;
     println!("administrator {} ({})", admin.email, admin.id);
     Ok(())
 }

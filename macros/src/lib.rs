@@ -39,6 +39,12 @@ pub fn roles(input: TokenStream) -> TokenStream {
         .into()
 }
 
+/// See `rampart::rbac`.
+#[proc_macro]
+pub fn rbac(input: TokenStream) -> TokenStream {
+    roles::table(input.into()).into()
+}
+
 /// See `rampart::Schema`.
 #[proc_macro_derive(Schema, attributes(schema))]
 pub fn derive_schema(input: TokenStream) -> TokenStream {

@@ -1,6 +1,9 @@
 //! `roles! { member: ["notes:read"], ... }`: the app's RBAC table, declared once at the crate
 //! root. Emits a hidden module with one item per role and per permission, so an endpoint's
 //! `role = "..."` is resolved by rustc and a typo is an error at the string.
+//!
+//! `#[registration]` before a role makes it one of the roles a newly registered account gets
+//! (identity has no built-in role name: without the attribute, registration grants none).
 
 use std::collections::BTreeSet;
 
@@ -14,18 +17,24 @@ use crate::paths::{RBAC_MODULE, private};
 use crate::util::{is_snake_ident, permission_ident};
 
 struct RoleDecl {
+    attributes: Vec<syn::Attribute>,
     name: Ident,
     permissions: Punctuated<LitStr, Token![,]>,
 }
 
 impl Parse for RoleDecl {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let attributes = input.call(syn::Attribute::parse_outer)?;
         let name: Ident = input.parse()?;
         input.parse::<Token![:]>()?;
         let content;
         bracketed!(content in input);
         let permissions = content.parse_terminated(|p| p.parse::<LitStr>(), Token![,])?;
-        Ok(Self { name, permissions })
+        Ok(Self {
+            attributes,
+            name,
+            permissions,
+        })
     }
 }
 
@@ -51,8 +60,31 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let mut role_names = BTreeSet::new();
     let mut permission_idents = BTreeSet::new();
     let mut table = Vec::new();
+    let mut registration = Vec::new();
     for role in &input.roles {
         let name = role.name.to_string();
+        for attribute in &role.attributes {
+            let is_registration = attribute.path().is_ident("registration")
+                && matches!(attribute.meta, syn::Meta::Path(_));
+            if !is_registration {
+                push(syn::Error::new_spanned(
+                    attribute,
+                    "unknown role attribute\nhelp: the only one is `#[registration]` (the role new accounts get)",
+                ));
+            } else if name == "admin" {
+                push(syn::Error::new_spanned(
+                    attribute,
+                    "registration cannot grant `admin`: anyone could register an administrator\nhelp: grant `admin` with `rampart::identity::ensure_admin`",
+                ));
+            } else if registration.contains(&name) {
+                push(syn::Error::new_spanned(
+                    attribute,
+                    format!("`#[registration]` is written twice on `{name}`"),
+                ));
+            } else {
+                registration.push(name.clone());
+            }
+        }
         if !is_snake_ident(&name) {
             push(syn::Error::new(
                 role.name.span(),
@@ -119,7 +151,17 @@ pub(crate) fn expand(input: TokenStream) -> syn::Result<TokenStream> {
                 #( #[derive(::core::clone::Clone, ::core::marker::Copy)] pub struct #permission_items; )*
             }
             /// The table the permission checks read.
-            pub static TABLE: #private::RbacTable = #private::RbacTable::new(&[#(#entries),*]);
+            pub static TABLE: #private::RbacTable =
+                #private::RbacTable::new(&[#(#entries),*]).with_registration(&[#(#registration),*]);
         }
     })
+}
+
+/// `rbac!()`: a `&'static RbacTable`, the one `roles!` declared at this crate's root.
+pub(crate) fn table(input: TokenStream) -> TokenStream {
+    if let Some(token) = input.into_iter().next() {
+        return syn::Error::new_spanned(token, "`rbac!()` takes no arguments").into_compile_error();
+    }
+    let module = Ident::new(RBAC_MODULE, Span::call_site());
+    quote!(&crate::#module::TABLE)
 }

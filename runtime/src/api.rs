@@ -74,6 +74,7 @@ pub struct Api {
     extra: Option<Router>,
     /// Plain axum routes declared public on purpose (`merge_public`).
     extra_public: Option<Router>,
+    rbac: Option<&'static crate::auth::RbacTable>,
 }
 
 impl Default for Api {
@@ -103,7 +104,16 @@ impl Api {
             ],
             extra: None,
             extra_public: None,
+            rbac: None,
         }
+    }
+
+    /// The app's RBAC table (`rampart::rbac!()`), for framework endpoints that check role
+    /// names arriving in requests (identity's role changes) or grant roles (registration).
+    /// Handlers read it with the [`crate::auth::Roles`] extractor.
+    pub fn roles(mut self, table: &'static crate::auth::RbacTable) -> Self {
+        self.rbac = Some(table);
+        self
     }
 
     /// Replaces the version prefix (`/api/v2`, or `""` for none).
@@ -292,7 +302,11 @@ impl Api {
             }
             router = router.route(&path, combined);
         }
-        router = router.route("/metrics", get(crate::health::metrics));
+        // In production only behind METRICS_TOKEN; never when it has its own listener
+        // (`observability::serve_metrics`).
+        if config.metrics_on_main_listener() {
+            router = router.route("/metrics", get(crate::health::metrics));
+        }
         if config.docs {
             router = router
                 .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", document));
@@ -326,6 +340,9 @@ impl Api {
         router = router.fallback(|| async { ApiError::not_found() });
         if let Some(db) = app.db() {
             router = router.layer(Extension(db.clone()));
+        }
+        if let Some(table) = self.rbac {
+            router = router.layer(Extension(crate::auth::Roles(table)));
         }
         router = router
             .layer(Extension(crate::extract::ApiPrefix(prefix.as_str().into())))

@@ -27,11 +27,16 @@ struct AppInner {
 }
 
 impl App {
-    /// An app from a validated config and an optional database.
+    /// An app from a validated config and an optional database. Logs the configuration's
+    /// start-up warnings ([`Config::log_warnings`]): initialise logging first.
     pub fn new(config: Config, db: Option<Db>) -> Self {
+        config.log_warnings();
         let keys = Arc::new(JwtKeys::new(config.jwt.clone()));
         let login = login_throttle(&config, None);
-        let cursor_key = CursorKey::derive(&config.jwt.secret);
+        let mut cursor_key = CursorKey::derive(&config.cursor_secret);
+        if let Some(previous) = &config.cursor_previous_secret {
+            cursor_key = cursor_key.accepting(previous);
+        }
         Self {
             inner: Arc::new(AppInner {
                 cursor_key,

@@ -36,6 +36,10 @@
 //! | `RAMPART_MAX_CONNECTIONS` | `10000` | open connections; past it a new one is accepted and closed at once |
 //! | `RAMPART_BODY_READ_TIMEOUT` | `10s` | the whole body must arrive within it (100ms–1h), else 408 |
 //! | `RAMPART_MAX_IN_FLIGHT_PER_PRINCIPAL` | `32` | concurrent requests per user (per IP when anonymous) before 429 |
+//! | `RAMPART_CURSOR_SECRET` | required in production; development: from `JWT_SECRET`, else generated | signs list cursors (≥ 32 bytes, the same on every instance) |
+//! | `RAMPART_CURSOR_SECRET_PREVIOUS` | none | a previous cursor secret still accepted (rotation) |
+//! | `METRICS_BIND` | none | serve `/metrics` on this separate listener only |
+//! | `METRICS_TOKEN` | none | `/metrics` requires `Authorization: Bearer <token>` (≥ 16 characters) |
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -109,6 +113,19 @@ pub struct Config {
     pub body_read_timeout: Duration,
     /// Concurrent requests per principal (per client IP when anonymous) before 429.
     pub max_in_flight_per_principal: usize,
+    /// Key material list cursors are signed with (`RAMPART_CURSOR_SECRET`); the same on every
+    /// instance, so a next-page link works on any of them and after a restart.
+    pub cursor_secret: Vec<u8>,
+    /// A previous cursor secret still accepted (`RAMPART_CURSOR_SECRET_PREVIOUS`, rotation).
+    pub cursor_previous_secret: Option<Vec<u8>>,
+    /// A separate listener for `/metrics` (`METRICS_BIND`); when set, the main listener does
+    /// not serve it.
+    pub metrics_bind: Option<SocketAddr>,
+    /// A bearer token `/metrics` requires (`METRICS_TOKEN`), wherever it is served.
+    pub metrics_token: Option<String>,
+    /// Warnings found while loading (a generated secret, a short one...), logged at warn
+    /// level by [`Config::log_warnings`] once logging is up (`App::new` calls it).
+    pub warnings: Vec<String>,
 }
 
 /// What the server allows a TCP connection (see [`crate::server`]).
@@ -151,6 +168,81 @@ impl fmt::Debug for Config {
             .field("body_limit", &self.body_limit)
             .field("docs", &self.docs)
             .finish_non_exhaustive()
+    }
+}
+
+/// Secrets shared by instances must be at least this long.
+const MIN_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Cursor keys and `/metrics` exposure (issue 9, items 10 and 11).
+    fn read_exposure_settings(
+        &mut self,
+        env: &Reader<'_>,
+        jwt_secret_set: bool,
+    ) -> Result<(), ConfigError> {
+        let production = self.environment == Environment::Production;
+        let long_enough = |name: &str, value: String| {
+            if value.len() >= MIN_SECRET_BYTES {
+                Ok(value.into_bytes())
+            } else {
+                Err(ConfigError(format!(
+                    "{name} must be at least {MIN_SECRET_BYTES} bytes"
+                )))
+            }
+        };
+        self.cursor_secret = match env.get("RAMPART_CURSOR_SECRET") {
+            Some(secret) => long_enough("RAMPART_CURSOR_SECRET", secret)?,
+            None if production => {
+                return Err(ConfigError(
+                    "RAMPART_CURSOR_SECRET is required in production (at least 32 bytes, the same on every instance), so that list cursors survive restarts and work on every instance".into(),
+                ));
+            }
+            // Development: the HS256 secret when one is configured (a purpose-separated key is
+            // derived from it), else a random one.
+            None if jwt_secret_set => self.jwt.secret.clone(),
+            None => {
+                self.warnings.push(
+                    "RAMPART_CURSOR_SECRET not set: generated a random one; list cursors will not survive a restart or work on another instance".into(),
+                );
+                generate_secret()?
+            }
+        };
+        self.cursor_previous_secret = env
+            .get("RAMPART_CURSOR_SECRET_PREVIOUS")
+            .map(|secret| long_enough("RAMPART_CURSOR_SECRET_PREVIOUS", secret))
+            .transpose()?;
+        self.metrics_bind = env.parse("METRICS_BIND", None, |v| v.parse().ok().map(Some))?;
+        self.metrics_token = match env.get("METRICS_TOKEN") {
+            Some(token) if token.trim().len() >= 16 => Some(token.trim().to_owned()),
+            Some(_) => {
+                return Err(ConfigError(
+                    "METRICS_TOKEN must be at least 16 characters".into(),
+                ));
+            }
+            None => None,
+        };
+        if production && self.metrics_bind.is_none() && self.metrics_token.is_none() {
+            self.warnings.push(
+                "/metrics is not served: in production set METRICS_BIND (a separate listener) or METRICS_TOKEN (a bearer token)".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether the main listener serves `/metrics`: not when it has its own listener, and in
+    /// production only behind `METRICS_TOKEN`.
+    pub fn metrics_on_main_listener(&self) -> bool {
+        self.metrics_bind.is_none()
+            && (self.environment == Environment::Development || self.metrics_token.is_some())
+    }
+
+    /// Logs every warning collected while loading, at warn level. `App::new` calls it, so an
+    /// app that initialises logging before building its `App` sees them all.
+    pub fn log_warnings(&self) {
+        for warning in &self.warnings {
+            tracing::warn!(event = "config_warning", "{warning}");
+        }
     }
 }
 
@@ -251,8 +343,12 @@ impl Config {
             }
         };
         let production = environment == Environment::Production;
+        // Start-up warnings are collected, not logged: logging is not initialised yet while
+        // the configuration (its `RAMPART_SERVICE`, say) is read. `App::new` logs them.
+        let mut warnings: Vec<String> = Vec::new();
         let algorithm = env.parse("JWT_ALGORITHM", JwtAlgorithm::Hs256, JwtAlgorithm::parse)?;
         let asymmetric = algorithm != JwtAlgorithm::Hs256;
+        let jwt_secret_set = env.get("JWT_SECRET").is_some();
         let secret = match env.get("JWT_SECRET") {
             Some(secret) if secret.len() >= 32 => secret.into_bytes(),
             // With EdDSA/RS256 the secret signs nothing; a random one keeps the type simple.
@@ -266,16 +362,17 @@ impl Config {
                 return Err(ConfigError("JWT_SECRET is required in production".into()));
             }
             Some(_) => {
-                tracing::warn!(
-                    "JWT_SECRET is shorter than 32 bytes; acceptable only in development"
+                warnings.push(
+                    "JWT_SECRET is shorter than 32 bytes; acceptable only in development".into(),
                 );
                 env.get("JWT_SECRET")
                     .map(String::into_bytes)
                     .unwrap_or_default()
             }
             None => {
-                tracing::warn!(
+                warnings.push(
                     "JWT_SECRET not set: generated a random one; tokens will not survive a restart"
+                        .into(),
                 );
                 generate_secret()?
             }
@@ -313,7 +410,7 @@ impl Config {
                 "DATABASE_MIN_CONNECTIONS is larger than DATABASE_MAX_CONNECTIONS".into(),
             ));
         }
-        let config = Config {
+        let mut config = Config {
             environment,
             bind: env.parse("BIND", SocketAddr::from(([127, 0, 0, 1], 3000)), |v| {
                 v.parse().ok()
@@ -448,6 +545,11 @@ impl Config {
                 32,
                 |v| v.parse().ok().filter(|n| (1..=100_000).contains(n)),
             )?,
+            cursor_secret: Vec::new(),
+            cursor_previous_secret: None,
+            metrics_bind: None,
+            metrics_token: None,
+            warnings,
         };
         for dependency in &config.readiness_requires {
             let configured = match dependency {
@@ -462,6 +564,7 @@ impl Config {
                 )));
             }
         }
+        config.read_exposure_settings(&env, jwt_secret_set)?;
         crate::http::cors_layer(&config.cors).map_err(ConfigError)?;
         config.jwt.check_keys().map_err(ConfigError)?;
         Ok(config)
@@ -488,14 +591,99 @@ mod tests {
         let ok = config(&[
             ("RAMPART_ENV", "production"),
             ("JWT_SECRET", &"x".repeat(32)),
+            ("RAMPART_CURSOR_SECRET", &"c".repeat(32)),
         ]);
         assert_eq!(ok.map(|c| c.docs).ok(), Some(false));
+    }
+
+    #[test]
+    fn cursor_secrets_are_configured_and_required_in_production() {
+        let error = config(&[
+            ("RAMPART_ENV", "production"),
+            ("JWT_SECRET", &"x".repeat(32)),
+        ])
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            error.contains("RAMPART_CURSOR_SECRET is required in production"),
+            "{error}"
+        );
+        assert!(config(&[("RAMPART_CURSOR_SECRET", "short")]).is_err());
+        assert!(
+            config(&[
+                ("RAMPART_CURSOR_SECRET", &"c".repeat(32)),
+                ("RAMPART_CURSOR_SECRET_PREVIOUS", "short")
+            ])
+            .is_err()
+        );
+        let set = config(&[
+            ("RAMPART_CURSOR_SECRET", &"c".repeat(32)),
+            ("RAMPART_CURSOR_SECRET_PREVIOUS", &"p".repeat(32)),
+        ]);
+        assert_eq!(
+            set.map(|c| (c.cursor_secret, c.cursor_previous_secret))
+                .ok(),
+            Some((vec![b'c'; 32], Some(vec![b'p'; 32])))
+        );
+        // Development: from JWT_SECRET when there is one, else random with a warning.
+        let derived = config(&[("JWT_SECRET", &"j".repeat(32))]);
+        assert_eq!(derived.map(|c| c.cursor_secret).ok(), Some(vec![b'j'; 32]));
+        let random = config(&[]).map(|c| (c.cursor_secret.len(), c.warnings));
+        let (length, warnings) = random.unwrap_or_default();
+        assert_eq!(length, 32);
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("RAMPART_CURSOR_SECRET not set")),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn metrics_exposure_follows_the_environment() {
+        let production = |extra: &[(&str, &str)]| {
+            let secret = "x".repeat(32);
+            let mut vars = vec![
+                ("RAMPART_ENV", "production"),
+                ("JWT_SECRET", secret.as_str()),
+                ("RAMPART_CURSOR_SECRET", secret.as_str()),
+            ];
+            vars.extend_from_slice(extra);
+            config(&vars)
+        };
+        let bare = production(&[]);
+        assert_eq!(
+            bare.as_ref().map(|c| c.metrics_on_main_listener()).ok(),
+            Some(false)
+        );
+        assert!(
+            bare.map(|c| c.warnings)
+                .unwrap_or_default()
+                .iter()
+                .any(|w| w.contains("/metrics is not served"))
+        );
+        let token = production(&[("METRICS_TOKEN", "a-metrics-token-of-some-length")]);
+        assert_eq!(token.map(|c| c.metrics_on_main_listener()).ok(), Some(true));
+        let bind = production(&[("METRICS_BIND", "127.0.0.1:9100")]);
+        assert_eq!(bind.map(|c| c.metrics_on_main_listener()).ok(), Some(false));
+        assert!(production(&[("METRICS_TOKEN", "short")]).is_err());
+        assert!(production(&[("METRICS_BIND", "nowhere")]).is_err());
+        assert_eq!(
+            config(&[]).map(|c| c.metrics_on_main_listener()).ok(),
+            Some(true)
+        );
     }
 
     #[test]
     fn development_generates_a_secret_and_defaults_apply() {
         let c = config(&[]).map_err(|e| e.to_string());
         assert_eq!(c.as_ref().map(|c| c.jwt.secret.len()), Ok(32));
+        let warnings = c.as_ref().map(|c| c.warnings.clone()).unwrap_or_default();
+        assert!(
+            warnings.iter().any(|w| w.starts_with("JWT_SECRET not set")),
+            "collected for the log: {warnings:?}"
+        );
         assert_eq!(c.as_ref().map(|c| c.body_limit), Ok(1024 * 1024));
         assert_eq!(c.map(|c| c.bind.port()), Ok(3000));
     }
@@ -558,6 +746,7 @@ mod tests {
             ("JWT_SIGNING_KID", "k2"),
             ("JWT_SIGNING_KEY_FILE", &signing),
             ("JWT_VERIFICATION_KEYS", &listed),
+            ("RAMPART_CURSOR_SECRET", &"c".repeat(32)),
         ]);
         assert_eq!(
             rotating.map(|c| c.jwt.verification_keys.len()).ok(),

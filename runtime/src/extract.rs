@@ -16,6 +16,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::pagination::OffsetPage;
 use crate::request_id::RequestId;
 use crate::resource::{Scope, UnscopedAdmin};
+use crate::text::Strict;
 
 /// A JSON body, deserialized then validated before the handler runs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -150,7 +151,9 @@ where
             );
         }
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-        let value: T = match serde_path_to_error::deserialize(&mut deserializer) {
+        // `Strict`: control characters other than tab, LF and CR are refused in every string
+        // (a field opts out with `rampart::text::allow_control`), the error naming the field.
+        let value: T = match serde_path_to_error::deserialize(Strict(&mut deserializer)) {
             Ok(value) => {
                 deserializer.end().map_err(|_| {
                     ApiError::bad_request("trailing characters after the JSON body")
@@ -169,7 +172,7 @@ where
                 let mut json: serde_json::Value = serde_json::from_slice(&bytes)
                     .map_err(|_| deserialize_error(error, "JSON body"))?;
                 integral_floats_to_integers(&mut json);
-                serde_path_to_error::deserialize(json)
+                serde_path_to_error::deserialize(Strict(json))
                     .map_err(|error| deserialize_error(error, "JSON body"))?
             }
             Err(error) => return Err(deserialize_error(error, "JSON body")),
@@ -190,7 +193,7 @@ where
         let query = parts.uri.query().unwrap_or_default();
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        let value: T = serde_path_to_error::deserialize(deserializer)
+        let value: T = serde_path_to_error::deserialize(Strict(deserializer))
             .map_err(|error| deserialize_error(error, "query string"))?;
         value.validate()?;
         Ok(Query(value))

@@ -241,8 +241,24 @@ pub fn ready_endpoint() -> EndpointDef {
     }
 }
 
-/// `GET /metrics`: Prometheus text exposition.
-pub(crate) async fn metrics(Extension(app): Extension<App>) -> Response {
+/// `GET /metrics`: Prometheus text exposition. With `METRICS_TOKEN` configured, only for
+/// `Authorization: Bearer <token>` (compared in constant time); anything else is a 401.
+pub(crate) async fn metrics(
+    Extension(app): Extension<App>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if let Some(expected) = &app.config().metrics_token {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .unwrap_or_default();
+        if !crate::identity::api_keys::digests_equal(presented, expected) {
+            return ApiError::unauthenticated().into_response();
+        }
+    }
     if let Some(db) = app.db() {
         db.record_pool_metrics();
     }

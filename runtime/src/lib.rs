@@ -23,6 +23,7 @@ pub mod resource;
 pub mod response;
 pub mod server;
 pub mod testing;
+pub mod text;
 mod validation;
 
 pub use api::{Api, ApiBuildError};

@@ -12,7 +12,13 @@ const PASSWORD: &str = "correct horse battery staple";
 async fn account(app: &TestApp, admin: bool) -> (String, String, String) {
     let email = format!("u.{}@example.com", uuid::Uuid::new_v4().simple());
     if admin {
-        let created = rampart::identity::ensure_admin(app.app(), &email, PASSWORD.to_owned()).await;
+        let created = rampart::identity::ensure_admin(
+            app.app(),
+            rampart::rbac!(),
+            &email,
+            PASSWORD.to_owned(),
+        )
+        .await;
         assert!(created.is_ok());
     } else {
         let registered = app
@@ -151,6 +157,72 @@ async fn administrators_list_change_roles_and_disable() {
             .send()
             .await;
         assert_error(&bad_role, 400, "VALIDATION_ERROR");
+        // Role names the app's `roles!` table does not declare are refused, named by index,
+        // and nothing is stored.
+        let unknown = app
+            .request(
+                rampart::__private::axum::http::Method::PUT,
+                &format!("/api/v1/admin/users/{user_id}/roles"),
+            )
+            .bearer(&admin)
+            .json(&json!({"roles": ["member", "superuser", "membr"]}))
+            .send()
+            .await;
+        assert_error(&unknown, 400, "VALIDATION_ERROR");
+        let details = &unknown.json()["error"]["details"];
+        assert_eq!(details.as_array().map(Vec::len), Some(2), "{details}");
+        assert_eq!(details[0]["field"], "roles[1]", "{details}");
+        assert!(
+            details[0]["issue"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("superuser"),
+            "{details}"
+        );
+        assert_eq!(details[1]["field"], "roles[2]", "{details}");
+        assert!(
+            details[1]["issue"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("membr"),
+            "{details}"
+        );
+        let listed = app
+            .get("/api/v1/admin/users?per_page=100")
+            .bearer(&admin)
+            .send()
+            .await;
+        let stored = listed.json()["data"]
+            .as_array()
+            .and_then(|users| {
+                users
+                    .iter()
+                    .find(|u| u["id"] == json!(user_id))
+                    .map(|u| u["roles"].clone())
+            })
+            .unwrap_or_default();
+        assert_eq!(stored, json!(["member"]), "{}", listed.text());
+        // `admin` is in every table.
+        let promoted = app
+            .request(
+                rampart::__private::axum::http::Method::PUT,
+                &format!("/api/v1/admin/users/{user_id}/roles"),
+            )
+            .bearer(&admin)
+            .json(&json!({"roles": ["admin", "member"]}))
+            .send()
+            .await;
+        assert_eq!(promoted.status(), 200, "{}", promoted.text());
+        let restored = app
+            .request(
+                rampart::__private::axum::http::Method::PUT,
+                &format!("/api/v1/admin/users/{user_id}/roles"),
+            )
+            .bearer(&admin)
+            .json(&json!({"roles": ["member"]}))
+            .send()
+            .await;
+        assert_eq!(restored.status(), 200, "{}", restored.text());
         let missing = app
             .request(
                 rampart::__private::axum::http::Method::PUT,

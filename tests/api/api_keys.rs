@@ -26,8 +26,23 @@ async fn service_whoami(ctx: Ctx) -> ApiResult<Whoami> {
     })
 }
 
+/// Two requests a minute per caller.
+#[endpoint(get = "/service/limited", rate_limit = "2/min")]
+async fn service_limited(ctx: Ctx) -> ApiResult<Whoami> {
+    service_whoami_of(ctx.user()?)
+}
+
+fn service_whoami_of(user: &Principal) -> ApiResult<Whoami> {
+    Ok(Whoami {
+        scheme: format!("{:?}", user.scheme()),
+        roles: user.roles().to_vec(),
+    })
+}
+
 async fn app_with_user(backend: rampart::testing::TestBackend) -> (TestApp, String) {
-    let api = crate::taskboard::api().mount(service_whoami);
+    let api = crate::taskboard::api()
+        .mount(service_whoami)
+        .mount(service_limited);
     let app = TestApp::builder(api)
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
@@ -60,6 +75,56 @@ async fn create_key(app: &TestApp, access: &str, body: serde_json::Value) -> Tes
         .json(&body)
         .send()
         .await
+}
+
+/// DESIGN: limits are keyed "by user id or API key id". Two keys of one user, and the user's
+/// own JWT, each have their own budget of an endpoint's limit.
+#[tokio::test]
+async fn each_api_key_has_its_own_rate_limit_apart_from_its_owner() {
+    for backend in BACKENDS {
+        let (app, access) = app_with_user(backend).await;
+        let mut keys = Vec::new();
+        for name in ["first", "second"] {
+            let created = create_key(&app, &access, json!({ "name": name })).await;
+            assert_eq!(created.status(), 201, "{backend:?}: {}", created.text());
+            keys.push(
+                created.json()["data"]["key"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+        }
+        let with_key = |key: &str| {
+            app.get("/api/v1/service/limited")
+                .header("x-api-key", key)
+                .send()
+        };
+        // The first key spends its budget...
+        for _ in 0..2 {
+            assert_eq!(with_key(&keys[0]).await.status(), 200, "{backend:?}");
+        }
+        assert_error(&with_key(&keys[0]).await, 429, "RATE_LIMITED");
+        // ...which leaves the second key's and the owner's untouched.
+        for _ in 0..2 {
+            let response = with_key(&keys[1]).await;
+            assert_eq!(response.status(), 200, "{backend:?}: {}", response.text());
+        }
+        assert_error(&with_key(&keys[1]).await, 429, "RATE_LIMITED");
+        for _ in 0..2 {
+            let response = app
+                .get("/api/v1/service/limited")
+                .bearer(&access)
+                .send()
+                .await;
+            assert_eq!(response.status(), 200, "{backend:?}: {}", response.text());
+        }
+        let jwt_over = app
+            .get("/api/v1/service/limited")
+            .bearer(&access)
+            .send()
+            .await;
+        assert_error(&jwt_over, 429, "RATE_LIMITED");
+    }
 }
 
 #[tokio::test]

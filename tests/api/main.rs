@@ -15,6 +15,7 @@ mod database;
 mod envelope;
 mod fidelity;
 mod foreign_keys;
+mod hardening;
 mod identity;
 
 mod openapi;

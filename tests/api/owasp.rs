@@ -634,6 +634,7 @@ async fn api8_security_misconfiguration_on(backend: TestBackend) {
     let production = rampart::Config::from_lookup(&|name| match name {
         "RAMPART_ENV" => Some("production".to_owned()),
         "JWT_SECRET" => Some("x".repeat(32)),
+        "RAMPART_CURSOR_SECRET" => Some("c".repeat(32)),
         _ => None,
     });
     assert_eq!(production.map(|config| config.docs).ok(), Some(false));

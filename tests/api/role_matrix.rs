@@ -55,7 +55,9 @@ async fn api5_function_level_authorization_every_endpoint_as_declared_on(backend
     let app = taskboard(backend).await;
     let email = format!("matrix.{}@example.com", uuid::Uuid::new_v4().simple());
     let password = "correct horse battery staple";
-    let admin = rampart::identity::ensure_admin(app.app(), &email, password.to_owned()).await;
+    let admin =
+        rampart::identity::ensure_admin(app.app(), rampart::rbac!(), &email, password.to_owned())
+            .await;
     assert!(admin.is_ok());
     let login = app
         .post("/api/v1/auth/login")

@@ -6,6 +6,20 @@ use serde_json::json;
 
 use crate::common::{TEST_SECRET, assert_error, b64, claims, now, sign, taskboard};
 
+/// An HS256 token signed with the test secret under an arbitrary header.
+fn signed_with_header(header: &serde_json::Value, claims: &serde_json::Value) -> String {
+    use hmac::Mac as _;
+    let signing_input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let mut mac =
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(TEST_SECRET).unwrap_or_else(|e| panic!("{e}"));
+    mac.update(signing_input.as_bytes());
+    format!("{signing_input}.{}", b64(&mac.finalize().into_bytes()))
+}
+
 fn unsigned(alg: &str, claims: &serde_json::Value) -> String {
     let header = b64(format!("{{\"alg\":\"{alg}\",\"typ\":\"JWT\"}}").as_bytes());
     format!("{header}.{}.", b64(claims.to_string().as_bytes()))
@@ -74,6 +88,43 @@ async fn refused_tokens_are_401_with_a_bearer_challenge_on(backend: TestBackend)
         ("future iat", Some(sign(&future_iat, TEST_SECRET))),
         ("subject not a user id", Some(sign(&bad_sub, TEST_SECRET))),
         ("tampered payload", Some(tampered)),
+        // RFC 7515 §4.1.11: a `crit` the verifier does not understand (rampart understands
+        // none) refuses the token, even when the signature is right.
+        (
+            "crit names an unknown extension",
+            Some(signed_with_header(
+                &json!({"alg": "HS256", "typ": "JWT", "crit": ["exp-ext"], "exp-ext": 1}),
+                &valid,
+            )),
+        ),
+        (
+            "crit names a registered parameter",
+            Some(signed_with_header(
+                &json!({"alg": "HS256", "crit": ["b64"], "b64": true}),
+                &valid,
+            )),
+        ),
+        (
+            "crit is empty",
+            Some(signed_with_header(
+                &json!({"alg": "HS256", "crit": []}),
+                &valid,
+            )),
+        ),
+        (
+            "crit is null",
+            Some(signed_with_header(
+                &json!({"alg": "HS256", "crit": null}),
+                &valid,
+            )),
+        ),
+        (
+            "crit is not a list",
+            Some(signed_with_header(
+                &json!({"alg": "HS256", "crit": "x"}),
+                &valid,
+            )),
+        ),
     ];
     for (name, token) in cases {
         let mut request = app.get("/api/v1/me");
@@ -91,6 +142,10 @@ async fn refused_tokens_are_401_with_a_bearer_challenge_on(backend: TestBackend)
     }
     let ok = app.get("/api/v1/me").bearer(&genuine).send().await;
     assert_eq!(ok.status(), 200, "{}", ok.text());
+    // The crafted-header signer is right: the same header without `crit` is accepted.
+    let plain = signed_with_header(&json!({"alg": "HS256", "typ": "JWT"}), &valid);
+    let plain = app.get("/api/v1/me").bearer(&plain).send().await;
+    assert_eq!(plain.status(), 200, "{}", plain.text());
     assert_eq!(ok.json()["data"]["user_id"], valid["sub"]);
     assert_eq!(ok.json()["data"]["roles"], json!(["member"]));
     assert_eq!(ok.header("cache-control"), Some("no-store"));

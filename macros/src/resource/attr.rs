@@ -47,6 +47,8 @@ pub(crate) struct FieldAttr {
     pub(crate) parent: Option<syn::Path>,
     /// A JSON column (JSONB on PostgreSQL, JSON text on SQLite).
     pub(crate) json: bool,
+    /// `allow_control`: the string may hold control characters (refused by default).
+    pub(crate) allow_control: Option<proc_macro2::Span>,
 }
 
 pub(crate) fn parse_field(attrs: &[syn::Attribute]) -> syn::Result<FieldAttr> {
@@ -63,13 +65,15 @@ pub(crate) fn parse_field(attrs: &[syn::Attribute]) -> syn::Result<FieldAttr> {
                 field.filter = Some(syn::spanned::Spanned::span(&meta.path));
             } else if meta.path.is_ident("sort") {
                 field.sort = Some(syn::spanned::Spanned::span(&meta.path));
+            } else if meta.path.is_ident("allow_control") {
+                field.allow_control = Some(syn::spanned::Spanned::span(&meta.path));
             } else if meta.path.is_ident("parent") {
                 field.parent = Some(meta.value()?.parse()?);
             } else if meta.path.is_ident("json") {
                 field.json = true;
             } else {
                 return Err(meta.error(
-                    "unknown field marker\nhelp: use `id`, `read_only`, `internal`, `filter`, `sort`, `json` or `parent = Resource`",
+                    "unknown field marker\nhelp: use `id`, `read_only`, `internal`, `filter`, `sort`, `json`, `allow_control` or `parent = Resource`",
                 ));
             }
             Ok(())

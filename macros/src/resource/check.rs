@@ -34,6 +34,8 @@ impl Role {
 pub(crate) enum Text {
     No,
     Trim,
+    /// Trimmed, control characters allowed (`#[resource(allow_control)]`).
+    TrimRaw,
     Email,
 }
 
@@ -316,8 +318,19 @@ pub(crate) fn check(attr: ResourceAttr, input: DeriveInput) -> darling::Result<C
         let text = match (string, validates_email(&field.attrs)) {
             (false, _) => Text::No,
             (true, true) => Text::Email,
+            (true, false) if markers.allow_control.is_some() => Text::TrimRaw,
             (true, false) => Text::Trim,
         };
+        if let Some(span) = markers.allow_control
+            && text != Text::TrimRaw
+        {
+            errors.push(
+                Error::custom(
+                    "`allow_control` is for `String` fields that are not emails\nhelp: remove it (other fields hold no text; an email never holds control characters)",
+                )
+                .with_span(&span),
+            );
+        }
         checked.push(CheckedField {
             ident,
             ty: field.ty.clone(),

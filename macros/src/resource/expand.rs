@@ -23,6 +23,8 @@ fn whole_field_serde(field: &CheckedField) -> TokenStream {
     let with = match (field.text, optional) {
         (Text::No, _) => None,
         (Text::Trim, false) => Some(input_path("trimmed")),
+        (Text::TrimRaw, false) => Some(input_path("trimmed_allow_control")),
+        (Text::TrimRaw, true) => Some(input_path("trimmed_option_allow_control")),
         (Text::Email, false) => Some(input_path("email")),
         (Text::Trim, true) => Some(input_path("trimmed_option")),
         (Text::Email, true) => Some(input_path("email_option")),
@@ -86,6 +88,7 @@ fn patch_field(field: &CheckedField) -> (TokenStream, TokenStream) {
             let with = input_path(match text {
                 Text::No => "nullable",
                 Text::Trim => "nullable_trimmed",
+                Text::TrimRaw => "nullable_trimmed_allow_control",
                 Text::Email => "nullable_email",
             });
             (
@@ -97,6 +100,7 @@ fn patch_field(field: &CheckedField) -> (TokenStream, TokenStream) {
             let with = input_path(match text {
                 Text::No => "present",
                 Text::Trim => "present_trimmed",
+                Text::TrimRaw => "present_trimmed_allow_control",
                 Text::Email => "present_email",
             });
             (

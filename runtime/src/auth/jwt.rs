@@ -179,6 +179,10 @@ pub enum JwtError {
     /// No verification key has the token's `kid` (or it has none where one is required).
     #[error("unknown key id")]
     UnknownKey,
+    /// The header has `crit`: it names extensions the verifier must understand, and rampart
+    /// understands none (RFC 7515 §4.1.11 requires refusing the token).
+    #[error("critical header parameters are not understood")]
+    CriticalHeader,
     /// The token could not be signed.
     #[error("token could not be signed: {0}")]
     Signing(jsonwebtoken::errors::Error),
@@ -211,6 +215,22 @@ impl fmt::Debug for JwtKeys {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether the token's header has a `crit` member at all (`"crit": null` included, which
+/// jsonwebtoken reads as absent). Garbage is `false` here and refused by the decoder.
+fn names_crit(token: &str) -> bool {
+    use base64::Engine as _;
+    let Some(segment) = token.split('.').next() else {
+        return false;
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(segment)
+        .ok()
+        .and_then(|json| {
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&json).ok()
+        })
+        .is_some_and(|header| header.contains_key("crit"))
 }
 
 fn now_seconds() -> u64 {
@@ -272,11 +292,16 @@ impl JwtKeys {
 
     /// The key that verifies this token: by `kid` for EdDSA/RS256 (an unknown `kid` is
     /// refused; nothing is ever fetched from `jku`, `x5u` or `jwk`), the one secret for HS256.
+    /// A header with `crit` is refused whatever it lists (even `[]`, which RFC 7515 forbids):
+    /// rampart implements no JWS extension, and jsonwebtoken does not check `crit` itself.
     fn decoding_key_for(&self, token: &str) -> Result<&DecodingKey, JwtError> {
+        let header = jsonwebtoken::decode_header(token)?;
+        if header.crit.is_some() || names_crit(token) {
+            return Err(JwtError::CriticalHeader);
+        }
         if self.config.algorithm == JwtAlgorithm::Hs256 {
             return self.decoding.get("").ok_or(JwtError::UnknownKey);
         }
-        let header = jsonwebtoken::decode_header(token)?;
         let kid = header.kid.ok_or(JwtError::UnknownKey)?;
         self.decoding.get(&kid).ok_or(JwtError::UnknownKey)
     }

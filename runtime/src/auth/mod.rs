@@ -8,4 +8,4 @@ mod rbac;
 pub use access::{API_KEY_HEADER, Access, AccessLayer, AuthenticatedUser, Requirement, Schemes};
 pub use jwt::{Claims, JwtAlgorithm, JwtConfig, JwtError, JwtKeys, KeyPem};
 pub use principal::{AuthScheme, Principal};
-pub use rbac::{ADMIN_ROLE, RbacTable};
+pub use rbac::{ADMIN_ROLE, RbacTable, Roles};

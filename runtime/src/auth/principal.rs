@@ -26,6 +26,9 @@ pub struct Principal {
     roles: Vec<String>,
     /// How the principal authenticated.
     scheme: AuthScheme,
+    /// The API key that authenticated (absent for a JWT); rate limits count per key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key_id: Option<Uuid>,
 }
 
 impl Principal {
@@ -35,7 +38,19 @@ impl Principal {
             user_id,
             roles,
             scheme,
+            api_key_id: None,
         }
+    }
+
+    /// The same principal, authenticated by the API key `id`.
+    pub(crate) fn with_api_key(mut self, id: Uuid) -> Self {
+        self.api_key_id = Some(id);
+        self
+    }
+
+    /// The id of the API key that authenticated this request, if a key did.
+    pub fn api_key_id(&self) -> Option<Uuid> {
+        self.api_key_id
     }
 
     /// The user id (the token's `sub`, or the API key's owner).

@@ -11,12 +11,35 @@ pub const ADMIN_ROLE: &str = "admin";
 #[derive(Debug)]
 pub struct RbacTable {
     roles: &'static [(&'static str, &'static [&'static str])],
+    registration: &'static [&'static str],
 }
 
 impl RbacTable {
     /// A table from `(role, permissions)` pairs; used by the `roles!` expansion.
     pub const fn new(roles: &'static [(&'static str, &'static [&'static str])]) -> Self {
-        Self { roles }
+        Self {
+            roles,
+            registration: &[],
+        }
+    }
+
+    /// The same table where registration grants `roles` (the roles marked
+    /// `#[registration]` in `roles!`, which checks that they are declared and not `admin`).
+    pub const fn with_registration(self, roles: &'static [&'static str]) -> Self {
+        Self {
+            roles: self.roles,
+            registration: roles,
+        }
+    }
+
+    /// The roles a newly registered account gets.
+    pub fn registration_roles(&self) -> &'static [&'static str] {
+        self.registration
+    }
+
+    /// Whether `name` is a declared role (`admin` included).
+    pub fn is_role(&self, name: &str) -> bool {
+        self.roles.iter().any(|(role, _)| *role == name)
     }
 
     /// Whether any of the principal's roles grants `permission`.
@@ -33,6 +56,26 @@ impl RbacTable {
     /// The declared roles, `admin` included.
     pub fn roles(&self) -> impl Iterator<Item = &'static str> {
         self.roles.iter().map(|(name, _)| *name)
+    }
+}
+
+/// Extractor: the app's RBAC table, as given to [`crate::Api::roles`]. Missing (an `Api`
+/// built without it) is a 500 naming the fix, never a silent "no roles".
+#[derive(Debug, Clone, Copy)]
+pub struct Roles(pub &'static RbacTable);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Roles {
+    type Rejection = crate::error::ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Roles>().copied().ok_or_else(|| {
+            crate::error::ApiError::internal(
+                "the RBAC table is missing: call Api::roles(rampart::rbac!())",
+            )
+        })
     }
 }
 

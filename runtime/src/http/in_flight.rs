@@ -150,6 +150,8 @@ where
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
+        // Per user, even when an API key authenticates (unlike the rate limit, which counts per
+        // key): an account must not multiply its share of the server by minting keys.
         let who = match request.extensions().get::<Principal>() {
             Some(principal) => Some(Who::User(principal.user_id())),
             None => client_ip(&request, &self.table.trusted_proxies).map(Who::Ip),

@@ -63,6 +63,12 @@ fn lookup_of(key: &str) -> Option<&str> {
         .and_then(|secret| secret.get(..LOOKUP_CHARS))
 }
 
+/// Whether two secrets are equal, in time independent of their contents and lengths (their
+/// SHA-256 digests are compared in constant time).
+pub(crate) fn digests_equal(presented: &str, expected: &str) -> bool {
+    constant_time_eq(&hash(presented), &hash(expected))
+}
+
 /// Equal in time independent of where the bytes differ.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -245,11 +251,9 @@ pub async fn authenticate(db: &Db, key: &str) -> Result<Option<Principal>, ApiEr
         })
         .await?;
     }
-    Ok(Some(Principal::authenticated(
-        user_id,
-        roles,
-        AuthScheme::ApiKey,
-    )))
+    Ok(Some(
+        Principal::authenticated(user_id, roles, AuthScheme::ApiKey).with_api_key(id),
+    ))
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::app::App;
+use crate::auth::{ADMIN_ROLE, RbacTable};
 use crate::db::{Db, Migrations};
 use crate::error::{ApiError, ErrorCode};
 use store::{RefreshRow, UserRow};
@@ -68,7 +69,7 @@ pub async fn migrate(db: &Db) -> Result<(), crate::db::DbError> {
 pub struct User {
     /// Id.
     pub id: Uuid,
-    /// Email (trimmed, lowercased).
+    /// Email (trimmed, NFKC, IDNA A-label domain, lowercased).
     pub email: String,
     /// Display name.
     pub display_name: String,
@@ -103,18 +104,22 @@ pub struct TokenPair {
     pub expires_in: u64,
 }
 
-/// Trims and lowercases an email.
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
+/// Normalises an email as [`crate::text::normalize_email`] does (trim, NFKC, IDNA A-label
+/// domain, lowercase; invisible and control characters refused), the error naming `field`.
+pub fn normalize_email(field: &str, email: &str) -> Result<String, ApiError> {
+    crate::text::normalize_email(email).map_err(|issue| {
+        ApiError::new(ErrorCode::ValidationError).with_detail(field.to_owned(), issue)
+    })
 }
 
 /// serde `deserialize_with` for email fields: normalised before validation runs, so
-/// `"  Ada@Example.com "` is checked (and stored) as `ada@example.com`.
+/// `"  Ada@Example.com "` is checked (and stored) as `ada@example.com`, and a lookalike
+/// (`ada@exam\u{200b}ple.com`) is a 400 naming the field.
 pub fn deserialize_email<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<String, D::Error> {
     let raw = <String as serde::Deserialize>::deserialize(deserializer)?;
-    Ok(normalize_email(&raw))
+    crate::text::normalize_email(&raw).map_err(serde::de::Error::custom)
 }
 
 fn invalid_credentials() -> ApiError {
@@ -184,7 +189,7 @@ pub async fn register(
     let hash = password::hash(password).await?;
     let row = UserRow {
         id: Uuid::now_v7(),
-        email: normalize_email(email),
+        email: normalize_email("email", email)?,
         password_hash: hash,
         display_name: display_name.trim().to_owned(),
         roles: default_roles.iter().map(|r| (*r).to_owned()).collect(),
@@ -209,7 +214,7 @@ pub async fn login(
     client: Option<std::net::IpAddr>,
 ) -> Result<TokenPair, ApiError> {
     let db = db_of(app)?;
-    let email = normalize_email(email);
+    let email = normalize_email("email", email)?;
     if let Some(throttle) = app.login_throttle() {
         let client = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         if let Err(error) = throttle.check(&format!("{email}|{client}")).await {
@@ -323,9 +328,12 @@ pub async fn list_users(
 }
 
 /// Replaces another user's roles. Nobody changes their own (an admin cannot lock themselves
-/// out, or quietly widen their own rights). Takes effect at the user's next token refresh.
+/// out, or quietly widen their own rights). Every role must be declared in the app's `roles!`
+/// table (`admin` included); an unknown one is a 400 naming it (`roles[1]`). Takes effect at
+/// the user's next token refresh.
 pub async fn set_roles(
     app: &App,
+    table: &RbacTable,
     actor: Uuid,
     user_id: Uuid,
     roles: Vec<String>,
@@ -333,13 +341,25 @@ pub async fn set_roles(
     if actor == user_id {
         return Err(ApiError::forbidden().with_message("you cannot change your own roles"));
     }
+    let unknown: Vec<(usize, &String)> = roles
+        .iter()
+        .enumerate()
+        .filter(|(_, role)| !table.is_role(role))
+        .collect();
+    if !unknown.is_empty() {
+        let mut error = ApiError::new(ErrorCode::ValidationError)
+            .with_message("the request names roles this app does not declare");
+        for (index, role) in unknown {
+            error = error.with_detail(
+                format!("roles[{index}]"),
+                format!("`{}` is not a role of this app", printable(role)),
+            );
+        }
+        return Err(error);
+    }
     let mut roles = roles;
     roles.sort();
     roles.dedup();
-    if let Some(bad) = roles.iter().find(|r| !is_role_name(r)) {
-        return Err(ApiError::new(ErrorCode::ValidationError)
-            .with_detail("roles", format!("`{bad}` is not a role name")));
-    }
     let db = db_of(app)?;
     if !store::set_roles(db, user_id, &roles).await? {
         return Err(ApiError::not_found());
@@ -350,6 +370,16 @@ pub async fn set_roles(
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(User::from(&user))
+}
+
+/// A client-sent value as it may appear in an error message: at most 64 characters, control
+/// characters replaced.
+fn printable(value: &str) -> String {
+    value
+        .chars()
+        .take(64)
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
 }
 
 /// Disables a user: their refresh tokens and API keys stop at once; access tokens already
@@ -369,17 +399,26 @@ pub async fn disable_user(app: &App, actor: Uuid, user_id: Uuid) -> Result<(), A
     Ok(())
 }
 
-/// Creates the first administrator, or grants `admin` (and `member`) to an existing account.
-/// Used by `TASKBOARD_ADMIN_EMAIL`/`_PASSWORD` and the `create-admin` command.
-pub async fn ensure_admin(app: &App, email: &str, password: String) -> Result<User, ApiError> {
+/// Creates the first administrator, or grants `admin` (and the table's registration roles) to
+/// an existing account. Used by `TASKBOARD_ADMIN_EMAIL`/`_PASSWORD` and the `create-admin`
+/// command.
+pub async fn ensure_admin(
+    app: &App,
+    table: &RbacTable,
+    email: &str,
+    password: String,
+) -> Result<User, ApiError> {
     let db = db_of(app)?;
-    let email = normalize_email(email);
+    let email = normalize_email("email", email)?;
+    let granted: Vec<&str> = std::iter::once(ADMIN_ROLE)
+        .chain(table.registration_roles().iter().copied())
+        .collect();
     match store::user_by_email(db, &email).await? {
         Some(user) => {
             let mut roles = user.roles.clone();
-            for role in ["admin", "member"] {
+            for role in &granted {
                 if !roles.iter().any(|r| r == role) {
-                    roles.push(role.to_owned());
+                    roles.push((*role).to_owned());
                 }
             }
             store::set_roles(db, user.id, &roles).await?;
@@ -390,17 +429,9 @@ pub async fn ensure_admin(app: &App, email: &str, password: String) -> Result<Us
             Ok(User::from(&user))
         }
         None => {
-            let user =
-                register(app, &email, password, "Administrator", &["admin", "member"]).await?;
+            let user = register(app, &email, password, "Administrator", &granted).await?;
             tracing::info!(event = "admin_created", subject = %user.id, "audit");
             Ok(user)
         }
     }
-}
-
-fn is_role_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some('a'..='z'))
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && name.len() <= 64
 }

@@ -7,5 +7,7 @@ mod writer;
 
 pub use access::{AccessLogLayer, AccessLogService};
 pub use log::{JsonLogLayer, LogGuard, init_logging, init_logging_with};
-pub use metrics::{MetricsHandle, install_prometheus, render_metrics};
+pub use metrics::{
+    MetricsHandle, install_prometheus, metrics_router, render_metrics, serve_metrics,
+};
 pub use writer::{BatchGuard, BatchWriter};

@@ -1,7 +1,7 @@
 //! Layer 8: the endpoint's own rate limit (`#[endpoint(rate_limit = "120/min", burst = 20)]`).
 //!
-//! GCRA (governor), keyed by the user id when the request is authenticated and by the client
-//! IP otherwise. Every response of a limited endpoint carries `RateLimit-Policy` and `RateLimit`
+//! GCRA (governor), keyed by the API key id when a key authenticated the request, by the user
+//! id for a JWT, and by the client IP otherwise. Every response of a limited endpoint carries `RateLimit-Policy` and `RateLimit`
 //! in the syntax of draft-ietf-httpapi-ratelimit-headers; a refused request is the
 //! `RATE_LIMITED` envelope with `Retry-After`. Memory is bounded: keys whose bucket has fully
 //! refilled are swept. Limits are scaled per deployment by `RAMPART_RATE_LIMIT_MULTIPLIER`.
@@ -98,6 +98,8 @@ impl RateLimitSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
     User(Uuid),
+    /// An API key counts on its own, not as its owner (DESIGN: "by user id or API key id").
+    Credential(Uuid),
     Ip(IpAddr),
     /// No principal and no known peer address (in-process calls).
     Unknown,
@@ -107,6 +109,7 @@ impl std::fmt::Display for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Key::User(id) => write!(f, "u:{id}"),
+            Key::Credential(id) => write!(f, "k:{id}"),
             Key::Ip(ip) => write!(f, "ip:{ip}"),
             Key::Unknown => f.write_str("unknown"),
         }
@@ -188,7 +191,10 @@ fn rate_limit_value(remaining: u32, reset_seconds: u64) -> Option<HeaderValue> {
 impl Shared {
     fn key(&self, request: &Request<Body>) -> Key {
         if let Some(principal) = request.extensions().get::<Principal>() {
-            return Key::User(principal.user_id());
+            return match principal.api_key_id() {
+                Some(key) => Key::Credential(key),
+                None => Key::User(principal.user_id()),
+            };
         }
         match client_ip(request, &self.trusted_proxies) {
             Some(ip) => Key::Ip(ip),

@@ -42,8 +42,8 @@ pub enum CapturedScopeError {
     BadSignature,
 }
 
-fn tag(key: &CursorKey, owner: Uuid) -> Option<HmacSha256> {
-    let mut mac = HmacSha256::new_from_slice(&key.subkey(PURPOSE)).ok()?;
+fn tag(key: &[u8; 32], owner: Uuid) -> Option<HmacSha256> {
+    let mut mac = HmacSha256::new_from_slice(key).ok()?;
     mac.update(owner.as_bytes());
     Some(mac)
 }
@@ -65,7 +65,10 @@ impl CapturedScope {
 }
 
 fn capture_with(scope: &Scope, key: &CursorKey) -> CapturedScope {
-    let mac = tag(key, scope.owner)
+    let mac = key
+        .subkeys(PURPOSE)
+        .first()
+        .and_then(|current| tag(current, scope.owner))
         .map(|mac| URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..MAC_BYTES]))
         .unwrap_or_default();
     CapturedScope {
@@ -82,9 +85,14 @@ fn restore_with(captured: &CapturedScope, key: &CursorKey) -> Result<Scope, Capt
     if bytes.len() != MAC_BYTES {
         return Err(CapturedScopeError::BadSignature);
     }
-    let mac = tag(key, captured.owner).ok_or(CapturedScopeError::BadSignature)?;
-    mac.verify_truncated_left(&bytes)
-        .map_err(|_| CapturedScopeError::BadSignature)?;
+    // Signed with the current key; a capture made before a rotation still verifies with the
+    // previous one (a queued job outlives a deploy).
+    let signed = key.subkeys(PURPOSE).iter().any(|subkey| {
+        tag(subkey, captured.owner).is_some_and(|mac| mac.verify_truncated_left(&bytes).is_ok())
+    });
+    if !signed {
+        return Err(CapturedScopeError::BadSignature);
+    }
     Ok(Scope::owned_by(captured.owner))
 }
 
@@ -165,6 +173,6 @@ mod tests {
             Err(CapturedScopeError::BadSignature)
         );
         // The capture is not a cursor: the purposes are separated.
-        assert_ne!(key.subkey(PURPOSE), key.subkey(b"rampart list cursor v1"));
+        assert_ne!(key.subkeys(PURPOSE), key.subkeys(b"rampart list cursor v1"));
     }
 }

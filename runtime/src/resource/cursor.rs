@@ -19,9 +19,10 @@ type HmacSha256 = Hmac<Sha256>;
 
 const MAC_BYTES: usize = 16;
 
-/// The key cursors are signed with (derived from the app's secret).
+/// The keys cursors are signed with: the first signs, every one verifies (rotation). Each is
+/// derived from a configured secret (`RAMPART_CURSOR_SECRET`, and `_PREVIOUS`).
 #[derive(Clone)]
-pub struct CursorKey(Arc<[u8; 32]>);
+pub struct CursorKey(Arc<Vec<[u8; 32]>>);
 
 impl std::fmt::Debug for CursorKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -30,30 +31,51 @@ impl std::fmt::Debug for CursorKey {
 }
 
 impl CursorKey {
-    /// Derives the cursor key from a secret (the app uses its JWT secret, so instances that
-    /// accept each other's tokens accept each other's cursors), separated by purpose.
+    /// Derives the cursor key from a secret (`RAMPART_CURSOR_SECRET`: instances configured
+    /// with the same one accept each other's cursors), separated by purpose.
     pub fn derive(secret: &[u8]) -> Self {
+        Self(Arc::new(vec![Self::derive_one(secret)]))
+    }
+
+    /// The same key that also accepts cursors signed with `previous` (a rotated-out secret).
+    pub fn accepting(self, previous: &[u8]) -> Self {
+        let mut keys = self.0.as_ref().clone();
+        keys.push(Self::derive_one(previous));
+        Self(Arc::new(keys))
+    }
+
+    fn derive_one(secret: &[u8]) -> [u8; 32] {
         let mut key = [0u8; 32];
         if let Ok(mut mac) = HmacSha256::new_from_slice(secret) {
             mac.update(b"rampart list cursor v1");
             key.copy_from_slice(&mac.finalize().into_bytes());
         }
-        Self(Arc::new(key))
-    }
-
-    /// A key for another purpose, derived from this one, so whatever makes cursor keys shared
-    /// between instances makes it shared too (captured scopes, see `capture.rs`).
-    pub(super) fn subkey(&self, purpose: &[u8]) -> [u8; 32] {
-        let mut key = [0u8; 32];
-        if let Ok(mut mac) = HmacSha256::new_from_slice(self.0.as_slice()) {
-            mac.update(purpose);
-            key.copy_from_slice(&mac.finalize().into_bytes());
-        }
         key
     }
 
+    /// Keys for another purpose, derived from these, current first, so whatever makes cursor
+    /// keys shared between instances (and rotates them) applies to it too (captured scopes,
+    /// see `capture.rs`): sign with the first, accept any.
+    pub(super) fn subkeys(&self, purpose: &[u8]) -> Vec<[u8; 32]> {
+        self.0
+            .iter()
+            .map(|base| {
+                let mut key = [0u8; 32];
+                if let Ok(mut mac) = HmacSha256::new_from_slice(base.as_slice()) {
+                    mac.update(purpose);
+                    key.copy_from_slice(&mac.finalize().into_bytes());
+                }
+                key
+            })
+            .collect()
+    }
+
     fn mac(&self, payload: &str, context: &str) -> Option<HmacSha256> {
-        let mut mac = HmacSha256::new_from_slice(self.0.as_slice()).ok()?;
+        self.mac_with(0, payload, context)
+    }
+
+    fn mac_with(&self, index: usize, payload: &str, context: &str) -> Option<HmacSha256> {
+        let mut mac = HmacSha256::new_from_slice(self.0.get(index)?.as_slice()).ok()?;
         mac.update(payload.as_bytes());
         mac.update(b"\n");
         mac.update(context.as_bytes());
@@ -86,9 +108,14 @@ impl CursorKey {
         };
         let (payload, tag) = cursor.split_once('.').ok_or_else(invalid)?;
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| invalid())?;
-        let mac = self.mac(payload, context).ok_or_else(invalid)?;
-        mac.verify_truncated_left(&tag).map_err(|_| invalid())?;
         if tag.len() != MAC_BYTES {
+            return Err(invalid());
+        }
+        let verified = (0..self.0.len()).any(|index| {
+            self.mac_with(index, payload, context)
+                .is_some_and(|mac| mac.verify_truncated_left(&tag).is_ok())
+        });
+        if !verified {
             return Err(invalid());
         }
         let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?;
@@ -122,6 +149,20 @@ mod tests {
                 "{index}"
             );
         }
+        // Rotation: a key that also accepts the old secret reads the old cursor, and signs
+        // new ones with the new secret only.
+        let rotated = CursorKey::derive(b"new").accepting(b"secret");
+        assert_eq!(
+            rotated.decode(&cursor, Kind::Text, "tasks|title").ok(),
+            Some((Value::Text("b".into()), id))
+        );
+        let fresh = rotated.encode(&Value::Text("b".into()), id, "tasks|title");
+        assert!(key.decode(&fresh, Kind::Text, "tasks|title").is_err());
+        assert!(
+            CursorKey::derive(b"new")
+                .decode(&fresh, Kind::Text, "tasks|title")
+                .is_ok()
+        );
         // Another list, another key: refused.
         assert!(key.decode(&cursor, Kind::Text, "tasks|-title").is_err());
         assert!(

@@ -11,9 +11,11 @@ pub fn trimmed<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::
     Ok(trim_owned(text))
 }
 
-/// An e-mail address trimmed and lowercased.
+/// An e-mail address normalised as [`crate::text::normalize_email`] does (trimmed, NFKC,
+/// IDNA A-label domain, lowercased; invisible and control characters refused).
 pub fn email<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    Ok(trimmed(deserializer)?.to_lowercase())
+    let text = String::deserialize(deserializer)?;
+    crate::text::normalize_email(&text).map_err(serde::de::Error::custom)
 }
 
 /// An optional string, trimmed.
@@ -23,11 +25,13 @@ pub fn trimmed_option<'de, D: Deserializer<'de>>(
     Ok(Option::<String>::deserialize(deserializer)?.map(trim_owned))
 }
 
-/// An optional e-mail address, trimmed and lowercased.
+/// An optional e-mail address, normalised as [`email`].
 pub fn email_option<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<String>, D::Error> {
-    Ok(trimmed_option(deserializer)?.map(|e| e.to_lowercase()))
+    Option::<String>::deserialize(deserializer)?
+        .map(|text| crate::text::normalize_email(&text).map_err(serde::de::Error::custom))
+        .transpose()
 }
 
 /// A patch of a nullable field: absent → `None`, `null` → `Some(None)`, a value → `Some(Some)`.
@@ -60,11 +64,23 @@ pub fn present_trimmed<'de, D: Deserializer<'de>>(
     present::<D, String>(deserializer).map(|text| text.map(trim_owned))
 }
 
-/// [`present`] for e-mail addresses, trimmed and lowercased.
+/// [`present`] for e-mail addresses, normalised as [`email`].
 pub fn present_email<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<String>, D::Error> {
-    present_trimmed(deserializer).map(|text| text.map(|e| e.to_lowercase()))
+    present::<D, String>(deserializer)?
+        .map(|text| crate::text::normalize_email(&text).map_err(serde::de::Error::custom))
+        .transpose()
+}
+
+/// [`present_trimmed`] for a field marked `#[resource(allow_control)]`.
+pub fn present_trimmed_allow_control<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    match trimmed_option_allow_control(deserializer)? {
+        Some(text) => Ok(Some(text)),
+        None => Err(serde::de::Error::custom(NULL_REQUIRED)),
+    }
 }
 
 const NULL_REQUIRED: &str =
@@ -77,11 +93,32 @@ pub fn nullable_trimmed<'de, D: Deserializer<'de>>(
     Ok(Some(trimmed_option(deserializer)?))
 }
 
-/// [`nullable`] for e-mail addresses, trimmed and lowercased.
+/// [`nullable`] for e-mail addresses, normalised as [`email`].
 pub fn nullable_email<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<String>>, D::Error> {
     Ok(Some(email_option(deserializer)?))
+}
+
+/// [`trimmed`] for a field marked `#[resource(allow_control)]`: control characters allowed.
+pub fn trimmed_allow_control<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<String, D::Error> {
+    crate::text::allow_control(deserializer).map(trim_owned)
+}
+
+/// [`trimmed_option`] for a field marked `#[resource(allow_control)]`.
+pub fn trimmed_option_allow_control<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(crate::text::allow_control_option(deserializer)?.map(trim_owned))
+}
+
+/// [`nullable_trimmed`] for a field marked `#[resource(allow_control)]`.
+pub fn nullable_trimmed_allow_control<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(trimmed_option_allow_control(deserializer)?))
 }
 
 fn trim_owned(text: String) -> String {
