@@ -8,7 +8,7 @@
 //!     member: ["notes:read", "notes:write"],
 //! }
 //! # async fn setup(db: rampart::Db) -> Result<(), Box<dyn std::error::Error>> {
-//! // Adds /auth/* and /admin/users*; role names are checked against the crate's `roles!`
+//! // Adds /me, /auth/* and /admin/users*; role names are checked against the crate's `roles!`
 //! // table, and registration grants its `#[registration]` roles.
 //! let api = rampart::identity::mount(rampart::Api::new(), rampart::rbac!());
 //! rampart::identity::migrate(&db).await?; // creates the identity tables
@@ -88,6 +88,7 @@ pub struct PasswordInput {
 /// roles cannot be chosen here.
 #[endpoint(post = "/auth/register", public, tag = "auth", rate_limit = "10/min", errors = [409])]
 pub async fn register(
+    ctx: Ctx,
     app: App,
     Roles(table): Roles,
     Json(input): Json<RegisterInput>,
@@ -100,7 +101,14 @@ pub async fn register(
         table.registration_roles(),
     )
     .await?;
-    Ok(Created::at("/api/v1/me", user))
+    // Where the new account reads itself once logged in, under the API's own prefix.
+    Ok(Created::at(ctx.api_path("/me"), user))
+}
+
+/// The caller, as authenticated: user id, roles, and how the request authenticated.
+#[endpoint(get = "/me", tag = "identity")]
+pub async fn me(ctx: Ctx) -> ApiResult<Principal> {
+    Ok(ctx.user()?.clone())
 }
 
 /// Log in with email and password.
@@ -176,7 +184,8 @@ pub async fn create_api_key(
     Json(input): Json<ApiKeyInput>,
 ) -> ApiResult<Sensitive<Created<CreatedApiKey>>> {
     let created = api_keys::create(&db, ctx.user()?, &input.name, input.roles).await?;
-    Ok(Sensitive(Created::at("/api/v1/auth/api-keys", created)))
+    // Keys are read back in the list (the secret never again).
+    Ok(Sensitive(Created::at(ctx.api_path("/auth/api-keys"), created)))
 }
 
 /// List your API keys (never their secrets).
@@ -249,6 +258,8 @@ pub fn mount(api: Api, roles: &'static RbacTable) -> Api {
         "admin",
         "Administration: users, their roles, disabling accounts.",
     )
+    .tag("identity", "The authenticated caller.")
+    .mount(me)
     .mount(register)
     .mount(login)
     .mount(refresh)

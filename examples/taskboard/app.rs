@@ -53,7 +53,6 @@ pub(crate) fn api() -> Api {
         .description("The rampart reference app.")
         .license("MIT OR Apache-2.0")
         .tag("meta", "What this service is.")
-        .tag("identity", "The authenticated caller.")
         .tag(
             "notes",
             "Notes: a small feature over the foundation (validated bodies, pagination).",
@@ -67,7 +66,6 @@ pub(crate) fn api() -> Api {
             "Tasks within a project: cursor pages, filters, sorts.",
         )
         .mount(service_info)
-        .mount(me)
         .mount(create_note)
         .mount(list_notes)
         .mount(get_note)
@@ -93,12 +91,6 @@ async fn service_info() -> ApiResult<ServiceInfo> {
         name: "taskboard",
         version: env!("CARGO_PKG_VERSION"),
     })
-}
-
-/// The authenticated principal.
-#[endpoint(get = "/me", tag = "identity")]
-async fn me(ctx: Ctx) -> ApiResult<Principal> {
-    Ok(ctx.user()?.clone())
 }
 
 /// A tag on a note.
@@ -218,7 +210,7 @@ async fn create_note(ctx: Ctx, db: Db, Json(input): Json<NewNote>) -> ApiResult<
             .map(|_| ()))
     })
     .await?;
-    let location = format!("/api/v1/notes/{}", note.id);
+    let location = ctx.api_path(&format!("/notes/{}", note.id));
     Ok(Created::at(location, note))
 }
 

@@ -114,7 +114,12 @@ async fn registration_login_and_the_stored_hash() {
         assert_eq!(logged_in.json()["data"]["token_type"], "Bearer");
         assert_eq!(logged_in.json()["data"]["expires_in"], 900);
         let access = field(&logged_in, "access_token");
-        let me = app.get("/api/v1/me").bearer(&access).send().await;
+        // The Location of the new account is the identity module's own `/me`, under the API's
+        // prefix, and it names the account that was created.
+        let location = created.header("location").unwrap_or_default().to_owned();
+        assert_eq!(location, "/api/v1/me");
+        let me = app.get(&location).bearer(&access).send().await;
+        assert_eq!(me.status(), 200, "{backend:?}: {}", me.text());
         assert_eq!(me.json()["data"]["user_id"], user["id"]);
 
         // The access token lives exactly 15 minutes.
