@@ -185,7 +185,10 @@ pub async fn create_api_key(
 ) -> ApiResult<Sensitive<Created<CreatedApiKey>>> {
     let created = api_keys::create(&db, ctx.user()?, &input.name, input.roles).await?;
     // Keys are read back in the list (the secret never again).
-    Ok(Sensitive(Created::at(ctx.api_path("/auth/api-keys"), created)))
+    Ok(Sensitive(Created::at(
+        ctx.api_path("/auth/api-keys"),
+        created,
+    )))
 }
 
 /// List your API keys (never their secrets).

@@ -14,6 +14,7 @@ use uuid::Uuid;
     version = version,
     pagination = "offset",
     default_sort = "-created_at",
+    read_only_when = archived,
     endpoints(path = "/projects", role = "member", rate_limit = "300/min", body_limit = "16KiB")
 )]
 #[derive(Debug, Clone)]
@@ -30,7 +31,8 @@ pub(crate) struct Project {
     /// Optional description, at most 2 000 characters.
     #[validate(length(max = 2000))]
     pub(crate) description: Option<String>,
-    /// Archived projects keep their tasks read-only in spirit; set by `POST /projects/{id}/archive`.
+    /// Set by `POST /projects/{id}/archive`; an archived project is read-only (PUT and PATCH are
+    /// 409) and takes no new tasks.
     #[resource(read_only, filter)]
     pub(crate) archived: bool,
     /// Version, bumped by every write.
@@ -47,7 +49,8 @@ pub(crate) struct Project {
     table = "tasks",
     owner = owner_id,
     version = version,
-    default_sort = "created_at"
+    default_sort = "created_at",
+    read_only_when = archived
 )]
 #[derive(Debug, Clone)]
 pub(crate) struct Task {
@@ -69,7 +72,7 @@ pub(crate) struct Task {
     pub(crate) done: bool,
     /// Optional due date.
     pub(crate) due: Option<DateTime<Utc>>,
-    /// Set when its project is archived.
+    /// Set when its project is archived; an archived task is read-only (PATCH is 409).
     #[resource(read_only, filter)]
     pub(crate) archived: bool,
     /// Version, bumped by every write.

@@ -1,5 +1,6 @@
-//! Foreign keys through the real router: a row naming a missing row is a 422, deleting a row
-//! others still refer to is a 409, on SQLite and PostgreSQL.
+//! Constraints through the real router: a row naming a missing row is a 422, deleting a row
+//! others still refer to is a 409, a CHECK constraint refusing a value is a 422, on SQLite and
+//! PostgreSQL.
 
 use axum::http::Method;
 use rampart::prelude::*;
@@ -34,14 +35,14 @@ const MIGRATIONS: rampart::Migrations = rampart::Migrations {
     sqlite: &[(
         1,
         "fk",
-        "CREATE TABLE fk_colors (id BLOB PRIMARY KEY NOT NULL, owner_id BLOB NOT NULL, name TEXT NOT NULL); \
+        "CREATE TABLE fk_colors (id BLOB PRIMARY KEY NOT NULL, owner_id BLOB NOT NULL, name TEXT NOT NULL CHECK (name <> 'forbidden')); \
          CREATE TABLE fk_labels (id BLOB PRIMARY KEY NOT NULL, owner_id BLOB NOT NULL, name TEXT NOT NULL, \
          color_id BLOB NOT NULL REFERENCES fk_colors (id));",
     )],
     postgres: &[(
         1,
         "fk",
-        "CREATE TABLE fk_colors (id UUID PRIMARY KEY, owner_id UUID NOT NULL, name TEXT NOT NULL); \
+        "CREATE TABLE fk_colors (id UUID PRIMARY KEY, owner_id UUID NOT NULL, name TEXT NOT NULL CHECK (name <> 'forbidden')); \
          CREATE TABLE fk_labels (id UUID PRIMARY KEY, owner_id UUID NOT NULL, name TEXT NOT NULL, \
          color_id UUID NOT NULL REFERENCES fk_colors (id));",
     )],
@@ -122,6 +123,33 @@ async fn a_missing_reference_is_422_and_a_referenced_delete_is_409() {
             200,
             "{backend:?}: {}",
             still_there.text()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_check_constraint_is_422_not_500() {
+    for backend in BACKENDS {
+        let app = app(backend).await;
+        let token = app.token(&["member"]);
+        let refused = app
+            .post("/api/v1/colors")
+            .bearer(&token)
+            .json(&json!({"name": "forbidden"}))
+            .send()
+            .await;
+        assert_eq!(refused.status(), 422, "{backend:?}: {}", refused.text());
+        assert_eq!(refused.error_code().as_deref(), Some("UNPROCESSABLE"));
+        assert!(
+            !refused.text().to_lowercase().contains("check"),
+            "{}",
+            refused.text()
+        );
+        let listed = app.get("/api/v1/colors").bearer(&token).send().await;
+        assert_eq!(
+            listed.json()["meta"]["total"],
+            0,
+            "{backend:?}: nothing stored"
         );
     }
 }

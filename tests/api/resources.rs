@@ -706,6 +706,111 @@ async fn archive_is_all_or_nothing() {
     }
 }
 
+/// `read_only_when = archived`: an archived project refuses PUT and PATCH and new tasks, its
+/// archived tasks refuse PATCH, all with 409 and nothing written; reads and deletes still work.
+#[tokio::test]
+async fn archived_projects_and_their_tasks_are_read_only() {
+    for backend in BACKENDS {
+        let app = board(backend).await;
+        let alice = app.token(&["member"]);
+        let project = create_project(&app, &alice, "old").await;
+        let pid = id(&project);
+        let task = create_task(&app, &alice, &pid, "t").await;
+        let tid = id(&task);
+        let archive = format!("/api/v1/projects/{pid}/archive");
+        let archived = send(&app, Method::POST, &archive, &alice, None).await;
+        assert_eq!(archived.status(), 200, "{backend:?}: {}", archived.text());
+        let project_path = format!("/api/v1/projects/{pid}");
+        let task_path = format!("/api/v1/tasks/{tid}");
+        let before = snapshot(&app, &alice, &project_path).await;
+        let task_before = snapshot(&app, &alice, &task_path).await;
+
+        let version = before["version"].clone();
+        for (method, body) in [
+            (
+                Method::PATCH,
+                json!({"name": "renamed", "version": version}),
+            ),
+            (
+                Method::PUT,
+                json!({"name": "renamed", "description": null, "version": version}),
+            ),
+        ] {
+            let refused = send(&app, method.clone(), &project_path, &alice, Some(body)).await;
+            assert_error(&refused, 409, "CONFLICT");
+            assert!(refused.text().contains("read-only"), "{}", refused.text());
+        }
+        let new_task = send(
+            &app,
+            Method::POST,
+            &format!("{project_path}/tasks"),
+            &alice,
+            Some(json!({"title": "late"})),
+        )
+        .await;
+        assert_error(&new_task, 409, "CONFLICT");
+        let patched_task = send(
+            &app,
+            Method::PATCH,
+            &task_path,
+            &alice,
+            Some(json!({"done": true, "version": task_before["version"]})),
+        )
+        .await;
+        assert_error(&patched_task, 409, "CONFLICT");
+        assert_eq!(
+            snapshot(&app, &alice, &project_path).await,
+            before,
+            "{backend:?}"
+        );
+        assert_eq!(
+            snapshot(&app, &alice, &task_path).await,
+            task_before,
+            "{backend:?}"
+        );
+        let listed = send(
+            &app,
+            Method::GET,
+            &format!("{project_path}/tasks"),
+            &alice,
+            None,
+        )
+        .await;
+        assert_eq!(
+            listed.json()["meta"]["total"],
+            1,
+            "{backend:?}: no task was added"
+        );
+
+        // Another user's archived project is still a 404, never a 409 that reveals it.
+        let mallory = app.token(&["member"]);
+        let foreign = send(
+            &app,
+            Method::PATCH,
+            &project_path,
+            &mallory,
+            Some(json!({"name": "x", "version": version})),
+        )
+        .await;
+        assert_error(&foreign, 404, "NOT_FOUND");
+        let foreign_task = send(
+            &app,
+            Method::POST,
+            &format!("{project_path}/tasks"),
+            &mallory,
+            Some(json!({"title": "x"})),
+        )
+        .await;
+        assert_error(&foreign_task, 404, "NOT_FOUND");
+
+        // Deleting is not editing: the archived task goes, then the emptied project.
+        let deleted = send(&app, Method::DELETE, &task_path, &alice, None).await;
+        assert_eq!(deleted.status(), 204, "{backend:?}: {}", deleted.text());
+        let deleted = send(&app, Method::DELETE, &project_path, &alice, None).await;
+        assert_eq!(deleted.status(), 204, "{backend:?}: {}", deleted.text());
+    }
+}
+
 #[tokio::test]
 async fn hostile_strings_round_trip_literally() {
     for backend in BACKENDS {

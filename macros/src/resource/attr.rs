@@ -28,6 +28,8 @@ pub(crate) struct ResourceAttr {
     pub(crate) name: Option<LitStr>,
     pub(crate) pagination: Option<LitStr>,
     pub(crate) default_sort: Option<LitStr>,
+    /// `read_only_when = archived`: a `bool` field that, while true, freezes the row.
+    pub(crate) read_only_when: Option<Ident>,
     pub(crate) endpoints: Option<EndpointsAttr>,
 }
 

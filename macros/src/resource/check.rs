@@ -68,6 +68,8 @@ pub(crate) struct CheckedResource {
     pub(crate) name: String,
     pub(crate) cursor: bool,
     pub(crate) default_sort: Option<(Ident, bool)>,
+    /// The `bool` column that makes a row read-only.
+    pub(crate) read_only_when: Option<Ident>,
     pub(crate) endpoints: Option<EndpointsAttr>,
 }
 
@@ -377,6 +379,22 @@ pub(crate) fn check(attr: ResourceAttr, input: DeriveInput) -> darling::Result<C
     {
         errors.push(Error::custom("a resource has at most one parent").with_span(&input.ident));
     }
+    if let Some(flag) = &attr.read_only_when {
+        match checked.iter().find(|f| f.ident == *flag) {
+            None => errors.push(
+                Error::custom(format!("`read_only_when = {flag}` names no field of this struct"))
+                    .with_span(flag),
+            ),
+            Some(field) if !type_head(&field.ty).is_some_and(|(head, _)| head == "bool") => errors
+                .push(
+                    Error::custom(format!(
+                        "`read_only_when = {flag}` needs a `bool` field\nhelp: declare `{flag}: bool`, true while the row is read-only"
+                    ))
+                    .with_span(flag),
+                ),
+            Some(_) => {}
+        }
+    }
     for (declared, what) in [(&attr.owner, "owner"), (&attr.version, "version")] {
         if let Some(ident) = declared
             && !checked.iter().any(|f| f.ident == *ident)
@@ -435,6 +453,7 @@ pub(crate) fn check(attr: ResourceAttr, input: DeriveInput) -> darling::Result<C
         name,
         cursor,
         default_sort,
+        read_only_when: attr.read_only_when,
         endpoints: attr.endpoints,
         input,
     })

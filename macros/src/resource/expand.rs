@@ -275,6 +275,13 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
     let version = option(column(resource, &Role::Version).map(|c| quote!(#c)));
     let created_at = option(column(resource, &Role::CreatedAt).map(|c| quote!(#c)));
     let updated_at = option(column(resource, &Role::UpdatedAt).map(|c| quote!(#c)));
+    let read_only_when = option(
+        resource
+            .read_only_when
+            .as_ref()
+            .map(|flag| flag.to_string())
+            .map(|c| quote!(#c)),
+    );
     let parent_field = resource
         .fields
         .iter()
@@ -288,6 +295,7 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
                     table: <#parent as #p::Resource>::SPEC.table,
                     id: <#parent as #p::Resource>::SPEC.id,
                     owner: <#parent as #p::Resource>::SPEC.owner,
+                    read_only_when: <#parent as #p::Resource>::SPEC.read_only_when,
                 }
             })
         }
@@ -461,6 +469,7 @@ pub(crate) fn expand(resource: &CheckedResource) -> TokenStream {
                 owner: #owner,
                 version: #version,
                 parent: #parent,
+                read_only_when: #read_only_when,
                 created_at: #created_at,
                 updated_at: #updated_at,
                 writable: &[#(#writable),*],

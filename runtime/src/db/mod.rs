@@ -716,9 +716,19 @@ pub fn map_sqlx_error(error: sqlx::Error) -> ApiError {
                 // Class 22 codes the request's own values cause: a NUL or other character the
                 // encoding cannot hold, a string longer than its column, a number or date out of
                 // range. The client can fix those; they are not server faults.
+                // Also text that does not read as the column's type (22P02, in a custom query's
+                // cast), a bad escape or regular expression in a LIKE/SIMILAR pattern built from
+                // input (22019, 22025, 2201B), an invalid parameter value (22023); and SQLite's
+                // SQLITE_TOOBIG (18), a string or blob over its limit.
                 Some("22021") | Some("22P05") | Some("22001") | Some("22003") | Some("22007")
-                | Some("22008") => ApiError::new(ErrorCode::BadRequest)
+                | Some("22008") | Some("22P02") | Some("22019") | Some("22025") | Some("2201B")
+                | Some("22023") | Some("18") => ApiError::new(ErrorCode::BadRequest)
                     .with_message("a value in the request cannot be stored (for example a NUL character, or text or a number out of range)")
+                    .with_source(error),
+                // A CHECK constraint refused the row: a rule of the data the request broke
+                // (422, like a dangling reference), not a server fault.
+                _ if db.is_check_violation() => ApiError::new(ErrorCode::Unprocessable)
+                    .with_message("a value in the request breaks a rule of the stored data")
                     .with_source(error),
                 _ if db.is_unique_violation() => {
                     ApiError::new(ErrorCode::Conflict).with_source(error)

@@ -71,6 +71,8 @@ pub struct ParentSpec {
     pub id: &'static str,
     /// The parent's owner column, when the parent is owned.
     pub owner: Option<&'static str>,
+    /// The parent's `read_only_when` column: nothing is created under a parent that has it set.
+    pub read_only_when: Option<&'static str>,
 }
 
 /// Labels of the resource's statements in `db_query_duration_seconds{query}`.
@@ -107,6 +109,9 @@ pub struct ResourceSpec {
     pub version: Option<&'static str>,
     /// The parent, when the resource lives under another.
     pub parent: Option<ParentSpec>,
+    /// `read_only_when = archived`: a boolean column that, while true, makes the row refuse
+    /// replace and patch (409) and refuse new children; delete still works.
+    pub read_only_when: Option<&'static str>,
     /// Set on insert.
     pub created_at: Option<&'static str>,
     /// Set on insert and on every update.

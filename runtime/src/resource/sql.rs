@@ -216,6 +216,23 @@ pub fn current_version(
     statement.finish()
 }
 
+/// `SELECT COUNT(*) FROM t WHERE id = $1 [AND owner = $2] AND flag = TRUE` (0 or 1): whether a
+/// row (or a parent) is read-only, after a write that found nothing to change.
+pub fn read_only_flag(
+    table: &str,
+    id_column: &str,
+    owner_column: Option<&str>,
+    flag: &str,
+    id: Uuid,
+    owner: Option<Uuid>,
+) -> Statement {
+    let mut statement = Statement::new();
+    statement.push("SELECT COUNT(*) FROM ").ident(table);
+    where_id(&mut statement, id_column, owner_column, id, owner);
+    statement.push(" AND ").equals(flag, Value::Bool(true));
+    statement
+}
+
 /// Where a list page starts.
 #[derive(Debug, Clone)]
 pub enum Window {
@@ -330,6 +347,9 @@ pub fn insert(
             parent_id,
             owner,
         );
+        if let Some(flag) = spec_parent.read_only_when {
+            statement.push(" AND ").equals(flag, Value::Bool(false));
+        }
     }
     statement.push(") RETURNING ").columns(spec);
     statement.finish()
@@ -413,6 +433,9 @@ pub fn update(
         statement.ident(spec.id).push(" = ").ident(spec.id);
     }
     expectations(&mut statement, spec, id, expect);
+    if let Some(flag) = spec.read_only_when {
+        statement.push(" AND ").equals(flag, Value::Bool(false));
+    }
     statement.push(" RETURNING ").columns(spec);
     statement
 }
@@ -455,7 +478,9 @@ mod tests {
             table: "projects",
             id: "id",
             owner: Some("owner_id"),
+            read_only_when: None,
         }),
+        read_only_when: None,
         created_at: None,
         updated_at: None,
         writable: &["title"],

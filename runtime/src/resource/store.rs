@@ -742,9 +742,43 @@ impl<R: Resource> Store<R> {
             parent.map(|p| (p, scope.owner_filter())),
         );
         // The stored row, not the assembled one: what the database keeps is what a GET shows.
-        self.optional(R::SPEC.labels.insert, Target::Write, statement)
+        match self
+            .optional(R::SPEC.labels.insert, Target::Write, statement)
             .await?
-            .ok_or_else(ApiError::not_found)
+        {
+            Some(row) => Ok(row),
+            // Nothing inserted: the parent is missing or not the caller's (404), or read-only.
+            None => match (R::SPEC.parent, parent) {
+                (Some(spec_parent), Some(parent_id)) => {
+                    let read_only = match spec_parent.read_only_when {
+                        Some(flag) => {
+                            let statement = sql::read_only_flag(
+                                spec_parent.table,
+                                spec_parent.id,
+                                spec_parent.owner,
+                                flag,
+                                parent_id,
+                                scope.owner_filter(),
+                            );
+                            self.scalar(R::SPEC.labels.get, Target::Write, statement)
+                                .await?
+                                == Some(1)
+                        }
+                        None => false,
+                    };
+                    if read_only {
+                        Err(ApiError::new(ErrorCode::Conflict).with_message(format!(
+                            "the {} cannot be created: its parent is read-only ({} is set)",
+                            R::SPEC.name,
+                            spec_parent.read_only_when.unwrap_or_default()
+                        )))
+                    } else {
+                        Err(ApiError::not_found())
+                    }
+                }
+                _ => Err(ApiError::not_found()),
+            },
+        }
     }
 
     /// Replaces every writable field (PUT).
@@ -794,8 +828,29 @@ impl<R: Resource> Store<R> {
             .await?
         {
             Some(row) => Ok(row),
-            None => Err(self.explain_miss(id, expect).await),
+            None => Err(match self.read_only(id, expect.owner).await {
+                Ok(true) => ApiError::new(ErrorCode::Conflict).with_message(format!(
+                    "the {} is read-only while {} is set",
+                    R::SPEC.name,
+                    R::SPEC.read_only_when.unwrap_or_default()
+                )),
+                Ok(false) => self.explain_miss(id, expect).await,
+                Err(error) => error,
+            }),
         }
+    }
+
+    /// Whether the row is there (for this owner) with its `read_only_when` flag set.
+    async fn read_only(&self, id: Uuid, owner: Option<Uuid>) -> Result<bool, ApiError> {
+        let Some(flag) = R::SPEC.read_only_when else {
+            return Ok(false);
+        };
+        let statement =
+            sql::read_only_flag(R::SPEC.table, R::SPEC.id, R::SPEC.owner, flag, id, owner);
+        Ok(self
+            .scalar(R::SPEC.labels.get, Target::Write, statement)
+            .await?
+            == Some(1))
     }
 
     /// A patch that sets nothing: no write and no new version (nothing changed), but the same
