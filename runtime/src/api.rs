@@ -1,7 +1,8 @@
 //! `Api`: mount endpoints, get a plain axum `Router` with the whole pipeline around them.
 //!
-//! This list is the one statement of the pipeline's order. Outermost first (asserted by
-//! `tests/api/pipeline.rs`):
+//! This list is the one statement of the pipeline's order. Outermost first (asserted pair by
+//! pair by `pipeline::the_whole_pipeline_order` in `tests/api/pipeline.rs`, except the per-endpoint
+//! timeout's place before authentication, which no request can observe from outside):
 //!
 //! 1. request id (and the envelope safety net)
 //! 2. access log and metrics
