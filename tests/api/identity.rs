@@ -2,7 +2,7 @@
 //! registration, argon2id hashes, identical login failures, rotation, reuse detection,
 //! concurrent refreshes, logout, password change, expiry, and token-type confusion.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rampart::testing::{BACKENDS, TestApp, TestBackend, TestResponse};
 use serde_json::{Value, json};
@@ -154,15 +154,14 @@ async fn unknown_email_and_wrong_password_are_byte_identical_on(backend: TestBac
     assert_eq!(strip(&wrong), strip(&unknown));
     assert_eq!(wrong.text().len(), unknown.text().len());
 
-    // A 100 KiB password is refused before any hashing.
-    let started = Instant::now();
+    // A 100 KiB password is refused by validation, before the handler (and its hashing) runs.
     let huge = app
         .post("/api/v1/auth/register")
         .json(&json!({"email": fresh_email(), "password": "x".repeat(100 * 1024), "display_name": "x"}))
         .send()
         .await;
     assert_error(&huge, 400, "VALIDATION_ERROR");
-    assert!(started.elapsed() < Duration::from_millis(500));
+    assert_eq!(huge.json()["error"]["details"][0]["field"], "password");
     let short = app
         .post("/api/v1/auth/register")
         .json(&json!({"email": fresh_email(), "password": "short", "display_name": "x"}))

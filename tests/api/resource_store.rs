@@ -202,7 +202,6 @@ async fn a_statement_past_its_timeout_is_503() {
         let repo = AccountRepo::new(Store::new(db, CursorKey::derive(b"test")));
         let admin = UnscopedAdmin::of(&principal_for(Uuid::now_v7(), &["admin"]))
             .unwrap_or_else(|e| panic!("{}", e.message()));
-        let started = std::time::Instant::now();
         let result = repo.slow(&admin, "x".into()).await;
         let error = match result {
             Ok(count) => panic!("{backend:?}: finished ({count}) despite the timeout"),
@@ -213,10 +212,6 @@ async fn a_statement_past_its_timeout_is_503() {
             ErrorCode::Unavailable,
             "{backend:?}: {}",
             error.message()
-        );
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(5),
-            "cut short, not run out"
         );
 
         // A non-admin never gets the unscoped view.

@@ -385,7 +385,7 @@ pub(crate) fn check(attr: ResourceAttr, input: DeriveInput) -> darling::Result<C
                 Error::custom(format!("`read_only_when = {flag}` names no field of this struct"))
                     .with_span(flag),
             ),
-            Some(field) if !type_head(&field.ty).is_some_and(|(head, _)| head == "bool") => errors
+            Some(field) if type_head(&field.ty).is_none_or(|(head, _)| head != "bool") => errors
                 .push(
                     Error::custom(format!(
                         "`read_only_when = {flag}` needs a `bool` field\nhelp: declare `{flag}: bool`, true while the row is read-only"
