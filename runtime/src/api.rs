@@ -10,7 +10,7 @@
 //! 4. CORS, security headers, `Host` validation (an HTTP/1.1 request without exactly one valid
 //!    `Host` is a 400)
 //! 5. load shedding (`/health/live` and `/health/ready` are not counted and never shed), then the
-//!    coarse per-IP limit
+//!    coarse per-IP limit (which does not count the health endpoints either)
 //!
 //! Then per endpoint: timeout → authentication + authorization → in-flight cap per principal
 //! (per client IP when anonymous; not on the health endpoints) → rate limit → body guard
@@ -246,15 +246,18 @@ impl Api {
         }
         let trusted_proxies: std::sync::Arc<[ipnet::IpNet]> = config.trusted_proxies.clone().into();
         let ip_throttle = match config.ip_rate_limit {
-            Some(spec) => Some(IpThrottleLayer::new(
-                Throttle::new(
-                    "ip",
-                    spec.scaled(config.rate_limit_multiplier),
-                    app.redis().cloned(),
+            Some(spec) => Some(
+                IpThrottleLayer::new(
+                    Throttle::new(
+                        "ip",
+                        spec.scaled(config.rate_limit_multiplier),
+                        app.redis().cloned(),
+                    )
+                    .ok_or_else(|| ApiBuildError::RateLimit("RAMPART_IP_RATE_LIMIT".to_owned()))?,
+                    trusted_proxies.clone(),
                 )
-                .ok_or_else(|| ApiBuildError::RateLimit("RAMPART_IP_RATE_LIMIT".to_owned()))?,
-                trusted_proxies.clone(),
-            )),
+                .exempt(HEALTH_PATHS.iter().map(|path| (*path).to_owned())),
+            ),
             None => None,
         };
         let in_flight =
@@ -347,6 +350,7 @@ impl Api {
         }
         router = router
             .layer(Extension(crate::extract::ApiPrefix(prefix.as_str().into())))
+            .layer(Extension(crate::health::ProbeCache::default()))
             .layer(Extension(app.clone()))
             // 5b: the coarse per-IP limit, inside load shedding, before any authentication.
             .layer(option_layer(ip_throttle))

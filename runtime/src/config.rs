@@ -227,6 +227,11 @@ impl Config {
                 "/metrics is not served: in production set METRICS_BIND (a separate listener) or METRICS_TOKEN (a bearer token)".into(),
             );
         }
+        if production && self.trusted_proxies.is_empty() {
+            self.warnings.push(
+                "RAMPART_TRUSTED_PROXIES is empty: behind a proxy or load balancer every client has its address, so anonymous clients share one per-IP limit and one in-flight budget".into(),
+            );
+        }
         Ok(())
     }
 

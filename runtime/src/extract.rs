@@ -209,6 +209,16 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         use axum::extract::path::ErrorKind;
+        // Path parameters are string input too: the same control-character refusal as bodies
+        // and queries, on the decoded values.
+        if let Ok(raw) = axum::extract::RawPathParams::from_request_parts(parts, state).await {
+            for (key, value) in &raw {
+                if let Some(issue) = crate::text::refused_control(value) {
+                    return Err(ApiError::bad_request("a path parameter is invalid")
+                        .with_detail(key, issue));
+                }
+            }
+        }
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
             Err(PathRejection::FailedToDeserializePathParams(error)) => {

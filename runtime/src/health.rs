@@ -76,7 +76,7 @@ pub enum DependencyState {
 }
 
 /// The state of each configured shared dependency; one that is not configured is absent.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DependencyChecks {
     /// The primary database.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -161,14 +161,41 @@ async fn probe(app: &App) -> DependencyChecks {
     }
 }
 
+/// The last dependency probe of one router. Readiness is public and outside shedding, so a flood
+/// of `/health/ready` must not turn into a flood of pings holding the pool's connections: one
+/// probe runs at a time (the lock), and a caller that waited while one ran takes its result
+/// (finished after the caller arrived, so never older than the caller's own request).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ProbeCache(
+    std::sync::Arc<tokio::sync::Mutex<Option<(std::time::Instant, DependencyChecks)>>>,
+);
+
+impl ProbeCache {
+    async fn checks(&self, app: &App) -> DependencyChecks {
+        let arrived = std::time::Instant::now();
+        let mut slot = self.0.lock().await;
+        if let Some((finished, checks)) = slot.as_ref()
+            && *finished >= arrived
+        {
+            return checks.clone();
+        }
+        let checks = probe(app).await;
+        *slot = Some((std::time::Instant::now(), checks.clone()));
+        checks
+    }
+}
+
 /// Readiness fails for what is wrong with this instance (draining); shared dependencies are
 /// reported, and fail it only when `RAMPART_READINESS_REQUIRES` names them.
-async fn ready(Extension(app): Extension<App>) -> Response {
+async fn ready(Extension(app): Extension<App>, cache: Option<Extension<ProbeCache>>) -> Response {
     let result: ApiResult<Readiness> = async {
         if app.is_shutting_down() {
             return Err(ApiError::unavailable(5).with_message("shutting down"));
         }
-        let checks = probe(&app).await;
+        let checks = match cache {
+            Some(Extension(cache)) => cache.checks(&app).await,
+            None => probe(&app).await,
+        };
         let down: Vec<&'static str> = app
             .config()
             .readiness_requires

@@ -76,3 +76,42 @@ async fn locations_follow_the_api_prefix() {
         assert_eq!(created.header("location"), Some(expected));
     }
 }
+
+#[derive(Debug, serde::Serialize, rampart::Schema)]
+struct Word {
+    word: String,
+}
+
+/// Echoes a path parameter.
+#[endpoint(get = "/echo/{word}", public)]
+async fn echo(Path(word): Path<String>) -> ApiResult<Word> {
+    Ok(Word { word })
+}
+
+/// Path parameters and list filters are string input too: control characters other than tab,
+/// LF and CR are a 400 naming the parameter, as in bodies.
+#[tokio::test]
+async fn control_characters_in_paths_and_filters_are_refused() {
+    let app = match TestApp::builder(Api::new().mount(echo)).build().await {
+        Ok(app) => app,
+        Err(error) => panic!("{error}"),
+    };
+    let refused = app.get("/api/v1/echo/a%07b").send().await;
+    assert_eq!(refused.status(), 400, "{}", refused.text());
+    assert_eq!(refused.json()["error"]["details"][0]["field"], "word");
+    let tab = app.get("/api/v1/echo/a%09b").send().await;
+    assert_eq!(tab.status(), 200, "{}", tab.text());
+    assert_eq!(tab.json()["data"]["word"], "a\tb");
+
+    for backend in rampart::testing::BACKENDS {
+        let board = crate::common::taskboard(backend).await;
+        let token = board.token(&["member"]);
+        let filtered = board
+            .get("/api/v1/projects?name=a%1Bb")
+            .bearer(&token)
+            .send()
+            .await;
+        assert_eq!(filtered.status(), 400, "{backend:?}: {}", filtered.text());
+        assert_eq!(filtered.json()["error"]["details"][0]["field"], "name");
+    }
+}

@@ -509,3 +509,31 @@ async fn the_whole_pipeline_order() {
         before + 1
     );
 }
+
+/// A load balancer's probes are never throttled by the per-IP limit, and spend none of it.
+#[tokio::test]
+async fn health_endpoints_are_outside_the_per_ip_limit() {
+    let app =
+        order_app(|c| c.ip_rate_limit = rampart::rate_limit::RateLimitSpec::parse("2/min")).await;
+    let probe = peer(20);
+    for _ in 0..5 {
+        assert_eq!(
+            app.get("/health/live").peer(probe).send().await.status(),
+            200
+        );
+        assert_eq!(
+            app.get("/health/ready").peer(probe).send().await.status(),
+            200
+        );
+    }
+    for _ in 0..2 {
+        let anonymous = app.get("/api/v1/order/member").peer(probe).send().await;
+        crate::common::assert_error(&anonymous, 401, "UNAUTHENTICATED");
+    }
+    let over = app.get("/api/v1/order/member").peer(probe).send().await;
+    crate::common::assert_error(&over, 429, "RATE_LIMITED");
+    assert_eq!(
+        app.get("/health/live").peer(probe).send().await.status(),
+        200
+    );
+}

@@ -267,7 +267,8 @@ async fn while_redis_is_down_limits_fail_open_and_come_back_with_it() {
         "{}",
         ready.text()
     );
-    assert_eq!(strict.get("/health/ready").send().await.status(), 200);
+    let strict_ready = strict.get("/health/ready").send().await;
+    assert_eq!(strict_ready.status(), 200, "{}", strict_ready.text());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

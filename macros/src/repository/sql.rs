@@ -25,6 +25,7 @@ use sqlparser::ast::{
 };
 use sqlparser::dialect::{Dialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
+use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
 
 /// How a statement touches a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,15 +76,25 @@ const OWNER_ELSEWHERE: &str = "`:owner` is used outside an owner constraint: it 
 pub(crate) fn analyse(sql: &str, owner: Option<&str>) -> Result<Analysis, String> {
     let dialects: [&dyn Dialect; 2] = [&PostgreSqlDialect {}, &SQLiteDialect {}];
     let mut merged: Option<Analysis> = None;
-    let mut first_error = None;
     for dialect in dialects {
-        let statements = match Parser::parse_sql(dialect, sql) {
-            Ok(statements) => statements,
-            Err(error) => {
-                first_error.get_or_insert(error.to_string());
-                continue;
-            }
-        };
+        // A comment is where the two grammars read differently (PostgreSQL nests `/* */`,
+        // SQLite does not), so text one backend ignores could run on the other: refused.
+        let tokens = Tokenizer::new(dialect, sql)
+            .tokenize()
+            .map_err(|error| unparseable(&error.to_string()))?;
+        if tokens.iter().any(|token| {
+            matches!(
+                token,
+                Token::Whitespace(
+                    Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_)
+                )
+            )
+        }) {
+            return Err("a `#[query]` holds no SQL comments: PostgreSQL and SQLite do not read them alike, so the owner check could see another statement than one backend runs\nhelp: put the comment in the method's doc comment".to_owned());
+        }
+        // The statement runs on either backend, so it must parse (and pass) under both.
+        let statements =
+            Parser::parse_sql(dialect, sql).map_err(|error| unparseable(&error.to_string()))?;
         let analysis = analyse_statements(&statements, owner)?;
         merged = Some(match merged {
             None => analysis,
@@ -96,12 +107,13 @@ pub(crate) fn analyse(sql: &str, owner: Option<&str>) -> Result<Analysis, String
             }
         });
     }
-    merged.ok_or_else(|| {
-        format!(
-            "this SQL does not parse: {}\nhelp: write one SELECT, INSERT, UPDATE or DELETE that PostgreSQL or SQLite accepts",
-            first_error.unwrap_or_default()
-        )
-    })
+    merged.ok_or_else(|| unparseable(""))
+}
+
+fn unparseable(error: &str) -> String {
+    format!(
+        "this SQL does not parse: {error}\nhelp: write one SELECT, INSERT, UPDATE or DELETE that both PostgreSQL and SQLite accept"
+    )
 }
 
 fn analyse_statements(statements: &[Statement], owner: Option<&str>) -> Result<Analysis, String> {
@@ -126,8 +138,14 @@ fn analyse_statements(statements: &[Statement], owner: Option<&str>) -> Result<A
         owner,
         owners: 0,
         relations: Vec::new(),
+        forbidden: None,
     };
     let _ = statement.visit(&mut census);
+    if let Some(function) = census.forbidden {
+        return Err(format!(
+            "`{function}` runs SQL given as text or reads by name what the owner check cannot see\nhelp: name the tables in the statement itself"
+        ));
+    }
     if census.owners != walk.owner_seen {
         return Err(OWNER_ELSEWHERE.to_owned());
     }
@@ -158,6 +176,8 @@ struct Census<'a> {
     owner: Option<&'a str>,
     owners: usize,
     relations: Vec<String>,
+    /// The first function called that reaches around the check.
+    forbidden: Option<String>,
 }
 
 impl Visitor for Census<'_> {
@@ -171,8 +191,50 @@ impl Visitor for Census<'_> {
         if is_owner(expr, self.owner) {
             self.owners += 1;
         }
+        if let Expr::Function(function) = expr {
+            let name = function
+                .name
+                .0
+                .last()
+                .and_then(ObjectNamePart::as_ident)
+                .map(ident)
+                .unwrap_or_default();
+            if reaches_around_the_check(&name) {
+                self.forbidden.get_or_insert(name);
+            }
+        }
         ControlFlow::Continue(())
     }
+}
+
+/// Functions that run SQL given as text, read tables or files by name, or change the session:
+/// what they touch is invisible to the owner check (`query_to_xml('SELECT ... FROM
+/// rampart_users')` names no table), so a `#[query]` may not call them.
+fn reaches_around_the_check(name: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "query_to_xml",
+        "query_to_xmlschema",
+        "query_to_xml_and_xmlschema",
+        "cursor_to_xml",
+        "cursor_to_xmlschema",
+        "crosstab",
+        "set_config",
+        "current_setting",
+        "load_extension",
+        "readfile",
+        "writefile",
+        "edit",
+        "fts3_tokenizer",
+    ];
+    const PREFIXES: &[&str] = &[
+        "pg_",
+        "lo_",
+        "dblink",
+        "table_to_xml",
+        "schema_to_xml",
+        "database_to_xml",
+    ];
+    EXACT.contains(&name) || PREFIXES.iter().any(|prefix| name.starts_with(prefix))
 }
 
 /// The queries directly nested in a node (subqueries, derived tables), not their own nested
@@ -578,21 +640,35 @@ impl Walk<'_> {
                     .iter()
                     .map(|row| row.content.iter().collect())
                     .collect(),
-                SetExpr::Select(select) => vec![
-                    select
-                        .projection
-                        .iter()
-                        .map(|item| match item {
-                            SelectItem::UnnamedExpr(expr)
-                            | SelectItem::ExprWithAlias { expr, .. } => Some(expr),
-                            _ => None,
-                        })
-                        .map(|expr| expr.unwrap_or(&null))
-                        .collect::<Vec<_>>(),
-                ],
+                SetExpr::Select(select) => {
+                    // A wildcard is one item here and many columns in the database, so the
+                    // position of `:owner` would not say which column it fills.
+                    if select.projection.iter().any(|item| {
+                        matches!(
+                            item,
+                            SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)
+                        )
+                    }) {
+                        return Err("an INSERT ... SELECT names the values it selects: `*` would hide which column each one fills\nhelp: select one expression per inserted column".to_owned());
+                    }
+                    vec![
+                        select
+                            .projection
+                            .iter()
+                            .map(|item| match item {
+                                SelectItem::UnnamedExpr(expr)
+                                | SelectItem::ExprWithAlias { expr, .. } => Some(expr),
+                                _ => None,
+                            })
+                            .map(|expr| expr.unwrap_or(&null))
+                            .collect::<Vec<_>>(),
+                    ]
+                }
                 _ => Vec::new(),
             };
+            let mut positions: Option<Vec<usize>> = None;
             for row in items {
+                let mut here = Vec::new();
                 for (position, expr) in row.into_iter().enumerate() {
                     if is_owner(expr, self.owner) {
                         let Some(column) = columns.get(position) else {
@@ -600,7 +676,17 @@ impl Walk<'_> {
                         };
                         self.uses[target].owner_columns.push(column.clone());
                         self.owner_seen += 1;
+                        here.push(position);
                     }
+                }
+                // Every row sets the same columns from `:owner`: one row that does not would
+                // insert for someone else.
+                match &positions {
+                    None => positions = Some(here),
+                    Some(first) if *first != here => {
+                        return Err("every row of a multi-row INSERT sets the owner column from `:owner`\nhelp: write `:owner` in the owner column of each row".to_owned());
+                    }
+                    Some(_) => {}
                 }
             }
             self.query(source, ctes)?;
@@ -648,6 +734,7 @@ fn contains_owner(expr: &Expr, owner: Option<&str>) -> bool {
         owner,
         owners: 0,
         relations: Vec::new(),
+        forbidden: None,
     };
     let _ = expr.visit(&mut census);
     census.owners > 0
@@ -687,6 +774,42 @@ mod tests {
             access,
             columns.iter().map(|c| (*c).to_owned()).collect(),
         )
+    }
+
+    #[test]
+    fn holes_found_in_review_are_refused() {
+        // A second row for someone else.
+        assert!(
+            refused("INSERT INTO tasks (id, owner_id, title) VALUES ($1, $9, $2), ($3, $4, $2)")
+                .contains("every row")
+        );
+        // A wildcard shifts which column `:owner` fills.
+        assert!(
+            refused(
+                "INSERT INTO tasks (id, owner_id, title) SELECT *, $9 FROM (SELECT $1 AS a, $2 AS b) v"
+            )
+            .contains("`*`")
+        );
+        // Text one grammar reads as a comment and the other as SQL.
+        assert!(
+            refused("SELECT * FROM tasks WHERE owner_id = $9 /* /* */ OR 1 = 1 -- */")
+                .contains("comments")
+        );
+        assert!(refused("SELECT * FROM tasks WHERE owner_id = $9 -- note").contains("comments"));
+        // SQL given as text, and files and settings by name.
+        for call in [
+            "SELECT query_to_xml('SELECT password_hash FROM rampart_users', true, false, '')",
+            "SELECT table_to_xml('tasks', true, false, '')",
+            "SELECT pg_read_file('/etc/passwd')",
+            "SELECT set_config('role', 'postgres', false)",
+        ] {
+            assert!(refused(call).contains("owner check cannot see"), "{call}");
+        }
+        // Every row consistent is fine.
+        assert_eq!(
+            uses("INSERT INTO tasks (id, owner_id) VALUES ($1, $9), ($2, $9)"),
+            vec![t("tasks", Access::Insert, &["owner_id", "owner_id"])]
+        );
     }
 
     #[test]
@@ -875,10 +998,9 @@ mod tests {
             refused("SELECT * FROM public.tasks WHERE owner_id = $9").contains("without a schema")
         );
         assert!(refused("SELECT * FROM generate_series(1, 3)").contains("not supported"));
-        // A comment is not a constraint: the parser drops it, so `:owner` never appears.
-        assert_eq!(
-            uses("SELECT * FROM tasks WHERE id = $1 -- AND owner_id = $9"),
-            vec![t("tasks", Access::Read, &[])]
+        // A comment is refused outright (the two grammars do not read comments alike).
+        assert!(
+            refused("SELECT * FROM tasks WHERE id = $1 -- AND owner_id = $9").contains("comments")
         );
     }
 }

@@ -563,6 +563,14 @@ impl Db {
             };
             match self.attempt(query, operation(pool)).await {
                 Attempt::Done(value) => return Ok(value),
+                // A replica that hangs (black-holed, connections held open) never fails a
+                // connection, it only times out: treat that as down too, and read from the
+                // primary (a statement that is merely slow costs one rerun per retry window).
+                Attempt::TimedOut if replica.is_some() => {
+                    self.replica_failed(&sqlx::Error::PoolTimedOut);
+                    metrics::counter!("rampart_replica_fallback_total").increment(1);
+                    replica = None;
+                }
                 Attempt::TimedOut => return Err(ApiError::unavailable(RETRY_AFTER_SECONDS)),
                 Attempt::Failed(error) if replica.is_some() && is_connection_failure(&error) => {
                     // The replica, not the statement, failed: the read runs on the primary.
@@ -693,6 +701,7 @@ pub fn map_sqlx_error(error: sqlx::Error) -> ApiError {
         sqlx::Error::RowNotFound => ApiError::not_found(),
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_) => {
             tracing::warn!(error = %error, "database unavailable");
@@ -711,6 +720,12 @@ pub fn map_sqlx_error(error: sqlx::Error) -> ApiError {
             match code.as_deref() {
                 Some("57014") | Some("57P01") | Some("57P02") | Some("57P03") => {
                     tracing::warn!(error = %error, "database unavailable");
+                    ApiError::unavailable(RETRY_AFTER_SECONDS)
+                }
+                // Class 08, connection exceptions: the database is unreachable, not wrong.
+                Some(code) if code.starts_with("08") => {
+                    tracing::warn!(error = %error, "database unavailable");
+                    metrics::counter!("db_unavailable_total").increment(1);
                     ApiError::unavailable(RETRY_AFTER_SECONDS)
                 }
                 // Class 22 codes the request's own values cause: a NUL or other character the

@@ -99,6 +99,16 @@ impl RedisStore {
 
     /// `PING`, for readiness.
     pub async fn ping(&self) -> redis::RedisResult<()> {
+        // A connection that broke while Redis was away fails its first command and reconnects
+        // behind it: a second PING tells whether Redis is back, so readiness does not report
+        // it down once more after it returned (no other command may have come first).
+        match self.ping_once().await {
+            Ok(()) => Ok(()),
+            Err(_) => self.ping_once().await,
+        }
+    }
+
+    async fn ping_once(&self) -> redis::RedisResult<()> {
         let mut connection = self.connection.clone();
         redis::cmd("PING")
             .query_async::<String>(&mut connection)

@@ -158,6 +158,7 @@ impl Throttle {
 pub struct IpThrottleLayer {
     throttle: Throttle,
     trusted_proxies: Arc<[IpNet]>,
+    exempt: Arc<[String]>,
 }
 
 impl IpThrottleLayer {
@@ -166,7 +167,16 @@ impl IpThrottleLayer {
         Self {
             throttle,
             trusted_proxies,
+            exempt: Arc::new([]),
         }
+    }
+
+    /// Paths the limit never counts (the health endpoints: a load balancer's probes share an
+    /// address with nothing it should be throttled for, and a flood from its address must not
+    /// take the instance out of rotation).
+    pub fn exempt(mut self, paths: impl IntoIterator<Item = String>) -> Self {
+        self.exempt = paths.into_iter().collect();
+        self
     }
 }
 
@@ -177,6 +187,7 @@ impl<S> Layer<S> for IpThrottleLayer {
             inner,
             throttle: self.throttle.clone(),
             trusted_proxies: self.trusted_proxies.clone(),
+            exempt: self.exempt.clone(),
         }
     }
 }
@@ -187,6 +198,7 @@ pub struct IpThrottleService<S> {
     inner: S,
     throttle: Throttle,
     trusted_proxies: Arc<[IpNet]>,
+    exempt: Arc<[String]>,
 }
 
 impl<S> Service<Request<Body>> for IpThrottleService<S>
@@ -203,6 +215,9 @@ where
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
+        if self.exempt.iter().any(|path| path == request.uri().path()) {
+            return Box::pin(self.inner.call(request));
+        }
         let Some(ip) = client_ip(&request, &self.trusted_proxies) else {
             // No peer address (an in-process call): nothing to key on.
             return Box::pin(self.inner.call(request));

@@ -60,6 +60,14 @@ impl<R: Resource> ListQuery<R> {
         let mut sort = spec.default_sort;
         let mut filters = Vec::new();
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            // The same refusal as every other string input: a control character in a filter
+            // value or a parameter name is a 400 naming it.
+            if let Some(issue) =
+                crate::text::refused_control(&key).or_else(|| crate::text::refused_control(&value))
+            {
+                issues.push(FieldIssue::new(key.as_ref(), issue));
+                continue;
+            }
             if seen.iter().any(|k| *k == key) {
                 issues.push(FieldIssue::new(key.as_ref(), "given more than once"));
                 continue;

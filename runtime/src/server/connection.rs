@@ -8,7 +8,10 @@
 //!   last response): it must be complete within `header_read_timeout`, else the connection is
 //!   dropped;
 //! - idle: nothing in flight and nothing arriving; after `keep_alive_timeout` hyper is asked to
-//!   close it gracefully.
+//!   close it gracefully;
+//! - closing (idle expired, or the server stopping) with nothing in flight: if hyper has not
+//!   finished within `header_read_timeout` (a client that does not read its response), the
+//!   connection is dropped, so it cannot hold its permit, or the shutdown, forever.
 //!
 //! hyper's own header read timeout (with a Tokio timer) is set to the sum of the two as a
 //! backstop: hyper starts it as soon as it waits for a head, idle time included.
@@ -54,6 +57,9 @@ struct Activity {
 enum Expiry {
     Head,
     Idle,
+    /// Closing with nothing in flight, but the last response not taken by the client (a zero
+    /// window): hyper would wait for it forever, holding the connection's permit.
+    Linger,
 }
 
 impl Activity {
@@ -96,15 +102,23 @@ impl Activity {
     }
 
     /// The next deadline and what expires then; none while a request is in flight.
-    fn deadline(&self, limits: ConnectionLimits, closing: bool) -> Option<(Instant, Expiry)> {
+    fn deadline(
+        &self,
+        limits: ConnectionLimits,
+        closing: Option<Instant>,
+    ) -> Option<(Instant, Expiry)> {
         let state = self.state();
         if state.in_flight > 0 {
             return None;
         }
-        match state.head_started {
-            Some(started) => Some((after(started, limits.header_read_timeout), Expiry::Head)),
-            None if closing => None,
-            None => Some((
+        match (state.head_started, closing) {
+            (Some(started), _) => Some((after(started, limits.header_read_timeout), Expiry::Head)),
+            // Asked to close: a response still being written gets as long as a head would.
+            (None, Some(since)) => Some((
+                after(since.max(state.idle_since), limits.header_read_timeout),
+                Expiry::Linger,
+            )),
+            (None, None) => Some((
                 after(state.idle_since, limits.keep_alive_timeout),
                 Expiry::Idle,
             )),
@@ -244,8 +258,8 @@ pub(super) async fn serve(
         .keep_alive(true);
     let connection = builder.serve_connection(io, service);
     tokio::pin!(connection);
-    let mut closing = *stopping.borrow();
-    if closing {
+    let mut closing = stopping.borrow().then(Instant::now);
+    if closing.is_some() {
         connection.as_mut().graceful_shutdown();
     }
     loop {
@@ -263,10 +277,10 @@ pub(super) async fn serve(
                 }
                 return;
             }
-            changed = stopping.changed(), if !closing => {
+            changed = stopping.changed(), if closing.is_none() => {
                 if changed.is_err() || *stopping.borrow() {
                     connection.as_mut().graceful_shutdown();
-                    closing = true;
+                    closing = Some(Instant::now());
                 }
             }
             () = activity.changed.notified() => {}
@@ -286,7 +300,15 @@ pub(super) async fn serve(
                         closed("idle");
                         tracing::debug!(peer = %remote, "idle keep-alive connection closed");
                         connection.as_mut().graceful_shutdown();
-                        closing = true;
+                        closing = Some(Instant::now());
+                    }
+                    Some((at, Expiry::Linger)) if at <= Instant::now() => {
+                        closed("linger");
+                        tracing::info!(
+                            peer = %remote,
+                            "connection dropped: the client did not take its response"
+                        );
+                        return;
                     }
                     _ => {}
                 }

@@ -1,0 +1,37 @@
+// A second VALUES row with another owner: every row sets the owner from `:owner`.
+use rampart::prelude::*;
+use uuid::Uuid;
+
+#[resource(table = "folders", owner = owner_id)]
+struct Folder {
+    #[resource(id)]
+    id: Uuid,
+    owner_id: Uuid,
+    name: String,
+}
+
+#[resource(table = "notes", owner = owner_id)]
+struct Note {
+    #[resource(id)]
+    id: Uuid,
+    owner_id: Uuid,
+    #[resource(parent = Folder)]
+    folder_id: Uuid,
+    title: String,
+}
+
+#[resource(table = "labels")]
+struct Label {
+    #[resource(id)]
+    id: Uuid,
+    text: String,
+}
+
+
+#[repository(Note)]
+trait Repo {
+    #[query("INSERT INTO notes (id, owner_id, folder_id, title) VALUES (:id, :owner, :folder, :title), (:other, :victim, :folder, :title)")]
+    async fn plant(&self, scope: &Scope, id: Uuid, other: Uuid, victim: Uuid, folder: Uuid, title: String) -> ApiResult<u64>;
+}
+
+fn main() {}
