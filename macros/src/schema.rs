@@ -208,6 +208,20 @@ fn constraints(attrs: &[syn::Attribute]) -> syn::Result<Vec<TokenStream>> {
             out.push(quote!(#p::Constraint::Pattern(#pattern)));
         }
     }
+    // A field that opts out of the control-character refusal (`rampart::text::allow_control`,
+    // or `#[resource(allow_control)]`'s generated deserializers) is documented without the
+    // refusal pattern: the document says what the field accepts.
+    let opts_out = attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde"))
+        .any(|a| {
+            a.meta
+                .require_list()
+                .is_ok_and(|list| list.tokens.to_string().contains("allow_control"))
+        });
+    if opts_out {
+        out.push(quote!(#p::Constraint::AllowControl));
+    }
     Ok(out)
 }
 

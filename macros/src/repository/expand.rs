@@ -54,6 +54,12 @@ fn owner_assertions(repository: &CheckedRepository, query: &CheckedQuery) -> Tok
                     "`{table}` is owned: a query that {verb} it must bind `:owner`\nhelp: take `scope: &Scope` and add `owner_id = :owner`, or take `&UnscopedAdmin` to cross owners"
                 ),
             ),
+            ScopeArg::Owner(_) if table_use.access == Access::Assign => push(
+                quote!(#p::owner_check::not_owner_column(__RAMPART_TABLES, #table, &[#(#columns),*])),
+                format!(
+                    "this statement sets the owner column of `{table}`: that hands the row to another owner\nhelp: the owner column is set when a row is created; to cross owners, take `&UnscopedAdmin`"
+                ),
+            ),
             ScopeArg::Owner(_) => {
                 if !columns.is_empty() {
                     push(
@@ -76,7 +82,7 @@ fn owner_assertions(repository: &CheckedRepository, query: &CheckedQuery) -> Tok
                             "`{table}` is owned: an INSERT into it sets its owner column from `:owner`\nhelp: name the owner column with the value `:owner`: `INSERT INTO {table} (id, owner_id, ...) VALUES (:id, :owner, ...)`"
                         ),
                     ),
-                    Access::Replace => (
+                    Access::Replace | Access::Assign => (
                         quote!(#p::owner_check::unowned(__RAMPART_TABLES, #table)),
                         format!(
                             "`{table}` is owned: REPLACE deletes the conflicting row, whoever owns it\nhelp: use `ON CONFLICT (...) DO UPDATE SET ... WHERE {table}.owner_id = :owner`"

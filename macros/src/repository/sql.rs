@@ -37,6 +37,9 @@ pub(crate) enum Access {
     /// `INSERT OR REPLACE`, `REPLACE INTO`, `UPDATE OR REPLACE`: deletes conflicting rows,
     /// whoever owns them.
     Replace,
+    /// `SET col = ...` of an UPDATE (or `ON CONFLICT DO UPDATE`): the columns are the ones set,
+    /// and none may be the owner column (that would hand the row to someone else).
+    Assign,
 }
 
 impl Access {
@@ -47,6 +50,7 @@ impl Access {
             Access::Delete => "deletes from",
             Access::Insert => "inserts into",
             Access::Replace => "replaces rows of",
+            Access::Assign => "sets columns of",
         }
     }
 }
@@ -82,6 +86,19 @@ pub(crate) fn analyse(sql: &str, owner: Option<&str>) -> Result<Analysis, String
         let tokens = Tokenizer::new(dialect, sql)
             .tokenize()
             .map_err(|error| unparseable(&error.to_string()))?;
+        // PostgreSQL's own lexer ends an operator at `--` or `/*` and reads a comment from
+        // there; sqlparser keeps `&--` as one operator. And `[...]`/backtick identifiers are
+        // SQLite's alone: text inside them is an identifier to one grammar and SQL to the other.
+        let hides_text = |token: &Token| match token {
+            Token::CustomBinaryOperator(op) => op.contains("--") || op.contains("/*"),
+            Token::Word(word) => matches!(word.quote_style, Some('[' | '`')),
+            _ => false,
+        };
+        if let Some(token) = tokens.iter().find(|token| hides_text(token)) {
+            return Err(format!(
+                "`{token}` reads differently in PostgreSQL and SQLite (an operator holding `--` or `/*`, or `[...]`/backtick quoting)\nhelp: use spaces around operators and double quotes for identifiers"
+            ));
+        }
         if tokens.iter().any(|token| {
             matches!(
                 token,
@@ -197,7 +214,7 @@ impl Visitor for Census<'_> {
                 .0
                 .last()
                 .and_then(ObjectNamePart::as_ident)
-                .map(ident)
+                .map(|part| part.value.to_lowercase())
                 .unwrap_or_default();
             if reaches_around_the_check(&name) {
                 self.forbidden.get_or_insert(name);
@@ -218,6 +235,12 @@ fn reaches_around_the_check(name: &str) -> bool {
         "cursor_to_xml",
         "cursor_to_xmlschema",
         "crosstab",
+        "crosstab2",
+        "crosstab3",
+        "crosstab4",
+        "connectby",
+        "ts_stat",
+        "ts_rewrite",
         "set_config",
         "current_setting",
         "load_extension",
@@ -526,7 +549,38 @@ impl Walk<'_> {
         self.nested_in(select, ctes)
     }
 
-    fn assignments(&mut self, assignments: &[Assignment], ctes: &[String]) -> Result<(), String> {
+    fn assignments(
+        &mut self,
+        table: Option<String>,
+        assignments: &[Assignment],
+        ctes: &[String],
+    ) -> Result<(), String> {
+        if let Some(table) = table {
+            let mut columns = Vec::new();
+            for assignment in assignments {
+                match &assignment.target {
+                    AssignmentTarget::ColumnName(name) => columns.push(
+                        name.0
+                            .last()
+                            .and_then(ObjectNamePart::as_ident)
+                            .map(ident)
+                            .unwrap_or_default(),
+                    ),
+                    AssignmentTarget::Tuple(names) => columns.extend(names.iter().map(|name| {
+                        name.0
+                            .last()
+                            .and_then(ObjectNamePart::as_ident)
+                            .map(ident)
+                            .unwrap_or_default()
+                    })),
+                }
+            }
+            self.uses.push(TableUse {
+                table,
+                access: Access::Assign,
+                owner_columns: columns,
+            });
+        }
         for assignment in assignments {
             if contains_owner(&assignment.value, self.owner) {
                 let target = match &assignment.target {
@@ -566,7 +620,11 @@ impl Walk<'_> {
                 self.join_tree(item, ctes, &mut relations)?;
             }
         }
-        self.assignments(&update.assignments, ctes)?;
+        let target = relations
+            .first()
+            .and_then(|r| r.table)
+            .map(|index| self.uses[index].table.clone());
+        self.assignments(target, &update.assignments, ctes)?;
         if let Some(condition) = &update.selection {
             self.constrain(condition, &relations, None)?;
             self.nested_in(condition, ctes)?;
@@ -630,6 +688,18 @@ impl Walk<'_> {
                     .unwrap_or_default()
             })
             .collect();
+        // SQLite keeps the first of a repeated column and PostgreSQL refuses the statement: the
+        // position of `:owner` would not tell which value the owner column gets.
+        for (index, column) in columns.iter().enumerate() {
+            if columns[..index]
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(column))
+            {
+                return Err(format!(
+                    "`{column}` is named twice in this INSERT's columns\nhelp: name each column once"
+                ));
+            }
+        }
         if let Some(source) = &insert.source {
             // The owner column's value, exactly `:owner`, per row (VALUES) or per selected column
             // (INSERT ... SELECT); the rest of the source is checked as usual.
@@ -712,7 +782,7 @@ impl Walk<'_> {
                             table: None,
                         },
                     ];
-                    self.assignments(&update.assignments, ctes)?;
+                    self.assignments(Some(table.clone()), &update.assignments, ctes)?;
                     if let Some(condition) = &update.selection {
                         self.constrain(condition, &relations, None)?;
                         self.nested_in(condition, ctes)?;
@@ -805,6 +875,33 @@ mod tests {
         ] {
             assert!(refused(call).contains("owner check cannot see"), "{call}");
         }
+        // Found by the second review: an operator PostgreSQL ends at `--`, SQLite-only quoting,
+        // text-executing full-text functions, a repeated insert column, a quoted function name.
+        assert!(
+            refused("SELECT * FROM (SELECT ARRAY[1 &--1] FROM tasks WHERE owner_id = $9) t")
+                .contains("reads differently")
+        );
+        assert!(refused("SELECT [x] FROM tasks WHERE owner_id = $9").contains("reads differently"));
+        assert!(
+            refused("SELECT CAST(ts_stat('SELECT 1') AS TEXT) FROM tasks WHERE owner_id = $9")
+                .contains("owner check cannot see")
+        );
+        assert!(
+            refused("INSERT INTO tasks (id, owner_id, owner_id) VALUES ($1, $2, $9)")
+                .contains("named twice")
+        );
+        assert!(
+            refused("SELECT \"LOAD_EXTENSION\"('x') FROM tasks WHERE owner_id = $9")
+                .contains("owner check cannot see")
+        );
+        // The columns an UPDATE sets are recorded, for the owner-column assertion.
+        assert!(
+            uses("UPDATE tasks SET owner_id = $2 WHERE id = $1 AND owner_id = $9").contains(&t(
+                "tasks",
+                Access::Assign,
+                &["owner_id"]
+            ))
+        );
         // Every row consistent is fine.
         assert_eq!(
             uses("INSERT INTO tasks (id, owner_id) VALUES ($1, $9), ($2, $9)"),
@@ -843,7 +940,10 @@ mod tests {
     fn updates_deletes_and_their_writes_of_owner() {
         assert_eq!(
             uses("UPDATE tasks SET done = TRUE WHERE id = $1 AND owner_id = $9"),
-            vec![t("tasks", Access::Update, &["owner_id"])]
+            vec![
+                t("tasks", Access::Update, &["owner_id"]),
+                t("tasks", Access::Assign, &["done"])
+            ]
         );
         assert!(refused("UPDATE tasks SET owner_id = $9 WHERE id = $1").contains("SET owner_id"));
         assert_eq!(
@@ -964,7 +1064,8 @@ mod tests {
             ),
             vec![
                 t("tasks", Access::Update, &[]),
-                t("tasks", Access::Insert, &["owner_id"])
+                t("tasks", Access::Insert, &["owner_id"]),
+                t("tasks", Access::Assign, &["title"])
             ]
         );
         assert_eq!(
@@ -973,7 +1074,8 @@ mod tests {
             ),
             vec![
                 t("tasks", Access::Update, &["owner_id"]),
-                t("tasks", Access::Insert, &["owner_id"])
+                t("tasks", Access::Insert, &["owner_id"]),
+                t("tasks", Access::Assign, &["title"])
             ]
         );
     }

@@ -233,6 +233,7 @@ impl OperationDoc {
             let schema = ObjectBuilder::new()
                 .schema_type(ty)
                 .format(format.map(SchemaFormat::KnownFormat))
+                .pattern((field.kind == Kind::Text).then_some(types::TEXT_PATTERN))
                 .description(Some(format!(
                     "Only items whose `{}` equals this.",
                     field.name

@@ -26,6 +26,8 @@ pub enum Constraint {
     Url,
     /// `regex(...)` with a pattern known at compile time.
     Pattern(&'static str),
+    /// A string that may hold control characters (`allow_control`): no refusal pattern.
+    AllowControl,
 }
 
 /// One field of a documented struct.
@@ -54,6 +56,11 @@ fn constrain_object(object: &mut Object, constraint: Constraint) {
         Constraint::Email => object.format = Some(SchemaFormat::KnownFormat(KnownFormat::Email)),
         Constraint::Url => object.format = Some(SchemaFormat::Custom("uri".to_owned())),
         Constraint::Pattern(pattern) => object.pattern = Some(pattern.to_owned()),
+        Constraint::AllowControl => {
+            if object.pattern.as_deref() == Some(super::types::TEXT_PATTERN) {
+                object.pattern = None;
+            }
+        }
     }
 }
 

@@ -31,6 +31,32 @@ fn typed(ty: Type, format: Option<SchemaFormat>) -> RefOr<Schema> {
         .into()
 }
 
+/// What every string input accepts, as a JSON Schema pattern: no C0/C1 control character other
+/// than tab, LF and CR (`text::is_refused_control`), so the document says what the API refuses.
+/// A field that opts out (`allow_control`) drops it.
+pub(crate) const TEXT_PATTERN: &str =
+    "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
+fn text() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(TEXT_PATTERN))
+        .build()
+        .into()
+}
+
+impl ApiSchema for String {
+    fn schema() -> RefOr<Schema> {
+        text()
+    }
+}
+
+impl ApiSchema for str {
+    fn schema() -> RefOr<Schema> {
+        text()
+    }
+}
+
 macro_rules! primitive {
     ($($ty:ty => $kind:expr, $format:expr;)*) => {$(
         impl ApiSchema for $ty {
@@ -54,8 +80,6 @@ primitive! {
     usize => Type::Integer, Some(SchemaFormat::KnownFormat(KnownFormat::Int64));
     f32 => Type::Number, Some(SchemaFormat::KnownFormat(KnownFormat::Float));
     f64 => Type::Number, Some(SchemaFormat::KnownFormat(KnownFormat::Double));
-    String => Type::String, None;
-    str => Type::String, None;
     uuid::Uuid => Type::String, Some(SchemaFormat::KnownFormat(KnownFormat::Uuid));
     chrono::DateTime<chrono::Utc> => Type::String, Some(SchemaFormat::KnownFormat(KnownFormat::DateTime));
     chrono::NaiveDate => Type::String, Some(SchemaFormat::KnownFormat(KnownFormat::Date));

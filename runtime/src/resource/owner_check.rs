@@ -91,6 +91,25 @@ pub const fn only_owner_column(known: &[Option<Declared>], table: &str, columns:
 }
 
 /// Whether `table` is unowned, or `:owner` constrains (or sets) its owner column.
+/// None of `columns` is the owner column of `table` (true for an unowned or unknown table:
+/// other checks speak for those).
+pub const fn not_owner_column(known: &[Option<Declared>], table: &str, columns: &[&str]) -> bool {
+    let Some(declared) = find(known, table) else {
+        return true;
+    };
+    let Some(owner) = declared.owner else {
+        return true;
+    };
+    let mut index = 0;
+    while index < columns.len() {
+        if same(owner, columns[index]) {
+            return false;
+        }
+        index += 1;
+    }
+    true
+}
+
 pub const fn owner_bound(known: &[Option<Declared>], table: &str, columns: &[&str]) -> bool {
     let Some(declared) = find(known, table) else {
         return true;
