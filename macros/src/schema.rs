@@ -32,6 +32,9 @@ struct RangeRule {
 #[darling(allow_unknown_fields)]
 struct SchemaFieldAttr {
     pattern: Option<syn::LitStr>,
+    /// `#[schema(non_null)]`: may be left out, never `null` (documented as the type alone).
+    #[darling(default)]
+    non_null: darling::util::Flag,
 }
 
 fn is_option(ty: &Type) -> bool {
@@ -206,6 +209,9 @@ fn constraints(attrs: &[syn::Attribute]) -> syn::Result<Vec<TokenStream>> {
         let field = SchemaFieldAttr::from_list(&items).map_err(syn::Error::from)?;
         if let Some(pattern) = field.pattern {
             out.push(quote!(#p::Constraint::Pattern(#pattern)));
+        }
+        if field.non_null.is_present() {
+            out.push(quote!(#p::Constraint::NonNull));
         }
     }
     // A field that opts out of the control-character refusal (`rampart::text::allow_control`,

@@ -105,7 +105,9 @@ fn patch_field(field: &CheckedField) -> (TokenStream, TokenStream) {
             });
             (
                 quote!(::core::option::Option<#ty>),
-                quote!(#[serde(default, deserialize_with = #with)]),
+                // Left out keeps the value; `null` is refused, so the document says the type
+                // alone (not "or null").
+                quote!(#[serde(default, deserialize_with = #with)] #[schema(non_null)]),
             )
         }
     }

@@ -28,6 +28,9 @@ pub enum Constraint {
     Pattern(&'static str),
     /// A string that may hold control characters (`allow_control`): no refusal pattern.
     AllowControl,
+    /// An optional field that may be left out but not sent as `null` (a patch of a required
+    /// field): the type itself, not "the type or null".
+    NonNull,
 }
 
 /// One field of a documented struct.
@@ -61,11 +64,23 @@ fn constrain_object(object: &mut Object, constraint: Constraint) {
                 object.pattern = None;
             }
         }
+        // Already the type alone (see `constrain`).
+        Constraint::NonNull => {}
     }
 }
 
 /// Applies a constraint to a field schema, looking through `Option` (oneOf with null).
 fn constrain(schema: &mut RefOr<Schema>, constraint: Constraint) {
+    if constraint == Constraint::NonNull {
+        if let RefOr::T(Schema::OneOf(one_of)) = schema
+            && let Some(item) = one_of.items.iter().find(|item| {
+                !matches!(item, RefOr::T(Schema::Object(o)) if o.schema_type == Type::Null.into())
+            })
+        {
+            *schema = item.clone();
+        }
+        return;
+    }
     match schema {
         RefOr::T(Schema::Object(object)) => constrain_object(object, constraint),
         RefOr::T(Schema::Array(array)) => match constraint {
