@@ -94,20 +94,8 @@ pub const fn only_owner_column(known: &[Option<Declared>], table: &str, columns:
 /// None of `columns` is the owner column of `table` (true for an unowned or unknown table:
 /// other checks speak for those).
 pub const fn not_owner_column(known: &[Option<Declared>], table: &str, columns: &[&str]) -> bool {
-    let Some(declared) = find(known, table) else {
-        return true;
-    };
-    let Some(owner) = declared.owner else {
-        return true;
-    };
-    let mut index = 0;
-    while index < columns.len() {
-        if same(owner, columns[index]) {
-            return false;
-        }
-        index += 1;
-    }
-    true
+    // Owned: exactly when no column is the owner's (what `owner_bound` asks, negated).
+    unowned(known, table) || !owner_bound(known, table, columns)
 }
 
 pub const fn owner_bound(known: &[Option<Declared>], table: &str, columns: &[&str]) -> bool {
@@ -149,6 +137,9 @@ mod tests {
         assert!(!declared(KNOWN, "rampart_users"));
         assert!(unowned(KNOWN, "labels") && !unowned(KNOWN, "tasks"));
         assert!(only_owner_column(KNOWN, "tasks", &["owner_id"]));
+        assert!(!not_owner_column(KNOWN, "tasks", &["title", "OWNER_ID"]));
+        assert!(not_owner_column(KNOWN, "tasks", &["title", "done"]));
+        assert!(not_owner_column(KNOWN, "labels", &["owner_id"]));
         assert!(!only_owner_column(KNOWN, "tasks", &["owner_id", "title"]));
         assert!(!only_owner_column(KNOWN, "labels", &["owner_id"]));
         assert!(owner_bound(KNOWN, "tasks", &["owner_id"]));
