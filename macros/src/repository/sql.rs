@@ -315,6 +315,15 @@ fn table_name(name: &ObjectName) -> Result<String, String> {
     }
 }
 
+/// The column a possibly qualified name (`t.owner_id`) names, as the database folds it.
+fn column_name(name: &ObjectName) -> String {
+    name.0
+        .last()
+        .and_then(ObjectNamePart::as_ident)
+        .map(ident)
+        .unwrap_or_default()
+}
+
 /// A name a condition can qualify a column with, within one SELECT/UPDATE/DELETE.
 struct Relation {
     key: String,
@@ -559,20 +568,8 @@ impl Walk<'_> {
             let mut columns = Vec::new();
             for assignment in assignments {
                 match &assignment.target {
-                    AssignmentTarget::ColumnName(name) => columns.push(
-                        name.0
-                            .last()
-                            .and_then(ObjectNamePart::as_ident)
-                            .map(ident)
-                            .unwrap_or_default(),
-                    ),
-                    AssignmentTarget::Tuple(names) => columns.extend(names.iter().map(|name| {
-                        name.0
-                            .last()
-                            .and_then(ObjectNamePart::as_ident)
-                            .map(ident)
-                            .unwrap_or_default()
-                    })),
+                    AssignmentTarget::ColumnName(name) => columns.push(column_name(name)),
+                    AssignmentTarget::Tuple(names) => columns.extend(names.iter().map(column_name)),
                 }
             }
             self.uses.push(TableUse {
@@ -678,16 +675,7 @@ impl Walk<'_> {
         if !insert.assignments.is_empty() {
             return Err("`INSERT ... SET` is not supported by the owner check\nhelp: write `INSERT INTO t (a, b) VALUES (...)`".to_owned());
         }
-        let columns: Vec<String> = insert
-            .columns
-            .iter()
-            .map(|c| {
-                c.0.last()
-                    .and_then(ObjectNamePart::as_ident)
-                    .map(ident)
-                    .unwrap_or_default()
-            })
-            .collect();
+        let columns: Vec<String> = insert.columns.iter().map(column_name).collect();
         // SQLite keeps the first of a repeated column and PostgreSQL refuses the statement: the
         // position of `:owner` would not tell which value the owner column gets.
         for (index, column) in columns.iter().enumerate() {
