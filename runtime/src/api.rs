@@ -33,6 +33,7 @@ use crate::app::App;
 use crate::auth::{Access, AccessLayer, Requirement, Schemes};
 use crate::endpoint::{Endpoint, EndpointDef};
 use crate::error::ApiError;
+use crate::health::HEALTH_PATHS;
 use crate::http::{
     BodyGuardLayer, CatchPanicLayer, HostCheckLayer, InFlightLayer, LoadShedLayer,
     SecurityHeadersLayer, TimeoutLayer, cors_layer,
@@ -42,9 +43,6 @@ use crate::openapi::{ApiInfo, build_document};
 use crate::rate_limit::{IpThrottleLayer, RateLimitLayer, Throttle};
 use crate::request_id::RequestIdLayer;
 use tower::util::option_layer;
-
-/// The health endpoints: outside load shedding and the per-principal in-flight cap.
-pub(crate) const HEALTH_PATHS: [&str; 2] = ["/health/live", "/health/ready"];
 
 /// A mistake in how endpoints were mounted; found before the server starts.
 #[derive(Debug, thiserror::Error)]

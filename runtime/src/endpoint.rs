@@ -7,7 +7,7 @@ use axum::http::Method;
 use axum::routing::MethodRouter;
 
 use crate::auth::Access;
-use crate::openapi::OperationDoc;
+use crate::describe::OperationDoc;
 
 /// One endpoint, as declared. Built by the code `#[endpoint]` generates (or by hand for the
 /// operational routes); turned into a route and an OpenAPI operation by [`crate::Api`].

@@ -7,6 +7,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod db;
+mod describe;
 pub mod endpoint;
 pub mod error;
 pub mod extract;

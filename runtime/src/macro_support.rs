@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use axum::response::Response;
 
-use crate::openapi::OperationDoc;
+use crate::describe::OperationDoc;
 use crate::response::EndpointOutput;
 
 /// Renders an endpoint's result. Generic so that a return type that is not a response is one

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::describe::{OperationDoc, SuccessDoc};
 use crate::error::{ApiError, Enveloped};
-use crate::openapi::SuccessDoc;
 use crate::pagination::PageMeta;
 
 /// The result of an endpoint: a reply or an [`ApiError`].
@@ -178,5 +178,14 @@ impl<R: Reply> EndpointOutput for Result<R, ApiError> {
     }
     fn describe() -> SuccessDoc {
         R::describe()
+    }
+}
+
+// Here rather than in `describe`, which names nothing of the crate: the vocabulary stays a leaf
+// that this module (and the endpoint definition) can depend on.
+impl OperationDoc {
+    /// The success response of the return type.
+    pub fn success<O: EndpointOutput>(&mut self) {
+        self.success = O::describe();
     }
 }

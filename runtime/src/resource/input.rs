@@ -166,8 +166,8 @@ impl<'de> Deserialize<'de> for BodyVersion {
     }
 }
 
-impl crate::openapi::ApiSchema for BodyVersion {
+impl crate::describe::ApiSchema for BodyVersion {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        <i64 as crate::openapi::ApiSchema>::schema()
+        <i64 as crate::describe::ApiSchema>::schema()
     }
 }

@@ -9,10 +9,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 
-use super::{Pagination, Resource, SortOrder, Value};
+use super::{Kind, Pagination, Resource, SortOrder, Value};
+use crate::describe::{OperationDoc, SuccessDoc, TEXT_PATTERN};
 use crate::error::{ApiError, ErrorCode, FieldIssue};
-use crate::openapi::SuccessDoc;
 use crate::pagination::OffsetPage;
 use crate::response::Reply;
 
@@ -151,6 +153,79 @@ impl<S: Send + Sync, R: Resource> FromRequestParts<S> for ListQuery<R> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Self::parse(parts.uri.query().unwrap_or_default())
+    }
+}
+
+// The parameters `ListQuery::from_request_parts` reads, documented next to it. Here rather than
+// in `describe`, which names nothing of the crate (resources depend on it, not it on them).
+impl OperationDoc {
+    /// The query parameters of a resource list: `per_page`, `page` or `cursor`, `sort` (an
+    /// enum of the declared orders), and one typed parameter per declared filter.
+    pub fn list<R: Resource>(&mut self) {
+        let spec = &R::SPEC;
+        let integer = |min: i64, max: Option<i64>| -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(min))
+                .maximum(max)
+                .build()
+                .into()
+        };
+        self.query
+            .push(("per_page".to_owned(), integer(1, Some(100)), false));
+        match spec.pagination {
+            Pagination::Offset => self
+                .query
+                .push(("page".to_owned(), integer(1, Some(i64::from(u32::MAX))), false)),
+            Pagination::Cursor => self.query.push((
+                "cursor".to_owned(),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .description(Some(
+                        "`meta.next_cursor` of the previous page: opaque and signed, so any other value is a 400.",
+                    ))
+                    .build()
+                    .into(),
+                false,
+            )),
+        }
+        let sorts = spec
+            .sorts
+            .iter()
+            .flat_map(|f| [f.name.to_owned(), format!("-{}", f.name)]);
+        self.query.push((
+            "sort".to_owned(),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(sorts))
+                .description(Some("A sortable field; `-` sorts descending."))
+                .build()
+                .into(),
+            false,
+        ));
+        for field in spec.filters {
+            let (ty, format) = match field.kind {
+                Kind::Bool => (Type::Boolean, None),
+                Kind::Int32 | Kind::Int64 => (Type::Integer, None),
+                Kind::Float => (Type::Number, None),
+                Kind::Text => (Type::String, None),
+                Kind::Uuid => (Type::String, Some(KnownFormat::Uuid)),
+                Kind::Timestamp => (Type::String, Some(KnownFormat::DateTime)),
+                Kind::Json => (Type::Object, None),
+            };
+            let schema = ObjectBuilder::new()
+                .schema_type(ty)
+                .format(format.map(SchemaFormat::KnownFormat))
+                .pattern((field.kind == Kind::Text).then_some(TEXT_PATTERN))
+                .description(Some(format!(
+                    "Only items whose `{}` equals this.",
+                    field.name
+                )))
+                .build();
+            self.query
+                .push((field.name.to_owned(), schema.into(), false));
+        }
     }
 }
 

@@ -60,7 +60,7 @@ fn constrain_object(object: &mut Object, constraint: Constraint) {
         Constraint::Url => object.format = Some(SchemaFormat::Custom("uri".to_owned())),
         Constraint::Pattern(pattern) => object.pattern = Some(pattern.to_owned()),
         Constraint::AllowControl => {
-            if object.pattern.as_deref() == Some(super::types::TEXT_PATTERN) {
+            if object.pattern.as_deref() == Some(super::TEXT_PATTERN) {
                 object.pattern = None;
             }
         }
@@ -138,7 +138,7 @@ pub fn object_schema(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::openapi::ApiSchema;
+    use crate::describe::ApiSchema;
 
     #[test]
     fn constraints_land_on_the_property() {
