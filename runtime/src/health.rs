@@ -241,6 +241,7 @@ pub fn live_endpoint() -> EndpointDef {
         errors: &[],
         handler: on(MethodFilter::GET, live),
         document: |doc| doc.success::<ApiResult<HealthStatus>>(),
+        deps: &[],
     }
 }
 
@@ -265,6 +266,7 @@ pub fn ready_endpoint() -> EndpointDef {
         errors: &[],
         handler: on(MethodFilter::GET, ready),
         document: |doc| doc.success::<ApiResult<Readiness>>(),
+        deps: &[],
     }
 }
 
