@@ -53,6 +53,8 @@ pub mod identity;
 ///   compile time against the crate's [`roles!`] table; a failed check at runtime is 403.
 /// - `Path` bindings are checked against the path template at compile time.
 /// - `Json<T>` and `Query<T>` are deserialized then validated before the handler runs.
+/// - `Dep<T>` receives the `T` registered with [`App::dep`]; a handler whose `T` is not
+///   registered stops [`Api::into_router`] (`ApiBuildError::MissingDependency`).
 /// - The fn returns `ApiResult<T>`, `ApiResult<Created<T>>`, `ApiResult<NoContent>` or
 ///   `ApiResult<Paginated<T>>`.
 /// - The fn's name becomes a unit value to pass to [`Api::mount`]; doc comments become the
