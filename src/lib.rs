@@ -53,6 +53,8 @@ pub mod identity;
 ///   compile time against the crate's [`roles!`] table; a failed check at runtime is 403.
 /// - `Path` bindings are checked against the path template at compile time.
 /// - `Json<T>` and `Query<T>` are deserialized then validated before the handler runs.
+/// - `Dep<T>` receives the `T` registered with [`App::dep`]; a handler whose `T` is not
+///   registered stops [`Api::into_router`] (`ApiBuildError::MissingDependency`).
 /// - The fn returns `ApiResult<T>`, `ApiResult<Created<T>>`, `ApiResult<NoContent>` or
 ///   `ApiResult<Paginated<T>>`.
 /// - The fn's name becomes a unit value to pass to [`Api::mount`]; doc comments become the
@@ -151,9 +153,10 @@ pub use rampart_runtime::{
 pub use rampart_runtime::{
     CapturedScope, IfMatch, Isolation, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin,
 };
+pub use rampart_runtime::{Dep, Dependencies, Dependency};
 pub use rampart_runtime::{
-    api, auth, config, db, error, health, http, observability, openapi, pagination, rate_limit,
-    server, text,
+    api, auth, config, db, dependency, error, health, http, observability, openapi, pagination,
+    rate_limit, server, text,
 };
 
 /// The testing kit: an app in-process, tokens for any principal, a fresh database per test;
@@ -166,8 +169,8 @@ pub mod testing {
 /// What an endpoint module needs.
 pub mod prelude {
     pub use crate::{
-        Api, ApiError, ApiResult, Created, Ctx, Db, ErrorCode, IfMatch, Json, ListQuery, NoContent,
-        Page, PageMeta, Paginated, Path, Principal, Query, Schema, Scope, Tagged, Tx,
+        Api, ApiError, ApiResult, Created, Ctx, Db, Dep, ErrorCode, IfMatch, Json, ListQuery,
+        NoContent, Page, PageMeta, Paginated, Path, Principal, Query, Schema, Scope, Tagged, Tx,
         UnscopedAdmin, endpoint, repository, resource,
     };
 }
@@ -177,6 +180,7 @@ pub mod __private {
     pub use rampart_runtime::deps::{axum, serde, serde_json, sqlx, utoipa, uuid, validator};
 
     pub use rampart_runtime::auth::{Access, RbacTable, Requirement, Schemes};
+    pub use rampart_runtime::dependency::{DepKey, DepProbe, DescribeNotDep};
     pub use rampart_runtime::endpoint::{Endpoint, EndpointDef};
     pub use rampart_runtime::macro_support::{
         DescribeFallback, DescribeOutput, OutputProbe, respond,

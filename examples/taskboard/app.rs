@@ -1,7 +1,8 @@
 //! The taskboard's API as far as the foundation reaches: the principal (`/me`), and a small
 //! notes feature that exercises public, authenticated, role- and permission-protected,
 //! validated-body, validated-query and paginated endpoints over SQLite or PostgreSQL.
-//! Projects and tasks are in `projects.rs`.
+//! Projects and tasks are in `projects.rs`; the clock notes are stamped with, a typed
+//! dependency, in `clock.rs`.
 
 use chrono::{DateTime, Utc};
 use rampart::prelude::*;
@@ -11,6 +12,11 @@ use validator::Validate;
 
 #[path = "projects.rs"]
 pub(crate) mod projects;
+
+#[path = "clock.rs"]
+pub(crate) mod clock;
+
+use clock::Clock;
 
 /// The database migrations of the taskboard, per backend.
 pub(crate) const MIGRATIONS: rampart::Migrations = rampart::Migrations {
@@ -45,6 +51,13 @@ pub(crate) const MIGRATIONS: rampart::Migrations = rampart::Migrations {
         ),
     ],
 };
+
+/// What the taskboard's handlers take as `Dep<T>`; `main` registers it on the app (and so do
+/// the tests, which may put a fixed clock in its place). A handler's `Dep<T>` that is not here
+/// stops the app at start-up.
+pub(crate) fn dependencies() -> rampart::Dependencies {
+    rampart::Dependencies::new().with(Clock::system())
+}
 
 /// Every endpoint of the taskboard, mounted under `/api/v1`.
 pub(crate) fn api() -> Api {
@@ -184,7 +197,12 @@ fn note_of(row: NoteRow) -> Note {
     body_limit = "64KiB",
     rate_limit = "60/min"
 )]
-async fn create_note(ctx: Ctx, db: Db, Json(input): Json<NewNote>) -> ApiResult<Created<Note>> {
+async fn create_note(
+    ctx: Ctx,
+    db: Db,
+    clock: Dep<Clock>,
+    Json(input): Json<NewNote>,
+) -> ApiResult<Created<Note>> {
     let owner = ctx.user()?.user_id();
     let note = Note {
         id: Uuid::now_v7(),
@@ -192,8 +210,7 @@ async fn create_note(ctx: Ctx, db: Db, Json(input): Json<NewNote>) -> ApiResult<
         title: input.title.trim().to_owned(),
         body: input.body,
         tags: input.tags.into_iter().map(|t| t.name).collect(),
-        // Microseconds: what both databases store, so a later GET returns the same value.
-        created_at: rampart::resource::now(),
+        created_at: clock.now(),
     };
     let tags = sqlx::types::Json(&note.tags);
     let insert = "INSERT INTO notes (id, owner_id, title, body, tags, created_at) VALUES ($1, $2, $3, $4, $5, $6)";

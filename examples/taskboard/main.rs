@@ -39,6 +39,8 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(redis) = redis {
         state = state.with_redis(redis);
     }
+    // The handlers' typed dependencies (`Dep<T>`): into_router refuses to start without them.
+    state = state.with_dependencies(app::dependencies());
     // The first administrator, from the environment (the password never reaches a log).
     if let (Ok(email), Ok(password)) = (
         std::env::var("TASKBOARD_ADMIN_EMAIL"),

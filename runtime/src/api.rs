@@ -61,6 +61,16 @@ pub enum ApiBuildError {
     /// The CORS configuration cannot be used.
     #[error("{0}")]
     Cors(String),
+    /// An endpoint takes `Dep<T>` and the app registers no `T`.
+    #[error(
+        "endpoint `{operation_id}` takes `Dep<{type_name}>`, but no `{type_name}` is registered; register one with `App::dep(..)`"
+    )]
+    MissingDependency {
+        /// The type nobody registered, as the compiler writes it.
+        type_name: &'static str,
+        /// The endpoint that needs it.
+        operation_id: &'static str,
+    },
 }
 
 /// The API of an app: its endpoints under a version prefix, and the document describing them.
@@ -225,10 +235,28 @@ impl Api {
         Ok(())
     }
 
+    /// Every `Dep<T>` an endpoint takes is registered on the app (typed dependencies: a
+    /// forgotten one fails here, at start-up, rather than at the first request).
+    fn check_dependencies(&self, app: &App) -> Result<(), ApiBuildError> {
+        for def in &self.endpoints {
+            if let Some(missing) = def
+                .dependencies()
+                .find(|key| !app.dependencies().contains(*key))
+            {
+                return Err(ApiBuildError::MissingDependency {
+                    type_name: missing.type_name(),
+                    operation_id: def.operation_id,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The router: every endpoint with its own layers, the operational routes, and the global
     /// pipeline around all of it.
     pub fn into_router(self, app: &App) -> Result<Router, ApiBuildError> {
         self.check()?;
+        self.check_dependencies(app)?;
         let config = app.config();
         let cors = cors_layer(&config.cors).map_err(ApiBuildError::Cors)?;
         let document = self.openapi_json();
@@ -342,6 +370,10 @@ impl Api {
         router = router.fallback(|| async { ApiError::not_found() });
         if let Some(db) = app.db() {
             router = router.layer(Extension(db.clone()));
+        }
+        // Typed dependencies, read by the `Dep<T>` extractor; none registered, no layer.
+        if !app.dependencies().is_empty() {
+            router = router.layer(Extension(app.dependencies().clone()));
         }
         if let Some(table) = self.rbac {
             router = router.layer(Extension(crate::auth::Roles(table)));

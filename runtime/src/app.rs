@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
+use crate::dependency::{Dependencies, Dependency};
 use crate::rate_limit::{RedisStore, Throttle};
 use crate::resource::CursorKey;
 
@@ -13,6 +14,9 @@ use crate::resource::CursorKey;
 #[derive(Clone, Debug)]
 pub struct App {
     inner: Arc<AppInner>,
+    /// Typed dependencies (`Dep<T>`); outside `inner` so that registering one does not
+    /// rebuild the rest.
+    dependencies: Dependencies,
 }
 
 #[derive(Debug)]
@@ -47,6 +51,7 @@ impl App {
                 redis: None,
                 shutting_down: AtomicBool::new(false),
             }),
+            dependencies: Dependencies::new(),
         }
     }
 
@@ -64,6 +69,7 @@ impl App {
                 cursor_key: inner.cursor_key.clone(),
                 shutting_down: AtomicBool::new(inner.shutting_down.load(Ordering::SeqCst)),
             }),
+            dependencies: self.dependencies.clone(),
         }
     }
 
@@ -105,6 +111,30 @@ impl App {
     /// Whether shutdown has begun.
     pub fn is_shutting_down(&self) -> bool {
         self.inner.shutting_down.load(Ordering::SeqCst)
+    }
+}
+
+/// Typed dependencies (`Dep<T>`, see [`crate::dependency`]).
+impl App {
+    /// The same app with `value` registered as the `T` handlers receive as `Dep<T>`
+    /// (replacing an earlier `T`). Call before building the router: `Api::into_router` refuses
+    /// endpoints whose `Dep<T>` is not registered.
+    pub fn dep<T: Dependency>(mut self, value: T) -> Self {
+        self.dependencies = self.dependencies.with(value);
+        self
+    }
+
+    /// The same app with every value of `dependencies` registered; they replace earlier
+    /// registrations of the same types.
+    pub fn with_dependencies(mut self, dependencies: Dependencies) -> Self {
+        self.dependencies = self.dependencies.merged(dependencies);
+        self
+    }
+
+    /// The registered dependencies (for services and jobs outside a handler:
+    /// `app.dependencies().get::<Mailer>()`).
+    pub fn dependencies(&self) -> &Dependencies {
+        &self.dependencies
     }
 }
 

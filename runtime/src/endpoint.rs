@@ -7,6 +7,7 @@ use axum::http::Method;
 use axum::routing::MethodRouter;
 
 use crate::auth::Access;
+use crate::dependency::{DepKey, DepProbeFn};
 use crate::describe::OperationDoc;
 
 /// One endpoint, as declared. Built by the code `#[endpoint]` generates (or by hand for the
@@ -45,6 +46,17 @@ pub struct EndpointDef {
     pub handler: MethodRouter,
     /// Fills in the inputs and output for OpenAPI.
     pub document: fn(&mut OperationDoc),
+    /// The handler's `Dep<T>` arguments, checked against the app's registrations when the
+    /// router is built (`&[]` for a handler that takes none). Read with
+    /// [`EndpointDef::dependencies`].
+    pub deps: &'static [DepProbeFn],
+}
+
+impl EndpointDef {
+    /// The dependencies the handler takes (`Dep<T>` arguments).
+    pub fn dependencies(&self) -> impl Iterator<Item = DepKey> + '_ {
+        self.deps.iter().filter_map(|probe| probe())
+    }
 }
 
 impl fmt::Debug for EndpointDef {

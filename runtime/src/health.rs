@@ -244,6 +244,7 @@ pub fn live_endpoint() -> EndpointDef {
         errors: &[],
         handler: on(MethodFilter::GET, live),
         document: |doc| doc.success::<ApiResult<HealthStatus>>(),
+        deps: &[],
     }
 }
 
@@ -268,6 +269,7 @@ pub fn ready_endpoint() -> EndpointDef {
         errors: &[],
         handler: on(MethodFilter::GET, ready),
         document: |doc| doc.success::<ApiResult<Readiness>>(),
+        deps: &[],
     }
 }
 

@@ -30,6 +30,7 @@ use crate::api::{Api, ApiBuildError};
 use crate::app::App;
 use crate::config::{Config, ConfigError};
 use crate::db::{Db, DbConfig, DbError, Migrations};
+use crate::dependency::{Dependencies, Dependency};
 
 /// Why a test app could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -225,6 +226,10 @@ pub struct TestAppBuilder {
     identity: bool,
     migrations: Migrations,
     configure: Vec<ConfigChange>,
+    /// What the app registers at start-up, as its `main` does.
+    dependencies: Dependencies,
+    /// What the test puts in their place (wins whatever the order of the calls).
+    dependency_overrides: Dependencies,
 }
 
 impl TestAppBuilder {
@@ -263,6 +268,20 @@ impl TestAppBuilder {
     /// Adjusts the configuration (defaults: development with a fixed test secret).
     pub fn configure(mut self, change: impl FnOnce(&mut Config) + Send + 'static) -> Self {
         self.configure.push(Box::new(change));
+        self
+    }
+
+    /// Registers the app's dependencies, the set its `main` registers with
+    /// `App::with_dependencies` (e.g. `TestApp::builder(api()).dependencies(dependencies())`).
+    pub fn dependencies(mut self, dependencies: Dependencies) -> Self {
+        self.dependencies = self.dependencies.merged(dependencies);
+        self
+    }
+
+    /// Registers `value` as the `T` handlers receive as `Dep<T>`, in place of any `T` from
+    /// [`TestAppBuilder::dependencies`] (a fake mailer, a fixed clock).
+    pub fn dep<T: Dependency>(mut self, value: T) -> Self {
+        self.dependency_overrides = self.dependency_overrides.with(value);
         self
     }
 
@@ -311,6 +330,9 @@ impl TestAppBuilder {
                 })?;
             app = app.with_redis(store);
         }
+        let app = app
+            .with_dependencies(self.dependencies)
+            .with_dependencies(self.dependency_overrides);
         let router = self.api.into_router(&app)?;
         Ok(TestApp {
             router,
@@ -339,6 +361,8 @@ impl TestApp {
             identity: false,
             migrations: Migrations::default(),
             configure: Vec::new(),
+            dependencies: Dependencies::new(),
+            dependency_overrides: Dependencies::new(),
         }
     }
 

@@ -44,6 +44,7 @@ async fn app_with_user(backend: rampart::testing::TestBackend) -> (TestApp, Stri
         .mount(service_whoami)
         .mount(service_limited);
     let app = TestApp::builder(api)
+        .dependencies(crate::taskboard::dependencies())
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
         .with_identity()

@@ -9,6 +9,7 @@ pub(crate) const TEST_SECRET: &[u8] = b"rampart-test-secret-of-at-least-32-bytes
 /// The taskboard on a fresh database of `backend`.
 pub(crate) async fn taskboard(backend: TestBackend) -> TestApp {
     match TestApp::builder(crate::taskboard::api())
+        .dependencies(crate::taskboard::dependencies())
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
         .with_identity()

@@ -804,6 +804,7 @@ async fn an_existing_taskboard_database_migrates_its_tags() {
             }
         }
         let app = match TestApp::builder(crate::taskboard::api())
+            .dependencies(crate::taskboard::dependencies())
             .database_url(test_db.url())
             .migrations(crate::taskboard::MIGRATIONS)
             .with_identity()

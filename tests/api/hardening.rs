@@ -18,6 +18,7 @@ async fn taskboard_with(
     change: impl FnOnce(&mut Config) + Send + 'static,
 ) -> TestApp {
     TestApp::builder(crate::taskboard::api())
+        .dependencies(crate::taskboard::dependencies())
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
         .with_identity()
@@ -153,6 +154,7 @@ async fn instances_sharing_a_cursor_secret_accept_each_others_cursors() {
     let url = first.app().config().database.url.clone();
     let other_instance = |secret: Vec<u8>, previous: Option<Vec<u8>>| {
         TestApp::builder(crate::taskboard::api())
+            .dependencies(crate::taskboard::dependencies())
             .database_url(url.clone())
             .migrations(crate::taskboard::MIGRATIONS)
             .with_identity()

@@ -12,6 +12,7 @@ mod api_builder;
 mod api_keys;
 mod common;
 mod database;
+mod dependencies;
 mod envelope;
 mod fidelity;
 mod foreign_keys;

@@ -620,6 +620,7 @@ async fn api8_security_misconfiguration_on(backend: TestBackend) {
     );
 
     let closed = TestApp::builder(crate::taskboard::api())
+        .dependencies(crate::taskboard::dependencies())
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
         .with_identity()

@@ -34,6 +34,7 @@ async fn a_draining_instance_is_not_ready_whatever_its_dependencies_say() {
     for backend in BACKENDS {
         for requires in [vec![], vec![rampart::health::Dependency::Database]] {
             let app = TestApp::builder(crate::taskboard::api())
+                .dependencies(crate::taskboard::dependencies())
                 .backend(backend)
                 .migrations(crate::taskboard::MIGRATIONS)
                 .configure(move |config| config.readiness_requires = requires)

@@ -11,6 +11,7 @@ use crate::common::assert_error;
 
 async fn board(backend: TestBackend) -> TestApp {
     let built = TestApp::builder(crate::taskboard::api())
+        .dependencies(crate::taskboard::dependencies())
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
         .with_identity()

@@ -264,6 +264,7 @@ async fn roles_and_permissions_are_enforced_on(backend: TestBackend) {
 #[tokio::test]
 async fn security_headers_and_cors() {
     let app = rampart::testing::TestApp::builder(crate::taskboard::api())
+        .dependencies(crate::taskboard::dependencies())
         .configure(|config| {
             config.cors = rampart::http::CorsConfig {
                 origins: vec!["https://app.example.com".into()],
@@ -318,6 +319,7 @@ async fn security_headers_and_cors() {
 
     // `*` together with credentials is refused before the server starts.
     let refused = rampart::testing::TestApp::builder(crate::taskboard::api())
+        .dependencies(crate::taskboard::dependencies())
         .configure(|config| {
             config.cors = rampart::http::CorsConfig {
                 origins: vec!["*".into()],
@@ -354,14 +356,17 @@ async fn keys_rotate_without_logging_anyone_out() {
         }
     };
     let before = rampart::testing::TestApp::builder(crate::taskboard::api())
+        .dependencies(crate::taskboard::dependencies())
         .configure(rotate_to("k1", &["k1"]))
         .build()
         .await;
     let after = rampart::testing::TestApp::builder(crate::taskboard::api())
+        .dependencies(crate::taskboard::dependencies())
         .configure(rotate_to("k2", &["k1", "k2"]))
         .build()
         .await;
     let retired = rampart::testing::TestApp::builder(crate::taskboard::api())
+        .dependencies(crate::taskboard::dependencies())
         .configure(rotate_to("k2", &["k2"]))
         .build()
         .await;

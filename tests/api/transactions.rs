@@ -122,6 +122,7 @@ async fn app(backend: TestBackend) -> TestApp {
         .mount(conflicts_under_begin)
         .mount(conflicting_statement);
     let app = TestApp::builder(api)
+        .dependencies(crate::taskboard::dependencies())
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
         .build()

@@ -120,6 +120,10 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
     let mut checks = TokenStream::new();
     let access = access_tokens(endpoint, &mut checks);
     let documents = document_calls(endpoint);
+    let super::deps::DepProbes {
+        items: dep_probes,
+        field: deps,
+    } = super::deps::dep_probes(endpoint, name);
 
     let method = Ident::new(endpoint.method.constant(), Span::call_site());
     let path = &endpoint.path;
@@ -150,6 +154,8 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
         #[allow(non_camel_case_types)]
         #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
         #vis struct #name;
+
+        #dep_probes
 
         #[automatically_derived]
         impl #p::Endpoint for #name {
@@ -188,6 +194,7 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
                     errors: &[#(#errors),*],
                     handler: #p::axum::routing::on(#p::axum::routing::MethodFilter::#method, __rampart_handler),
                     document: __rampart_document,
+                    deps: #deps,
                 }
             }
         }

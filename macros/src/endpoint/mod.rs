@@ -3,6 +3,7 @@
 
 mod attr;
 mod check;
+mod deps;
 mod expand;
 
 use proc_macro2::TokenStream;
