@@ -48,6 +48,7 @@ use std::time::Duration;
 use crate::auth::{JwtAlgorithm, JwtConfig, KeyPem};
 use crate::db::DbConfig;
 use crate::http::CorsConfig;
+pub use crate::server::ConnectionLimits;
 
 /// `development` or `production`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,28 +127,6 @@ pub struct Config {
     /// Warnings found while loading (a generated secret, a short one...), logged at warn
     /// level by [`Config::log_warnings`] once logging is up (`App::new` calls it).
     pub warnings: Vec<String>,
-}
-
-/// What the server allows a TCP connection (see [`crate::server`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConnectionLimits {
-    /// A complete request head must arrive this soon after its first byte (or after the
-    /// connection opened); past it the connection is closed without a response.
-    pub header_read_timeout: Duration,
-    /// A connection with no request in flight and no bytes arriving is closed after this.
-    pub keep_alive_timeout: Duration,
-    /// Open connections; one more is accepted and closed at once.
-    pub max_connections: usize,
-}
-
-impl Default for ConnectionLimits {
-    fn default() -> Self {
-        Self {
-            header_read_timeout: Duration::from_secs(10),
-            keep_alive_timeout: Duration::from_secs(75),
-            max_connections: 10_000,
-        }
-    }
 }
 
 /// `parse_duration`, kept only within `[min, max]`.
