@@ -10,7 +10,7 @@
 //! answers. A serialisation failure or deadlock (40001 / 40P01) of a statement run through a
 //! closure is retried a few times with a jittered backoff, then answered 409 `CONFLICT`.
 //!
-//! Layout: [`statement`] is the one backend dispatch of rampart's own statements (the
+//! Layout: `statement` is the one backend dispatch of rampart's own statements (the
 //! resource store's and identity's), `run` the timed, retried, replica-aware execution,
 //! `tx` transactions, `replica` the replica's breaker, `errors` the mapping of database
 //! errors, `migrations` and `settings` what their names say.
@@ -20,7 +20,7 @@ mod migrations;
 mod replica;
 mod run;
 mod settings;
-pub mod statement;
+pub(crate) mod statement;
 mod tx;
 mod value;
 
@@ -55,6 +55,9 @@ pub use value::{IntoValue, JsonDocument, Kind, Value, now, storable};
 /// ```
 ///
 /// (sqlx's `Any` driver would need one code path too, but cannot carry `Uuid` or `DateTime`.)
+///
+/// This is for app code that writes its own sqlx; rampart's own statements (the resource store's,
+/// identity's) go through the typed dispatch of `db::statement` instead.
 #[macro_export]
 macro_rules! with_pool {
     ($pool:expr, |$p:ident| $body:expr) => {

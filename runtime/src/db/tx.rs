@@ -40,13 +40,13 @@ pub enum Isolation {
     /// `REPEATABLE READ`.
     RepeatableRead,
     /// `SERIALIZABLE`: concurrent transactions behave as if run one after another; the loser of
-    /// a conflict fails with 40001 and [`Store::transaction_with`] runs it again.
+    /// a conflict fails with 40001 and [`Store::transaction_with`](crate::Store::transaction_with) runs it again.
     Serializable,
 }
 
-/// A transaction on the primary. Stores bound to it ([`Store::in_tx`]) run their statements
+/// A transaction on the primary. Stores bound to it ([`Store::in_tx`](crate::Store::in_tx)) run their statements
 /// inside it; [`Tx::commit`] makes them durable, and dropping it (an early `?`) rolls back.
-/// Prefer [`Store::transaction`], which also runs the work again when it loses a
+/// Prefer [`Store::transaction`](crate::Store::transaction), which also runs the work again when it loses a
 /// serialisation conflict or a deadlock.
 #[derive(Clone)]
 pub struct Tx {

@@ -2,7 +2,7 @@
 //! declaration (checked by the macro to be plain snake_case) and are quoted; every value is a
 //! `$n` parameter (both SQLite and PostgreSQL read `$n`).
 //!
-//! The statements whose text is fixed by the declaration are written once ([`fixed`]); the
+//! The statements whose text is fixed by the declaration are written once ([`FixedStatements`]); the
 //! ones whose text follows the request (a list's filters and window, an update's changes) are
 //! written here on each call.
 
