@@ -222,6 +222,7 @@ fn new_refresh_token() -> Result<(String, Vec<u8>), ApiError> {
 }
 
 impl Identity {
+    /// A new access token, and a refresh token in `family` (a new family when `None`).
     async fn issue_pair(
         &self,
         user: &UserRow,
@@ -478,7 +479,7 @@ fn printable(value: &str) -> String {
 
 /// Creates the first administrator, or grants `admin` (and the table's registration roles) to
 /// an existing account. Used by `TASKBOARD_ADMIN_EMAIL`/`_PASSWORD` and the `create-admin`
-/// command.
+/// command. `identity` is the app (`&App`) or its [`Identity`].
 pub async fn ensure_admin(
     identity: &impl AsRef<Identity>,
     table: &RbacTable,
