@@ -25,8 +25,9 @@ use crate::prelude::*;
 use rampart_runtime::auth::{RbacTable, Roles};
 use rampart_runtime::identity::api_keys;
 pub use rampart_runtime::identity::api_keys::{ApiKeyInfo, ApiKeyList, CreatedApiKey};
+use rampart_runtime::identity::{self, Identity};
 pub use rampart_runtime::identity::{MIGRATIONS, TokenPair, User, ensure_admin, migrate};
-use rampart_runtime::{App, ClientIp, Sensitive, identity};
+use rampart_runtime::{ClientIp, Sensitive};
 
 /// A new account.
 #[derive(Debug, Deserialize, Validate, Schema)]
@@ -89,18 +90,18 @@ pub struct PasswordInput {
 #[endpoint(post = "/auth/register", public, tag = "auth", rate_limit = "10/min", errors = [409])]
 pub async fn register(
     ctx: Ctx,
-    app: App,
+    identity: Identity,
     Roles(table): Roles,
     Json(input): Json<RegisterInput>,
 ) -> ApiResult<Created<User>> {
-    let user = identity::register(
-        &app,
-        &input.email,
-        input.password,
-        &input.display_name,
-        table.registration_roles(),
-    )
-    .await?;
+    let user = identity
+        .register(
+            &input.email,
+            input.password,
+            &input.display_name,
+            table.registration_roles(),
+        )
+        .await?;
     // Where the new account reads itself once logged in, under the API's own prefix.
     Ok(Created::at(ctx.api_path("/me"), user))
 }
@@ -116,11 +117,12 @@ pub async fn me(ctx: Ctx) -> ApiResult<Principal> {
 /// Unknown email and wrong password give the same 401 `INVALID_CREDENTIALS`.
 #[endpoint(post = "/auth/login", public, tag = "auth", rate_limit = "10/min", errors = [401])]
 pub async fn login(
-    app: App,
+    identity: Identity,
     ClientIp(client): ClientIp,
     Json(input): Json<LoginInput>,
 ) -> ApiResult<Sensitive<TokenPair>> {
-    identity::login(&app, &input.email, input.password, client)
+    identity
+        .login(&input.email, input.password, client)
         .await
         .map(Sensitive)
 }
@@ -129,16 +131,18 @@ pub async fn login(
 ///
 /// Every refresh token works once; presenting one again revokes its whole family.
 #[endpoint(post = "/auth/refresh", public, tag = "auth", rate_limit = "30/min", errors = [401])]
-pub async fn refresh(app: App, Json(input): Json<RefreshInput>) -> ApiResult<Sensitive<TokenPair>> {
-    identity::refresh(&app, &input.refresh_token)
-        .await
-        .map(Sensitive)
+pub async fn refresh(
+    identity: Identity,
+    Json(input): Json<RefreshInput>,
+) -> ApiResult<Sensitive<TokenPair>> {
+    identity.refresh(&input.refresh_token).await.map(Sensitive)
 }
 
 /// Log out: revoke the refresh token's family.
 #[endpoint(post = "/auth/logout", public, tag = "auth", rate_limit = "30/min")]
-pub async fn logout(app: App, Json(input): Json<RefreshInput>) -> ApiResult<NoContent> {
-    identity::logout(&app, &input.refresh_token)
+pub async fn logout(identity: Identity, Json(input): Json<RefreshInput>) -> ApiResult<NoContent> {
+    identity
+        .logout(&input.refresh_token)
         .await
         .map(|()| NoContent)
 }
@@ -147,11 +151,12 @@ pub async fn logout(app: App, Json(input): Json<RefreshInput>) -> ApiResult<NoCo
 #[endpoint(post = "/auth/password", tag = "auth", rate_limit = "10/min")]
 pub async fn change_password(
     ctx: Ctx,
-    app: App,
+    identity: Identity,
     Json(input): Json<PasswordInput>,
 ) -> ApiResult<NoContent> {
     let user = ctx.user()?.user_id();
-    identity::change_password(&app, user, input.current_password, input.new_password)
+    identity
+        .change_password(user, input.current_password, input.new_password)
         .await
         .map(|()| NoContent)
 }
@@ -217,8 +222,8 @@ pub struct RolesInput {
 
 /// List accounts (administrators).
 #[endpoint(get = "/admin/users", role = "admin", tag = "admin")]
-pub async fn admin_list_users(app: App, Page(page): Page) -> ApiResult<Paginated<User>> {
-    identity::list_users(&app, page).await
+pub async fn admin_list_users(identity: Identity, Page(page): Page) -> ApiResult<Paginated<User>> {
+    identity.list_users(page).await
 }
 
 /// Replace a user's roles (administrators; never your own).
@@ -228,12 +233,14 @@ pub async fn admin_list_users(app: App, Page(page): Page) -> ApiResult<Paginated
 #[endpoint(put = "/admin/users/{id}/roles", role = "admin", tag = "admin")]
 pub async fn admin_set_roles(
     ctx: Ctx,
-    app: App,
+    identity: Identity,
     Roles(table): Roles,
     Path(id): Path<uuid::Uuid>,
     Json(input): Json<RolesInput>,
 ) -> ApiResult<User> {
-    identity::set_roles(&app, table, ctx.user()?.user_id(), id, input.roles).await
+    identity
+        .set_roles(table, ctx.user()?.user_id(), id, input.roles)
+        .await
 }
 
 /// Disable a user (administrators): their refresh tokens and API keys stop at once; access
@@ -241,10 +248,11 @@ pub async fn admin_set_roles(
 #[endpoint(post = "/admin/users/{id}/disable", role = "admin", tag = "admin")]
 pub async fn admin_disable_user(
     ctx: Ctx,
-    app: App,
+    identity: Identity,
     Path(id): Path<uuid::Uuid>,
 ) -> ApiResult<NoContent> {
-    identity::disable_user(&app, ctx.user()?.user_id(), id)
+    identity
+        .disable_user(ctx.user()?.user_id(), id)
         .await
         .map(|()| NoContent)
 }

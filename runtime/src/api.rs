@@ -381,6 +381,14 @@ impl Api {
         router = router
             .layer(Extension(crate::extract::ApiPrefix(prefix.as_str().into())))
             .layer(Extension(crate::health::ProbeCache::default()))
+            // Each part of the app for what needs it (identity's handlers, the store, the
+            // operational endpoints, `ClientIp`); the whole app for handlers that ask for it.
+            .layer(Extension(app.identity().clone()))
+            .layer(Extension(app.cursor_key().clone()))
+            .layer(Extension(app.health().clone()))
+            .layer(Extension(crate::extract::TrustedProxies(
+                trusted_proxies.clone(),
+            )))
             .layer(Extension(app.clone()))
             // 5b: the coarse per-IP limit, inside load shedding, before any authentication.
             .layer(option_layer(ip_throttle))

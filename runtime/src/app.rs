@@ -1,14 +1,21 @@
-//! The running app's shared state: configuration, keys, database, draining.
+//! The running app: it assembles the configuration, keys, database and Redis into the service
+//! each part of the runtime needs ([`Identity`], [`HealthState`], the cursor key, what the
+//! server needs), and hands each part only its own. Nothing below imports it: handlers and
+//! extractors get their piece as a request extension (put there by `Api::into_router`), and the
+//! few functions called with the app (`identity::ensure_admin`, `server::serve`,
+//! `Scope::capture`) take what it converts into.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
 use crate::dependency::{Dependencies, Dependency};
+use crate::health::{Draining, HealthState};
+use crate::identity::{Identity, RefreshLifetimes};
 use crate::rate_limit::{RedisStore, Throttle};
 use crate::resource::CursorKey;
+use crate::server::ServeOptions;
 
 /// Shared state of one app instance; cheap to clone.
 #[derive(Clone, Debug)]
@@ -19,15 +26,60 @@ pub struct App {
     dependencies: Dependencies,
 }
 
+/// The app: its parts, and the services assembled from them.
 #[derive(Debug)]
 struct AppInner {
+    parts: Parts,
+    identity: Identity,
+    health: HealthState,
+}
+
+/// What the app is made of. A new part (a registry of typed dependencies, say) is one more
+/// field here; [`AppInner::assemble`] is the one place that turns parts into services, so
+/// [`App::with_redis`], which changes one part, keeps every other one as it is.
+#[derive(Clone, Debug)]
+struct Parts {
     config: Config,
     keys: Arc<JwtKeys>,
     db: Option<Db>,
     redis: Option<RedisStore>,
-    login_throttle: Option<Throttle>,
     cursor_key: CursorKey,
-    shutting_down: AtomicBool,
+    draining: Draining,
+}
+
+impl AppInner {
+    /// The services each part of the runtime gets: identity and health (both depend on the
+    /// database and Redis).
+    fn assemble(parts: Parts) -> Self {
+        let config = &parts.config;
+        let login_throttle = Throttle::new(
+            "login",
+            config.login_rate_limit.scaled(config.rate_limit_multiplier),
+            parts.redis.clone(),
+        );
+        let lifetimes = RefreshLifetimes {
+            idle: config.refresh_idle,
+            absolute: config.refresh_absolute,
+        };
+        let identity = Identity::new(
+            parts.db.clone(),
+            parts.keys.clone(),
+            login_throttle,
+            lifetimes,
+        );
+        let health = HealthState::new(
+            parts.db.clone(),
+            parts.redis.clone(),
+            config.readiness_requires.clone(),
+            parts.draining.clone(),
+            config.metrics_token.clone(),
+        );
+        Self {
+            parts,
+            identity,
+            health,
+        }
+    }
 }
 
 impl App {
@@ -36,21 +88,20 @@ impl App {
     pub fn new(config: Config, db: Option<Db>) -> Self {
         config.log_warnings();
         let keys = Arc::new(JwtKeys::new(config.jwt.clone()));
-        let login = login_throttle(&config, None);
         let mut cursor_key = CursorKey::derive(&config.cursor_secret);
         if let Some(previous) = &config.cursor_previous_secret {
             cursor_key = cursor_key.accepting(previous);
         }
+        let parts = Parts {
+            config,
+            keys,
+            db,
+            redis: None,
+            cursor_key,
+            draining: Draining::default(),
+        };
         Self {
-            inner: Arc::new(AppInner {
-                cursor_key,
-                config,
-                keys,
-                db,
-                login_throttle: login,
-                redis: None,
-                shutting_down: AtomicBool::new(false),
-            }),
+            inner: Arc::new(AppInner::assemble(parts)),
             dependencies: Dependencies::new(),
         }
     }
@@ -58,59 +109,62 @@ impl App {
     /// The same app with a Redis store for shared state (rate limits). Call before building
     /// the router.
     pub fn with_redis(self, redis: RedisStore) -> Self {
-        let inner = &self.inner;
+        let mut parts = self.inner.parts.clone();
+        parts.redis = Some(redis);
         Self {
-            inner: Arc::new(AppInner {
-                config: inner.config.clone(),
-                keys: inner.keys.clone(),
-                db: inner.db.clone(),
-                login_throttle: login_throttle(&inner.config, Some(redis.clone())),
-                redis: Some(redis),
-                cursor_key: inner.cursor_key.clone(),
-                shutting_down: AtomicBool::new(inner.shutting_down.load(Ordering::SeqCst)),
-            }),
+            inner: Arc::new(AppInner::assemble(parts)),
             dependencies: self.dependencies.clone(),
         }
     }
 
     /// The limit on login attempts per (account, client IP).
     pub fn login_throttle(&self) -> Option<&Throttle> {
-        self.inner.login_throttle.as_ref()
+        self.inner.identity.login_throttle()
     }
 
     /// The Redis store, when `REDIS_URL` is configured.
     pub fn redis(&self) -> Option<&RedisStore> {
-        self.inner.redis.as_ref()
+        self.inner.parts.redis.as_ref()
     }
 
     /// The key list cursors are signed with.
     pub fn cursor_key(&self) -> &CursorKey {
-        &self.inner.cursor_key
+        &self.inner.parts.cursor_key
     }
 
     /// The configuration.
     pub fn config(&self) -> &Config {
-        &self.inner.config
+        &self.inner.parts.config
     }
 
     /// The JWT keys.
     pub fn keys(&self) -> &Arc<JwtKeys> {
-        &self.inner.keys
+        &self.inner.parts.keys
     }
 
     /// The database, when the app has one.
     pub fn db(&self) -> Option<&Db> {
-        self.inner.db.as_ref()
+        self.inner.parts.db.as_ref()
+    }
+
+    /// Identity's service (accounts and tokens).
+    pub fn identity(&self) -> &Identity {
+        &self.inner.identity
+    }
+
+    /// What the operational endpoints read (readiness, `/metrics`).
+    pub fn health(&self) -> &HealthState {
+        &self.inner.health
     }
 
     /// Marks the app as draining: `/health/ready` answers 503 from now on.
     pub fn begin_shutdown(&self) {
-        self.inner.shutting_down.store(true, Ordering::SeqCst);
+        self.inner.parts.draining.begin();
     }
 
     /// Whether shutdown has begun.
     pub fn is_shutting_down(&self) -> bool {
-        self.inner.shutting_down.load(Ordering::SeqCst)
+        self.inner.parts.draining.is_draining()
     }
 }
 
@@ -138,12 +192,34 @@ impl App {
     }
 }
 
-fn login_throttle(config: &Config, redis: Option<RedisStore>) -> Option<Throttle> {
-    Throttle::new(
-        "login",
-        config.login_rate_limit.scaled(config.rate_limit_multiplier),
-        redis,
-    )
+impl AsRef<Identity> for App {
+    fn as_ref(&self) -> &Identity {
+        self.identity()
+    }
+}
+
+impl AsRef<CursorKey> for App {
+    fn as_ref(&self) -> &CursorKey {
+        self.cursor_key()
+    }
+}
+
+impl From<App> for ServeOptions {
+    fn from(app: App) -> Self {
+        Self::from(&app)
+    }
+}
+
+impl From<&App> for ServeOptions {
+    fn from(app: &App) -> Self {
+        let config = app.config();
+        Self {
+            bind: config.bind,
+            connections: config.connections,
+            shutdown_drain: config.shutdown_drain,
+            draining: app.inner.parts.draining.clone(),
+        }
+    }
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for App {

@@ -277,18 +277,19 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let trusted = parts
-            .extensions
-            .get::<crate::app::App>()
-            .map(|app| app.config().trusted_proxies.clone())
-            .unwrap_or_default();
+        let trusted = parts.extensions.get::<TrustedProxies>();
         Ok(ClientIp(crate::rate_limit::client_ip_of(
             &parts.headers,
             &parts.extensions,
-            &trusted,
+            trusted.map_or(&[], |proxies| &proxies.0),
         )))
     }
 }
+
+/// The proxies whose `X-Forwarded-For` is believed (`RAMPART_TRUSTED_PROXIES`), put on every
+/// request by [`crate::Api::into_router`] for [`ClientIp`].
+#[derive(Debug, Clone)]
+pub(crate) struct TrustedProxies(pub(crate) std::sync::Arc<[ipnet::IpNet]>);
 
 /// The version prefix the API is mounted under (`/api/v1`), put on every request by
 /// [`crate::Api::into_router`] so handlers build links without hard-coding it.

@@ -7,11 +7,63 @@ use axum::routing::{MethodFilter, on};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::App;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::auth::Access;
+use crate::db::Db;
 use crate::endpoint::EndpointDef;
 use crate::error::ApiError;
+use crate::rate_limit::RedisStore;
 use crate::response::{ApiResult, EndpointOutput};
+
+/// Whether this instance is draining (shutdown has begun): readiness answers 503 from then on.
+/// Shared by every clone; the server sets it, readiness reads it.
+#[derive(Clone, Debug, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    /// Marks the instance as draining.
+    pub fn begin(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether draining has begun.
+    pub fn is_draining(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// What the operational endpoints read: the dependencies readiness probes, the ones it
+/// requires, the draining flag, and the `/metrics` token. `App` builds it; the endpoints get
+/// it as an extension, not the whole app.
+#[derive(Clone, Debug)]
+pub struct HealthState {
+    db: Option<Db>,
+    redis: Option<RedisStore>,
+    requires: Vec<Dependency>,
+    draining: Draining,
+    metrics_token: Option<String>,
+}
+
+impl HealthState {
+    /// The state over these dependencies.
+    pub fn new(
+        db: Option<Db>,
+        redis: Option<RedisStore>,
+        requires: Vec<Dependency>,
+        draining: Draining,
+        metrics_token: Option<String>,
+    ) -> Self {
+        Self {
+            db,
+            redis,
+            requires,
+            draining,
+            metrics_token,
+        }
+    }
+}
 
 /// Body of the health endpoints.
 #[derive(Debug, Serialize, ToSchema)]
@@ -118,21 +170,21 @@ fn state(up: bool) -> DependencyState {
 
 /// Probes every configured dependency at once (each within about a second) and publishes
 /// `rampart_dependency_up{dependency}`.
-async fn probe(app: &App) -> DependencyChecks {
+async fn probe(health: &HealthState) -> DependencyChecks {
     let database = async {
-        match app.db() {
+        match &health.db {
             Some(db) => Some(db.ping().await.is_ok()),
             None => None,
         }
     };
     let replica = async {
-        match app.db() {
+        match &health.db {
             Some(db) => db.ping_replica().await,
             None => None,
         }
     };
     let redis = async {
-        match app.redis() {
+        match &health.redis {
             Some(redis) => Some(match redis.ping().await {
                 Ok(()) => true,
                 Err(error) => {
@@ -171,7 +223,7 @@ pub(crate) struct ProbeCache(
 );
 
 impl ProbeCache {
-    async fn checks(&self, app: &App) -> DependencyChecks {
+    async fn checks(&self, health: &HealthState) -> DependencyChecks {
         let arrived = std::time::Instant::now();
         let mut slot = self.0.lock().await;
         if let Some((finished, checks)) = slot.as_ref()
@@ -179,7 +231,7 @@ impl ProbeCache {
         {
             return checks.clone();
         }
-        let checks = probe(app).await;
+        let checks = probe(health).await;
         *slot = Some((std::time::Instant::now(), checks.clone()));
         checks
     }
@@ -187,18 +239,20 @@ impl ProbeCache {
 
 /// Readiness fails for what is wrong with this instance (draining); shared dependencies are
 /// reported, and fail it only when `RAMPART_READINESS_REQUIRES` names them.
-async fn ready(Extension(app): Extension<App>, cache: Option<Extension<ProbeCache>>) -> Response {
+async fn ready(
+    Extension(health): Extension<HealthState>,
+    cache: Option<Extension<ProbeCache>>,
+) -> Response {
     let result: ApiResult<Readiness> = async {
-        if app.is_shutting_down() {
+        if health.draining.is_draining() {
             return Err(ApiError::unavailable(5).with_message("shutting down"));
         }
         let checks = match cache {
-            Some(Extension(cache)) => cache.checks(&app).await,
-            None => probe(&app).await,
+            Some(Extension(cache)) => cache.checks(&health).await,
+            None => probe(&health).await,
         };
-        let down: Vec<&'static str> = app
-            .config()
-            .readiness_requires
+        let down: Vec<&'static str> = health
+            .requires
             .iter()
             .filter(|d| checks.get(**d) != Some(DependencyState::Up))
             .map(|d| d.name())
@@ -276,10 +330,10 @@ pub fn ready_endpoint() -> EndpointDef {
 /// `GET /metrics`: Prometheus text exposition. With `METRICS_TOKEN` configured, only for
 /// `Authorization: Bearer <token>` (compared in constant time); anything else is a 401.
 pub(crate) async fn metrics(
-    Extension(app): Extension<App>,
+    Extension(health): Extension<HealthState>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    if let Some(expected) = &app.config().metrics_token {
+    if let Some(expected) = &health.metrics_token {
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
@@ -291,7 +345,7 @@ pub(crate) async fn metrics(
             return ApiError::unauthenticated().into_response();
         }
     }
-    if let Some(db) = app.db() {
+    if let Some(db) = &health.db {
         db.record_pool_metrics();
     }
     match crate::observability::render_metrics() {

@@ -12,8 +12,47 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, watch};
 
-use crate::app::App;
-pub use crate::config::ConnectionLimits;
+use std::net::SocketAddr;
+
+use crate::health::Draining;
+
+/// What the server allows a TCP connection (`RAMPART_HEADER_READ_TIMEOUT`,
+/// `RAMPART_KEEP_ALIVE_TIMEOUT`, `RAMPART_MAX_CONNECTIONS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// A complete request head must arrive this soon after its first byte (or after the
+    /// connection opened); past it the connection is closed without a response.
+    pub header_read_timeout: Duration,
+    /// A connection with no request in flight and no bytes arriving is closed after this.
+    pub keep_alive_timeout: Duration,
+    /// Open connections; one more is accepted and closed at once.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            keep_alive_timeout: Duration::from_secs(75),
+            max_connections: 10_000,
+        }
+    }
+}
+
+/// What serving needs of the app: where to listen, the connection limits, how long to drain,
+/// and the flag that turns readiness to 503. `App` converts into it, so `serve(router, app)`
+/// reads as before while the server knows nothing else of the app.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Listen address (`BIND`).
+    pub bind: SocketAddr,
+    /// Connection limits.
+    pub connections: ConnectionLimits,
+    /// How long readiness reports 503 before the listener closes.
+    pub shutdown_drain: Duration,
+    /// Set when shutdown begins.
+    pub draining: Draining,
+}
 
 /// Resolves on SIGTERM or Ctrl-C.
 pub async fn shutdown_signal() {
@@ -56,11 +95,12 @@ pub async fn shutdown_signal() {
 pub async fn serve_with_shutdown(
     listener: TcpListener,
     router: Router,
-    app: App,
+    options: impl Into<ServeOptions>,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let drain = app.config().shutdown_drain;
-    let limits = app.config().connections;
+    let options = options.into();
+    let drain = options.shutdown_drain;
+    let limits = options.connections;
     let upkeep = tokio::spawn(async {
         let mut ticker = tokio::time::interval(Duration::from_secs(5));
         loop {
@@ -70,10 +110,10 @@ pub async fn serve_with_shutdown(
             }
         }
     });
-    let app_for_signal = app.clone();
+    let draining = options.draining.clone();
     let shutdown = async move {
         signal.await;
-        app_for_signal.begin_shutdown();
+        draining.begin();
         tracing::info!(
             drain_ms = drain.as_millis() as u64,
             "shutdown started: readiness is now 503"
@@ -166,8 +206,9 @@ async fn accept_error(error: std::io::Error) {
 }
 
 /// Binds the configured address and serves until SIGTERM or Ctrl-C.
-pub async fn serve(router: Router, app: App) -> std::io::Result<()> {
-    let listener = TcpListener::bind(app.config().bind).await?;
-    tracing::info!(bind = %app.config().bind, "listening");
-    serve_with_shutdown(listener, router, app, shutdown_signal()).await
+pub async fn serve(router: Router, options: impl Into<ServeOptions>) -> std::io::Result<()> {
+    let options = options.into();
+    let listener = TcpListener::bind(options.bind).await?;
+    tracing::info!(bind = %options.bind, "listening");
+    serve_with_shutdown(listener, router, options, shutdown_signal()).await
 }

@@ -10,11 +10,11 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::store;
+use super::store::{self, fetch};
 use crate::auth::{AuthScheme, Principal};
-use crate::db::Db;
+use crate::db::statement::Affected;
+use crate::db::{Db, Kind, Target, Value};
 use crate::error::{ApiError, ErrorCode};
-use crate::with_pool;
 
 /// Characters of the secret used to find a key (not secret enough to authenticate alone).
 const LOOKUP_CHARS: usize = 12;
@@ -105,27 +105,21 @@ pub async fn create(
         prefix: format!("rk_{lookup}"),
         roles,
         // As stored (microseconds): the response shows what a later list shows.
-        created_at: crate::resource::now(),
+        created_at: crate::db::now(),
         last_used_at: None,
     };
     let sql = "INSERT INTO rampart_api_keys (id, user_id, name, lookup, key_hash, roles, created_at, revoked) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, FALSE)";
-    let key_hash = hash(&key);
-    let roles = roles_text(&info.roles);
-    db.run("identity.create_api_key", async {
-        with_pool!(db.primary(), |pool| sqlx::query(sql)
-            .bind(info.id)
-            .bind(owner.user_id())
-            .bind(&info.name)
-            .bind(&lookup)
-            .bind(&key_hash)
-            .bind(&roles)
-            .bind(info.created_at)
-            .execute(pool)
-            .await
-            .map(|_| ()))
-    })
-    .await?;
+    let values = vec![
+        Value::Uuid(info.id),
+        Value::Uuid(owner.user_id()),
+        Value::Text(info.name.clone()),
+        Value::Text(lookup),
+        Value::Bytes(hash(&key)),
+        roles_text(&info.roles).map_or(Value::Null(Kind::Text), Value::Text),
+        Value::Timestamp(info.created_at),
+    ];
+    fetch::<Affected>(db, "identity.create_api_key", Target::Write, sql, values).await?;
     metrics::counter!("auth_api_keys_created_total").increment(1);
     tracing::info!(event = "api_key_created", actor = %owner.user_id(), subject = %info.id, "audit");
     Ok(CreatedApiKey { key, info })
@@ -144,14 +138,8 @@ type KeyTuple = (
 pub async fn list(db: &Db, owner: Uuid) -> Result<Vec<ApiKeyInfo>, ApiError> {
     let sql = "SELECT id, name, lookup, roles, created_at, last_used_at FROM rampart_api_keys \
                WHERE user_id = $1 AND revoked = FALSE ORDER BY created_at";
-    let rows: Vec<KeyTuple> = db
-        .read("identity.list_api_keys", |pool| async move {
-            with_pool!(&pool, |pool| sqlx::query_as(sql)
-                .bind(owner)
-                .fetch_all(pool)
-                .await)
-        })
-        .await?;
+    let owner = vec![Value::Uuid(owner)];
+    let rows: Vec<KeyTuple> = fetch(db, "identity.list_api_keys", Target::Read, sql, owner).await?;
     Ok(rows
         .into_iter()
         .map(
@@ -170,17 +158,10 @@ pub async fn list(db: &Db, owner: Uuid) -> Result<Vec<ApiKeyInfo>, ApiError> {
 /// Revokes one of the owner's keys; another user's key is the same 404 as a missing one.
 pub async fn revoke(db: &Db, owner: Uuid, id: Uuid) -> Result<(), ApiError> {
     let sql = "UPDATE rampart_api_keys SET revoked = TRUE WHERE id = $1 AND user_id = $2 AND revoked = FALSE";
-    let affected = db
-        .run("identity.revoke_api_key", async {
-            with_pool!(db.primary(), |pool| sqlx::query(sql)
-                .bind(id)
-                .bind(owner)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected()))
-        })
-        .await?;
-    if affected == 0 {
+    let values = vec![Value::Uuid(id), Value::Uuid(owner)];
+    let Affected(revoked) =
+        fetch(db, "identity.revoke_api_key", Target::Write, sql, values).await?;
+    if revoked == 0 {
         return Err(ApiError::not_found());
     }
     metrics::counter!("auth_api_keys_revoked_total").increment(1);
@@ -210,14 +191,9 @@ pub async fn authenticate(db: &Db, key: &str) -> Result<Option<Principal>, ApiEr
         return Ok(None);
     };
     let sql = "SELECT id, user_id, key_hash, roles, last_used_at, revoked FROM rampart_api_keys WHERE lookup = $1";
-    let row: Option<AuthTuple> = db
-        .run("identity.api_key_by_lookup", async {
-            with_pool!(db.primary(), |pool| sqlx::query_as(sql)
-                .bind(lookup)
-                .fetch_optional(pool)
-                .await)
-        })
-        .await?;
+    let lookup = vec![Value::Text(lookup.to_owned())];
+    let row: Option<AuthTuple> =
+        fetch(db, "identity.api_key_by_lookup", Target::Write, sql, lookup).await?;
     let Some((id, user_id, key_hash, key_roles, last_used_at, revoked)) = row else {
         return Ok(None);
     };
@@ -238,18 +214,11 @@ pub async fn authenticate(db: &Db, key: &str) -> Result<Option<Principal>, ApiEr
             .collect(),
         None => owner.roles,
     };
-    let now = crate::resource::now();
+    let now = crate::db::now();
     if last_used_at.is_none_or(|last| (now - last).num_seconds() >= LAST_USED_RESOLUTION_SECONDS) {
         let sql = "UPDATE rampart_api_keys SET last_used_at = $1 WHERE id = $2";
-        db.run("identity.touch_api_key", async {
-            with_pool!(db.primary(), |pool| sqlx::query(sql)
-                .bind(now)
-                .bind(id)
-                .execute(pool)
-                .await
-                .map(|_| ()))
-        })
-        .await?;
+        let values = vec![Value::Timestamp(now), Value::Uuid(id)];
+        fetch::<Affected>(db, "identity.touch_api_key", Target::Write, sql, values).await?;
     }
     Ok(Some(
         Principal::authenticated(user_id, roles, AuthScheme::ApiKey).with_api_key(id),

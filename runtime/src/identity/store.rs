@@ -1,30 +1,49 @@
-//! SQL of the identity tables, once per statement: `with_pool!` runs the same sqlx code on
-//! whichever backend the app uses (sqlx's `Any` driver cannot carry `Uuid`/`DateTime`).
+//! The statements of the identity tables: literal SQL (`$n` parameters, which both backends
+//! read) run through the database layer's one backend dispatch, like the resource store's.
+//! Reads that must see the latest writes (a login right after a registration, a refresh right
+//! after a rotation) go to the primary.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::db::Db;
+use crate::db::statement::{Affected, Answer, Scalar};
+use crate::db::{Db, Statement, Target, Value, map_sqlx_error};
 use crate::error::{ApiError, ErrorCode};
 
-use crate::with_pool;
+/// Runs one identity statement, errors mapped as every database error is.
+pub(crate) async fn fetch<A: Answer>(
+    db: &Db,
+    label: &'static str,
+    target: Target,
+    sql: &'static str,
+    values: Vec<Value>,
+) -> Result<A, ApiError> {
+    db.fetch(
+        label,
+        target,
+        Statement::literal(sql, values),
+        map_sqlx_error,
+    )
+    .await
+}
 
 /// Runs an `UPDATE` whose only parameter (`$1`) is an id, on the primary; returns the rows
 /// it changed.
 pub(crate) async fn update_by_id(
     db: &Db,
-    query: &'static str,
+    label: &'static str,
     sql: &'static str,
     id: Uuid,
 ) -> Result<u64, ApiError> {
-    db.run(query, async {
-        with_pool!(db.primary(), |pool| sqlx::query(sql)
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-    })
-    .await
+    let Affected(count) = fetch(db, label, Target::Write, sql, vec![Value::Uuid(id)]).await?;
+    Ok(count)
+}
+
+/// The columns of a user, in [`UserTuple`] order.
+macro_rules! user_columns {
+    () => {
+        "id, email, password_hash, display_name, roles, disabled, created_at"
+    };
 }
 
 /// A stored user.
@@ -62,8 +81,6 @@ fn user_of(row: UserTuple) -> UserRow {
     }
 }
 
-const USER_COLUMNS: &str = "id, email, password_hash, display_name, roles, disabled, created_at";
-
 /// A stored refresh token.
 #[derive(Debug, Clone, Copy)]
 pub struct RefreshRow {
@@ -85,76 +102,68 @@ pub struct RefreshRow {
 
 /// Inserts a user; a taken email is 409 naming `email`.
 pub async fn create_user(db: &Db, user: &UserRow) -> Result<(), ApiError> {
-    let roles = user.roles.join(" ");
-    let sql = "INSERT INTO rampart_users (id, email, password_hash, display_name, roles, disabled, created_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7)";
-    let result = db
-        .run("identity.create_user", async {
-            with_pool!(db.primary(), |pool| sqlx::query(sql)
-                .bind(user.id)
-                .bind(&user.email)
-                .bind(&user.password_hash)
-                .bind(&user.display_name)
-                .bind(&roles)
-                .bind(user.disabled)
-                .bind(user.created_at)
-                .execute(pool)
-                .await
-                .map(|_| ()))
-        })
-        .await;
+    let sql = concat!(
+        "INSERT INTO rampart_users (",
+        user_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    );
+    let values = vec![
+        Value::Uuid(user.id),
+        Value::Text(user.email.clone()),
+        Value::Text(user.password_hash.clone()),
+        Value::Text(user.display_name.clone()),
+        Value::Text(user.roles.join(" ")),
+        Value::Bool(user.disabled),
+        Value::Timestamp(user.created_at),
+    ];
+    let result = fetch::<Affected>(db, "identity.create_user", Target::Write, sql, values).await;
     match result {
         Err(error) if error.code() == ErrorCode::Conflict => {
             Err(ApiError::new(ErrorCode::Conflict)
                 .with_message("an account with this email exists")
                 .with_detail("email", "taken"))
         }
-        other => other,
+        other => other.map(|_| ()),
     }
 }
 
 /// The user with this (lowercased) email.
 pub async fn user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, ApiError> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM rampart_users WHERE email = $1");
-    let row: Option<UserTuple> = db
-        .run("identity.user_by_email", async {
-            let sql = sqlx::AssertSqlSafe(sql.as_str());
-            with_pool!(db.primary(), |pool| sqlx::query_as(sql)
-                .bind(email)
-                .fetch_optional(pool)
-                .await)
-        })
-        .await?;
+    let sql = concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM rampart_users WHERE email = $1"
+    );
+    let value = vec![Value::Text(email.to_owned())];
+    let row: Option<UserTuple> =
+        fetch(db, "identity.user_by_email", Target::Write, sql, value).await?;
     Ok(row.map(user_of))
 }
 
 /// The user with this id.
 pub async fn user_by_id(db: &Db, id: Uuid) -> Result<Option<UserRow>, ApiError> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM rampart_users WHERE id = $1");
-    let row: Option<UserTuple> = db
-        .run("identity.user_by_id", async {
-            let sql = sqlx::AssertSqlSafe(sql.as_str());
-            with_pool!(db.primary(), |pool| sqlx::query_as(sql)
-                .bind(id)
-                .fetch_optional(pool)
-                .await)
-        })
-        .await?;
+    let sql = concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM rampart_users WHERE id = $1"
+    );
+    let row: Option<UserTuple> = fetch(
+        db,
+        "identity.user_by_id",
+        Target::Write,
+        sql,
+        vec![Value::Uuid(id)],
+    )
+    .await?;
     Ok(row.map(user_of))
 }
 
 /// Replaces a user's password hash.
 pub async fn set_password_hash(db: &Db, user_id: Uuid, hash: &str) -> Result<(), ApiError> {
     let sql = "UPDATE rampart_users SET password_hash = $1 WHERE id = $2";
-    db.run("identity.set_password_hash", async {
-        with_pool!(db.primary(), |pool| sqlx::query(sql)
-            .bind(hash)
-            .bind(user_id)
-            .execute(pool)
-            .await
-            .map(|_| ()))
-    })
-    .await
+    let values = vec![Value::Text(hash.to_owned()), Value::Uuid(user_id)];
+    fetch::<Affected>(db, "identity.set_password_hash", Target::Write, sql, values).await?;
+    Ok(())
 }
 
 /// Stores a new refresh token (only its hash).
@@ -162,21 +171,18 @@ pub async fn insert_refresh(db: &Db, row: &RefreshRow, token_hash: &[u8]) -> Res
     let sql = "INSERT INTO rampart_refresh_tokens \
                (id, family_id, user_id, token_hash, family_started_at, created_at, used, revoked) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-    db.run("identity.insert_refresh", async {
-        with_pool!(db.primary(), |pool| sqlx::query(sql)
-            .bind(row.id)
-            .bind(row.family_id)
-            .bind(row.user_id)
-            .bind(token_hash)
-            .bind(row.family_started_at)
-            .bind(row.created_at)
-            .bind(row.used)
-            .bind(row.revoked)
-            .execute(pool)
-            .await
-            .map(|_| ()))
-    })
-    .await
+    let values = vec![
+        Value::Uuid(row.id),
+        Value::Uuid(row.family_id),
+        Value::Uuid(row.user_id),
+        Value::Bytes(token_hash.to_vec()),
+        Value::Timestamp(row.family_started_at),
+        Value::Timestamp(row.created_at),
+        Value::Bool(row.used),
+        Value::Bool(row.revoked),
+    ];
+    fetch::<Affected>(db, "identity.insert_refresh", Target::Write, sql, values).await?;
+    Ok(())
 }
 
 type RefreshTuple = (Uuid, Uuid, Uuid, DateTime<Utc>, DateTime<Utc>, bool, bool);
@@ -185,14 +191,9 @@ type RefreshTuple = (Uuid, Uuid, Uuid, DateTime<Utc>, DateTime<Utc>, bool, bool)
 pub async fn refresh_by_hash(db: &Db, token_hash: &[u8]) -> Result<Option<RefreshRow>, ApiError> {
     let sql = "SELECT id, family_id, user_id, family_started_at, created_at, used, revoked \
                FROM rampart_refresh_tokens WHERE token_hash = $1";
-    let row: Option<RefreshTuple> = db
-        .run("identity.refresh_by_hash", async {
-            with_pool!(db.primary(), |pool| sqlx::query_as(sql)
-                .bind(token_hash)
-                .fetch_optional(pool)
-                .await)
-        })
-        .await?;
+    let value = vec![Value::Bytes(token_hash.to_vec())];
+    let row: Option<RefreshTuple> =
+        fetch(db, "identity.refresh_by_hash", Target::Write, sql, value).await?;
     Ok(row.map(
         |(id, family_id, user_id, family_started_at, created_at, used, revoked)| RefreshRow {
             id,
@@ -228,43 +229,24 @@ pub async fn revoke_user(db: &Db, user_id: Uuid) -> Result<u64, ApiError> {
 
 /// One page of users, newest first, and the total.
 pub async fn list_users(db: &Db, limit: i64, offset: i64) -> Result<(Vec<UserRow>, i64), ApiError> {
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM rampart_users ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"
+    let sql = concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM rampart_users ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2"
     );
     let count = "SELECT COUNT(*) FROM rampart_users";
-    let sql = sql.as_str();
-    let (rows, total): (Vec<UserTuple>, i64) = db
-        .read("identity.list_users", |pool| async move {
-            let sql = sqlx::AssertSqlSafe(sql);
-            with_pool!(&pool, |pool| {
-                let rows = sqlx::query_as(sql)
-                    .bind(limit)
-                    .bind(offset)
-                    .fetch_all(pool)
-                    .await?;
-                let total = sqlx::query_scalar(count).fetch_one(pool).await?;
-                Ok((rows, total))
-            })
-        })
-        .await?;
-    Ok((rows.into_iter().map(user_of).collect(), total))
+    let page = vec![Value::Int64(limit), Value::Int64(offset)];
+    let rows: Vec<UserTuple> = fetch(db, "identity.list_users", Target::Read, sql, page).await?;
+    let Scalar(total) = fetch(db, "identity.count_users", Target::Read, count, Vec::new()).await?;
+    Ok((rows.into_iter().map(user_of).collect(), total.unwrap_or(0)))
 }
 
 /// Replaces a user's roles; `false` when there is no such user.
 pub async fn set_roles(db: &Db, user_id: Uuid, roles: &[String]) -> Result<bool, ApiError> {
     let sql = "UPDATE rampart_users SET roles = $1 WHERE id = $2";
-    let roles = roles.join(" ");
-    let affected = db
-        .run("identity.set_roles", async {
-            with_pool!(db.primary(), |pool| sqlx::query(sql)
-                .bind(&roles)
-                .bind(user_id)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected()))
-        })
-        .await?;
-    Ok(affected == 1)
+    let values = vec![Value::Text(roles.join(" ")), Value::Uuid(user_id)];
+    let Affected(changed) = fetch(db, "identity.set_roles", Target::Write, sql, values).await?;
+    Ok(changed == 1)
 }
 
 /// Marks a user disabled; `false` when there is no such user.

@@ -45,7 +45,7 @@ pub fn metrics_router(app: &crate::App) -> axum::Router {
     axum::Router::new()
         .route("/metrics", axum::routing::get(crate::health::metrics))
         .fallback(|| async { crate::ApiError::not_found() })
-        .layer(axum::Extension(app.clone()))
+        .layer(axum::Extension(app.health().clone()))
 }
 
 /// Serves [`metrics_router`] on `METRICS_BIND` when it is configured, in a task of its own;

@@ -50,8 +50,9 @@ fn tag(key: &[u8; 32], owner: Uuid) -> Option<HmacSha256> {
 
 impl Scope {
     /// Captures this scope for a job: the job gets back this owner's scope, and no other.
-    pub fn capture(&self, app: &crate::App) -> CapturedScope {
-        capture_with(self, app.cursor_key())
+    /// `app` is the app (or anything holding its cursor key).
+    pub fn capture(&self, app: &impl AsRef<CursorKey>) -> CapturedScope {
+        capture_with(self, app.as_ref())
     }
 }
 
@@ -59,8 +60,8 @@ impl CapturedScope {
     /// The scope again, if this capture was signed by `app`. Crate-private: only the job
     /// runner hands scopes back.
     #[cfg_attr(not(test), allow(dead_code))] // the job runner (next) is its caller
-    pub(crate) fn restore(&self, app: &crate::App) -> Result<Scope, CapturedScopeError> {
-        restore_with(self, app.cursor_key())
+    pub(crate) fn restore(&self, app: &impl AsRef<CursorKey>) -> Result<Scope, CapturedScopeError> {
+        restore_with(self, app.as_ref())
     }
 }
 

@@ -19,7 +19,6 @@ pub mod owner_check;
 mod query;
 pub mod sql;
 mod store;
-mod value;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -27,11 +26,13 @@ use uuid::Uuid;
 use crate::auth::Principal;
 use crate::error::ApiError;
 
+pub use crate::db::{
+    IntoValue, Isolation, JsonDocument, Kind, Row, Target, Tx, Value, now, storable,
+};
 pub use capture::{CapturedScope, CapturedScopeError};
 pub use cursor::CursorKey;
 pub use query::{IfMatch, ListQuery, Precondition, Tagged};
-pub use store::{Isolation, Row, Store, Target, Tx};
-pub use value::{IntoValue, JsonDocument, Kind, Value, now, storable};
+pub use store::Store;
 
 /// How a resource's lists are paged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,7 +168,8 @@ pub trait Resource: Row + Sync {
     fn sort_value(&self, column: &str) -> Option<Value>;
     /// A new row from the create input and the server-set fields.
     fn assemble(input: Self::Create, server: ServerFields) -> Self;
-    /// This resource's fixed-shape statements, built once (a `static` in the expansion).
+    /// Where this resource's fixed statements are written on first use (a `static` in the
+    /// expansion).
     fn statements() -> &'static sql::StatementCache;
 }
 

@@ -38,7 +38,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, mpsc, watch};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
-use crate::config::ConnectionLimits;
+use super::ConnectionLimits;
 use crate::http::after;
 
 struct State {

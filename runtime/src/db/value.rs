@@ -10,8 +10,6 @@
 //! integral REAL as an integer and reads it back as `0.0`).
 
 use chrono::{DateTime, SubsecRound, Utc};
-use sqlx::Arguments;
-use sqlx::error::BoxDynError;
 use uuid::Uuid;
 
 /// The column kinds a resource field can have.
@@ -71,13 +69,15 @@ pub enum Value {
     Timestamp(DateTime<Utc>),
     /// A JSON document (a `#[resource(json)]` field), built by [`Value::json`].
     Json(JsonDocument),
+    /// Bytes (rampart's own tables: token and key hashes). No resource field has this kind.
+    Bytes(Vec<u8>),
 }
 
 /// The JSON of a `#[resource(json)]` field. A value whose `Serialize` fails (a map with
 /// non-string keys) is kept as the error, so that binding it fails the statement (a 500: a bug
 /// in the type, not in the request) before anything is written.
 #[derive(Debug, Clone, PartialEq)]
-pub struct JsonDocument(Result<serde_json::Value, String>);
+pub struct JsonDocument(pub(crate) Result<serde_json::Value, String>);
 
 impl JsonDocument {
     /// The document, or why it could not be serialized.
@@ -269,6 +269,7 @@ impl Value {
             Value::Uuid(u) => Json::String(u.to_string()),
             Value::Timestamp(t) => Json::String(t.to_rfc3339()),
             Value::Json(document) => document.as_json().cloned().unwrap_or(Json::Null),
+            Value::Bytes(bytes) => Json::from(bytes.clone()),
         }
     }
 
@@ -290,48 +291,6 @@ impl Value {
         }
     }
 }
-
-/// Builds the argument list of one backend from bound values.
-pub(crate) trait BindValues: sqlx::Database {
-    fn arguments(values: Vec<Value>) -> Result<Self::Arguments, BoxDynError>;
-}
-
-macro_rules! bind_values {
-    ($db:ty) => {
-        impl BindValues for $db {
-            fn arguments(values: Vec<Value>) -> Result<Self::Arguments, BoxDynError> {
-                let mut arguments = <Self as sqlx::Database>::Arguments::default();
-                for value in values {
-                    match value {
-                        Value::Null(Kind::Bool) => arguments.add(None::<bool>)?,
-                        Value::Null(Kind::Int32) => arguments.add(None::<i32>)?,
-                        Value::Null(Kind::Int64) => arguments.add(None::<i64>)?,
-                        Value::Null(Kind::Float) => arguments.add(None::<f64>)?,
-                        Value::Null(Kind::Text) => arguments.add(None::<String>)?,
-                        Value::Null(Kind::Uuid) => arguments.add(None::<Uuid>)?,
-                        Value::Null(Kind::Timestamp) => arguments.add(None::<DateTime<Utc>>)?,
-                        Value::Null(Kind::Json) => {
-                            arguments.add(None::<sqlx::types::Json<serde_json::Value>>)?
-                        }
-                        Value::Bool(v) => arguments.add(v)?,
-                        Value::Int32(v) => arguments.add(v)?,
-                        Value::Int64(v) => arguments.add(v)?,
-                        Value::Float(v) => arguments.add(v)?,
-                        Value::Text(v) => arguments.add(v)?,
-                        Value::Uuid(v) => arguments.add(v)?,
-                        Value::Timestamp(v) => arguments.add(v)?,
-                        Value::Json(JsonDocument(Ok(v))) => arguments.add(sqlx::types::Json(v))?,
-                        Value::Json(JsonDocument(Err(error))) => return Err(error.into()),
-                    }
-                }
-                Ok(arguments)
-            }
-        }
-    };
-}
-
-bind_values!(sqlx::Sqlite);
-bind_values!(sqlx::Postgres);
 
 #[cfg(test)]
 mod tests {
@@ -401,8 +360,9 @@ mod tests {
         let map: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
         let value = Value::json(&map);
         assert!(matches!(&value, Value::Json(document) if document.as_json().is_err()));
-        assert!(<sqlx::Sqlite as BindValues>::arguments(vec![value.clone()]).is_err());
-        assert!(<sqlx::Postgres as BindValues>::arguments(vec![value]).is_err());
+        use crate::db::statement::Driver;
+        assert!(<sqlx::Sqlite as Driver>::arguments(vec![value.clone()]).is_err());
+        assert!(<sqlx::Postgres as Driver>::arguments(vec![value]).is_err());
     }
 
     #[test]

@@ -1,0 +1,391 @@
+//! Reading the environment into the settings of each module: the variables, their defaults
+//! and bounds, and the checks that need several of them at once.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::{Config, ConfigError, ConnectionLimits, Environment, parse_duration, parse_size};
+use crate::auth::{JwtAlgorithm, JwtConfig, KeyPem};
+use crate::db::DbConfig;
+use crate::health::Dependency;
+use crate::http::CorsConfig;
+use crate::identity::RefreshLifetimes;
+use crate::rate_limit::RateLimitSpec;
+
+/// `parse_duration`, kept only within `[min, max]`.
+fn duration_within(min: Duration, max: Duration) -> impl Fn(&str) -> Option<Duration> {
+    move |text| parse_duration(text).filter(|d| (min..=max).contains(d))
+}
+
+/// Secrets shared by instances must be at least this long.
+const MIN_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Cursor keys and `/metrics` exposure (issue 9, items 10 and 11).
+    fn read_exposure_settings(
+        &mut self,
+        env: &Reader<'_>,
+        jwt_secret_set: bool,
+    ) -> Result<(), ConfigError> {
+        let production = self.environment == Environment::Production;
+        let long_enough = |name: &str, value: String| {
+            if value.len() >= MIN_SECRET_BYTES {
+                Ok(value.into_bytes())
+            } else {
+                Err(ConfigError(format!(
+                    "{name} must be at least {MIN_SECRET_BYTES} bytes"
+                )))
+            }
+        };
+        self.cursor_secret = match env.get("RAMPART_CURSOR_SECRET") {
+            Some(secret) => long_enough("RAMPART_CURSOR_SECRET", secret)?,
+            None if production => {
+                return Err(ConfigError(
+                    "RAMPART_CURSOR_SECRET is required in production (at least 32 bytes, the same on every instance), so that list cursors survive restarts and work on every instance".into(),
+                ));
+            }
+            // Development: the HS256 secret when one is configured (a purpose-separated key is
+            // derived from it), else a random one.
+            None if jwt_secret_set => self.jwt.secret.clone(),
+            None => {
+                self.warnings.push(
+                    "RAMPART_CURSOR_SECRET not set: generated a random one; list cursors will not survive a restart or work on another instance".into(),
+                );
+                generate_secret()?
+            }
+        };
+        self.cursor_previous_secret = env
+            .get("RAMPART_CURSOR_SECRET_PREVIOUS")
+            .map(|secret| long_enough("RAMPART_CURSOR_SECRET_PREVIOUS", secret))
+            .transpose()?;
+        self.metrics_bind = env.parse("METRICS_BIND", None, |v| v.parse().ok().map(Some))?;
+        self.metrics_token = match env.get("METRICS_TOKEN") {
+            Some(token) if token.trim().len() >= 16 => Some(token.trim().to_owned()),
+            Some(_) => {
+                return Err(ConfigError(
+                    "METRICS_TOKEN must be at least 16 characters".into(),
+                ));
+            }
+            None => None,
+        };
+        if production && self.metrics_bind.is_none() && self.metrics_token.is_none() {
+            self.warnings.push(
+                "/metrics is not served: in production set METRICS_BIND (a separate listener) or METRICS_TOKEN (a bearer token)".into(),
+            );
+        }
+        if production && self.trusted_proxies.is_empty() {
+            self.warnings.push(
+                "RAMPART_TRUSTED_PROXIES is empty: behind a proxy or load balancer every client has its address, so anonymous clients share one per-IP limit and one in-flight budget".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn read_key(variable: &str, path: &str) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|e| ConfigError(format!("{variable}: cannot read `{path}`: {e}")))
+}
+
+/// Parses `JWT_VERIFICATION_KEYS`: `kid=path/to/public.pem,kid2=path/to/other.pem`.
+fn parse_key_list(text: &str) -> Result<Vec<KeyPem>, ConfigError> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|entry| {
+            let (kid, path) = entry.split_once('=').ok_or_else(|| {
+                ConfigError(format!("JWT_VERIFICATION_KEYS: `{entry}` is not kid=path"))
+            })?;
+            Ok(KeyPem {
+                kid: kid.trim().to_owned(),
+                pem: read_key("JWT_VERIFICATION_KEYS", path.trim())?,
+            })
+        })
+        .collect()
+}
+
+/// Parses `10.0.0.0/8, 192.168.1.7`: CIDR ranges or single addresses.
+fn parse_proxies(text: &str) -> Option<Vec<ipnet::IpNet>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .ok()
+                .or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+        })
+        .collect()
+}
+
+/// Reads one variable through a lookup function (the environment, or a test's map).
+struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Reader<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn parse<T>(
+        &self,
+        name: &str,
+        default: T,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<T, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(value) => {
+                parse(&value).ok_or_else(|| ConfigError(format!("{name}: cannot use `{value}`")))
+            }
+        }
+    }
+}
+
+fn generate_secret() -> Result<Vec<u8>, ConfigError> {
+    let mut secret = vec![0u8; 32];
+    getrandom::fill(&mut secret)
+        .map_err(|e| ConfigError(format!("cannot generate a JWT secret: {e}")))?;
+    Ok(secret)
+}
+
+impl Config {
+    /// Reads configuration through `lookup` (tests pass a map).
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Reader { lookup };
+        let environment = match env.get("RAMPART_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "RAMPART_ENV: expected development or production, got `{other}`"
+                )));
+            }
+        };
+        let production = environment == Environment::Production;
+        // Start-up warnings are collected, not logged: logging is not initialised yet while
+        // the configuration (its `RAMPART_SERVICE`, say) is read. `App::new` logs them.
+        let mut warnings: Vec<String> = Vec::new();
+        let algorithm = env.parse("JWT_ALGORITHM", JwtAlgorithm::Hs256, JwtAlgorithm::parse)?;
+        let asymmetric = algorithm != JwtAlgorithm::Hs256;
+        let jwt_secret_set = env.get("JWT_SECRET").is_some();
+        let secret = match env.get("JWT_SECRET") {
+            Some(secret) if secret.len() >= 32 => secret.into_bytes(),
+            // With EdDSA/RS256 the secret signs nothing; a random one keeps the type simple.
+            None if asymmetric => generate_secret()?,
+            Some(_) if production => {
+                return Err(ConfigError(
+                    "JWT_SECRET must be at least 32 bytes in production".into(),
+                ));
+            }
+            None if production => {
+                return Err(ConfigError("JWT_SECRET is required in production".into()));
+            }
+            Some(_) => {
+                warnings.push(
+                    "JWT_SECRET is shorter than 32 bytes; acceptable only in development".into(),
+                );
+                env.get("JWT_SECRET")
+                    .map(String::into_bytes)
+                    .unwrap_or_default()
+            }
+            None => {
+                warnings.push(
+                    "JWT_SECRET not set: generated a random one; tokens will not survive a restart"
+                        .into(),
+                );
+                generate_secret()?
+            }
+        };
+        let database = DbConfig {
+            url: env
+                .get("DATABASE_URL")
+                .unwrap_or_else(|| "sqlite://taskboard.db".to_owned()),
+            replica_url: env.get("DATABASE_REPLICA_URL"),
+            min_connections: env.parse("DATABASE_MIN_CONNECTIONS", 5, |v| v.parse().ok())?,
+            max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 25, |v| {
+                v.parse().ok().filter(|n| *n > 0)
+            })?,
+            acquire_timeout: env.parse(
+                "DATABASE_ACQUIRE_TIMEOUT",
+                Duration::from_secs(3),
+                |v| parse_duration(v).filter(|d| *d <= Duration::from_secs(3)),
+            )?,
+            statement_timeout: env.parse(
+                "DATABASE_STATEMENT_TIMEOUT",
+                Duration::from_secs(5),
+                parse_duration,
+            )?,
+            slow_query: env.parse(
+                "DATABASE_SLOW_QUERY",
+                Duration::from_millis(500),
+                parse_duration,
+            )?,
+            replica_retry: env.parse("DATABASE_REPLICA_RETRY", Duration::from_secs(5), |v| {
+                parse_duration(v).filter(|d| !d.is_zero())
+            })?,
+        };
+        if database.min_connections > database.max_connections {
+            return Err(ConfigError(
+                "DATABASE_MIN_CONNECTIONS is larger than DATABASE_MAX_CONNECTIONS".into(),
+            ));
+        }
+        let mut config = Config {
+            environment,
+            bind: env.parse("BIND", SocketAddr::from(([127, 0, 0, 1], 3000)), |v| {
+                v.parse().ok()
+            })?,
+            database,
+            jwt: JwtConfig {
+                secret,
+                issuer: env
+                    .get("JWT_ISSUER")
+                    .unwrap_or_else(|| "rampart".to_owned()),
+                audience: env
+                    .get("JWT_AUDIENCE")
+                    .unwrap_or_else(|| "rampart-api".to_owned()),
+                access_ttl: Duration::from_secs(15 * 60),
+                leeway: Duration::from_secs(30),
+                algorithm,
+                signing_key: match (env.get("JWT_SIGNING_KID"), env.get("JWT_SIGNING_KEY_FILE")) {
+                    (Some(kid), Some(path)) => Some(KeyPem {
+                        kid,
+                        pem: read_key("JWT_SIGNING_KEY_FILE", &path)?,
+                    }),
+                    _ => None,
+                },
+                verification_keys: match env.get("JWT_VERIFICATION_KEYS") {
+                    Some(list) => parse_key_list(&list)?,
+                    None => Vec::new(),
+                },
+            },
+            cors: CorsConfig {
+                origins: env
+                    .get("CORS_ORIGINS")
+                    .map(|v| {
+                        v.split(',')
+                            .map(|o| o.trim().to_owned())
+                            .filter(|o| !o.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                allow_credentials: env
+                    .parse("CORS_ALLOW_CREDENTIALS", false, |v| v.parse().ok())?,
+            },
+            max_concurrency: env.parse("RAMPART_MAX_CONCURRENCY", 1024, |v| {
+                v.parse().ok().filter(|n| *n > 0)
+            })?,
+            request_timeout: env.parse(
+                "RAMPART_REQUEST_TIMEOUT",
+                Duration::from_secs(30),
+                parse_duration,
+            )?,
+            body_limit: env.parse("RAMPART_BODY_LIMIT", 1024 * 1024, parse_size)?,
+            docs: env.parse("RAMPART_DOCS", !production, |v| v.parse().ok())?,
+            shutdown_drain: env.parse(
+                "RAMPART_SHUTDOWN_DRAIN",
+                if production {
+                    Duration::from_secs(5)
+                } else {
+                    Duration::ZERO
+                },
+                parse_duration,
+            )?,
+            service: env
+                .get("RAMPART_SERVICE")
+                .unwrap_or_else(|| "rampart".to_owned()),
+            rate_limit_multiplier: env.parse("RAMPART_RATE_LIMIT_MULTIPLIER", 1.0, |v| {
+                v.parse::<f64>().ok().filter(|m| m.is_finite() && *m > 0.0)
+            })?,
+            trusted_proxies: env.parse("RAMPART_TRUSTED_PROXIES", Vec::new(), parse_proxies)?,
+            redis_url: env.get("REDIS_URL"),
+            redis_prefix: env
+                .get("RAMPART_REDIS_PREFIX")
+                .unwrap_or_else(|| "rampart".to_owned()),
+            login_rate_limit: env.parse(
+                "RAMPART_LOGIN_RATE_LIMIT",
+                RateLimitSpec {
+                    count: 5,
+                    per: Duration::from_secs(60),
+                    burst: 5,
+                },
+                RateLimitSpec::parse,
+            )?,
+            ip_rate_limit: env.parse(
+                "RAMPART_IP_RATE_LIMIT",
+                RateLimitSpec::parse("6000/min"),
+                |v| {
+                    if v == "off" {
+                        Some(None)
+                    } else {
+                        RateLimitSpec::parse(v).map(Some)
+                    }
+                },
+            )?,
+            refresh_idle: env.parse(
+                "RAMPART_REFRESH_IDLE",
+                RefreshLifetimes::default().idle,
+                parse_duration,
+            )?,
+            refresh_absolute: env.parse(
+                "RAMPART_REFRESH_ABSOLUTE",
+                RefreshLifetimes::default().absolute,
+                parse_duration,
+            )?,
+            readiness_requires: env.parse(
+                "RAMPART_READINESS_REQUIRES",
+                Vec::new(),
+                Dependency::parse_list,
+            )?,
+            // Issue 9 items 5 and 7: slow and greedy clients.
+            connections: ConnectionLimits {
+                header_read_timeout: env.parse(
+                    "RAMPART_HEADER_READ_TIMEOUT",
+                    ConnectionLimits::default().header_read_timeout,
+                    duration_within(Duration::from_secs(1), Duration::from_secs(300)),
+                )?,
+                keep_alive_timeout: env.parse(
+                    "RAMPART_KEEP_ALIVE_TIMEOUT",
+                    ConnectionLimits::default().keep_alive_timeout,
+                    duration_within(Duration::from_secs(1), Duration::from_secs(3600)),
+                )?,
+                max_connections: env.parse(
+                    "RAMPART_MAX_CONNECTIONS",
+                    ConnectionLimits::default().max_connections,
+                    |v| v.parse().ok().filter(|n| (1..=1_000_000).contains(n)),
+                )?,
+            },
+            body_read_timeout: env.parse(
+                "RAMPART_BODY_READ_TIMEOUT",
+                Duration::from_secs(10),
+                duration_within(Duration::from_millis(100), Duration::from_secs(3600)),
+            )?,
+            max_in_flight_per_principal: env.parse(
+                "RAMPART_MAX_IN_FLIGHT_PER_PRINCIPAL",
+                32,
+                |v| v.parse().ok().filter(|n| (1..=100_000).contains(n)),
+            )?,
+            cursor_secret: Vec::new(),
+            cursor_previous_secret: None,
+            metrics_bind: None,
+            metrics_token: None,
+            warnings,
+        };
+        for dependency in &config.readiness_requires {
+            let configured = match dependency {
+                Dependency::Database => true,
+                Dependency::Replica => config.database.replica_url.is_some(),
+                Dependency::Redis => config.redis_url.is_some(),
+            };
+            if !configured {
+                return Err(ConfigError(format!(
+                    "RAMPART_READINESS_REQUIRES names `{}`, which is not configured",
+                    dependency.name()
+                )));
+            }
+        }
+        config.read_exposure_settings(&env, jwt_secret_set)?;
+        crate::http::cors_layer(&config.cors).map_err(ConfigError)?;
+        config.jwt.check_keys().map_err(ConfigError)?;
+        Ok(config)
+    }
+}
