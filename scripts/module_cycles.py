@@ -8,7 +8,8 @@ import os
 import re
 import sys
 
-USE = re.compile(r"\bcrate::(?:\{\s*)?([a-z_][a-z0-9_]*)")
+USE = re.compile(r"\bcrate::(?:\{\s*)?([A-Za-z_][A-Za-z0-9_]*)")
+REEXPORT = re.compile(r"^pub use ([a-z_][a-z0-9_]*)::(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)\s*;", re.M)
 GROUP = re.compile(r"\bcrate::\{([^;]*?)\}\s*;", re.S)
 
 
@@ -20,14 +21,35 @@ def top_module(root, path):
     return parts[0]
 
 
+def strip_comments(text):
+    # Doc links (`[`crate::Api`]`) are not imports.
+    return re.sub(r"//[^\n]*", "", text)
+
+
 def strip_tests(text):
     # Tests may import what they like; `#[cfg(test)] mod tests { ... }` is cut at its line.
     index = text.find("#[cfg(test)]\nmod tests")
     return text if index < 0 else text[:index]
 
 
+def reexports(root):
+    """`crate::App` names `app` when lib.rs says `pub use app::App;`."""
+    names = {}
+    for lib in ("lib.rs", "main.rs"):
+        path = os.path.join(root, lib)
+        if not os.path.exists(path):
+            continue
+        for module, items in REEXPORT.findall(open(path, encoding="utf-8").read()):
+            for item in items.strip("{}").split(","):
+                item = item.strip().split(" as ")[-1].strip()
+                if item:
+                    names[item] = module
+    return names
+
+
 def graph(root):
     edges = {}
+    names = reexports(root)
     for dirpath, _, files in os.walk(root):
         for name in files:
             if not name.endswith(".rs"):
@@ -36,13 +58,14 @@ def graph(root):
             module = top_module(root, path)
             if module is None:
                 continue
-            text = strip_tests(open(path, encoding="utf-8").read())
+            text = strip_comments(strip_tests(open(path, encoding="utf-8").read()))
             targets = set(USE.findall(text))
             for group in GROUP.findall(text):
                 for item in re.split(r",(?![^{]*\})", group):
                     item = item.strip()
                     if item:
                         targets.add(re.split(r"::|\s", item)[0])
+            targets = {names.get(t, t) for t in targets}
             edges.setdefault(module, set()).update(t for t in targets if t != module)
     return edges
 
