@@ -179,7 +179,7 @@ pub mod __private {
     pub use rampart_runtime::auth::{Access, RbacTable, Requirement, Schemes};
     pub use rampart_runtime::endpoint::{Endpoint, EndpointDef};
     pub use rampart_runtime::macro_support::{
-        DescribeFallback, DescribeOutput, OutputProbe, respond,
+        DescribeFallback, DescribeOutput, OutputProbe, public_scope, respond,
     };
     pub use rampart_runtime::openapi::{
         ApiSchema, Constraint, FieldDoc, OperationDoc, object_schema,
