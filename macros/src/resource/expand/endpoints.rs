@@ -6,7 +6,7 @@
 use darling::ast::NestedMeta;
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
-use syn::LitStr;
+use syn::{Ident, LitStr};
 
 use super::Names;
 use crate::paths::{
@@ -14,6 +14,7 @@ use crate::paths::{
     NO_CONTENT, ORIGINAL_URI, PAGINATED, PATH, PUBLIC_SCOPE, RESOURCE_ENDPOINTS, STORE, TAGGED,
     UUID,
 };
+use crate::resource::attr::EndpointsDecl;
 use crate::resource::check::{CheckedEndpoints, Declaration};
 
 /// The options of one generated endpoint: its own, then the user's, comma-separated.
@@ -58,13 +59,9 @@ fn docs(declaration: &Declaration) -> Docs {
     }
 }
 
-pub(super) fn crud_endpoints(
-    declaration: &Declaration,
-    names: &Names,
-    endpoints: &CheckedEndpoints,
-) -> TokenStream {
-    let ident = &declaration.input.ident;
-    let decl = &endpoints.decl;
+/// Each endpoint's `#[endpoint(...)]` arguments, in the order list, get, create, replace,
+/// patch, delete.
+fn arguments(declaration: &Declaration, decl: &EndpointsDecl) -> [TokenStream; 6] {
     let path = &decl.path;
     let item_path = LitStr::new(
         &format!("{}/{{id}}", path.value().trim_end_matches('/')),
@@ -78,16 +75,7 @@ pub(super) fn crud_endpoints(
         let tag = LitStr::new(&declaration.table.value(), path.span());
         quote!(tag = #tag,)
     });
-    let Docs { ids, texts } = docs(declaration);
-    let [list_id, get_id, create_id, replace_id, patch_id, delete_id] = &ids;
-    let [
-        list_doc,
-        get_doc,
-        create_doc,
-        replace_doc,
-        patch_doc,
-        delete_doc,
-    ] = &texts;
+    let [list, get, create, replace, patch, delete] = &docs(declaration).ids;
     // Writes and deletes: 409 (a unique value taken, a stale version, or — on delete — rows
     // still referring to this one), and 412 for a stale If-Match on versioned resources.
     let write_errors = if declaration.versioned() {
@@ -98,32 +86,31 @@ pub(super) fn crud_endpoints(
     let (shared, body, public) = (&decl.shared, &decl.body, &decl.public);
     let read = |own| options(own, shared.iter().chain(public));
     let with_body = |own| options(own, shared.iter().chain(body));
-    let list = read(quote!(get = #path, operation_id = #list_id, #tag));
-    let get = read(quote!(get = #item_path, operation_id = #get_id, #tag));
-    let create =
-        with_body(quote!(post = #path, operation_id = #create_id, errors = [409, 422], #tag));
-    let replace =
-        with_body(quote!(put = #item_path, operation_id = #replace_id, #write_errors #tag));
-    let patch = with_body(quote!(patch = #item_path, operation_id = #patch_id, #write_errors #tag));
-    let delete = options(
-        quote!(delete = #item_path, operation_id = #delete_id, #write_errors #tag),
-        shared,
-    );
-    // A public read serves anonymous callers too; everything else needs the caller's scope.
-    let read_scope = if public.is_some() {
-        quote!(#PUBLIC_SCOPE::<#ident>(&ctx)?)
-    } else {
-        quote!(ctx.scope()?)
-    };
-    let Names {
-        new,
-        patch: patch_name,
-        replace: replace_name,
-    } = names;
+    [
+        read(quote!(get = #path, operation_id = #list, #tag)),
+        read(quote!(get = #item_path, operation_id = #get, #tag)),
+        with_body(quote!(post = #path, operation_id = #create, errors = [409, 422], #tag)),
+        with_body(quote!(put = #item_path, operation_id = #replace, #write_errors #tag)),
+        with_body(quote!(patch = #item_path, operation_id = #patch, #write_errors #tag)),
+        options(
+            quote!(delete = #item_path, operation_id = #delete, #write_errors #tag),
+            shared,
+        ),
+    ]
+}
+
+/// The generated handlers' arguments: each endpoint's `#[endpoint(...)]` options and doc.
+struct Handler<'a> {
+    arguments: TokenStream,
+    doc: &'a str,
+}
+
+fn reads(ident: &Ident, read_scope: &TokenStream, [list, get]: [Handler<'_>; 2]) -> TokenStream {
+    let (list_args, list_doc, get_args, get_doc) =
+        (list.arguments, list.doc, get.arguments, get.doc);
     quote! {
-        const _: () = {
             #[doc = #list_doc]
-            #[#ENDPOINT_ATTRIBUTE(#list)]
+            #[#ENDPOINT_ATTRIBUTE(#list_args)]
             async fn __rampart_list(
                 ctx: #CTX,
                 store: #STORE<#ident>,
@@ -133,7 +120,7 @@ pub(super) fn crud_endpoints(
             }
 
             #[doc = #get_doc]
-            #[#ENDPOINT_ATTRIBUTE(#get)]
+            #[#ENDPOINT_ATTRIBUTE(#get_args)]
             async fn __rampart_get(
                 ctx: #CTX,
                 store: #STORE<#ident>,
@@ -142,8 +129,26 @@ pub(super) fn crud_endpoints(
                 store.get(&#read_scope, id).await.map(#TAGGED::new)
             }
 
+    }
+}
+
+fn writes(
+    ident: &Ident,
+    names: &Names,
+    [create, replace, patch, delete]: [Handler<'_>; 4],
+) -> TokenStream {
+    let Names {
+        new,
+        patch: patch_name,
+        replace: replace_name,
+    } = names;
+    let (create_args, create_doc) = (create.arguments, create.doc);
+    let (replace_args, replace_doc) = (replace.arguments, replace.doc);
+    let (patch_args, patch_doc) = (patch.arguments, patch.doc);
+    let (delete_args, delete_doc) = (delete.arguments, delete.doc);
+    quote! {
             #[doc = #create_doc]
-            #[#ENDPOINT_ATTRIBUTE(#create)]
+            #[#ENDPOINT_ATTRIBUTE(#create_args)]
             async fn __rampart_create(
                 ctx: #CTX,
                 store: #STORE<#ident>,
@@ -155,7 +160,7 @@ pub(super) fn crud_endpoints(
             }
 
             #[doc = #replace_doc]
-            #[#ENDPOINT_ATTRIBUTE(#replace)]
+            #[#ENDPOINT_ATTRIBUTE(#replace_args)]
             async fn __rampart_replace(
                 ctx: #CTX,
                 store: #STORE<#ident>,
@@ -167,7 +172,7 @@ pub(super) fn crud_endpoints(
             }
 
             #[doc = #patch_doc]
-            #[#ENDPOINT_ATTRIBUTE(#patch)]
+            #[#ENDPOINT_ATTRIBUTE(#patch_args)]
             async fn __rampart_patch(
                 ctx: #CTX,
                 store: #STORE<#ident>,
@@ -179,7 +184,7 @@ pub(super) fn crud_endpoints(
             }
 
             #[doc = #delete_doc]
-            #[#ENDPOINT_ATTRIBUTE(#delete)]
+            #[#ENDPOINT_ATTRIBUTE(#delete_args)]
             async fn __rampart_delete(
                 ctx: #CTX,
                 store: #STORE<#ident>,
@@ -189,6 +194,54 @@ pub(super) fn crud_endpoints(
                 store.delete(&ctx.scope()?, id, if_match).await?;
                 ::core::result::Result::Ok(#NO_CONTENT)
             }
+
+    }
+}
+
+pub(super) fn crud_endpoints(
+    declaration: &Declaration,
+    names: &Names,
+    endpoints: &CheckedEndpoints,
+) -> TokenStream {
+    let ident = &declaration.input.ident;
+    let docs = docs(declaration);
+    let [list, get, create, replace, patch, delete] = arguments(declaration, &endpoints.decl);
+    let [
+        list_doc,
+        get_doc,
+        create_doc,
+        replace_doc,
+        patch_doc,
+        delete_doc,
+    ] = &docs.texts;
+    fn handler(arguments: TokenStream, doc: &str) -> Handler<'_> {
+        Handler { arguments, doc }
+    }
+    // A public read serves anonymous callers too; everything else needs the caller's scope.
+    let read_scope = if endpoints.decl.public.is_some() {
+        quote!(#PUBLIC_SCOPE::<#ident>(&ctx)?)
+    } else {
+        quote!(ctx.scope()?)
+    };
+    let reads = reads(
+        ident,
+        &read_scope,
+        [handler(list, list_doc), handler(get, get_doc)],
+    );
+    let writes = writes(
+        ident,
+        names,
+        [
+            handler(create, create_doc),
+            handler(replace, replace_doc),
+            handler(patch, patch_doc),
+            handler(delete, delete_doc),
+        ],
+    );
+    quote! {
+        const _: () = {
+            #reads
+            #writes
 
             #[automatically_derived]
             impl #RESOURCE_ENDPOINTS for #ident {
