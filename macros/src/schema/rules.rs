@@ -73,8 +73,8 @@ fn check_bounds(
     if empty {
         errors.push(
             Error::custom(format!(
-                "`{high_key} = {}` is below `{low_key} = {}`: no value passes\nhelp: swap the two bounds, or correct one of them",
-                quote!(#high), quote!(#low)
+                "`{low_key} = {}` and `{high_key} = {}` leave no value that passes\nhelp: swap the two bounds, or correct one of them",
+                quote!(#low), quote!(#high)
             ))
             .with_span(high),
         );
