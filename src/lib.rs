@@ -67,7 +67,7 @@ pub use rampart_macros::endpoint;
 /// #[resource(table = "tasks", owner = owner_id, version = version,
 ///            pagination = "cursor" | "offset", default_sort = "-created_at", name = "task",
 ///            endpoints(path = "/projects", role = "member", rate_limit = "120/min", tag = "..",
-///                      body_limit = "64KiB"))]
+///                      timeout = "5s", body_limit = "64KiB"))]
 /// pub struct Task {
 ///     #[resource(id)] pub id: Uuid,                 // server-generated UUIDv7
 ///     pub owner_id: Uuid,                           // bound from the caller's Scope
@@ -91,8 +91,11 @@ pub use rampart_macros::endpoint;
 /// `serde` as dependencies (their derives name them).
 ///
 /// `endpoints(...)` adds list/get/create/replace/patch/delete as ordinary `#[endpoint]`s;
-/// mount them with [`Api::resource`]. Columns are named like the fields; ids, owners and
-/// parents are `Uuid`.
+/// mount them with [`Api::resource`]. Besides `path` it takes `#[endpoint]`'s access and limit
+/// options (`role`, `roles`, `permission`, `auth`, `public` — list and get only, on a resource
+/// without owner —, `timeout`, `rate_limit`, `burst`, `body_limit`, `body_timeout`, `tag`,
+/// `deprecated`), checked by `#[endpoint]`'s own checks. Columns are named like the fields;
+/// ids, owners and parents are `Uuid`, `created_at`/`updated_at` are `DateTime<Utc>`.
 pub use rampart_macros::resource;
 
 /// Declares the data access of a resource on a trait of `#[query]` methods.
@@ -183,7 +186,7 @@ pub mod __private {
     pub use rampart_runtime::dependency::{DepKey, DepProbe, DescribeNotDep};
     pub use rampart_runtime::endpoint::{Endpoint, EndpointDef};
     pub use rampart_runtime::macro_support::{
-        DescribeFallback, DescribeOutput, OutputProbe, respond,
+        DescribeFallback, DescribeOutput, OutputProbe, public_scope, respond,
     };
     pub use rampart_runtime::openapi::{
         ApiSchema, Constraint, FieldDoc, OperationDoc, object_schema,

@@ -11,6 +11,8 @@ mod repository;
 mod resource;
 mod roles;
 mod schema;
+#[cfg(test)]
+mod snapshots;
 mod util;
 
 /// See `rampart::endpoint`.
@@ -49,7 +51,5 @@ pub fn rbac(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(Schema, attributes(schema))]
 pub fn derive_schema(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    schema::expand(&input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    schema::expand(&input).into()
 }

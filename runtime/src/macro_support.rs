@@ -46,3 +46,21 @@ pub trait DescribeFallback {
 impl<T> DescribeFallback for &&OutputProbe<T> {
     fn describe_output(&self, _doc: &mut OperationDoc) {}
 }
+
+/// The scope of a `public` read that `#[resource(endpoints(..., public))]` generates: the
+/// caller's own when the request carries credentials; for an anonymous caller, a scope that
+/// owns nothing. Only for resources without an owner, whose statements bind no owner (the
+/// macro refuses `public` on owned ones); should it ever be reached for an owned resource, or
+/// one under an owned parent, the anonymous caller gets the 401 it gets today.
+pub fn public_scope<R: crate::resource::Resource>(
+    ctx: &crate::Ctx,
+) -> Result<crate::resource::Scope, crate::ApiError> {
+    if let Some(principal) = ctx.principal() {
+        return Ok(crate::resource::Scope::of(principal));
+    }
+    let parent_owned = R::SPEC.parent.is_some_and(|parent| parent.owner.is_some());
+    if R::SPEC.owner.is_some() || parent_owned {
+        return Err(crate::ApiError::unauthenticated());
+    }
+    Ok(crate::resource::Scope::owned_by(uuid::Uuid::nil()))
+}

@@ -25,6 +25,7 @@ mod pipeline;
 mod rate_limit;
 mod readiness;
 mod redis_rate_limit;
+mod resource_endpoints;
 mod resource_store;
 mod resources;
 mod role_matrix;

@@ -35,3 +35,9 @@ pub(crate) fn parse(args: TokenStream) -> darling::Result<EndpointAttr> {
     let items = NestedMeta::parse_meta_list(args)?;
     EndpointAttr::from_list(&items)
 }
+
+/// Parses options already split into items with this grammar: `#[resource(endpoints(...))]`
+/// hands over every key that is an `#[endpoint]` option, so both read them with one parser.
+pub(crate) fn parse_items(items: &[NestedMeta]) -> darling::Result<EndpointAttr> {
+    EndpointAttr::from_list(items)
+}

@@ -485,6 +485,17 @@ pub(crate) fn check(
     })
 }
 
+/// Checks the access and limit options of `#[resource(endpoints(...))]` with `#[endpoint]`'s own
+/// checks: they are the options of a GET endpoint at `path` (which must bind no parameter) on a
+/// fn that takes nothing, so each mistake is the error `#[endpoint]` reports, at the same token,
+/// once rather than once per generated endpoint.
+pub(crate) fn check_options(mut attr: EndpointAttr, path: &LitStr) -> darling::Result<()> {
+    attr.get = Some(path.clone());
+    let probe: syn::ItemFn =
+        syn::parse_quote_spanned!(path.span()=> async fn __rampart_options() {});
+    check(attr, &probe).map(|_| ())
+}
+
 fn check_path_binding(
     pat: &Pat,
     inner: &Type,

@@ -1,8 +1,9 @@
 //! `#[endpoint(get = "/path", ...)]`: parse (attr) → check (check) → expand (expand).
 //! Checking returns a different type, so unchecked input cannot reach code generation.
 
-mod attr;
-mod check;
+// `pub(crate)`: `#[resource(endpoints(...))]` parses and checks its options with these.
+pub(crate) mod attr;
+pub(crate) mod check;
 mod deps;
 mod expand;
 

@@ -1,22 +1,25 @@
-//! The grammar of `#[resource(...)]` on the struct (darling) and `#[resource(...)]` on its
-//! fields (`id`, `read_only`, `internal`, `filter`, `sort`, `parent = Type`, `json`).
+//! The grammar of `#[resource(...)]` on the struct (darling), of `endpoints(...)` inside it
+//! (its own `path`, then `#[endpoint]`'s options through `#[endpoint]`'s parser) and of
+//! `#[resource(...)]` on its fields (`id`, `read_only`, `internal`, `filter`, `sort`,
+//! `parent = Type`, `json`, `allow_control`).
 
-use darling::FromMeta;
 use darling::ast::NestedMeta;
-use proc_macro2::TokenStream;
-use syn::{Ident, LitInt, LitStr};
+use darling::{Error, FromMeta};
+use proc_macro2::{Span, TokenStream};
+use syn::spanned::Spanned;
+use syn::{Ident, LitStr};
 
-/// `endpoints(path = "/projects", role = "member", rate_limit = "60/min", tag = "projects")`.
-#[derive(Debug, FromMeta)]
-pub(crate) struct EndpointsAttr {
-    pub(crate) path: LitStr,
-    pub(crate) role: Option<LitStr>,
-    pub(crate) roles: Option<Vec<LitStr>>,
-    pub(crate) permission: Option<LitStr>,
-    pub(crate) tag: Option<LitStr>,
-    pub(crate) rate_limit: Option<LitStr>,
-    pub(crate) burst: Option<LitInt>,
-    pub(crate) body_limit: Option<LitStr>,
+use crate::endpoint::attr::{EndpointAttr, parse_items};
+
+/// `endpoints(...)` as written; parsed on its own (see [`parse_endpoints`]) so that a mistake
+/// in it leaves the rest of the declaration known to the fail-soft expansion.
+#[derive(Debug)]
+pub(crate) struct RawEndpoints(pub(crate) syn::Meta);
+
+impl FromMeta for RawEndpoints {
+    fn from_meta(item: &syn::Meta) -> darling::Result<Self> {
+        Ok(Self(item.clone()))
+    }
 }
 
 /// The struct-level arguments, as written.
@@ -30,7 +33,7 @@ pub(crate) struct ResourceAttr {
     pub(crate) default_sort: Option<LitStr>,
     /// `read_only_when = archived`: a `bool` field that, while true, freezes the row.
     pub(crate) read_only_when: Option<Ident>,
-    pub(crate) endpoints: Option<EndpointsAttr>,
+    pub(crate) endpoints: Option<RawEndpoints>,
 }
 
 pub(crate) fn parse(args: TokenStream) -> darling::Result<ResourceAttr> {
@@ -38,39 +41,167 @@ pub(crate) fn parse(args: TokenStream) -> darling::Result<ResourceAttr> {
     ResourceAttr::from_list(&items)
 }
 
-/// The field-level markers.
+/// The `#[endpoint]` options `endpoints(...)` takes, applied to the six endpoints (the body
+/// ones only to create, replace and patch; `public` only to list and get).
+pub(crate) const OPTIONS: &[&str] = &[
+    "path",
+    "public",
+    "auth",
+    "role",
+    "roles",
+    "permission",
+    "tag",
+    "deprecated",
+    "timeout",
+    "body_limit",
+    "body_timeout",
+    "rate_limit",
+    "burst",
+];
+
+/// Options that concern a request body: only the endpoints that read one get them.
+const BODY_OPTIONS: &[&str] = &["body_limit", "body_timeout"];
+
+/// `#[endpoint]` keys that each generated endpoint sets itself, with the reason.
+const SET_PER_ENDPOINT: &[(&str, &str)] = &[
+    ("get", "method"),
+    ("post", "method"),
+    ("put", "method"),
+    ("patch", "method"),
+    ("delete", "method"),
+    ("operation_id", "operation_id"),
+    ("errors", "errors"),
+];
+
+/// `endpoints(...)` parsed: the path and the options as written, sorted by the endpoints they
+/// go to (the options as `#[endpoint]` reads them come next to it, for checking).
+pub(crate) struct EndpointsDecl {
+    pub(crate) keyword: Span,
+    pub(crate) path: LitStr,
+    /// `public`, for list and get.
+    pub(crate) public: Option<NestedMeta>,
+    /// `body_limit`, `body_timeout`, for create, replace and patch.
+    pub(crate) body: Vec<NestedMeta>,
+    /// Everything else, for all six.
+    pub(crate) shared: Vec<NestedMeta>,
+}
+
+fn key_of(item: &NestedMeta) -> Option<&syn::Path> {
+    match item {
+        NestedMeta::Meta(meta) => Some(meta.path()),
+        NestedMeta::Lit(_) => None,
+    }
+}
+
+fn misplaced_key(key: &str, span: Span) -> Error {
+    let message = match key {
+        "operation_id" => "`operation_id` is set by each generated endpoint (`list_notes`, `get_note`, ...)\nhelp: remove it; write an `#[endpoint]` by hand for an operation of your own".to_owned(),
+        "errors" => "`errors` is set by each generated endpoint (409 on writes, 412 with a version, 422 on create)\nhelp: remove it".to_owned(),
+        method => format!("`{method}` is set by each generated endpoint: the six methods share `path`\nhelp: write `path = \"/notes\"`; the item endpoints add `/{{id}}`"),
+    };
+    Error::custom(message).with_span(&span)
+}
+
+/// Parses `endpoints(path = "/notes", ...)`: `path` is this macro's, every other key goes to
+/// `#[endpoint]`'s parser, so values, duplicates and types are read exactly as there.
+pub(crate) fn parse_endpoints(
+    raw: &RawEndpoints,
+) -> darling::Result<(EndpointsDecl, EndpointAttr)> {
+    let keyword = raw.0.path().span();
+    let list = raw.0.require_list().map_err(|_| {
+        Error::custom("`endpoints` takes options\nhelp: write `endpoints(path = \"/notes\")`")
+            .with_span(&keyword)
+    })?;
+    let items = NestedMeta::parse_meta_list(list.tokens.clone())?;
+    let mut errors = Error::accumulator();
+    let (mut path, mut public, mut body, mut shared) = (None, None, Vec::new(), Vec::new());
+    let mut path_misplaced = false;
+    for item in items {
+        let Some(key) = key_of(&item).map(|p| (p.span(), p.get_ident().map(Ident::to_string)))
+        else {
+            errors.push(Error::unsupported_format("literal").with_span(&item));
+            continue;
+        };
+        match key {
+            (span, Some(name)) if name == "path" => {
+                if path.is_some() {
+                    errors.push(Error::duplicate_field("path").with_span(&span));
+                } else {
+                    path = errors.handle(LitStr::from_nested_meta(&item).map_err(|e| e.at("path")));
+                }
+            }
+            (span, Some(name)) if SET_PER_ENDPOINT.iter().any(|(key, _)| *key == name) => {
+                // A method key is where the path went: its help names `path`, enough.
+                path_misplaced |= !matches!(name.as_str(), "operation_id" | "errors");
+                errors.push(misplaced_key(&name, span));
+            }
+            (_, Some(name)) if name == "public" => public = Some(item),
+            (_, Some(name)) if BODY_OPTIONS.contains(&name.as_str()) => body.push(item),
+            (_, Some(name)) if OPTIONS.contains(&name.as_str()) => shared.push(item),
+            (span, name) => errors.push(
+                Error::unknown_field_with_alts(&name.unwrap_or_default(), OPTIONS).with_span(&span),
+            ),
+        }
+    }
+    // Every option at once, through `#[endpoint]`'s grammar.
+    let all: Vec<NestedMeta> = public.iter().chain(&body).chain(&shared).cloned().collect();
+    let options = errors.handle(parse_items(&all));
+    if path.is_none() && !path_misplaced {
+        errors.push(
+            Error::custom("`endpoints(...)` needs a `path`\nhelp: add e.g. `path = \"/notes\"`")
+                .with_span(&keyword),
+        );
+    }
+    errors.finish()?;
+    match (path, options) {
+        (Some(path), Some(options)) => Ok((
+            EndpointsDecl {
+                keyword,
+                path,
+                public,
+                body,
+                shared,
+            },
+            options,
+        )),
+        _ => Err(Error::custom("`endpoints(...)` needs a `path`").with_span(&keyword)),
+    }
+}
+
+/// The field-level markers, each with the span of its key (errors point at the marker).
 #[derive(Debug, Default)]
 pub(crate) struct FieldAttr {
-    pub(crate) id: bool,
+    pub(crate) id: Option<Span>,
     pub(crate) read_only: bool,
     pub(crate) internal: bool,
-    pub(crate) filter: Option<proc_macro2::Span>,
-    pub(crate) sort: Option<proc_macro2::Span>,
-    pub(crate) parent: Option<syn::Path>,
+    pub(crate) filter: Option<Span>,
+    pub(crate) sort: Option<Span>,
+    pub(crate) parent: Option<(Span, syn::Path)>,
     /// A JSON column (JSONB on PostgreSQL, JSON text on SQLite).
     pub(crate) json: bool,
     /// `allow_control`: the string may hold control characters (refused by default).
-    pub(crate) allow_control: Option<proc_macro2::Span>,
+    pub(crate) allow_control: Option<Span>,
 }
 
 pub(crate) fn parse_field(attrs: &[syn::Attribute]) -> syn::Result<FieldAttr> {
     let mut field = FieldAttr::default();
     for attr in attrs.iter().filter(|a| a.path().is_ident("resource")) {
         attr.parse_nested_meta(|meta| {
+            let span = meta.path.span();
             if meta.path.is_ident("id") {
-                field.id = true;
+                field.id = Some(span);
             } else if meta.path.is_ident("read_only") {
                 field.read_only = true;
             } else if meta.path.is_ident("internal") {
                 field.internal = true;
             } else if meta.path.is_ident("filter") {
-                field.filter = Some(syn::spanned::Spanned::span(&meta.path));
+                field.filter = Some(span);
             } else if meta.path.is_ident("sort") {
-                field.sort = Some(syn::spanned::Spanned::span(&meta.path));
+                field.sort = Some(span);
             } else if meta.path.is_ident("allow_control") {
-                field.allow_control = Some(syn::spanned::Spanned::span(&meta.path));
+                field.allow_control = Some(span);
             } else if meta.path.is_ident("parent") {
-                field.parent = Some(meta.value()?.parse()?);
+                field.parent = Some((span, meta.value()?.parse()?));
             } else if meta.path.is_ident("json") {
                 field.json = true;
             } else {

@@ -1,67 +1,21 @@
-//! Checks a `#[resource]` declaration and turns it into a [`CheckedResource`]; every mistake
-//! is reported at its token, all at once.
+//! Checks a `#[resource]` declaration. Every mistake is reported at once, each at the field,
+//! marker or key that makes it. What was learnt is kept either way: a [`CheckedResource`] when
+//! nothing is wrong (only that reaches the full expansion), otherwise a [`Rejected`] whose
+//! [`Declaration`] feeds the stand-ins that keep one mistake to one message.
 
 use darling::Error;
-use syn::{Data, DeriveInput, Fields, Ident, LitStr, Type};
+use darling::error::Accumulator;
+use proc_macro2::Span;
+use syn::{Data, DeriveInput, Fields, Ident, LitStr};
 
-use super::attr::{EndpointsAttr, ResourceAttr, parse_field};
+use super::attr::{EndpointsDecl, RawEndpoints, ResourceAttr, parse_endpoints};
+use super::fields::{CheckedField, Role, check_field, serde_rename_all};
+use crate::endpoint::check::{check_options, parse_template};
 use crate::util::{is_snake_ident, type_head};
 
-/// What a field is to the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Role {
-    Id,
-    Owner,
-    Version,
-    Parent(syn::Path),
-    CreatedAt,
-    UpdatedAt,
-    ReadOnly,
-    /// Never serialized, never in an input: secrets and bookkeeping columns.
-    Internal,
-    Writable,
-}
-
-impl Role {
-    /// Fields the client may set.
-    pub(crate) fn writable(&self) -> bool {
-        *self == Role::Writable
-    }
-}
-
-/// How a string field is normalised while deserializing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Text {
-    No,
-    Trim,
-    /// Trimmed, control characters allowed (`#[resource(allow_control)]`).
-    TrimRaw,
-    Email,
-}
-
+/// What the declaration says, as far as it could be read.
 #[derive(Debug)]
-pub(crate) struct CheckedField {
-    pub(crate) ident: Ident,
-    pub(crate) ty: Type,
-    /// `Option<T>` → T.
-    pub(crate) option_of: Option<Type>,
-    pub(crate) role: Role,
-    pub(crate) filter: bool,
-    pub(crate) sort: bool,
-    /// `#[resource(json)]`: stored as JSON, bound as [`Value::Json`].
-    pub(crate) json: bool,
-    /// The field's name in JSON (`#[serde(rename)]`, the struct's `rename_all`), which the
-    /// input types use too.
-    pub(crate) json_name: String,
-    pub(crate) text: Text,
-    /// `#[serde(default)]` on the field: optional on create.
-    pub(crate) default: bool,
-    pub(crate) docs: Vec<syn::Attribute>,
-    pub(crate) validate: Vec<syn::Attribute>,
-}
-
-#[derive(Debug)]
-pub(crate) struct CheckedResource {
+pub(crate) struct Declaration {
     pub(crate) input: DeriveInput,
     pub(crate) fields: Vec<CheckedField>,
     pub(crate) table: LitStr,
@@ -70,108 +24,258 @@ pub(crate) struct CheckedResource {
     pub(crate) default_sort: Option<(Ident, bool)>,
     /// The `bool` column that makes a row read-only.
     pub(crate) read_only_when: Option<Ident>,
-    pub(crate) endpoints: Option<EndpointsAttr>,
+    /// `endpoints(...)` was written (or, when the attribute did not parse, may have been).
+    pub(crate) endpoints_declared: bool,
 }
 
-/// `Option<T>` → `T`.
-fn option_inner(ty: &Type) -> Option<Type> {
-    match type_head(ty)? {
-        (head, args) if head == "Option" => args.into_iter().next(),
-        _ => None,
+impl Declaration {
+    /// The column of the field with `role`.
+    pub(crate) fn column(&self, role: &Role) -> Option<String> {
+        self.fields
+            .iter()
+            .find(|f| f.role == *role)
+            .map(|f| f.ident.to_string())
+    }
+
+    pub(crate) fn versioned(&self) -> bool {
+        self.column(&Role::Version).is_some()
     }
 }
 
-fn is_named(ty: &Type, name: &str) -> bool {
-    type_head(ty).is_some_and(|(head, _)| head == name)
+/// `endpoints(...)` after checking: the options as written, sorted by the endpoints they go to.
+pub(crate) struct CheckedEndpoints {
+    pub(crate) decl: EndpointsDecl,
 }
 
-fn has_serde_default(attrs: &[syn::Attribute]) -> bool {
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("serde"))
-        .any(|a| {
-            let mut default = false;
-            let _ = a.parse_nested_meta(|meta| {
-                if meta.path.is_ident("default") {
-                    default = true;
-                }
-                if meta.input.peek(syn::Token![=]) {
-                    let _: syn::Expr = meta.value()?.parse()?;
-                }
-                Ok(())
-            });
-            default
-        })
+/// A declaration that passed every check.
+pub(crate) struct CheckedResource {
+    pub(crate) declaration: Declaration,
+    pub(crate) endpoints: Option<CheckedEndpoints>,
 }
 
-/// `#[serde(rename = "...")]` on a field. The two-sided form (`rename(serialize = ..)`) would
-/// give a response and its inputs different names: refused.
-fn serde_rename(attrs: &[syn::Attribute]) -> syn::Result<Option<LitStr>> {
-    let mut rename = None;
-    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") {
-                if meta.input.peek(syn::Token![=]) {
-                    rename = Some(meta.value()?.parse::<LitStr>()?);
-                } else {
-                    return Err(meta.error(
-                        "a resource field has one JSON name, in its responses and its inputs\nhelp: write `#[serde(rename = \"name\")]`",
-                    ));
-                }
-            } else if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                let content;
-                syn::parenthesized!(content in meta.input);
-                let _: proc_macro2::TokenStream = content.parse()?;
+/// A declaration with mistakes: the errors, and what could be read for the stand-ins.
+pub(crate) struct Rejected {
+    pub(crate) error: Error,
+    pub(crate) declaration: Box<Declaration>,
+}
+
+/// The struct's named fields, or the error at what makes it no such struct.
+fn named_fields(input: &DeriveInput) -> Result<Vec<syn::Field>, Error> {
+    match &input.data {
+        Data::Struct(data) => match &data.fields {
+            Fields::Named(named) => Ok(named.named.iter().cloned().collect()),
+            Fields::Unnamed(unnamed) => Err(Error::custom(
+                "#[resource] needs a struct with named fields (columns are named after them)\nhelp: name the fields: `struct Task { id: Uuid, .. }`",
+            )
+            .with_span(&unnamed.paren_token.span.join())),
+            Fields::Unit => Err(Error::custom(
+                "#[resource] needs a struct with named fields; this one has none\nhelp: add the columns: `struct Task { #[resource(id)] id: Uuid, .. }`",
+            )
+            .with_span(&input.ident)),
+        },
+        Data::Enum(data) => Err(Error::custom(
+            "#[resource] goes on a struct, not an enum\nhelp: a resource is a table row: declare a struct with named fields",
+        )
+        .with_span(&data.enum_token)),
+        Data::Union(data) => Err(Error::custom(
+            "#[resource] goes on a struct, not a union\nhelp: a resource is a table row: declare a struct with named fields",
+        )
+        .with_span(&data.union_token)),
+    }
+}
+
+fn pagination(attr: &ResourceAttr, errors: &mut Accumulator) -> bool {
+    match attr.pagination.as_ref().map(LitStr::value).as_deref() {
+        None | Some("cursor") => true,
+        Some("offset") => false,
+        Some(_) => {
+            if let Some(literal) = &attr.pagination {
+                errors.push(
+                    Error::custom("`pagination` is \"offset\" or \"cursor\"\nhelp: write `pagination = \"cursor\"` (keyset pages, the default) or `pagination = \"offset\"`")
+                        .with_span(literal),
+                );
             }
-            Ok(())
-        })?;
+            true
+        }
     }
-    Ok(rename)
 }
 
-/// `#[serde(rename_all = "...")]` on the struct.
-fn serde_rename_all(attrs: &[syn::Attribute]) -> Option<LitStr> {
-    let mut rule = None;
-    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename_all") && meta.input.peek(syn::Token![=]) {
-                rule = Some(meta.value()?.parse::<LitStr>()?);
-            } else if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                let content;
-                syn::parenthesized!(content in meta.input);
-                let _: proc_macro2::TokenStream = content.parse()?;
-            }
-            Ok(())
-        });
-    }
-    rule
-}
-
-fn validates_email(attrs: &[syn::Attribute]) -> bool {
-    attrs
+fn field_list(fields: &[CheckedField], keep: impl Fn(&CheckedField) -> bool) -> String {
+    let names: Vec<String> = fields
         .iter()
-        .filter(|a| a.path().is_ident("validate"))
-        .any(|a| {
-            let mut email = false;
-            let _ = a.parse_nested_meta(|meta| {
-                if meta.path.is_ident("email") {
-                    email = true;
-                }
-                if meta.input.peek(syn::token::Paren) {
-                    let content;
-                    syn::parenthesized!(content in meta.input);
-                    let _: proc_macro2::TokenStream = content.parse()?;
-                } else if meta.input.peek(syn::Token![=]) {
-                    let _: syn::Expr = meta.value()?.parse()?;
-                }
-                Ok(())
-            });
-            email
-        })
+        .filter(|f| keep(f))
+        .map(|f| format!("`{}`", f.ident))
+        .collect();
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// One id, at most one parent: the second marker is the mistake.
+fn check_unique_roles(input: &DeriveInput, fields: &[CheckedField], errors: &mut Accumulator) {
+    let ids: Vec<&CheckedField> = fields.iter().filter(|f| f.role == Role::Id).collect();
+    match ids.as_slice() {
+        [] => errors.push(
+            Error::custom(
+                "a resource needs an id field\nhelp: mark it: `#[resource(id)] pub id: Uuid`",
+            )
+            .with_span(&input.ident),
+        ),
+        [first, rest @ ..] => {
+            for second in rest {
+                errors.push(
+                    Error::custom(format!("a resource has one id field, and `{}` is already it\nhelp: remove this `id` marker", first.ident))
+                        .with_span(&second.marker.unwrap_or_else(|| second.ident.span())),
+                );
+            }
+        }
+    }
+    let parents: Vec<&CheckedField> = fields
+        .iter()
+        .filter(|f| matches!(f.role, Role::Parent(_)))
+        .collect();
+    if let [first, rest @ ..] = parents.as_slice() {
+        for second in rest {
+            errors.push(
+                Error::custom(format!("a resource has at most one parent, and `{}` is already it\nhelp: remove this `parent` marker; refer to the other row with a plain `Uuid` column", first.ident))
+                    .with_span(&second.marker.unwrap_or_else(|| second.ident.span())),
+            );
+        }
+    }
+}
+
+/// `owner = f`, `version = f`, `read_only_when = f` name fields of the struct.
+fn check_named_fields(attr: &ResourceAttr, fields: &[CheckedField], errors: &mut Accumulator) {
+    if let Some(flag) = &attr.read_only_when {
+        let bools = || {
+            field_list(fields, |f| {
+                type_head(&f.ty).is_some_and(|(h, _)| h == "bool")
+            })
+        };
+        match fields.iter().find(|f| f.ident == *flag) {
+            None => errors.push(
+                Error::custom(format!("`read_only_when = {flag}` names no field of this struct\nhelp: name a `bool` field (here: {})", bools()))
+                    .with_span(flag),
+            ),
+            Some(field) if type_head(&field.ty).is_none_or(|(head, _)| head != "bool") => errors
+                .push(
+                    Error::custom(format!(
+                        "`read_only_when = {flag}` needs a `bool` field\nhelp: declare `{flag}: bool`, true while the row is read-only"
+                    ))
+                    .with_span(flag),
+                ),
+            Some(_) => {}
+        }
+    }
+    for (declared, what) in [(&attr.owner, "owner"), (&attr.version, "version")] {
+        if let Some(ident) = declared
+            && !fields.iter().any(|f| f.ident == *ident)
+        {
+            errors.push(
+                Error::custom(format!(
+                    "`{what} = {ident}` names no field of this struct\nhelp: name one of its fields: {}",
+                    field_list(fields, |_| true)
+                ))
+                .with_span(ident),
+            );
+        }
+    }
+}
+
+fn default_sort(
+    attr: &ResourceAttr,
+    fields: &[CheckedField],
+    errors: &mut Accumulator,
+) -> Option<(Ident, bool)> {
+    let literal = attr.default_sort.as_ref()?;
+    let text = literal.value();
+    let (descending, name) = match text.strip_prefix('-') {
+        Some(name) => (true, name.to_owned()),
+        None => (false, text.clone()),
+    };
+    if let Some(field) = fields.iter().find(|f| f.ident == name && f.sort) {
+        return Some((field.ident.clone(), descending));
+    }
+    let sortable = field_list(fields, |f| f.sort);
+    errors.push(
+        Error::custom(format!(
+            "`{name}` is not a sort field of this resource\nhelp: mark the field `#[resource(sort)]`{}",
+            if sortable == "none" {
+                String::new()
+            } else {
+                format!(", or use one of: {sortable}")
+            }
+        ))
+        .with_span(literal),
+    );
+    None
+}
+
+/// `endpoints(...)`: its own keys here, every `#[endpoint]` option through `#[endpoint]`'s
+/// checks, once.
+fn check_endpoints(
+    raw: &RawEndpoints,
+    attr: &ResourceAttr,
+    fields: &[CheckedField],
+    errors: &mut Accumulator,
+) -> Option<CheckedEndpoints> {
+    let (decl, options) = errors.handle(parse_endpoints(raw))?;
+    let mut failed = false;
+    let mut push = |error: Error| {
+        failed = true;
+        errors.push(error);
+    };
+    match parse_template(&decl.path.value()) {
+        Err(message) => push(
+            Error::custom(format!(
+                "invalid path template: {message}\nhelp: write a path like \"/notes\""
+            ))
+            .with_span(&decl.path),
+        ),
+        Ok(params) if !params.is_empty() => push(
+            Error::custom("`endpoints(path = ..)` is the collection's path and binds no parameter; the item endpoints add `/{id}`\nhelp: write e.g. `path = \"/notes\"`")
+                .with_span(&decl.path),
+        ),
+        Ok(_) => {}
+    }
+    if let Some(parent) = fields.iter().find(|f| matches!(f.role, Role::Parent(_))) {
+        push(
+            Error::custom(format!("`endpoints(...)` serves top-level resources, and `{}` makes this one a child\nhelp: remove `endpoints(...)` and write `#[endpoint]`s over its repository (`list_under`, `create_under`)", parent.ident))
+                .with_span(&decl.keyword),
+        );
+    }
+    if let (Some(public), Some(owner)) = (&decl.public, &attr.owner) {
+        push(
+            Error::custom(format!("an owned resource has no public rows: an anonymous caller owns none (`owner = {owner}`)\nhelp: remove `public`, or remove `owner` for a table everyone reads"))
+                .with_span(public),
+        );
+    }
+    // The probe path has no parameter, so a wrong `path` is reported once, above.
+    let probe = LitStr::new("/", decl.path.span());
+    if let Err(error) = check_options(options, &probe) {
+        push(error);
+    }
+    (!failed).then_some(CheckedEndpoints { decl })
+}
+
+/// The struct-level rules that need no field.
+fn check_attr(attr: &ResourceAttr, input: &DeriveInput, errors: &mut Accumulator) {
+    if !input.generics.params.is_empty() {
+        errors.push(
+            Error::custom("a resource cannot be generic (its table and columns are fixed)\nhelp: remove the type parameters")
+                .with_span(&input.generics),
+        );
+    }
+    if !is_snake_ident(&attr.table.value()) {
+        errors.push(
+            Error::custom(
+                "`table` must be a plain snake_case name\nhelp: write e.g. `table = \"tasks\"`",
+            )
+            .with_span(&attr.table),
+        );
+    }
 }
 
 fn snake_name(ident: &Ident) -> String {
@@ -189,272 +293,72 @@ fn snake_name(ident: &Ident) -> String {
     out
 }
 
-pub(crate) fn check(attr: ResourceAttr, input: DeriveInput) -> darling::Result<CheckedResource> {
-    let fields = match &input.data {
-        Data::Struct(data) => match &data.fields {
-            Fields::Named(named) => named.named.iter().cloned().collect::<Vec<_>>(),
-            _ => {
-                return Err(Error::custom(
-                    "#[resource] needs a struct with named fields\nhelp: name the fields: `struct Task { id: Uuid, .. }`",
-                )
-                .with_span(&input.ident));
-            }
-        },
-        Data::Enum(data) => {
-            return Err(Error::custom(
-                "#[resource] goes on a struct, not an enum\nhelp: a resource is a table row: declare a struct with named fields",
-            )
-            .with_span(&data.enum_token));
-        }
-        Data::Union(data) => {
-            return Err(Error::custom("#[resource] goes on a struct, not a union")
-                .with_span(&data.union_token));
-        }
-    };
+pub(crate) fn check(attr: ResourceAttr, input: DeriveInput) -> Result<CheckedResource, Rejected> {
     let mut errors = Error::accumulator();
-    if !input.generics.params.is_empty() {
-        errors.push(Error::custom("a resource cannot be generic").with_span(&input.generics));
-    }
-    if !is_snake_ident(&attr.table.value()) {
-        errors.push(
-            Error::custom("`table` must be a plain snake_case name such as \"tasks\"")
-                .with_span(&attr.table),
-        );
-    }
-    let cursor = match attr.pagination.as_ref().map(LitStr::value).as_deref() {
-        None | Some("cursor") => true,
-        Some("offset") => false,
-        Some(_) => {
-            if let Some(literal) = &attr.pagination {
-                errors.push(
-                    Error::custom("`pagination` is \"offset\" or \"cursor\"").with_span(literal),
-                );
-            }
-            true
-        }
-    };
-
+    let named = errors.handle(named_fields(&input));
+    let struct_ok = named.is_some();
+    let fields = named.unwrap_or_default();
+    check_attr(&attr, &input, &mut errors);
+    let cursor = pagination(&attr, &mut errors);
     let rename_all = serde_rename_all(&input.attrs);
-    let mut checked = Vec::new();
-    for field in &fields {
-        let Some(ident) = field.ident.clone() else {
-            continue;
-        };
-        let markers = match parse_field(&field.attrs) {
-            Ok(markers) => markers,
-            Err(error) => {
-                errors.push(error.into());
-                continue;
-            }
-        };
-        let name = ident.to_string();
-        let json_name = match (serde_rename(&field.attrs), &rename_all) {
-            (Err(error), _) => {
-                errors.push(error.into());
-                name.clone()
-            }
-            (Ok(Some(renamed)), _) => renamed.value(),
-            (Ok(None), Some(rule)) => match crate::schema::rename(&name, rule) {
-                Ok(renamed) => renamed,
-                Err(error) => {
-                    errors.push(error.into());
-                    name.clone()
-                }
-            },
-            (Ok(None), None) => name.clone(),
-        };
-        if markers.json {
-            let marker = markers.filter.or(markers.sort);
-            if let Some(span) = marker {
-                errors.push(
-                    Error::custom("a json field cannot be a filter or a sort key (a JSON document has no order or equality the list could use)\nhelp: remove `filter`/`sort`, or store the value in its own column")
-                        .with_span(&span),
-                );
-            }
-        }
-        let role = if markers.id {
-            Role::Id
-        } else if attr.owner.as_ref().is_some_and(|o| *o == ident) {
-            Role::Owner
-        } else if attr.version.as_ref().is_some_and(|v| *v == ident) {
-            Role::Version
-        } else if let Some(parent) = markers.parent.clone() {
-            Role::Parent(parent)
-        } else if name == "created_at" {
-            Role::CreatedAt
-        } else if name == "updated_at" {
-            Role::UpdatedAt
-        } else if markers.internal {
-            Role::Internal
-        } else if markers.read_only {
-            Role::ReadOnly
-        } else {
-            Role::Writable
-        };
-        match &role {
-            Role::Id | Role::Owner | Role::Parent(_) if !is_named(&field.ty, "Uuid") => {
-                errors.push(
-                    Error::custom("ids, owners and parents are `Uuid` columns")
-                        .with_span(&field.ty),
-                );
-            }
-            Role::Version if !is_named(&field.ty, "i64") => {
-                errors.push(
-                    Error::custom("the version field must be an `i64`\nhelp: declare it as `pub version: i64`")
-                        .with_span(&field.ty),
-                );
-            }
-            _ => {}
-        }
-        let option_of = option_inner(&field.ty);
-        if let Some(span) = markers.sort
-            && option_of.is_some()
-            && !markers.json
-        {
-            errors.push(
-                Error::custom("a nullable field cannot be a sort key (keyset pages need a value on every row)")
-                    .with_span(&span),
-            );
-        }
-        let string = !markers.json && is_named(option_of.as_ref().unwrap_or(&field.ty), "String");
-        let text = match (string, validates_email(&field.attrs)) {
-            (false, _) => Text::No,
-            (true, true) => Text::Email,
-            (true, false) if markers.allow_control.is_some() => Text::TrimRaw,
-            (true, false) => Text::Trim,
-        };
-        if let Some(span) = markers.allow_control
-            && text != Text::TrimRaw
-        {
-            errors.push(
-                Error::custom(
-                    "`allow_control` is for `String` fields that are not emails\nhelp: remove it (other fields hold no text; an email never holds control characters)",
-                )
-                .with_span(&span),
-            );
-        }
-        checked.push(CheckedField {
-            ident,
-            ty: field.ty.clone(),
-            option_of,
-            role,
-            filter: markers.filter.is_some() && !markers.json,
-            sort: markers.sort.is_some() && !markers.json,
-            json: markers.json,
-            json_name,
-            text,
-            default: has_serde_default(&field.attrs),
-            docs: field
-                .attrs
-                .iter()
-                .filter(|a| a.path().is_ident("doc"))
-                .cloned()
-                .collect(),
-            validate: field
-                .attrs
-                .iter()
-                .filter(|a| a.path().is_ident("validate"))
-                .cloned()
-                .collect(),
-        });
-    }
-
-    let ids = checked.iter().filter(|f| f.role == Role::Id).count();
-    if ids == 0 {
-        errors.push(
-            Error::custom(
-                "a resource needs an id field\nhelp: mark it: `#[resource(id)] pub id: Uuid`",
-            )
-            .with_span(&input.ident),
-        );
-    } else if ids > 1 {
-        errors
-            .push(Error::custom("only one field can be `#[resource(id)]`").with_span(&input.ident));
-    }
-    if checked
+    let fields: Vec<CheckedField> = fields
         .iter()
-        .filter(|f| matches!(f.role, Role::Parent(_)))
-        .count()
-        > 1
-    {
-        errors.push(Error::custom("a resource has at most one parent").with_span(&input.ident));
+        .filter_map(|field| check_field(&attr, field, rename_all.as_ref(), &mut errors))
+        .collect();
+    // Without named fields there is nothing to look for an id in: one error is enough.
+    if struct_ok {
+        check_unique_roles(&input, &fields, &mut errors);
     }
-    if let Some(flag) = &attr.read_only_when {
-        match checked.iter().find(|f| f.ident == *flag) {
-            None => errors.push(
-                Error::custom(format!("`read_only_when = {flag}` names no field of this struct"))
-                    .with_span(flag),
-            ),
-            Some(field) if type_head(&field.ty).is_none_or(|(head, _)| head != "bool") => errors
-                .push(
-                    Error::custom(format!(
-                        "`read_only_when = {flag}` needs a `bool` field\nhelp: declare `{flag}: bool`, true while the row is read-only"
-                    ))
-                    .with_span(flag),
-                ),
-            Some(_) => {}
-        }
-    }
-    for (declared, what) in [(&attr.owner, "owner"), (&attr.version, "version")] {
-        if let Some(ident) = declared
-            && !checked.iter().any(|f| f.ident == *ident)
-        {
-            errors.push(
-                Error::custom(format!("`{what} = {ident}` names no field of this struct"))
-                    .with_span(ident),
-            );
-        }
-    }
-    let default_sort = attr.default_sort.as_ref().and_then(|literal| {
-        let text = literal.value();
-        let (descending, name) = match text.strip_prefix('-') {
-            Some(name) => (true, name.to_owned()),
-            None => (false, text.clone()),
-        };
-        match checked.iter().find(|f| f.ident == name && f.sort) {
-            Some(field) => Some((field.ident.clone(), descending)),
-            None => {
-                let sortable: Vec<String> = checked
-                    .iter()
-                    .filter(|f| f.sort)
-                    .map(|f| f.ident.to_string())
-                    .collect();
-                errors.push(
-                    Error::custom(format!(
-                        "`{name}` is not a sort field of this resource\nhelp: mark the field `#[resource(sort)]`{}",
-                        if sortable.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", or use one of: {}", sortable.join(", "))
-                        }
-                    ))
-                    .with_span(literal),
-                );
-                None
-            }
-        }
-    });
-    if let Some(endpoints) = &attr.endpoints
-        && checked.iter().any(|f| matches!(f.role, Role::Parent(_)))
-    {
-        errors.push(
-            Error::custom("`endpoints(...)` serves top-level resources; a resource with a parent gets hand-written #[endpoint]s over its repository")
-                .with_span(&endpoints.path),
-        );
-    }
-    errors.finish()?;
-    let name = match &attr.name {
-        Some(name) => name.value(),
-        None => snake_name(&input.ident).replace('_', " "),
-    };
-    Ok(CheckedResource {
-        fields: checked,
+    check_named_fields(&attr, &fields, &mut errors);
+    let default_sort = default_sort(&attr, &fields, &mut errors);
+    let endpoints = attr
+        .endpoints
+        .as_ref()
+        .and_then(|raw| check_endpoints(raw, &attr, &fields, &mut errors));
+    let declaration = Declaration {
+        name: match &attr.name {
+            Some(name) => name.value(),
+            None => snake_name(&input.ident).replace('_', " "),
+        },
+        endpoints_declared: attr.endpoints.is_some(),
+        fields,
         table: attr.table,
-        name,
         cursor,
         default_sort,
         read_only_when: attr.read_only_when,
-        endpoints: attr.endpoints,
         input,
-    })
+    };
+    match errors.finish() {
+        Ok(()) => Ok(CheckedResource {
+            declaration,
+            endpoints,
+        }),
+        Err(error) => Err(Rejected {
+            error,
+            declaration: Box::new(declaration),
+        }),
+    }
+}
+
+/// What can be read of a declaration whose attribute did not parse: the fields, under a
+/// placeholder attribute. Its own findings are not reported (the placeholder would cause
+/// some); the attribute's errors are, and the next build reports the rest.
+pub(crate) fn outline(input: DeriveInput, span: Span) -> Declaration {
+    let placeholder = ResourceAttr {
+        table: LitStr::new("", span),
+        owner: None,
+        version: None,
+        name: None,
+        pagination: None,
+        default_sort: None,
+        read_only_when: None,
+        endpoints: None,
+    };
+    let mut declaration = match check(placeholder, input) {
+        Ok(checked) => checked.declaration,
+        Err(rejected) => *rejected.declaration,
+    };
+    // Unknown: `Api::resource::<T>()` elsewhere must not add an error of its own.
+    declaration.endpoints_declared = true;
+    declaration
 }

@@ -1,4 +1,5 @@
-// A resource with every marker, a repository with owner-scoped, unowned and admin queries.
+// A resource with every marker, resources with every endpoints(...) option, a repository with
+// owner-scoped, unowned and admin queries.
 use chrono::{DateTime, Utc};
 use rampart::prelude::*;
 use uuid::Uuid;
@@ -41,6 +42,27 @@ struct Label {
     text: String,
 }
 
+/// Every `#[endpoint]` option `endpoints(...)` takes, on an unowned resource (so `public` is
+/// allowed: list and get without credentials).
+#[resource(table = "posters",
+           endpoints(path = "/posters", public, deprecated, timeout = "2s", body_timeout = "10s",
+                     body_limit = "4KiB", rate_limit = "5/min", burst = 2, tag = "posters"))]
+struct Poster {
+    #[resource(id)]
+    id: Uuid,
+    #[validate(length(max = 40))]
+    caption: String,
+}
+
+#[resource(table = "meters", owner = owner_id,
+           endpoints(path = "/meters", auth = "api_key", roles = ["member"]))]
+struct Meter {
+    #[resource(id)]
+    id: Uuid,
+    owner_id: Uuid,
+    reading: i64,
+}
+
 #[repository(Note)]
 trait NoteRepo {
     /// Mine, by title.
@@ -58,6 +80,9 @@ trait LabelRepo {
 }
 
 fn main() {
-    let _ = Api::new().resource::<Folder>();
+    let _ = Api::new()
+        .resource::<Folder>()
+        .resource::<Poster>()
+        .resource::<Meter>();
     let _: fn(NoteRepo, LabelRepo) = |_, _| {};
 }
