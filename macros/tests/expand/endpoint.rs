@@ -58,6 +58,7 @@ impl ::rampart::__private::Endpoint for patch_note {
                 __rampart_handler,
             ),
             document: __rampart_document,
+            deps: &[],
         }
     }
 }
