@@ -152,8 +152,8 @@ pub use rampart_runtime::{
     CapturedScope, IfMatch, Isolation, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin,
 };
 pub use rampart_runtime::{
-    api, auth, config, db, error, health, http, observability, openapi, pagination, rate_limit,
-    server, text,
+    api, auth, config, context, db, error, health, http, observability, openapi, pagination,
+    pipeline, rate_limit, server, text,
 };
 
 /// The testing kit: an app in-process, tokens for any principal, a fresh database per test;

@@ -2,8 +2,8 @@
 //!
 //! tracing-subscriber's JSON formatter goes through serde and a generic visitor and measured
 //! at ~8.5 µs per access-log line on this class of machine (DESIGN.md). This layer writes
-//! each line into one reused buffer with a hand-rolled escaper, reads the request id and user
-//! id from the enclosing `request` span, redacts fields whose names look secret, and hands the
+//! each line into one reused buffer with a hand-rolled escaper, reads the request id, user id,
+//! method and route from the request context (`crate::context`, no per-request span), redacts fields whose names look secret, and hands the
 //! line to the batching writer (`writer.rs`) so no worker waits on stdout.
 
 use std::cell::RefCell;
@@ -11,7 +11,7 @@ use std::fmt::{self, Write as _};
 use std::io::Write as _;
 
 use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
+use tracing::span::{Attributes, Id};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Layer};
@@ -74,34 +74,36 @@ fn escape_into(out: &mut String, value: &str) {
     out.push_str(&value[start..]);
 }
 
-/// Request-scoped fields kept on the `request` span.
-#[derive(Default)]
-struct RequestFields {
-    request_id: Option<String>,
-    user_id: Option<String>,
-    method: Option<String>,
-    route: Option<String>,
+/// What a `request` span remembers of its request, for events logged on another thread (the
+/// SQLite worker runs statements, and logs them, inside the span sqlx carries across).
+struct SpanFields {
+    request_id: crate::context::RequestId,
+    method: &'static str,
+    route: Option<axum::extract::MatchedPath>,
 }
 
-impl Visit for RequestFields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.set(field.name(), value.to_owned());
+/// Appends the request's fields, in the order every line has them.
+fn request_fields(
+    line: &mut String,
+    request_id: &str,
+    user: Option<uuid::Uuid>,
+    method: &str,
+    route: Option<&str>,
+) {
+    line.push_str(",\"request_id\":\"");
+    escape_into(line, request_id);
+    line.push('"');
+    if let Some(user) = user {
+        let mut buffer = uuid::Uuid::encode_buffer();
+        line.push_str(",\"user_id\":\"");
+        line.push_str(user.hyphenated().encode_lower(&mut buffer));
+        line.push('"');
     }
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.set(field.name(), format!("{value:?}"));
-    }
-}
-
-impl RequestFields {
-    fn set(&mut self, name: &str, value: String) {
-        match name {
-            "request_id" => self.request_id = Some(value),
-            "user_id" => self.user_id = Some(value),
-            "method" => self.method = Some(value),
-            "route" => self.route = Some(value),
-            _ => {}
-        }
-    }
+    line.push_str(",\"method\":\"");
+    line.push_str(method);
+    line.push_str("\",\"route\":\"");
+    escape_into(line, route.unwrap_or("unmatched"));
+    line.push('"');
 }
 
 /// Writes an event's fields as `,"key":value` pairs; `message` goes to its own slot.
@@ -237,18 +239,13 @@ where
         if attrs.metadata().name() != "request" {
             return;
         }
-        if let Some(span) = ctx.span(id) {
-            let mut fields = RequestFields::default();
-            attrs.record(&mut fields);
+        let fields = crate::context::with(|context| SpanFields {
+            request_id: context.request_id().clone(),
+            method: context.method(),
+            route: context.matched_path().cloned(),
+        });
+        if let (Some(fields), Some(span)) = (fields, ctx.span(id)) {
             span.extensions_mut().insert(fields);
-        }
-    }
-
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(id)
-            && let Some(fields) = span.extensions_mut().get_mut::<RequestFields>()
-        {
-            values.record(fields);
         }
     }
 
@@ -270,25 +267,27 @@ where
             line.push_str("\",\"target\":\"");
             escape_into(line, metadata.target());
             line.push('"');
-            if let Some(scope) = ctx.event_scope(event) {
+            let in_request = crate::context::with(|context| {
+                request_fields(
+                    line,
+                    context.request_id().as_str(),
+                    context.user_id(),
+                    context.method(),
+                    context.route(),
+                );
+            });
+            if in_request.is_none()
+                && let Some(scope) = ctx.event_scope(event)
+            {
                 for span in scope.from_root() {
-                    let extensions = span.extensions();
-                    let Some(fields) = extensions.get::<RequestFields>() else {
-                        continue;
-                    };
-                    for (name, value) in [
-                        ("request_id", &fields.request_id),
-                        ("user_id", &fields.user_id),
-                        ("method", &fields.method),
-                        ("route", &fields.route),
-                    ] {
-                        if let Some(value) = value {
-                            line.push_str(",\"");
-                            line.push_str(name);
-                            line.push_str("\":\"");
-                            escape_into(line, value);
-                            line.push('"');
-                        }
+                    if let Some(fields) = span.extensions().get::<SpanFields>() {
+                        request_fields(
+                            line,
+                            fields.request_id.as_str(),
+                            None,
+                            fields.method,
+                            fields.route.as_ref().map(|r| r.as_str()),
+                        );
                     }
                 }
             }
@@ -345,7 +344,7 @@ where
         .with(JsonLogLayer::new(service, writer));
     let installed = tracing::subscriber::set_global_default(subscriber).is_ok();
     if installed {
-        crate::http::install_panic_hook();
+        super::install_panic_hook();
     }
     installed
 }
