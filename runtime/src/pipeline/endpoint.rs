@@ -144,7 +144,7 @@ where
                             Ok(principal) => {
                                 run(&options, &mut inner, request, principal, ends).await
                             }
-                            Err(response) => response,
+                            Err(response) => *response,
                         }
                     }),
                 }
@@ -167,7 +167,7 @@ where
                 };
                 match admitted(access, outcome) {
                     Ok(principal) => run(&self.options, &mut self.inner, request, principal, ends),
-                    Err(response) => Stage::ready(response),
+                    Err(response) => Stage::ready(*response),
                 }
             }
         }
@@ -186,11 +186,11 @@ where
 fn admitted(
     access: Access,
     outcome: Result<Option<Principal>, ApiError>,
-) -> Result<Option<Principal>, Response> {
+) -> Result<Option<Principal>, Box<Response>> {
     if let Ok(Some(principal)) = &outcome {
         context::set_user_id(principal.user_id());
     }
-    admit(access, outcome).map_err(|response| *response)
+    admit(access, outcome)
 }
 
 /// Everything after authorization: in-flight cap, rate limit, body guard, the handler.
@@ -213,7 +213,7 @@ where
     let ticket = match &options.in_flight {
         Some(in_flight) => match in_flight.admit(principal, ip) {
             Ok(ticket) => ticket,
-            Err(response) => return Stage::ready(response),
+            Err(refused) => return Stage::ready(refused.response()),
         },
         None => None,
     };

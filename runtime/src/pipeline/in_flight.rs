@@ -102,12 +102,12 @@ impl InFlight {
 
     /// Admits one request of `principal` (or, without one, of the client `ip`): `Ok(None)`
     /// when there is no one to count against (in-process calls without a peer address),
-    /// `Err` with the 429 when this client already has its share in flight.
+    /// `Err` when this client already has its share in flight.
     pub(super) fn admit(
         &self,
         principal: Option<&Principal>,
         ip: Option<IpAddr>,
-    ) -> Result<Option<Ticket>, Response> {
+    ) -> Result<Option<Ticket>, Refused> {
         // Per user, even when an API key authenticates (unlike the rate limit, which counts
         // per key): an account must not multiply its share of the server by minting keys.
         let who = match principal {
@@ -117,10 +117,20 @@ impl InFlight {
         match who {
             Some(who) => match self.table.enter(who) {
                 Some(ticket) => Ok(Some(ticket)),
-                None => Err(refused()),
+                None => Err(Refused),
             },
             None => Ok(None),
         }
+    }
+}
+
+/// This client already has its share in flight.
+pub(super) struct Refused;
+
+impl Refused {
+    /// The 429 with `Retry-After`.
+    pub(super) fn response(self) -> Response {
+        refused()
     }
 }
 

@@ -109,10 +109,7 @@ pub struct EndpointSpec {
 /// The per-endpoint stack of one endpoint, as the layer to `route_layer` its handler with:
 /// the same for `#[endpoint]`s and for merged routes. `None` when its rate limit forms no
 /// quota.
-pub fn endpoint_stack(
-    spec: EndpointSpec,
-    shared: &Shared,
-) -> Option<Stack<DefaultBodyLimit, Stack<EndpointLayer, Identity>>> {
+pub fn endpoint_stack(spec: EndpointSpec, shared: &Shared) -> Option<EndpointStack> {
     let limit = match spec.rate_limit {
         Some(rate) => Some(limit::EndpointLimit::new(
             rate,
@@ -139,6 +136,13 @@ pub fn endpoint_stack(
     )
 }
 
+/// The layer [`endpoint_stack`] returns.
+pub type EndpointStack = Stack<DefaultBodyLimit, Stack<EndpointLayer, Identity>>;
+
+/// The layer [`global_stack`] returns.
+pub type GlobalStack =
+    Stack<GuardLayer, Stack<tower::util::Either<CorsLayer, Identity>, Stack<EdgeLayer, Identity>>>;
+
 /// The global layers around every route, as the one layer to `Router::layer` with.
 pub fn global_stack(
     trusted_proxies: Arc<[IpNet]>,
@@ -147,8 +151,7 @@ pub fn global_stack(
     max_concurrency: usize,
     ip_throttle: Option<Throttle>,
     state: StateInserter,
-) -> Stack<GuardLayer, Stack<tower::util::Either<CorsLayer, Identity>, Stack<EdgeLayer, Identity>>>
-{
+) -> GlobalStack {
     ServiceBuilder::new()
         .layer(EdgeLayer::new(trusted_proxies, worker_span))
         .option_layer(cors)
