@@ -20,8 +20,7 @@ use crate::openapi::{ApiInfo, build_document};
 use crate::pipeline::{self, EndpointSpec, InFlight, cors_layer};
 use crate::rate_limit::Throttle;
 
-/// The health endpoints (kept here for the OpenAPI builder; the list is the pipeline's).
-pub(crate) use crate::pipeline::HEALTH_PATHS;
+use crate::pipeline::HEALTH_PATHS;
 
 /// A mistake in how endpoints were mounted; found before the server starts.
 #[derive(Debug, thiserror::Error)]
@@ -274,7 +273,7 @@ impl Api {
             router = router.route(&path, combined);
         }
         // In production only behind METRICS_TOKEN; never when it has its own listener
-        // (`observability::serve_metrics`).
+        // ([`serve_metrics`]).
         if config.metrics_on_main_listener() {
             router = router.route("/metrics", get(crate::health::metrics));
         }
@@ -344,4 +343,33 @@ impl Api {
             ))
             .with_state(()))
     }
+}
+
+/// A router serving only `GET /metrics` for `app` (the same handler, and `METRICS_TOKEN` if
+/// set), for a listener of its own.
+pub fn metrics_router(app: &App) -> axum::Router {
+    axum::Router::new()
+        .route("/metrics", axum::routing::get(crate::health::metrics))
+        .fallback(|| async { ApiError::not_found() })
+        .layer(axum::Extension(app.clone()))
+}
+
+/// Serves [`metrics_router`] on `METRICS_BIND` when it is configured, in a task of its own;
+/// returns the bound address (useful with port 0) and the task. `Ok(None)` when unset.
+pub async fn serve_metrics(
+    app: &App,
+) -> std::io::Result<Option<(std::net::SocketAddr, tokio::task::JoinHandle<()>)>> {
+    let Some(bind) = app.config().metrics_bind else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let address = listener.local_addr()?;
+    let router = metrics_router(app);
+    tracing::info!(bind = %address, "metrics listening");
+    let task = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).await {
+            tracing::error!(error = %error, "metrics listener stopped");
+        }
+    });
+    Ok(Some((address, task)))
 }

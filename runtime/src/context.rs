@@ -51,9 +51,12 @@ impl RequestId {
         bytes[..8].copy_from_slice(&random);
         bytes[8..].copy_from_slice(&next_random().to_le_bytes()[..2]);
         let uuid = uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid();
-        let mut buffer = uuid::Uuid::encode_buffer();
-        let text = uuid.hyphenated().encode_lower(&mut buffer);
-        Self(HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("invalid")))
+        let mut buffer = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        uuid.hyphenated().encode_lower(&mut buffer);
+        // Owned bytes: one allocation, and every later clone (context, response header) only
+        // counts a reference, where a copied slice would be promoted on its first clone.
+        let bytes = bytes::Bytes::from_owner(buffer);
+        Self(HeaderValue::from_maybe_shared(bytes).unwrap_or(HeaderValue::from_static("invalid")))
     }
 
     /// The incoming value if it is 1..=128 characters of `[A-Za-z0-9._-]`.

@@ -45,10 +45,36 @@ fn is_secret(name: &str) -> bool {
     })
 }
 
+/// Whether any byte is a control character, `"` or `\\`: eight bytes at a time (most values
+/// need no escape, and this check runs for every field of every line).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Nonzero exactly when some byte of `x` is below `n` (n <= 128).
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        if below(x, 0x20)
+            | below(x ^ (ONES * u64::from(b'"')), 1)
+            | below(x ^ (ONES * u64::from(b'\\')), 1)
+            != 0
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// Appends `value` as JSON string contents (without quotes), copying runs that need no escape
 /// in one go.
 fn escape_into(out: &mut String, value: &str) {
-    if !value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !needs_escape(value.as_bytes()) {
         out.push_str(value);
         return;
     }
@@ -91,7 +117,8 @@ fn request_fields(
     route: Option<&str>,
 ) {
     line.push_str(",\"request_id\":\"");
-    escape_into(line, request_id);
+    // Accepted ids are `[A-Za-z0-9._-]` and generated ones UUIDs: nothing to escape.
+    line.push_str(request_id);
     line.push('"');
     if let Some(user) = user {
         let mut buffer = uuid::Uuid::encode_buffer();
@@ -358,6 +385,28 @@ mod tests {
         let mut out = String::new();
         escape_into(&mut out, "a\"b\\c\nd\u{1}");
         assert_eq!(out, "a\\\"b\\\\c\\nd\\u0001");
+        for clean in [
+            "",
+            "a",
+            "request completed",
+            "/api/v1/hello/{id}",
+            "é and more text",
+        ] {
+            assert!(!needs_escape(clean.as_bytes()), "{clean}");
+        }
+        for dirty in [
+            "a\"",
+            "0123456789\\",
+            "tab\there",
+            "\u{7f}\u{1}",
+            "long clean prefix\n",
+        ] {
+            assert!(needs_escape(dirty.as_bytes()), "{dirty:?}");
+        }
+        assert!(
+            !needs_escape("\u{7f}".as_bytes()),
+            "DEL needs no JSON escape"
+        );
         assert!(is_secret("password"));
         assert!(is_secret("refresh_token"));
         assert!(is_secret("Authorization"));

@@ -7,8 +7,6 @@ mod panic_hook;
 mod writer;
 
 pub use log::{JsonLogLayer, LogGuard, init_logging, init_logging_with};
-pub use metrics::{
-    MetricsHandle, install_prometheus, metrics_router, render_metrics, serve_metrics,
-};
+pub use metrics::{MetricsHandle, install_prometheus, render_metrics};
 pub use panic_hook::install_panic_hook;
 pub use writer::{BatchGuard, BatchWriter};

@@ -411,7 +411,7 @@ pub fn error_statuses(def: &EndpointDef, doc: &OperationDoc) -> BTreeMap<u16, St
                 .to_owned(),
         );
     }
-    let in_flight_capped = def.prefixed || !crate::api::HEALTH_PATHS.contains(&def.path);
+    let in_flight_capped = def.prefixed || !crate::pipeline::HEALTH_PATHS.contains(&def.path);
     match def.rate_limit {
         Some(spec) => {
             statuses.insert(

@@ -97,12 +97,16 @@ where
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let timeout = self.options.timeout;
-        let ends = after(Instant::now(), timeout);
+        let started = Instant::now();
+        let ends = after(started, timeout);
         let schemes = match self.options.access {
             Access::Public => Schemes::Any,
             Access::Protected { schemes, .. } => schemes,
         };
-        let stage = self.authenticate(request, ends, schemes);
+        // The body deadline is total, counted from the request reaching the endpoint, and
+        // ends no later than the timeout.
+        let body_ends = after(started, self.options.body_timeout).min(ends);
+        let stage = self.authenticate(request, body_ends, schemes);
         EndpointFuture {
             timeout,
             inner: tokio::time::timeout_at(ends, stage),
@@ -119,7 +123,7 @@ where
     fn authenticate(
         &mut self,
         request: Request<Body>,
-        ends: Instant,
+        body_ends: Instant,
         schemes: Schemes,
     ) -> Stage<S::Future> {
         let access = self.options.access;
@@ -142,7 +146,7 @@ where
                         };
                         match admitted(access, outcome) {
                             Ok(principal) => {
-                                run(&options, &mut inner, request, principal, ends).await
+                                run(&options, &mut inner, request, principal, body_ends).await
                             }
                             Err(response) => *response,
                         }
@@ -152,7 +156,7 @@ where
             // Both kinds at once, an unreadable key, or a key where only JWTs are accepted:
             // refused on protected endpoints, ignored on public ones.
             Ok(Some(_)) | Err(()) => match access {
-                Access::Public => run(&self.options, &mut self.inner, request, None, ends),
+                Access::Public => run(&self.options, &mut self.inner, request, None, body_ends),
                 Access::Protected { .. } => {
                     Stage::ready(ApiError::unauthenticated().into_response())
                 }
@@ -166,7 +170,13 @@ where
                     Ok(None)
                 };
                 match admitted(access, outcome) {
-                    Ok(principal) => run(&self.options, &mut self.inner, request, principal, ends),
+                    Ok(principal) => run(
+                        &self.options,
+                        &mut self.inner,
+                        request,
+                        principal,
+                        body_ends,
+                    ),
                     Err(response) => Stage::ready(*response),
                 }
             }
@@ -199,7 +209,7 @@ fn run<S>(
     inner: &mut S,
     mut request: Request<Body>,
     principal: Option<Principal>,
-    ends: Instant,
+    body_ends: Instant,
 ) -> Stage<S::Future>
 where
     S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
@@ -235,8 +245,15 @@ where
                         };
                         match limit.resolve(pending.await) {
                             Outcome::Admitted(admitted) => {
-                                call(&options, &mut inner, request, ticket, Some(admitted), ends)
-                                    .await
+                                call(
+                                    &options,
+                                    &mut inner,
+                                    request,
+                                    ticket,
+                                    Some(admitted),
+                                    body_ends,
+                                )
+                                .await
                             }
                             Outcome::Refused(response) => response,
                             // `resolve` decides at once.
@@ -249,7 +266,7 @@ where
             }
         },
     };
-    call(options, inner, request, ticket, admitted, ends)
+    call(options, inner, request, ticket, admitted, body_ends)
 }
 
 /// The body guard, then the handler.
@@ -259,7 +276,7 @@ fn call<S>(
     request: Request<Body>,
     ticket: Option<Ticket>,
     admitted: Option<Admitted>,
-    ends: Instant,
+    body_ends: Instant,
 ) -> Stage<S::Future>
 where
     S: Service<Request<Body>, Response = Response, Error = Infallible>,
@@ -267,7 +284,6 @@ where
     if let Some(response) = body::refuse_declared(&request, options.body_limit) {
         return Stage::ready(with_limit_headers(response, admitted));
     }
-    let body_ends = after(Instant::now(), options.body_timeout).min(ends);
     let (request, watch) =
         body::guard(request, options.body_limit, options.body_timeout, body_ends);
     Stage::Running {
