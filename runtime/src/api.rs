@@ -242,6 +242,11 @@ impl Api {
             in_flight: InFlight::new(config.max_in_flight_per_principal),
             redis: app.redis().cloned(),
         };
+        // Only `/health/ready` reads the probe cache: it goes on the health endpoints' requests.
+        let probes = crate::health::ProbeCache::default();
+        let probe_state: pipeline::StateInserter = Arc::new(move |extensions| {
+            extensions.insert(probes.clone());
+        });
         let mut router = Router::new();
         for (path, defs) in by_path {
             let mut combined = axum::routing::MethodRouter::new();
@@ -265,6 +270,7 @@ impl Api {
                     body_limit: def.body_limit.unwrap_or(config.body_limit),
                     body_timeout: def.body_timeout.unwrap_or(config.body_read_timeout),
                     timeout,
+                    state: health.then(|| probe_state.clone()),
                 };
                 let stack = pipeline::endpoint_stack(spec, &shared)
                     .ok_or_else(|| ApiBuildError::RateLimit(def.operation_id.to_owned()))?;
@@ -292,6 +298,7 @@ impl Api {
             body_limit: config.body_limit,
             body_timeout: config.body_read_timeout,
             timeout: config.request_timeout,
+            state: None,
         };
         let merged = [
             (
@@ -318,7 +325,6 @@ impl Api {
         let state_app = app.clone();
         let roles = self.rbac.map(crate::auth::Roles);
         let prefix = crate::extract::ApiPrefix(prefix.as_str().into());
-        let probes = crate::health::ProbeCache::default();
         let state: pipeline::StateInserter = Arc::new(move |extensions| {
             if let Some(db) = state_app.db() {
                 extensions.insert(db.clone());
@@ -327,7 +333,6 @@ impl Api {
                 extensions.insert(roles);
             }
             extensions.insert(prefix.clone());
-            extensions.insert(probes.clone());
             extensions.insert(state_app.clone());
         });
         // `with_state(())` turns every handler into its route once, here; a router used directly

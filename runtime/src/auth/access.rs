@@ -33,6 +33,10 @@ impl Schemes {
 /// The `X-API-Key` header.
 pub const API_KEY_HEADER: &str = "x-api-key";
 
+/// The `X-API-Key` header as a name (a `&str` name is parsed on every lookup).
+pub(crate) const API_KEY_HEADER_NAME: axum::http::HeaderName =
+    axum::http::HeaderName::from_static(API_KEY_HEADER);
+
 /// What an authenticated principal must hold.
 #[derive(Debug, Clone, Copy)]
 pub enum Requirement {

@@ -6,6 +6,7 @@ mod jwt;
 mod principal;
 mod rbac;
 
+pub(crate) use access::API_KEY_HEADER_NAME;
 pub use access::{
     API_KEY_HEADER, Access, ApiKeyOutcome, ApiKeyVerifier, AuthenticatedUser, Requirement, Schemes,
 };

@@ -71,6 +71,22 @@ fn needs_escape(bytes: &[u8]) -> bool {
         .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
+/// Appends the decimal digits of `value`, zero-padded to at least `width` (at most 20).
+fn push_digits(out: &mut String, mut value: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    start = start.min(digits.len().saturating_sub(width));
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
+}
+
 /// Appends `value` as JSON string contents (without quotes), copying runs that need no escape
 /// in one go.
 fn escape_into(out: &mut String, value: &str) {
@@ -159,6 +175,22 @@ impl JsonVisitor<'_> {
             self.out.push('"');
         }
     }
+    /// A number written digit by digit (`core::fmt` costs more than the rest of the line).
+    fn integer(&mut self, name: &str, negative: bool, magnitude: u64, thousandths: Option<u64>) {
+        self.key(name);
+        if is_secret(name) {
+            self.out.push_str("\"[redacted]\"");
+            return;
+        }
+        if negative {
+            self.out.push('-');
+        }
+        push_digits(self.out, magnitude, 1);
+        if let Some(thousandths) = thousandths {
+            self.out.push('.');
+            push_digits(self.out, thousandths, 3);
+        }
+    }
     fn raw(&mut self, name: &str, value: fmt::Arguments<'_>) {
         self.key(name);
         if is_secret(name) {
@@ -182,10 +214,10 @@ impl Visit for JsonVisitor<'_> {
         self.string(field.name(), &text);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.raw(field.name(), format_args!("{value}"));
+        self.integer(field.name(), value < 0, value.unsigned_abs(), None);
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.raw(field.name(), format_args!("{value}"));
+        self.integer(field.name(), false, value, None);
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.raw(field.name(), format_args!("{value}"));
@@ -194,11 +226,12 @@ impl Visit for JsonVisitor<'_> {
         if value.is_finite() && value.abs() < 1e15 {
             // Three decimals through integer formatting: float formatting is slow.
             let thousandths = (value * 1000.0).round() as i64;
-            let sign = if thousandths < 0 { "-" } else { "" };
             let magnitude = thousandths.unsigned_abs();
-            self.raw(
+            self.integer(
                 field.name(),
-                format_args!("{sign}{}.{:03}", magnitude / 1000, magnitude % 1000),
+                thousandths < 0,
+                magnitude / 1000,
+                Some(magnitude % 1000),
             );
         } else if value.is_finite() {
             self.raw(field.name(), format_args!("{value}"));
@@ -237,7 +270,9 @@ fn write_timestamp(out: &mut String) {
         }
         out.push_str(&cached.1);
     });
-    let _ = write!(out, ".{:06}Z", now.subsec_micros());
+    out.push('.');
+    push_digits(out, u64::from(now.subsec_micros()), 6);
+    out.push('Z');
 }
 
 /// The JSON-lines layer; `W` is where lines go (stdout through a non-blocking writer, or a
@@ -407,6 +442,12 @@ mod tests {
             !needs_escape("\u{7f}".as_bytes()),
             "DEL needs no JSON escape"
         );
+        let mut digits = String::new();
+        push_digits(&mut digits, 0, 1);
+        push_digits(&mut digits, 42, 6);
+        push_digits(&mut digits, u64::MAX, 3);
+        push_digits(&mut digits, 7, 3);
+        assert_eq!(digits, "000004218446744073709551615007");
         assert!(is_secret("password"));
         assert!(is_secret("refresh_token"));
         assert!(is_secret("Authorization"));

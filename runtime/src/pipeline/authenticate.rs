@@ -5,12 +5,12 @@
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::{API_KEY_HEADER, Access, JwtKeys, Principal, Requirement};
+use crate::auth::{API_KEY_HEADER_NAME, Access, JwtKeys, Principal, Requirement};
 use crate::error::ApiError;
 
 /// The API key presented, if exactly one `X-API-Key` header carries one.
 pub(super) fn api_key(headers: &HeaderMap) -> Result<Option<&str>, ()> {
-    let mut values = headers.get_all(API_KEY_HEADER).iter();
+    let mut values = headers.get_all(API_KEY_HEADER_NAME).iter();
     let Some(value) = values.next() else {
         return Ok(None);
     };

@@ -38,6 +38,7 @@ pub(super) struct EndpointOptions {
     pub(super) body_limit: usize,
     pub(super) body_timeout: Duration,
     pub(super) timeout: Duration,
+    pub(super) state: Option<super::StateInserter>,
 }
 
 /// The per-endpoint stack as one layer.
@@ -95,7 +96,10 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
+    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
+        if let Some(insert) = &self.options.state {
+            insert(request.extensions_mut());
+        }
         let timeout = self.options.timeout;
         let started = Instant::now();
         let ends = after(started, timeout);

@@ -29,7 +29,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::{Layer, Service};
 
 use super::host::host_problem;
-use crate::auth::API_KEY_HEADER;
+use crate::auth::API_KEY_HEADER_NAME;
 use crate::error::ApiError;
 use crate::rate_limit::{Throttle, Verdict};
 
@@ -118,7 +118,7 @@ where
 
     fn call(&mut self, mut request: Request<Body>) -> Self::Future {
         let credentials = request.headers().contains_key(header::AUTHORIZATION)
-            || request.headers().contains_key(API_KEY_HEADER);
+            || request.headers().contains_key(API_KEY_HEADER_NAME);
         let refused = |error: ApiError| GuardFuture {
             credentials,
             stage: GuardStage::Refused { error: Some(error) },

@@ -88,7 +88,7 @@ pub struct Shared {
 }
 
 /// One endpoint's declared (or default) options.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct EndpointSpec {
     /// The endpoint's name, for its rate limit's metrics and Redis keys.
     pub name: &'static str,
@@ -104,6 +104,9 @@ pub struct EndpointSpec {
     pub body_timeout: Duration,
     /// Timeout of the whole request.
     pub timeout: Duration,
+    /// State only this endpoint reads, put on its requests (the readiness probe cache), so
+    /// that every other request's extension map stays smaller.
+    pub state: Option<StateInserter>,
 }
 
 /// The per-endpoint stack of one endpoint, as the layer to `route_layer` its handler with:
@@ -127,6 +130,7 @@ pub fn endpoint_stack(spec: EndpointSpec, shared: &Shared) -> Option<EndpointSta
         body_limit: spec.body_limit,
         body_timeout: spec.body_timeout,
         timeout: spec.timeout,
+        state: spec.state,
     };
     Some(
         ServiceBuilder::new()
