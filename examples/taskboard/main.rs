@@ -50,7 +50,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         rampart::identity::ensure_admin(&state, rampart::rbac!(), &email, password).await?;
     }
     // METRICS_BIND: /metrics on its own listener (the main one then does not serve it).
-    let _metrics = rampart::observability::serve_metrics(&state).await?;
+    let _metrics = rampart::api::serve_metrics(&state).await?;
     let router = app::api().into_router(&state)?;
     rampart::server::serve(router, state).await?;
     Ok(())

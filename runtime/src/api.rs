@@ -1,48 +1,26 @@
 //! `Api`: mount endpoints, get a plain axum `Router` with the whole pipeline around them.
 //!
-//! This list is the one statement of the pipeline's order. Outermost first (asserted pair by
-//! pair by `pipeline::the_whole_pipeline_order` in `tests/api/pipeline.rs`, except the per-endpoint
-//! timeout's place before authentication, which no request can observe from outside):
-//!
-//! 1. request id (and the envelope safety net)
-//! 2. access log and metrics
-//! 3. panic recovery
-//! 4. CORS, security headers, `Host` validation (an HTTP/1.1 request without exactly one valid
-//!    `Host` is a 400)
-//! 5. load shedding (`/health/live` and `/health/ready` are not counted and never shed), then the
-//!    coarse per-IP limit (which does not count the health endpoints either)
-//!
-//! Then per endpoint: timeout → authentication + authorization → in-flight cap per principal
-//! (per client IP when anonymous; not on the health endpoints) → rate limit → body guard
-//! (declared `Content-Length`, body limit, body deadline) → handler.
-//! The endpoint's rate limit (when declared) sits between authorization and the body guard,
-//! so it counts authenticated users by id and never reads a body first.
-//!
-//! Below the pipeline, the server ([`crate::server`]) bounds connections: header read and
-//! keep-alive timeouts, and a cap on open connections.
+//! The pipeline's order and its layers are in [`crate::pipeline`]; this module mounts the
+//! routes and hands each its stack.
 
 use std::collections::{BTreeMap, HashSet};
 
-use axum::extract::DefaultBodyLimit;
+use std::sync::Arc;
+
+use axum::Router;
 use axum::routing::get;
-use axum::{Extension, Router};
 use utoipa::openapi::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::App;
-use crate::auth::{Access, AccessLayer, Requirement, Schemes};
+use crate::auth::{Access, ApiKeyVerifier, Requirement, Schemes};
 use crate::endpoint::{Endpoint, EndpointDef};
 use crate::error::ApiError;
-use crate::health::HEALTH_PATHS;
-use crate::http::{
-    BodyGuardLayer, CatchPanicLayer, HostCheckLayer, InFlightLayer, LoadShedLayer,
-    SecurityHeadersLayer, TimeoutLayer, cors_layer,
-};
-use crate::observability::AccessLogLayer;
 use crate::openapi::{ApiInfo, build_document};
-use crate::rate_limit::{IpThrottleLayer, RateLimitLayer, Throttle};
-use crate::request_id::RequestIdLayer;
-use tower::util::option_layer;
+use crate::pipeline::{self, EndpointSpec, InFlight, cors_layer};
+use crate::rate_limit::Throttle;
+
+use crate::pipeline::HEALTH_PATHS;
 
 /// A mistake in how endpoints were mounted; found before the server starts.
 #[derive(Debug, thiserror::Error)]
@@ -270,53 +248,38 @@ impl Api {
             };
             by_path.entry(path).or_default().push(def);
         }
-        let trusted_proxies: std::sync::Arc<[ipnet::IpNet]> = config.trusted_proxies.clone().into();
+        let trusted_proxies: Arc<[ipnet::IpNet]> = config.trusted_proxies.clone().into();
         let ip_throttle = match config.ip_rate_limit {
             Some(spec) => Some(
-                IpThrottleLayer::new(
-                    Throttle::new(
-                        "ip",
-                        spec.scaled(config.rate_limit_multiplier),
-                        app.redis().cloned(),
-                    )
-                    .ok_or_else(|| ApiBuildError::RateLimit("RAMPART_IP_RATE_LIMIT".to_owned()))?,
-                    trusted_proxies.clone(),
+                Throttle::new(
+                    "ip",
+                    spec.scaled(config.rate_limit_multiplier),
+                    app.redis().cloned(),
                 )
-                .exempt(HEALTH_PATHS.iter().map(|path| (*path).to_owned())),
+                .ok_or_else(|| ApiBuildError::RateLimit("RAMPART_IP_RATE_LIMIT".to_owned()))?,
             ),
             None => None,
         };
-        let in_flight =
-            InFlightLayer::new(config.max_in_flight_per_principal, trusted_proxies.clone());
+        // Identity verifies API keys against its tables; the pipeline only asks.
+        let api_keys = app.db().map(|db| {
+            Arc::new(crate::identity::StoredApiKeys::new(db.clone())) as Arc<dyn ApiKeyVerifier>
+        });
+        let shared = pipeline::Shared {
+            keys: app.keys().clone(),
+            api_keys,
+            in_flight: InFlight::new(config.max_in_flight_per_principal),
+            redis: app.redis().cloned(),
+        };
+        // Only `/health/ready` reads the probe cache: it goes on the health endpoints' requests.
+        let probes = crate::health::ProbeCache::default();
+        let probe_state: pipeline::StateInserter = Arc::new(move |extensions| {
+            extensions.insert(probes.clone());
+        });
         let mut router = Router::new();
         for (path, defs) in by_path {
             let mut combined = axum::routing::MethodRouter::new();
             let health = HEALTH_PATHS.contains(&path.as_str());
             for def in defs {
-                // Innermost first: body guard, rate limit, in-flight cap, access, timeout.
-                // `route_layer`, so that a method the path does not have is a 405 for everyone,
-                // before authentication (found by the API9 inventory test: it was the
-                // endpoint's 401/403).
-                let body_limit = def.body_limit.unwrap_or(config.body_limit);
-                let body_timeout = def.body_timeout.unwrap_or(config.body_read_timeout);
-                let mut handler = def
-                    .handler
-                    .route_layer(DefaultBodyLimit::max(body_limit))
-                    .route_layer(BodyGuardLayer::new(body_limit, body_timeout));
-                if let Some(spec) = def.rate_limit {
-                    let spec = spec.scaled(config.rate_limit_multiplier);
-                    let layer = RateLimitLayer::new(
-                        spec,
-                        def.operation_id,
-                        trusted_proxies.clone(),
-                        app.redis().cloned(),
-                    )
-                    .ok_or_else(|| ApiBuildError::RateLimit(def.operation_id.to_owned()))?;
-                    handler = handler.route_layer(layer);
-                }
-                if !health {
-                    handler = handler.route_layer(in_flight.clone());
-                }
                 // The timeout covers the whole request, body included, and the body deadline
                 // ends no later. An endpoint that declares a body deadline longer than its
                 // timeout (large uploads) gets both in all.
@@ -325,15 +288,26 @@ impl Api {
                     Some(declared) if declared >= timeout => declared.saturating_add(timeout),
                     _ => timeout,
                 };
-                let handler = handler
-                    .route_layer(AccessLayer::new(def.access, app.keys().clone()))
-                    .route_layer(TimeoutLayer::new(timeout));
-                combined = combined.merge(handler);
+                let spec = EndpointSpec {
+                    name: def.operation_id,
+                    access: def.access,
+                    health,
+                    rate_limit: def
+                        .rate_limit
+                        .map(|spec| spec.scaled(config.rate_limit_multiplier)),
+                    body_limit: def.body_limit.unwrap_or(config.body_limit),
+                    body_timeout: def.body_timeout.unwrap_or(config.body_read_timeout),
+                    timeout,
+                    state: health.then(|| probe_state.clone()),
+                };
+                let stack = pipeline::endpoint_stack(spec, &shared)
+                    .ok_or_else(|| ApiBuildError::RateLimit(def.operation_id.to_owned()))?;
+                combined = combined.merge(def.handler.route_layer(stack));
             }
             router = router.route(&path, combined);
         }
         // In production only behind METRICS_TOKEN; never when it has its own listener
-        // (`observability::serve_metrics`).
+        // ([`serve_metrics`]).
         if config.metrics_on_main_listener() {
             router = router.route("/metrics", get(crate::health::metrics));
         }
@@ -341,72 +315,105 @@ impl Api {
             router = router
                 .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", document));
         }
-        // Merged routes get the per-endpoint layers of a declared endpoint with default options,
-        // innermost first: body guard (limit and deadline), in-flight cap, access (authentication
-        // unless merged with `merge_public`), timeout. `route_layer`, so that an unknown path
-        // stays a 404 rather than a 401 (and `route_layer` refuses a router without routes,
-        // hence the `Option`s).
-        let defaults = |extra: Router, access: Access| {
-            extra
-                .route_layer(DefaultBodyLimit::max(config.body_limit))
-                .route_layer(BodyGuardLayer::new(
-                    config.body_limit,
-                    config.body_read_timeout,
-                ))
-                .route_layer(in_flight.clone())
-                .route_layer(AccessLayer::new(access, app.keys().clone()))
-                .route_layer(TimeoutLayer::new(config.request_timeout))
+        // Merged routes get the stack of a declared endpoint with default options
+        // (authentication unless merged with `merge_public`). `route_layer` refuses a router
+        // without routes, hence the `Option`s.
+        let defaults = |access: Access| EndpointSpec {
+            name: "merged",
+            access,
+            health: false,
+            rate_limit: None,
+            body_limit: config.body_limit,
+            body_timeout: config.body_read_timeout,
+            timeout: config.request_timeout,
+            state: None,
         };
-        if let Some(extra) = self.extra {
-            let access = Access::Protected {
-                schemes: Schemes::Any,
-                requirement: Requirement::Authenticated,
-            };
-            router = router.merge(defaults(extra, access));
-        }
-        if let Some(extra) = self.extra_public {
-            router = router.merge(defaults(extra, Access::Public));
+        let merged = [
+            (
+                self.extra,
+                Access::Protected {
+                    schemes: Schemes::Any,
+                    requirement: Requirement::Authenticated,
+                },
+            ),
+            (self.extra_public, Access::Public),
+        ];
+        for (extra, access) in merged {
+            if let Some(extra) = extra {
+                let stack = pipeline::endpoint_stack(defaults(access), &shared)
+                    .ok_or_else(|| ApiBuildError::RateLimit("merged".to_owned()))?;
+                router = router.merge(extra.route_layer(stack));
+            }
         }
         router = router.fallback(|| async { ApiError::not_found() });
-        if let Some(db) = app.db() {
-            router = router.layer(Extension(db.clone()));
-        }
-        // Typed dependencies, read by the `Dep<T>` extractor; none registered, no layer.
-        if !app.dependencies().is_empty() {
-            router = router.layer(Extension(app.dependencies().clone()));
-        }
-        if let Some(table) = self.rbac {
-            router = router.layer(Extension(crate::auth::Roles(table)));
-        }
-        router = router
-            .layer(Extension(crate::extract::ApiPrefix(prefix.as_str().into())))
-            .layer(Extension(crate::health::ProbeCache::default()))
+        let sqlite = app
+            .db()
+            .is_some_and(|db| db.backend() == crate::db::Backend::Sqlite);
+        // The router's shared state goes on each request in one step (no layer per value).
+        let state_app = app.clone();
+        let roles = self.rbac.map(crate::auth::Roles);
+        let prefix = crate::extract::ApiPrefix(prefix.as_str().into());
+        let trusted = crate::extract::TrustedProxies(trusted_proxies.clone());
+        let state: pipeline::StateInserter = Arc::new(move |extensions| {
+            if let Some(db) = state_app.db() {
+                extensions.insert(db.clone());
+            }
+            if let Some(roles) = roles {
+                extensions.insert(roles);
+            }
+            extensions.insert(prefix.clone());
             // Each part of the app for what needs it (identity's handlers, the store, the
-            // operational endpoints, `ClientIp`); the whole app for handlers that ask for it.
-            .layer(Extension(app.identity().clone()))
-            .layer(Extension(app.cursor_key().clone()))
-            .layer(Extension(app.health().clone()))
-            .layer(Extension(crate::extract::TrustedProxies(
-                trusted_proxies.clone(),
-            )))
-            .layer(Extension(app.clone()))
-            // 5b: the coarse per-IP limit, inside load shedding, before any authentication.
-            .layer(option_layer(ip_throttle))
-            .layer(
-                LoadShedLayer::new(config.max_concurrency)
-                    .exempt(HEALTH_PATHS.iter().map(|path| (*path).to_owned())),
-            )
-            .layer(HostCheckLayer)
-            .layer(SecurityHeadersLayer);
-        if let Some(cors) = cors {
-            router = router.layer(cors);
-        }
+            // operational endpoints, `ClientIp`, `Dep<T>`); the whole app for handlers that
+            // ask for it.
+            extensions.insert(state_app.identity().clone());
+            extensions.insert(state_app.cursor_key().clone());
+            extensions.insert(state_app.health().clone());
+            extensions.insert(trusted.clone());
+            if !state_app.dependencies().is_empty() {
+                extensions.insert(state_app.dependencies().clone());
+            }
+            extensions.insert(state_app.clone());
+        });
         // `with_state(())` turns every handler into its route once, here; a router used directly
         // as a service (tests, `oneshot`) would otherwise convert them on every request.
         Ok(router
-            .layer(CatchPanicLayer)
-            .layer(AccessLogLayer)
-            .layer(RequestIdLayer)
+            .layer(pipeline::global_stack(
+                trusted_proxies,
+                sqlite,
+                cors,
+                config.max_concurrency,
+                ip_throttle,
+                state,
+            ))
             .with_state(()))
     }
+}
+
+/// A router serving only `GET /metrics` for `app` (the same handler, and `METRICS_TOKEN` if
+/// set), for a listener of its own.
+pub fn metrics_router(app: &App) -> axum::Router {
+    axum::Router::new()
+        .route("/metrics", axum::routing::get(crate::health::metrics))
+        .fallback(|| async { ApiError::not_found() })
+        .layer(axum::Extension(app.health().clone()))
+}
+
+/// Serves [`metrics_router`] on `METRICS_BIND` when it is configured, in a task of its own;
+/// returns the bound address (useful with port 0) and the task. `Ok(None)` when unset.
+pub async fn serve_metrics(
+    app: &App,
+) -> std::io::Result<Option<(std::net::SocketAddr, tokio::task::JoinHandle<()>)>> {
+    let Some(bind) = app.config().metrics_bind else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let address = listener.local_addr()?;
+    let router = metrics_router(app);
+    tracing::info!(bind = %address, "metrics listening");
+    let task = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).await {
+            tracing::error!(error = %error, "metrics listener stopped");
+        }
+    });
+    Ok(Some((address, task)))
 }

@@ -11,7 +11,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::request_id;
+use crate::context;
 
 /// The machine-readable error codes of the envelope; each fixes an HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,8 +319,8 @@ struct ErrorBody<'a> {
     request_id: Option<&'a str>,
 }
 
-/// Marks a response whose body is already a rampart envelope, so the safety net in the
-/// request-id layer leaves it alone.
+/// Marks a response whose body is already a rampart envelope, so the safety net in the edge
+/// service (the `pipeline` module) leaves it alone.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Enveloped;
 
@@ -341,7 +341,7 @@ impl IntoResponse for ApiError {
         } else {
             &self.message
         };
-        let request_id = request_id::current();
+        let request_id = context::request_id();
         let body = serde_json::to_vec(&ErrorEnvelope {
             data: (),
             error: ErrorBody {
@@ -370,14 +370,5 @@ impl IntoResponse for ApiError {
         response.extensions_mut().insert(Enveloped);
         response.extensions_mut().insert(self.code);
         response
-    }
-}
-
-impl From<validator::ValidationErrors> for ApiError {
-    fn from(errors: validator::ValidationErrors) -> Self {
-        let mut details = Vec::new();
-        crate::validation::flatten(&errors, String::new(), &mut details);
-        details.sort_by(|a, b| a.field.cmp(&b.field).then(a.issue.cmp(&b.issue)));
-        ApiError::new(ErrorCode::ValidationError).with_details(details)
     }
 }

@@ -12,9 +12,9 @@ use serde::de::DeserializeOwned;
 use validator::Validate;
 
 use crate::auth::Principal;
+use crate::context::RequestId;
 use crate::error::{ApiError, ErrorCode};
 use crate::pagination::OffsetPage;
-use crate::request_id::RequestId;
 use crate::resource::{Scope, UnscopedAdmin};
 use crate::text::Strict;
 
@@ -277,6 +277,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // Computed once per request, at the edge of the pipeline.
+        if crate::context::in_request() {
+            return Ok(ClientIp(crate::context::client_ip()));
+        }
         let trusted = parts.extensions.get::<TrustedProxies>();
         Ok(ClientIp(crate::rate_limit::client_ip_of(
             &parts.headers,
@@ -348,11 +352,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let request_id = parts
-            .extensions
-            .get::<RequestId>()
-            .cloned()
-            .unwrap_or_else(RequestId::generate);
+        let request_id = crate::context::request_id().unwrap_or_else(RequestId::generate);
         let principal = parts.extensions.get::<Principal>().cloned();
         let prefix = parts.extensions.get::<ApiPrefix>().cloned();
         Ok(Ctx {

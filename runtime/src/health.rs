@@ -276,9 +276,6 @@ async fn ready(
     result.into_api_response()
 }
 
-/// The health endpoints: outside load shedding and the per-principal in-flight cap.
-pub(crate) const HEALTH_PATHS: [&str; 2] = ["/health/live", "/health/ready"];
-
 /// `GET /health/live`: the process is up.
 pub fn live_endpoint() -> EndpointDef {
     EndpointDef {

@@ -2,10 +2,19 @@
 
 use validator::{ValidationErrors, ValidationErrorsKind};
 
-use crate::error::FieldIssue;
+use crate::error::{ApiError, ErrorCode, FieldIssue};
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        let mut details = Vec::new();
+        flatten(&errors, String::new(), &mut details);
+        details.sort_by(|a, b| a.field.cmp(&b.field).then(a.issue.cmp(&b.issue)));
+        ApiError::new(ErrorCode::ValidationError).with_details(details)
+    }
+}
 
 /// Flattens nested validator errors into `field` paths such as `items[2].name`.
-pub(crate) fn flatten(errors: &ValidationErrors, prefix: String, out: &mut Vec<FieldIssue>) {
+fn flatten(errors: &ValidationErrors, prefix: String, out: &mut Vec<FieldIssue>) {
     for (field, kind) in errors.errors() {
         let path = if field == "__all__" {
             prefix.clone()

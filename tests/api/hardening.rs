@@ -73,7 +73,7 @@ async fn metrics_bind_serves_metrics_on_a_separate_listener() {
     })
     .await;
     assert_error(&app.get("/metrics").send().await, 404, "NOT_FOUND");
-    let served = rampart::observability::serve_metrics(app.app()).await;
+    let served = rampart::api::serve_metrics(app.app()).await;
     let Ok(Some((address, task))) = served else {
         panic!("the metrics listener did not start: {served:?}");
     };

@@ -369,7 +369,7 @@ async fn without_host(
     rampart::testing::TestResponse::read(response).await
 }
 
-/// The order written once in `runtime/src/api.rs`, asserted layer by layer: for each pair of
+/// The order written once in `runtime/src/pipeline/mod.rs`, asserted layer by layer: for each pair of
 /// neighbours, a request that trips both gets the outer one's answer.
 #[tokio::test]
 async fn the_whole_pipeline_order() {

@@ -206,7 +206,9 @@ pub struct JwtKeys {
     /// Token → (principal, exp) of tokens that passed full verification. The same bytes verify
     /// the same way, except for time, which is re-checked; this spares the signature check and
     /// two JSON parses (~5 µs, docs/benchmarks.md) on every request of a session.
-    verified: moka::sync::Cache<Box<str>, (Principal, u64)>,
+    /// Keyed with foldhash: SipHash over a whole token was a measurable share of a request.
+    /// Only verified tokens are inserted, so no caller can choose colliding keys.
+    verified: moka::sync::Cache<Box<str>, (Principal, u64), foldhash::fast::RandomState>,
 }
 
 impl fmt::Debug for JwtKeys {
@@ -281,7 +283,7 @@ impl JwtKeys {
             verified: moka::sync::Cache::builder()
                 .max_capacity(VERIFIED_CAPACITY)
                 .time_to_live(VERIFIED_TTL)
-                .build(),
+                .build_with_hasher(foldhash::fast::RandomState::default()),
         }
     }
 

@@ -31,6 +31,24 @@ use crate::error::{ApiError, ErrorCode};
 use crate::rate_limit::Throttle;
 use store::{RefreshRow, UserRow};
 
+/// API keys verified against identity's tables: the [`crate::auth::ApiKeyVerifier`] the router
+/// is handed (the pipeline asks it; it does not reach into identity).
+#[derive(Debug, Clone)]
+pub struct StoredApiKeys(Db);
+
+impl StoredApiKeys {
+    /// Keys stored in `db`.
+    pub fn new(db: Db) -> Self {
+        Self(db)
+    }
+}
+
+impl crate::auth::ApiKeyVerifier for StoredApiKeys {
+    fn verify<'a>(&'a self, key: &'a str) -> crate::auth::ApiKeyOutcome<'a> {
+        Box::pin(api_keys::authenticate(&self.0, key))
+    }
+}
+
 /// The identity tables, applied with their own migration history
 /// (`_rampart_identity_migrations`) so they never collide with an app's versions.
 pub const MIGRATIONS: Migrations = Migrations {

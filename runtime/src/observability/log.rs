@@ -2,8 +2,8 @@
 //!
 //! tracing-subscriber's JSON formatter goes through serde and a generic visitor and measured
 //! at ~8.5 µs per access-log line on this class of machine (DESIGN.md). This layer writes
-//! each line into one reused buffer with a hand-rolled escaper, reads the request id and user
-//! id from the enclosing `request` span, redacts fields whose names look secret, and hands the
+//! each line into one reused buffer with a hand-rolled escaper, reads the request id, user id,
+//! method and route from the request context (`crate::context`, no per-request span), redacts fields whose names look secret, and hands the
 //! line to the batching writer (`writer.rs`) so no worker waits on stdout.
 
 use std::cell::RefCell;
@@ -11,7 +11,7 @@ use std::fmt::{self, Write as _};
 use std::io::Write as _;
 
 use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
+use tracing::span::{Attributes, Id};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Layer};
@@ -45,10 +45,52 @@ fn is_secret(name: &str) -> bool {
     })
 }
 
+/// Whether any byte is a control character, `"` or `\\`: eight bytes at a time (most values
+/// need no escape, and this check runs for every field of every line).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Nonzero exactly when some byte of `x` is below `n` (n <= 128).
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        if below(x, 0x20)
+            | below(x ^ (ONES * u64::from(b'"')), 1)
+            | below(x ^ (ONES * u64::from(b'\\')), 1)
+            != 0
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// Appends the decimal digits of `value`, zero-padded to at least `width` (at most 20).
+fn push_digits(out: &mut String, mut value: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    start = start.min(digits.len().saturating_sub(width));
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
+}
+
 /// Appends `value` as JSON string contents (without quotes), copying runs that need no escape
 /// in one go.
 fn escape_into(out: &mut String, value: &str) {
-    if !value.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !needs_escape(value.as_bytes()) {
         out.push_str(value);
         return;
     }
@@ -74,34 +116,37 @@ fn escape_into(out: &mut String, value: &str) {
     out.push_str(&value[start..]);
 }
 
-/// Request-scoped fields kept on the `request` span.
-#[derive(Default)]
-struct RequestFields {
-    request_id: Option<String>,
-    user_id: Option<String>,
-    method: Option<String>,
-    route: Option<String>,
+/// What a `request` span remembers of its request, for events logged on another thread (the
+/// SQLite worker runs statements, and logs them, inside the span sqlx carries across).
+struct SpanFields {
+    request_id: crate::context::RequestId,
+    method: &'static str,
+    route: Option<axum::extract::MatchedPath>,
 }
 
-impl Visit for RequestFields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.set(field.name(), value.to_owned());
+/// Appends the request's fields, in the order every line has them.
+fn request_fields(
+    line: &mut String,
+    request_id: &str,
+    user: Option<uuid::Uuid>,
+    method: &str,
+    route: Option<&str>,
+) {
+    line.push_str(",\"request_id\":\"");
+    // Accepted ids are `[A-Za-z0-9._-]` and generated ones UUIDs: nothing to escape.
+    line.push_str(request_id);
+    line.push('"');
+    if let Some(user) = user {
+        let mut buffer = uuid::Uuid::encode_buffer();
+        line.push_str(",\"user_id\":\"");
+        line.push_str(user.hyphenated().encode_lower(&mut buffer));
+        line.push('"');
     }
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.set(field.name(), format!("{value:?}"));
-    }
-}
-
-impl RequestFields {
-    fn set(&mut self, name: &str, value: String) {
-        match name {
-            "request_id" => self.request_id = Some(value),
-            "user_id" => self.user_id = Some(value),
-            "method" => self.method = Some(value),
-            "route" => self.route = Some(value),
-            _ => {}
-        }
-    }
+    line.push_str(",\"method\":\"");
+    line.push_str(method);
+    line.push_str("\",\"route\":\"");
+    escape_into(line, route.unwrap_or("unmatched"));
+    line.push('"');
 }
 
 /// Writes an event's fields as `,"key":value` pairs; `message` goes to its own slot.
@@ -130,6 +175,22 @@ impl JsonVisitor<'_> {
             self.out.push('"');
         }
     }
+    /// A number written digit by digit (`core::fmt` costs more than the rest of the line).
+    fn integer(&mut self, name: &str, negative: bool, magnitude: u64, thousandths: Option<u64>) {
+        self.key(name);
+        if is_secret(name) {
+            self.out.push_str("\"[redacted]\"");
+            return;
+        }
+        if negative {
+            self.out.push('-');
+        }
+        push_digits(self.out, magnitude, 1);
+        if let Some(thousandths) = thousandths {
+            self.out.push('.');
+            push_digits(self.out, thousandths, 3);
+        }
+    }
     fn raw(&mut self, name: &str, value: fmt::Arguments<'_>) {
         self.key(name);
         if is_secret(name) {
@@ -153,10 +214,10 @@ impl Visit for JsonVisitor<'_> {
         self.string(field.name(), &text);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.raw(field.name(), format_args!("{value}"));
+        self.integer(field.name(), value < 0, value.unsigned_abs(), None);
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.raw(field.name(), format_args!("{value}"));
+        self.integer(field.name(), false, value, None);
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.raw(field.name(), format_args!("{value}"));
@@ -165,11 +226,12 @@ impl Visit for JsonVisitor<'_> {
         if value.is_finite() && value.abs() < 1e15 {
             // Three decimals through integer formatting: float formatting is slow.
             let thousandths = (value * 1000.0).round() as i64;
-            let sign = if thousandths < 0 { "-" } else { "" };
             let magnitude = thousandths.unsigned_abs();
-            self.raw(
+            self.integer(
                 field.name(),
-                format_args!("{sign}{}.{:03}", magnitude / 1000, magnitude % 1000),
+                thousandths < 0,
+                magnitude / 1000,
+                Some(magnitude % 1000),
             );
         } else if value.is_finite() {
             self.raw(field.name(), format_args!("{value}"));
@@ -208,7 +270,9 @@ fn write_timestamp(out: &mut String) {
         }
         out.push_str(&cached.1);
     });
-    let _ = write!(out, ".{:06}Z", now.subsec_micros());
+    out.push('.');
+    push_digits(out, u64::from(now.subsec_micros()), 6);
+    out.push('Z');
 }
 
 /// The JSON-lines layer; `W` is where lines go (stdout through a non-blocking writer, or a
@@ -237,18 +301,13 @@ where
         if attrs.metadata().name() != "request" {
             return;
         }
-        if let Some(span) = ctx.span(id) {
-            let mut fields = RequestFields::default();
-            attrs.record(&mut fields);
+        let fields = crate::context::with(|context| SpanFields {
+            request_id: context.request_id().clone(),
+            method: context.method(),
+            route: context.matched_path().cloned(),
+        });
+        if let (Some(fields), Some(span)) = (fields, ctx.span(id)) {
             span.extensions_mut().insert(fields);
-        }
-    }
-
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(id)
-            && let Some(fields) = span.extensions_mut().get_mut::<RequestFields>()
-        {
-            values.record(fields);
         }
     }
 
@@ -270,25 +329,27 @@ where
             line.push_str("\",\"target\":\"");
             escape_into(line, metadata.target());
             line.push('"');
-            if let Some(scope) = ctx.event_scope(event) {
+            let in_request = crate::context::with(|context| {
+                request_fields(
+                    line,
+                    context.request_id().as_str(),
+                    context.user_id(),
+                    context.method(),
+                    context.route(),
+                );
+            });
+            if in_request.is_none()
+                && let Some(scope) = ctx.event_scope(event)
+            {
                 for span in scope.from_root() {
-                    let extensions = span.extensions();
-                    let Some(fields) = extensions.get::<RequestFields>() else {
-                        continue;
-                    };
-                    for (name, value) in [
-                        ("request_id", &fields.request_id),
-                        ("user_id", &fields.user_id),
-                        ("method", &fields.method),
-                        ("route", &fields.route),
-                    ] {
-                        if let Some(value) = value {
-                            line.push_str(",\"");
-                            line.push_str(name);
-                            line.push_str("\":\"");
-                            escape_into(line, value);
-                            line.push('"');
-                        }
+                    if let Some(fields) = span.extensions().get::<SpanFields>() {
+                        request_fields(
+                            line,
+                            fields.request_id.as_str(),
+                            None,
+                            fields.method,
+                            fields.route.as_ref().map(|r| r.as_str()),
+                        );
                     }
                 }
             }
@@ -345,7 +406,7 @@ where
         .with(JsonLogLayer::new(service, writer));
     let installed = tracing::subscriber::set_global_default(subscriber).is_ok();
     if installed {
-        crate::http::install_panic_hook();
+        super::install_panic_hook();
     }
     installed
 }
@@ -359,6 +420,34 @@ mod tests {
         let mut out = String::new();
         escape_into(&mut out, "a\"b\\c\nd\u{1}");
         assert_eq!(out, "a\\\"b\\\\c\\nd\\u0001");
+        for clean in [
+            "",
+            "a",
+            "request completed",
+            "/api/v1/hello/{id}",
+            "é and more text",
+        ] {
+            assert!(!needs_escape(clean.as_bytes()), "{clean}");
+        }
+        for dirty in [
+            "a\"",
+            "0123456789\\",
+            "tab\there",
+            "\u{7f}\u{1}",
+            "long clean prefix\n",
+        ] {
+            assert!(needs_escape(dirty.as_bytes()), "{dirty:?}");
+        }
+        assert!(
+            !needs_escape("\u{7f}".as_bytes()),
+            "DEL needs no JSON escape"
+        );
+        let mut digits = String::new();
+        push_digits(&mut digits, 0, 1);
+        push_digits(&mut digits, 42, 6);
+        push_digits(&mut digits, u64::MAX, 3);
+        push_digits(&mut digits, 7, 3);
+        assert_eq!(digits, "000004218446744073709551615007");
         assert!(is_secret("password"));
         assert!(is_secret("refresh_token"));
         assert!(is_secret("Authorization"));

@@ -38,32 +38,3 @@ pub fn install_prometheus() -> Option<MetricsHandle> {
 pub fn render_metrics() -> Option<String> {
     install_prometheus().map(|handle| handle.render())
 }
-
-/// A router serving only `GET /metrics` for `app` (the same handler, and `METRICS_TOKEN` if
-/// set), for a listener of its own.
-pub fn metrics_router(app: &crate::App) -> axum::Router {
-    axum::Router::new()
-        .route("/metrics", axum::routing::get(crate::health::metrics))
-        .fallback(|| async { crate::ApiError::not_found() })
-        .layer(axum::Extension(app.health().clone()))
-}
-
-/// Serves [`metrics_router`] on `METRICS_BIND` when it is configured, in a task of its own;
-/// returns the bound address (useful with port 0) and the task. `Ok(None)` when unset.
-pub async fn serve_metrics(
-    app: &crate::App,
-) -> std::io::Result<Option<(std::net::SocketAddr, tokio::task::JoinHandle<()>)>> {
-    let Some(bind) = app.config().metrics_bind else {
-        return Ok(None);
-    };
-    let listener = tokio::net::TcpListener::bind(bind).await?;
-    let address = listener.local_addr()?;
-    let router = metrics_router(app);
-    tracing::info!(bind = %address, "metrics listening");
-    let task = tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, router).await {
-            tracing::error!(error = %error, "metrics listener stopped");
-        }
-    });
-    Ok(Some((address, task)))
-}

@@ -15,7 +15,7 @@ use crate::auth::{Access, Requirement};
 use crate::describe::{OperationDoc, SuccessDoc};
 use crate::endpoint::EndpointDef;
 use crate::error::ErrorCode;
-use crate::health::HEALTH_PATHS;
+use crate::pipeline::HEALTH_PATHS;
 
 /// A response header as the document states it.
 struct HeaderDoc {

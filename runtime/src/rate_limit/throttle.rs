@@ -1,28 +1,22 @@
 //! The one GCRA mechanism behind every limit: a named, keyed throttle whose state lives in
 //! memory (governor) or in Redis (`redis.rs`). Endpoint limits (`RateLimitLayer`), login
 //! attempts per (account, client IP) and the coarse per-IP limit before authentication all
-//! decide through it.
+//! decide through it (the layers that apply them are in the `pipeline` module).
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{HeaderValue, Request, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, header};
 use governor::RateLimiter;
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DashMapStateStore;
-use ipnet::IpNet;
-use tower::{Layer, Service};
 
-use super::redis::Decision;
-use super::{RateLimitSpec, RedisStore, ceil_seconds, client_ip};
+pub(crate) use super::redis::Decision;
+use super::{RateLimitSpec, RedisStore, ceil_seconds};
 use crate::error::{ApiError, ErrorCode};
 
 /// Sweep idle keys once every this many checks (amortised; no background task needed).
@@ -141,95 +135,17 @@ impl Throttle {
             Verdict::Later(pending) => pending.await,
         };
         match decision {
-            Some(decision) if !decision.allowed => {
-                metrics::counter!("throttled_total", "throttle" => self.inner.name).increment(1);
-                let seconds = ceil_seconds(decision.retry_after).max(1);
-                Err(ApiError::new(ErrorCode::RateLimited)
-                    .with_header(header::RETRY_AFTER, HeaderValue::from(seconds)))
-            }
+            Some(decision) if !decision.allowed => Err(self.refusal(&decision)),
             _ => Ok(()),
         }
     }
-}
 
-/// Layer 5b: the coarse per-client-IP limit, before authentication (so unauthenticated floods
-/// are cut before any token is verified or any key looked up).
-#[derive(Clone, Debug)]
-pub struct IpThrottleLayer {
-    throttle: Throttle,
-    trusted_proxies: Arc<[IpNet]>,
-    exempt: Arc<[String]>,
-}
-
-impl IpThrottleLayer {
-    /// A per-IP limit.
-    pub fn new(throttle: Throttle, trusted_proxies: Arc<[IpNet]>) -> Self {
-        Self {
-            throttle,
-            trusted_proxies,
-            exempt: Arc::new([]),
-        }
-    }
-
-    /// Paths the limit never counts (the health endpoints: a load balancer's probes share an
-    /// address with nothing it should be throttled for, and a flood from its address must not
-    /// take the instance out of rotation).
-    pub fn exempt(mut self, paths: impl IntoIterator<Item = String>) -> Self {
-        self.exempt = paths.into_iter().collect();
-        self
-    }
-}
-
-impl<S> Layer<S> for IpThrottleLayer {
-    type Service = IpThrottleService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        IpThrottleService {
-            inner,
-            throttle: self.throttle.clone(),
-            trusted_proxies: self.trusted_proxies.clone(),
-            exempt: self.exempt.clone(),
-        }
-    }
-}
-
-/// The service of [`IpThrottleLayer`].
-#[derive(Clone, Debug)]
-pub struct IpThrottleService<S> {
-    inner: S,
-    throttle: Throttle,
-    trusted_proxies: Arc<[IpNet]>,
-    exempt: Arc<[String]>,
-}
-
-impl<S> Service<Request<Body>> for IpThrottleService<S>
-where
-    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
-        if self.exempt.iter().any(|path| path == request.uri().path()) {
-            return Box::pin(self.inner.call(request));
-        }
-        let Some(ip) = client_ip(&request, &self.trusted_proxies) else {
-            // No peer address (an in-process call): nothing to key on.
-            return Box::pin(self.inner.call(request));
-        };
-        let throttle = self.throttle.clone();
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        Box::pin(async move {
-            match throttle.check(&ip.to_string()).await {
-                Ok(()) => inner.call(request).await,
-                Err(error) => Ok(error.into_response()),
-            }
-        })
+    /// The 429 of a refused check (`RATE_LIMITED` with `Retry-After`), counted in
+    /// `throttled_total`.
+    pub(crate) fn refusal(&self, decision: &Decision) -> ApiError {
+        metrics::counter!("throttled_total", "throttle" => self.inner.name).increment(1);
+        let seconds = ceil_seconds(decision.retry_after).max(1);
+        ApiError::new(ErrorCode::RateLimited)
+            .with_header(header::RETRY_AFTER, HeaderValue::from(seconds))
     }
 }

@@ -1,45 +1,20 @@
 //! `Host` validation (RFC 9112 §3.2): an HTTP/1.1 request without a `Host` header, with more
-//! than one, or with one that is not `host[:port]` (RFC 3986 §3.2.2) is a 400 envelope.
+//! than one, or with one that is not `host[:port]` (RFC 3986 §3.2.2) is a 400 envelope (the
+//! guard service, `guard.rs`, answers it).
 //!
 //! HTTP/1.0 may omit `Host`; HTTP/2 and HTTP/3 carry the authority in `:authority`, which the
 //! server puts in the URI, and may omit it too. When present, `Host` is checked the same way
 //! whatever the version, and two are always refused.
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, Version, header};
-use axum::response::{IntoResponse, Response};
-use tower::{Layer, Service};
-
-use crate::error::ApiError;
-
-/// Refuses requests whose `Host` is missing (HTTP/1.1), repeated or malformed.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct HostCheckLayer;
-
-impl<S> Layer<S> for HostCheckLayer {
-    type Service = HostCheckService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        HostCheckService { inner }
-    }
-}
-
-/// The service of [`HostCheckLayer`].
-#[derive(Clone, Debug)]
-pub struct HostCheckService<S> {
-    inner: S,
-}
 
 fn is_reg_name_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&byte)
 }
 
 /// Whether `value` is `uri-host [ ":" port ]`.
-pub(crate) fn is_valid_host(value: &HeaderValue) -> bool {
+fn is_valid_host(value: &HeaderValue) -> bool {
     let bytes = value.as_bytes();
     let (host, port) = if bytes.first() == Some(&b'[') {
         let Some(close) = bytes.iter().position(|b| *b == b']') else {
@@ -103,7 +78,7 @@ fn reg_name(host: &[u8]) -> bool {
 }
 
 /// The problem with a request's `Host`, if any.
-fn host_problem(request: &Request<Body>) -> Option<&'static str> {
+pub(super) fn host_problem(request: &Request<Body>) -> Option<&'static str> {
     let mut hosts = request.headers().get_all(header::HOST).iter();
     match (hosts.next(), hosts.next()) {
         (None, _) if request.version() == Version::HTTP_11 => {
@@ -113,32 +88,6 @@ fn host_problem(request: &Request<Body>) -> Option<&'static str> {
         (Some(_), Some(_)) => Some("a request has one Host header, not several"),
         (Some(host), None) if !is_valid_host(host) => Some("the Host header is not host[:port]"),
         (Some(_), None) => None,
-    }
-}
-
-impl<S> Service<Request<Body>> for HostCheckService<S>
-where
-    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
-        if let Some(problem) = host_problem(&request) {
-            metrics::counter!("http_bad_host_total").increment(1);
-            // The body is not read, so the connection cannot carry another request.
-            let response = ApiError::bad_request(problem)
-                .with_header(header::CONNECTION, HeaderValue::from_static("close"))
-                .into_response();
-            return Box::pin(async { Ok(response) });
-        }
-        Box::pin(self.inner.call(request))
     }
 }
 

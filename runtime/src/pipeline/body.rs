@@ -1,4 +1,5 @@
-//! The body guard, innermost layer of every endpoint: the body limit and the body deadline.
+//! The body guard, innermost step of every endpoint's stack: the body limit and the body
+//! deadline.
 //!
 //! - A declared `Content-Length` over the endpoint's limit is a 413 at once: the handler does
 //!   not run and no byte of the body is read.
@@ -12,7 +13,6 @@
 //!   with `Connection: close`: the rest of the body is never read, so the connection cannot be
 //!   reused.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -24,47 +24,12 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Request, header};
 use axum::response::{IntoResponse, Response};
 use tokio::time::{Instant, Sleep};
-use tower::{Layer, Service};
 
-use super::RequestDeadline;
 use crate::error::{ApiError, ErrorCode};
 
 const FINE: u8 = 0;
 const TOO_LARGE: u8 = 1;
 const TOO_SLOW: u8 = 2;
-
-/// Innermost per-endpoint layer: body limit and body deadline.
-#[derive(Clone, Copy, Debug)]
-pub struct BodyGuardLayer {
-    limit: usize,
-    deadline: Duration,
-}
-
-impl BodyGuardLayer {
-    /// At most `limit` bytes, all of them within `deadline` of the request reaching the endpoint.
-    pub fn new(limit: usize, deadline: Duration) -> Self {
-        Self { limit, deadline }
-    }
-}
-
-impl<S> Layer<S> for BodyGuardLayer {
-    type Service = BodyGuardService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        BodyGuardService {
-            inner,
-            limit: self.limit,
-            deadline: self.deadline,
-        }
-    }
-}
-
-/// The service of [`BodyGuardLayer`].
-#[derive(Clone, Debug)]
-pub struct BodyGuardService<S> {
-    inner: S,
-    limit: usize,
-    deadline: Duration,
-}
 
 /// The error a guarded body yields; the layer turns it into the response.
 #[derive(Debug, thiserror::Error)]
@@ -105,51 +70,54 @@ fn declared_length(request: &Request<Body>) -> Option<u64> {
     value.to_str().ok()?.trim().parse().ok()
 }
 
-impl<S> Service<Request<Body>> for BodyGuardService<S>
-where
-    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+/// What the body guard learned about a request: nothing to watch (no body, or a refusal
+/// before it), or the state its wrapped body reports into.
+pub(super) struct BodyWatch {
+    state: Arc<AtomicU8>,
+    deadline: Duration,
+}
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+/// The 413 for a declared `Content-Length` over `limit`, before any byte is read.
+pub(super) fn refuse_declared(request: &Request<Body>, limit: usize) -> Option<Response> {
+    declared_length(request)
+        .is_some_and(|length| length > limit as u64)
+        .then(too_large)
+}
+
+/// Wraps the body so that it fails past `limit` bytes or at `ends` (the earlier of the body
+/// deadline and the endpoint's timeout). A body that is already complete (a GET) has nothing
+/// to watch and is left as it is.
+pub(super) fn guard(
+    request: Request<Body>,
+    limit: usize,
+    deadline: Duration,
+    ends: Instant,
+) -> (Request<Body>, Option<BodyWatch>) {
+    if http_body::Body::is_end_stream(request.body()) {
+        return (request, None);
     }
+    let state = Arc::new(AtomicU8::new(FINE));
+    let (parts, body) = request.into_parts();
+    let guarded = GuardedBody {
+        inner: body,
+        limit,
+        received: 0,
+        ends,
+        deadline: None,
+        state: state.clone(),
+    };
+    let request = Request::from_parts(parts, Body::new(guarded));
+    (request, Some(BodyWatch { state, deadline }))
+}
 
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let limit = self.limit;
-        if declared_length(&request).is_some_and(|length| length > limit as u64) {
-            return Box::pin(async { Ok(too_large()) });
+impl BodyWatch {
+    /// The 413 or 408 that replaces whatever the handler answered after the body failed.
+    pub(super) fn verdict(&self) -> Option<Response> {
+        match self.state.load(Ordering::Acquire) {
+            TOO_LARGE => Some(too_large()),
+            TOO_SLOW => Some(too_slow(self.deadline)),
+            _ => None,
         }
-        let deadline = self.deadline;
-        let mut ends = super::timeout::after(Instant::now(), deadline);
-        if let Some(RequestDeadline(timeout)) = request.extensions().get::<RequestDeadline>() {
-            ends = ends.min(*timeout);
-        }
-        let state = Arc::new(AtomicU8::new(FINE));
-        let (parts, body) = request.into_parts();
-        let guarded = GuardedBody {
-            inner: body,
-            limit,
-            received: 0,
-            deadline: Box::pin(tokio::time::sleep_until(ends)),
-            state: state.clone(),
-        };
-        let future = self
-            .inner
-            .call(Request::from_parts(parts, Body::new(guarded)));
-        Box::pin(async move {
-            let response = future.await;
-            Ok(match state.load(Ordering::Acquire) {
-                TOO_LARGE => too_large(),
-                TOO_SLOW => too_slow(deadline),
-                _ => match response {
-                    Ok(response) => response,
-                },
-            })
-        })
     }
 }
 
@@ -158,7 +126,9 @@ struct GuardedBody {
     inner: Body,
     limit: usize,
     received: usize,
-    deadline: Pin<Box<Sleep>>,
+    ends: Instant,
+    /// Armed on the first wait only: most bodies arrive whole and never need the timer.
+    deadline: Option<Pin<Box<Sleep>>>,
     state: Arc<AtomicU8>,
 }
 
@@ -198,7 +168,11 @@ impl http_body::Body for GuardedBody {
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Pending => {
-                if this.deadline.as_mut().poll(cx).is_ready() {
+                let ends = this.ends;
+                let deadline = this
+                    .deadline
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(ends)));
+                if deadline.as_mut().poll(cx).is_ready() {
                     return this.fail(TOO_SLOW);
                 }
                 Poll::Pending

@@ -7,23 +7,15 @@
 //! count drops to zero, so its size is bounded by the number of requests in flight.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::future::Future;
 use std::net::IpAddr;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
 
-use axum::body::Body;
-use axum::http::{HeaderValue, Request, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use ipnet::IpNet;
-use tower::{Layer, Service};
 use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorCode};
-use crate::rate_limit::client_ip;
 
 /// Who a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,8 +26,8 @@ enum Who {
 
 struct Table {
     max: usize,
-    counts: Mutex<HashMap<Who, usize>>,
-    trusted_proxies: Arc<[IpNet]>,
+    /// foldhash, seeded per process: a user id or an IP per request, SipHash was measurable.
+    counts: Mutex<HashMap<Who, usize, foldhash::fast::RandomState>>,
 }
 
 impl Table {
@@ -54,7 +46,7 @@ impl Table {
 }
 
 /// One admitted request; leaving (response, error, or the future dropped) releases it.
-struct Ticket {
+pub(super) struct Ticket {
     table: Arc<Table>,
     who: Who,
 }
@@ -75,28 +67,27 @@ impl Drop for Ticket {
     }
 }
 
-/// Per endpoint, after authentication, before the rate limit; every endpoint shares one table.
+/// The in-flight table every endpoint of a router shares.
 #[derive(Clone)]
-pub struct InFlightLayer {
+pub struct InFlight {
     table: Arc<Table>,
 }
 
-impl std::fmt::Debug for InFlightLayer {
+impl std::fmt::Debug for InFlight {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InFlightLayer")
+        f.debug_struct("InFlight")
             .field("max", &self.table.max)
             .finish_non_exhaustive()
     }
 }
 
-impl InFlightLayer {
+impl InFlight {
     /// At most `max` (at least 1) requests in flight per principal or anonymous client IP.
-    pub fn new(max: usize, trusted_proxies: Arc<[IpNet]>) -> Self {
+    pub fn new(max: usize) -> Self {
         Self {
             table: Arc::new(Table {
                 max: max.max(1),
-                counts: Mutex::new(HashMap::new()),
-                trusted_proxies,
+                counts: Mutex::new(HashMap::default()),
             }),
         }
     }
@@ -109,23 +100,39 @@ impl InFlightLayer {
             .unwrap_or_else(PoisonError::into_inner)
             .len()
     }
-}
 
-impl<S> Layer<S> for InFlightLayer {
-    type Service = InFlightService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        InFlightService {
-            inner,
-            table: self.table.clone(),
+    /// Admits one request of `principal` (or, without one, of the client `ip`): `Ok(None)`
+    /// when there is no one to count against (in-process calls without a peer address),
+    /// `Err` when this client already has its share in flight.
+    pub(super) fn admit(
+        &self,
+        principal: Option<&Principal>,
+        ip: Option<IpAddr>,
+    ) -> Result<Option<Ticket>, Refused> {
+        // Per user, even when an API key authenticates (unlike the rate limit, which counts
+        // per key): an account must not multiply its share of the server by minting keys.
+        let who = match principal {
+            Some(principal) => Some(Who::User(principal.user_id())),
+            None => ip.map(Who::Ip),
+        };
+        match who {
+            Some(who) => match self.table.enter(who) {
+                Some(ticket) => Ok(Some(ticket)),
+                None => Err(Refused),
+            },
+            None => Ok(None),
         }
     }
 }
 
-/// The service of [`InFlightLayer`].
-#[derive(Clone)]
-pub struct InFlightService<S> {
-    inner: S,
-    table: Arc<Table>,
+/// This client already has its share in flight.
+pub(super) struct Refused;
+
+impl Refused {
+    /// The 429 with `Retry-After`.
+    pub(super) fn response(self) -> Response {
+        refused()
+    }
 }
 
 fn refused() -> Response {
@@ -136,50 +143,13 @@ fn refused() -> Response {
         .into_response()
 }
 
-impl<S> Service<Request<Body>> for InFlightService<S>
-where
-    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
-        // Per user, even when an API key authenticates (unlike the rate limit, which counts per
-        // key): an account must not multiply its share of the server by minting keys.
-        let who = match request.extensions().get::<Principal>() {
-            Some(principal) => Some(Who::User(principal.user_id())),
-            None => client_ip(&request, &self.table.trusted_proxies).map(Who::Ip),
-        };
-        // In-process calls without a peer address have no one to count against.
-        let ticket = match who {
-            Some(who) => match self.table.enter(who) {
-                Some(ticket) => Some(ticket),
-                None => return Box::pin(async { Ok(refused()) }),
-            },
-            None => None,
-        };
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let response = future.await;
-            drop(ticket);
-            response
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_table_holds_only_principals_with_a_request_in_flight() {
-        let layer = InFlightLayer::new(2, Arc::new([]));
+        let layer = InFlight::new(2);
         let alice = Who::User(Uuid::now_v7());
         let bob = Who::Ip(IpAddr::from([10, 0, 0, 7]));
         let first = layer.table.enter(alice);

@@ -1,0 +1,266 @@
+//! The request context: what every part of a request reads about the request it is in.
+//!
+//! One task-local per request, made current by the pipeline's edge service for
+//! the whole of the request's handling: its id, the client IP (computed once, at the edge),
+//! the method and route template, the user once authentication knows them, and room for a
+//! trace and span id. Log lines (`observability`), error envelopes (`error`) and the panic
+//! hook read it from here instead of from a `tracing` span or request extensions.
+//!
+//! A leaf on purpose: this module imports nothing from the crate, so everything may read it
+//! without forming a cycle.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::net::IpAddr;
+
+use axum::extract::MatchedPath;
+use axum::http::{HeaderName, HeaderValue};
+use uuid::Uuid;
+
+/// The `X-Request-ID` header.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the request being handled; also in the request extensions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestId(HeaderValue);
+
+impl RequestId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        // Both constructors admit only visible ASCII, so this never falls back.
+        self.0.to_str().unwrap_or_default()
+    }
+
+    /// The id as a header value (shares its bytes; no copy per response).
+    pub fn header_value(&self) -> &HeaderValue {
+        &self.0
+    }
+
+    /// A fresh UUIDv7 id.
+    ///
+    /// The random bits come from a per-thread xorshift generator seeded once from the OS:
+    /// request ids need uniqueness, not secrecy, and `Uuid::now_v7` asks the OS for randomness
+    /// on every call (a syscall per request, measured in docs/benchmarks.md).
+    pub fn generate() -> Self {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or_default();
+        let random = next_random().to_le_bytes();
+        let mut bytes = [0u8; 10];
+        bytes[..8].copy_from_slice(&random);
+        bytes[8..].copy_from_slice(&next_random().to_le_bytes()[..2]);
+        let uuid = uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid();
+        let mut buffer = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        uuid.hyphenated().encode_lower(&mut buffer);
+        // Owned bytes: one allocation, and every later clone (context, response header) only
+        // counts a reference, where a copied slice would be promoted on its first clone.
+        let bytes = bytes::Bytes::from_owner(buffer);
+        Self(HeaderValue::from_maybe_shared(bytes).unwrap_or(HeaderValue::from_static("invalid")))
+    }
+
+    /// The incoming value if it is 1..=128 characters of `[A-Za-z0-9._-]`.
+    pub fn accept(value: &HeaderValue) -> Option<Self> {
+        let bytes = value.as_bytes();
+        let sane = !bytes.is_empty()
+            && bytes.len() <= 128
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        sane.then(|| Self(value.clone()))
+    }
+}
+
+thread_local! {
+    static RANDOM: Cell<u64> = Cell::new(seed());
+}
+
+fn seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    // Without OS randomness, fall back to time and thread identity: still unique enough.
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(1);
+        bytes = (nanos as u64).to_le_bytes();
+    }
+    u64::from_le_bytes(bytes) | 1
+}
+
+/// xorshift64*: fast, non-cryptographic, per thread.
+fn next_random() -> u64 {
+    RANDOM.with(|state| {
+        let mut x = state.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        state.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    })
+}
+
+/// What a request's code may know about the request it runs in.
+#[derive(Debug)]
+pub struct RequestContext {
+    request_id: RequestId,
+    client_ip: Option<IpAddr>,
+    method: &'static str,
+    route: Option<MatchedPath>,
+    user_id: Cell<Option<Uuid>>,
+    trace_id: Option<u128>,
+    span_id: Option<u64>,
+}
+
+impl RequestContext {
+    /// The context of a request: its id, client IP, method label and matched route.
+    pub fn new(
+        request_id: RequestId,
+        client_ip: Option<IpAddr>,
+        method: &'static str,
+        route: Option<MatchedPath>,
+    ) -> Self {
+        Self {
+            request_id,
+            client_ip,
+            method,
+            route,
+            user_id: Cell::new(None),
+            trace_id: None,
+            span_id: None,
+        }
+    }
+
+    /// The same context, for another scope of the same request (shares the id's bytes).
+    pub fn carry(&self) -> Self {
+        Self {
+            request_id: self.request_id.clone(),
+            client_ip: self.client_ip,
+            method: self.method,
+            route: self.route.clone(),
+            user_id: Cell::new(self.user_id.get()),
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+        }
+    }
+
+    /// The request id.
+    pub fn request_id(&self) -> &RequestId {
+        &self.request_id
+    }
+
+    /// The client IP, computed once per request (`None` without a peer address).
+    pub fn client_ip(&self) -> Option<IpAddr> {
+        self.client_ip
+    }
+
+    /// The method as a bounded label (`GET`, ..., `OTHER`).
+    pub fn method(&self) -> &'static str {
+        self.method
+    }
+
+    /// The matched route template (`None` when no route matched).
+    pub fn route(&self) -> Option<&str> {
+        self.route.as_ref().map(MatchedPath::as_str)
+    }
+
+    /// The matched route, as axum put it on the request.
+    pub fn matched_path(&self) -> Option<&MatchedPath> {
+        self.route.as_ref()
+    }
+
+    /// The authenticated user, once authentication knows it.
+    pub fn user_id(&self) -> Option<Uuid> {
+        self.user_id.get()
+    }
+
+    /// Records the authenticated user.
+    pub fn set_user_id(&self, user: Uuid) {
+        self.user_id.set(Some(user));
+    }
+
+    /// The trace id, for distributed tracing (nothing sets it yet).
+    pub fn trace_id(&self) -> Option<u128> {
+        self.trace_id
+    }
+
+    /// The span id, for distributed tracing (nothing sets it yet).
+    pub fn span_id(&self) -> Option<u64> {
+        self.span_id
+    }
+}
+
+tokio::task_local! {
+    static CURRENT: RequestContext;
+}
+
+/// Runs `f` with `context` current, and hands the context back with `f`'s result (the edge
+/// service makes the context current for the synchronous `call` of the services below it).
+pub fn sync_scope<R>(context: RequestContext, f: impl FnOnce() -> R) -> (R, RequestContext) {
+    CURRENT.sync_scope(context, || {
+        let result = f();
+        let context = CURRENT.with(RequestContext::carry);
+        (result, context)
+    })
+}
+
+/// Runs `future` with `context` current (the edge service does this for every request).
+pub fn scope<F: Future>(
+    context: RequestContext,
+    future: F,
+) -> tokio::task::futures::TaskLocalFuture<RequestContext, F> {
+    CURRENT.scope(context, future)
+}
+
+/// Calls `f` with the current request's context; `None` outside a request.
+pub fn with<R>(f: impl FnOnce(&RequestContext) -> R) -> Option<R> {
+    CURRENT.try_with(f).ok()
+}
+
+/// The id of the request the calling task is handling, if any.
+pub fn request_id() -> Option<RequestId> {
+    CURRENT.try_with(|context| context.request_id.clone()).ok()
+}
+
+/// Whether the calling code runs inside a request.
+pub fn in_request() -> bool {
+    CURRENT.try_with(|_| ()).is_ok()
+}
+
+/// Records the authenticated user on the current request, if any.
+pub fn set_user_id(user: Uuid) {
+    let _ = CURRENT.try_with(|context| context.set_user_id(user));
+}
+
+/// The client IP of the current request (`None` outside a request or without a peer).
+pub fn client_ip() -> Option<IpAddr> {
+    CURRENT.try_with(|context| context.client_ip).ok().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_only_sane_ids() {
+        let accept = |bytes: &[u8]| {
+            HeaderValue::from_bytes(bytes)
+                .ok()
+                .and_then(|v| RequestId::accept(&v))
+        };
+        assert!(accept(b"abc-123_x.y").is_some());
+        assert!(accept(b"").is_none());
+        assert!(accept(&[b'a'; 129]).is_none());
+        assert!(accept(&[b'a'; 128]).is_some());
+        assert!(accept(b"a\tb").is_none());
+        assert!(accept(b"a b").is_none());
+        assert!(accept("é".as_bytes()).is_none());
+    }
+
+    #[test]
+    fn generated_ids_are_uuid_v7() {
+        let id = RequestId::generate();
+        let parsed = uuid::Uuid::parse_str(id.as_str()).map(|u| u.get_version_num());
+        assert_eq!(parsed, Ok(7));
+    }
+}

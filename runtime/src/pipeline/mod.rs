@@ -1,0 +1,164 @@
+//! The request pipeline, in one place. This list is the one statement of its order, outermost
+//! first (asserted pair by pair by `pipeline::the_whole_pipeline_order` in
+//! `tests/api/pipeline.rs`, except the per-endpoint timeout's place before authentication,
+//! which no request can observe from outside).
+//!
+//! Global, around every route (one `Router::layer`):
+//!
+//! 1. request id (and the envelope safety net) — `edge.rs`
+//! 2. access log and metrics — `edge.rs`
+//! 3. panic recovery — `edge.rs`
+//! 4. CORS (`cors.rs`), security headers, `Host` validation (an HTTP/1.1 request without
+//!    exactly one valid `Host` is a 400) — `guard.rs`
+//! 5. load shedding, then the coarse per-IP limit; neither counts the health endpoints
+//!    ([`HEALTH_PATHS`]) — `guard.rs`
+//!
+//! Then per endpoint (one `route_layer`, so that a method the path does not have is a 405 for
+//! everyone, before authentication, and an unknown path stays a 404 rather than a 401) —
+//! `endpoint.rs`:
+//!
+//! 6. timeout (it covers the whole request, body included)
+//! 7. authentication + authorization (`authenticate.rs`)
+//! 8. in-flight cap per principal (per client IP when anonymous; not on the health endpoints)
+//!    (`in_flight.rs`)
+//! 9. the endpoint's rate limit, when declared: after authorization, so it counts
+//!    authenticated users by id, and before the body guard, so it never reads a body first
+//!    (`limit.rs`)
+//! 10. body guard: declared `Content-Length`, body limit, body deadline (`body.rs`)
+//! 11. the handler.
+//!
+//! Layers 1–3 are one service with a hand-written future ([`EdgeLayer`]); 4 (after CORS) and
+//! 5 are another ([`GuardLayer`]); 6–10 a third ([`EndpointLayer`]). The edge makes the
+//! request context current ([`crate::context`]): the request id, the client IP (computed once
+//! there), method, route and user, read by every log line and error envelope.
+//!
+//! Below the pipeline, the server bounds connections: header read and
+//! keep-alive timeouts, and a cap on open connections.
+
+mod authenticate;
+mod body;
+mod cors;
+mod edge;
+mod endpoint;
+mod guard;
+mod host;
+mod in_flight;
+mod limit;
+mod timeout;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use ipnet::IpNet;
+use tower::ServiceBuilder;
+use tower::layer::util::{Identity, Stack};
+use tower_http::cors::CorsLayer;
+
+use crate::auth::{Access, ApiKeyVerifier, JwtKeys};
+use crate::rate_limit::{RateLimitSpec, RedisStore, Throttle};
+
+pub use cors::{CorsConfig, cors_layer};
+pub use edge::{EdgeFuture, EdgeLayer, EdgeService};
+pub use endpoint::{EndpointFuture, EndpointLayer, EndpointService};
+pub use guard::{GuardFuture, GuardLayer, GuardService, StateInserter};
+pub use in_flight::InFlight;
+pub use timeout::after;
+
+/// The health endpoints: outside load shedding, the per-IP limit and the per-principal
+/// in-flight cap. The one exempt list.
+pub const HEALTH_PATHS: [&str; 2] = ["/health/live", "/health/ready"];
+
+/// Whether a path is exempt from shedding and throttling.
+pub(crate) fn is_exempt(path: &str) -> bool {
+    HEALTH_PATHS.contains(&path)
+}
+
+/// What every endpoint stack of a router shares.
+#[derive(Clone)]
+pub struct Shared {
+    /// JWT verification.
+    pub keys: Arc<JwtKeys>,
+    /// API key verification; `None` without a database (a key is then a 500).
+    pub api_keys: Option<Arc<dyn ApiKeyVerifier>>,
+    /// The per-principal in-flight table.
+    pub in_flight: InFlight,
+    /// Where rate limits keep their state when shared between instances.
+    pub redis: Option<RedisStore>,
+}
+
+/// One endpoint's declared (or default) options.
+#[derive(Clone)]
+pub struct EndpointSpec {
+    /// The endpoint's name, for its rate limit's metrics and Redis keys.
+    pub name: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// Whether it is a health endpoint (never capped in flight).
+    pub health: bool,
+    /// Its rate limit, already scaled for the deployment.
+    pub rate_limit: Option<RateLimitSpec>,
+    /// Largest body.
+    pub body_limit: usize,
+    /// Deadline for the whole body.
+    pub body_timeout: Duration,
+    /// Timeout of the whole request.
+    pub timeout: Duration,
+    /// State only this endpoint reads, put on its requests (the readiness probe cache), so
+    /// that every other request's extension map stays smaller.
+    pub state: Option<StateInserter>,
+}
+
+/// The per-endpoint stack of one endpoint, as the layer to `route_layer` its handler with:
+/// the same for `#[endpoint]`s and for merged routes. `None` when its rate limit forms no
+/// quota.
+pub fn endpoint_stack(spec: EndpointSpec, shared: &Shared) -> Option<EndpointStack> {
+    let limit = match spec.rate_limit {
+        Some(rate) => Some(limit::EndpointLimit::new(
+            rate,
+            spec.name,
+            shared.redis.clone(),
+        )?),
+        None => None,
+    };
+    let options = endpoint::EndpointOptions {
+        access: spec.access,
+        keys: shared.keys.clone(),
+        api_keys: shared.api_keys.clone(),
+        in_flight: (!spec.health).then(|| shared.in_flight.clone()),
+        limit,
+        body_limit: spec.body_limit,
+        body_timeout: spec.body_timeout,
+        timeout: spec.timeout,
+        state: spec.state,
+    };
+    Some(
+        ServiceBuilder::new()
+            .layer(EndpointLayer::new(options))
+            .layer(DefaultBodyLimit::max(spec.body_limit))
+            .into_inner(),
+    )
+}
+
+/// The layer [`endpoint_stack`] returns.
+pub type EndpointStack = Stack<DefaultBodyLimit, Stack<EndpointLayer, Identity>>;
+
+/// The layer [`global_stack`] returns.
+pub type GlobalStack =
+    Stack<GuardLayer, Stack<tower::util::Either<CorsLayer, Identity>, Stack<EdgeLayer, Identity>>>;
+
+/// The global layers around every route, as the one layer to `Router::layer` with.
+pub fn global_stack(
+    trusted_proxies: Arc<[IpNet]>,
+    worker_span: bool,
+    cors: Option<CorsLayer>,
+    max_concurrency: usize,
+    ip_throttle: Option<Throttle>,
+    state: StateInserter,
+) -> GlobalStack {
+    ServiceBuilder::new()
+        .layer(EdgeLayer::new(trusted_proxies, worker_span))
+        .option_layer(cors)
+        .layer(GuardLayer::new(max_concurrency, ip_throttle, state))
+        .into_inner()
+}
