@@ -6,6 +6,7 @@
 use proc_macro::TokenStream;
 
 mod endpoint;
+mod grammar;
 mod paths;
 mod repository;
 mod resource;
