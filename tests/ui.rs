@@ -11,4 +11,5 @@ fn ui() {
     cases.compile_fail("tests/ui/resource/*.rs");
     cases.compile_fail("tests/ui/repository/*.rs");
     cases.compile_fail("tests/ui/scope/*.rs");
+    cases.compile_fail("tests/ui/failsoft/*.rs");
 }
