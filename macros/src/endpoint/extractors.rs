@@ -111,6 +111,16 @@ pub(crate) fn argument_checks(inputs: &[Input]) -> (TokenStream, TokenStream) {
                 &[]
             }
         };
+        // Recognised by name: rampart's own type is covered by the assertions at its inner
+        // type, any other type of that name must be an extractor.
+        if matches!(
+            input.kind,
+            InputKind::Json(_) | InputKind::Query(_) | InputKind::Path(_) | InputKind::List(_)
+        ) {
+            checks.extend(
+                quote_spanned!(ty.span()=> #x::assert_known_extractor::<#ty, _>(&#status);),
+            );
+        }
         if let Some(inner) = &inner {
             for assertion in assertions {
                 let assertion = format_ident!("{}", assertion);

@@ -7,8 +7,9 @@
 //! [`RouteProbe`]: with every status `Accepted` it needs `Handler` as before (so any other
 //! problem, e.g. a future that is not `Send`, is still an error); with one `Refused` it asks for
 //! nothing, because the assertion at that argument reports the one error. Every way an argument
-//! can be refused is covered by an assertion the macro emits (a specific one for `Json`,
-//! `Query` and `Path`, [`assert_extractor`] for the others), so a refused route never compiles.
+//! can be refused is covered by an assertion the macro emits (specific ones for rampart's
+//! `Json`, `Query` and `Path` plus [`assert_known_extractor`] for look-alikes of those names,
+//! [`assert_extractor`] for the others), so a refused route never compiles.
 
 use std::marker::PhantomData;
 
@@ -138,6 +139,26 @@ impl<T> ExtractorAccepted<T> for Accepted {}
 
 /// Asserts that an argument of type `T` is an extractor in its position.
 pub fn assert_extractor<T, S: ExtractorAccepted<T>>(_status: &S) {}
+
+/// [`ExtractorAccepted`] for the arguments the macro recognises by name (`Json`, `Query`,
+/// `Path`, `ListQuery`): rampart's own type may be refused, because the specific assertions
+/// at its inner type (or documenting `ListQuery`'s resource) report why; any other type of that
+/// name must be accepted, so a look-alike that is not an extractor is still an error.
+#[diagnostic::on_unimplemented(
+    message = "`{T}` cannot be an argument of an endpoint: it is not an extractor",
+    label = "not an extractor",
+    note = "an argument implements axum's `FromRequestParts` (`Ctx`, `Path<T>`, `Query<T>`, `Page`, a repository, ...); only the last one may read the body (`FromRequest`, e.g. `Json<T>`)"
+)]
+pub trait KnownExtractorAccepted<T> {}
+
+impl<T> KnownExtractorAccepted<T> for Accepted {}
+impl<T> KnownExtractorAccepted<crate::Json<T>> for Refused {}
+impl<T> KnownExtractorAccepted<crate::Query<T>> for Refused {}
+impl<T> KnownExtractorAccepted<crate::Path<T>> for Refused {}
+impl<R> KnownExtractorAccepted<crate::ListQuery<R>> for Refused {}
+
+/// Asserts that an argument of a recognised type is an extractor, or rampart's own.
+pub fn assert_known_extractor<T, S: KnownExtractorAccepted<T>>(_status: &S) {}
 
 /// `Json<T>` needs `T: Deserialize`.
 #[diagnostic::on_unimplemented(
