@@ -50,7 +50,9 @@ impl Parse for RepositoryArgs {
             if key != "tables" {
                 return Err(syn::Error::new(
                     key.span(),
-                    "unknown argument\nhelp: name the other resources a query reads as `tables(Project, Label)`",
+                    format!(
+                        "unknown argument `{key}` in `#[repository]`\nhelp: name the other resources a query reads as `tables(Project, Label)`"
+                    ),
                 ));
             }
             if !input.peek(syn::token::Paren) {
