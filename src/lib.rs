@@ -131,7 +131,9 @@ pub use rampart_macros::repository;
 /// ```
 ///
 /// `admin` always exists and holds every permission. Role requirements are exact (an admin
-/// passes `role = "member"` only when it also holds `member`).
+/// passes `role = "member"` only when it also holds `member`). Called inside a module it is a
+/// compile error at the call; without it, an endpoint naming a role fails to import
+/// `crate::__rampart_roles_missing_add_rampart_roles_at_crate_root`.
 ///
 /// `#[registration]` before a role (`#[registration] member: [...]`) makes it a role that
 /// `POST /auth/register` grants; without one, new accounts get no role. It cannot mark `admin`.
@@ -186,7 +188,8 @@ pub mod __private {
     pub use rampart_runtime::dependency::{DepKey, DepProbe, DescribeNotDep};
     pub use rampart_runtime::endpoint::{Endpoint, EndpointDef};
     pub use rampart_runtime::macro_support::{
-        DescribeFallback, DescribeOutput, OutputProbe, public_scope, respond,
+        DescribeFallback, DescribeOutput, OutputProbe, extractors, fallback, is_crate_root,
+        public_scope, respond,
     };
     pub use rampart_runtime::openapi::{
         ApiSchema, Constraint, FieldDoc, OperationDoc, object_schema,

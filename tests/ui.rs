@@ -13,4 +13,5 @@ fn ui() {
     cases.compile_fail("tests/ui/failsoft_resource/*.rs");
     cases.compile_fail("tests/ui/repository/*.rs");
     cases.compile_fail("tests/ui/scope/*.rs");
+    cases.compile_fail("tests/ui/failsoft/*.rs");
 }

@@ -6,6 +6,7 @@
 use proc_macro::TokenStream;
 
 mod endpoint;
+mod grammar;
 mod paths;
 mod repository;
 mod resource;
@@ -36,9 +37,7 @@ pub fn repository(args: TokenStream, item: TokenStream) -> TokenStream {
 /// See `rampart::roles`.
 #[proc_macro]
 pub fn roles(input: TokenStream) -> TokenStream {
-    roles::expand(input.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    roles::expand(input.into()).into()
 }
 
 /// See `rampart::rbac`.

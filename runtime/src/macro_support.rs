@@ -1,5 +1,8 @@
 //! Items only the macro expansions use (re-exported through `rampart::__private`).
 
+pub mod extractors;
+pub mod fallback;
+
 use std::marker::PhantomData;
 
 use axum::response::Response;
@@ -63,4 +66,29 @@ pub fn public_scope<R: crate::resource::Resource>(
         return Err(crate::ApiError::unauthenticated());
     }
     Ok(crate::resource::Scope::owned_by(uuid::Uuid::nil()))
+}
+
+/// Whether `module_path!()` names a crate root (`app`, not `app::routes`): `roles!` asserts it,
+/// because endpoints look the table up at `crate::`.
+pub const fn is_crate_root(module_path: &str) -> bool {
+    let bytes = module_path.as_bytes();
+    let mut index = 0;
+    while index + 1 < bytes.len() {
+        if bytes[index] == b':' && bytes[index + 1] == b':' {
+            return false;
+        }
+        index += 1;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_crate_root;
+
+    #[test]
+    fn crate_roots() {
+        assert!(is_crate_root("app"));
+        assert!(!is_crate_root("app::routes"));
+    }
 }

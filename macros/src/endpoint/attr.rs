@@ -1,11 +1,13 @@
-//! The grammar of `#[endpoint(...)]`, parsed by darling (unknown keys get a did-you-mean,
-//! duplicates are reported at the second occurrence).
+//! The grammar of `#[endpoint(...)]`: the shape of every key is checked first (`grammar`), so
+//! a mistake names the key and the form it takes; darling then reads the well-formed items.
 
 use darling::FromMeta;
 use darling::ast::NestedMeta;
 use darling::util::Flag;
 use proc_macro2::TokenStream;
 use syn::{LitInt, LitStr};
+
+use crate::grammar::{Key, Shape, check_keys};
 
 /// The raw arguments, exactly as written.
 #[derive(Debug, FromMeta)]
@@ -31,9 +33,112 @@ pub(crate) struct EndpointAttr {
     pub(crate) burst: Option<LitInt>,
 }
 
+const fn key(
+    name: &'static str,
+    shape: Shape,
+    expects: &'static str,
+    example: &'static str,
+) -> Key {
+    Key {
+        name,
+        shape,
+        expects,
+        example,
+    }
+}
+
+const PATH: &str = "a path template like \"/tasks/{id}\"";
+
+/// Every key of `EndpointAttr`, in the order the docs list them.
+const KEYS: &[Key] = &[
+    key("get", Shape::Str, PATH, "get = \"/tasks/{id}\""),
+    key("post", Shape::Str, PATH, "post = \"/tasks\""),
+    key("put", Shape::Str, PATH, "put = \"/tasks/{id}\""),
+    key("patch", Shape::Str, PATH, "patch = \"/tasks/{id}\""),
+    key("delete", Shape::Str, PATH, "delete = \"/tasks/{id}\""),
+    key("public", Shape::Flag, "no value (it is a flag)", "public"),
+    key(
+        "auth",
+        Shape::Str,
+        "a scheme: \"jwt\" or \"api_key\"",
+        "auth = \"jwt\"",
+    ),
+    key(
+        "role",
+        Shape::Str,
+        "a role name as a string",
+        "role = \"member\"",
+    ),
+    key(
+        "roles",
+        Shape::StrList,
+        "a list of role names",
+        "roles = [\"member\", \"editor\"]",
+    ),
+    key(
+        "permission",
+        Shape::Str,
+        "a permission as a string",
+        "permission = \"tasks:write\"",
+    ),
+    key("tag", Shape::Str, "a string", "tag = \"tasks\""),
+    key(
+        "operation_id",
+        Shape::Str,
+        "a string",
+        "operation_id = \"getTask\"",
+    ),
+    key(
+        "deprecated",
+        Shape::Flag,
+        "no value (it is a flag)",
+        "deprecated",
+    ),
+    key(
+        "body_limit",
+        Shape::Str,
+        "a size as a string like \"64KiB\"",
+        "body_limit = \"64KiB\"",
+    ),
+    key(
+        "timeout",
+        Shape::Str,
+        "a duration as a string like \"5s\"",
+        "timeout = \"5s\"",
+    ),
+    key(
+        "body_timeout",
+        Shape::Str,
+        "a duration as a string like \"30s\"",
+        "body_timeout = \"30s\"",
+    ),
+    key(
+        "errors",
+        Shape::IntList,
+        "a list of HTTP statuses",
+        "errors = [409, 422]",
+    ),
+    key(
+        "rate_limit",
+        Shape::Str,
+        "a string like \"120/min\"",
+        "rate_limit = \"120/min\"",
+    ),
+    key("burst", Shape::Int, "a number of requests", "burst = 20"),
+];
+
 pub(crate) fn parse(args: TokenStream) -> darling::Result<EndpointAttr> {
-    let items = NestedMeta::parse_meta_list(args)?;
-    EndpointAttr::from_list(&items)
+    let items = NestedMeta::parse_meta_list(args).map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            format!("{error}: `#[endpoint]` takes `key = value` items separated by `,`\nhelp: e.g. `#[endpoint(get = \"/tasks/{{id}}\", role = \"member\")]`"),
+        )
+    })?;
+    let mut errors = darling::Error::accumulator();
+    let items = check_keys(items, KEYS, "`#[endpoint]`", &mut errors);
+    let attr = errors.handle(EndpointAttr::from_list(&items));
+    errors.finish_with(())?;
+    attr.ok_or_else(|| darling::Error::custom("the attribute did not parse"))
 }
 
 /// Parses options already split into items with this grammar: `#[resource(endpoints(...))]`

@@ -195,11 +195,8 @@ fn method_of(
     }
 }
 
-pub(crate) fn check(
-    attr: EndpointAttr,
-    function: &syn::ItemFn,
-) -> darling::Result<CheckedEndpoint> {
-    let mut errors = Error::accumulator();
+/// Mistakes of the fn itself, independent of the attribute: reported even when it does not parse.
+pub(crate) fn check_signature(function: &syn::ItemFn, errors: &mut darling::error::Accumulator) {
     let signature = &function.sig;
     if signature.asyncness.is_none() {
         errors.push(
@@ -208,9 +205,20 @@ pub(crate) fn check(
         );
     }
     if !signature.generics.params.is_empty() {
-        errors
-            .push(Error::custom("an endpoint fn cannot be generic").with_span(&signature.generics));
+        errors.push(
+            Error::custom("an endpoint fn cannot be generic\nhelp: remove the type parameters; call a generic fn from the endpoint")
+                .with_span(&signature.generics),
+        );
     }
+}
+
+pub(crate) fn check(
+    attr: EndpointAttr,
+    function: &syn::ItemFn,
+) -> darling::Result<CheckedEndpoint> {
+    let mut errors = Error::accumulator();
+    let signature = &function.sig;
+    check_signature(function, &mut errors);
     let method = method_of(&attr, &mut errors);
 
     let mut path_params = Vec::new();
@@ -346,7 +354,7 @@ pub(crate) fn check(
         match lit.base10_parse::<u16>() {
             Ok(code) if (400..=599).contains(&code) => status_codes.push(code),
             _ => errors.push(
-                Error::custom("`errors` lists HTTP error statuses (400..=599)").with_span(lit),
+                Error::custom("`errors` lists HTTP error statuses (400..=599)\nhelp: the success status comes from the return type; list only errors, e.g. `errors = [409, 422]`").with_span(lit),
             ),
         }
     }
@@ -357,7 +365,7 @@ pub(crate) fn check(
                     Some(burst) => match burst.base10_parse::<u32>() {
                         Ok(0) | Err(_) => {
                             errors.push(
-                                Error::custom("`burst` is a positive number of requests")
+                                Error::custom("`burst` is a positive number of requests\nhelp: write e.g. `burst = 20`, or leave it out to allow the rate limit's count at once")
                                     .with_span(burst),
                             );
                             count
@@ -439,6 +447,8 @@ pub(crate) fn check(
         };
         inputs.push(Input { ty, kind });
     }
+    let types: Vec<&Type> = inputs.iter().map(|input| &input.ty).collect();
+    super::extractors::check_body_position(&types, &mut errors);
     if !path_bound
         && !path_params.is_empty()
         && let Some((_, lit)) = &method
@@ -525,14 +535,17 @@ fn check_path_binding(
                 if !params.contains(name) {
                     errors.push(
                         Error::custom(format!(
-                            "`{name}` is not a parameter of this path\nhelp: the path declares `{}`",
+                            "`{name}` is not a parameter of this path\nhelp: the path declares `{}`; bind each parameter by its name",
                             params.iter().map(|p| format!("{{{p}}}")).collect::<Vec<_>>().join(", ")
                         ))
                         .with_span(span),
                     );
                 }
             }
-            for param in params {
+            // A name that is not a parameter is most likely the unbound one misspelt: its
+            // error already lists the parameters, so unbound ones are reported only without it.
+            let misnamed = names.iter().any(|(name, _)| !params.contains(name));
+            for param in params.iter().filter(|_| !misnamed) {
                 if !names.iter().any(|(name, _)| name == param) {
                     let target: Span = template.map_or_else(|| pat.span(), |lit| lit.span());
                     errors.push(

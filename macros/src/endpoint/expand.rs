@@ -7,7 +7,9 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::check::{Access, CheckedEndpoint, InputKind, PathForm, Requirement, Scheme};
-use crate::paths::{RBAC_MODULE, private};
+use super::extractors::argument_checks;
+use crate::paths::private;
+use crate::roles::rbac_import;
 
 fn option<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
     match value {
@@ -18,7 +20,14 @@ fn option<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
 
 fn access_tokens(endpoint: &CheckedEndpoint, checks: &mut TokenStream) -> TokenStream {
     let p = private();
-    let rbac = Ident::new(RBAC_MODULE, Span::call_site());
+    // The table is imported once, at the first name that needs it: without a `roles!` at the
+    // crate root that import is the one error, and it says what is missing.
+    let mut imported = false;
+    let mut import = |span: Span, checks: &mut TokenStream| {
+        if !std::mem::replace(&mut imported, true) {
+            checks.extend(rbac_import(span));
+        }
+    };
     match &endpoint.access {
         Access::Public => quote!(#p::Access::Public),
         Access::Protected {
@@ -39,18 +48,20 @@ fn access_tokens(endpoint: &CheckedEndpoint, checks: &mut TokenStream) -> TokenS
                             continue;
                         }
                         let ident = Ident::new(&role.value(), role.span());
+                        import(role.span(), checks);
                         checks.extend(quote_spanned! {role.span()=>
-                            let _: ::core::option::Option<crate::#rbac::roles::#ident> = ::core::option::Option::None;
+                            let _: ::core::option::Option<__rampart_rbac::roles::#ident> = ::core::option::Option::None;
                         });
                     }
                     quote!(#p::Requirement::AnyRole(&[#(#roles),*]))
                 }
                 Requirement::Permission(literal, ident) => {
                     let ident = Ident::new(ident, literal.span());
+                    import(literal.span(), checks);
                     checks.extend(quote_spanned! {literal.span()=>
-                        let _: ::core::option::Option<crate::#rbac::permissions::#ident> = ::core::option::Option::None;
+                        let _: ::core::option::Option<__rampart_rbac::permissions::#ident> = ::core::option::Option::None;
                     });
-                    quote!(#p::Requirement::Permission(#literal, &crate::#rbac::TABLE))
+                    quote!(#p::Requirement::Permission(#literal, &__rampart_rbac::TABLE))
                 }
             };
             quote!(#p::Access::Protected { schemes: #schemes, requirement: #requirement })
@@ -59,7 +70,11 @@ fn access_tokens(endpoint: &CheckedEndpoint, checks: &mut TokenStream) -> TokenS
 }
 
 fn document_calls(endpoint: &CheckedEndpoint) -> TokenStream {
-    let mut calls = TokenStream::new();
+    let p = private();
+    let mut calls = quote! {
+        #[allow(unused_imports)]
+        use #p::extractors::{DocumentBody as _, DocumentBodyFallback as _};
+    };
     for input in &endpoint.inputs {
         match &input.kind {
             InputKind::Path(PathForm::Single(ty)) => {
@@ -79,9 +94,10 @@ fn document_calls(endpoint: &CheckedEndpoint) -> TokenStream {
             InputKind::Path(PathForm::Struct(ty)) => {
                 calls.extend(quote_spanned!(ty.span()=> __rampart_doc.path_struct::<#ty>();));
             }
-            InputKind::Json(ty) => {
-                calls.extend(quote_spanned!(ty.span()=> __rampart_doc.body::<#ty>();))
-            }
+            // Through a probe: a body without a schema is reported once, by `assert_json_schema`.
+            InputKind::Json(ty) => calls.extend(quote_spanned!(ty.span()=>
+                (&&#p::extractors::BodyDocProbe::<#ty>::new()).document_body(__rampart_doc);
+            )),
             InputKind::Query(ty) => {
                 calls.extend(quote_spanned!(ty.span()=> __rampart_doc.query::<#ty>();))
             }
@@ -117,7 +133,7 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
     let types: Vec<&syn::Type> = endpoint.inputs.iter().map(|input| &input.ty).collect();
     let respond = quote_spanned!(output.span()=> #p::respond::<#output>);
 
-    let mut checks = TokenStream::new();
+    let (mut checks, arguments) = argument_checks(&endpoint.inputs);
     let access = access_tokens(endpoint, &mut checks);
     let documents = document_calls(endpoint);
     let super::deps::DepProbes {
@@ -176,6 +192,8 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
                 }
 
                 #checks
+                #[allow(unused_imports)]
+                use #p::extractors::{RouteAccepted as _, RouteRefused as _};
 
                 #p::EndpointDef {
                     method: #p::axum::http::Method::#method,
@@ -192,7 +210,9 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
                     body_timeout: #body_timeout,
                     rate_limit: #rate_limit,
                     errors: &[#(#errors),*],
-                    handler: #p::axum::routing::on(#p::axum::routing::MethodFilter::#method, __rampart_handler),
+                    // Routed by the arguments' status: a refused argument is already one error.
+                    handler: (&&#p::extractors::RouteProbe::of(#arguments))
+                        .route(#p::axum::routing::MethodFilter::#method, __rampart_handler),
                     document: __rampart_document,
                     deps: #deps,
                 }

@@ -6,9 +6,10 @@ pub(crate) mod attr;
 pub(crate) mod check;
 mod deps;
 mod expand;
+mod extractors;
+mod fallback;
 
 use proc_macro2::TokenStream;
-use quote::ToTokens;
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let function: syn::ItemFn = match syn::parse2(item.clone()) {
@@ -24,14 +25,21 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let result = attr::parse(args)
+        .map_err(|error| {
+            // The fn's own mistakes are independent of the attribute's: report both.
+            let mut errors = darling::Error::accumulator();
+            errors.push(error);
+            check::check_signature(&function, &mut errors);
+            darling::Error::multiple(errors.into_inner())
+        })
         .and_then(|attr| check::check(attr, &function))
         .map(|checked| expand::expand(&checked));
     match result {
         Ok(tokens) => tokens,
-        // Fail soft: the user's fn stays as written, so the only error is ours.
+        // Fail soft: a stand-in keeps `Api::mount(name)` compiling, so the only errors are ours.
         Err(error) => {
             let mut out = error.write_errors();
-            function.to_tokens(&mut out);
+            out.extend(fallback::stand_in(&function));
             out
         }
     }

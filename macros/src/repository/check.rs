@@ -22,24 +22,75 @@ pub(crate) struct RepositoryArgs {
 
 impl Parse for RepositoryArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let resource: Type = input.parse()?;
+        if input.is_empty() {
+            return Err(syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "`#[repository]` names the resource its queries read\nhelp: write `#[repository(Task)]`",
+            ));
+        }
+        let resource: Type = input.parse().map_err(|error| {
+            syn::Error::new(
+                error.span(),
+                "`#[repository(..)]` starts with the resource type\nhelp: write `#[repository(Task)]`, or `#[repository(Task, tables(Project))]`",
+            )
+        })?;
         let mut tables = Vec::new();
-        if input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
-            let key: Ident = input.parse()?;
+        if !input.is_empty() {
+            input.parse::<Token![,]>().map_err(|error| {
+                syn::Error::new(
+                    error.span(),
+                    "expected `,` after the resource\nhelp: write `#[repository(Task, tables(Project))]`",
+                )
+            })?;
+        }
+        if !input.is_empty() {
+            let key: Ident = input.parse().map_err(|error| {
+                syn::Error::new(error.span(), "unknown argument\nhelp: name the other resources a query reads as `tables(Project, Label)`")
+            })?;
             if key != "tables" {
                 return Err(syn::Error::new(
                     key.span(),
-                    "unknown argument\nhelp: name the other resources a query reads as `tables(Project, Label)`",
+                    format!(
+                        "unknown argument `{key}` in `#[repository]`\nhelp: name the other resources a query reads as `tables(Project, Label)`"
+                    ),
+                ));
+            }
+            if !input.peek(syn::token::Paren) {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "`tables` lists resource types in parentheses\nhelp: write `tables(Project, Label)`",
                 ));
             }
             let content;
             syn::parenthesized!(content in input);
-            let list: Punctuated<Type, Token![,]> = Punctuated::parse_terminated(&content)?;
+            let list: Punctuated<Type, Token![,]> = Punctuated::parse_terminated(&content)
+                .map_err(|error| {
+                    syn::Error::new(
+                        error.span(),
+                        "`tables(..)` lists resource types\nhelp: write `tables(Project, Label)`",
+                    )
+                })?;
             tables.extend(list);
             input.parse::<Option<Token![,]>>()?;
+            if !input.is_empty() {
+                return Err(input.error(
+                    "`tables(..)` is the last argument\nhelp: write `#[repository(Task, tables(Project, Label))]`",
+                ));
+            }
         }
         Ok(Self { resource, tables })
     }
+}
+
+/// The resource type alone, when the rest of the arguments is wrong: the stand-in still
+/// dereferences to its `Store`.
+pub(crate) fn resource_only(args: proc_macro2::TokenStream) -> Option<Type> {
+    let parser = |input: ParseStream<'_>| {
+        let resource: Type = input.parse()?;
+        input.parse::<proc_macro2::TokenStream>()?;
+        Ok(resource)
+    };
+    syn::parse::Parser::parse2(parser, args).ok()
 }
 
 /// How a method takes its scope.
@@ -173,8 +224,11 @@ fn check_method(
     };
     let literal: LitStr = match attr.parse_args() {
         Ok(literal) => literal,
-        Err(error) => {
-            errors.push(error.into());
+        Err(_) => {
+            errors.push(
+                Error::custom("`#[query]` takes the SQL as one string\nhelp: write `#[query(\"SELECT ... WHERE owner_id = :owner\")]`")
+                    .with_span(&attr.meta),
+            );
             return None;
         }
     };

@@ -8,6 +8,7 @@ use quote::{format_ident, quote, quote_spanned};
 
 use quote::ToTokens;
 use syn::spanned::Spanned;
+use syn::{ItemTrait, TraitItem, Type};
 
 use super::check::{CheckedQuery, CheckedRepository, Fetch, ScopeArg};
 use super::sql::Access;
@@ -170,20 +171,64 @@ fn method(repository: &CheckedRepository, query: &CheckedQuery) -> TokenStream {
 }
 
 pub(crate) fn expand(repository: &CheckedRepository) -> TokenStream {
-    let p = private();
-    let item = &repository.item;
-    let vis = &item.vis;
-    let name = &item.ident;
-    let resource = &repository.resource;
-    let docs: Vec<&syn::Attribute> = item
-        .attrs
-        .iter()
-        .filter(|a| a.path().is_ident("doc"))
-        .collect();
     let methods: Vec<TokenStream> = repository
         .queries
         .iter()
         .map(|q| method(repository, q))
+        .collect();
+    structure(&repository.item, &repository.resource, &methods)
+}
+
+/// What a rejected repository leaves in place of the trait (fail soft): the same struct, with
+/// every declared method under its own signature, so the code that uses the repository
+/// compiles against it and the macro's errors are the only ones. `resource` is `None` when the
+/// arguments do not name one; the struct then has only the methods.
+pub(crate) fn stand_in(item: &ItemTrait, resource: Option<&Type>) -> TokenStream {
+    let p = private();
+    let vis = &item.vis;
+    let methods: Vec<TokenStream> = item
+        .items
+        .iter()
+        .filter_map(|trait_item| match trait_item {
+            TraitItem::Fn(method) => Some(method),
+            _ => None,
+        })
+        .map(|method| {
+            let signature = &method.sig;
+            let docs = method.attrs.iter().filter(|a| a.path().is_ident("doc"));
+            quote! {
+                #(#docs)*
+                #[allow(unused_variables, clippy::unused_async)]
+                #vis #signature {
+                    #p::fallback::rejected()
+                }
+            }
+        })
+        .collect();
+    match resource {
+        Some(resource) => structure(item, resource, &methods),
+        None => {
+            let name = &item.ident;
+            quote! {
+                #vis struct #name;
+
+                #[automatically_derived]
+                impl #name {
+                    #(#methods)*
+                }
+            }
+        }
+    }
+}
+
+fn structure(item: &ItemTrait, resource: &Type, methods: &[TokenStream]) -> TokenStream {
+    let p = private();
+    let vis = &item.vis;
+    let name = &item.ident;
+    let docs: Vec<&syn::Attribute> = item
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
         .collect();
     quote! {
         #(#docs)*

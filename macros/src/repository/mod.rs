@@ -19,21 +19,27 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             return out;
         }
     };
-    let args: check::RepositoryArgs = match syn::parse2(args) {
+    let args: check::RepositoryArgs = match syn::parse2(args.clone()) {
         Ok(args) => args,
+        // Fail soft: the stand-in keeps the repository's uses compiling.
         Err(error) => {
-            let message = if error.to_string().contains("help:") {
-                error.to_string()
-            } else {
-                "name the resource: `#[repository(Task)]`, or `#[repository(Task, tables(Project))]`"
-                    .to_owned()
-            };
-            return syn::Error::new(error.span(), message).into_compile_error();
+            let mut out = error.into_compile_error();
+            out.extend(expand::stand_in(
+                &item_trait,
+                check::resource_only(args).as_ref(),
+            ));
+            return out;
         }
     };
-    match check::check(args, item_trait).map(|checked| expand::expand(&checked)) {
+    let resource = args.resource.clone();
+    match check::check(args, item_trait.clone()).map(|checked| expand::expand(&checked)) {
         Ok(tokens) => tokens,
-        // Fail soft: an empty struct under the trait's name keeps later uses from erroring.
-        Err(error) => error.write_errors(),
+        // Fail soft: a stand-in under the trait's name, with the declared methods, keeps the
+        // code that uses the repository from adding errors to ours.
+        Err(error) => {
+            let mut out = error.write_errors();
+            out.extend(expand::stand_in(&item_trait, Some(&resource)));
+            out
+        }
     }
 }

@@ -128,6 +128,10 @@ pub(crate) fn analyse(sql: &str, owner: Option<&str>) -> Result<Analysis, String
 }
 
 fn unparseable(error: &str) -> String {
+    // sqlparser's "sql parser error: " prefix says nothing, and its " at Line: 1, Column: N"
+    // counts in the statement after `:name` became `$n`, not in the string as written.
+    let error = error.strip_prefix("sql parser error: ").unwrap_or(error);
+    let error = error.find(" at Line: ").map_or(error, |end| &error[..end]);
     format!(
         "this SQL does not parse: {error}\nhelp: write one SELECT, INSERT, UPDATE or DELETE that both PostgreSQL and SQLite accept"
     )

@@ -1,0 +1,177 @@
+//! The shape of each key of an attribute, checked before darling reads it, so a value of the
+//! wrong kind is one error that names the key and the form it takes (`rate_limit` expects a
+//! string like "120/min"), never darling's generic "Unexpected literal type `int`". Unknown
+//! and repeated keys are reported here too, with a did-you-mean. The items that pass go on to
+//! darling, which therefore only ever sees well-formed input.
+
+use darling::Error;
+use darling::ast::NestedMeta;
+use syn::{Expr, Lit, Meta};
+
+/// The value a key takes.
+#[derive(Clone, Copy)]
+pub(crate) enum Shape {
+    /// `key = "..."`.
+    Str,
+    /// `key = 5`.
+    Int,
+    /// `key`, no value.
+    Flag,
+    /// `key = ["a", "b"]`.
+    StrList,
+    /// `key = [409, 422]`.
+    IntList,
+}
+
+/// One key: its name, the value it takes, and an example of the whole item.
+pub(crate) struct Key {
+    pub(crate) name: &'static str,
+    pub(crate) shape: Shape,
+    /// What the value is, for the message: `a string like "120/min"`.
+    pub(crate) expects: &'static str,
+    /// The item written right, for the help: `rate_limit = "120/min"`.
+    pub(crate) example: &'static str,
+}
+
+fn literals_all(expr: &Expr, is_kind: fn(&Lit) -> bool) -> bool {
+    match expr {
+        Expr::Array(array) => array
+            .elems
+            .iter()
+            .all(|element| matches!(element, Expr::Lit(literal) if is_kind(&literal.lit))),
+        _ => false,
+    }
+}
+
+fn fits(meta: &Meta, shape: Shape) -> bool {
+    let value = match meta {
+        Meta::Path(_) => return matches!(shape, Shape::Flag),
+        Meta::List(_) => return false,
+        Meta::NameValue(item) => &item.value,
+    };
+    match shape {
+        Shape::Flag => false,
+        Shape::Str => matches!(value, Expr::Lit(l) if matches!(l.lit, Lit::Str(_))),
+        Shape::Int => matches!(value, Expr::Lit(l) if matches!(l.lit, Lit::Int(_))),
+        Shape::StrList => literals_all(value, |lit| matches!(lit, Lit::Str(_))),
+        Shape::IntList => literals_all(value, |lit| matches!(lit, Lit::Int(_))),
+    }
+}
+
+/// The narrowest token to blame for a value of the wrong shape: the value, or the key when
+/// there is none.
+fn value_span(meta: &Meta) -> proc_macro2::Span {
+    use syn::spanned::Spanned;
+    match meta {
+        Meta::NameValue(item) => item.value.span(),
+        Meta::List(list) => list.delimiter.span().join(),
+        Meta::Path(path) => path.span(),
+    }
+}
+
+/// Edit distance, for the did-you-mean of an unknown key.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+fn closest<'a>(name: &str, keys: &'a [Key]) -> Option<&'a str> {
+    keys.iter()
+        .map(|key| (distance(name, key.name), key.name))
+        .filter(|(d, candidate)| *d <= 2.max(candidate.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Checks every item against `keys`: returns the items that fit (for darling) and pushes one
+/// error per item that does not.
+pub(crate) fn check_keys(
+    items: Vec<NestedMeta>,
+    keys: &[Key],
+    what: &str,
+    errors: &mut darling::error::Accumulator,
+) -> Vec<NestedMeta> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut fitting = Vec::new();
+    for item in items {
+        let NestedMeta::Meta(meta) = &item else {
+            errors.push(
+                Error::custom(format!(
+                    "{what} takes `key = value` items, not a bare literal\nhelp: e.g. `{}`",
+                    keys[0].example
+                ))
+                .with_span(&item),
+            );
+            continue;
+        };
+        let path = meta.path();
+        let name = path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let Some(key) = keys.iter().find(|key| key.name == name) else {
+            let help = match closest(&name, keys) {
+                Some(candidate) => format!("did you mean `{candidate}`?"),
+                None => format!(
+                    "the keys are {}",
+                    keys.iter()
+                        .map(|key| format!("`{}`", key.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            let shown = quote::ToTokens::to_token_stream(path)
+                .to_string()
+                .replace(' ', "");
+            errors.push(
+                Error::custom(format!("unknown key `{shown}` in {what}\nhelp: {help}"))
+                    .with_span(path),
+            );
+            continue;
+        };
+        if seen.contains(&name) {
+            errors.push(
+                Error::custom(format!("`{name}` is given twice\nhelp: keep one `{name}`"))
+                    .with_span(path),
+            );
+            continue;
+        }
+        seen.push(name);
+        if !fits(meta, key.shape) {
+            let span = value_span(meta);
+            errors.push(
+                Error::custom(format!(
+                    "`{}` expects {}\nhelp: write `{}`",
+                    key.name, key.expects, key.example
+                ))
+                .with_span(&span),
+            );
+            continue;
+        }
+        fitting.push(item);
+    }
+    fitting
+}
+
+#[cfg(test)]
+mod tests {
+    use super::distance;
+
+    #[test]
+    fn edit_distance() {
+        assert_eq!(distance("rol", "role"), 1);
+        assert_eq!(distance("role", "role"), 0);
+        assert_eq!(distance("timeuot", "timeout"), 2);
+        assert_eq!(distance("", "abc"), 3);
+    }
+}

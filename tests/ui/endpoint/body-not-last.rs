@@ -1,0 +1,14 @@
+// The body extractor before another argument.
+use rampart::prelude::*;
+rampart::roles! { member: ["notes:read", "notes:write"] }
+#[derive(serde::Serialize, Schema)]
+struct Out { ok: bool }
+
+
+#[derive(serde::Deserialize, validator::Validate, Schema)]
+struct Input { title: String }
+
+#[endpoint(post = "/notes")]
+async fn handler(Json(input): Json<Input>, ctx: Ctx) -> ApiResult<Out> { let _ = (input.title, ctx); Ok(Out { ok: true }) }
+
+fn main() {}

@@ -1,0 +1,6 @@
+// A permission written without quotes.
+rampart::roles! {
+    member: [notes],
+}
+
+fn main() {}
