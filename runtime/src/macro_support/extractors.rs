@@ -136,6 +136,9 @@ impl<T> LastRefused for LastProbe<T> {
 pub trait ExtractorAccepted<T> {}
 
 impl<T> ExtractorAccepted<T> for Accepted {}
+// `Dep<T>` is refused only when `T` is not a `Dependency`; `#[endpoint]` probes every argument
+// for `Dep` (`macros/src/endpoint/deps.rs`), and that probe reports it at `T`.
+impl<T> ExtractorAccepted<crate::dependency::Dep<T>> for Refused {}
 
 /// Asserts that an argument of type `T` is an extractor in its position.
 pub fn assert_extractor<T, S: ExtractorAccepted<T>>(_status: &S) {}
