@@ -23,14 +23,53 @@ impl ::rampart::__private::Endpoint for patch_note {
             >(patch_note(__rampart_arg0, __rampart_arg1, __rampart_arg2).await)
         }
         fn __rampart_document(__rampart_doc: &mut ::rampart::__private::OperationDoc) {
+            #[allow(unused_imports)]
+            use ::rampart::__private::extractors::{
+                DocumentBody as _, DocumentBodyFallback as _,
+            };
             __rampart_doc.path_param::<Uuid>("id");
-            __rampart_doc.body::<NotePatch>();
+            (&&::rampart::__private::extractors::BodyDocProbe::<NotePatch>::new())
+                .document_body(__rampart_doc);
             #[allow(unused_imports)]
             use ::rampart::__private::{DescribeOutput as _, DescribeFallback as _};
             (&&::rampart::__private::OutputProbe::<ApiResult<Note>>::new())
                 .describe_output(__rampart_doc);
         }
-        let _: ::core::option::Option<crate::__rampart_rbac::roles::member> = ::core::option::Option::None;
+        #[allow(unused_imports)]
+        use ::rampart::__private::extractors::{
+            LastFromParts as _, LastFromRequest as _, LastRefused as _,
+            PartsAccepted as _, PartsRefused as _,
+        };
+        let __rampart_status0 = (&&::rampart::__private::extractors::PartsProbe::<
+            Ctx,
+        >::new())
+            .parts_status();
+        ::rampart::__private::extractors::assert_extractor::<Ctx, _>(&__rampart_status0);
+        let __rampart_status1 = (&&::rampart::__private::extractors::PartsProbe::<
+            Path<Uuid>,
+        >::new())
+            .parts_status();
+        ::rampart::__private::extractors::assert_known_extractor::<
+            Path<Uuid>,
+            _,
+        >(&__rampart_status1);
+        ::rampart::__private::extractors::assert_path_deserialize::<Uuid>();
+        let __rampart_status2 = (&&&::rampart::__private::extractors::LastProbe::<
+            Json<NotePatch>,
+        >::new())
+            .last_status();
+        ::rampart::__private::extractors::assert_known_extractor::<
+            Json<NotePatch>,
+            _,
+        >(&__rampart_status2);
+        ::rampart::__private::extractors::assert_json_deserialize::<NotePatch>();
+        ::rampart::__private::extractors::assert_json_validate::<NotePatch>();
+        ::rampart::__private::extractors::assert_json_schema::<NotePatch>();
+        #[allow(unused_imports)]
+        use crate::__rampart_roles_missing_add_rampart_roles_at_crate_root as __rampart_rbac;
+        let _: ::core::option::Option<__rampart_rbac::roles::member> = ::core::option::Option::None;
+        #[allow(unused_imports)]
+        use ::rampart::__private::extractors::{RouteAccepted as _, RouteRefused as _};
         ::rampart::__private::EndpointDef {
             method: ::rampart::__private::axum::http::Method::PATCH,
             path: "/notes/{id}",
@@ -53,10 +92,16 @@ impl ::rampart::__private::Endpoint for patch_note {
                 burst: 10u32,
             }),
             errors: &[409u16],
-            handler: ::rampart::__private::axum::routing::on(
-                ::rampart::__private::axum::routing::MethodFilter::PATCH,
-                __rampart_handler,
-            ),
+            handler: (&&::rampart::__private::extractors::RouteProbe::of(
+                ::rampart::__private::extractors::Accepted
+                    .and(__rampart_status0)
+                    .and(__rampart_status1)
+                    .and(__rampart_status2),
+            ))
+                .route(
+                    ::rampart::__private::axum::routing::MethodFilter::PATCH,
+                    __rampart_handler,
+                ),
             document: __rampart_document,
             deps: &[],
         }
