@@ -184,6 +184,7 @@ pub mod prelude {
 pub mod __private {
     pub use rampart_runtime::deps::{axum, serde, serde_json, sqlx, utoipa, uuid, validator};
 
+    pub use rampart_runtime::api::ResourceEndpoints;
     pub use rampart_runtime::auth::{Access, RbacTable, Requirement, Schemes};
     pub use rampart_runtime::dependency::{DepKey, DepProbe, DescribeNotDep};
     pub use rampart_runtime::endpoint::{Endpoint, EndpointDef};
@@ -197,8 +198,8 @@ pub mod __private {
     pub use rampart_runtime::rate_limit::RateLimitSpec;
     pub use rampart_runtime::resource::{
         Changes, Field, IntoValue, Kind, Labels, ListQuery, Pagination, ParentSpec, Resource,
-        ResourceEndpoints, ResourceSpec, ServerFields, SortOrder, Store, Tagged, Target, Value,
-        created_under, input, owner_check, sql::StatementCache,
+        ResourceSpec, ServerFields, SortOrder, Store, Tagged, Target, Value, created_under, input,
+        owner_check, sql::StatementCache,
     };
     pub use rampart_runtime::{
         Api, ApiError, ApiResult, Created, Ctx, IfMatch, Json, NoContent, Paginated, Path, Tx,

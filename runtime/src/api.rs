@@ -22,6 +22,14 @@ use crate::rate_limit::Throttle;
 
 use crate::pipeline::HEALTH_PATHS;
 
+/// The CRUD endpoints `#[resource(endpoints(...))]` generates; mount them with
+/// [`Api::resource`]. Declared here, beside what it mounts into, so that `resource` (which the
+/// API builds on) never names `Api`.
+pub trait ResourceEndpoints {
+    /// Mounts list, get, create, replace, patch and delete.
+    fn mount(api: Api) -> Api;
+}
+
 /// A mistake in how endpoints were mounted; found before the server starts.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiBuildError {
@@ -152,7 +160,7 @@ impl Api {
     }
 
     /// Mounts the CRUD endpoints of a `#[resource(endpoints(...))]`.
-    pub fn resource<R: crate::resource::ResourceEndpoints>(self) -> Self {
+    pub fn resource<R: ResourceEndpoints>(self) -> Self {
         R::mount(self)
     }
 
@@ -354,25 +362,26 @@ impl Api {
         let roles = self.rbac.map(crate::auth::Roles);
         let prefix = crate::extract::ApiPrefix(prefix.as_str().into());
         let trusted = crate::extract::TrustedProxies(trusted_proxies.clone());
+        // Each part of the app for what needs it (identity's handlers, the store, the
+        // operational endpoints, `ClientIp`, `Dep<T>`); the whole app for handlers that ask for
+        // it. Built once, put on each request as one extension (`context::shared` reads it).
+        let mut values = axum::http::Extensions::new();
+        if let Some(db) = state_app.db() {
+            values.insert(db.clone());
+        }
+        if let Some(roles) = roles {
+            values.insert(roles);
+        }
+        values.insert(prefix);
+        values.insert(state_app.identity().clone());
+        values.insert(state_app.cursor_key().clone());
+        values.insert(state_app.health().clone());
+        values.insert(trusted);
+        values.insert(state_app.dependencies().clone());
+        values.insert(state_app);
+        let shared_values = crate::context::Shared::new(values);
         let state: pipeline::StateInserter = Arc::new(move |extensions| {
-            if let Some(db) = state_app.db() {
-                extensions.insert(db.clone());
-            }
-            if let Some(roles) = roles {
-                extensions.insert(roles);
-            }
-            extensions.insert(prefix.clone());
-            // Each part of the app for what needs it (identity's handlers, the store, the
-            // operational endpoints, `ClientIp`, `Dep<T>`); the whole app for handlers that
-            // ask for it.
-            extensions.insert(state_app.identity().clone());
-            extensions.insert(state_app.cursor_key().clone());
-            extensions.insert(state_app.health().clone());
-            extensions.insert(trusted.clone());
-            if !state_app.dependencies().is_empty() {
-                extensions.insert(state_app.dependencies().clone());
-            }
-            extensions.insert(state_app.clone());
+            extensions.insert(shared_values.clone());
         });
         // `with_state(())` turns every handler into its route once, here; a router used directly
         // as a service (tests, `oneshot`) would otherwise convert them on every request.

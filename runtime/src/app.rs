@@ -229,10 +229,12 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for App {
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<App>().cloned().ok_or_else(|| {
-            crate::error::ApiError::internal(
-                "the app state is missing: build the router with Api::into_router",
-            )
-        })
+        crate::context::shared::<App>(&parts.extensions)
+            .cloned()
+            .ok_or_else(|| {
+                crate::error::ApiError::internal(
+                    "the app state is missing: build the router with Api::into_router",
+                )
+            })
     }
 }

@@ -237,6 +237,30 @@ pub fn client_ip() -> Option<IpAddr> {
     CURRENT.try_with(|context| context.client_ip).ok().flatten()
 }
 
+/// What a router shares with every request (the database, the identity service, the app, ...),
+/// built once by `Api::into_router` and put on each request as this one extension, rather than
+/// one extension per value (each insert is an allocation and a map entry on every request).
+/// Readers go through [`shared`].
+#[derive(Clone, Debug, Default)]
+pub struct Shared(std::sync::Arc<axum::http::Extensions>);
+
+impl Shared {
+    /// The shared values.
+    pub fn new(values: axum::http::Extensions) -> Self {
+        Self(std::sync::Arc::new(values))
+    }
+}
+
+/// `T` for this request: the request's own extension when it has one (a test or a plain axum
+/// layer can still provide it directly), else the router's [`Shared`] value.
+pub fn shared<T: Send + Sync + 'static>(extensions: &axum::http::Extensions) -> Option<&T> {
+    extensions.get::<T>().or_else(|| {
+        extensions
+            .get::<Shared>()
+            .and_then(|shared| shared.0.get::<T>())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,9 +70,7 @@ impl<S: Send + Sync, T: Dependency> FromRequestParts<S> for Dep<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Dependencies>()
+        crate::context::shared::<Dependencies>(&parts.extensions)
             .and_then(Dependencies::get::<T>)
             .ok_or_else(|| {
                 // Only reachable from routes `#[endpoint]` did not declare (`Api::merge`):

@@ -281,7 +281,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
         if crate::context::in_request() {
             return Ok(ClientIp(crate::context::client_ip()));
         }
-        let trusted = parts.extensions.get::<TrustedProxies>();
+        let trusted = crate::context::shared::<TrustedProxies>(&parts.extensions);
         Ok(ClientIp(crate::rate_limit::client_ip_of(
             &parts.headers,
             &parts.extensions,
@@ -354,7 +354,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let request_id = crate::context::request_id().unwrap_or_else(RequestId::generate);
         let principal = parts.extensions.get::<Principal>().cloned();
-        let prefix = parts.extensions.get::<ApiPrefix>().cloned();
+        let prefix = crate::context::shared::<ApiPrefix>(&parts.extensions).cloned();
         Ok(Ctx {
             request_id,
             principal,

@@ -237,12 +237,26 @@ impl ProbeCache {
     }
 }
 
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for HealthState {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        crate::context::shared::<HealthState>(&parts.extensions)
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::internal(
+                    "the health state is missing: build the router with Api::into_router",
+                )
+            })
+    }
+}
+
 /// Readiness fails for what is wrong with this instance (draining); shared dependencies are
 /// reported, and fail it only when `RAMPART_READINESS_REQUIRES` names them.
-async fn ready(
-    Extension(health): Extension<HealthState>,
-    cache: Option<Extension<ProbeCache>>,
-) -> Response {
+async fn ready(health: HealthState, cache: Option<Extension<ProbeCache>>) -> Response {
     let result: ApiResult<Readiness> = async {
         if health.draining.is_draining() {
             return Err(ApiError::unavailable(5).with_message("shutting down"));
@@ -326,10 +340,7 @@ pub fn ready_endpoint() -> EndpointDef {
 
 /// `GET /metrics`: Prometheus text exposition. With `METRICS_TOKEN` configured, only for
 /// `Authorization: Bearer <token>` (compared in constant time); anything else is a 401.
-pub(crate) async fn metrics(
-    Extension(health): Extension<HealthState>,
-    headers: axum::http::HeaderMap,
-) -> Response {
+pub(crate) async fn metrics(health: HealthState, headers: axum::http::HeaderMap) -> Response {
     if let Some(expected) = &health.metrics_token {
         let presented = headers
             .get(header::AUTHORIZATION)

@@ -71,11 +71,13 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Roles {
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Roles>().copied().ok_or_else(|| {
-            crate::error::ApiError::internal(
-                "the RBAC table is missing: call Api::roles(rampart::rbac!())",
-            )
-        })
+        crate::context::shared::<Roles>(&parts.extensions)
+            .copied()
+            .ok_or_else(|| {
+                crate::error::ApiError::internal(
+                    "the RBAC table is missing: call Api::roles(rampart::rbac!())",
+                )
+            })
     }
 }
 

@@ -231,9 +231,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Db {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Db>()
+        crate::context::shared::<Db>(&parts.extensions)
             .cloned()
             .ok_or_else(|| ApiError::internal("no database configured for this app"))
     }

@@ -212,11 +212,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Identity {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Identity>().cloned().ok_or_else(|| {
-            ApiError::internal(
-                "the identity service is missing: build the router with Api::into_router",
-            )
-        })
+        crate::context::shared::<Identity>(&parts.extensions)
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::internal(
+                    "the identity service is missing: build the router with Api::into_router",
+                )
+            })
     }
 }
 

@@ -260,13 +260,6 @@ impl RowScope for UnscopedAdmin {
     }
 }
 
-/// The CRUD endpoints `#[resource(endpoints(...))]` generates; mount them with
-/// [`crate::Api::resource`].
-pub trait ResourceEndpoints {
-    /// Mounts list, get, create, replace, patch and delete.
-    fn mount(api: crate::Api) -> crate::Api;
-}
-
 /// 201 with `Location` = the request path + `/{id}` (the path the API was mounted under
 /// included, so the link is right whatever the prefix).
 pub fn created_under<R: Resource>(uri: &axum::extract::OriginalUri, row: R) -> crate::Created<R> {

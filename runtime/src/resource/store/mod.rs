@@ -60,18 +60,14 @@ impl<S: Send + Sync, R> FromRequestParts<S> for Store<R> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let key = parts
-            .extensions
-            .get::<CursorKey>()
+        let key = crate::context::shared::<CursorKey>(&parts.extensions)
             .cloned()
             .ok_or_else(|| {
                 ApiError::internal(
                     "the cursor key is missing: build the router with Api::into_router",
                 )
             })?;
-        let db = parts
-            .extensions
-            .get::<Db>()
+        let db = crate::context::shared::<Db>(&parts.extensions)
             .cloned()
             .ok_or_else(|| ApiError::internal("no database configured for this app"))?;
         Ok(Self {
