@@ -147,7 +147,7 @@ async fn a_stopped_database_is_503_and_the_app_recovers_when_it_returns() {
         .migrations(crate::taskboard::MIGRATIONS)
         .configure(|config| {
             config.database.acquire_timeout = Duration::from_secs(1);
-            config.readiness_requires = vec![rampart::health::Dependency::Database];
+            config.readiness_requires = vec![rampart::health::SharedDependency::Database];
         })
         .build()
         .await;

@@ -318,8 +318,8 @@ async fn idle_and_absolute_expiry_on(backend: TestBackend) {
             .migrations(crate::taskboard::MIGRATIONS)
             .with_identity()
             .configure(move |config| {
-                config.refresh_idle = idle;
-                config.refresh_absolute = absolute;
+                config.refresh.idle = idle;
+                config.refresh.absolute = absolute;
             })
             .build()
             .await;
