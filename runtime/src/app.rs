@@ -34,9 +34,11 @@ struct AppInner {
     health: HealthState,
 }
 
-/// What the app is made of. A new part (a registry of typed dependencies, say) is one more
-/// field here; [`AppInner::assemble`] is the one place that turns parts into services, so
-/// [`App::with_redis`], which changes one part, keeps every other one as it is.
+/// What the app is made of. A new part that services are built from is one more field here;
+/// [`AppInner::assemble`] is the one place that turns parts into services, so
+/// [`App::with_redis`], which changes one part, keeps every other one as it is. (The typed
+/// dependencies are no part: no service is built from them, so they sit on [`App`], outside
+/// `inner`.)
 #[derive(Clone, Debug)]
 struct Parts {
     config: Config,
