@@ -303,8 +303,7 @@ async fn the_taskboard_stamps_notes_with_the_clock_a_test_puts_in() {
         .with_timezone(&chrono::Utc);
     for backend in BACKENDS {
         let app = build(
-            TestApp::builder(crate::taskboard::api())
-                .dependencies(crate::taskboard::dependencies())
+            crate::common::taskboard_builder()
                 .dep(Clock::fixed(stopped))
                 .backend(backend)
                 .migrations(crate::taskboard::MIGRATIONS)
