@@ -10,7 +10,7 @@
 //! is also where a `T` that cannot be shared (`!Send`/`!Sync`) is reported, at the type, with
 //! `Dependency`'s message.
 
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
@@ -43,18 +43,18 @@ pub(crate) fn dep_probes(endpoint: &CheckedEndpoint, unit: &Ident) -> DepProbes 
             Some((name, mut args)) if name == "Dep" && args.len() == 1 => args.remove(0).span(),
             _ => input.ty.span(),
         };
-        // Only the location: names resolve as the rest of the expansion's do, also when the
-        // type came through a `macro_rules!` fragment (whose hygiene differs).
-        let caret = Span::call_site().located_at(caret);
         let ty = &input.ty;
         let name = format_ident!("__rampart_dep{}", index);
-        // The call is spanned at `T`: an unshareable `T` is the error, and its caret.
-        let call = quote_spanned!(caret=> __rampart_probe.dep_key());
+        // The call is spanned at `T`: an unshareable `T` is the error, and its caret. The probe
+        // variable carries that span where it is declared too, so that both mentions resolve
+        // alike when `T` came through a `macro_rules!` fragment (whose hygiene differs).
+        let probe = Ident::new("__rampart_probe", caret);
+        let call = quote_spanned!(caret=> #probe.dep_key());
         probes.extend(quote! {
             fn #name() -> ::core::option::Option<#p::DepKey> {
                 #[allow(unused_imports)]
                 use #p::DescribeNotDep as _;
-                let __rampart_probe = #p::DepProbe::<#ty>::new();
+                let #probe = #p::DepProbe::<#ty>::new();
                 #call
             }
         });
