@@ -232,9 +232,9 @@ pub(crate) fn describe_unregistered(
     message
 }
 
-/// What `#[endpoint]` records per argument whose type is spelled `..::Dep<..>`: a probe that
-/// answers `Some(key)` when the argument really is rampart's [`Dep`], `None` when it is another
-/// type that happens to share the name (an app's own `Dep` extractor is left alone).
+/// What `#[endpoint]` records per handler argument, whatever its spelling (an alias, a renamed
+/// import): a probe that answers `Some(key)` when the argument's type is rampart's [`Dep`],
+/// `None` for any other type (an app's own extractor named `Dep` included).
 pub type DepProbeFn = fn() -> Option<DepKey>;
 
 /// Probe over a handler argument's type: `DepProbe::<A>::new().dep_key()` resolves to the
