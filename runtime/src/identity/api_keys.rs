@@ -45,8 +45,8 @@ pub struct ApiKeyList {
     pub keys: Vec<ApiKeyInfo>,
 }
 
-/// A freshly created key: the only time the secret is shown (in the response; `Debug` shows
-/// only its listing).
+/// A freshly created key: the only time the secret is shown.
+// In the response only: `Debug` shows the listing (the doc comment above is the schema's text).
 #[derive(Clone, Serialize, ToSchema)]
 pub struct CreatedApiKey {
     /// The key itself; store it now, it cannot be shown again.

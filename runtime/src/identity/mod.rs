@@ -95,7 +95,8 @@ impl From<&UserRow> for User {
     }
 }
 
-/// An access token and its refresh token. Both are credentials: `Debug` shows neither.
+/// An access token and its refresh token.
+// Both are credentials: `Debug` shows neither (the doc comment above is the schema's text).
 #[derive(Clone, Serialize, ToSchema)]
 pub struct TokenPair {
     /// JWT for `Authorization: Bearer`.
