@@ -158,7 +158,7 @@ pub use rampart_runtime::{
 pub use rampart_runtime::{
     CapturedScope, IfMatch, Isolation, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin,
 };
-pub use rampart_runtime::{Dep, Dependencies, Dependency};
+pub use rampart_runtime::{Dep, Dependencies, Dependency, UnregisteredDep};
 pub use rampart_runtime::{
     api, auth, config, context, db, dependency, error, health, http, observability, openapi,
     pagination, pipeline, rate_limit, server, text,

@@ -47,11 +47,15 @@ pub enum ApiBuildError {
     /// The CORS configuration cannot be used.
     #[error("{0}")]
     Cors(String),
-    /// An endpoint takes `Dep<T>` and the app registers no `T`.
+    /// Endpoints take `Dep<T>` and the app registers no `T`: the first such argument here,
+    /// every further one in `also`, so that one failed start lists them all.
     #[error(
-        "endpoint `{operation_id}` takes `Dep<{type_name}>`, but no `{type_name}` is registered; register one with `App::dep(..)`"
+        "{}",
+        crate::dependency::describe_unregistered(type_name, operation_id, also)
     )]
     MissingDependency {
+        /// Every further unregistered `Dep<T>`, in mount order.
+        also: Vec<crate::dependency::UnregisteredDep>,
         /// The type nobody registered, as the compiler writes it.
         type_name: &'static str,
         /// The endpoint that needs it.
@@ -224,18 +228,27 @@ impl Api {
     /// Every `Dep<T>` an endpoint takes is registered on the app (typed dependencies: a
     /// forgotten one fails here, at start-up, rather than at the first request).
     fn check_dependencies(&self, app: &App) -> Result<(), ApiBuildError> {
+        let mut unregistered: Vec<crate::dependency::UnregisteredDep> = Vec::new();
         for def in &self.endpoints {
-            if let Some(missing) = def
-                .dependencies()
-                .find(|key| !app.dependencies().contains(*key))
-            {
-                return Err(ApiBuildError::MissingDependency {
-                    type_name: missing.type_name(),
+            for key in def.dependencies() {
+                let missing = crate::dependency::UnregisteredDep {
+                    type_name: key.type_name(),
                     operation_id: def.operation_id,
-                });
+                };
+                if !app.dependencies().contains(key) && !unregistered.contains(&missing) {
+                    unregistered.push(missing);
+                }
             }
         }
-        Ok(())
+        if unregistered.is_empty() {
+            return Ok(());
+        }
+        let first = unregistered.remove(0);
+        Err(ApiBuildError::MissingDependency {
+            type_name: first.type_name,
+            operation_id: first.operation_id,
+            also: unregistered,
+        })
     }
 
     /// The router: every endpoint with its own layers, the operational routes, and the global

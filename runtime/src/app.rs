@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::dependency::{Dependencies, Dependency};
 use crate::health::{Draining, HealthState};
-use crate::identity::{Identity, RefreshLifetimes};
+use crate::identity::Identity;
 use crate::rate_limit::{RedisStore, Throttle};
 use crate::resource::CursorKey;
 use crate::server::ServeOptions;
@@ -34,9 +34,11 @@ struct AppInner {
     health: HealthState,
 }
 
-/// What the app is made of. A new part (a registry of typed dependencies, say) is one more
-/// field here; [`AppInner::assemble`] is the one place that turns parts into services, so
-/// [`App::with_redis`], which changes one part, keeps every other one as it is.
+/// What the app is made of. A new part that services are built from is one more field here;
+/// [`AppInner::assemble`] is the one place that turns parts into services, so
+/// [`App::with_redis`], which changes one part, keeps every other one as it is. (The typed
+/// dependencies are no part: no service is built from them, so they sit on [`App`], outside
+/// `inner`.)
 #[derive(Clone, Debug)]
 struct Parts {
     config: Config,
@@ -57,15 +59,11 @@ impl AppInner {
             config.login_rate_limit.scaled(config.rate_limit_multiplier),
             parts.redis.clone(),
         );
-        let lifetimes = RefreshLifetimes {
-            idle: config.refresh_idle,
-            absolute: config.refresh_absolute,
-        };
         let identity = Identity::new(
             parts.db.clone(),
             parts.keys.clone(),
             login_throttle,
-            lifetimes,
+            config.refresh,
         );
         let health = HealthState::new(
             parts.db.clone(),
@@ -161,11 +159,6 @@ impl App {
     pub fn begin_shutdown(&self) {
         self.inner.parts.draining.begin();
     }
-
-    /// Whether shutdown has begun.
-    pub fn is_shutting_down(&self) -> bool {
-        self.inner.parts.draining.is_draining()
-    }
 }
 
 /// Typed dependencies (`Dep<T>`, see [`crate::dependency`]).
@@ -213,12 +206,12 @@ impl From<App> for ServeOptions {
 impl From<&App> for ServeOptions {
     fn from(app: &App) -> Self {
         let config = app.config();
-        Self {
-            bind: config.bind,
-            connections: config.connections,
-            shutdown_drain: config.shutdown_drain,
-            draining: app.inner.parts.draining.clone(),
-        }
+        Self::new(
+            config.bind,
+            config.connections,
+            config.shutdown_drain,
+            app.health(),
+        )
     }
 }
 
@@ -236,5 +229,43 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for App {
                     "the app state is missing: build the router with Api::into_router",
                 )
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_holds_no_secret() {
+        let jwt_secret = "jwt-secret-that-is-long-enough-0123456789";
+        let cursor_secret = "cursor-secret-that-is-long-enough-0123456789";
+        let metrics_token = "metrics-token-0123456789";
+        let config = Config::from_lookup(&|name| match name {
+            "JWT_SECRET" => Some(jwt_secret.to_owned()),
+            "RAMPART_CURSOR_SECRET" => Some(cursor_secret.to_owned()),
+            "METRICS_TOKEN" => Some(metrics_token.to_owned()),
+            "DATABASE_URL" => Some("postgres://user:db-password@db.internal/app".to_owned()),
+            _ => None,
+        })
+        .unwrap_or_else(|error| panic!("{error}"));
+        let app = App::new(config, None).dep(7_u32);
+        let debug = format!("{app:?}");
+        for secret in [jwt_secret, cursor_secret, metrics_token, "db-password"] {
+            assert!(!debug.contains(secret), "`{secret}` in {debug}");
+        }
+        // The bytes, as a derived `Debug` of a `Vec<u8>` would print them.
+        let secret_bytes = format!("{:?}", jwt_secret.as_bytes());
+        let secret_bytes = secret_bytes.trim_matches(['[', ']']);
+        assert!(!debug.contains(secret_bytes), "JWT secret bytes in {debug}");
+        // Still useful: the redacted token is there, and so are the parts.
+        assert!(
+            debug.contains("metrics_token: Some(\"[redacted]\")"),
+            "{debug}"
+        );
+        assert!(debug.contains("HealthState"), "{debug}");
+        let options = ServeOptions::from(&app);
+        let debug = format!("{options:?}");
+        assert!(!debug.contains(metrics_token), "{debug}");
     }
 }

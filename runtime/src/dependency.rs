@@ -197,9 +197,42 @@ impl fmt::Debug for Dependencies {
     }
 }
 
-/// What `#[endpoint]` records per argument whose type is spelled `..::Dep<..>`: a probe that
-/// answers `Some(key)` when the argument really is rampart's [`Dep`], `None` when it is another
-/// type that happens to share the name (an app's own `Dep` extractor is left alone).
+/// An endpoint argument `Dep<T>` whose `T` the app does not register (see
+/// `ApiBuildError::MissingDependency`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnregisteredDep {
+    /// The type nobody registered, as the compiler writes it.
+    pub type_name: &'static str,
+    /// The endpoint that needs it.
+    pub operation_id: &'static str,
+}
+
+/// The message of `ApiBuildError::MissingDependency`: each unregistered type with its
+/// endpoint, then what to do.
+pub(crate) fn describe_unregistered(
+    type_name: &str,
+    operation_id: &str,
+    also: &[UnregisteredDep],
+) -> String {
+    let mut message = String::new();
+    let first = std::iter::once((type_name, operation_id));
+    let rest = also.iter().map(|dep| (dep.type_name, dep.operation_id));
+    for (type_name, operation_id) in first.chain(rest) {
+        message.push_str(&format!(
+            "endpoint `{operation_id}` takes `Dep<{type_name}>`, but no `{type_name}` is registered; "
+        ));
+    }
+    message.push_str(if also.is_empty() {
+        "register one with `App::dep(..)`"
+    } else {
+        "register each with `App::dep(..)`"
+    });
+    message
+}
+
+/// What `#[endpoint]` records per handler argument, whatever its spelling (an alias, a renamed
+/// import): a probe that answers `Some(key)` when the argument's type is rampart's [`Dep`],
+/// `None` for any other type (an app's own extractor named `Dep` included).
 pub type DepProbeFn = fn() -> Option<DepKey>;
 
 /// Probe over a handler argument's type: `DepProbe::<A>::new().dep_key()` resolves to the

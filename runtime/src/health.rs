@@ -7,6 +7,7 @@ use axum::routing::{MethodFilter, on};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -37,13 +38,29 @@ impl Draining {
 /// What the operational endpoints read: the dependencies readiness probes, the ones it
 /// requires, the draining flag, and the `/metrics` token. `App` builds it; the endpoints get
 /// it as an extension, not the whole app.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct HealthState {
     db: Option<Db>,
     redis: Option<RedisStore>,
-    requires: Vec<Dependency>,
+    requires: Vec<SharedDependency>,
     draining: Draining,
     metrics_token: Option<String>,
+}
+
+impl fmt::Debug for HealthState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The token is a credential: whether one is set is all `Debug` shows.
+        f.debug_struct("HealthState")
+            .field("db", &self.db)
+            .field("redis", &self.redis)
+            .field("requires", &self.requires)
+            .field("draining", &self.draining)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
 }
 
 impl HealthState {
@@ -51,7 +68,7 @@ impl HealthState {
     pub fn new(
         db: Option<Db>,
         redis: Option<RedisStore>,
-        requires: Vec<Dependency>,
+        requires: Vec<SharedDependency>,
         draining: Draining,
         metrics_token: Option<String>,
     ) -> Self {
@@ -62,6 +79,11 @@ impl HealthState {
             draining,
             metrics_token,
         }
+    }
+
+    /// The flag readiness reads; the server sets it when shutdown begins.
+    pub(crate) fn draining(&self) -> &Draining {
+        &self.draining
     }
 }
 
@@ -80,7 +102,7 @@ async fn live() -> Response {
 /// A shared dependency readiness reports (and fails for, when `RAMPART_READINESS_REQUIRES`
 /// names it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dependency {
+pub enum SharedDependency {
     /// The primary database.
     Database,
     /// The read replica.
@@ -89,7 +111,7 @@ pub enum Dependency {
     Redis,
 }
 
-impl Dependency {
+impl SharedDependency {
     /// The name used in the setting, the body and the metric label.
     pub const fn name(self) -> &'static str {
         match self {
@@ -142,11 +164,11 @@ pub struct DependencyChecks {
 }
 
 impl DependencyChecks {
-    fn get(&self, dependency: Dependency) -> Option<DependencyState> {
+    fn get(&self, dependency: SharedDependency) -> Option<DependencyState> {
         match dependency {
-            Dependency::Database => self.database,
-            Dependency::Replica => self.replica,
-            Dependency::Redis => self.redis,
+            SharedDependency::Database => self.database,
+            SharedDependency::Replica => self.replica,
+            SharedDependency::Redis => self.redis,
         }
     }
 }
@@ -197,9 +219,9 @@ async fn probe(health: &HealthState) -> DependencyChecks {
     };
     let (database, replica, redis) = tokio::join!(database, replica, redis);
     for (dependency, up) in [
-        (Dependency::Database, database),
-        (Dependency::Replica, replica),
-        (Dependency::Redis, redis),
+        (SharedDependency::Database, database),
+        (SharedDependency::Replica, replica),
+        (SharedDependency::Redis, redis),
     ] {
         if let Some(up) = up {
             metrics::gauge!("rampart_dependency_up", "dependency" => dependency.name())

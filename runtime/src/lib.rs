@@ -33,7 +33,7 @@ pub use api::{Api, ApiBuildError};
 pub use app::App;
 pub use config::{Config, ConfigError, Environment};
 pub use db::{Db, DbConfig, Migrations};
-pub use dependency::{Dep, Dependencies, Dependency};
+pub use dependency::{Dep, Dependencies, Dependency, UnregisteredDep};
 pub use endpoint::{Endpoint, EndpointDef};
 pub use error::{ApiError, ErrorCode, FieldIssue};
 pub use extract::{ClientIp, Ctx, Json, Page, Path, Query};

@@ -14,7 +14,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 
 use std::net::SocketAddr;
 
-use crate::health::Draining;
+use crate::health::{Draining, HealthState};
 
 /// What the server allows a TCP connection (`RAMPART_HEADER_READ_TIMEOUT`,
 /// `RAMPART_KEEP_ALIVE_TIMEOUT`, `RAMPART_MAX_CONNECTIONS`).
@@ -41,17 +41,36 @@ impl Default for ConnectionLimits {
 
 /// What serving needs of the app: where to listen, the connection limits, how long to drain,
 /// and the flag that turns readiness to 503. `App` converts into it, so `serve(router, app)`
-/// reads as before while the server knows nothing else of the app.
+/// reads as before while the server knows nothing else of the app. The fields are private and
+/// the draining flag is taken from the app's [`HealthState`]: an options value readiness does
+/// not see cannot be built.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     /// Listen address (`BIND`).
-    pub bind: SocketAddr,
+    bind: SocketAddr,
     /// Connection limits.
-    pub connections: ConnectionLimits,
+    connections: ConnectionLimits,
     /// How long readiness reports 503 before the listener closes.
-    pub shutdown_drain: Duration,
-    /// Set when shutdown begins.
-    pub draining: Draining,
+    shutdown_drain: Duration,
+    /// Set when shutdown begins; the flag `health` reads.
+    draining: Draining,
+}
+
+impl ServeOptions {
+    /// Options whose shutdown turns the readiness of `health` to 503.
+    pub(crate) fn new(
+        bind: SocketAddr,
+        connections: ConnectionLimits,
+        shutdown_drain: Duration,
+        health: &HealthState,
+    ) -> Self {
+        Self {
+            bind,
+            connections,
+            shutdown_drain,
+            draining: health.draining().clone(),
+        }
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

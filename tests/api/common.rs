@@ -1,15 +1,20 @@
 //! Helpers shared by the integration tests.
 
-use rampart::testing::{TestApp, TestBackend};
+use rampart::testing::{TestApp, TestAppBuilder, TestBackend};
 use serde_json::{Value, json};
 
 /// The secret the testing kit signs with (see `rampart::testing`).
 pub(crate) const TEST_SECRET: &[u8] = b"rampart-test-secret-of-at-least-32-bytes";
 
+/// The taskboard's API with the dependencies its `main` registers: what every test of the
+/// taskboard starts from.
+pub(crate) fn taskboard_builder() -> TestAppBuilder {
+    TestApp::builder(crate::taskboard::api()).dependencies(crate::taskboard::dependencies())
+}
+
 /// The taskboard on a fresh database of `backend`.
 pub(crate) async fn taskboard(backend: TestBackend) -> TestApp {
-    match TestApp::builder(crate::taskboard::api())
-        .dependencies(crate::taskboard::dependencies())
+    match taskboard_builder()
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
         .with_identity()

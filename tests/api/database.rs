@@ -129,8 +129,7 @@ impl Drop for Cluster {
 #[tokio::test]
 async fn a_stopped_database_is_503_and_the_app_recovers_when_it_returns() {
     let cluster = Cluster::create();
-    let app = TestApp::builder(crate::taskboard::api())
-        .dependencies(crate::taskboard::dependencies())
+    let app = crate::common::taskboard_builder()
         .database_url(cluster.url())
         .migrations(crate::taskboard::MIGRATIONS)
         .configure(|config| config.database.acquire_timeout = Duration::from_secs(1))
@@ -141,13 +140,12 @@ async fn a_stopped_database_is_503_and_the_app_recovers_when_it_returns() {
         Err(error) => panic!("{error}"),
     };
     // A second instance on the same database whose readiness requires it.
-    let strict = TestApp::builder(crate::taskboard::api())
-        .dependencies(crate::taskboard::dependencies())
+    let strict = crate::common::taskboard_builder()
         .database_url(cluster.url())
         .migrations(crate::taskboard::MIGRATIONS)
         .configure(|config| {
             config.database.acquire_timeout = Duration::from_secs(1);
-            config.readiness_requires = vec![rampart::health::Dependency::Database];
+            config.readiness_requires = vec![rampart::health::SharedDependency::Database];
         })
         .build()
         .await;
@@ -392,8 +390,7 @@ async fn reads_move_to_the_primary_while_the_replica_is_down_and_come_back() {
 
     let replica_url = replica.url();
     let build = |replica_url: String| {
-        TestApp::builder(crate::taskboard::api())
-            .dependencies(crate::taskboard::dependencies())
+        crate::common::taskboard_builder()
             .backend(rampart::testing::TestBackend::Postgres)
             .migrations(crate::taskboard::MIGRATIONS)
             .configure(move |config| {

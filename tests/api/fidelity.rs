@@ -803,8 +803,7 @@ async fn an_existing_taskboard_database_migrates_its_tags() {
                 assert!(inserted.is_ok(), "{backend:?}: {inserted:?}");
             }
         }
-        let app = match TestApp::builder(crate::taskboard::api())
-            .dependencies(crate::taskboard::dependencies())
+        let app = match crate::common::taskboard_builder()
             .database_url(test_db.url())
             .migrations(crate::taskboard::MIGRATIONS)
             .with_identity()

@@ -17,8 +17,7 @@ async fn taskboard_with(
     backend: TestBackend,
     change: impl FnOnce(&mut Config) + Send + 'static,
 ) -> TestApp {
-    TestApp::builder(crate::taskboard::api())
-        .dependencies(crate::taskboard::dependencies())
+    crate::common::taskboard_builder()
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
         .with_identity()
@@ -153,8 +152,7 @@ async fn instances_sharing_a_cursor_secret_accept_each_others_cursors() {
     let (list, cursor) = cursor_of_first_page(&first, &token).await;
     let url = first.app().config().database.url.clone();
     let other_instance = |secret: Vec<u8>, previous: Option<Vec<u8>>| {
-        TestApp::builder(crate::taskboard::api())
-            .dependencies(crate::taskboard::dependencies())
+        crate::common::taskboard_builder()
             .database_url(url.clone())
             .migrations(crate::taskboard::MIGRATIONS)
             .with_identity()

@@ -312,14 +312,13 @@ async fn idle_and_absolute_expiry_on(backend: TestBackend) {
         (Duration::from_secs(1), Duration::from_secs(3600)),
         (Duration::from_secs(3600), Duration::from_secs(1)),
     ] {
-        let app = TestApp::builder(crate::taskboard::api())
-            .dependencies(crate::taskboard::dependencies())
+        let app = crate::common::taskboard_builder()
             .backend(backend)
             .migrations(crate::taskboard::MIGRATIONS)
             .with_identity()
             .configure(move |config| {
-                config.refresh_idle = idle;
-                config.refresh_absolute = absolute;
+                config.refresh.idle = idle;
+                config.refresh.absolute = absolute;
             })
             .build()
             .await;
@@ -448,8 +447,7 @@ fn rand_octet() -> u8 {
 
 #[tokio::test]
 async fn a_coarse_per_ip_limit_runs_before_authentication() {
-    let app = TestApp::builder(crate::taskboard::api())
-        .dependencies(crate::taskboard::dependencies())
+    let app = crate::common::taskboard_builder()
         .configure(|config| {
             config.ip_rate_limit = rampart::rate_limit::RateLimitSpec::parse("3/min")
         })

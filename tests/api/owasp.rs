@@ -619,8 +619,7 @@ async fn api8_security_misconfiguration_on(backend: TestBackend) {
         "unknown origins get no CORS grant"
     );
 
-    let closed = TestApp::builder(crate::taskboard::api())
-        .dependencies(crate::taskboard::dependencies())
+    let closed = crate::common::taskboard_builder()
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
         .with_identity()

@@ -32,9 +32,8 @@ async fn a_ready_instance_reports_its_dependencies_in_the_envelope() {
 #[tokio::test]
 async fn a_draining_instance_is_not_ready_whatever_its_dependencies_say() {
     for backend in BACKENDS {
-        for requires in [vec![], vec![rampart::health::Dependency::Database]] {
-            let app = TestApp::builder(crate::taskboard::api())
-                .dependencies(crate::taskboard::dependencies())
+        for requires in [vec![], vec![rampart::health::SharedDependency::Database]] {
+            let app = crate::common::taskboard_builder()
                 .backend(backend)
                 .migrations(crate::taskboard::MIGRATIONS)
                 .configure(move |config| config.readiness_requires = requires)

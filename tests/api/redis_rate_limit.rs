@@ -198,7 +198,7 @@ async fn while_redis_is_down_limits_fail_open_and_come_back_with_it() {
     let strict = match TestApp::builder(Api::new().mount(shared_ten))
         .redis(redis.url(), unique_prefix())
         .configure(|config| {
-            config.readiness_requires = vec![rampart::health::Dependency::Redis];
+            config.readiness_requires = vec![rampart::health::SharedDependency::Redis];
         })
         .build()
         .await

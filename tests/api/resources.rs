@@ -10,8 +10,7 @@ use serde_json::{Value, json};
 use crate::common::assert_error;
 
 async fn board(backend: TestBackend) -> TestApp {
-    let built = TestApp::builder(crate::taskboard::api())
-        .dependencies(crate::taskboard::dependencies())
+    let built = crate::common::taskboard_builder()
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
         .with_identity()

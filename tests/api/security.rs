@@ -263,8 +263,7 @@ async fn roles_and_permissions_are_enforced_on(backend: TestBackend) {
 
 #[tokio::test]
 async fn security_headers_and_cors() {
-    let app = rampart::testing::TestApp::builder(crate::taskboard::api())
-        .dependencies(crate::taskboard::dependencies())
+    let app = crate::common::taskboard_builder()
         .configure(|config| {
             config.cors = rampart::http::CorsConfig {
                 origins: vec!["https://app.example.com".into()],
@@ -318,8 +317,7 @@ async fn security_headers_and_cors() {
     );
 
     // `*` together with credentials is refused before the server starts.
-    let refused = rampart::testing::TestApp::builder(crate::taskboard::api())
-        .dependencies(crate::taskboard::dependencies())
+    let refused = crate::common::taskboard_builder()
         .configure(|config| {
             config.cors = rampart::http::CorsConfig {
                 origins: vec!["*".into()],
@@ -355,18 +353,15 @@ async fn keys_rotate_without_logging_anyone_out() {
                 .collect();
         }
     };
-    let before = rampart::testing::TestApp::builder(crate::taskboard::api())
-        .dependencies(crate::taskboard::dependencies())
+    let before = crate::common::taskboard_builder()
         .configure(rotate_to("k1", &["k1"]))
         .build()
         .await;
-    let after = rampart::testing::TestApp::builder(crate::taskboard::api())
-        .dependencies(crate::taskboard::dependencies())
+    let after = crate::common::taskboard_builder()
         .configure(rotate_to("k2", &["k1", "k2"]))
         .build()
         .await;
-    let retired = rampart::testing::TestApp::builder(crate::taskboard::api())
-        .dependencies(crate::taskboard::dependencies())
+    let retired = crate::common::taskboard_builder()
         .configure(rotate_to("k2", &["k2"]))
         .build()
         .await;

@@ -650,8 +650,7 @@ async fn one_account_holding_1500_slow_requests_does_not_take_the_server_down() 
     const ROUNDS: usize = 40;
     raise_fd_limit(8192);
     for backend in [TestBackend::Sqlite, TestBackend::Postgres] {
-        let built = TestApp::builder(crate::taskboard::api())
-            .dependencies(crate::taskboard::dependencies())
+        let built = crate::common::taskboard_builder()
             .backend(backend)
             .migrations(crate::taskboard::MIGRATIONS)
             .with_identity()

@@ -1,10 +1,14 @@
 //! `Dep<T>` arguments: the generated `EndpointDef` lists them (`deps`), so that
 //! `Api::into_router` refuses to start an app that registers no `T`.
 //!
-//! An argument counts when its type is spelled `..::Dep<T>`; the runtime's probe then confirms
-//! it is rampart's `Dep` (an app's own extractor named `Dep` records nothing), so the spelling
-//! only decides which arguments are worth probing. The probe is also where a `T` that cannot be
-//! shared (`!Send`/`!Sync`) is reported, at the type, with `Dependency`'s message.
+//! Every argument is probed, whatever its spelling: a macro only sees tokens, and a type alias
+//! (`type Mail = rampart::Dep<Smtp>;`), a renamed import (`use rampart::Dep as D;`), a type
+//! passed through `macro_rules!` (an invisible group) or parentheses all name rampart's `Dep`
+//! without saying `Dep<..>`. The runtime's probe resolves the type: rampart's `Dep<T>` answers
+//! its key, anything else (an app's own extractor named `Dep` included) answers nothing. Endpoint
+//! fns cannot be generic, so every argument type is concrete where the probe names it. The probe
+//! is also where a `T` that cannot be shared (`!Send`/`!Sync`) is reported, at the type, with
+//! `Dependency`'s message.
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -29,19 +33,28 @@ pub(crate) fn dep_probes(endpoint: &CheckedEndpoint, unit: &Ident) -> DepProbes 
     let mut probes = TokenStream::new();
     let mut names = Vec::new();
     for (index, input) in endpoint.inputs.iter().enumerate() {
-        let inner = match type_head(&input.ty) {
-            Some((name, mut args)) if name == "Dep" && args.len() == 1 => args.remove(0),
-            _ => continue,
+        // `impl Trait` cannot be named in a probe (and is no extractor: the handler check
+        // reports it).
+        if matches!(input.ty, syn::Type::ImplTrait(_)) {
+            continue;
+        }
+        // Where `Dep<T>` is spelled out, the caret of an unshareable `T` goes under `T`.
+        let caret = match type_head(unwrapped(&input.ty)) {
+            Some((name, mut args)) if name == "Dep" && args.len() == 1 => args.remove(0).span(),
+            _ => input.ty.span(),
         };
         let ty = &input.ty;
         let name = format_ident!("__rampart_dep{}", index);
-        // The call is spanned at `T`: an unshareable `T` is the error, and its caret.
-        let call = quote_spanned!(inner.span()=> __rampart_probe.dep_key());
+        // The call is spanned at `T`: an unshareable `T` is the error, and its caret. The probe
+        // variable carries that span where it is declared too, so that both mentions resolve
+        // alike when `T` came through a `macro_rules!` fragment (whose hygiene differs).
+        let probe = Ident::new("__rampart_probe", caret);
+        let call = quote_spanned!(caret=> #probe.dep_key());
         probes.extend(quote! {
             fn #name() -> ::core::option::Option<#p::DepKey> {
                 #[allow(unused_imports)]
                 use #p::DescribeNotDep as _;
-                let __rampart_probe = #p::DepProbe::<#ty>::new();
+                let #probe = #p::DepProbe::<#ty>::new();
                 #call
             }
         });
@@ -61,5 +74,14 @@ pub(crate) fn dep_probes(endpoint: &CheckedEndpoint, unit: &Ident) -> DepProbes 
             }
         },
         field: quote!(&[#(Self::#names),*]),
+    }
+}
+
+/// The type inside any parentheses and invisible groups (`macro_rules!` fragments).
+fn unwrapped(ty: &syn::Type) -> &syn::Type {
+    match ty {
+        syn::Type::Group(group) => unwrapped(&group.elem),
+        syn::Type::Paren(paren) => unwrapped(&paren.elem),
+        other => other,
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{Config, ConfigError, ConnectionLimits, Environment, parse_duration, parse_size};
 use crate::auth::{JwtAlgorithm, JwtConfig, KeyPem};
 use crate::db::DbConfig;
-use crate::health::Dependency;
+use crate::health::SharedDependency;
 use crate::http::CorsConfig;
 use crate::identity::RefreshLifetimes;
 use crate::rate_limit::RateLimitSpec;
@@ -149,128 +149,26 @@ fn generate_secret() -> Result<Vec<u8>, ConfigError> {
 }
 
 impl Config {
-    /// Reads configuration through `lookup` (tests pass a map).
+    /// Reads configuration through `lookup` (tests pass a map). Variables are read in a fixed
+    /// order, so the first unusable one is the error.
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Reader { lookup };
-        let environment = match env.get("RAMPART_ENV").as_deref() {
-            None | Some("development") => Environment::Development,
-            Some("production") => Environment::Production,
-            Some(other) => {
-                return Err(ConfigError(format!(
-                    "RAMPART_ENV: expected development or production, got `{other}`"
-                )));
-            }
-        };
+        let environment = read_environment(&env)?;
         let production = environment == Environment::Production;
         // Start-up warnings are collected, not logged: logging is not initialised yet while
         // the configuration (its `RAMPART_SERVICE`, say) is read. `App::new` logs them.
         let mut warnings: Vec<String> = Vec::new();
-        let algorithm = env.parse("JWT_ALGORITHM", JwtAlgorithm::Hs256, JwtAlgorithm::parse)?;
-        let asymmetric = algorithm != JwtAlgorithm::Hs256;
+        let (algorithm, secret) = read_jwt_secret(&env, production, &mut warnings)?;
         let jwt_secret_set = env.get("JWT_SECRET").is_some();
-        let secret = match env.get("JWT_SECRET") {
-            Some(secret) if secret.len() >= 32 => secret.into_bytes(),
-            // With EdDSA/RS256 the secret signs nothing; a random one keeps the type simple.
-            None if asymmetric => generate_secret()?,
-            Some(_) if production => {
-                return Err(ConfigError(
-                    "JWT_SECRET must be at least 32 bytes in production".into(),
-                ));
-            }
-            None if production => {
-                return Err(ConfigError("JWT_SECRET is required in production".into()));
-            }
-            Some(_) => {
-                warnings.push(
-                    "JWT_SECRET is shorter than 32 bytes; acceptable only in development".into(),
-                );
-                env.get("JWT_SECRET")
-                    .map(String::into_bytes)
-                    .unwrap_or_default()
-            }
-            None => {
-                warnings.push(
-                    "JWT_SECRET not set: generated a random one; tokens will not survive a restart"
-                        .into(),
-                );
-                generate_secret()?
-            }
-        };
-        let database = DbConfig {
-            url: env
-                .get("DATABASE_URL")
-                .unwrap_or_else(|| "sqlite://taskboard.db".to_owned()),
-            replica_url: env.get("DATABASE_REPLICA_URL"),
-            min_connections: env.parse("DATABASE_MIN_CONNECTIONS", 5, |v| v.parse().ok())?,
-            max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 25, |v| {
-                v.parse().ok().filter(|n| *n > 0)
-            })?,
-            acquire_timeout: env.parse(
-                "DATABASE_ACQUIRE_TIMEOUT",
-                Duration::from_secs(3),
-                |v| parse_duration(v).filter(|d| *d <= Duration::from_secs(3)),
-            )?,
-            statement_timeout: env.parse(
-                "DATABASE_STATEMENT_TIMEOUT",
-                Duration::from_secs(5),
-                parse_duration,
-            )?,
-            slow_query: env.parse(
-                "DATABASE_SLOW_QUERY",
-                Duration::from_millis(500),
-                parse_duration,
-            )?,
-            replica_retry: env.parse("DATABASE_REPLICA_RETRY", Duration::from_secs(5), |v| {
-                parse_duration(v).filter(|d| !d.is_zero())
-            })?,
-        };
-        if database.min_connections > database.max_connections {
-            return Err(ConfigError(
-                "DATABASE_MIN_CONNECTIONS is larger than DATABASE_MAX_CONNECTIONS".into(),
-            ));
-        }
+        let database = read_database(&env)?;
         let mut config = Config {
             environment,
             bind: env.parse("BIND", SocketAddr::from(([127, 0, 0, 1], 3000)), |v| {
                 v.parse().ok()
             })?,
             database,
-            jwt: JwtConfig {
-                secret,
-                issuer: env
-                    .get("JWT_ISSUER")
-                    .unwrap_or_else(|| "rampart".to_owned()),
-                audience: env
-                    .get("JWT_AUDIENCE")
-                    .unwrap_or_else(|| "rampart-api".to_owned()),
-                access_ttl: Duration::from_secs(15 * 60),
-                leeway: Duration::from_secs(30),
-                algorithm,
-                signing_key: match (env.get("JWT_SIGNING_KID"), env.get("JWT_SIGNING_KEY_FILE")) {
-                    (Some(kid), Some(path)) => Some(KeyPem {
-                        kid,
-                        pem: read_key("JWT_SIGNING_KEY_FILE", &path)?,
-                    }),
-                    _ => None,
-                },
-                verification_keys: match env.get("JWT_VERIFICATION_KEYS") {
-                    Some(list) => parse_key_list(&list)?,
-                    None => Vec::new(),
-                },
-            },
-            cors: CorsConfig {
-                origins: env
-                    .get("CORS_ORIGINS")
-                    .map(|v| {
-                        v.split(',')
-                            .map(|o| o.trim().to_owned())
-                            .filter(|o| !o.is_empty())
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                allow_credentials: env
-                    .parse("CORS_ALLOW_CREDENTIALS", false, |v| v.parse().ok())?,
-            },
+            jwt: read_jwt(&env, algorithm, secret)?,
+            cors: read_cors(&env)?,
             max_concurrency: env.parse("RAMPART_MAX_CONCURRENCY", 1024, |v| {
                 v.parse().ok().filter(|n| *n > 0)
             })?,
@@ -301,59 +199,15 @@ impl Config {
             redis_prefix: env
                 .get("RAMPART_REDIS_PREFIX")
                 .unwrap_or_else(|| "rampart".to_owned()),
-            login_rate_limit: env.parse(
-                "RAMPART_LOGIN_RATE_LIMIT",
-                RateLimitSpec {
-                    count: 5,
-                    per: Duration::from_secs(60),
-                    burst: 5,
-                },
-                RateLimitSpec::parse,
-            )?,
-            ip_rate_limit: env.parse(
-                "RAMPART_IP_RATE_LIMIT",
-                RateLimitSpec::parse("6000/min"),
-                |v| {
-                    if v == "off" {
-                        Some(None)
-                    } else {
-                        RateLimitSpec::parse(v).map(Some)
-                    }
-                },
-            )?,
-            refresh_idle: env.parse(
-                "RAMPART_REFRESH_IDLE",
-                RefreshLifetimes::default().idle,
-                parse_duration,
-            )?,
-            refresh_absolute: env.parse(
-                "RAMPART_REFRESH_ABSOLUTE",
-                RefreshLifetimes::default().absolute,
-                parse_duration,
-            )?,
+            login_rate_limit: read_login_rate_limit(&env)?,
+            ip_rate_limit: read_ip_rate_limit(&env)?,
+            refresh: read_refresh(&env)?,
             readiness_requires: env.parse(
                 "RAMPART_READINESS_REQUIRES",
                 Vec::new(),
-                Dependency::parse_list,
+                SharedDependency::parse_list,
             )?,
-            // Issue 9 items 5 and 7: slow and greedy clients.
-            connections: ConnectionLimits {
-                header_read_timeout: env.parse(
-                    "RAMPART_HEADER_READ_TIMEOUT",
-                    ConnectionLimits::default().header_read_timeout,
-                    duration_within(Duration::from_secs(1), Duration::from_secs(300)),
-                )?,
-                keep_alive_timeout: env.parse(
-                    "RAMPART_KEEP_ALIVE_TIMEOUT",
-                    ConnectionLimits::default().keep_alive_timeout,
-                    duration_within(Duration::from_secs(1), Duration::from_secs(3600)),
-                )?,
-                max_connections: env.parse(
-                    "RAMPART_MAX_CONNECTIONS",
-                    ConnectionLimits::default().max_connections,
-                    |v| v.parse().ok().filter(|n| (1..=1_000_000).contains(n)),
-                )?,
-            },
+            connections: read_connections(&env)?,
             body_read_timeout: env.parse(
                 "RAMPART_BODY_READ_TIMEOUT",
                 Duration::from_secs(10),
@@ -370,11 +224,20 @@ impl Config {
             metrics_token: None,
             warnings,
         };
-        for dependency in &config.readiness_requires {
+        config.check_readiness_requires()?;
+        config.read_exposure_settings(&env, jwt_secret_set)?;
+        crate::http::cors_layer(&config.cors).map_err(ConfigError)?;
+        config.jwt.check_keys().map_err(ConfigError)?;
+        Ok(config)
+    }
+
+    /// Every dependency `RAMPART_READINESS_REQUIRES` names must be configured.
+    fn check_readiness_requires(&self) -> Result<(), ConfigError> {
+        for dependency in &self.readiness_requires {
             let configured = match dependency {
-                Dependency::Database => true,
-                Dependency::Replica => config.database.replica_url.is_some(),
-                Dependency::Redis => config.redis_url.is_some(),
+                SharedDependency::Database => true,
+                SharedDependency::Replica => self.database.replica_url.is_some(),
+                SharedDependency::Redis => self.redis_url.is_some(),
             };
             if !configured {
                 return Err(ConfigError(format!(
@@ -383,9 +246,199 @@ impl Config {
                 )));
             }
         }
-        config.read_exposure_settings(&env, jwt_secret_set)?;
-        crate::http::cors_layer(&config.cors).map_err(ConfigError)?;
-        config.jwt.check_keys().map_err(ConfigError)?;
-        Ok(config)
+        Ok(())
     }
+}
+
+/// `RAMPART_ENV`.
+fn read_environment(env: &Reader<'_>) -> Result<Environment, ConfigError> {
+    match env.get("RAMPART_ENV").as_deref() {
+        None | Some("development") => Ok(Environment::Development),
+        Some("production") => Ok(Environment::Production),
+        Some(other) => Err(ConfigError(format!(
+            "RAMPART_ENV: expected development or production, got `{other}`"
+        ))),
+    }
+}
+
+/// `JWT_ALGORITHM` and `JWT_SECRET`: the algorithm, and the HS256 secret (generated where
+/// development or an asymmetric algorithm allows it).
+fn read_jwt_secret(
+    env: &Reader<'_>,
+    production: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(JwtAlgorithm, Vec<u8>), ConfigError> {
+    let algorithm = env.parse("JWT_ALGORITHM", JwtAlgorithm::Hs256, JwtAlgorithm::parse)?;
+    let asymmetric = algorithm != JwtAlgorithm::Hs256;
+    let secret = match env.get("JWT_SECRET") {
+        Some(secret) if secret.len() >= 32 => secret.into_bytes(),
+        // With EdDSA/RS256 the secret signs nothing; a random one keeps the type simple.
+        None if asymmetric => generate_secret()?,
+        Some(_) if production => {
+            return Err(ConfigError(
+                "JWT_SECRET must be at least 32 bytes in production".into(),
+            ));
+        }
+        None if production => {
+            return Err(ConfigError("JWT_SECRET is required in production".into()));
+        }
+        Some(secret) => {
+            warnings
+                .push("JWT_SECRET is shorter than 32 bytes; acceptable only in development".into());
+            secret.into_bytes()
+        }
+        None => {
+            warnings.push(
+                "JWT_SECRET not set: generated a random one; tokens will not survive a restart"
+                    .into(),
+            );
+            generate_secret()?
+        }
+    };
+    Ok((algorithm, secret))
+}
+
+/// `DATABASE_*`.
+fn read_database(env: &Reader<'_>) -> Result<DbConfig, ConfigError> {
+    let database = DbConfig {
+        url: env
+            .get("DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://taskboard.db".to_owned()),
+        replica_url: env.get("DATABASE_REPLICA_URL"),
+        min_connections: env.parse("DATABASE_MIN_CONNECTIONS", 5, |v| v.parse().ok())?,
+        max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 25, |v| {
+            v.parse().ok().filter(|n| *n > 0)
+        })?,
+        acquire_timeout: env.parse("DATABASE_ACQUIRE_TIMEOUT", Duration::from_secs(3), |v| {
+            parse_duration(v).filter(|d| *d <= Duration::from_secs(3))
+        })?,
+        statement_timeout: env.parse(
+            "DATABASE_STATEMENT_TIMEOUT",
+            Duration::from_secs(5),
+            parse_duration,
+        )?,
+        slow_query: env.parse(
+            "DATABASE_SLOW_QUERY",
+            Duration::from_millis(500),
+            parse_duration,
+        )?,
+        replica_retry: env.parse("DATABASE_REPLICA_RETRY", Duration::from_secs(5), |v| {
+            parse_duration(v).filter(|d| !d.is_zero())
+        })?,
+    };
+    if database.min_connections > database.max_connections {
+        return Err(ConfigError(
+            "DATABASE_MIN_CONNECTIONS is larger than DATABASE_MAX_CONNECTIONS".into(),
+        ));
+    }
+    Ok(database)
+}
+
+/// The other `JWT_*` variables: claims and the asymmetric keys.
+fn read_jwt(
+    env: &Reader<'_>,
+    algorithm: JwtAlgorithm,
+    secret: Vec<u8>,
+) -> Result<JwtConfig, ConfigError> {
+    Ok(JwtConfig {
+        secret,
+        issuer: env
+            .get("JWT_ISSUER")
+            .unwrap_or_else(|| "rampart".to_owned()),
+        audience: env
+            .get("JWT_AUDIENCE")
+            .unwrap_or_else(|| "rampart-api".to_owned()),
+        access_ttl: Duration::from_secs(15 * 60),
+        leeway: Duration::from_secs(30),
+        algorithm,
+        signing_key: match (env.get("JWT_SIGNING_KID"), env.get("JWT_SIGNING_KEY_FILE")) {
+            (Some(kid), Some(path)) => Some(KeyPem {
+                kid,
+                pem: read_key("JWT_SIGNING_KEY_FILE", &path)?,
+            }),
+            _ => None,
+        },
+        verification_keys: match env.get("JWT_VERIFICATION_KEYS") {
+            Some(list) => parse_key_list(&list)?,
+            None => Vec::new(),
+        },
+    })
+}
+
+/// `CORS_*`.
+fn read_cors(env: &Reader<'_>) -> Result<CorsConfig, ConfigError> {
+    Ok(CorsConfig {
+        origins: env
+            .get("CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|o| o.trim().to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        allow_credentials: env.parse("CORS_ALLOW_CREDENTIALS", false, |v| v.parse().ok())?,
+    })
+}
+
+/// `RAMPART_LOGIN_RATE_LIMIT`.
+fn read_login_rate_limit(env: &Reader<'_>) -> Result<RateLimitSpec, ConfigError> {
+    env.parse(
+        "RAMPART_LOGIN_RATE_LIMIT",
+        RateLimitSpec {
+            count: 5,
+            per: Duration::from_secs(60),
+            burst: 5,
+        },
+        RateLimitSpec::parse,
+    )
+}
+
+/// `RAMPART_IP_RATE_LIMIT` (`off`: none).
+fn read_ip_rate_limit(env: &Reader<'_>) -> Result<Option<RateLimitSpec>, ConfigError> {
+    env.parse(
+        "RAMPART_IP_RATE_LIMIT",
+        RateLimitSpec::parse("6000/min"),
+        |v| {
+            if v == "off" {
+                Some(None)
+            } else {
+                RateLimitSpec::parse(v).map(Some)
+            }
+        },
+    )
+}
+
+/// `RAMPART_REFRESH_IDLE` and `RAMPART_REFRESH_ABSOLUTE`.
+fn read_refresh(env: &Reader<'_>) -> Result<RefreshLifetimes, ConfigError> {
+    let defaults = RefreshLifetimes::default();
+    Ok(RefreshLifetimes {
+        idle: env.parse("RAMPART_REFRESH_IDLE", defaults.idle, parse_duration)?,
+        absolute: env.parse(
+            "RAMPART_REFRESH_ABSOLUTE",
+            defaults.absolute,
+            parse_duration,
+        )?,
+    })
+}
+
+/// Issue 9 items 5 and 7, slow and greedy clients: `RAMPART_HEADER_READ_TIMEOUT`,
+/// `RAMPART_KEEP_ALIVE_TIMEOUT`, `RAMPART_MAX_CONNECTIONS`.
+fn read_connections(env: &Reader<'_>) -> Result<ConnectionLimits, ConfigError> {
+    let defaults = ConnectionLimits::default();
+    Ok(ConnectionLimits {
+        header_read_timeout: env.parse(
+            "RAMPART_HEADER_READ_TIMEOUT",
+            defaults.header_read_timeout,
+            duration_within(Duration::from_secs(1), Duration::from_secs(300)),
+        )?,
+        keep_alive_timeout: env.parse(
+            "RAMPART_KEEP_ALIVE_TIMEOUT",
+            defaults.keep_alive_timeout,
+            duration_within(Duration::from_secs(1), Duration::from_secs(3600)),
+        )?,
+        max_connections: env.parse("RAMPART_MAX_CONNECTIONS", defaults.max_connections, |v| {
+            v.parse().ok().filter(|n| (1..=1_000_000).contains(n))
+        })?,
+    })
 }

@@ -43,7 +43,7 @@
 //!
 //! Direction: each module defines its own settings (`DbConfig` in `db`, `JwtConfig` in `auth`,
 //! `CorsConfig` in `http`, `ConnectionLimits` in `server`, `RateLimitSpec` in `rate_limit`,
-//! `Dependency` in `health`, the refresh lifetimes in `identity`); this module only reads the
+//! `SharedDependency` in `health`, the refresh lifetimes in `identity`); this module only reads the
 //! environment (`env`) and fills them in. It imports those modules and none of them imports it:
 //! only `app`, which assembles the running app from a [`Config`], and the testing kit do.
 
@@ -55,8 +55,9 @@ use std::time::Duration;
 
 use crate::auth::JwtConfig;
 use crate::db::DbConfig;
-use crate::health::Dependency;
+use crate::health::SharedDependency;
 use crate::http::CorsConfig;
+use crate::identity::RefreshLifetimes;
 use crate::rate_limit::RateLimitSpec;
 pub use crate::server::ConnectionLimits;
 
@@ -111,13 +112,11 @@ pub struct Config {
     pub login_rate_limit: RateLimitSpec,
     /// Requests per client IP before authentication; `None`: off.
     pub ip_rate_limit: Option<RateLimitSpec>,
-    /// A refresh family unused this long expires.
-    pub refresh_idle: Duration,
-    /// A refresh family this old expires, used or not.
-    pub refresh_absolute: Duration,
+    /// How long a refresh family lives (`RAMPART_REFRESH_IDLE` / `RAMPART_REFRESH_ABSOLUTE`).
+    pub refresh: RefreshLifetimes,
     /// Shared dependencies whose outage fails `/health/ready` (`RAMPART_READINESS_REQUIRES`);
     /// empty: readiness fails only for this instance's own state (draining).
-    pub readiness_requires: Vec<Dependency>,
+    pub readiness_requires: Vec<SharedDependency>,
     /// Connection limits of the server (header and keep-alive timeouts, connection cap).
     pub connections: ConnectionLimits,
     /// Default deadline for receiving a whole request body.

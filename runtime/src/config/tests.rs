@@ -198,7 +198,7 @@ fn bad_values_are_named() {
 
 #[test]
 fn readiness_requires_known_configured_dependencies() {
-    use crate::health::Dependency;
+    use crate::health::SharedDependency;
     let named = config(&[
         ("RAMPART_READINESS_REQUIRES", "database, redis"),
         ("REDIS_URL", "redis://127.0.0.1:6379"),
@@ -206,7 +206,7 @@ fn readiness_requires_known_configured_dependencies() {
     .map(|c| c.readiness_requires);
     assert_eq!(
         named.ok(),
-        Some(vec![Dependency::Database, Dependency::Redis])
+        Some(vec![SharedDependency::Database, SharedDependency::Redis])
     );
     assert_eq!(
         config(&[]).map(|c| c.readiness_requires).ok(),

@@ -42,7 +42,9 @@ pub use errors::{is_connection_failure, is_serialization_failure, map_sqlx_error
 pub use migrations::Migrations;
 pub use run::Target;
 pub use settings::{DbConfig, DbError};
-pub use statement::{Row, Statement};
+pub use statement::Row;
+// Run only by rampart's own code (the store, identity); app code writes sqlx (`with_pool!`).
+pub(crate) use statement::Statement;
 pub use tx::{Isolation, Tx};
 pub use value::{IntoValue, JsonDocument, Kind, Value, now, storable};
 

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 
 /// A statement and its parameters, in order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Statement {
+pub(crate) struct Statement {
     /// SQL with `$1..$n`: written by a builder, or borrowed when complete (a literal, or the
     /// text of a fixed statement built once). While it is borrowed, the builder methods only
     /// collect values: the text is already there.
@@ -32,7 +32,7 @@ pub struct Statement {
 
 impl Statement {
     /// A literal statement (already `$n`) with its values.
-    pub fn literal(sql: &'static str, values: Vec<Value>) -> Self {
+    pub(crate) fn literal(sql: &'static str, values: Vec<Value>) -> Self {
         Self {
             sql: Cow::Borrowed(sql),
             values,

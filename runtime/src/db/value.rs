@@ -48,8 +48,10 @@ impl Kind {
     }
 }
 
-/// One bound parameter.
+/// One bound parameter. Non-exhaustive: a new kind of column adds a variant (as `Bytes` was),
+/// so code outside rampart that matches on it keeps a `_` arm.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Value {
     /// A typed NULL.
     Null(Kind),

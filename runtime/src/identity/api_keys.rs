@@ -46,12 +46,22 @@ pub struct ApiKeyList {
 }
 
 /// A freshly created key: the only time the secret is shown.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+// In the response only: `Debug` shows the listing (the doc comment above is the schema's text).
+#[derive(Clone, Serialize, ToSchema)]
 pub struct CreatedApiKey {
     /// The key itself; store it now, it cannot be shown again.
     pub key: String,
     /// Its listing.
     pub info: ApiKeyInfo,
+}
+
+impl std::fmt::Debug for CreatedApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedApiKey")
+            .field("key", &"[redacted]")
+            .field("info", &self.info)
+            .finish()
+    }
 }
 
 fn hash(key: &str) -> Vec<u8> {
@@ -228,6 +238,46 @@ pub async fn authenticate(db: &Db, key: &str) -> Result<Option<Principal>, ApiEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_holds_no_credential() {
+        let created = CreatedApiKey {
+            key: "rk_abcdefghijkl_secret-part".to_owned(),
+            info: ApiKeyInfo {
+                id: Uuid::nil(),
+                name: "ci".to_owned(),
+                prefix: "rk_abcdefghijkl".to_owned(),
+                roles: None,
+                created_at: Utc::now(),
+                last_used_at: None,
+            },
+        };
+        let pair = crate::identity::TokenPair {
+            access_token: "eyJ-access-secret".to_owned(),
+            refresh_token: "refresh-secret".to_owned(),
+            token_type: "Bearer",
+            expires_in: 900,
+        };
+        let user = crate::identity::store::UserRow {
+            id: Uuid::nil(),
+            email: "ada@example.com".to_owned(),
+            password_hash: "$argon2id$v=19$hash-secret".to_owned(),
+            display_name: "Ada".to_owned(),
+            roles: Vec::new(),
+            disabled: false,
+            created_at: Utc::now(),
+        };
+        let debug = format!("{created:?} {pair:?} {user:?}");
+        for secret in [
+            "secret-part",
+            "access-secret",
+            "refresh-secret",
+            "hash-secret",
+        ] {
+            assert!(!debug.contains(secret), "`{secret}` in {debug}");
+        }
+        assert!(debug.contains("rk_abcdefghijkl") && debug.contains("ada@example.com"));
+    }
 
     #[test]
     fn lookup_and_comparison() {

@@ -114,7 +114,8 @@ impl From<&UserRow> for User {
 }
 
 /// An access token and its refresh token.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+// Both are credentials: `Debug` shows neither (the doc comment above is the schema's text).
+#[derive(Clone, Serialize, ToSchema)]
 pub struct TokenPair {
     /// JWT for `Authorization: Bearer`.
     pub access_token: String,
@@ -124,6 +125,17 @@ pub struct TokenPair {
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: u64,
+}
+
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 /// Normalises an email as [`crate::text::normalize_email`] does (trim, NFKC, IDNA A-label

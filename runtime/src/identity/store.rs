@@ -46,8 +46,8 @@ macro_rules! user_columns {
     };
 }
 
-/// A stored user.
-#[derive(Debug, Clone)]
+/// A stored user. `Debug` leaves out the password hash.
+#[derive(Clone)]
 pub struct UserRow {
     /// Id.
     pub id: Uuid,
@@ -63,6 +63,19 @@ pub struct UserRow {
     pub disabled: bool,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("display_name", &self.display_name)
+            .field("roles", &self.roles)
+            .field("disabled", &self.disabled)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
 }
 
 type UserTuple = (Uuid, String, String, String, String, bool, DateTime<Utc>);

@@ -10,6 +10,10 @@ struct Out {
 }
 
 struct Greeter(&'static str);
+struct Clock;
+
+/// rampart's `Dep` under another name: found by the probe, not by its spelling.
+type Ticking = ::rampart::Dep<Clock>;
 
 #[::rampart::endpoint(get = "/greeting", role = "member")]
 async fn greeting(
@@ -18,6 +22,12 @@ async fn greeting(
 ) -> ::rampart::ApiResult<Out> {
     let _ = ctx;
     ::std::result::Result::Ok(Out { text: ::std::string::ToString::to_string(greeter.0) })
+}
+
+#[::rampart::endpoint(get = "/time", role = "member")]
+async fn time(clock: Ticking) -> ::rampart::ApiResult<::rampart::NoContent> {
+    let _ = clock;
+    ::std::result::Result::Ok(::rampart::NoContent)
 }
 
 fn main() {
@@ -30,4 +40,12 @@ fn main() {
         .map(|key| key.type_name())
         .collect();
     ::std::assert!(needed.len() == 1 && needed[0].ends_with("::Greeter"), "{needed:?}");
+    let api = ::rampart::Api::new().mount(time);
+    let needed: ::std::vec::Vec<_> = api
+        .endpoints()
+        .iter()
+        .flat_map(|(_, def)| def.dependencies())
+        .map(|key| key.type_name())
+        .collect();
+    ::std::assert!(needed.len() == 1 && needed[0].ends_with("::Clock"), "{needed:?}");
 }

@@ -12,6 +12,16 @@ use uuid::Uuid;
 use super::{ParentSpec, ResourceSpec, Statement, Value, columns, where_id};
 use crate::resource::Kind;
 
+/// A row whose values are not one per declared column (`Resource::values` disagrees with
+/// `ResourceSpec::columns`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("`{table}`: the row has {values} values for {columns} columns")]
+pub(crate) struct ColumnCountMismatch {
+    table: &'static str,
+    values: usize,
+    columns: usize,
+}
+
 /// Where a resource's [`FixedStatements`] are built on first use. `#[resource]` gives each
 /// resource a `static` one ([`crate::resource::Resource::statements`]).
 #[derive(Debug)]
@@ -26,7 +36,7 @@ impl StatementCache {
 
     /// The fixed statements of `spec`, built the first time. A cache belongs to one resource:
     /// the spec of the first call is the one its texts are written from.
-    pub fn get(&'static self, spec: &ResourceSpec) -> &'static FixedStatements {
+    pub(crate) fn get(&'static self, spec: &ResourceSpec) -> &'static FixedStatements {
         self.0.get_or_init(|| FixedStatements::new(*spec))
     }
 }
@@ -66,7 +76,7 @@ impl ByOwner {
 /// Every fixed statement of one resource, written once from its declaration. The optional ones
 /// exist only when the declaration has what they need (a version, a parent, a read-only flag).
 #[derive(Debug)]
-pub struct FixedStatements {
+pub(crate) struct FixedStatements {
     spec: ResourceSpec,
     get: ByOwner,
     current_version: Option<ByOwner>,
@@ -118,7 +128,7 @@ impl FixedStatements {
     }
 
     /// `SELECT <columns> FROM t WHERE id = $1 [AND owner = $2]`.
-    pub fn get(&'static self, id: Uuid, owner: Option<Uuid>) -> Statement {
+    pub(crate) fn get(&'static self, id: Uuid, owner: Option<Uuid>) -> Statement {
         let mut statement = self.get.statement(owner);
         write_get(&mut statement, &self.spec, id, owner);
         statement
@@ -126,7 +136,11 @@ impl FixedStatements {
 
     /// `SELECT version FROM t WHERE id = $1 [AND owner = $2]` (after a failed versioned
     /// write); `None` for an unversioned resource.
-    pub fn current_version(&'static self, id: Uuid, owner: Option<Uuid>) -> Option<Statement> {
+    pub(crate) fn current_version(
+        &'static self,
+        id: Uuid,
+        owner: Option<Uuid>,
+    ) -> Option<Statement> {
         let column = self.spec.version?;
         let mut statement = self.current_version.as_ref()?.statement(owner);
         write_current_version(&mut statement, &self.spec, column, id, owner);
@@ -135,7 +149,7 @@ impl FixedStatements {
 
     /// `DELETE FROM t WHERE id = $1 [AND owner = $2] [AND version = $n]` (the version of an
     /// `If-Match`, on a versioned resource).
-    pub fn delete(
+    pub(crate) fn delete(
         &'static self,
         id: Uuid,
         owner: Option<Uuid>,
@@ -153,29 +167,55 @@ impl FixedStatements {
 
     /// `INSERT INTO t (<columns>) VALUES (...) RETURNING <columns>`: the row returned is what
     /// the database stored, what a create answers.
-    pub fn insert(&'static self, values: Vec<Value>) -> Statement {
+    pub(crate) fn insert(
+        &'static self,
+        values: Vec<Value>,
+    ) -> Result<Statement, ColumnCountMismatch> {
+        self.check_count(&values)?;
         let mut statement = Statement::with_text(&self.insert);
         write_insert(&mut statement, &self.spec, values, None);
-        statement
+        Ok(statement)
+    }
+
+    /// The text of an insert has one `$n` per column: a row with another number of values
+    /// (a hand-written `Resource::values`) is refused here, not sent to the database.
+    fn check_count(&self, values: &[Value]) -> Result<(), ColumnCountMismatch> {
+        if values.len() == self.spec.columns.len() {
+            Ok(())
+        } else {
+            Err(ColumnCountMismatch {
+                table: self.spec.table,
+                values: values.len(),
+                columns: self.spec.columns.len(),
+            })
+        }
     }
 
     /// `INSERT INTO t (<columns>) SELECT ... WHERE EXISTS` the parent (owned by `owner`, and not
     /// read-only), so that creating under someone else's parent inserts nothing; `None` for a
     /// resource without a parent.
-    pub fn insert_under(
+    pub(crate) fn insert_under(
         &'static self,
         values: Vec<Value>,
         parent: Uuid,
         owner: Option<Uuid>,
-    ) -> Option<Statement> {
-        let mut statement = self.insert_under.as_ref()?.statement(owner);
+    ) -> Result<Option<Statement>, ColumnCountMismatch> {
+        self.check_count(&values)?;
+        let Some(texts) = self.insert_under.as_ref() else {
+            return Ok(None);
+        };
+        let mut statement = texts.statement(owner);
         write_insert(&mut statement, &self.spec, values, Some((parent, owner)));
-        Some(statement)
+        Ok(Some(statement))
     }
 
     /// `SELECT COUNT(*) FROM parent WHERE id = $1 [AND owner = $2]` (0 or 1); `None` for a
     /// resource without a parent.
-    pub fn parent_exists(&'static self, parent: Uuid, owner: Option<Uuid>) -> Option<Statement> {
+    pub(crate) fn parent_exists(
+        &'static self,
+        parent: Uuid,
+        owner: Option<Uuid>,
+    ) -> Option<Statement> {
         let spec_parent = self.spec.parent?;
         let mut statement = self.parent_exists.as_ref()?.statement(owner);
         write_parent_exists(&mut statement, spec_parent, parent, owner);
@@ -185,7 +225,7 @@ impl FixedStatements {
     /// `SELECT COUNT(*) FROM t WHERE id = $1 [AND owner = $2] AND flag = TRUE` (0 or 1):
     /// whether the row is read-only, after a write that found nothing to change; `None`
     /// without `read_only_when`.
-    pub fn read_only(&'static self, id: Uuid, owner: Option<Uuid>) -> Option<Statement> {
+    pub(crate) fn read_only(&'static self, id: Uuid, owner: Option<Uuid>) -> Option<Statement> {
         let flag = own_flag(&self.spec)?;
         let mut statement = self.read_only.as_ref()?.statement(owner);
         write_flag(&mut statement, flag, id, owner);
@@ -194,7 +234,11 @@ impl FixedStatements {
 
     /// The same for the parent, after an insert under it found nothing; `None` when the parent
     /// has no `read_only_when` (or there is no parent).
-    pub fn parent_read_only(&'static self, parent: Uuid, owner: Option<Uuid>) -> Option<Statement> {
+    pub(crate) fn parent_read_only(
+        &'static self,
+        parent: Uuid,
+        owner: Option<Uuid>,
+    ) -> Option<Statement> {
         let flag = parent_flag(&self.spec)?;
         let mut statement = self.parent_read_only.as_ref()?.statement(owner);
         write_flag(&mut statement, flag, parent, owner);
@@ -436,11 +480,17 @@ mod tests {
                     );
                 }
                 same(
-                    Some(fixed.insert(values())),
+                    Some(
+                        fixed
+                            .insert(values())
+                            .unwrap_or_else(|error| panic!("{error}")),
+                    ),
                     built(|s| write_insert(s, &spec, values(), None)),
                 );
                 same(
-                    fixed.insert_under(values(), parent, owner),
+                    fixed
+                        .insert_under(values(), parent, owner)
+                        .unwrap_or_else(|error| panic!("{error}")),
                     built(|s| write_insert(s, &spec, values(), Some((parent, owner)))),
                 );
                 if let Some(spec_parent) = spec.parent {
@@ -467,13 +517,33 @@ mod tests {
                 spec.version.is_some()
             );
             assert_eq!(
-                fixed.insert_under(values(), parent, None).is_some(),
+                fixed
+                    .insert_under(values(), parent, None)
+                    .is_ok_and(|statement| statement.is_some()),
                 spec.parent.is_some()
             );
             assert_eq!(
                 fixed.read_only(id, None).is_some(),
                 spec.read_only_when.is_some()
             );
+        }
+    }
+
+    #[test]
+    fn a_row_with_the_wrong_number_of_values_is_refused_not_sent() {
+        let fixed: &'static FixedStatements = Box::leak(Box::new(FixedStatements::new(TASKS)));
+        let columns = TASKS.columns.len();
+        for count in [0, columns - 1, columns + 1] {
+            let values = vec![Value::Int64(7); count];
+            let refused = fixed.insert(values.clone());
+            assert_eq!(
+                refused.as_ref().err().map(ToString::to_string),
+                Some(format!(
+                    "`{}`: the row has {count} values for {columns} columns",
+                    TASKS.table
+                ))
+            );
+            assert!(fixed.insert_under(values, Uuid::now_v7(), None).is_err());
         }
     }
 }

@@ -10,8 +10,11 @@ mod fixed;
 
 use uuid::Uuid;
 
-pub use crate::db::Statement;
-pub use fixed::{FixedStatements, StatementCache};
+// Only the cache is public (`#[resource]` emits one per resource); the statements themselves
+// are run by the store alone.
+pub(crate) use crate::db::Statement;
+pub use fixed::StatementCache;
+pub(crate) use fixed::{ColumnCountMismatch, FixedStatements};
 
 use super::{ParentSpec, ResourceSpec, SortOrder, Value};
 
@@ -27,7 +30,7 @@ fn columns(statement: &mut Statement, spec: &ResourceSpec) {
 
 /// Where the rows of a statement may come from.
 #[derive(Debug, Clone, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     /// The owner, on an owned resource read through a [`super::Scope`].
     pub owner: Option<Uuid>,
     /// The parent, on a resource listed under its parent.
@@ -74,7 +77,7 @@ fn where_id(
 
 /// Where a list page starts.
 #[derive(Debug, Clone)]
-pub enum Window {
+pub(crate) enum Window {
     /// `LIMIT limit OFFSET offset`.
     Offset {
         /// Rows to skip.
@@ -85,7 +88,7 @@ pub enum Window {
 }
 
 /// One list page: filters, keyset or offset, `ORDER BY sort, id`, `LIMIT`.
-pub fn list(
+pub(crate) fn list(
     spec: &ResourceSpec,
     filter: &Filter,
     sort: SortOrder,
@@ -134,7 +137,7 @@ pub fn list(
 }
 
 /// `SELECT COUNT(*) FROM t WHERE <filter>`: the exact size of the filtered set.
-pub fn count(spec: &ResourceSpec, filter: &Filter) -> Statement {
+pub(crate) fn count(spec: &ResourceSpec, filter: &Filter) -> Statement {
     let mut statement = Statement::new();
     statement.push("SELECT COUNT(*) FROM ").ident(spec.table);
     conditions(&mut statement, spec, filter);
@@ -143,7 +146,7 @@ pub fn count(spec: &ResourceSpec, filter: &Filter) -> Statement {
 
 /// What an update or delete must find to apply.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Expect {
+pub(crate) struct Expect {
     /// The owner (scoped callers).
     pub owner: Option<Uuid>,
     /// The version from the body.
@@ -165,7 +168,7 @@ fn expectations(statement: &mut Statement, spec: &ResourceSpec, id: Uuid, expect
 
 /// `UPDATE t SET <changes>, version = version + 1, updated_at = now WHERE id, owner, version
 /// RETURNING <columns>`: check and bump in one statement.
-pub fn update(
+pub(crate) fn update(
     spec: &ResourceSpec,
     id: Uuid,
     changes: Vec<(&'static str, Value)>,

@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use super::super::query::{ListQuery, PageRequest};
-use super::super::sql::{self, Expect, Filter, Window};
+use super::super::sql::{self, ColumnCountMismatch, Expect, Filter, Window};
 use super::super::{Changes, IfMatch, Resource, RowScope, ServerFields, Value};
 use super::Store;
 use super::errors::{required_version, still_referenced};
@@ -179,10 +179,14 @@ impl<R: Resource> Store<R> {
             },
         );
         let owner = scope.owner_filter();
+        // A row that does not fit its declaration is a bug in the `Resource` impl: a 500 whose
+        // log line names the table.
+        let mismatch = |error: ColumnCountMismatch| ApiError::internal(error.to_string());
         let statement = match parent {
-            None => Self::fixed().insert(row.values()),
+            None => Self::fixed().insert(row.values()).map_err(mismatch)?,
             Some(parent) => Self::fixed()
                 .insert_under(row.values(), parent, owner)
+                .map_err(mismatch)?
                 .ok_or_else(|| no_parent::<R>())?,
         };
         // The stored row, not the assembled one: what the database keeps is what a GET shows.
