@@ -33,12 +33,20 @@ pub(crate) struct Key {
     pub(crate) example: &'static str,
 }
 
-fn literals_all(expr: &Expr, is_kind: fn(&Lit) -> bool) -> bool {
+/// The expression inside the invisible groups a `macro_rules!` fragment (`$path:literal`)
+/// arrives in.
+fn ungrouped(expr: &Expr) -> &Expr {
     match expr {
-        Expr::Array(array) => array
-            .elems
-            .iter()
-            .all(|element| matches!(element, Expr::Lit(literal) if is_kind(&literal.lit))),
+        Expr::Group(group) => ungrouped(&group.expr),
+        _ => expr,
+    }
+}
+
+fn literals_all(expr: &Expr, is_kind: fn(&Lit) -> bool) -> bool {
+    match ungrouped(expr) {
+        Expr::Array(array) => array.elems.iter().all(
+            |element| matches!(ungrouped(element), Expr::Lit(literal) if is_kind(&literal.lit)),
+        ),
         _ => false,
     }
 }
@@ -47,7 +55,7 @@ fn fits(meta: &Meta, shape: Shape) -> bool {
     let value = match meta {
         Meta::Path(_) => return matches!(shape, Shape::Flag),
         Meta::List(_) => return false,
-        Meta::NameValue(item) => &item.value,
+        Meta::NameValue(item) => ungrouped(&item.value),
     };
     match shape {
         Shape::Flag => false,
