@@ -3,6 +3,27 @@
 #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
 pub struct patch_note;
 #[automatically_derived]
+impl patch_note {
+    fn __rampart_dep0() -> ::core::option::Option<::rampart::__private::DepKey> {
+        #[allow(unused_imports)]
+        use ::rampart::__private::DescribeNotDep as _;
+        let __rampart_probe = ::rampart::__private::DepProbe::<Ctx>::new();
+        __rampart_probe.dep_key()
+    }
+    fn __rampart_dep1() -> ::core::option::Option<::rampart::__private::DepKey> {
+        #[allow(unused_imports)]
+        use ::rampart::__private::DescribeNotDep as _;
+        let __rampart_probe = ::rampart::__private::DepProbe::<Path<Uuid>>::new();
+        __rampart_probe.dep_key()
+    }
+    fn __rampart_dep2() -> ::core::option::Option<::rampart::__private::DepKey> {
+        #[allow(unused_imports)]
+        use ::rampart::__private::DescribeNotDep as _;
+        let __rampart_probe = ::rampart::__private::DepProbe::<Json<NotePatch>>::new();
+        __rampart_probe.dep_key()
+    }
+}
+#[automatically_derived]
 impl ::rampart::__private::Endpoint for patch_note {
     fn definition(self) -> ::rampart::__private::EndpointDef {
         /// Changes a note.
@@ -103,7 +124,7 @@ impl ::rampart::__private::Endpoint for patch_note {
                     __rampart_handler,
                 ),
             document: __rampart_document,
-            deps: &[],
+            deps: &[Self::__rampart_dep0, Self::__rampart_dep1, Self::__rampart_dep2],
         }
     }
 }
