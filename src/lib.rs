@@ -161,7 +161,7 @@ pub use rampart_runtime::{
 pub use rampart_runtime::{Dep, Dependencies, Dependency, UnregisteredDep};
 pub use rampart_runtime::{
     api, auth, config, context, db, dependency, error, health, http, observability, openapi,
-    pagination, pipeline, rate_limit, server, text,
+    pagination, rate_limit, server, text,
 };
 
 /// The testing kit: an app in-process, tokens for any principal, a fresh database per test;

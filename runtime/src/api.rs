@@ -171,7 +171,10 @@ impl Api {
     /// Adds plain axum routes that run inside the same pipeline (not documented). Like an
     /// `#[endpoint]` that says nothing about access, they require authentication (a JWT or an
     /// API key; any role) and get the default request timeout; a handler reads the caller with
-    /// `Ctx`. Routes meant for anonymous callers go through [`Api::merge_public`].
+    /// `Ctx`. Routes meant for anonymous callers go through [`Api::merge_public`]. Give it routers
+    /// without fallbacks: a fallback nested inside `router` is not wrapped by the endpoint stack
+    /// (so it would run without authentication), and a top-level one is replaced by the API's
+    /// 404.
     pub fn merge(mut self, router: Router) -> Self {
         self.extra = Some(self.extra.unwrap_or_default().merge(router));
         self

@@ -20,7 +20,8 @@ use uuid::Uuid;
 /// The `X-Request-ID` header.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The id of the request being handled; also in the request extensions.
+/// The id of the request being handled, held by the request context (read it with
+/// [`request_id`] or `Ctx`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestId(HeaderValue);
 

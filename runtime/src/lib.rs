@@ -20,6 +20,10 @@ pub mod macro_support;
 pub mod observability;
 pub mod openapi;
 pub mod pagination;
+// Not part of the API: its layers read the client IP from the request context the edge sets,
+// so composed in another order or without the edge they would lose IP keying. `Api::into_router`
+// is the supported way to get the pipeline.
+#[doc(hidden)]
 pub mod pipeline;
 pub mod rate_limit;
 pub mod resource;

@@ -1,7 +1,7 @@
 //! The request pipeline, in one place. This list is the one statement of its order, outermost
 //! first (asserted pair by pair by `pipeline::the_whole_pipeline_order` in
-//! `tests/api/pipeline.rs`, except the per-endpoint timeout's place before authentication,
-//! which no request can observe from outside).
+//! `tests/api/pipeline.rs`, except the per-endpoint timeout's place before authentication: a
+//! stalled API-key lookup answers the timeout's 503, which no test asserts yet).
 //!
 //! Global, around every route (one `Router::layer`):
 //!
