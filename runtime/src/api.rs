@@ -20,8 +20,6 @@ use crate::openapi::{ApiInfo, build_document};
 use crate::pipeline::{self, EndpointSpec, InFlight, cors_layer};
 use crate::rate_limit::Throttle;
 
-use crate::pipeline::HEALTH_PATHS;
-
 /// The CRUD endpoints `#[resource(endpoints(...))]` generates; mount them with
 /// [`Api::resource`]. Declared here, beside what it mounts into, so that `resource` (which the
 /// API builds on) never names `Api`.
@@ -302,7 +300,7 @@ impl Api {
         let mut router = Router::new();
         for (path, defs) in by_path {
             let mut combined = axum::routing::MethodRouter::new();
-            let health = HEALTH_PATHS.contains(&path.as_str());
+            let health = pipeline::is_exempt(&path);
             for def in defs {
                 // The timeout covers the whole request, body included, and the body deadline
                 // ends no later. An endpoint that declares a body deadline longer than its

@@ -15,7 +15,6 @@ use crate::auth::{Access, Requirement};
 use crate::describe::{OperationDoc, SuccessDoc};
 use crate::endpoint::EndpointDef;
 use crate::error::ErrorCode;
-use crate::pipeline::HEALTH_PATHS;
 
 /// A response header as the document states it.
 struct HeaderDoc {
@@ -173,7 +172,7 @@ fn forbidden(def: &EndpointDef, _: &OperationDoc) -> Option<String> {
 /// 429 from the endpoint's rate limit, or from the in-flight cap every endpoint but the health
 /// ones sits behind.
 fn too_many_requests(def: &EndpointDef, _: &OperationDoc) -> Option<String> {
-    let in_flight_capped = def.prefixed || !HEALTH_PATHS.contains(&def.path);
+    let in_flight_capped = def.prefixed || !crate::pipeline::is_exempt(def.path);
     match def.rate_limit {
         Some(spec) => Some(format!(
             "Rate limited: {} requests per {} s (bursts of {}) per user, or per client IP when anonymous, or too many requests of this client in flight; retry after `Retry-After` seconds.",
