@@ -148,6 +148,7 @@ pub use rampart_macros::rbac;
 pub use rampart_macros::Schema;
 
 pub use rampart_runtime::auth::{AuthScheme, Principal};
+pub use rampart_runtime::jobs::{Job, JobCtx, JobError, JobId, JobResult, JobSet, Jobs};
 pub use rampart_runtime::resource;
 pub use rampart_runtime::with_pool;
 pub use rampart_runtime::{
@@ -160,7 +161,7 @@ pub use rampart_runtime::{
 };
 pub use rampart_runtime::{Dep, Dependencies, Dependency, UnregisteredDep};
 pub use rampart_runtime::{
-    api, auth, config, context, db, dependency, error, health, http, observability, openapi,
+    api, auth, config, context, db, dependency, error, health, http, jobs, observability, openapi,
     pagination, rate_limit, server, text,
 };
 
@@ -188,6 +189,7 @@ pub mod __private {
     pub use rampart_runtime::auth::{Access, RbacTable, Requirement, Schemes};
     pub use rampart_runtime::dependency::{DepKey, DepProbe, DescribeNotDep};
     pub use rampart_runtime::endpoint::{Endpoint, EndpointDef};
+    pub use rampart_runtime::jobs::{Backoff, Job, JobCtx, JobResult, JobSpec};
     pub use rampart_runtime::macro_support::{
         DescribeFallback, DescribeOutput, OutputProbe, extractors, fallback, is_crate_root,
         public_scope, respond,

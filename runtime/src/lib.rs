@@ -16,6 +16,7 @@ pub mod extract;
 pub mod health;
 pub mod http;
 pub mod identity;
+pub mod jobs;
 pub mod macro_support;
 pub mod observability;
 pub mod openapi;

@@ -172,3 +172,11 @@ mod tests {
         );
     }
 }
+
+// A key is the thing `Scope::capture` and `CapturedScope::restore` ask for; the app and the
+// job services hold one.
+impl AsRef<CursorKey> for CursorKey {
+    fn as_ref(&self) -> &CursorKey {
+        self
+    }
+}

@@ -1,0 +1,311 @@
+//! The in-process queue: the same [`Queue`] contract as Redis, held in this process's memory,
+//! for development and tests without Redis. Nothing survives the process, and only this
+//! process's workers see it; production refuses to start with jobs and no Redis
+//! (`JobsError::NoQueue`).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+use tokio::sync::Notify;
+
+use super::job::JobId;
+use super::queue::{DeadJob, Delivery, Enqueued, JobRecord, Queue, QueueError, QueueStats, now_ms};
+
+/// The in-process queue.
+#[derive(Debug, Default)]
+pub struct MemoryQueue {
+    state: Mutex<State>,
+    pushed: Notify,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    ready: HashMap<String, VecDeque<JobRecord>>,
+    /// (run at, record), in no order: scanned on fetch (the in-process queue stays small).
+    scheduled: Vec<(i64, JobRecord)>,
+    leased: HashMap<String, Lease>,
+    /// Newest last.
+    dead: Vec<DeadJob>,
+    unique: HashMap<String, (JobId, i64)>,
+    next_token: u64,
+}
+
+#[derive(Debug)]
+struct Lease {
+    record: JobRecord,
+    consumer: String,
+    until: Instant,
+    lease: Duration,
+}
+
+impl MemoryQueue {
+    /// An empty queue.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes up to `max` deliveries, after promoting due jobs and expired leases.
+    fn take(&self, queue: &str, consumer: &str, max: usize, lease: Duration) -> Vec<Delivery> {
+        let mut state = self.lock();
+        let now = now_ms();
+        let instant = Instant::now();
+        let state = &mut *state;
+        let mut due = Vec::new();
+        state.scheduled.retain(|(at, record)| {
+            let take = *at <= now && record.queue == queue;
+            if take {
+                due.push(record.clone());
+            }
+            !take
+        });
+        let expired: Vec<String> = state
+            .leased
+            .iter()
+            .filter(|(_, held)| held.record.queue == queue && held.until <= instant)
+            .map(|(token, _)| token.clone())
+            .collect();
+        let ready = state.ready.entry(queue.to_owned()).or_default();
+        for token in expired {
+            if let Some(held) = state.leased.remove(&token) {
+                ready.push_front(held.record);
+            }
+        }
+        due.sort_by_key(|record| record.enqueued_at_ms);
+        ready.extend(due);
+        let mut taken = Vec::new();
+        while taken.len() < max {
+            let Some(record) = ready.pop_front() else {
+                break;
+            };
+            state.next_token += 1;
+            let token = state.next_token.to_string();
+            state.leased.insert(
+                token.clone(),
+                Lease {
+                    record: record.clone(),
+                    consumer: consumer.to_owned(),
+                    until: instant + lease,
+                    lease,
+                },
+            );
+            taken.push(Delivery {
+                record: Ok(record),
+                token,
+                queue: queue.to_owned(),
+            });
+        }
+        taken
+    }
+
+    /// How long until the next scheduled job of `queue` is due, if one is.
+    fn next_due(&self, queue: &str) -> Option<Duration> {
+        let now = now_ms();
+        self.lock()
+            .scheduled
+            .iter()
+            .filter(|(_, record)| record.queue == queue)
+            .map(|(at, _)| Duration::from_millis(u64::try_from(at - now).unwrap_or(0)))
+            .min()
+    }
+
+    fn remove_lease(&self, delivery: &Delivery) -> Option<Lease> {
+        self.lock().leased.remove(&delivery.token)
+    }
+}
+
+fn ready<T: Send + 'static>(value: T) -> BoxFuture<'static, T> {
+    Box::pin(std::future::ready(value))
+}
+
+impl Queue for MemoryQueue {
+    fn push<'a>(
+        &'a self,
+        record: &'a JobRecord,
+        run_at_ms: Option<i64>,
+        unique: Option<(&'a str, Duration)>,
+    ) -> BoxFuture<'a, Result<Enqueued, QueueError>> {
+        let mut state = self.lock();
+        let now = now_ms();
+        if let Some((key, window)) = unique {
+            match state.unique.get(key) {
+                Some((id, until)) if *until > now => return ready(Ok(Enqueued::Duplicate(*id))),
+                _ => {
+                    let until = now.saturating_add(super::queue::millis(window));
+                    state.unique.insert(key.to_owned(), (record.id, until));
+                }
+            }
+        }
+        match run_at_ms {
+            Some(at) if at > now => state.scheduled.push((at, record.clone())),
+            _ => state
+                .ready
+                .entry(record.queue.clone())
+                .or_default()
+                .push_back(record.clone()),
+        }
+        drop(state);
+        self.pushed.notify_waiters();
+        ready(Ok(Enqueued::New(record.id)))
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        queue: &'a str,
+        consumer: &'a str,
+        max: usize,
+        wait: Duration,
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<Delivery>, QueueError>> {
+        Box::pin(async move {
+            let deadline = tokio::time::Instant::now() + wait;
+            loop {
+                // Registered before looking, so a push between the look and the wait wakes us.
+                let pushed = self.pushed.notified();
+                tokio::pin!(pushed);
+                pushed.as_mut().enable();
+                let taken = self.take(queue, consumer, max, lease);
+                let now = tokio::time::Instant::now();
+                if !taken.is_empty() || now >= deadline {
+                    return Ok(taken);
+                }
+                let mut until = deadline;
+                if let Some(due) = self.next_due(queue) {
+                    until = until.min(now + due);
+                }
+                // An expired lease is noticed on the next look: look at least every 50 ms.
+                until = until.min(now + Duration::from_millis(50));
+                let _ = tokio::time::timeout_at(until, pushed).await;
+            }
+        })
+    }
+
+    fn renew<'a>(
+        &'a self,
+        delivery: &'a Delivery,
+        consumer: &'a str,
+    ) -> BoxFuture<'a, Result<(), QueueError>> {
+        let mut state = self.lock();
+        if let Some(held) = state.leased.get_mut(&delivery.token)
+            && held.consumer == consumer
+        {
+            held.until = Instant::now() + held.lease;
+        }
+        ready(Ok(()))
+    }
+
+    fn complete<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<(), QueueError>> {
+        self.remove_lease(delivery);
+        ready(Ok(()))
+    }
+
+    fn retry<'a>(
+        &'a self,
+        delivery: &'a Delivery,
+        next: &'a JobRecord,
+        run_at_ms: i64,
+    ) -> BoxFuture<'a, Result<(), QueueError>> {
+        let mut state = self.lock();
+        state.leased.remove(&delivery.token);
+        state.scheduled.push((run_at_ms, next.clone()));
+        drop(state);
+        self.pushed.notify_waiters();
+        ready(Ok(()))
+    }
+
+    fn bury<'a>(
+        &'a self,
+        delivery: &'a Delivery,
+        dead: &'a DeadJob,
+    ) -> BoxFuture<'a, Result<(), QueueError>> {
+        let mut state = self.lock();
+        state.leased.remove(&delivery.token);
+        state.dead.retain(|job| job.id != dead.id);
+        state.dead.push(dead.clone());
+        ready(Ok(()))
+    }
+
+    fn release<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<(), QueueError>> {
+        let mut state = self.lock();
+        if let Some(held) = state.leased.remove(&delivery.token) {
+            state
+                .ready
+                .entry(held.record.queue.clone())
+                .or_default()
+                .push_front(held.record);
+        }
+        drop(state);
+        self.pushed.notify_waiters();
+        ready(Ok(()))
+    }
+
+    fn dead<'a>(&'a self, limit: usize) -> BoxFuture<'a, Result<Vec<DeadJob>, QueueError>> {
+        let state = self.lock();
+        ready(Ok(state.dead.iter().rev().take(limit).cloned().collect()))
+    }
+
+    fn revive<'a>(&'a self, id: JobId) -> BoxFuture<'a, Result<bool, QueueError>> {
+        let mut state = self.lock();
+        let Some(index) = state.dead.iter().position(|job| job.id == id) else {
+            return ready(Ok(false));
+        };
+        let dead = state.dead.remove(index);
+        let record = match serde_json::from_str::<JobRecord>(&dead.record) {
+            Ok(mut record) => {
+                record.attempt = 1;
+                record
+            }
+            Err(error) => {
+                // A poison entry stays dead: reviving it would bury it again at once.
+                state.dead.insert(index, dead);
+                return ready(Err(QueueError::Protocol(format!(
+                    "the dead job does not decode: {error}"
+                ))));
+            }
+        };
+        state
+            .ready
+            .entry(record.queue.clone())
+            .or_default()
+            .push_back(record);
+        drop(state);
+        self.pushed.notify_waiters();
+        ready(Ok(true))
+    }
+
+    fn discard<'a>(&'a self, id: JobId) -> BoxFuture<'a, Result<bool, QueueError>> {
+        let mut state = self.lock();
+        let before = state.dead.len();
+        state.dead.retain(|job| job.id != id);
+        ready(Ok(state.dead.len() != before))
+    }
+
+    fn stats<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<QueueStats, QueueError>> {
+        let state = self.lock();
+        let now = now_ms();
+        let ready_jobs = state.ready.get(queue);
+        let stats = QueueStats {
+            ready: ready_jobs.map_or(0, |jobs| jobs.len() as u64),
+            scheduled: state
+                .scheduled
+                .iter()
+                .filter(|(_, record)| record.queue == queue)
+                .count() as u64,
+            in_flight: state
+                .leased
+                .values()
+                .filter(|held| held.record.queue == queue)
+                .count() as u64,
+            oldest_ready_age_ms: ready_jobs
+                .and_then(|jobs| jobs.iter().map(|record| record.enqueued_at_ms).min())
+                .map_or(0, |oldest| u64::try_from(now - oldest).unwrap_or(0)),
+            dead: state.dead.len() as u64,
+        };
+        ready(Ok(stats))
+    }
+}

@@ -1,0 +1,517 @@
+//! The worker against the in-process queue, with jobs written by hand (what `#[job]`
+//! generates): success, retries then the dead-letter queue, poison payloads, delays, timeouts,
+//! panics, leases, shutdown, unique keys, captured scopes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::*;
+use crate::dependency::Dependencies;
+use crate::resource::{CursorKey, Scope};
+
+/// Counts runs per job; fails the first `fail_first` runs of a payload.
+#[derive(Default)]
+struct Effects {
+    runs: AtomicU32,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Work {
+    fail_first: u32,
+    #[serde(default)]
+    sleep_ms: u64,
+    #[serde(default)]
+    panic: bool,
+}
+
+static FLAKY: JobSpec = JobSpec {
+    retries: 2,
+    backoff: Backoff::Fixed {
+        delay: Duration::from_millis(20),
+    },
+    timeout: Duration::from_millis(300),
+    ..JobSpec::new("flaky")
+};
+
+#[derive(Clone, Copy, Debug)]
+struct Flaky;
+
+impl Job for Flaky {
+    type Input = Work;
+    fn spec(self) -> &'static JobSpec {
+        &FLAKY
+    }
+    fn run(self, ctx: JobCtx, input: Work) -> BoxFuture<'static, JobResult> {
+        Box::pin(async move {
+            let effects = ctx.dep::<Effects>()?;
+            let run = effects.runs.fetch_add(1, Ordering::SeqCst) + 1;
+            if input.panic {
+                panic!("boom");
+            }
+            tokio::time::sleep(Duration::from_millis(input.sleep_ms)).await;
+            if ctx.attempt() <= input.fail_first {
+                return Err(JobError::retry(format!(
+                    "failing attempt {} (run {run})",
+                    ctx.attempt()
+                )));
+            }
+            Ok(())
+        })
+    }
+}
+
+static SCOPED: JobSpec = JobSpec {
+    retries: 0,
+    backoff: Backoff::None,
+    ..JobSpec::new("scoped")
+};
+
+#[derive(Clone, Copy, Debug)]
+struct Scoped;
+
+impl Job for Scoped {
+    type Input = Uuid;
+    fn spec(self) -> &'static JobSpec {
+        &SCOPED
+    }
+    fn run(self, ctx: JobCtx, expected: Uuid) -> BoxFuture<'static, JobResult> {
+        Box::pin(async move {
+            let scope = ctx.scope()?;
+            if scope.owner() != expected {
+                return Err(JobError::permanent("wrong owner"));
+            }
+            ctx.dep::<Effects>()?.runs.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        })
+    }
+}
+
+struct Harness {
+    jobs: Jobs,
+    effects: Arc<Effects>,
+    services: JobServices,
+}
+
+fn harness() -> Harness {
+    let key = CursorKey::derive(b"jobs test key");
+    let jobs = Jobs::in_process(JobSet::new().job(Flaky).job(Scoped), key.clone());
+    let effects = Arc::new(Effects::default());
+    let services = JobServices::new(
+        None,
+        Dependencies::new().with_shared(effects.clone()),
+        key,
+        jobs.clone(),
+    );
+    Harness {
+        jobs,
+        effects,
+        services,
+    }
+}
+
+fn settings() -> WorkerSettings {
+    WorkerSettings {
+        concurrency: 4,
+        lease: Duration::from_millis(150),
+        shutdown_grace: Duration::from_millis(200),
+        poll_wait: Duration::from_millis(20),
+        ..WorkerSettings::default()
+    }
+}
+
+/// Runs a worker until `done` holds (checked every 10 ms, at most 5 s), then stops it.
+async fn run_until(
+    h: &Harness,
+    settings: WorkerSettings,
+    done: impl Fn() -> bool + Send + Sync,
+) -> WorkerReport {
+    let worker = Worker::new(h.services.clone(), settings);
+    let mut waited = 0;
+    worker
+        .run(async {
+            while !done() && waited < 500 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                waited += 1;
+            }
+        })
+        .await
+}
+
+#[tokio::test]
+async fn a_job_runs_once_and_leaves_nothing_behind() {
+    let h = harness();
+    let id = h
+        .jobs
+        .enqueue(
+            Flaky,
+            Work {
+                fail_first: 0,
+                sleep_ms: 0,
+                panic: false,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let effects = h.effects.clone();
+    let report = run_until(&h, settings(), || effects.runs.load(Ordering::SeqCst) >= 1).await;
+    assert_eq!(report.done, 1);
+    assert_eq!(h.effects.runs.load(Ordering::SeqCst), 1);
+    let stats = h
+        .jobs
+        .stats("default")
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        (stats.ready, stats.scheduled, stats.in_flight, stats.dead),
+        (0, 0, 0, 0)
+    );
+    assert!(
+        h.jobs
+            .dead(10)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .all(|d| d.id != id)
+    );
+}
+
+#[tokio::test]
+async fn failures_are_retried_then_buried_with_the_last_error() {
+    let h = harness();
+    // Succeeds on its third attempt (two retries allowed).
+    h.jobs
+        .enqueue(
+            Flaky,
+            Work {
+                fail_first: 2,
+                sleep_ms: 0,
+                panic: false,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    // Never succeeds: three attempts, then the dead-letter queue.
+    let doomed = h
+        .jobs
+        .enqueue(
+            Flaky,
+            Work {
+                fail_first: 9,
+                sleep_ms: 0,
+                panic: false,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let effects = h.effects.clone();
+    let report = run_until(&h, settings(), || effects.runs.load(Ordering::SeqCst) >= 6).await;
+    assert_eq!(h.effects.runs.load(Ordering::SeqCst), 6, "3 attempts each");
+    assert_eq!((report.done, report.retried, report.dead), (1, 4, 1));
+    let dead = h.jobs.dead(10).await.unwrap_or_default();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].id, doomed);
+    assert_eq!(dead[0].attempts, 3);
+    assert!(
+        dead[0].error.contains("failing attempt 3"),
+        "{}",
+        dead[0].error
+    );
+    // Revived, it runs again from attempt 1 (and fails three more times).
+    assert!(h.jobs.revive(doomed).await.unwrap_or(false));
+    assert!(
+        !h.jobs.revive(doomed).await.unwrap_or(true),
+        "no longer dead"
+    );
+    let effects = h.effects.clone();
+    run_until(&h, settings(), || effects.runs.load(Ordering::SeqCst) >= 9).await;
+    assert_eq!(h.effects.runs.load(Ordering::SeqCst), 9);
+    assert!(h.jobs.discard(doomed).await.unwrap_or(false));
+    assert!(h.jobs.dead(10).await.unwrap_or_default().is_empty());
+}
+
+#[tokio::test]
+async fn a_payload_that_does_not_decode_goes_straight_to_the_dead_letter_queue() {
+    let h = harness();
+    let record = JobRecord {
+        id: JobId::new(),
+        job: "flaky".to_owned(),
+        queue: "default".to_owned(),
+        payload: "{\"fail_first\":\"not a number\"}".to_owned(),
+        attempt: 1,
+        enqueued_at_ms: queue::now_ms(),
+        request_id: None,
+        scope: None,
+        last_error: None,
+    };
+    h.jobs
+        .queue()
+        .push(&record, None, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let jobs = h.jobs.clone();
+    let report = run_until(&h, settings(), || {
+        futures_util::FutureExt::now_or_never(jobs.stats("default"))
+            .and_then(Result::ok)
+            .is_some_and(|s| s.dead == 1)
+    })
+    .await;
+    assert_eq!(report.dead, 1);
+    assert_eq!(h.effects.runs.load(Ordering::SeqCst), 0, "never ran");
+    let dead = h.jobs.dead(1).await.unwrap_or_default();
+    assert!(
+        dead[0].error.contains("does not decode"),
+        "{}",
+        dead[0].error
+    );
+    assert_eq!(dead[0].id, record.id);
+}
+
+#[tokio::test]
+async fn timeouts_and_panics_are_failed_attempts() {
+    let h = harness();
+    h.jobs
+        .enqueue(
+            Flaky,
+            Work {
+                fail_first: 0,
+                sleep_ms: 10_000,
+                panic: false,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    h.jobs
+        .enqueue(
+            Flaky,
+            Work {
+                fail_first: 0,
+                sleep_ms: 0,
+                panic: true,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let jobs = h.jobs.clone();
+    let report = run_until(&h, settings(), || {
+        futures_util::FutureExt::now_or_never(jobs.stats("default"))
+            .and_then(Result::ok)
+            .is_some_and(|s| s.dead == 2)
+    })
+    .await;
+    assert_eq!(report.dead, 2);
+    let errors: Vec<String> = h
+        .jobs
+        .dead(5)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| d.error)
+        .collect();
+    assert!(errors.iter().any(|e| e.contains("timed out")), "{errors:?}");
+    assert!(errors.iter().any(|e| e.contains("panicked")), "{errors:?}");
+}
+
+#[tokio::test]
+async fn a_job_longer_than_its_lease_is_not_handed_out_twice() {
+    let h = harness();
+    // 250 ms of work with a 150 ms lease, renewed every 50 ms: one run only.
+    h.jobs
+        .enqueue(
+            Flaky,
+            Work {
+                fail_first: 0,
+                sleep_ms: 250,
+                panic: false,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    // Two workers for 700 ms: the one holding the job renews its lease throughout.
+    let one = Worker::new(h.services.clone(), settings());
+    let two = Worker::new(h.services.clone(), settings());
+    let (report, other) = tokio::join!(
+        one.run(tokio::time::sleep(Duration::from_millis(700))),
+        two.run(tokio::time::sleep(Duration::from_millis(700))),
+    );
+    assert_eq!(h.effects.runs.load(Ordering::SeqCst), 1);
+    assert_eq!(report.done + other.done, 1);
+}
+
+#[tokio::test]
+async fn a_dead_workers_job_is_handed_out_again_after_its_lease() {
+    let h = harness();
+    h.jobs
+        .enqueue(
+            Flaky,
+            Work {
+                fail_first: 0,
+                sleep_ms: 0,
+                panic: false,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    // A worker that takes the job and dies: fetch, never settle.
+    let taken = h
+        .jobs
+        .queue()
+        .fetch(
+            "default",
+            "dead-worker",
+            1,
+            Duration::from_millis(10),
+            Duration::from_millis(100),
+        )
+        .await
+        .unwrap_or_default();
+    assert_eq!(taken.len(), 1);
+    let effects = h.effects.clone();
+    let report = run_until(&h, settings(), || effects.runs.load(Ordering::SeqCst) >= 1).await;
+    assert_eq!(report.done, 1);
+    assert_eq!(h.effects.runs.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn shutdown_finishes_running_jobs_and_gives_back_the_rest() {
+    let h = harness();
+    // One quick job finishes within the grace period; one long job is given back.
+    h.jobs
+        .enqueue(
+            Flaky,
+            Work {
+                fail_first: 0,
+                sleep_ms: 50,
+                panic: false,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    h.jobs
+        .enqueue(
+            Flaky,
+            Work {
+                fail_first: 0,
+                sleep_ms: 280,
+                panic: false,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let effects = h.effects.clone();
+    let report = run_until(&h, settings(), || effects.runs.load(Ordering::SeqCst) >= 2).await;
+    assert_eq!((report.done, report.released), (1, 1));
+    let stats = h.jobs.stats("default").await.unwrap_or_default();
+    assert_eq!(
+        (stats.ready, stats.in_flight),
+        (1, 0),
+        "the long job is ready again"
+    );
+}
+
+#[tokio::test]
+async fn delayed_jobs_do_not_run_before_their_time() {
+    let h = harness();
+    h.jobs
+        .enqueue_in(
+            Duration::from_millis(300),
+            Flaky,
+            Work {
+                fail_first: 0,
+                sleep_ms: 0,
+                panic: false,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let started = std::time::Instant::now();
+    let effects = h.effects.clone();
+    run_until(&h, settings(), || effects.runs.load(Ordering::SeqCst) >= 1).await;
+    assert_eq!(h.effects.runs.load(Ordering::SeqCst), 1);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn a_captured_scope_comes_back_and_a_forged_one_does_not() {
+    let h = harness();
+    let owner = Uuid::now_v7();
+    h.jobs
+        .enqueue_for(&Scope::owned_by(owner), Scoped, owner)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    // A payload whose scope names another owner under a signature it did not earn.
+    let forged = h
+        .jobs
+        .enqueue_for(&Scope::owned_by(owner), Scoped, owner)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let mut taken = h
+        .jobs
+        .queue()
+        .fetch(
+            "default",
+            "forger",
+            2,
+            Duration::from_millis(10),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap_or_default();
+    assert_eq!(taken.len(), 2);
+    for delivery in &mut taken {
+        let Ok(record) = &delivery.record else {
+            panic!("decodes")
+        };
+        let mut record = record.clone();
+        if record.id == forged {
+            let text = serde_json::to_string(&record.scope).unwrap_or_default();
+            let other = text.replace(&owner.to_string(), &Uuid::now_v7().to_string());
+            record.scope = serde_json::from_str(&other).ok();
+        }
+        h.jobs
+            .queue()
+            .complete(delivery)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        h.jobs
+            .queue()
+            .push(&record, None, None)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    let jobs = h.jobs.clone();
+    let report = run_until(&h, settings(), || {
+        futures_util::FutureExt::now_or_never(jobs.stats("default"))
+            .and_then(Result::ok)
+            .is_some_and(|s| s.dead == 1 && s.ready == 0 && s.in_flight == 0)
+    })
+    .await;
+    assert_eq!((report.done, report.dead), (1, 1));
+    assert_eq!(h.effects.runs.load(Ordering::SeqCst), 1);
+    let dead = h.jobs.dead(1).await.unwrap_or_default();
+    assert_eq!(dead[0].id, forged);
+    assert!(dead[0].error.contains("not signed"), "{}", dead[0].error);
+}
+
+#[tokio::test]
+async fn an_unregistered_job_is_refused_at_enqueue() {
+    let key = CursorKey::derive(b"k");
+    let jobs = Jobs::in_process(JobSet::new().job(Scoped), key);
+    let error = jobs
+        .enqueue(
+            Flaky,
+            Work {
+                fail_first: 0,
+                sleep_ms: 0,
+                panic: false,
+            },
+        )
+        .await
+        .err()
+        .map(|e| e.code());
+    assert_eq!(error, Some(crate::error::ErrorCode::Internal));
+}

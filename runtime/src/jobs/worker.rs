@@ -1,0 +1,461 @@
+//! The worker: takes deliveries from each queue up to its concurrency, runs each job under
+//! its timeout while renewing its lease, then completes, retries or buries it, in one atomic
+//! queue step each. On shutdown it stops taking jobs, lets the running ones finish within the
+//! grace period, and gives the rest back to the queue.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::ctx::{JobCtx, JobServices};
+use super::job::JobSpec;
+use super::queue::{DeadJob, Delivery, JobRecord, Queue, QueueError, now_ms};
+
+/// How a worker runs (`RAMPART_JOB_*`, see the configuration table).
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Jobs run at once per queue, unless `per_queue` says otherwise.
+    pub concurrency: usize,
+    /// Concurrency of named queues (`RAMPART_JOB_CONCURRENCY=mail=8,exports=2`).
+    pub per_queue: BTreeMap<String, usize>,
+    /// How long a delivery stays with its worker without a renewal; a running job renews it
+    /// every third of this, so only a dead worker's jobs are handed out again.
+    pub lease: Duration,
+    /// How long running jobs may take to finish after shutdown begins.
+    pub shutdown_grace: Duration,
+    /// How long one fetch waits for work (and so how long shutdown waits for a fetch).
+    pub poll_wait: Duration,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            per_queue: BTreeMap::new(),
+            lease: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(25),
+            poll_wait: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What a worker did before it stopped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkerReport {
+    /// Deliveries that succeeded.
+    pub done: u64,
+    /// Deliveries that failed and were queued again.
+    pub retried: u64,
+    /// Deliveries moved to the dead-letter queue.
+    pub dead: u64,
+    /// Deliveries given back unfinished at shutdown.
+    pub released: u64,
+}
+
+/// A worker for every queue of the app's jobs.
+pub struct Worker {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    services: JobServices,
+    settings: WorkerSettings,
+    consumer: String,
+    report: Mutex<WorkerReport>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("consumer", &self.shared.consumer)
+            .field("settings", &self.shared.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Worker {
+    /// A worker running the jobs of `services.jobs` with `services`.
+    pub fn new(services: JobServices, settings: WorkerSettings) -> Self {
+        let mut seed = [0u8; 6];
+        let _ = getrandom::fill(&mut seed);
+        let suffix: String = seed.iter().map(|b| format!("{b:02x}")).collect();
+        let consumer = format!("worker-{}-{suffix}", std::process::id());
+        Self {
+            shared: Arc::new(Shared {
+                services,
+                settings,
+                consumer,
+                report: Mutex::default(),
+            }),
+        }
+    }
+
+    /// This worker's name in the queue (its consumer name on Redis).
+    pub fn consumer(&self) -> &str {
+        &self.shared.consumer
+    }
+
+    /// Runs every queue until `shutdown` resolves, then drains (see the module docs).
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> WorkerReport {
+        let (stop, stopped) = watch::channel(false);
+        let mut queues = JoinSet::new();
+        for queue in self.shared.services.jobs.set().queues() {
+            queues.spawn(serve_queue(self.shared.clone(), queue, stopped.clone()));
+        }
+        queues.spawn(record_stats(self.shared.clone(), stopped.clone()));
+        tracing::info!(target: "rampart::jobs", consumer = %self.shared.consumer, queues = ?self.shared.services.jobs.set().queues(), "worker started");
+        shutdown.await;
+        tracing::info!(target: "rampart::jobs", consumer = %self.shared.consumer, "worker stopping: draining running jobs");
+        let _ = stop.send(true);
+        while queues.join_next().await.is_some() {}
+        let report = *self
+            .shared
+            .report
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        tracing::info!(target: "rampart::jobs", consumer = %self.shared.consumer, done = report.done, retried = report.retried, dead = report.dead, released = report.released, "worker stopped");
+        report
+    }
+}
+
+/// Runs one queue until told to stop, then drains it.
+async fn serve_queue(shared: Arc<Shared>, queue: &'static str, mut stop: watch::Receiver<bool>) {
+    let concurrency = shared
+        .settings
+        .per_queue
+        .get(queue)
+        .copied()
+        .unwrap_or(shared.settings.concurrency)
+        .max(1);
+    let backend = shared.services.jobs.queue().clone();
+    let in_flight: Arc<Mutex<HashMap<String, Delivery>>> = Arc::default();
+    let mut running = JoinSet::new();
+    let mut failures = 0u32;
+    while !*stop.borrow() {
+        while running.try_join_next().is_some() {}
+        let free = concurrency.saturating_sub(running.len());
+        if free == 0 {
+            tokio::select! {
+                _ = running.join_next() => continue,
+                _ = stop.changed() => break,
+            }
+        }
+        // Not raced against `stop`: a fetch cancelled after the queue handed out jobs would
+        // strand them until their lease expires. A fetch waits at most `poll_wait`.
+        let fetched = backend
+            .fetch(
+                queue,
+                &shared.consumer,
+                free,
+                shared.settings.poll_wait,
+                shared.settings.lease,
+            )
+            .await;
+        match fetched {
+            Ok(deliveries) => {
+                failures = 0;
+                for delivery in deliveries {
+                    lock(&in_flight).insert(delivery.token.clone(), delivery.clone());
+                    running.spawn(run_delivery(shared.clone(), delivery, in_flight.clone()));
+                }
+            }
+            Err(error) => {
+                // The queue is down: back off (up to 5 s) and try again; the connection
+                // reconnects by itself when the server returns.
+                failures = failures.saturating_add(1);
+                if failures == 1 || failures % 20 == 0 {
+                    tracing::warn!(target: "rampart::jobs", queue, error = %error, "cannot fetch jobs; retrying");
+                }
+                metrics::counter!("jobs_fetch_errors_total", "queue" => queue).increment(1);
+                let pause =
+                    Duration::from_millis(100u64 << failures.min(6)).min(Duration::from_secs(5));
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    _ = stop.changed() => break,
+                }
+            }
+        }
+    }
+    drain(&shared, &*backend, queue, running, &in_flight).await;
+}
+
+/// Lets running jobs finish within the grace period, then gives the rest back.
+async fn drain(
+    shared: &Shared,
+    backend: &dyn Queue,
+    queue: &str,
+    mut running: JoinSet<()>,
+    in_flight: &Mutex<HashMap<String, Delivery>>,
+) {
+    let grace = tokio::time::sleep(shared.settings.shutdown_grace);
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            next = running.join_next() => if next.is_none() { break },
+            () = &mut grace => {
+                running.abort_all();
+                while running.join_next().await.is_some() {}
+                break;
+            }
+        }
+    }
+    let left: Vec<Delivery> = lock(in_flight)
+        .drain()
+        .map(|(_, delivery)| delivery)
+        .collect();
+    for delivery in left {
+        match backend.release(&delivery).await {
+            Ok(()) => shared.count(|report| report.released += 1),
+            // Not given back: it is handed out again when its lease expires.
+            Err(error) => {
+                tracing::warn!(target: "rampart::jobs", queue, error = %error, "cannot release a job at shutdown; it runs again after its lease")
+            }
+        }
+    }
+}
+
+/// How one delivery ended.
+enum Outcome {
+    Done,
+    /// Failed; retried unless it was the last attempt.
+    Failed(String),
+    /// Failed in a way no retry fixes.
+    Permanent(String),
+    /// The entry or its payload does not decode.
+    Poison(String),
+}
+
+/// Aborts the job's task if the worker stops waiting for it (timeout, shutdown past grace).
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn run_delivery(
+    shared: Arc<Shared>,
+    delivery: Delivery,
+    in_flight: Arc<Mutex<HashMap<String, Delivery>>>,
+) {
+    let started = Instant::now();
+    let queue = delivery.queue.clone();
+    metrics::gauge!("jobs_in_flight", "queue" => queue.clone()).increment(1.0);
+    let (outcome, spec) = execute(&shared, &delivery).await;
+    settle(&shared, &delivery, spec, outcome, started.elapsed()).await;
+    metrics::gauge!("jobs_in_flight", "queue" => queue).decrement(1.0);
+    lock(&in_flight).remove(&delivery.token);
+}
+
+async fn execute(shared: &Shared, delivery: &Delivery) -> (Outcome, Option<&'static JobSpec>) {
+    let record = match &delivery.record {
+        Ok(record) => record,
+        Err(poison) => return (Outcome::Poison(poison.reason.clone()), None),
+    };
+    let jobs = &shared.services.jobs;
+    let Some(registered) = jobs.set().get(&record.job) else {
+        return (
+            Outcome::Permanent(format!(
+                "no job named `{}` is registered in this worker",
+                record.job
+            )),
+            None,
+        );
+    };
+    let spec = registered.spec;
+    let ctx = JobCtx::new(
+        Arc::new(record.clone()),
+        spec.retries.saturating_add(1),
+        shared.services.clone(),
+    );
+    let future = match (registered.runner)(ctx, &record.payload) {
+        Ok(future) => future,
+        Err(reason) => return (Outcome::Poison(reason), Some(spec)),
+    };
+    // Its own task, so a panic in the job is a failed attempt, not a dead worker.
+    let task = tokio::spawn(future);
+    let _abort = AbortOnDrop(task.abort_handle());
+    let renewals = renew_lease(shared, delivery);
+    let outcome = tokio::select! {
+        finished = tokio::time::timeout(spec.timeout, task) => match finished {
+            Err(_) => Outcome::Failed(format!("timed out after {} ms", spec.timeout.as_millis())),
+            Ok(Err(error)) if error.is_panic() => Outcome::Failed("the job panicked".to_owned()),
+            Ok(Err(_)) => Outcome::Failed("the job was cancelled".to_owned()),
+            Ok(Ok(Ok(()))) => Outcome::Done,
+            Ok(Ok(Err(error))) if error.is_permanent() => Outcome::Permanent(error.message().to_owned()),
+            Ok(Ok(Err(error))) => Outcome::Failed(error.message().to_owned()),
+        },
+        never = renewals => match never {},
+    };
+    (outcome, Some(spec))
+}
+
+/// Renews the delivery's lease every third of it, for as long as the job runs.
+async fn renew_lease(shared: &Shared, delivery: &Delivery) -> std::convert::Infallible {
+    let period = (shared.settings.lease / 3).max(Duration::from_millis(10));
+    let mut ticks = tokio::time::interval(period);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        if let Err(error) = shared
+            .services
+            .jobs
+            .queue()
+            .renew(delivery, &shared.consumer)
+            .await
+        {
+            tracing::warn!(target: "rampart::jobs", queue = %delivery.queue, error = %error, "cannot renew a job's lease");
+        }
+    }
+}
+
+async fn settle(
+    shared: &Shared,
+    delivery: &Delivery,
+    spec: Option<&'static JobSpec>,
+    outcome: Outcome,
+    elapsed: Duration,
+) {
+    let backend = shared.services.jobs.queue();
+    let record = delivery.record.as_ref().ok();
+    let job = record.map_or("unknown", |record| record.job.as_str());
+    let attempt = record.map_or(1, |record| record.attempt);
+    let max_attempts = spec.map_or(1, |spec| spec.retries.saturating_add(1));
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    let job_id = record.map(|record| record.id.to_string());
+    let request_id = record.and_then(|record| record.request_id.as_deref());
+    let label = spec.map_or("unknown", |spec| spec.name);
+    metrics::histogram!("jobs_duration_seconds", "queue" => delivery.queue.clone(), "job" => label)
+        .record(elapsed.as_secs_f64());
+    let (kind, error) = match outcome {
+        Outcome::Done => {
+            tracing::info!(target: "rampart::jobs", job, queue = %delivery.queue, job_id, attempt, duration_ms, request_id, "job done");
+            persist(|| backend.complete(delivery)).await;
+            shared.count(|report| report.done += 1);
+            ("done", None)
+        }
+        Outcome::Failed(error) if attempt < max_attempts => {
+            let Some(record) = record else {
+                return;
+            };
+            let next = JobRecord {
+                attempt: attempt + 1,
+                last_error: Some(error.clone()),
+                ..record.clone()
+            };
+            let delay = spec.map_or(Duration::ZERO, |spec| {
+                spec.backoff.delay(attempt + 1, jitter_unit())
+            });
+            let run_at = now_ms().saturating_add(super::queue::millis(delay));
+            tracing::warn!(target: "rampart::jobs", job, queue = %delivery.queue, job_id, attempt, duration_ms, request_id, error = %error, retry_in_ms = delay.as_millis() as u64, "job failed; retrying");
+            persist(|| backend.retry(delivery, &next, run_at)).await;
+            shared.count(|report| report.retried += 1);
+            ("retry", Some(error))
+        }
+        Outcome::Failed(error) | Outcome::Permanent(error) | Outcome::Poison(error) => {
+            let dead = dead_job(delivery, attempt, &error);
+            tracing::error!(target: "rampart::jobs", job, queue = %delivery.queue, job_id = %dead.id, attempt, duration_ms, request_id, error = %error, "job moved to the dead-letter queue");
+            persist(|| backend.bury(delivery, &dead)).await;
+            shared.count(|report| report.dead += 1);
+            ("dead", Some(error))
+        }
+    };
+    let _ = error;
+    metrics::counter!("jobs_processed_total", "queue" => delivery.queue.clone(), "job" => label, "outcome" => kind)
+        .increment(1);
+}
+
+/// The dead-letter record of a delivery.
+fn dead_job(delivery: &Delivery, attempt: u32, error: &str) -> DeadJob {
+    match &delivery.record {
+        Ok(record) => {
+            let last = JobRecord {
+                last_error: Some(error.to_owned()),
+                ..record.clone()
+            };
+            DeadJob {
+                id: record.id,
+                job: Some(record.job.clone()),
+                queue: delivery.queue.clone(),
+                record: serde_json::to_string(&last).unwrap_or_default(),
+                attempts: attempt,
+                error: error.to_owned(),
+                failed_at_ms: now_ms(),
+            }
+        }
+        Err(poison) => DeadJob {
+            id: super::JobId::new(),
+            job: None,
+            queue: delivery.queue.clone(),
+            record: poison.raw.clone(),
+            attempts: 0,
+            error: error.to_owned(),
+            failed_at_ms: now_ms(),
+        },
+    }
+}
+
+/// Runs a settling step until it succeeds, for up to ~6 s: if the queue stays down the
+/// delivery is handed out again when its lease expires (at least once).
+async fn persist<'a, F>(step: impl Fn() -> F)
+where
+    F: Future<Output = Result<(), QueueError>> + 'a,
+{
+    let mut pause = Duration::from_millis(50);
+    for attempt in 1..=8 {
+        match step().await {
+            Ok(()) => return,
+            Err(error) if attempt == 8 => {
+                tracing::warn!(target: "rampart::jobs", error = %error, "cannot record a job's outcome; it runs again after its lease");
+            }
+            Err(_) => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+/// Publishes each queue's counts as gauges every 5 s.
+async fn record_stats(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stop.changed() => return,
+        }
+        for queue in shared.services.jobs.set().queues() {
+            let Ok(stats) = shared.services.jobs.queue().stats(queue).await else {
+                continue;
+            };
+            metrics::gauge!("jobs_ready", "queue" => queue).set(stats.ready as f64);
+            metrics::gauge!("jobs_scheduled", "queue" => queue).set(stats.scheduled as f64);
+            metrics::gauge!("jobs_leased", "queue" => queue).set(stats.in_flight as f64);
+            metrics::gauge!("jobs_oldest_ready_age_seconds", "queue" => queue)
+                .set(stats.oldest_ready_age_ms as f64 / 1000.0);
+            metrics::gauge!("jobs_dead").set(stats.dead as f64);
+        }
+    }
+}
+
+impl Shared {
+    fn count(&self, update: impl FnOnce(&mut WorkerReport)) {
+        update(&mut self.report.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A uniform draw in `[0, 1)` for backoff jitter.
+fn jitter_unit() -> f64 {
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
