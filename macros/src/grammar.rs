@@ -21,6 +21,10 @@ pub(crate) enum Shape {
     StrList,
     /// `key = [409, 422]`.
     IntList,
+    /// `key = user_id`: a name, also read from a string (`key = "user_id"`) as darling does.
+    Ident,
+    /// `key(...)`: options of their own, read by the key's parser.
+    List,
 }
 
 /// One key: its name, the value it takes, and an example of the whole item.
@@ -31,6 +35,21 @@ pub(crate) struct Key {
     pub(crate) expects: &'static str,
     /// The item written right, for the help: `rate_limit = "120/min"`.
     pub(crate) example: &'static str,
+}
+
+/// A [`Key`], in the short form the tables of keys are written in.
+pub(crate) const fn key(
+    name: &'static str,
+    shape: Shape,
+    expects: &'static str,
+    example: &'static str,
+) -> Key {
+    Key {
+        name,
+        shape,
+        expects,
+        example,
+    }
 }
 
 /// The expression inside the invisible groups a `macro_rules!` fragment (`$path:literal`)
@@ -54,11 +73,16 @@ fn literals_all(expr: &Expr, is_kind: fn(&Lit) -> bool) -> bool {
 fn fits(meta: &Meta, shape: Shape) -> bool {
     let value = match meta {
         Meta::Path(_) => return matches!(shape, Shape::Flag),
-        Meta::List(_) => return false,
+        Meta::List(_) => return matches!(shape, Shape::List),
         Meta::NameValue(item) => ungrouped(&item.value),
     };
     match shape {
-        Shape::Flag => false,
+        Shape::Flag | Shape::List => false,
+        Shape::Ident => match value {
+            Expr::Path(path) => path.path.get_ident().is_some(),
+            Expr::Lit(l) => matches!(l.lit, Lit::Str(_)),
+            _ => false,
+        },
         Shape::Str => matches!(value, Expr::Lit(l) if matches!(l.lit, Lit::Str(_))),
         Shape::Int => matches!(value, Expr::Lit(l) if matches!(l.lit, Lit::Int(_))),
         Shape::StrList => literals_all(value, |lit| matches!(lit, Lit::Str(_))),
@@ -93,12 +117,56 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-fn closest<'a>(name: &str, keys: &'a [Key]) -> Option<&'a str> {
-    keys.iter()
-        .map(|key| (distance(name, key.name), key.name))
+fn closest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
+    names
+        .iter()
+        .map(|candidate| (distance(name, candidate), *candidate))
         .filter(|(d, candidate)| *d <= 2.max(candidate.len() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, candidate)| candidate)
+}
+
+/// The error for a key `what` does not have, at the key, with the closest of `names` (or all
+/// of them when none is close). Shared by every attribute, so they all word it the same way.
+pub(crate) fn unknown_key(path: &syn::Path, names: &[&str], what: &str) -> Error {
+    let name = path
+        .get_ident()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let help = match closest(&name, names) {
+        Some(candidate) => format!("did you mean `{candidate}`?"),
+        None => format!(
+            "the keys are {}",
+            names
+                .iter()
+                .map(|name| format!("`{name}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let shown = quote::ToTokens::to_token_stream(path)
+        .to_string()
+        .replace(' ', "");
+    Error::custom(format!("unknown key `{shown}` in {what}\nhelp: {help}")).with_span(path)
+}
+
+/// The error for a key given a second time, at the second.
+pub(crate) fn given_twice(path: &syn::Path) -> Error {
+    let shown = quote::ToTokens::to_token_stream(path)
+        .to_string()
+        .replace(' ', "");
+    Error::custom(format!(
+        "`{shown}` is given twice\nhelp: keep one `{shown}`"
+    ))
+    .with_span(path)
+}
+
+/// The error for a bare literal where `what` takes `key = value` items.
+pub(crate) fn bare_literal(item: &NestedMeta, what: &str, example: &str) -> Error {
+    Error::custom(format!(
+        "{what} takes `key = value` items, not a bare literal\nhelp: e.g. `{example}`"
+    ))
+    .with_span(item)
 }
 
 /// Checks every item against `keys`: returns the items that fit (for darling) and pushes one
@@ -113,13 +181,7 @@ pub(crate) fn check_keys(
     let mut fitting = Vec::new();
     for item in items {
         let NestedMeta::Meta(meta) = &item else {
-            errors.push(
-                Error::custom(format!(
-                    "{what} takes `key = value` items, not a bare literal\nhelp: e.g. `{}`",
-                    keys[0].example
-                ))
-                .with_span(&item),
-            );
+            errors.push(bare_literal(&item, what, keys[0].example));
             continue;
         };
         let path = meta.path();
@@ -128,30 +190,12 @@ pub(crate) fn check_keys(
             .map(ToString::to_string)
             .unwrap_or_default();
         let Some(key) = keys.iter().find(|key| key.name == name) else {
-            let help = match closest(&name, keys) {
-                Some(candidate) => format!("did you mean `{candidate}`?"),
-                None => format!(
-                    "the keys are {}",
-                    keys.iter()
-                        .map(|key| format!("`{}`", key.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            let shown = quote::ToTokens::to_token_stream(path)
-                .to_string()
-                .replace(' ', "");
-            errors.push(
-                Error::custom(format!("unknown key `{shown}` in {what}\nhelp: {help}"))
-                    .with_span(path),
-            );
+            let names: Vec<&str> = keys.iter().map(|key| key.name).collect();
+            errors.push(unknown_key(path, &names, what));
             continue;
         };
         if seen.contains(&name) {
-            errors.push(
-                Error::custom(format!("`{name}` is given twice\nhelp: keep one `{name}`"))
-                    .with_span(path),
-            );
+            errors.push(given_twice(path));
             continue;
         }
         seen.push(name);
@@ -173,7 +217,34 @@ pub(crate) fn check_keys(
 
 #[cfg(test)]
 mod tests {
-    use super::distance;
+    use super::{Shape, closest, distance, fits};
+
+    /// Whether `text` fits `shape`; `None` when it is no meta at all.
+    fn fit(text: &str, shape: Shape) -> Option<bool> {
+        syn::parse_str::<syn::Meta>(text)
+            .ok()
+            .map(|meta| fits(&meta, shape))
+    }
+
+    #[test]
+    fn names_and_lists() {
+        // darling reads a name from a string too, so both are the `Ident` shape.
+        assert_eq!(fit("owner = owner_id", Shape::Ident), Some(true));
+        assert_eq!(fit("owner = \"owner_id\"", Shape::Ident), Some(true));
+        assert_eq!(fit("owner = 1", Shape::Ident), Some(false));
+        assert_eq!(fit("owner = a::b", Shape::Ident), Some(false));
+        assert_eq!(fit("endpoints(path = \"/notes\")", Shape::List), Some(true));
+        assert_eq!(fit("endpoints = \"/notes\"", Shape::List), Some(false));
+        assert_eq!(fit("endpoints", Shape::List), Some(false));
+    }
+
+    #[test]
+    fn did_you_mean() {
+        let names = ["table", "pagination", "endpoints"];
+        assert_eq!(closest("paginaton", &names), Some("pagination"));
+        assert_eq!(closest("tabel", &names), Some("table"));
+        assert_eq!(closest("storage", &names), None);
+    }
 
     #[test]
     fn edit_distance() {

@@ -50,11 +50,6 @@ impl ToTokens for RuntimePath {
     }
 }
 
-/// `::rampart::__private`, for code that has not moved to the named rows yet.
-pub(crate) fn private() -> TokenStream {
-    RuntimePath(&[]).into_token_stream()
-}
-
 macro_rules! runtime_paths {
     ($($(#[$meta:meta])* $name:ident = $($segment:ident)::+;)*) => {
         $($(#[$meta])* pub(crate) const $name: RuntimePath = RuntimePath(&[$(stringify!($segment)),+]);)*
@@ -134,30 +129,96 @@ runtime_paths! {
     OBJECT_SCHEMA = object_schema;
 }
 
-// Rows for the code under endpoint/, repository/ and roles.rs, which still spells
-// `private()`: they name what that code uses today so it can move to the table as is.
+// `#[endpoint]`: the definition, its access rule and its OpenAPI description.
 runtime_paths! {
-    #[allow(dead_code)] ENDPOINT = Endpoint;
-    #[allow(dead_code)] ENDPOINT_DEF = EndpointDef;
-    #[allow(dead_code)] ACCESS = Access;
-    #[allow(dead_code)] SCHEMES = Schemes;
-    #[allow(dead_code)] REQUIREMENT = Requirement;
-    #[allow(dead_code)] RATE_LIMIT_SPEC = RateLimitSpec;
-    #[allow(dead_code)] OPERATION_DOC = OperationDoc;
-    #[allow(dead_code)] RESPOND = respond;
-    #[allow(dead_code)] OUTPUT_PROBE = OutputProbe;
-    #[allow(dead_code)] DESCRIBE_OUTPUT = DescribeOutput;
-    #[allow(dead_code)] DESCRIBE_FALLBACK = DescribeFallback;
-    #[allow(dead_code)] HTTP_METHOD = axum::http::Method;
-    #[allow(dead_code)] HTTP_REQUEST_PARTS = axum::http::request::Parts;
-    #[allow(dead_code)] ROUTING_ON = axum::routing::on;
-    #[allow(dead_code)] METHOD_FILTER = axum::routing::MethodFilter;
-    #[allow(dead_code)] RESPONSE = axum::response::Response;
-    #[allow(dead_code)] FROM_REQUEST_PARTS = axum::extract::FromRequestParts;
-    #[allow(dead_code)] API_ERROR = ApiError;
-    #[allow(dead_code)] TX = Tx;
-    #[allow(dead_code)] TARGET = Target;
-    #[allow(dead_code)] OWNER_CHECK = owner_check;
+    ENDPOINT = Endpoint;
+    ENDPOINT_DEF = EndpointDef;
+    ACCESS = Access;
+    SCHEMES = Schemes;
+    REQUIREMENT = Requirement;
+    RATE_LIMIT_SPEC = RateLimitSpec;
+    OPERATION_DOC = OperationDoc;
+    RESPOND = respond;
+    OUTPUT_PROBE = OutputProbe;
+    DESCRIBE_OUTPUT = DescribeOutput;
+    DESCRIBE_FALLBACK = DescribeFallback;
+    HTTP_METHOD = axum::http::Method;
+    HTTP_REQUEST_PARTS = axum::http::request::Parts;
+    METHOD_FILTER = axum::routing::MethodFilter;
+    RESPONSE = axum::response::Response;
+    FROM_REQUEST_PARTS = axum::extract::FromRequestParts;
+    API_ERROR = ApiError;
+    /// What a rejected `#[endpoint]` defines (fail soft).
+    REJECTED_ENDPOINT = fallback::rejected_endpoint;
+}
+
+// `#[endpoint]`: the `Dep<T>` probe.
+runtime_paths! {
+    DEP_KEY = DepKey;
+    DEP_PROBE = DepProbe;
+    DESCRIBE_NOT_DEP = DescribeNotDep;
+}
+
+// `#[endpoint]`: the argument checks and the route they pick (`extractors`).
+runtime_paths! {
+    ACCEPTED = extractors::Accepted;
+    PARTS_PROBE = extractors::PartsProbe;
+    PARTS_ACCEPTED = extractors::PartsAccepted;
+    PARTS_REFUSED = extractors::PartsRefused;
+    LAST_PROBE = extractors::LastProbe;
+    LAST_FROM_PARTS = extractors::LastFromParts;
+    LAST_FROM_REQUEST = extractors::LastFromRequest;
+    LAST_REFUSED = extractors::LastRefused;
+    ASSERT_EXTRACTOR = extractors::assert_extractor;
+    ASSERT_KNOWN_EXTRACTOR = extractors::assert_known_extractor;
+    ASSERT_JSON_DESERIALIZE = extractors::assert_json_deserialize;
+    ASSERT_JSON_VALIDATE = extractors::assert_json_validate;
+    ASSERT_JSON_SCHEMA = extractors::assert_json_schema;
+    ASSERT_QUERY_DESERIALIZE = extractors::assert_query_deserialize;
+    ASSERT_QUERY_VALIDATE = extractors::assert_query_validate;
+    ASSERT_PATH_DESERIALIZE = extractors::assert_path_deserialize;
+    BODY_DOC_PROBE = extractors::BodyDocProbe;
+    DOCUMENT_BODY = extractors::DocumentBody;
+    DOCUMENT_BODY_FALLBACK = extractors::DocumentBodyFallback;
+    ROUTE_PROBE = extractors::RouteProbe;
+    ROUTE_ACCEPTED = extractors::RouteAccepted;
+    ROUTE_REFUSED = extractors::RouteRefused;
+}
+
+// `#[repository]`: the store, the owner rule checked across macro calls, and the stand-in.
+runtime_paths! {
+    TX = Tx;
+    TARGET = Target;
+    OWNER_CHECK_RESOURCE = owner_check::resource;
+    OWNER_CHECK_PARENT = owner_check::parent;
+    DECLARED_TABLE = owner_check::Declared;
+    OWNER_CHECK_DECLARED = owner_check::declared;
+    OWNER_CHECK_UNOWNED = owner_check::unowned;
+    OWNER_CHECK_NOT_OWNER_COLUMN = owner_check::not_owner_column;
+    OWNER_CHECK_ONLY_OWNER_COLUMN = owner_check::only_owner_column;
+    OWNER_CHECK_OWNER_BOUND = owner_check::owner_bound;
+    /// What a rejected repository's methods run (fail soft).
+    REJECTED_METHOD = fallback::rejected;
+}
+
+// `roles!`.
+runtime_paths! {
+    RBAC_TABLE = RbacTable;
+    IS_CRATE_ROOT = is_crate_root;
+}
+
+/// `#[allow(unused_imports)] use <trait> as _;` for each of `traits`: the traits an autoref
+/// probe's methods come from, in scope without a name. Not every expansion calls each one.
+pub(crate) fn use_traits(traits: &[RuntimePath]) -> TokenStream {
+    traits
+        .iter()
+        .map(|path| {
+            quote! {
+                #[allow(unused_imports)]
+                use #path as _;
+            }
+        })
+        .collect()
 }
 
 /// The module `roles!` emits at the crate root; endpoints name roles and permissions in it.
@@ -177,10 +238,6 @@ mod tests {
         assert_eq!(
             INPUT.member_lit("trimmed").value(),
             "::rampart::__private::input::trimmed"
-        );
-        assert_eq!(
-            private().to_string(),
-            quote!(::rampart::__private).to_string()
         );
     }
 }

@@ -15,7 +15,7 @@ use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::{Ident, LitStr};
 
-use crate::paths::{RBAC_MODULE, private};
+use crate::paths::{IS_CRATE_ROOT, RBAC_MODULE, RBAC_TABLE};
 use crate::util::{is_snake_ident, permission_ident};
 
 /// The private alias `roles!` puts next to its module at the crate root. Endpoints import the
@@ -247,7 +247,6 @@ fn module(mut table: Table) -> TokenStream {
     if table.role_names.insert("admin".to_owned()) {
         table.entries.push(("admin".to_owned(), Vec::new()));
     }
-    let private = private();
     let module = Ident::new(RBAC_MODULE, Span::call_site());
     let anchor = Ident::new(ROLES_ANCHOR, Span::call_site());
     let role_items = table
@@ -276,8 +275,8 @@ fn module(mut table: Table) -> TokenStream {
                 #( #[derive(::core::clone::Clone, ::core::marker::Copy)] pub struct #permission_items; )*
             }
             /// The table the permission checks read.
-            pub static TABLE: #private::RbacTable =
-                #private::RbacTable::new(&[#(#entries),*]).with_registration(&[#(#registration),*]);
+            pub static TABLE: #RBAC_TABLE =
+                #RBAC_TABLE::new(&[#(#entries),*]).with_registration(&[#(#registration),*]);
         }
 
         // Private, so a `roles!` in another module is not offered as an import: its own
@@ -287,7 +286,7 @@ fn module(mut table: Table) -> TokenStream {
         use self::#module as #anchor;
 
         const _: () = ::core::assert!(
-            #private::is_crate_root(::core::module_path!()),
+            #IS_CRATE_ROOT(::core::module_path!()),
             "`rampart::roles!` is called inside a module: endpoints find the roles at the crate root\nhelp: move this `roles!` to the crate root (lib.rs or main.rs)"
         );
     }

@@ -7,7 +7,7 @@ use darling::util::Flag;
 use proc_macro2::TokenStream;
 use syn::{LitInt, LitStr};
 
-use crate::grammar::{Key, Shape, check_keys};
+use crate::grammar::{Key, Shape, check_keys, key};
 
 /// The raw arguments, exactly as written.
 #[derive(Debug, FromMeta)]
@@ -31,20 +31,6 @@ pub(crate) struct EndpointAttr {
     pub(crate) errors: Option<Vec<LitInt>>,
     pub(crate) rate_limit: Option<LitStr>,
     pub(crate) burst: Option<LitInt>,
-}
-
-const fn key(
-    name: &'static str,
-    shape: Shape,
-    expects: &'static str,
-    example: &'static str,
-) -> Key {
-    Key {
-        name,
-        shape,
-        expects,
-        example,
-    }
 }
 
 const PATH: &str = "a path template like \"/tasks/{id}\"";
@@ -142,7 +128,12 @@ pub(crate) fn parse(args: TokenStream) -> darling::Result<EndpointAttr> {
 }
 
 /// Parses options already split into items with this grammar: `#[resource(endpoints(...))]`
-/// hands over every key that is an `#[endpoint]` option, so both read them with one parser.
+/// hands over every key that is an `#[endpoint]` option, so both read them with one parser
+/// (shapes and repeats included).
 pub(crate) fn parse_items(items: &[NestedMeta]) -> darling::Result<EndpointAttr> {
-    EndpointAttr::from_list(items)
+    let mut errors = darling::Error::accumulator();
+    let items = check_keys(items.to_vec(), KEYS, "`endpoints(...)`", &mut errors);
+    let attr = errors.handle(EndpointAttr::from_list(&items));
+    errors.finish_with(())?;
+    attr.ok_or_else(|| darling::Error::custom("the options did not parse"))
 }

@@ -15,7 +15,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::check::CheckedEndpoint;
-use crate::paths::private;
+use crate::paths::{DEP_KEY, DEP_PROBE, DESCRIBE_NOT_DEP};
 use crate::util::type_head;
 
 /// The probes of an endpoint's `Dep<..>` arguments.
@@ -29,7 +29,6 @@ pub(crate) struct DepProbes {
 }
 
 pub(crate) fn dep_probes(endpoint: &CheckedEndpoint, unit: &Ident) -> DepProbes {
-    let p = private();
     let mut probes = TokenStream::new();
     let mut names = Vec::new();
     for (index, input) in endpoint.inputs.iter().enumerate() {
@@ -51,10 +50,10 @@ pub(crate) fn dep_probes(endpoint: &CheckedEndpoint, unit: &Ident) -> DepProbes 
         let probe = Ident::new("__rampart_probe", caret);
         let call = quote_spanned!(caret=> #probe.dep_key());
         probes.extend(quote! {
-            fn #name() -> ::core::option::Option<#p::DepKey> {
+            fn #name() -> ::core::option::Option<#DEP_KEY> {
                 #[allow(unused_imports)]
-                use #p::DescribeNotDep as _;
-                let #probe = #p::DepProbe::<#ty>::new();
+                use #DESCRIBE_NOT_DEP as _;
+                let #probe = #DEP_PROBE::<#ty>::new();
                 #call
             }
         });

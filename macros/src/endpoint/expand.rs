@@ -8,7 +8,12 @@ use syn::spanned::Spanned;
 
 use super::check::{Access, CheckedEndpoint, InputKind, PathForm, Requirement, Scheme};
 use super::extractors::argument_checks;
-use crate::paths::private;
+use crate::paths::{
+    ACCESS, BODY_DOC_PROBE, DESCRIBE_FALLBACK, DESCRIBE_OUTPUT, DOCUMENT_BODY,
+    DOCUMENT_BODY_FALLBACK, ENDPOINT, ENDPOINT_DEF, HTTP_METHOD, METHOD_FILTER, OPERATION_DOC,
+    OUTPUT_PROBE, RATE_LIMIT_SPEC, REQUIREMENT, RESPOND, RESPONSE, ROUTE_ACCEPTED, ROUTE_PROBE,
+    ROUTE_REFUSED, SCHEMES, use_traits,
+};
 use crate::roles::rbac_import;
 
 fn option<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
@@ -19,7 +24,6 @@ fn option<T: quote::ToTokens>(value: Option<T>) -> TokenStream {
 }
 
 fn access_tokens(endpoint: &CheckedEndpoint, checks: &mut TokenStream) -> TokenStream {
-    let p = private();
     // The table is imported once, at the first name that needs it: without a `roles!` at the
     // crate root that import is the one error, and it says what is missing.
     let mut imported = false;
@@ -29,18 +33,18 @@ fn access_tokens(endpoint: &CheckedEndpoint, checks: &mut TokenStream) -> TokenS
         }
     };
     match &endpoint.access {
-        Access::Public => quote!(#p::Access::Public),
+        Access::Public => quote!(#ACCESS::Public),
         Access::Protected {
             scheme,
             requirement,
         } => {
             let schemes = match scheme {
-                Scheme::Any => quote!(#p::Schemes::Any),
-                Scheme::Jwt => quote!(#p::Schemes::Jwt),
-                Scheme::ApiKey => quote!(#p::Schemes::ApiKey),
+                Scheme::Any => quote!(#SCHEMES::Any),
+                Scheme::Jwt => quote!(#SCHEMES::Jwt),
+                Scheme::ApiKey => quote!(#SCHEMES::ApiKey),
             };
             let requirement = match requirement {
-                Requirement::Authenticated => quote!(#p::Requirement::Authenticated),
+                Requirement::Authenticated => quote!(#REQUIREMENT::Authenticated),
                 Requirement::Roles(roles) => {
                     for role in roles {
                         // `admin` exists in every table; rampart's own endpoints rely on that.
@@ -53,7 +57,7 @@ fn access_tokens(endpoint: &CheckedEndpoint, checks: &mut TokenStream) -> TokenS
                             let _: ::core::option::Option<__rampart_rbac::roles::#ident> = ::core::option::Option::None;
                         });
                     }
-                    quote!(#p::Requirement::AnyRole(&[#(#roles),*]))
+                    quote!(#REQUIREMENT::AnyRole(&[#(#roles),*]))
                 }
                 Requirement::Permission(literal, ident) => {
                     let ident = Ident::new(ident, literal.span());
@@ -61,20 +65,16 @@ fn access_tokens(endpoint: &CheckedEndpoint, checks: &mut TokenStream) -> TokenS
                     checks.extend(quote_spanned! {literal.span()=>
                         let _: ::core::option::Option<__rampart_rbac::permissions::#ident> = ::core::option::Option::None;
                     });
-                    quote!(#p::Requirement::Permission(#literal, &__rampart_rbac::TABLE))
+                    quote!(#REQUIREMENT::Permission(#literal, &__rampart_rbac::TABLE))
                 }
             };
-            quote!(#p::Access::Protected { schemes: #schemes, requirement: #requirement })
+            quote!(#ACCESS::Protected { schemes: #schemes, requirement: #requirement })
         }
     }
 }
 
 fn document_calls(endpoint: &CheckedEndpoint) -> TokenStream {
-    let p = private();
-    let mut calls = quote! {
-        #[allow(unused_imports)]
-        use #p::extractors::{DocumentBody as _, DocumentBodyFallback as _};
-    };
+    let mut calls = use_traits(&[DOCUMENT_BODY, DOCUMENT_BODY_FALLBACK]);
     for input in &endpoint.inputs {
         match &input.kind {
             InputKind::Path(PathForm::Single(ty)) => {
@@ -96,7 +96,7 @@ fn document_calls(endpoint: &CheckedEndpoint) -> TokenStream {
             }
             // Through a probe: a body without a schema is reported once, by `assert_json_schema`.
             InputKind::Json(ty) => calls.extend(quote_spanned!(ty.span()=>
-                (&&#p::extractors::BodyDocProbe::<#ty>::new()).document_body(__rampart_doc);
+                (&&#BODY_DOC_PROBE::<#ty>::new()).document_body(__rampart_doc);
             )),
             InputKind::Query(ty) => {
                 calls.extend(quote_spanned!(ty.span()=> __rampart_doc.query::<#ty>();))
@@ -113,7 +113,6 @@ fn document_calls(endpoint: &CheckedEndpoint) -> TokenStream {
 }
 
 pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
-    let p = private();
     let vis = &endpoint.function.vis;
     // The fn lives inside `definition`, where a `pub` would be meaningless (and linted).
     let mut inner = endpoint.function.clone();
@@ -131,7 +130,7 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
         .map(|i| format_ident!("__rampart_arg{}", i))
         .collect();
     let types: Vec<&syn::Type> = endpoint.inputs.iter().map(|input| &input.ty).collect();
-    let respond = quote_spanned!(output.span()=> #p::respond::<#output>);
+    let respond = quote_spanned!(output.span()=> #RESPOND::<#output>);
 
     let (mut checks, arguments) = argument_checks(&endpoint.inputs);
     let access = access_tokens(endpoint, &mut checks);
@@ -162,8 +161,11 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
     let errors = &endpoint.errors;
     let rate_limit = option(endpoint.rate_limit.as_ref().map(|limit| {
         let (count, per, burst) = (limit.count, limit.per_seconds, limit.burst);
-        quote!(#p::RateLimitSpec { count: #count, per: ::core::time::Duration::from_secs(#per), burst: #burst })
+        quote!(#RATE_LIMIT_SPEC { count: #count, per: ::core::time::Duration::from_secs(#per), burst: #burst })
     }));
+
+    let describe_traits = use_traits(&[DESCRIBE_OUTPUT, DESCRIBE_FALLBACK]);
+    let route_traits = use_traits(&[ROUTE_ACCEPTED, ROUTE_REFUSED]);
 
     quote! {
         #(#docs)*
@@ -174,29 +176,27 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
         #dep_probes
 
         #[automatically_derived]
-        impl #p::Endpoint for #name {
-            fn definition(self) -> #p::EndpointDef {
+        impl #ENDPOINT for #name {
+            fn definition(self) -> #ENDPOINT_DEF {
                 #function
 
-                async fn __rampart_handler(#(#args: #types),*) -> #p::axum::response::Response {
+                async fn __rampart_handler(#(#args: #types),*) -> #RESPONSE {
                     #respond(#name(#(#args),*).await)
                 }
 
-                fn __rampart_document(__rampart_doc: &mut #p::OperationDoc) {
+                fn __rampart_document(__rampart_doc: &mut #OPERATION_DOC) {
                     #documents
                     // Autoref probe: describes the output when it is a response type; when it is
                     // not, `respond` above reports the one error.
-                    #[allow(unused_imports)]
-                    use #p::{DescribeOutput as _, DescribeFallback as _};
-                    (&&#p::OutputProbe::<#output>::new()).describe_output(__rampart_doc);
+                    #describe_traits
+                    (&&#OUTPUT_PROBE::<#output>::new()).describe_output(__rampart_doc);
                 }
 
                 #checks
-                #[allow(unused_imports)]
-                use #p::extractors::{RouteAccepted as _, RouteRefused as _};
+                #route_traits
 
-                #p::EndpointDef {
-                    method: #p::axum::http::Method::#method,
+                #ENDPOINT_DEF {
+                    method: #HTTP_METHOD::#method,
                     path: #path,
                     prefixed: true,
                     operation_id: #operation_id,
@@ -211,8 +211,8 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
                     rate_limit: #rate_limit,
                     errors: &[#(#errors),*],
                     // Routed by the arguments' status: a refused argument is already one error.
-                    handler: (&&#p::extractors::RouteProbe::of(#arguments))
-                        .route(#p::axum::routing::MethodFilter::#method, __rampart_handler),
+                    handler: (&&#ROUTE_PROBE::of(#arguments))
+                        .route(#METHOD_FILTER::#method, __rampart_handler),
                     document: __rampart_document,
                     deps: #deps,
                 }

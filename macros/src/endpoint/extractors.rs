@@ -10,7 +10,12 @@ use syn::Type;
 use syn::spanned::Spanned;
 
 use super::check::{Input, InputKind};
-use crate::paths::private;
+use crate::paths::{
+    ACCEPTED, ASSERT_EXTRACTOR, ASSERT_JSON_DESERIALIZE, ASSERT_JSON_SCHEMA, ASSERT_JSON_VALIDATE,
+    ASSERT_KNOWN_EXTRACTOR, ASSERT_PATH_DESERIALIZE, ASSERT_QUERY_DESERIALIZE,
+    ASSERT_QUERY_VALIDATE, LAST_FROM_PARTS, LAST_FROM_REQUEST, LAST_PROBE, LAST_REFUSED,
+    PARTS_ACCEPTED, PARTS_PROBE, PARTS_REFUSED, RuntimePath, use_traits,
+};
 use crate::util::type_head;
 
 /// Extractors that read the request body: axum runs one of them, last.
@@ -75,39 +80,37 @@ pub(crate) fn check_body_position(types: &[&Type], errors: &mut darling::error::
 /// The statements that check every argument, and the combined status the handler's route is
 /// picked by (`RouteProbe`).
 pub(crate) fn argument_checks(inputs: &[Input]) -> (TokenStream, TokenStream) {
-    let p = private();
-    let x = quote!(#p::extractors);
-    let mut checks = quote! {
-        #[allow(unused_imports)]
-        use #x::{LastFromParts as _, LastFromRequest as _, LastRefused as _, PartsAccepted as _, PartsRefused as _};
-    };
+    let mut checks = use_traits(&[
+        LAST_FROM_PARTS,
+        LAST_FROM_REQUEST,
+        LAST_REFUSED,
+        PARTS_ACCEPTED,
+        PARTS_REFUSED,
+    ]);
     let mut statuses = Vec::new();
     for (index, input) in inputs.iter().enumerate() {
         let ty = &input.ty;
         let status = format_ident!("__rampart_status{}", index);
         let probe = if index + 1 == inputs.len() {
-            quote_spanned!(ty.span()=> (&&&#x::LastProbe::<#ty>::new()).last_status())
+            quote_spanned!(ty.span()=> (&&&#LAST_PROBE::<#ty>::new()).last_status())
         } else {
-            quote_spanned!(ty.span()=> (&&#x::PartsProbe::<#ty>::new()).parts_status())
+            quote_spanned!(ty.span()=> (&&#PARTS_PROBE::<#ty>::new()).parts_status())
         };
         checks.extend(quote!(let #status = #probe;));
         let inner = type_head(ty).and_then(|(_, args)| args.into_iter().next());
-        let assertions: &[&str] = match (&input.kind, &inner) {
+        let assertions: &[RuntimePath] = match (&input.kind, &inner) {
             (InputKind::Json(_), Some(_)) => &[
-                "assert_json_deserialize",
-                "assert_json_validate",
-                "assert_json_schema",
+                ASSERT_JSON_DESERIALIZE,
+                ASSERT_JSON_VALIDATE,
+                ASSERT_JSON_SCHEMA,
             ],
-            (InputKind::Query(_), Some(_)) => {
-                &["assert_query_deserialize", "assert_query_validate"]
-            }
-            (InputKind::Path(_), Some(_)) => &["assert_path_deserialize"],
+            (InputKind::Query(_), Some(_)) => &[ASSERT_QUERY_DESERIALIZE, ASSERT_QUERY_VALIDATE],
+            (InputKind::Path(_), Some(_)) => &[ASSERT_PATH_DESERIALIZE],
             // `ListQuery<R>` is refused only when `R` is not a resource, which documenting
             // it reports at `R`.
             (InputKind::List(_), _) => &[],
             _ => {
-                checks
-                    .extend(quote_spanned!(ty.span()=> #x::assert_extractor::<#ty, _>(&#status);));
+                checks.extend(quote_spanned!(ty.span()=> #ASSERT_EXTRACTOR::<#ty, _>(&#status);));
                 &[]
             }
         };
@@ -117,18 +120,15 @@ pub(crate) fn argument_checks(inputs: &[Input]) -> (TokenStream, TokenStream) {
             input.kind,
             InputKind::Json(_) | InputKind::Query(_) | InputKind::Path(_) | InputKind::List(_)
         ) {
-            checks.extend(
-                quote_spanned!(ty.span()=> #x::assert_known_extractor::<#ty, _>(&#status);),
-            );
+            checks.extend(quote_spanned!(ty.span()=> #ASSERT_KNOWN_EXTRACTOR::<#ty, _>(&#status);));
         }
         if let Some(inner) = &inner {
             for assertion in assertions {
-                let assertion = format_ident!("{}", assertion);
-                checks.extend(quote_spanned!(inner.span()=> #x::#assertion::<#inner>();));
+                checks.extend(quote_spanned!(inner.span()=> #assertion::<#inner>();));
             }
         }
         statuses.push(status);
     }
-    let status = quote!(#x::Accepted #(.and(#statuses))*);
+    let status = quote!(#ACCEPTED #(.and(#statuses))*);
     (checks, status)
 }

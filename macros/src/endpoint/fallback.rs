@@ -6,14 +6,13 @@
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 
-use crate::paths::private;
+use crate::paths::{ENDPOINT, ENDPOINT_DEF, REJECTED_ENDPOINT};
 
 pub(crate) fn stand_in(function: &syn::ItemFn) -> TokenStream {
     // A method cannot leave a struct in an impl block; it stays as written.
     if function.sig.receiver().is_some() {
         return function.to_token_stream();
     }
-    let p = private();
     let vis = &function.vis;
     let name = &function.sig.ident;
     let operation_id = name.to_string();
@@ -27,11 +26,11 @@ pub(crate) fn stand_in(function: &syn::ItemFn) -> TokenStream {
         #vis struct #name;
 
         #[automatically_derived]
-        impl #p::Endpoint for #name {
-            fn definition(self) -> #p::EndpointDef {
+        impl #ENDPOINT for #name {
+            fn definition(self) -> #ENDPOINT_DEF {
                 #[allow(dead_code)]
                 #inner
-                #p::fallback::rejected_endpoint(#operation_id)
+                #REJECTED_ENDPOINT(#operation_id)
             }
         }
     }

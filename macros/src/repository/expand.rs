@@ -12,22 +12,28 @@ use syn::{ItemTrait, TraitItem, Type};
 
 use super::check::{CheckedQuery, CheckedRepository, Fetch, ScopeArg};
 use super::sql::Access;
-use crate::paths::private;
+use crate::paths::{
+    API_ERROR, DECLARED_TABLE, FROM_REQUEST_PARTS, HTTP_REQUEST_PARTS, INTO_VALUE,
+    OWNER_CHECK_DECLARED, OWNER_CHECK_NOT_OWNER_COLUMN, OWNER_CHECK_ONLY_OWNER_COLUMN,
+    OWNER_CHECK_OWNER_BOUND, OWNER_CHECK_PARENT, OWNER_CHECK_RESOURCE, OWNER_CHECK_UNOWNED,
+    REJECTED_METHOD, RESOURCE, STORE, TARGET, TX,
+};
 
 /// The owner rule crossing macro calls: for every table the parsed statement touches, a const
 /// assertion (spanned at the SQL) that a resource the repository knows declares it and that
 /// `:owner` binds its owner column as the rule for that access requires. One assertion per
 /// distinct failure, so one mistake is one error.
 fn owner_assertions(repository: &CheckedRepository, query: &CheckedQuery) -> TokenStream {
-    let p = private();
     let resource = &repository.resource;
     let span = query.literal.span();
     let mut known = vec![
-        quote_spanned!(span=> #p::owner_check::resource(&<#resource as #p::Resource>::SPEC)),
-        quote_spanned!(span=> #p::owner_check::parent(&<#resource as #p::Resource>::SPEC)),
+        quote_spanned!(span=> #OWNER_CHECK_RESOURCE(&<#resource as #RESOURCE>::SPEC)),
+        quote_spanned!(span=> #OWNER_CHECK_PARENT(&<#resource as #RESOURCE>::SPEC)),
     ];
     for table in &repository.tables {
-        known.push(quote_spanned!(table.span()=> #p::owner_check::resource(&<#table as #p::Resource>::SPEC)));
+        known.push(
+            quote_spanned!(table.span()=> #OWNER_CHECK_RESOURCE(&<#table as #RESOURCE>::SPEC)),
+        );
     }
     let anchor = resource.to_token_stream().to_string().replace(' ', "");
     // (condition, message), deduplicated by message.
@@ -42,7 +48,7 @@ fn owner_assertions(repository: &CheckedRepository, query: &CheckedQuery) -> Tok
         let columns = &table_use.owner_columns;
         let verb = table_use.access.verb();
         push(
-            quote!(#p::owner_check::declared(__RAMPART_TABLES, #table)),
+            quote!(#OWNER_CHECK_DECLARED(__RAMPART_TABLES, #table)),
             format!(
                 "`{table}` is not the table of a resource this repository knows\nhelp: declare it with `#[resource(table = \"{table}\")]` and name that resource: `#[repository({anchor}, tables(...))]`; tables no resource declares (identity, outbox) are not queried from a repository"
             ),
@@ -50,13 +56,13 @@ fn owner_assertions(repository: &CheckedRepository, query: &CheckedQuery) -> Tok
         match &query.scope {
             ScopeArg::Admin(_) => {}
             ScopeArg::None => push(
-                quote!(#p::owner_check::unowned(__RAMPART_TABLES, #table)),
+                quote!(#OWNER_CHECK_UNOWNED(__RAMPART_TABLES, #table)),
                 format!(
                     "`{table}` is owned: a query that {verb} it must bind `:owner`\nhelp: take `scope: &Scope` and add `owner_id = :owner`, or take `&UnscopedAdmin` to cross owners"
                 ),
             ),
             ScopeArg::Owner(_) if table_use.access == Access::Assign => push(
-                quote!(#p::owner_check::not_owner_column(__RAMPART_TABLES, #table, &[#(#columns),*])),
+                quote!(#OWNER_CHECK_NOT_OWNER_COLUMN(__RAMPART_TABLES, #table, &[#(#columns),*])),
                 format!(
                     "this statement sets the owner column of `{table}`: that hands the row to another owner\nhelp: the owner column is set when a row is created; to cross owners, take `&UnscopedAdmin`"
                 ),
@@ -64,7 +70,7 @@ fn owner_assertions(repository: &CheckedRepository, query: &CheckedQuery) -> Tok
             ScopeArg::Owner(_) => {
                 if !columns.is_empty() {
                     push(
-                        quote!(#p::owner_check::only_owner_column(__RAMPART_TABLES, #table, &[#(#columns),*])),
+                        quote!(#OWNER_CHECK_ONLY_OWNER_COLUMN(__RAMPART_TABLES, #table, &[#(#columns),*])),
                         format!(
                             "`:owner` is compared with or written to a column of `{table}` that is not its owner column (or `{table}` has no owner)\nhelp: use `:owner` only for the owner column"
                         ),
@@ -72,19 +78,19 @@ fn owner_assertions(repository: &CheckedRepository, query: &CheckedQuery) -> Tok
                 }
                 let (condition, message) = match table_use.access {
                     Access::Read | Access::Update | Access::Delete => (
-                        quote!(#p::owner_check::owner_bound(__RAMPART_TABLES, #table, &[#(#columns),*])),
+                        quote!(#OWNER_CHECK_OWNER_BOUND(__RAMPART_TABLES, #table, &[#(#columns),*])),
                         format!(
                             "`{table}` is owned, and this statement {verb} it without `<owner column> = :owner` in a top-level AND of the WHERE (or JOIN ... ON) that applies to it\nhelp: add `AND owner_id = :owner` (qualified when several tables are named) to that WHERE; a top-level OR, a condition in another SELECT, or one on a CTE does not constrain the table"
                         ),
                     ),
                     Access::Insert => (
-                        quote!(#p::owner_check::owner_bound(__RAMPART_TABLES, #table, &[#(#columns),*])),
+                        quote!(#OWNER_CHECK_OWNER_BOUND(__RAMPART_TABLES, #table, &[#(#columns),*])),
                         format!(
                             "`{table}` is owned: an INSERT into it sets its owner column from `:owner`\nhelp: name the owner column with the value `:owner`: `INSERT INTO {table} (id, owner_id, ...) VALUES (:id, :owner, ...)`"
                         ),
                     ),
                     Access::Replace | Access::Assign => (
-                        quote!(#p::owner_check::unowned(__RAMPART_TABLES, #table)),
+                        quote!(#OWNER_CHECK_UNOWNED(__RAMPART_TABLES, #table)),
                         format!(
                             "`{table}` is owned: REPLACE deletes the conflicting row, whoever owns it\nhelp: use `ON CONFLICT (...) DO UPDATE SET ... WHERE {table}.owner_id = :owner`"
                         ),
@@ -100,13 +106,12 @@ fn owner_assertions(repository: &CheckedRepository, query: &CheckedQuery) -> Tok
         }
     });
     quote_spanned! {span=>
-        const __RAMPART_TABLES: &[::core::option::Option<#p::owner_check::Declared>] = &[#(#known),*];
+        const __RAMPART_TABLES: &[::core::option::Option<#DECLARED_TABLE>] = &[#(#known),*];
         #(#assertions)*
     }
 }
 
 fn method(repository: &CheckedRepository, query: &CheckedQuery) -> TokenStream {
-    let p = private();
     let vis = &repository.item.vis;
     let signature = &query.method.sig;
     let docs: Vec<&syn::Attribute> = query
@@ -125,10 +130,10 @@ fn method(repository: &CheckedRepository, query: &CheckedQuery) -> TokenStream {
                     ScopeArg::Owner(ident) => ident.clone(),
                     _ => format_ident!("scope"),
                 };
-                quote!(#p::IntoValue::into_value(#scope.owner()))
+                quote!(#INTO_VALUE::into_value(#scope.owner()))
             } else {
                 let argument = format_ident!("{}", param);
-                quote!(#p::IntoValue::into_value(#argument))
+                quote!(#INTO_VALUE::into_value(#argument))
             }
         })
         .collect();
@@ -139,9 +144,9 @@ fn method(repository: &CheckedRepository, query: &CheckedQuery) -> TokenStream {
     let sql = &query.sql;
     let label = format!("{}.{}", repository.item.ident, signature.ident);
     let target = if query.reads {
-        quote!(#p::Target::Read)
+        quote!(#TARGET::Read)
     } else {
-        quote!(#p::Target::Write)
+        quote!(#TARGET::Write)
     };
     let call = match &query.fetch {
         Fetch::All(ty) => {
@@ -184,7 +189,6 @@ pub(crate) fn expand(repository: &CheckedRepository) -> TokenStream {
 /// compiles against it and the macro's errors are the only ones. `resource` is `None` when the
 /// arguments do not name one; the struct then has only the methods.
 pub(crate) fn stand_in(item: &ItemTrait, resource: Option<&Type>) -> TokenStream {
-    let p = private();
     let vis = &item.vis;
     let methods: Vec<TokenStream> = item
         .items
@@ -200,7 +204,7 @@ pub(crate) fn stand_in(item: &ItemTrait, resource: Option<&Type>) -> TokenStream
                 #(#docs)*
                 #[allow(unused_variables, clippy::unused_async)]
                 #vis #signature {
-                    #p::fallback::rejected()
+                    #REJECTED_METHOD()
                 }
             }
         })
@@ -222,7 +226,6 @@ pub(crate) fn stand_in(item: &ItemTrait, resource: Option<&Type>) -> TokenStream
 }
 
 fn structure(item: &ItemTrait, resource: &Type, methods: &[TokenStream]) -> TokenStream {
-    let p = private();
     let vis = &item.vis;
     let name = &item.ident;
     let docs: Vec<&syn::Attribute> = item
@@ -237,18 +240,18 @@ fn structure(item: &ItemTrait, resource: &Type, methods: &[TokenStream]) -> Toke
         /// `list`, `create`, `replace`, `patch` and `delete`; it is also an extractor.
         #[derive(::core::clone::Clone, ::core::fmt::Debug)]
         #vis struct #name {
-            store: #p::Store<#resource>,
+            store: #STORE<#resource>,
         }
 
         #[automatically_derived]
         impl #name {
             /// A repository over a store.
-            #vis fn new(store: #p::Store<#resource>) -> Self {
+            #vis fn new(store: #STORE<#resource>) -> Self {
                 Self { store }
             }
 
             /// The same repository, running its statements inside `tx`.
-            #vis fn in_tx(&self, tx: &#p::Tx) -> Self {
+            #vis fn in_tx(&self, tx: &#TX) -> Self {
                 Self { store: self.store.in_tx(tx) }
             }
 
@@ -257,21 +260,21 @@ fn structure(item: &ItemTrait, resource: &Type, methods: &[TokenStream]) -> Toke
 
         #[automatically_derived]
         impl ::core::ops::Deref for #name {
-            type Target = #p::Store<#resource>;
+            type Target = #STORE<#resource>;
             fn deref(&self) -> &Self::Target {
                 &self.store
             }
         }
 
         #[automatically_derived]
-        impl<S: ::core::marker::Send + ::core::marker::Sync> #p::axum::extract::FromRequestParts<S> for #name {
-            type Rejection = #p::ApiError;
+        impl<S: ::core::marker::Send + ::core::marker::Sync> #FROM_REQUEST_PARTS<S> for #name {
+            type Rejection = #API_ERROR;
 
             async fn from_request_parts(
-                parts: &mut #p::axum::http::request::Parts,
+                parts: &mut #HTTP_REQUEST_PARTS,
                 state: &S,
             ) -> ::core::result::Result<Self, Self::Rejection> {
-                let store = <#p::Store<#resource> as #p::axum::extract::FromRequestParts<S>>::from_request_parts(parts, state).await?;
+                let store = <#STORE<#resource> as #FROM_REQUEST_PARTS<S>>::from_request_parts(parts, state).await?;
                 ::core::result::Result::Ok(Self { store })
             }
         }

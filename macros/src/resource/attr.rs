@@ -10,6 +10,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, LitStr};
 
 use crate::endpoint::attr::{EndpointAttr, parse_items};
+use crate::grammar::{Key, Shape, bare_literal, check_keys, given_twice, key, unknown_key};
 
 /// `endpoints(...)` as written; parsed on its own (see [`parse_endpoints`]) so that a mistake
 /// in it leaves the rest of the declaration known to the fail-soft expansion.
@@ -36,8 +37,72 @@ pub(crate) struct ResourceAttr {
     pub(crate) endpoints: Option<RawEndpoints>,
 }
 
+/// Every key of `ResourceAttr`, in the order the docs list them.
+const KEYS: &[Key] = &[
+    key(
+        "table",
+        Shape::Str,
+        "a table name as a string",
+        "table = \"notes\"",
+    ),
+    key(
+        "owner",
+        Shape::Ident,
+        "the name of the owner field",
+        "owner = owner_id",
+    ),
+    key(
+        "version",
+        Shape::Ident,
+        "the name of the version field",
+        "version = version",
+    ),
+    key(
+        "name",
+        Shape::Str,
+        "the resource's name as a string",
+        "name = \"note\"",
+    ),
+    key(
+        "pagination",
+        Shape::Str,
+        "\"offset\" or \"cursor\"",
+        "pagination = \"offset\"",
+    ),
+    key(
+        "default_sort",
+        Shape::Str,
+        "a sort field as a string like \"-created_at\"",
+        "default_sort = \"-created_at\"",
+    ),
+    key(
+        "read_only_when",
+        Shape::Ident,
+        "the name of a `bool` field",
+        "read_only_when = archived",
+    ),
+    key(
+        "endpoints",
+        Shape::List,
+        "options in parentheses",
+        "endpoints(path = \"/notes\")",
+    ),
+];
+
 pub(crate) fn parse(args: TokenStream) -> darling::Result<ResourceAttr> {
     let items = NestedMeta::parse_meta_list(args)?;
+    let mut errors = Error::accumulator();
+    let items = check_keys(items, KEYS, "`#[resource]`", &mut errors);
+    // A refused item may be the `table` (misspelt, say): its error is the one reported.
+    errors.finish()?;
+    if !items
+        .iter()
+        .any(|item| key_of(item).is_some_and(|key| key.is_ident("table")))
+    {
+        return Err(Error::custom(
+            "`#[resource]` needs a `table`\nhelp: add e.g. `table = \"notes\"`",
+        ));
+    }
     ResourceAttr::from_list(&items)
 }
 
@@ -58,6 +123,14 @@ pub(crate) const OPTIONS: &[&str] = &[
     "rate_limit",
     "burst",
 ];
+
+/// `endpoints(...)`'s own key.
+const PATH_KEY: &[Key] = &[key(
+    "path",
+    Shape::Str,
+    "the collection's path as a string like \"/notes\"",
+    "path = \"/notes\"",
+)];
 
 /// Options that concern a request body: only the endpoints that read one get them.
 const BODY_OPTIONS: &[&str] = &["body_limit", "body_timeout"];
@@ -115,38 +188,42 @@ pub(crate) fn parse_endpoints(
     let items = NestedMeta::parse_meta_list(list.tokens.clone())?;
     let mut errors = Error::accumulator();
     let (mut path, mut public, mut body, mut shared) = (None, None, Vec::new(), Vec::new());
-    let mut path_misplaced = false;
+    // A `path` written wrong (or not at all, where a method key or a bare literal stands in
+    // its place) already has its error: `needs a path` would be a second one.
+    let mut path_reported = false;
     for item in items {
-        let Some(key) = key_of(&item).map(|p| (p.span(), p.get_ident().map(Ident::to_string)))
-        else {
-            errors.push(Error::unsupported_format("literal").with_span(&item));
+        let Some(key_path) = key_of(&item).cloned() else {
+            path_reported = true;
+            errors.push(bare_literal(&item, "`endpoints(...)`", "path = \"/notes\""));
             continue;
         };
+        let key = (key_path.span(), key_path.get_ident().map(Ident::to_string));
         match key {
-            (span, Some(name)) if name == "path" => {
+            (_, Some(name)) if name == "path" => {
+                path_reported = true;
                 if path.is_some() {
-                    errors.push(Error::duplicate_field("path").with_span(&span));
-                } else {
-                    path = errors.handle(LitStr::from_nested_meta(&item).map_err(|e| e.at("path")));
+                    errors.push(given_twice(&key_path));
+                } else if let [item] =
+                    check_keys(vec![item], PATH_KEY, "`endpoints(...)`", &mut errors).as_slice()
+                {
+                    path = errors.handle(LitStr::from_nested_meta(item));
                 }
             }
             (span, Some(name)) if SET_PER_ENDPOINT.iter().any(|(key, _)| *key == name) => {
                 // A method key is where the path went: its help names `path`, enough.
-                path_misplaced |= !matches!(name.as_str(), "operation_id" | "errors");
+                path_reported |= !matches!(name.as_str(), "operation_id" | "errors");
                 errors.push(misplaced_key(&name, span));
             }
             (_, Some(name)) if name == "public" => public = Some(item),
             (_, Some(name)) if BODY_OPTIONS.contains(&name.as_str()) => body.push(item),
             (_, Some(name)) if OPTIONS.contains(&name.as_str()) => shared.push(item),
-            (span, name) => errors.push(
-                Error::unknown_field_with_alts(&name.unwrap_or_default(), OPTIONS).with_span(&span),
-            ),
+            _ => errors.push(unknown_key(&key_path, OPTIONS, "`endpoints(...)`")),
         }
     }
     // Every option at once, through `#[endpoint]`'s grammar.
     let all: Vec<NestedMeta> = public.iter().chain(&body).chain(&shared).cloned().collect();
     let options = errors.handle(parse_items(&all));
-    if path.is_none() && !path_misplaced {
+    if path.is_none() && !path_reported {
         errors.push(
             Error::custom("`endpoints(...)` needs a `path`\nhelp: add e.g. `path = \"/notes\"`")
                 .with_span(&keyword),

@@ -9,6 +9,7 @@ use darling::{Error, FromMeta};
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use crate::grammar::{Key, Shape, check_keys, key};
 use crate::paths::CONSTRAINT;
 
 #[derive(Debug, Default, FromMeta)]
@@ -37,6 +38,22 @@ struct SchemaFieldAttr {
     #[darling(default)]
     non_null: darling::util::Flag,
 }
+
+/// Every key of `SchemaFieldAttr`.
+const SCHEMA_KEYS: &[Key] = &[
+    key(
+        "pattern",
+        Shape::Str,
+        "a regular expression as a string",
+        "pattern = \"^[a-z]+$\"",
+    ),
+    key(
+        "non_null",
+        Shape::Flag,
+        "no value (it is a flag)",
+        "non_null",
+    ),
+];
 
 /// The value of a literal bound (`5`, `-1.5`); `None` for a constant or an expression, which
 /// only validator sees the value of.
@@ -161,6 +178,7 @@ fn schema_keys(attr: &syn::Attribute, out: &mut Vec<TokenStream>, errors: &mut A
     else {
         return;
     };
+    let items = check_keys(items, SCHEMA_KEYS, "`#[schema]`", errors);
     let Some(field) = errors.handle(SchemaFieldAttr::from_list(&items)) else {
         return;
     };

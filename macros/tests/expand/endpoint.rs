@@ -45,22 +45,29 @@ impl ::rampart::__private::Endpoint for patch_note {
         }
         fn __rampart_document(__rampart_doc: &mut ::rampart::__private::OperationDoc) {
             #[allow(unused_imports)]
-            use ::rampart::__private::extractors::{
-                DocumentBody as _, DocumentBodyFallback as _,
-            };
+            use ::rampart::__private::extractors::DocumentBody as _;
+            #[allow(unused_imports)]
+            use ::rampart::__private::extractors::DocumentBodyFallback as _;
             __rampart_doc.path_param::<Uuid>("id");
             (&&::rampart::__private::extractors::BodyDocProbe::<NotePatch>::new())
                 .document_body(__rampart_doc);
             #[allow(unused_imports)]
-            use ::rampart::__private::{DescribeOutput as _, DescribeFallback as _};
+            use ::rampart::__private::DescribeOutput as _;
+            #[allow(unused_imports)]
+            use ::rampart::__private::DescribeFallback as _;
             (&&::rampart::__private::OutputProbe::<ApiResult<Note>>::new())
                 .describe_output(__rampart_doc);
         }
         #[allow(unused_imports)]
-        use ::rampart::__private::extractors::{
-            LastFromParts as _, LastFromRequest as _, LastRefused as _,
-            PartsAccepted as _, PartsRefused as _,
-        };
+        use ::rampart::__private::extractors::LastFromParts as _;
+        #[allow(unused_imports)]
+        use ::rampart::__private::extractors::LastFromRequest as _;
+        #[allow(unused_imports)]
+        use ::rampart::__private::extractors::LastRefused as _;
+        #[allow(unused_imports)]
+        use ::rampart::__private::extractors::PartsAccepted as _;
+        #[allow(unused_imports)]
+        use ::rampart::__private::extractors::PartsRefused as _;
         let __rampart_status0 = (&&::rampart::__private::extractors::PartsProbe::<
             Ctx,
         >::new())
@@ -90,7 +97,9 @@ impl ::rampart::__private::Endpoint for patch_note {
         use crate::__rampart_roles_missing_add_rampart_roles_at_crate_root as __rampart_rbac;
         let _: ::core::option::Option<__rampart_rbac::roles::member> = ::core::option::Option::None;
         #[allow(unused_imports)]
-        use ::rampart::__private::extractors::{RouteAccepted as _, RouteRefused as _};
+        use ::rampart::__private::extractors::RouteAccepted as _;
+        #[allow(unused_imports)]
+        use ::rampart::__private::extractors::RouteRefused as _;
         ::rampart::__private::EndpointDef {
             method: ::rampart::__private::axum::http::Method::PATCH,
             path: "/notes/{id}",
