@@ -8,13 +8,13 @@
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
-use std::io::Write as _;
+use std::io::{self, Write as _};
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::layer::{Context, Layer, Layered};
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Registry};
@@ -72,7 +72,7 @@ fn needs_escape(bytes: &[u8]) -> bool {
 }
 
 /// Appends the decimal digits of `value`, zero-padded to at least `width` (at most 20).
-fn push_digits(out: &mut String, mut value: u64, width: usize) {
+pub(super) fn push_digits(out: &mut String, mut value: u64, width: usize) {
     let mut digits = [b'0'; 20];
     let mut start = digits.len();
     loop {
@@ -84,12 +84,34 @@ fn push_digits(out: &mut String, mut value: u64, width: usize) {
         }
     }
     start = start.min(digits.len().saturating_sub(width));
-    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
+    // Digit by digit: `str::from_utf8` on the slice cost more than the digits themselves.
+    for &digit in &digits[start..] {
+        out.push(char::from(digit));
+    }
+}
+
+/// Appends a float the way every line writes one: three decimals through integer digits when
+/// it fits (float formatting is slow), `core::fmt` beyond 1e15, `null` when not finite.
+pub(super) fn push_f64(out: &mut String, value: f64) {
+    if value.is_finite() && value.abs() < 1e15 {
+        let thousandths = (value * 1000.0).round() as i64;
+        let magnitude = thousandths.unsigned_abs();
+        if thousandths < 0 {
+            out.push('-');
+        }
+        push_digits(out, magnitude / 1000, 1);
+        out.push('.');
+        push_digits(out, magnitude % 1000, 3);
+    } else if value.is_finite() {
+        let _ = write!(out, "{value}");
+    } else {
+        out.push_str("null");
+    }
 }
 
 /// Appends `value` as JSON string contents (without quotes), copying runs that need no escape
 /// in one go.
-fn escape_into(out: &mut String, value: &str) {
+pub(super) fn escape_into(out: &mut String, value: &str) {
     if !needs_escape(value.as_bytes()) {
         out.push_str(value);
         return;
@@ -125,7 +147,7 @@ struct SpanFields {
 }
 
 /// Appends the request's fields, in the order every line has them.
-fn request_fields(
+pub(super) fn request_fields(
     line: &mut String,
     request_id: &str,
     user: Option<uuid::Uuid>,
@@ -176,7 +198,7 @@ impl JsonVisitor<'_> {
         }
     }
     /// A number written digit by digit (`core::fmt` costs more than the rest of the line).
-    fn integer(&mut self, name: &str, negative: bool, magnitude: u64, thousandths: Option<u64>) {
+    fn integer(&mut self, name: &str, negative: bool, magnitude: u64) {
         self.key(name);
         if is_secret(name) {
             self.out.push_str("\"[redacted]\"");
@@ -186,10 +208,6 @@ impl JsonVisitor<'_> {
             self.out.push('-');
         }
         push_digits(self.out, magnitude, 1);
-        if let Some(thousandths) = thousandths {
-            self.out.push('.');
-            push_digits(self.out, thousandths, 3);
-        }
     }
     fn raw(&mut self, name: &str, value: fmt::Arguments<'_>) {
         self.key(name);
@@ -214,29 +232,20 @@ impl Visit for JsonVisitor<'_> {
         self.string(field.name(), &text);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.integer(field.name(), value < 0, value.unsigned_abs(), None);
+        self.integer(field.name(), value < 0, value.unsigned_abs());
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.integer(field.name(), false, value, None);
+        self.integer(field.name(), false, value);
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.raw(field.name(), format_args!("{value}"));
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        if value.is_finite() && value.abs() < 1e15 {
-            // Three decimals through integer formatting: float formatting is slow.
-            let thousandths = (value * 1000.0).round() as i64;
-            let magnitude = thousandths.unsigned_abs();
-            self.integer(
-                field.name(),
-                thousandths < 0,
-                magnitude / 1000,
-                Some(magnitude % 1000),
-            );
-        } else if value.is_finite() {
-            self.raw(field.name(), format_args!("{value}"));
+        self.key(field.name());
+        if is_secret(field.name()) {
+            self.out.push_str("\"[redacted]\"");
         } else {
-            self.raw(field.name(), format_args!("null"));
+            push_f64(self.out, value);
         }
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
@@ -246,13 +255,13 @@ impl Visit for JsonVisitor<'_> {
 }
 
 thread_local! {
-    static LINE: RefCell<(String, String)> = const { RefCell::new((String::new(), String::new())) };
+    pub(super) static LINE: RefCell<(String, String)> = const { RefCell::new((String::new(), String::new())) };
     /// `YYYY-MM-DDTHH:MM:SS` of the current second: formatted once per second, not per line.
     static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
 }
 
 /// Appends an RFC 3339 UTC timestamp with microseconds.
-fn write_timestamp(out: &mut String) {
+pub(super) fn write_timestamp(out: &mut String) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -278,18 +287,93 @@ fn write_timestamp(out: &mut String) {
 /// The JSON-lines layer; `W` is where lines go (stdout through a non-blocking writer, or a
 /// test's buffer).
 pub struct JsonLogLayer<W> {
+    /// The service name as JSON string contents, escaped once rather than per line.
     service: String,
-    writer: W,
+    pub(super) writer: W,
 }
 
 impl<W> JsonLogLayer<W> {
     /// A layer that stamps every line with `service`.
     pub fn new(service: impl Into<String>, writer: W) -> Self {
+        let mut escaped = String::new();
+        escape_into(&mut escaped, &service.into());
         Self {
-            service: service.into(),
+            service: escaped,
             writer,
         }
     }
+
+    /// How every line starts: `{"timestamp":…,"level":…,"service":…,"target":…"`.
+    pub(super) fn head(&self, line: &mut String, level: &tracing::Level, target: &str) {
+        line.push_str("{\"timestamp\":\"");
+        write_timestamp(line);
+        line.push_str("\",\"level\":\"");
+        line.push_str(level.as_str());
+        line.push_str("\",\"service\":\"");
+        line.push_str(&self.service);
+        line.push_str("\",\"target\":\"");
+        escape_into(line, target);
+        line.push('"');
+    }
+}
+
+/// Writes one whole line: [`MakeWriter`] with its type erased.
+trait LineSink: Send + Sync {
+    fn write_line(&self, line: &[u8]) -> io::Result<()>;
+}
+
+impl<W> LineSink for W
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync,
+{
+    fn write_line(&self, line: &[u8]) -> io::Result<()> {
+        self.make_writer().write_all(line)
+    }
+}
+
+/// The writer of the subscriber [`init_logging_with`] installs, its type erased so that the
+/// subscriber has one concrete type, [`Installed`]. The type is private to this crate, so no
+/// subscriber built elsewhere has it: finding it through `Dispatch::downcast_ref` proves the
+/// current subscriber is rampart's own (its filter and its one layer), which is what lets the
+/// access line skip `tracing`'s dispatch (`access.rs`).
+pub(super) struct InstalledWriter(Box<dyn LineSink>);
+
+/// [`InstalledWriter`]'s writer: each `write` is one whole line from the layer, written with
+/// one `write_all` to the wrapped writer, as the layer would write it without the erasure.
+pub(super) struct LineWriter<'a>(&'a dyn LineSink);
+
+impl io::Write for LineWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write_line(buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for InstalledWriter {
+    type Writer = LineWriter<'a>;
+    fn make_writer(&'a self) -> Self::Writer {
+        LineWriter(&*self.0)
+    }
+}
+
+/// The layer of the subscriber [`init_logging_with`] installs.
+pub(super) type InstalledLayer = JsonLogLayer<InstalledWriter>;
+
+/// The subscriber [`init_logging_with`] installs: the filter, then the JSON layer.
+pub(super) type Installed = Layered<InstalledLayer, Layered<EnvFilter, Registry>>;
+
+/// Builds [`Installed`] (also for tests, which make it current for a scope).
+pub(super) fn installed<W>(service: &str, writer: W, filter: EnvFilter) -> Installed
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    Registry::default().with(filter).with(JsonLogLayer::new(
+        service,
+        InstalledWriter(Box::new(writer)),
+    ))
 }
 
 impl<S, W> Layer<S> for JsonLogLayer<W>
@@ -320,15 +404,7 @@ where
             line.clear();
             message.clear();
             let metadata = event.metadata();
-            line.push_str("{\"timestamp\":\"");
-            write_timestamp(line);
-            line.push_str("\",\"level\":\"");
-            line.push_str(metadata.level().as_str());
-            line.push_str("\",\"service\":\"");
-            escape_into(line, &self.service);
-            line.push_str("\",\"target\":\"");
-            escape_into(line, metadata.target());
-            line.push('"');
+            self.head(line, metadata.level(), metadata.target());
             let in_request = crate::context::with(|context| {
                 request_fields(
                     line,
@@ -401,9 +477,7 @@ where
 {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let subscriber = Registry::default()
-        .with(filter)
-        .with(JsonLogLayer::new(service, writer));
+    let subscriber = installed(service, writer, filter);
     let installed = tracing::subscriber::set_global_default(subscriber).is_ok();
     if installed {
         super::install_panic_hook();
