@@ -71,8 +71,43 @@ fn needs_escape(bytes: &[u8]) -> bool {
         .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
+/// A line being written: bytes, not a `String`, so that digits (ASCII by construction) are
+/// copied in one go instead of pushed as `char`s or validated by `str::from_utf8`. Only `&str`
+/// and ASCII go in, so it is always UTF-8.
+#[derive(Default)]
+pub(super) struct Line(Vec<u8>);
+
+impl Line {
+    pub(super) const fn new() -> Self {
+        Self(Vec::new())
+    }
+    pub(super) fn push_str(&mut self, text: &str) {
+        self.0.extend_from_slice(text.as_bytes());
+    }
+    pub(super) fn push(&mut self, c: char) {
+        if c.is_ascii() {
+            self.0.push(c as u8);
+        } else {
+            self.push_str(c.encode_utf8(&mut [0; 4]));
+        }
+    }
+    pub(super) fn clear(&mut self) {
+        self.0.clear();
+    }
+    pub(super) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Write for Line {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.push_str(text);
+        Ok(())
+    }
+}
+
 /// Appends the decimal digits of `value`, zero-padded to at least `width` (at most 20).
-pub(super) fn push_digits(out: &mut String, mut value: u64, width: usize) {
+pub(super) fn push_digits(out: &mut Line, mut value: u64, width: usize) {
     let mut digits = [b'0'; 20];
     let mut start = digits.len();
     loop {
@@ -84,15 +119,12 @@ pub(super) fn push_digits(out: &mut String, mut value: u64, width: usize) {
         }
     }
     start = start.min(digits.len().saturating_sub(width));
-    // Digit by digit: `str::from_utf8` on the slice cost more than the digits themselves.
-    for &digit in &digits[start..] {
-        out.push(char::from(digit));
-    }
+    out.0.extend_from_slice(&digits[start..]);
 }
 
 /// Appends a float the way every line writes one: three decimals through integer digits when
 /// it fits (float formatting is slow), `core::fmt` beyond 1e15, `null` when not finite.
-pub(super) fn push_f64(out: &mut String, value: f64) {
+pub(super) fn push_f64(out: &mut Line, value: f64) {
     if value.is_finite() && value.abs() < 1e15 {
         let thousandths = (value * 1000.0).round() as i64;
         let magnitude = thousandths.unsigned_abs();
@@ -111,7 +143,7 @@ pub(super) fn push_f64(out: &mut String, value: f64) {
 
 /// Appends `value` as JSON string contents (without quotes), copying runs that need no escape
 /// in one go.
-pub(super) fn escape_into(out: &mut String, value: &str) {
+pub(super) fn escape_into(out: &mut Line, value: &str) {
     if !needs_escape(value.as_bytes()) {
         out.push_str(value);
         return;
@@ -148,7 +180,7 @@ struct SpanFields {
 
 /// Appends the request's fields, in the order every line has them.
 pub(super) fn request_fields(
-    line: &mut String,
+    line: &mut Line,
     request_id: &str,
     user: Option<uuid::Uuid>,
     method: &str,
@@ -173,7 +205,7 @@ pub(super) fn request_fields(
 
 /// Writes an event's fields as `,"key":value` pairs; `message` goes to its own slot.
 struct JsonVisitor<'a> {
-    out: &'a mut String,
+    out: &'a mut Line,
     message: &'a mut String,
 }
 
@@ -255,13 +287,13 @@ impl Visit for JsonVisitor<'_> {
 }
 
 thread_local! {
-    pub(super) static LINE: RefCell<(String, String)> = const { RefCell::new((String::new(), String::new())) };
+    pub(super) static LINE: RefCell<(Line, String)> = const { RefCell::new((Line::new(), String::new())) };
     /// `YYYY-MM-DDTHH:MM:SS` of the current second: formatted once per second, not per line.
     static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
 }
 
 /// Appends an RFC 3339 UTC timestamp with microseconds.
-pub(super) fn write_timestamp(out: &mut String) {
+pub(super) fn write_timestamp(out: &mut Line) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -295,16 +327,17 @@ pub struct JsonLogLayer<W> {
 impl<W> JsonLogLayer<W> {
     /// A layer that stamps every line with `service`.
     pub fn new(service: impl Into<String>, writer: W) -> Self {
-        let mut escaped = String::new();
+        let mut escaped = Line::new();
         escape_into(&mut escaped, &service.into());
         Self {
-            service: escaped,
+            service: String::from_utf8(escaped.0).unwrap_or_default(),
             writer,
         }
     }
 
-    /// How every line starts: `{"timestamp":…,"level":…,"service":…,"target":…"`.
-    pub(super) fn head(&self, line: &mut String, level: &tracing::Level, target: &str) {
+    /// How every line starts, up to the target's value: `{"timestamp":…,"level":…,
+    /// "service":…,"target":"` (the caller writes the target, escaped unless known clean).
+    pub(super) fn head(&self, line: &mut Line, level: &tracing::Level) {
         line.push_str("{\"timestamp\":\"");
         write_timestamp(line);
         line.push_str("\",\"level\":\"");
@@ -312,8 +345,6 @@ impl<W> JsonLogLayer<W> {
         line.push_str("\",\"service\":\"");
         line.push_str(&self.service);
         line.push_str("\",\"target\":\"");
-        escape_into(line, target);
-        line.push('"');
     }
 }
 
@@ -404,7 +435,9 @@ where
             line.clear();
             message.clear();
             let metadata = event.metadata();
-            self.head(line, metadata.level(), metadata.target());
+            self.head(line, metadata.level());
+            escape_into(line, metadata.target());
+            line.push('"');
             let in_request = crate::context::with(|context| {
                 request_fields(
                     line,
@@ -491,9 +524,9 @@ mod tests {
 
     #[test]
     fn escaping_and_secrets() {
-        let mut out = String::new();
-        escape_into(&mut out, "a\"b\\c\nd\u{1}");
-        assert_eq!(out, "a\\\"b\\\\c\\nd\\u0001");
+        let mut out = Line::new();
+        escape_into(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(out.as_bytes(), "a\\\"b\\\\c\\nd\\u0001é".as_bytes());
         for clean in [
             "",
             "a",
@@ -516,12 +549,21 @@ mod tests {
             !needs_escape("\u{7f}".as_bytes()),
             "DEL needs no JSON escape"
         );
-        let mut digits = String::new();
+        let mut digits = Line::new();
         push_digits(&mut digits, 0, 1);
         push_digits(&mut digits, 42, 6);
         push_digits(&mut digits, u64::MAX, 3);
         push_digits(&mut digits, 7, 3);
-        assert_eq!(digits, "000004218446744073709551615007");
+        assert_eq!(digits.as_bytes(), b"000004218446744073709551615007");
+        let mut floats = Line::new();
+        for value in [12.3456, -0.5, 0.0004, 1e16, f64::NAN] {
+            push_f64(&mut floats, value);
+            floats.push(' ');
+        }
+        assert_eq!(
+            floats.as_bytes(),
+            b"12.346 -0.500 0.000 10000000000000000 null "
+        );
         assert!(is_secret("password"));
         assert!(is_secret("refresh_token"));
         assert!(is_secret("Authorization"));
