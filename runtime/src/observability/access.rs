@@ -96,10 +96,7 @@ fn write_line(layer: &InstalledLayer, status: u16, duration_ms: f64) -> bool {
         let (line, _) = &mut *guard;
         line.clear();
         let in_request = crate::context::with(|context| {
-            layer.head(line, &Level::INFO);
-            // A constant with nothing to escape.
-            line.push_str(ACCESS_TARGET);
-            line.push('"');
+            layer.access_head(line);
             request_fields(
                 line,
                 context.request_id().as_str(),

@@ -106,17 +106,30 @@ impl fmt::Write for Line {
     }
 }
 
+/// `00` to `99`: digits are written two at a time (half the divisions).
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// Appends the decimal digits of `value`, zero-padded to at least `width` (at most 20).
 pub(super) fn push_digits(out: &mut Line, mut value: u64, width: usize) {
     let mut digits = [b'0'; 20];
     let mut start = digits.len();
-    loop {
+    while value >= 100 {
+        let pair = (value % 100) as usize * 2;
+        value /= 100;
+        start -= 2;
+        digits[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if value >= 10 {
+        let pair = value as usize * 2;
+        start -= 2;
+        digits[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
         start -= 1;
-        digits[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
+        digits[start] = b'0' + value as u8;
     }
     start = start.min(digits.len().saturating_sub(width));
     out.0.extend_from_slice(&digits[start..]);
@@ -288,7 +301,7 @@ impl Visit for JsonVisitor<'_> {
 
 thread_local! {
     pub(super) static LINE: RefCell<(Line, String)> = const { RefCell::new((Line::new(), String::new())) };
-    /// `YYYY-MM-DDTHH:MM:SS` of the current second: formatted once per second, not per line.
+    /// `YYYY-MM-DDTHH:MM:SS.` of the current second: formatted once per second, not per line.
     static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
 }
 
@@ -306,12 +319,11 @@ pub(super) fn write_timestamp(out: &mut Line) {
             cached.1.clear();
             let datetime = chrono::DateTime::from_timestamp(i64::try_from(seconds).unwrap_or(0), 0)
                 .unwrap_or_default();
-            let _ = write!(cached.1, "{}", datetime.format("%Y-%m-%dT%H:%M:%S"));
+            let _ = write!(cached.1, "{}.", datetime.format("%Y-%m-%dT%H:%M:%S"));
             cached.0 = seconds;
         }
         out.push_str(&cached.1);
     });
-    out.push('.');
     push_digits(out, u64::from(now.subsec_micros()), 6);
     out.push('Z');
 }
@@ -321,6 +333,9 @@ pub(super) fn write_timestamp(out: &mut Line) {
 pub struct JsonLogLayer<W> {
     /// The service name as JSON string contents, escaped once rather than per line.
     service: String,
+    /// What follows the timestamp on every access line: level, service and target, which are
+    /// the same on all of them (`access.rs`).
+    access_head: String,
     pub(super) writer: W,
 }
 
@@ -329,10 +344,24 @@ impl<W> JsonLogLayer<W> {
     pub fn new(service: impl Into<String>, writer: W) -> Self {
         let mut escaped = Line::new();
         escape_into(&mut escaped, &service.into());
+        let service = String::from_utf8(escaped.0).unwrap_or_default();
+        let access_head = format!(
+            "\",\"level\":\"INFO\",\"service\":\"{service}\",\"target\":\"{}\"",
+            super::access::ACCESS_TARGET
+        );
         Self {
-            service: String::from_utf8(escaped.0).unwrap_or_default(),
+            service,
+            access_head,
             writer,
         }
+    }
+
+    /// The start of an access line, up to and with its target: what [`Self::head`] writes for
+    /// an INFO event of the access target, in two pieces instead of seven.
+    pub(super) fn access_head(&self, line: &mut Line) {
+        line.push_str("{\"timestamp\":\"");
+        write_timestamp(line);
+        line.push_str(&self.access_head);
     }
 
     /// How every line starts, up to the target's value: `{"timestamp":…,"level":…,
@@ -555,6 +584,11 @@ mod tests {
         push_digits(&mut digits, u64::MAX, 3);
         push_digits(&mut digits, 7, 3);
         assert_eq!(digits.as_bytes(), b"000004218446744073709551615007");
+        for value in [9, 10, 99, 100, 101, 999_999, 1_000_000, 10_u64.pow(19)] {
+            let mut written = Line::new();
+            push_digits(&mut written, value, 1);
+            assert_eq!(written.as_bytes(), value.to_string().as_bytes());
+        }
         let mut floats = Line::new();
         for value in [12.3456, -0.5, 0.0004, 1e16, f64::NAN] {
             push_f64(&mut floats, value);
