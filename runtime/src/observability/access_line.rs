@@ -17,7 +17,8 @@ use tracing_core::field::FieldSet;
 use tracing_core::metadata::Kind;
 use tracing_subscriber::fmt::MakeWriter as _;
 
-use super::log::{Installed, InstalledLayer, LINE, push_digits, push_f64, request_fields};
+use super::json::{push_digits, push_f64};
+use super::log::{Installed, InstalledLayer, LINE, request_fields};
 
 /// The access line's target.
 pub(crate) const ACCESS_TARGET: &str = "rampart::access";
