@@ -4,20 +4,24 @@
 //! at ~8.5 µs per access-log line on this class of machine (DESIGN.md). This layer writes
 //! each line into one reused buffer with a hand-rolled escaper, reads the request id, user id,
 //! method and route from the request context (`crate::context`, no per-request span), redacts fields whose names look secret, and hands the
-//! line to the batching writer (`writer.rs`) so no worker waits on stdout.
+//! line to the batching writer (`writer.rs`) so no worker waits on stdout. The access line
+//! has a shortcut past this layer when rampart's own subscriber is current (`access_line.rs`);
+//! the pieces both write with are in `json.rs`.
 
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
-use std::io::Write as _;
+use std::io::{self, Write as _};
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::layer::{Context, Layer, Layered};
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Registry};
+
+use super::json::{Line, escape_into, push_digits, push_f64};
 
 /// Field names whose values are never written, whatever logs them.
 const SECRET_MARKERS: &[&str] = &[
@@ -45,77 +49,6 @@ fn is_secret(name: &str) -> bool {
     })
 }
 
-/// Whether any byte is a control character, `"` or `\\`: eight bytes at a time (most values
-/// need no escape, and this check runs for every field of every line).
-fn needs_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // Nonzero exactly when some byte of `x` is below `n` (n <= 128).
-    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGHS;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        if below(x, 0x20)
-            | below(x ^ (ONES * u64::from(b'"')), 1)
-            | below(x ^ (ONES * u64::from(b'\\')), 1)
-            != 0
-        {
-            return true;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
-}
-
-/// Appends the decimal digits of `value`, zero-padded to at least `width` (at most 20).
-fn push_digits(out: &mut String, mut value: u64, width: usize) {
-    let mut digits = [b'0'; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    start = start.min(digits.len().saturating_sub(width));
-    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
-}
-
-/// Appends `value` as JSON string contents (without quotes), copying runs that need no escape
-/// in one go.
-fn escape_into(out: &mut String, value: &str) {
-    if !needs_escape(value.as_bytes()) {
-        out.push_str(value);
-        return;
-    }
-    let mut start = 0;
-    for (index, byte) in value.bytes().enumerate() {
-        let escaped = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&value[start..index]);
-        if escaped.is_empty() {
-            let _ = write!(out, "\\u{byte:04x}");
-        } else {
-            out.push_str(escaped);
-        }
-        start = index + 1;
-    }
-    out.push_str(&value[start..]);
-}
-
 /// What a `request` span remembers of its request, for events logged on another thread (the
 /// SQLite worker runs statements, and logs them, inside the span sqlx carries across).
 struct SpanFields {
@@ -125,8 +58,8 @@ struct SpanFields {
 }
 
 /// Appends the request's fields, in the order every line has them.
-fn request_fields(
-    line: &mut String,
+pub(super) fn request_fields(
+    line: &mut Line,
     request_id: &str,
     user: Option<uuid::Uuid>,
     method: &str,
@@ -151,7 +84,7 @@ fn request_fields(
 
 /// Writes an event's fields as `,"key":value` pairs; `message` goes to its own slot.
 struct JsonVisitor<'a> {
-    out: &'a mut String,
+    out: &'a mut Line,
     message: &'a mut String,
 }
 
@@ -176,7 +109,7 @@ impl JsonVisitor<'_> {
         }
     }
     /// A number written digit by digit (`core::fmt` costs more than the rest of the line).
-    fn integer(&mut self, name: &str, negative: bool, magnitude: u64, thousandths: Option<u64>) {
+    fn integer(&mut self, name: &str, negative: bool, magnitude: u64) {
         self.key(name);
         if is_secret(name) {
             self.out.push_str("\"[redacted]\"");
@@ -186,10 +119,6 @@ impl JsonVisitor<'_> {
             self.out.push('-');
         }
         push_digits(self.out, magnitude, 1);
-        if let Some(thousandths) = thousandths {
-            self.out.push('.');
-            push_digits(self.out, thousandths, 3);
-        }
     }
     fn raw(&mut self, name: &str, value: fmt::Arguments<'_>) {
         self.key(name);
@@ -214,29 +143,20 @@ impl Visit for JsonVisitor<'_> {
         self.string(field.name(), &text);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.integer(field.name(), value < 0, value.unsigned_abs(), None);
+        self.integer(field.name(), value < 0, value.unsigned_abs());
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.integer(field.name(), false, value, None);
+        self.integer(field.name(), false, value);
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.raw(field.name(), format_args!("{value}"));
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        if value.is_finite() && value.abs() < 1e15 {
-            // Three decimals through integer formatting: float formatting is slow.
-            let thousandths = (value * 1000.0).round() as i64;
-            let magnitude = thousandths.unsigned_abs();
-            self.integer(
-                field.name(),
-                thousandths < 0,
-                magnitude / 1000,
-                Some(magnitude % 1000),
-            );
-        } else if value.is_finite() {
-            self.raw(field.name(), format_args!("{value}"));
+        self.key(field.name());
+        if is_secret(field.name()) {
+            self.out.push_str("\"[redacted]\"");
         } else {
-            self.raw(field.name(), format_args!("null"));
+            push_f64(self.out, value);
         }
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
@@ -246,13 +166,13 @@ impl Visit for JsonVisitor<'_> {
 }
 
 thread_local! {
-    static LINE: RefCell<(String, String)> = const { RefCell::new((String::new(), String::new())) };
-    /// `YYYY-MM-DDTHH:MM:SS` of the current second: formatted once per second, not per line.
+    pub(super) static LINE: RefCell<(Line, String)> = const { RefCell::new((Line::new(), String::new())) };
+    /// `YYYY-MM-DDTHH:MM:SS.` of the current second: formatted once per second, not per line.
     static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
 }
 
 /// Appends an RFC 3339 UTC timestamp with microseconds.
-fn write_timestamp(out: &mut String) {
+pub(super) fn write_timestamp(out: &mut Line) {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -265,12 +185,11 @@ fn write_timestamp(out: &mut String) {
             cached.1.clear();
             let datetime = chrono::DateTime::from_timestamp(i64::try_from(seconds).unwrap_or(0), 0)
                 .unwrap_or_default();
-            let _ = write!(cached.1, "{}", datetime.format("%Y-%m-%dT%H:%M:%S"));
+            let _ = write!(cached.1, "{}.", datetime.format("%Y-%m-%dT%H:%M:%S"));
             cached.0 = seconds;
         }
         out.push_str(&cached.1);
     });
-    out.push('.');
     push_digits(out, u64::from(now.subsec_micros()), 6);
     out.push('Z');
 }
@@ -278,18 +197,109 @@ fn write_timestamp(out: &mut String) {
 /// The JSON-lines layer; `W` is where lines go (stdout through a non-blocking writer, or a
 /// test's buffer).
 pub struct JsonLogLayer<W> {
+    /// The service name as JSON string contents, escaped once rather than per line.
     service: String,
-    writer: W,
+    /// What follows the timestamp on every access line: level, service and target, which are
+    /// the same on all of them (`access_line.rs`).
+    access_head: String,
+    pub(super) writer: W,
 }
 
 impl<W> JsonLogLayer<W> {
     /// A layer that stamps every line with `service`.
     pub fn new(service: impl Into<String>, writer: W) -> Self {
+        let mut escaped = Line::new();
+        escape_into(&mut escaped, &service.into());
+        let service = String::from_utf8(escaped.into_bytes()).unwrap_or_default();
+        let access_head = format!(
+            "\",\"level\":\"INFO\",\"service\":\"{service}\",\"target\":\"{}\"",
+            super::access_line::ACCESS_TARGET
+        );
         Self {
-            service: service.into(),
+            service,
+            access_head,
             writer,
         }
     }
+
+    /// The start of an access line, up to and with its target: what [`Self::head`] writes for
+    /// an INFO event of the access target, in two pieces instead of seven.
+    pub(super) fn access_head(&self, line: &mut Line) {
+        line.push_str("{\"timestamp\":\"");
+        write_timestamp(line);
+        line.push_str(&self.access_head);
+    }
+
+    /// How every line starts, up to the target's value: `{"timestamp":…,"level":…,
+    /// "service":…,"target":"` (the caller writes the target, escaped unless known clean).
+    pub(super) fn head(&self, line: &mut Line, level: &tracing::Level) {
+        line.push_str("{\"timestamp\":\"");
+        write_timestamp(line);
+        line.push_str("\",\"level\":\"");
+        line.push_str(level.as_str());
+        line.push_str("\",\"service\":\"");
+        line.push_str(&self.service);
+        line.push_str("\",\"target\":\"");
+    }
+}
+
+/// Writes one whole line: [`MakeWriter`] with its type erased.
+trait LineSink: Send + Sync {
+    fn write_line(&self, line: &[u8]) -> io::Result<()>;
+}
+
+impl<W> LineSink for W
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync,
+{
+    fn write_line(&self, line: &[u8]) -> io::Result<()> {
+        self.make_writer().write_all(line)
+    }
+}
+
+/// The writer of the subscriber [`init_logging_with`] installs, its type erased so that the
+/// subscriber has one concrete type, [`Installed`]. The type is private to this crate, so no
+/// subscriber built elsewhere has it: finding it through `Dispatch::downcast_ref` proves the
+/// current subscriber is rampart's own (its filter and its one layer), which is what lets the
+/// access line skip `tracing`'s dispatch (`access_line.rs`).
+pub(super) struct InstalledWriter(Box<dyn LineSink>);
+
+/// [`InstalledWriter`]'s writer: each `write` is one whole line from the layer, written with
+/// one `write_all` to the wrapped writer, as the layer would write it without the erasure.
+pub(super) struct LineWriter<'a>(&'a dyn LineSink);
+
+impl io::Write for LineWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write_line(buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for InstalledWriter {
+    type Writer = LineWriter<'a>;
+    fn make_writer(&'a self) -> Self::Writer {
+        LineWriter(&*self.0)
+    }
+}
+
+/// The layer of the subscriber [`init_logging_with`] installs.
+pub(super) type InstalledLayer = JsonLogLayer<InstalledWriter>;
+
+/// The subscriber [`init_logging_with`] installs: the filter, then the JSON layer.
+pub(super) type Installed = Layered<InstalledLayer, Layered<EnvFilter, Registry>>;
+
+/// Builds [`Installed`] (also for tests, which make it current for a scope).
+pub(super) fn installed<W>(service: &str, writer: W, filter: EnvFilter) -> Installed
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    Registry::default().with(filter).with(JsonLogLayer::new(
+        service,
+        InstalledWriter(Box::new(writer)),
+    ))
 }
 
 impl<S, W> Layer<S> for JsonLogLayer<W>
@@ -320,13 +330,7 @@ where
             line.clear();
             message.clear();
             let metadata = event.metadata();
-            line.push_str("{\"timestamp\":\"");
-            write_timestamp(line);
-            line.push_str("\",\"level\":\"");
-            line.push_str(metadata.level().as_str());
-            line.push_str("\",\"service\":\"");
-            escape_into(line, &self.service);
-            line.push_str("\",\"target\":\"");
+            self.head(line, metadata.level());
             escape_into(line, metadata.target());
             line.push('"');
             let in_request = crate::context::with(|context| {
@@ -401,9 +405,7 @@ where
 {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let subscriber = Registry::default()
-        .with(filter)
-        .with(JsonLogLayer::new(service, writer));
+    let subscriber = installed(service, writer, filter);
     let installed = tracing::subscriber::set_global_default(subscriber).is_ok();
     if installed {
         super::install_panic_hook();
@@ -416,38 +418,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escaping_and_secrets() {
-        let mut out = String::new();
-        escape_into(&mut out, "a\"b\\c\nd\u{1}");
-        assert_eq!(out, "a\\\"b\\\\c\\nd\\u0001");
-        for clean in [
-            "",
-            "a",
-            "request completed",
-            "/api/v1/hello/{id}",
-            "é and more text",
-        ] {
-            assert!(!needs_escape(clean.as_bytes()), "{clean}");
-        }
-        for dirty in [
-            "a\"",
-            "0123456789\\",
-            "tab\there",
-            "\u{7f}\u{1}",
-            "long clean prefix\n",
-        ] {
-            assert!(needs_escape(dirty.as_bytes()), "{dirty:?}");
-        }
-        assert!(
-            !needs_escape("\u{7f}".as_bytes()),
-            "DEL needs no JSON escape"
-        );
-        let mut digits = String::new();
-        push_digits(&mut digits, 0, 1);
-        push_digits(&mut digits, 42, 6);
-        push_digits(&mut digits, u64::MAX, 3);
-        push_digits(&mut digits, 7, 3);
-        assert_eq!(digits, "000004218446744073709551615007");
+    fn secrets() {
         assert!(is_secret("password"));
         assert!(is_secret("refresh_token"));
         assert!(is_secret("Authorization"));

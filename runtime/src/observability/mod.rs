@@ -1,11 +1,14 @@
 //! Logs and metrics: the JSON log format, the panic hook and Prometheus. The access log itself
 //! is written by the pipeline's edge service (the `pipeline` module).
 
+mod access_line;
+mod json;
 mod log;
 mod metrics;
 mod panic_hook;
 mod writer;
 
+pub(crate) use access_line::log_access;
 pub use log::{JsonLogLayer, LogGuard, init_logging, init_logging_with};
 pub use metrics::{MetricsHandle, install_prometheus, render_metrics};
 pub use panic_hook::install_panic_hook;

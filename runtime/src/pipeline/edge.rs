@@ -198,7 +198,7 @@ fn finish(response: Response, started: Instant, handles: &Mutex<RouteHandles>) -
         context::set_user_id(*user);
     }
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
-    tracing::info!(target: "rampart::access", status, duration_ms, "request completed");
+    crate::observability::log_access(status, duration_ms);
     let code = (status >= 400).then(|| {
         response
             .extensions()
