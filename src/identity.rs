@@ -26,7 +26,9 @@ use rampart_runtime::auth::{RbacTable, Roles};
 use rampart_runtime::identity::api_keys;
 pub use rampart_runtime::identity::api_keys::{ApiKeyInfo, ApiKeyList, CreatedApiKey};
 use rampart_runtime::identity::{self, Identity};
-pub use rampart_runtime::identity::{MIGRATIONS, TokenPair, User, ensure_admin, migrate};
+pub use rampart_runtime::identity::{
+    IdentityHooks, MIGRATIONS, RegistrationHook, TokenPair, User, ensure_admin, migrate,
+};
 use rampart_runtime::{ClientIp, Sensitive};
 
 /// A new account.

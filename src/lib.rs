@@ -39,6 +39,7 @@
 extern crate self as rampart;
 
 pub mod identity;
+pub mod jobs;
 
 /// Declares an endpoint on an `async fn`.
 ///
@@ -148,11 +149,11 @@ pub use rampart_macros::rbac;
 pub use rampart_macros::Schema;
 
 pub use rampart_runtime::auth::{AuthScheme, Principal};
-pub use rampart_runtime::jobs::{Job, JobCtx, JobError, JobId, JobResult, JobSet, Jobs};
+pub use jobs::{Job, JobCtx, JobError, JobId, JobResult, JobSet, Jobs};
 pub use rampart_runtime::resource;
 pub use rampart_runtime::with_pool;
 pub use rampart_runtime::{
-    Api, ApiBuildError, ApiError, ApiResult, App, Config, ConfigError, Created, Ctx, Db, DbConfig,
+    Accepted, Api, ApiBuildError, ApiError, ApiResult, App, Config, ConfigError, Created, Ctx, Db, DbConfig,
     Endpoint, Environment, ErrorCode, FieldIssue, Json, Migrations, NoContent, OffsetPage, Page,
     PageMeta, Paginated, Path, Query, Sensitive,
 };
@@ -161,7 +162,7 @@ pub use rampart_runtime::{
 };
 pub use rampart_runtime::{Dep, Dependencies, Dependency, UnregisteredDep};
 pub use rampart_runtime::{
-    api, auth, config, context, db, dependency, error, health, http, jobs, observability, openapi,
+    api, auth, config, context, db, dependency, error, health, http, observability, openapi,
     pagination, rate_limit, server, text,
 };
 
@@ -175,7 +176,7 @@ pub mod testing {
 /// What an endpoint module needs.
 pub mod prelude {
     pub use crate::{
-        Api, ApiError, ApiResult, Created, Ctx, Db, Dep, ErrorCode, IfMatch, Json, ListQuery,
+        Accepted, Api, ApiError, ApiResult, Created, Ctx, Db, Dep, ErrorCode, IfMatch, Json, ListQuery,
         NoContent, Page, PageMeta, Paginated, Path, Principal, Query, Schema, Scope, Tagged, Tx,
         UnscopedAdmin, endpoint, repository, resource,
     };

@@ -10,9 +10,10 @@ use std::sync::Arc;
 use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
-use crate::dependency::{Dependencies, Dependency};
+use crate::dependency::{Dep, Dependencies, Dependency};
 use crate::health::{Draining, HealthState};
-use crate::identity::Identity;
+use crate::identity::{Identity, IdentityHooks, RegistrationHook};
+use crate::jobs::{JobServices, JobSet, Jobs, JobsError, Worker};
 use crate::rate_limit::{RedisStore, Throttle};
 use crate::resource::CursorKey;
 use crate::server::ServeOptions;
@@ -47,6 +48,7 @@ struct Parts {
     redis: Option<RedisStore>,
     cursor_key: CursorKey,
     draining: Draining,
+    identity_hooks: IdentityHooks,
 }
 
 impl AppInner {
@@ -64,7 +66,8 @@ impl AppInner {
             parts.keys.clone(),
             login_throttle,
             config.refresh,
-        );
+        )
+        .with_hooks(parts.identity_hooks.clone());
         let health = HealthState::new(
             parts.db.clone(),
             parts.redis.clone(),
@@ -97,6 +100,7 @@ impl App {
             redis: None,
             cursor_key,
             draining: Draining::default(),
+            identity_hooks: IdentityHooks::default(),
         };
         Self {
             inner: Arc::new(AppInner::assemble(parts)),
@@ -178,6 +182,81 @@ impl App {
         self
     }
 
+    /// The same app with its jobs declared: the queue is Redis when `REDIS_URL` is set, else
+    /// (development only) the in-process queue, whose jobs `server::serve` runs in this
+    /// process. Registers the enqueue handle as a dependency (`jobs: Dep<Jobs>`). Production
+    /// with jobs and no Redis is refused ([`JobsError::NoQueue`]).
+    pub async fn with_jobs(self, set: JobSet) -> Result<Self, JobsError> {
+        if let Some(name) = set.duplicates().first() {
+            return Err(JobsError::DuplicateName(name));
+        }
+        // The outbox and the completion records (`enqueue_tx`, `JobCtx::once`).
+        if let Some(db) = self.db() {
+            crate::jobs::migrate(db)
+                .await
+                .map_err(|error| JobsError::Database(error.to_string()))?;
+        }
+        let config = self.config();
+        let jobs = match &config.redis_url {
+            // The Redis queue lands with the next merge; until then a configured Redis is
+            // refused rather than silently replaced by the in-process queue.
+            Some(_) => {
+                return Err(JobsError::Queue(crate::jobs::QueueError::Unavailable(
+                    "the Redis job queue is not built yet".to_owned(),
+                )));
+            }
+            None if config.environment == crate::config::Environment::Production
+                && !set.is_empty() =>
+            {
+                return Err(JobsError::NoQueue);
+            }
+            None => Jobs::in_process(set, self.cursor_key().clone()),
+        };
+        Ok(self.with_job_handle(jobs))
+    }
+
+    /// The same app enqueueing through `jobs` (a queue built by hand, or a test's).
+    pub fn with_job_handle(self, jobs: Jobs) -> Self {
+        self.dep(jobs)
+    }
+
+    /// The same app running `hook` inside every registration's transaction, after the account
+    /// row is written (the taskboard enqueues its welcome mail there, with `Jobs::enqueue_tx`).
+    pub fn on_registration(self, hook: RegistrationHook) -> Self {
+        let mut parts = self.inner.parts.clone();
+        parts.identity_hooks.registered.push(hook);
+        Self {
+            inner: Arc::new(AppInner::assemble(parts)),
+            dependencies: self.dependencies,
+        }
+    }
+
+    /// The enqueue handle, when the app declares jobs.
+    pub fn jobs(&self) -> Option<Dep<Jobs>> {
+        self.dependencies.get::<Jobs>()
+    }
+
+    /// What jobs get besides their input: the database, the typed dependencies, the key
+    /// captured scopes verify with, the enqueue handle.
+    pub fn job_services(&self) -> Result<JobServices, JobsError> {
+        let jobs = self.jobs().ok_or(JobsError::NoJobs)?;
+        Ok(JobServices::new(
+            self.db().cloned(),
+            self.dependencies.clone(),
+            self.cursor_key().clone(),
+            (*jobs).clone(),
+        ))
+    }
+
+    /// A worker for the app's jobs, with the configured settings (`RAMPART_JOB_*`): the
+    /// `worker` process runs it until SIGTERM (`worker.run(server::shutdown_signal())`).
+    pub fn worker(&self) -> Result<Worker, JobsError> {
+        Ok(Worker::new(
+            self.job_services()?,
+            self.config().jobs.clone(),
+        ))
+    }
+
     /// The registered dependencies (for services and jobs outside a handler:
     /// `app.dependencies().get::<Mailer>()`).
     pub fn dependencies(&self) -> &Dependencies {
@@ -206,12 +285,17 @@ impl From<App> for ServeOptions {
 impl From<&App> for ServeOptions {
     fn from(app: &App) -> Self {
         let config = app.config();
-        Self::new(
+        let options = Self::new(
             config.bind,
             config.connections,
             config.shutdown_drain,
             app.health(),
-        )
+        );
+        // The server relays the job outbox, and runs the jobs of the in-process queue.
+        match app.job_services() {
+            Ok(services) => options.with_jobs(services, config.jobs.clone()),
+            Err(_) => options,
+        }
     }
 }
 

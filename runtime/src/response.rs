@@ -1,6 +1,7 @@
 //! What an endpoint returns: the success envelope and the reply types.
 //!
-//! `ApiResult<T>` (200), `ApiResult<Created<T>>` (201 + `Location`), `ApiResult<NoContent>`
+//! `ApiResult<T>` (200), `ApiResult<Created<T>>` (201 + `Location`), `ApiResult<Accepted<T>>`
+//! (202 + `Location`), `ApiResult<NoContent>`
 //! (204) and `ApiResult<Paginated<T>>` (200 with page meta). Each also describes its success
 //! response for the OpenAPI document, so the document cannot drift from the behaviour.
 
@@ -98,6 +99,42 @@ impl<T: Serialize + ToSchema> Reply for Created<T> {
     }
     fn describe() -> SuccessDoc {
         let mut doc = SuccessDoc::of::<T>(201, "Created");
+        doc.location = true;
+        doc
+    }
+}
+
+/// 202 Accepted: the work was queued (a job), not done. `Location` says where its progress
+/// can be read (e.g. `/api/v1/projects/{id}/exports/{export_id}`); the body is its state now.
+#[derive(Debug)]
+pub struct Accepted<T> {
+    location: String,
+    value: T,
+}
+
+impl<T> Accepted<T> {
+    /// The queued work's state now and the path where it can be followed.
+    pub fn at(location: impl Into<String>, value: T) -> Self {
+        Self {
+            location: location.into(),
+            value,
+        }
+    }
+}
+
+impl<T: Serialize + ToSchema> Reply for Accepted<T> {
+    fn into_reply(self) -> Response {
+        let mut response = envelope(StatusCode::ACCEPTED, &self.value, None);
+        match HeaderValue::try_from(self.location) {
+            Ok(location) => {
+                response.headers_mut().insert(header::LOCATION, location);
+                response
+            }
+            Err(error) => ApiError::internal(error).into_response(),
+        }
+    }
+    fn describe() -> SuccessDoc {
+        let mut doc = SuccessDoc::of::<T>(202, "Accepted");
         doc.location = true;
         doc
     }

@@ -15,6 +15,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use std::net::SocketAddr;
 
 use crate::health::{Draining, HealthState};
+use crate::jobs::{JobServices, Worker, WorkerSettings};
 
 /// What the server allows a TCP connection (`RAMPART_HEADER_READ_TIMEOUT`,
 /// `RAMPART_KEEP_ALIVE_TIMEOUT`, `RAMPART_MAX_CONNECTIONS`).
@@ -54,6 +55,9 @@ pub struct ServeOptions {
     shutdown_drain: Duration,
     /// Set when shutdown begins; the flag `health` reads.
     draining: Draining,
+    /// The app's jobs: the server relays their outbox, and runs them when the queue is the
+    /// in-process one (development and tests).
+    jobs: Option<(JobServices, WorkerSettings)>,
 }
 
 impl ServeOptions {
@@ -69,7 +73,14 @@ impl ServeOptions {
             connections,
             shutdown_drain,
             draining: health.draining().clone(),
+            jobs: None,
         }
+    }
+
+    /// The same options, also relaying (and, in process, running) the app's jobs.
+    pub(crate) fn with_jobs(mut self, services: JobServices, settings: WorkerSettings) -> Self {
+        self.jobs = Some((services, settings));
+        self
     }
 }
 
@@ -129,6 +140,24 @@ pub async fn serve_with_shutdown(
             }
         }
     });
+    // Jobs stop with the server, after the last request, so that a request's enqueue always
+    // has a relay (and, in process, a worker) behind it.
+    let (stop_jobs, jobs_stopped) = watch::channel(false);
+    let jobs = options.jobs.clone().map(|(services, settings)| {
+        let mut stopped = jobs_stopped.clone();
+        if services.jobs().is_in_process() {
+            // The worker relays the outbox too.
+            tokio::spawn(async move {
+                Worker::new(services, settings)
+                    .run(async move {
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                    })
+                    .await;
+            })
+        } else {
+            tokio::spawn(services.relay(stopped))
+        }
+    });
     let draining = options.draining.clone();
     let shutdown = async move {
         signal.await;
@@ -177,6 +206,10 @@ pub async fn serve_with_shutdown(
     drop(open);
     // Every connection task holds a sender; `None` once the last one has finished.
     let _ = all_closed.recv().await;
+    stop_jobs.send_replace(true);
+    if let Some(jobs) = jobs {
+        let _ = jobs.await;
+    }
     upkeep.abort();
     tracing::info!("server stopped");
     Ok(())

@@ -230,6 +230,11 @@ pub struct TestAppBuilder {
     dependencies: Dependencies,
     /// What the test puts in their place (wins whatever the order of the calls).
     dependency_overrides: Dependencies,
+    /// The app's jobs (`App::with_jobs`): on Redis when [`TestAppBuilder::redis`] is given,
+    /// else on the in-process queue, run by [`TestApp::drain_jobs`].
+    jobs: Option<crate::jobs::JobSet>,
+    /// Last changes to the app, as its `main` makes them after declaring jobs.
+    app_changes: Vec<Box<dyn FnOnce(App) -> App + Send>>,
 }
 
 impl TestAppBuilder {
@@ -285,6 +290,19 @@ impl TestAppBuilder {
         self
     }
 
+    /// Declares the app's jobs, as its `main` does with `App::with_jobs`.
+    pub fn jobs(mut self, jobs: crate::jobs::JobSet) -> Self {
+        self.jobs = Some(jobs);
+        self
+    }
+
+    /// Changes the app once it is assembled (after its jobs), as its `main` does: attaching an
+    /// identity hook, say.
+    pub fn map_app(mut self, change: impl FnOnce(App) -> App + Send + 'static) -> Self {
+        self.app_changes.push(Box::new(change));
+        self
+    }
+
     /// Creates the database, runs migrations and builds the router.
     pub async fn build(self) -> Result<TestApp, TestError> {
         capture_logs();
@@ -306,6 +324,10 @@ impl TestAppBuilder {
                 min_connections: 0,
                 ..DbConfig::new(url)
             };
+        }
+        if let (Some(_), Some((url, prefix))) = (&self.jobs, &self.redis) {
+            config.redis_url = Some(url.clone());
+            config.redis_prefix = prefix.clone();
         }
         for change in self.configure {
             change(&mut config);
@@ -330,9 +352,18 @@ impl TestAppBuilder {
                 })?;
             app = app.with_redis(store);
         }
-        let app = app
+        let mut app = app
             .with_dependencies(self.dependencies)
             .with_dependencies(self.dependency_overrides);
+        if let Some(jobs) = self.jobs {
+            app = app
+                .with_jobs(jobs)
+                .await
+                .map_err(|e| TestError::Setup(format!("jobs: {e}")))?;
+        }
+        for change in self.app_changes {
+            app = change(app);
+        }
         let router = self.api.into_router(&app)?;
         Ok(TestApp {
             router,
@@ -363,7 +394,38 @@ impl TestApp {
             configure: Vec::new(),
             dependencies: Dependencies::new(),
             dependency_overrides: Dependencies::new(),
+            jobs: None,
+            app_changes: Vec::new(),
         }
+    }
+
+    /// Runs the app's jobs until none is left to run (ready, scheduled, running, or
+    /// waiting in the outbox), for at most 30 s; what the worker did.
+    pub async fn drain_jobs(&self) -> Result<crate::jobs::WorkerReport, TestError> {
+        let worker = self
+            .app
+            .worker()
+            .map_err(|e| TestError::Setup(e.to_string()))?;
+        let services = self
+            .app
+            .job_services()
+            .map_err(|e| TestError::Setup(e.to_string()))?;
+        let report = worker
+            .run(async move {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+                // Idle twice in a row, 50 ms apart: a job that just finished may enqueue another.
+                let mut idle = 0;
+                while idle < 2 && std::time::Instant::now() < deadline {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    if crate::jobs::is_idle(&services).await {
+                        idle += 1;
+                    } else {
+                        idle = 0;
+                    }
+                }
+            })
+            .await;
+        Ok(report)
     }
 
     /// The app state (config, keys, database).

@@ -10,6 +10,7 @@ use crate::db::DbConfig;
 use crate::health::SharedDependency;
 use crate::http::CorsConfig;
 use crate::identity::RefreshLifetimes;
+use crate::jobs::WorkerSettings;
 use crate::rate_limit::RateLimitSpec;
 
 /// `parse_duration`, kept only within `[min, max]`.
@@ -222,6 +223,7 @@ impl Config {
             cursor_previous_secret: None,
             metrics_bind: None,
             metrics_token: None,
+            jobs: read_jobs(&env)?,
             warnings,
         };
         config.check_readiness_requires()?;
@@ -441,4 +443,59 @@ fn read_connections(env: &Reader<'_>) -> Result<ConnectionLimits, ConfigError> {
             v.parse().ok().filter(|n| (1..=1_000_000).contains(n))
         })?,
     })
+}
+
+/// `RAMPART_JOB_CONCURRENCY` (`4`, or `4,mail=8,exports=2`), `RAMPART_JOB_LEASE`,
+/// `RAMPART_JOB_SHUTDOWN_GRACE`.
+fn read_jobs(env: &Reader<'_>) -> Result<WorkerSettings, ConfigError> {
+    let defaults = WorkerSettings::default();
+    let (concurrency, per_queue) = env.parse(
+        "RAMPART_JOB_CONCURRENCY",
+        (defaults.concurrency, defaults.per_queue.clone()),
+        parse_concurrency,
+    )?;
+    Ok(WorkerSettings {
+        concurrency,
+        per_queue,
+        lease: env.parse(
+            "RAMPART_JOB_LEASE",
+            defaults.lease,
+            duration_within(Duration::from_secs(1), Duration::from_secs(3600)),
+        )?,
+        shutdown_grace: env.parse(
+            "RAMPART_JOB_SHUTDOWN_GRACE",
+            defaults.shutdown_grace,
+            duration_within(Duration::ZERO, Duration::from_secs(3600)),
+        )?,
+        ..defaults
+    })
+}
+
+/// `4` or `4,mail=8,exports=2`: a default and per-queue counts, each in `1..=1024`.
+fn parse_concurrency(text: &str) -> Option<(usize, std::collections::BTreeMap<String, usize>)> {
+    let count = |v: &str| {
+        v.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1024).contains(n))
+    };
+    let mut default = WorkerSettings::default().concurrency;
+    let mut per_queue = std::collections::BTreeMap::new();
+    for part in text.split(',') {
+        match part.split_once('=') {
+            Some((queue, value)) => {
+                let queue = queue.trim();
+                let valid = !queue.is_empty()
+                    && queue.len() <= 64
+                    && queue.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+                    });
+                if !valid || per_queue.insert(queue.to_owned(), count(value)?).is_some() {
+                    return None;
+                }
+            }
+            None => default = count(part)?,
+        }
+    }
+    Some((default, per_queue))
 }

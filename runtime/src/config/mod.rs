@@ -40,10 +40,13 @@
 //! | `RAMPART_CURSOR_SECRET_PREVIOUS` | none | a previous cursor secret still accepted (rotation) |
 //! | `METRICS_BIND` | none | serve `/metrics` on this separate listener only |
 //! | `METRICS_TOKEN` | none | `/metrics` requires `Authorization: Bearer <token>` (≥ 16 characters) |
+//! | `RAMPART_JOB_CONCURRENCY` | `4` | jobs a worker runs at once per queue; `4,mail=8` sets named queues |
+//! | `RAMPART_JOB_LEASE` | `30s` | a job's delivery stays with its worker this long without renewal (1s–1h); a dead worker's jobs run again after it |
+//! | `RAMPART_JOB_SHUTDOWN_GRACE` | `25s` | running jobs may finish this long after SIGTERM (0s–1h); the rest go back to the queue |
 //!
 //! Direction: each module defines its own settings (`DbConfig` in `db`, `JwtConfig` in `auth`,
 //! `CorsConfig` in `http`, `ConnectionLimits` in `server`, `RateLimitSpec` in `rate_limit`,
-//! `SharedDependency` in `health`, the refresh lifetimes in `identity`); this module only reads the
+//! `SharedDependency` in `health`, the refresh lifetimes in `identity`, `WorkerSettings` in `jobs`); this module only reads the
 //! environment (`env`) and fills them in. It imports those modules and none of them imports it:
 //! only `app`, which assembles the running app from a [`Config`], and the testing kit do.
 
@@ -58,6 +61,7 @@ use crate::db::DbConfig;
 use crate::health::SharedDependency;
 use crate::http::CorsConfig;
 use crate::identity::RefreshLifetimes;
+use crate::jobs::WorkerSettings;
 use crate::rate_limit::RateLimitSpec;
 pub use crate::server::ConnectionLimits;
 
@@ -133,6 +137,8 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// A bearer token `/metrics` requires (`METRICS_TOKEN`), wherever it is served.
     pub metrics_token: Option<String>,
+    /// How job workers run (`RAMPART_JOB_*`).
+    pub jobs: WorkerSettings,
     /// Warnings found while loading (a generated secret, a short one...), logged at warn
     /// level by [`Config::log_warnings`] once logging is up (`App::new` calls it).
     pub warnings: Vec<String>,

@@ -242,3 +242,37 @@ fn units() {
     // The grammar the macros read: `timeout = "1h"` and `RAMPART_REQUEST_TIMEOUT=1h` agree.
     assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
 }
+
+#[test]
+fn job_settings_are_read_and_bounded() {
+    let jobs = config(&[
+        ("RAMPART_JOB_CONCURRENCY", "3,mail=8, exports=2"),
+        ("RAMPART_JOB_LEASE", "45s"),
+        ("RAMPART_JOB_SHUTDOWN_GRACE", "0s"),
+    ])
+    .map(|c| c.jobs);
+    let jobs = jobs.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(jobs.concurrency, 3);
+    assert_eq!(jobs.per_queue.get("mail"), Some(&8));
+    assert_eq!(jobs.per_queue.get("exports"), Some(&2));
+    assert_eq!(jobs.lease, Duration::from_secs(45));
+    assert_eq!(jobs.shutdown_grace, Duration::ZERO);
+    let defaults = config(&[])
+        .map(|c| c.jobs)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (defaults.concurrency, defaults.lease),
+        (4, Duration::from_secs(30))
+    );
+    for (variable, value) in [
+        ("RAMPART_JOB_CONCURRENCY", "0"),
+        ("RAMPART_JOB_CONCURRENCY", "mail=0"),
+        ("RAMPART_JOB_CONCURRENCY", "Mail=2"),
+        ("RAMPART_JOB_CONCURRENCY", "mail=2,mail=3"),
+        ("RAMPART_JOB_CONCURRENCY", "2000"),
+        ("RAMPART_JOB_LEASE", "500ms"),
+        ("RAMPART_JOB_SHUTDOWN_GRACE", "2h"),
+    ] {
+        assert!(config(&[(variable, value)]).is_err(), "{variable}={value}");
+    }
+}

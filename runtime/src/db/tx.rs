@@ -54,6 +54,8 @@ pub struct Tx {
     conn: Arc<Mutex<Option<TxConn>>>,
     /// A statement (or the commit) lost a serialisation conflict or deadlock.
     conflicted: Arc<AtomicBool>,
+    /// Run once the commit succeeded (waking the job outbox relay, say).
+    after_commit: Arc<std::sync::Mutex<Vec<Box<dyn FnOnce() + Send>>>>,
 }
 
 impl std::fmt::Debug for Tx {
@@ -90,6 +92,7 @@ impl Tx {
             db: db.clone(),
             conn: Arc::new(Mutex::new(Some(conn))),
             conflicted: Arc::new(AtomicBool::new(false)),
+            after_commit: Arc::default(),
         })
     }
 
@@ -104,6 +107,7 @@ impl Tx {
             return Err(conflict_exhausted());
         }
         let flag = self.conflicted.clone();
+        let hooks = self.after_commit.clone();
         self.db
             .run_mapped(
                 "transaction.commit",
@@ -115,7 +119,25 @@ impl Tx {
                 },
                 |error| flag_conflict(&flag, error, map_sqlx_error),
             )
-            .await
+            .await?;
+        let hooks = std::mem::take(
+            &mut *hooks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        for hook in hooks {
+            hook();
+        }
+        Ok(())
+    }
+
+    /// Runs `hook` after this transaction commits (never after a rollback). For signals only:
+    /// the commit has happened, so a hook cannot fail it.
+    pub fn after_commit(&self, hook: impl FnOnce() + Send + 'static) {
+        self.after_commit
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Box::new(hook));
     }
 
     /// Rolls back explicitly (dropping the last handle does the same).

@@ -165,6 +165,31 @@ pub struct Identity {
     keys: Arc<JwtKeys>,
     login_throttle: Option<Throttle>,
     lifetimes: RefreshLifetimes,
+    hooks: IdentityHooks,
+}
+
+/// Runs inside the registration's transaction, after the account's row is written: what it
+/// writes (a welcome job through `Jobs::enqueue_tx`, a profile row) commits with the account
+/// or not at all, and an error fails the registration.
+pub type RegistrationHook = Arc<
+    dyn Fn(crate::db::Tx, User) -> futures_util::future::BoxFuture<'static, Result<(), ApiError>>
+        + Send
+        + Sync,
+>;
+
+/// The hooks an app attaches to identity (`App::on_registration`).
+#[derive(Clone, Default)]
+pub struct IdentityHooks {
+    /// After registration, inside its transaction.
+    pub registered: Vec<RegistrationHook>,
+}
+
+impl std::fmt::Debug for IdentityHooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityHooks")
+            .field("registered", &self.registered.len())
+            .finish()
+    }
 }
 
 /// How long a refresh family lives (`RAMPART_REFRESH_IDLE` / `RAMPART_REFRESH_ABSOLUTE`).
@@ -198,8 +223,15 @@ impl Identity {
             db,
             keys,
             login_throttle,
+            hooks: IdentityHooks::default(),
             lifetimes,
         }
+    }
+
+    /// The same identity running `hooks` (see [`RegistrationHook`]).
+    pub fn with_hooks(mut self, hooks: IdentityHooks) -> Self {
+        self.hooks = hooks;
+        self
     }
 
     /// The limit on login attempts per (account, client IP).
@@ -306,7 +338,17 @@ impl Identity {
             // As stored (microseconds): the response shows what a later read shows.
             created_at: crate::db::now(),
         };
-        store::create_user(self.db()?, &row).await?;
+        let db = self.db()?;
+        if self.hooks.registered.is_empty() {
+            store::create_user(db, &row).await?;
+        } else {
+            let tx = crate::db::Tx::begin(db).await?;
+            store::create_user_in(db, Some(&tx), &row).await?;
+            for hook in &self.hooks.registered {
+                hook(tx.clone(), User::from(&row)).await?;
+            }
+            tx.commit().await?;
+        }
         tracing::info!(event = "user_registered", subject = %row.id, "audit");
         Ok(User::from(&row))
     }

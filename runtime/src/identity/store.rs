@@ -115,6 +115,15 @@ pub struct RefreshRow {
 
 /// Inserts a user; a taken email is 409 naming `email`.
 pub async fn create_user(db: &Db, user: &UserRow) -> Result<(), ApiError> {
+    create_user_in(db, None, user).await
+}
+
+/// Inserts a user, inside `tx` when one is given (a registration hook's transaction).
+pub async fn create_user_in(
+    db: &Db,
+    tx: Option<&crate::db::Tx>,
+    user: &UserRow,
+) -> Result<(), ApiError> {
     let sql = concat!(
         "INSERT INTO rampart_users (",
         user_columns!(),
@@ -129,7 +138,17 @@ pub async fn create_user(db: &Db, user: &UserRow) -> Result<(), ApiError> {
         Value::Bool(user.disabled),
         Value::Timestamp(user.created_at),
     ];
-    let result = fetch::<Affected>(db, "identity.create_user", Target::Write, sql, values).await;
+    let result = match tx {
+        Some(tx) => {
+            tx.fetch::<Affected>(
+                "identity.create_user",
+                crate::db::Statement::literal(sql, values),
+                map_sqlx_error,
+            )
+            .await
+        }
+        None => fetch::<Affected>(db, "identity.create_user", Target::Write, sql, values).await,
+    };
     match result {
         Err(error) if error.code() == ErrorCode::Conflict => {
             Err(ApiError::new(ErrorCode::Conflict)

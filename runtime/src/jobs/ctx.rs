@@ -6,9 +6,12 @@ use std::sync::Arc;
 use super::handle::Jobs;
 use super::job::{JobError, JobId};
 use super::queue::JobRecord;
-use crate::db::Db;
+use std::future::Future;
+
+use crate::db::{Db, Tx};
 use crate::dependency::{Dep, Dependencies, Dependency};
-use crate::resource::{CursorKey, Scope};
+use crate::error::ApiError;
+use crate::resource::{CursorKey, Resource, Scope, Store};
 
 /// The services every job of a worker shares.
 #[derive(Clone)]
@@ -33,6 +36,20 @@ impl JobServices {
             dependencies,
             cursor_key,
             jobs,
+        }
+    }
+}
+
+impl JobServices {
+    /// The enqueue handle the jobs share.
+    pub fn jobs(&self) -> &Jobs {
+        &self.jobs
+    }
+
+    /// Relays the job outbox until `stop` turns true (nothing to do without a database).
+    pub async fn relay(self, stop: tokio::sync::watch::Receiver<bool>) {
+        if let Some(db) = self.db {
+            super::outbox::relay(db, self.jobs, stop).await;
         }
     }
 }
@@ -120,6 +137,13 @@ impl JobCtx {
             .ok_or_else(|| JobError::permanent("the worker has no database"))
     }
 
+    /// A store of `R` on the app's database, for the generated repository of `R`
+    /// (`ProjectRepo::new(ctx.store()?)`). Owned rows still need a [`Scope`]: the one
+    /// [`JobCtx::scope`] gives back.
+    pub fn store<R: Resource>(&self) -> Result<Store<R>, JobError> {
+        Ok(Store::new(self.db()?.clone(), self.services.cursor_key.clone()))
+    }
+
     /// A typed dependency registered on the app (`App::dep`).
     pub fn dep<T: Dependency>(&self) -> Result<Dep<T>, JobError> {
         self.services.dependencies.get::<T>().ok_or_else(|| {
@@ -128,6 +152,25 @@ impl JobCtx {
                 std::any::type_name::<T>()
             ))
         })
+    }
+
+    /// Runs `effect` once across every delivery of this job: in a transaction that also
+    /// records the job's id (`rampart_job_done`), so a repeated delivery (a worker died after
+    /// the effect, before acknowledging) finds the record and skips it (`Ok(None)`). The
+    /// effect's writes go through `tx`; an error rolls everything back and the attempt fails.
+    pub async fn once<T, F, Fut>(&self, effect: F) -> Result<Option<T>, JobError>
+    where
+        F: FnOnce(Tx) -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let tx = Tx::begin(self.db()?).await?;
+        if !super::outbox::claim_once(&tx, self.record.id, &self.record.job).await? {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let value = effect(tx.clone()).await?;
+        tx.commit().await?;
+        Ok(Some(value))
     }
 
     /// The queue, to enqueue follow-up jobs.

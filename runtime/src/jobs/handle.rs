@@ -96,7 +96,7 @@ impl fmt::Debug for JobSet {
 /// How to enqueue, beyond the job and its input.
 #[derive(Debug, Clone, Default)]
 pub struct EnqueueOptions {
-    delay: Option<Duration>,
+    pub(crate) delay: Option<Duration>,
     scope: Option<Scope>,
     unique_key: Option<String>,
 }
@@ -305,7 +305,9 @@ impl Jobs {
         &self.inner.set
     }
 
-    pub(crate) fn queue(&self) -> &Arc<dyn Queue> {
+    /// The queue itself (tests and operator tools; handlers enqueue through the methods
+    /// above).
+    pub fn queue(&self) -> &Arc<dyn Queue> {
         &self.inner.queue
     }
 }

@@ -19,6 +19,7 @@ mod ctx;
 mod handle;
 mod job;
 pub mod memory;
+mod outbox;
 pub mod queue;
 mod worker;
 
@@ -26,8 +27,48 @@ pub use ctx::{JobCtx, JobServices};
 pub use handle::{EnqueueOptions, JobSet, Jobs};
 pub use job::{Backoff, Job, JobError, JobId, JobResult, JobSpec};
 pub use memory::MemoryQueue;
+pub use outbox::{MIGRATION_TABLE, MIGRATIONS, migrate};
 pub use queue::{DeadJob, Delivery, Enqueued, JobRecord, Poison, Queue, QueueError, QueueStats};
 pub use worker::{Worker, WorkerReport, WorkerSettings};
+
+/// Whether nothing is left to run: no ready, running or soon-scheduled job on any queue of the
+/// app's jobs, and an empty outbox (the testing kit's `drain_jobs`).
+pub async fn is_idle(services: &JobServices) -> bool {
+    let jobs = services.jobs();
+    for queue in jobs.set().queues() {
+        match jobs.queue().stats(queue).await {
+            Ok(stats) if stats.ready == 0 && stats.in_flight == 0 && stats.scheduled == 0 => {}
+            _ => return false,
+        }
+    }
+    match &services.db {
+        Some(db) => matches!(outbox::waiting(db).await, Ok(0)),
+        None => true,
+    }
+}
+
+/// Why an app's jobs cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum JobsError {
+    /// Two jobs declare the same name.
+    #[error("two jobs are named `{0}`: job names identify queued jobs and must be unique")]
+    DuplicateName(&'static str),
+    /// Production with jobs declared and no queue: the in-process queue would lose every job
+    /// on a restart and never reach a worker process.
+    #[error(
+        "jobs are declared but no queue is configured: set REDIS_URL (the in-process queue is for development and tests)"
+    )]
+    NoQueue,
+    /// The queue's server cannot be used.
+    #[error("the job queue cannot be used: {0}")]
+    Queue(#[from] QueueError),
+    /// The job tables cannot be created.
+    #[error("the job tables cannot be created: {0}")]
+    Database(String),
+    /// A worker was asked for, but the app declares no jobs.
+    #[error("the app declares no jobs: call App::with_jobs first")]
+    NoJobs,
+}
 
 #[cfg(test)]
 mod tests;

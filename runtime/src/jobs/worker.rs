@@ -107,6 +107,7 @@ impl Worker {
             queues.spawn(serve_queue(self.shared.clone(), queue, stopped.clone()));
         }
         queues.spawn(record_stats(self.shared.clone(), stopped.clone()));
+        queues.spawn(self.shared.services.clone().relay(stopped.clone()));
         tracing::info!(target: "rampart::jobs", consumer = %self.shared.consumer, queues = ?self.shared.services.jobs.set().queues(), "worker started");
         shutdown.await;
         tracing::info!(target: "rampart::jobs", consumer = %self.shared.consumer, "worker stopping: draining running jobs");
