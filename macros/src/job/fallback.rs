@@ -38,7 +38,7 @@ fn stand_in_input(function: &syn::ItemFn) -> Type {
         })
         .collect();
     let candidate = match types.as_slice() {
-        [only] if !type_head(only).is_some_and(|(name, _)| name == "JobCtx") => Some(*only),
+        [only] if type_head(only).is_none_or(|(name, _)| name != "JobCtx") => Some(*only),
         [_, input, ..] => Some(*input),
         _ => None,
     };
