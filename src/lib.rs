@@ -62,6 +62,26 @@ pub mod jobs;
 ///   OpenAPI summary (first paragraph) and description.
 pub use rampart_macros::endpoint;
 
+/// Declares a background job on an `async fn(ctx: JobCtx, input: T) -> JobResult`.
+///
+/// ```text
+/// #[job(queue = "mail", name = "mail.welcome", retries = 8,
+///       backoff = "exponential" | "fixed" | "none", backoff_base = "2s",
+///       timeout = "30s", unique = "10m")]
+/// ```
+///
+/// - Every key is optional; the defaults are [`jobs::JobSpec::new`]'s: queue `"default"`, the
+///   fn's name, 5 retries, exponential backoff from 1 s, a 60 s timeout, not unique.
+/// - `queue` is 1 to 64 of `a-z0-9_-`; `name` also allows `.` and `:`. `retries` is 0..=100.
+///   `backoff_base`, `timeout` (at most 24 h) and `unique` are durations above zero, in the
+///   grammar of `#[endpoint(timeout)]`. A backoff that can never apply (`retries = 0` with
+///   `backoff`/`backoff_base`, `backoff = "none"` with `backoff_base`) is refused.
+/// - The input is `Serialize + Deserialize + Send + 'static`; the future must be `Send`.
+/// - The fn's name becomes a unit value implementing [`Job`], for `JobSet::new().job(name)`
+///   and `jobs.enqueue(name, input)`; the doc comment's first paragraph is the job's
+///   description. See the guide's "Jobs" section.
+pub use rampart_macros::job;
+
 /// Declares a database-backed resource on a struct with named fields.
 ///
 /// ```text
@@ -191,6 +211,7 @@ pub mod __private {
     pub use rampart_runtime::dependency::{DepKey, DepProbe, DescribeNotDep};
     pub use rampart_runtime::endpoint::{Endpoint, EndpointDef};
     pub use rampart_runtime::jobs::{Backoff, Job, JobCtx, JobResult, JobSpec};
+    pub use rampart_runtime::macro_support::jobs as job_support;
     pub use rampart_runtime::macro_support::{
         DescribeFallback, DescribeOutput, OutputProbe, extractors, fallback, is_crate_root,
         public_scope, respond,

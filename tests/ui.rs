@@ -14,4 +14,5 @@ fn ui() {
     cases.compile_fail("tests/ui/repository/*.rs");
     cases.compile_fail("tests/ui/scope/*.rs");
     cases.compile_fail("tests/ui/failsoft/*.rs");
+    cases.compile_fail("tests/ui/job/*.rs");
 }

@@ -7,6 +7,7 @@ use proc_macro::TokenStream;
 
 mod endpoint;
 mod grammar;
+mod job;
 mod paths;
 mod repository;
 mod resource;
@@ -20,6 +21,12 @@ mod util;
 #[proc_macro_attribute]
 pub fn endpoint(args: TokenStream, item: TokenStream) -> TokenStream {
     endpoint::expand(args.into(), item.into()).into()
+}
+
+/// See `rampart::job`.
+#[proc_macro_attribute]
+pub fn job(args: TokenStream, item: TokenStream) -> TokenStream {
+    job::expand(args.into(), item.into()).into()
 }
 
 /// See `rampart::resource`.

@@ -221,6 +221,18 @@ pub(crate) fn use_traits(traits: &[RuntimePath]) -> TokenStream {
         .collect()
 }
 
+// `#[job]`.
+runtime_paths! {
+    JOB = Job;
+    JOB_SPEC = JobSpec;
+    JOB_CTX = JobCtx;
+    BACKOFF = Backoff;
+    /// The spanned checks and helpers of a job's expansion (`job_ctx`, `job_result`, `send_job`).
+    JOB_SUPPORT = job_support;
+    /// The body of a stand-in that never runs.
+    REJECTED = fallback::rejected;
+}
+
 /// The module `roles!` emits at the crate root; endpoints name roles and permissions in it.
 pub(crate) const RBAC_MODULE: &str = "__rampart_rbac";
 

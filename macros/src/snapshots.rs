@@ -163,3 +163,38 @@ fn repository() {
     };
     compare("repository", crate::repository::expand(args, item));
 }
+
+#[test]
+fn job() {
+    let args = quote!(
+        queue = "mail",
+        retries = 8,
+        backoff = "exponential",
+        backoff_base = "2s",
+        timeout = "30s",
+        unique = "10m"
+    );
+    let item = quote! {
+        /// Sends the welcome mail.
+        ///
+        /// Once per sign-up.
+        pub async fn send_welcome(ctx: JobCtx, input: Welcome) -> JobResult {
+            ctx.dep::<Mailer>()?.welcome(&input.email).await?;
+            Ok(())
+        }
+    };
+    compare("job", crate::job::expand(args, item));
+}
+
+#[test]
+fn job_rejected() {
+    // A mistake: the error and the stand-in, nothing else.
+    let args = quote!(retries = 0, backoff = "fixed");
+    let item = quote! {
+        async fn nightly(ctx: JobCtx, input: Report) -> JobResult {
+            let _ = (ctx, input);
+            Ok(())
+        }
+    };
+    compare("job_rejected", crate::job::expand(args, item));
+}

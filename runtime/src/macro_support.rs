@@ -2,6 +2,7 @@
 
 pub mod extractors;
 pub mod fallback;
+pub mod jobs;
 
 use std::marker::PhantomData;
 

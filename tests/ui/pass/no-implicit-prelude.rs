@@ -18,6 +18,14 @@ async fn thing(
     ::std::result::Result::Ok(Out { ok: true, items: ::std::vec::Vec::new() })
 }
 
+/// A job, expanded without the prelude too.
+#[::rampart::job(queue = "mail", backoff = "fixed", unique = "1m")]
+async fn ping(ctx: ::rampart::JobCtx, input: ::std::string::String) -> ::rampart::JobResult {
+    let _ = (ctx, input);
+    ::std::result::Result::Ok(())
+}
+
 fn main() {
     let _ = ::rampart::Api::new().mount(thing).openapi();
+    let _ = ::rampart::JobSet::new().job(ping);
 }

@@ -1,0 +1,9 @@
+// More retries than the bound.
+use rampart::{job, JobCtx, JobResult};
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Welcome { email: String }
+
+#[job(retries = 101)]
+async fn send_welcome(ctx: JobCtx, input: Welcome) -> JobResult { let _ = (ctx, input.email); Ok(()) }
+
+fn main() {}
