@@ -26,13 +26,13 @@ const DEAD_LIST_LIMIT: usize = 100;
 pub struct DeadJobView {
     /// The job's id (the same on every attempt).
     pub id: uuid::Uuid,
-    /// The job's name; absent when the queued entry could not be decoded.
+    /// The job's name; null when the queued entry could not be decoded.
     pub job: Option<String>,
     /// The queue it was taken from.
     pub queue: String,
     /// Attempts made.
     pub attempts: u32,
-    /// The last attempt's error.
+    /// The last attempt's error (control characters shown as spaces).
     pub error: String,
     /// When it was moved to the dead-letter queue.
     pub failed_at: chrono::DateTime<chrono::Utc>,
@@ -52,7 +52,12 @@ impl From<DeadJob> for DeadJobView {
             job: dead.job,
             queue: dead.queue,
             attempts: dead.attempts,
-            error: dead.error,
+            // A job's own error text may hold newlines; the API answers no control characters.
+            error: dead
+                .error
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
             failed_at: chrono::DateTime::from_timestamp_millis(dead.failed_at_ms)
                 .unwrap_or_default(),
         }

@@ -168,14 +168,14 @@ pub use rampart_macros::rbac;
 /// Derives the OpenAPI schema of a struct, reading its `#[validate]` rules as constraints.
 pub use rampart_macros::Schema;
 
-pub use rampart_runtime::auth::{AuthScheme, Principal};
 pub use jobs::{Job, JobCtx, JobError, JobId, JobResult, JobSet, Jobs};
+pub use rampart_runtime::auth::{AuthScheme, Principal};
 pub use rampart_runtime::resource;
 pub use rampart_runtime::with_pool;
 pub use rampart_runtime::{
-    Accepted, Api, ApiBuildError, ApiError, ApiResult, App, Config, ConfigError, Created, Ctx, Db, DbConfig,
-    Endpoint, Environment, ErrorCode, FieldIssue, Json, Migrations, NoContent, OffsetPage, Page,
-    PageMeta, Paginated, Path, Query, Sensitive,
+    Accepted, Api, ApiBuildError, ApiError, ApiResult, App, Config, ConfigError, Created, Ctx, Db,
+    DbConfig, Endpoint, Environment, ErrorCode, FieldIssue, Json, Migrations, NoContent,
+    OffsetPage, Page, PageMeta, Paginated, Path, Query, Sensitive,
 };
 pub use rampart_runtime::{
     CapturedScope, IfMatch, Isolation, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin,
@@ -196,9 +196,9 @@ pub mod testing {
 /// What an endpoint module needs.
 pub mod prelude {
     pub use crate::{
-        Accepted, Api, ApiError, ApiResult, Created, Ctx, Db, Dep, ErrorCode, IfMatch, Json, ListQuery,
-        NoContent, Page, PageMeta, Paginated, Path, Principal, Query, Schema, Scope, Tagged, Tx,
-        UnscopedAdmin, endpoint, repository, resource,
+        Accepted, Api, ApiError, ApiResult, Created, Ctx, Db, Dep, ErrorCode, IfMatch, Json,
+        ListQuery, NoContent, Page, PageMeta, Paginated, Path, Principal, Query, Schema, Scope,
+        Tagged, Tx, UnscopedAdmin, endpoint, repository, resource,
     };
 }
 

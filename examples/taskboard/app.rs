@@ -16,6 +16,9 @@ pub(crate) mod projects;
 #[path = "clock.rs"]
 pub(crate) mod clock;
 
+#[path = "jobs.rs"]
+pub(crate) mod jobs;
+
 use clock::Clock;
 
 /// The database migrations of the taskboard, per backend.
@@ -32,6 +35,7 @@ pub(crate) const MIGRATIONS: rampart::Migrations = rampart::Migrations {
             "note tags as JSON",
             include_str!("migrations/0003_note_tags_json.sqlite.sql"),
         ),
+        (4, "jobs", include_str!("migrations/0004_jobs.sqlite.sql")),
     ],
     postgres: &[
         (
@@ -49,6 +53,7 @@ pub(crate) const MIGRATIONS: rampart::Migrations = rampart::Migrations {
             "note tags as JSON",
             include_str!("migrations/0003_note_tags_json.postgres.sql"),
         ),
+        (4, "jobs", include_str!("migrations/0004_jobs.postgres.sql")),
     ],
 };
 
@@ -85,7 +90,8 @@ pub(crate) fn api() -> Api {
         .mount(delete_note)
         .mount(note_stats)
         .mount(admin_list_notes);
-    rampart::identity::mount(projects::mount(api), rampart::rbac!())
+    let api = rampart::jobs::mount_admin(jobs::mount(projects::mount(api)));
+    rampart::identity::mount(api, rampart::rbac!())
 }
 
 /// What this service is.

@@ -2,7 +2,9 @@
 //!
 //! `cargo run --example taskboard` serves on 127.0.0.1:3000 with an SQLite file
 //! (`taskboard.db`) and no other setup; `cargo run --example taskboard -- openapi` prints the
-//! OpenAPI document. Configuration comes from the environment (see the README).
+//! OpenAPI document; `cargo run --example taskboard -- worker` runs the background jobs (with
+//! `REDIS_URL` set; without it, the server runs them in its own process). Configuration comes
+//! from the environment (see the README).
 
 use std::process::ExitCode;
 
@@ -10,7 +12,7 @@ include!("roles.rs");
 
 mod app;
 
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
+async fn run(worker: bool) -> Result<(), Box<dyn std::error::Error>> {
     // Logging first (the service name read directly), so that a configuration error, and every
     // later start-up failure, is a log line too; configuration warnings are logged by App::new.
     let service = std::env::var("RAMPART_SERVICE")
@@ -18,12 +20,29 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "rampart".to_owned());
     let _logs = rampart::observability::init_logging(&service);
-    serve().await.inspect_err(|error| {
+    let outcome = if worker { work().await } else { serve().await };
+    outcome.inspect_err(|error| {
         tracing::error!(error = %error, "start-up failed");
     })
 }
 
-async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+/// `worker`: runs the jobs until SIGTERM or Ctrl-C, then drains (`RAMPART_JOB_*`).
+async fn work() -> Result<(), Box<dyn std::error::Error>> {
+    let state = build_app().await?;
+    if state.jobs().is_some_and(|jobs| jobs.is_in_process()) {
+        return Err("the worker needs REDIS_URL: without it, `serve` runs the jobs itself".into());
+    }
+    let _metrics = rampart::api::serve_metrics(&state).await?;
+    state
+        .worker()?
+        .run(rampart::server::shutdown_signal())
+        .await;
+    Ok(())
+}
+
+/// The app as both processes build it: database, Redis, dependencies, jobs and the
+/// registration hook that enqueues the welcome mail.
+async fn build_app() -> Result<rampart::App, Box<dyn std::error::Error>> {
     let config = rampart::Config::from_env()?;
     rampart::observability::install_prometheus();
     let db = rampart::Db::connect(&config.database).await?;
@@ -41,6 +60,13 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     }
     // The handlers' typed dependencies (`Dep<T>`): into_router refuses to start without them.
     state = state.with_dependencies(app::dependencies());
+    // Jobs on Redis when REDIS_URL is set; in development, in this process otherwise.
+    state = state.with_jobs(app::jobs::jobs()).await?;
+    Ok(app::jobs::attach(state))
+}
+
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+    let state = build_app().await?;
     // The first administrator, from the environment (the password never reaches a log).
     if let (Ok(email), Ok(password)) = (
         std::env::var("TASKBOARD_ADMIN_EMAIL"),
@@ -83,7 +109,8 @@ fn print_openapi() -> Result<(), Box<dyn std::error::Error>> {
 async fn main() -> ExitCode {
     let command = std::env::args().nth(1);
     let result = match command.as_deref() {
-        None | Some("serve") => run().await,
+        None | Some("serve") => run(false).await,
+        Some("worker") => run(true).await,
         Some("openapi") => print_openapi(),
         Some("create-admin") => match std::env::args().nth(2) {
             Some(email) => create_admin(&email).await,
@@ -94,7 +121,7 @@ async fn main() -> ExitCode {
         },
         Some(other) => {
             eprintln!(
-                "unknown command `{other}`; expected `serve` (default), `openapi` or `create-admin EMAIL`"
+                "unknown command `{other}`; expected `serve` (default), `worker`, `openapi` or `create-admin EMAIL`"
             );
             return ExitCode::from(2);
         }

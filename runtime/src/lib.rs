@@ -46,7 +46,9 @@ pub use pagination::{OffsetPage, PageMeta};
 pub use resource::{
     CapturedScope, IfMatch, Isolation, ListQuery, Resource, Scope, Store, Tagged, Tx, UnscopedAdmin,
 };
-pub use response::{Accepted, ApiResult, Created, EndpointOutput, NoContent, Paginated, Reply, Sensitive};
+pub use response::{
+    Accepted, ApiResult, Created, EndpointOutput, NoContent, Paginated, Reply, Sensitive,
+};
 
 /// The crates generated code and users reach through `rampart` (one version for everyone).
 #[doc(hidden)]

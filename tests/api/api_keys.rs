@@ -43,8 +43,7 @@ async fn app_with_user(backend: rampart::testing::TestBackend) -> (TestApp, Stri
     let api = crate::taskboard::api()
         .mount(service_whoami)
         .mount(service_limited);
-    let app = TestApp::builder(api)
-        .dependencies(crate::taskboard::dependencies())
+    let app = crate::common::taskboard_builder_for(api)
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
         .with_identity()

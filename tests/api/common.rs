@@ -9,7 +9,16 @@ pub(crate) const TEST_SECRET: &[u8] = b"rampart-test-secret-of-at-least-32-bytes
 /// The taskboard's API with the dependencies its `main` registers: what every test of the
 /// taskboard starts from.
 pub(crate) fn taskboard_builder() -> TestAppBuilder {
-    TestApp::builder(crate::taskboard::api()).dependencies(crate::taskboard::dependencies())
+    taskboard_builder_for(crate::taskboard::api())
+}
+
+/// `api` (the taskboard's, with a test's endpoints mounted on it) built as the taskboard's
+/// `main` builds its app: dependencies, jobs, the registration hook.
+pub(crate) fn taskboard_builder_for(api: rampart::Api) -> TestAppBuilder {
+    TestApp::builder(api)
+        .dependencies(crate::taskboard::dependencies())
+        .jobs(crate::taskboard::jobs::jobs())
+        .map_app(crate::taskboard::jobs::attach)
 }
 
 /// The taskboard on a fresh database of `backend`.

@@ -17,10 +17,17 @@ async fn taskboard_with(
     backend: TestBackend,
     change: impl FnOnce(&mut Config) + Send + 'static,
 ) -> TestApp {
+    // A production app with jobs needs a real queue: Redis, under a prefix of its own.
+    let redis = std::env::var("RAMPART_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
     crate::common::taskboard_builder()
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
         .with_identity()
+        .redis(
+            redis,
+            format!("hardening-{}:", uuid::Uuid::new_v4().simple()),
+        )
         .configure(change)
         .build()
         .await

@@ -19,6 +19,7 @@ mod foreign_keys;
 mod hardening;
 mod identity;
 mod jobs_macro;
+mod jobs_outbox;
 
 mod openapi;
 mod owasp;
@@ -33,5 +34,6 @@ mod role_matrix;
 mod security;
 mod shutdown;
 mod slow_clients;
+mod taskboard_jobs;
 mod taskboard_notes;
 mod transactions;

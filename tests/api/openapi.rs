@@ -192,6 +192,7 @@ fn creations_link_to_the_operations_on_what_they_created() {
         links("/api/v1/projects"),
         vec![
             "archive_project",
+            "create_export",
             "create_task",
             "delete_project",
             "get_project",

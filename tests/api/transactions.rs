@@ -121,8 +121,7 @@ async fn app(backend: TestBackend) -> TestApp {
         .mount(always_conflicts)
         .mount(conflicts_under_begin)
         .mount(conflicting_statement);
-    let app = TestApp::builder(api)
-        .dependencies(crate::taskboard::dependencies())
+    let app = crate::common::taskboard_builder_for(api)
         .backend(backend)
         .migrations(crate::taskboard::MIGRATIONS)
         .build()

@@ -141,7 +141,10 @@ impl JobCtx {
     /// (`ProjectRepo::new(ctx.store()?)`). Owned rows still need a [`Scope`]: the one
     /// [`JobCtx::scope`] gives back.
     pub fn store<R: Resource>(&self) -> Result<Store<R>, JobError> {
-        Ok(Store::new(self.db()?.clone(), self.services.cursor_key.clone()))
+        Ok(Store::new(
+            self.db()?.clone(),
+            self.services.cursor_key.clone(),
+        ))
     }
 
     /// A typed dependency registered on the app (`App::dep`).

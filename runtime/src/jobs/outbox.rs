@@ -108,37 +108,50 @@ impl Jobs {
     }
 }
 
-type OutboxRow = (Uuid, String, Option<i64>, Option<String>, Option<i64>);
+type OutboxRow = (Uuid, String, Option<i64>, Option<String>, Option<i64>, i64);
 
 /// Moves one batch of committed outbox rows to the queue; the number moved.
+///
+/// The batch is deleted first, in the statement that claims it (`DELETE … RETURNING`), then
+/// pushed, then the deletion commits: a push that fails rolls the rows back into the outbox.
+/// Claiming with a write matters on SQLite: a transaction that only read could not take the
+/// write lock later while a job's own transaction (started by the push) holds it, and the
+/// rollback would push the batch twice.
 pub(crate) async fn relay_once(db: &Db, jobs: &Jobs) -> Result<usize, ApiError> {
     let claim = match db.backend() {
+        // Relays of several instances share the work: each skips rows another has claimed.
         Backend::Postgres => {
-            "SELECT id, record, run_at_ms, unique_key, unique_window_ms FROM rampart_job_outbox \
-             ORDER BY created_at_ms, id LIMIT 100 FOR UPDATE SKIP LOCKED"
+            "DELETE FROM rampart_job_outbox WHERE id IN (SELECT id FROM rampart_job_outbox \
+             ORDER BY created_at_ms, id LIMIT 100 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, record, run_at_ms, unique_key, unique_window_ms, created_at_ms"
         }
-        // SQLite has one writer at a time: the transaction's first write takes the lock.
+        // SQLite has one writer at a time: the claiming statement takes the write lock.
         Backend::Sqlite => {
-            "SELECT id, record, run_at_ms, unique_key, unique_window_ms FROM rampart_job_outbox \
-             ORDER BY created_at_ms, id LIMIT 100"
+            "DELETE FROM rampart_job_outbox WHERE id IN (SELECT id FROM rampart_job_outbox \
+             ORDER BY created_at_ms, id LIMIT 100) \
+             RETURNING id, record, run_at_ms, unique_key, unique_window_ms, created_at_ms"
         }
     };
     let tx = Tx::begin(db).await?;
-    let rows: Vec<OutboxRow> = tx
+    let mut rows: Vec<OutboxRow> = tx
         .fetch(
             "jobs.outbox.claim",
             Statement::literal(claim, vec![]),
             map_sqlx_error,
         )
         .await?;
+    // RETURNING gives no order: push in the order the jobs were committed.
+    rows.sort_by_key(|row| (row.5, row.0));
     let mut moved = 0;
-    for (id, text, run_at, unique_key, window) in rows {
+    let mut kept = Vec::new();
+    for (id, text, run_at, unique_key, window, _) in rows {
         let record: JobRecord = match serde_json::from_str(&text) {
             Ok(record) => record,
             Err(error) => {
-                // Rampart wrote this row; one that does not decode was edited by hand. It
-                // stays where an operator can see it.
+                // Rampart wrote this row; one that does not decode was edited by hand. It goes
+                // back where an operator can see it.
                 tracing::error!(target: "rampart::jobs", outbox_id = %id, error = %error, "an outbox row does not decode; left in place");
+                kept.push((id, text));
                 continue;
             }
         };
@@ -149,17 +162,19 @@ pub(crate) async fn relay_once(db: &Db, jobs: &Jobs) -> Result<usize, ApiError> 
             .push(&record, run_at, unique)
             .await
             .map_err(queue_error)?;
+        moved += 1;
+    }
+    for (id, text) in kept {
         let Affected(_) = tx
             .fetch(
-                "jobs.outbox.delete",
+                "jobs.outbox.keep",
                 Statement::literal(
-                    "DELETE FROM rampart_job_outbox WHERE id = $1",
-                    vec![Value::Uuid(id)],
+                    "INSERT INTO rampart_job_outbox (id, record, created_at_ms) VALUES ($1, $2, $3)",
+                    vec![Value::Uuid(id), Value::Text(text), Value::Int64(now_ms())],
                 ),
                 map_sqlx_error,
             )
             .await?;
-        moved += 1;
     }
     tx.commit().await?;
     if moved > 0 {

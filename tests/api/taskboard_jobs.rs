@@ -1,0 +1,338 @@
+//! The taskboard's jobs through its real router, on SQLite and PostgreSQL (the in-process
+//! queue; `jobs_redis` runs the same machinery on Redis): the welcome mail enqueued inside the
+//! registration's transaction, exports answered 202 and built by a worker under the owner's
+//! captured scope, owner scoping of every id parameter, and the dead-letter endpoints.
+
+use rampart::Store;
+use rampart::jobs::{JobId, JobRecord};
+use rampart::resource::{Target, Value};
+use rampart::testing::{BACKENDS, TestApp, TestBackend};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::common::{assert_error, taskboard};
+use crate::taskboard::jobs::Mail;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A member's id and access token.
+async fn member(app: &TestApp) -> (Uuid, String) {
+    let email = format!("m.{}@example.com", Uuid::new_v4().simple());
+    let registered = app
+        .post("/api/v1/auth/register")
+        .json(&json!({"email": email, "password": PASSWORD, "display_name": "M"}))
+        .send()
+        .await;
+    assert_eq!(registered.status(), 201, "{}", registered.text());
+    let id = registered.json()["data"]["id"]
+        .as_str()
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .unwrap_or_else(|| panic!("an id: {}", registered.text()));
+    let login = app
+        .post("/api/v1/auth/login")
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await;
+    let token = login.json()["data"]["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    (id, token)
+}
+
+async fn admin(app: &TestApp) -> String {
+    let email = format!("a.{}@example.com", Uuid::new_v4().simple());
+    rampart::identity::ensure_admin(app.app(), rampart::rbac!(), &email, PASSWORD.to_owned())
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let login = app
+        .post("/api/v1/auth/login")
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await;
+    login.json()["data"]["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn welcome_mails(app: &TestApp, user: Uuid) -> i64 {
+    let db = app
+        .app()
+        .db()
+        .cloned()
+        .unwrap_or_else(|| panic!("a database"));
+    Store::<Mail>::new(db, app.app().cursor_key().clone())
+        .fetch_scalar(
+            "test.mails",
+            Target::Write,
+            "SELECT COUNT(*) FROM mail_outbox WHERE user_id = $1 AND kind = 'welcome'",
+            vec![Value::Uuid(user)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+async fn all_mails(app: &TestApp) -> i64 {
+    let db = app
+        .app()
+        .db()
+        .cloned()
+        .unwrap_or_else(|| panic!("a database"));
+    Store::<Mail>::new(db, app.app().cursor_key().clone())
+        .fetch_scalar(
+            "test.mails.all",
+            Target::Write,
+            "SELECT COUNT(*) FROM mail_outbox",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+async fn drain(app: &TestApp) -> rampart::jobs::WorkerReport {
+    app.drain_jobs().await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn registration_enqueues_one_welcome_mail_in_its_transaction() {
+    for backend in BACKENDS {
+        let app = taskboard(backend).await;
+        let (user, _) = member(&app).await;
+        // Committed with the account, run by the worker once.
+        assert_eq!(
+            welcome_mails(&app, user).await,
+            0,
+            "{backend:?}: not before a worker runs"
+        );
+        let report = drain(&app).await;
+        assert!(report.done >= 1, "{backend:?}: {report:?}");
+        assert_eq!(welcome_mails(&app, user).await, 1, "{backend:?}");
+        // A registration that fails (the email is taken) enqueues nothing.
+        let email = format!("dup.{}@example.com", Uuid::new_v4().simple());
+        let body = json!({"email": email, "password": PASSWORD, "display_name": "D"});
+        let first = app.post("/api/v1/auth/register").json(&body).send().await;
+        assert_eq!(first.status(), 201);
+        let again = app.post("/api/v1/auth/register").json(&body).send().await;
+        assert_error(&again, 409, "CONFLICT");
+        let created = Uuid::parse_str(first.json()["data"]["id"].as_str().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        drain(&app).await;
+        assert_eq!(welcome_mails(&app, created).await, 1, "{backend:?}");
+        assert_eq!(
+            all_mails(&app).await,
+            2,
+            "{backend:?}: none for the refused registration"
+        );
+    }
+}
+
+/// A project of `token`'s owner with two tasks; its id.
+async fn project_with_tasks(app: &TestApp, token: &str) -> String {
+    let created = app
+        .post("/api/v1/projects")
+        .bearer(token)
+        .json(&json!({"name": format!("p-{}", Uuid::new_v4().simple())}))
+        .send()
+        .await;
+    assert_eq!(created.status(), 201, "{}", created.text());
+    let id = created.json()["data"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for title in ["one", "two"] {
+        let task = app
+            .post(&format!("/api/v1/projects/{id}/tasks"))
+            .bearer(token)
+            .json(&json!({"title": title}))
+            .send()
+            .await;
+        assert_eq!(task.status(), 201, "{}", task.text());
+    }
+    id
+}
+
+#[tokio::test]
+async fn an_export_is_accepted_then_built_by_the_worker() {
+    for backend in BACKENDS {
+        exports_on(backend).await;
+    }
+}
+
+async fn exports_on(backend: TestBackend) {
+    let app = taskboard(backend).await;
+    let (_, owner) = member(&app).await;
+    let (_, other) = member(&app).await;
+    let project = project_with_tasks(&app, &owner).await;
+
+    let accepted = app
+        .post(&format!("/api/v1/projects/{project}/exports"))
+        .bearer(&owner)
+        .send()
+        .await;
+    assert_eq!(accepted.status(), 202, "{backend:?}: {}", accepted.text());
+    let export = accepted.json()["data"].clone();
+    assert_eq!(export["status"], "queued");
+    assert_eq!(export["result"], serde_json::Value::Null);
+    let export_id = export["id"].as_str().unwrap_or_default().to_owned();
+    let location = accepted.header("location").unwrap_or_default().to_owned();
+    assert_eq!(
+        location,
+        format!("/api/v1/projects/{project}/exports/{export_id}")
+    );
+
+    // What the 202 answered is what a read shows.
+    let read = app.get(&location).bearer(&owner).send().await;
+    assert_eq!(read.status(), 200);
+    assert_eq!(read.json()["data"], export);
+
+    // Owner scoping on every id parameter: another member sees neither the project's exports
+    // nor the export; the export under another project of the owner is not found either.
+    assert_error(
+        &app.post(&format!("/api/v1/projects/{project}/exports"))
+            .bearer(&other)
+            .send()
+            .await,
+        404,
+        "NOT_FOUND",
+    );
+    assert_error(
+        &app.get(&location).bearer(&other).send().await,
+        404,
+        "NOT_FOUND",
+    );
+    let second = project_with_tasks(&app, &owner).await;
+    assert_error(
+        &app.get(&format!("/api/v1/projects/{second}/exports/{export_id}"))
+            .bearer(&owner)
+            .send()
+            .await,
+        404,
+        "NOT_FOUND",
+    );
+    assert_error(
+        &app.get(&format!(
+            "/api/v1/projects/{}/exports/{export_id}",
+            Uuid::now_v7()
+        ))
+        .bearer(&owner)
+        .send()
+        .await,
+        404,
+        "NOT_FOUND",
+    );
+
+    let report = drain(&app).await;
+    // Three welcome mails (owner, other... the two members) and the export.
+    assert!(report.done >= 1, "{backend:?}: {report:?}");
+    assert_eq!(report.dead, 0, "{backend:?}: {report:?}");
+    let done = app.get(&location).bearer(&owner).send().await;
+    assert_eq!(done.status(), 200);
+    let data = &done.json()["data"];
+    assert_eq!(data["status"], "done", "{backend:?}: {data}");
+    assert_eq!(data["result"]["project"]["id"], project.as_str());
+    let titles: Vec<&str> = data["result"]["tasks"]
+        .as_array()
+        .map(|tasks| tasks.iter().filter_map(|t| t["title"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(titles, ["one", "two"], "{backend:?}");
+    assert!(data["version"].as_i64().unwrap_or(0) > export["version"].as_i64().unwrap_or(0));
+}
+
+#[tokio::test]
+async fn administrators_list_retry_and_discard_dead_jobs() {
+    let app = taskboard(TestBackend::Sqlite).await;
+    let admin = admin(&app).await;
+    let (_, member) = member(&app).await;
+    drain(&app).await;
+    assert_error(
+        &app.get("/api/v1/admin/jobs/dead")
+            .bearer(&member)
+            .send()
+            .await,
+        403,
+        "FORBIDDEN",
+    );
+    // An export job whose input does not decode: it goes straight to the dead-letter queue.
+    let jobs = app
+        .app()
+        .jobs()
+        .unwrap_or_else(|| panic!("jobs are declared"));
+    let id = JobId::new();
+    let record = JobRecord {
+        id,
+        job: "export_project".into(),
+        queue: "exports".into(),
+        payload: "{\"not\":\"an export\"}".into(),
+        attempt: 1,
+        enqueued_at_ms: 0,
+        request_id: None,
+        scope: None,
+        last_error: None,
+    };
+    jobs.queue()
+        .push(&record, None, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let report = drain(&app).await;
+    assert_eq!(report.dead, 1);
+
+    let listed = app
+        .get("/api/v1/admin/jobs/dead")
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(listed.status(), 200, "{}", listed.text());
+    let items = listed.json()["data"]["items"].clone();
+    assert_eq!(items.as_array().map(Vec::len), Some(1), "{items}");
+    assert_eq!(items[0]["id"], id.to_string());
+    assert_eq!(items[0]["job"], "export_project");
+    assert!(
+        items[0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("does not decode")
+    );
+    assert!(
+        items[0].get("record").is_none(),
+        "no payload in the listing"
+    );
+
+    // Retried, it runs again (and dies again: the input still does not decode).
+    let path = format!("/api/v1/admin/jobs/dead/{id}");
+    let retried = app
+        .post(&format!("{path}/retry"))
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(retried.status(), 204, "{}", retried.text());
+    assert_error(
+        &app.post(&format!("{path}/retry"))
+            .bearer(&admin)
+            .send()
+            .await,
+        404,
+        "NOT_FOUND",
+    );
+    assert_eq!(drain(&app).await.dead, 1);
+    let discarded = app
+        .request(axum::http::Method::DELETE, &path)
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(discarded.status(), 204);
+    assert_error(
+        &app.request(axum::http::Method::DELETE, &path)
+            .bearer(&admin)
+            .send()
+            .await,
+        404,
+        "NOT_FOUND",
+    );
+    let empty = app
+        .get("/api/v1/admin/jobs/dead")
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(empty.json()["data"]["items"], json!([]));
+}
