@@ -18,6 +18,7 @@ mod fidelity;
 mod foreign_keys;
 mod hardening;
 mod identity;
+mod jobs_redis;
 
 mod openapi;
 mod owasp;
