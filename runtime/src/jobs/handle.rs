@@ -212,10 +212,7 @@ impl Jobs {
         let run_at = options
             .delay
             .map(|delay| now_ms().saturating_add(millis(delay)));
-        let unique = unique_key
-            .as_deref()
-            .zip(spec.unique)
-            .map(|(key, window)| (key, window));
+        let unique = unique_key.as_deref().zip(spec.unique);
         let enqueued = self
             .inner
             .queue

@@ -167,7 +167,7 @@ async fn serve_queue(shared: Arc<Shared>, queue: &'static str, mut stop: watch::
                 // The queue is down: back off (up to 5 s) and try again; the connection
                 // reconnects by itself when the server returns.
                 failures = failures.saturating_add(1);
-                if failures == 1 || failures % 20 == 0 {
+                if failures == 1 || failures.is_multiple_of(20) {
                     tracing::warn!(target: "rampart::jobs", queue, error = %error, "cannot fetch jobs; retrying");
                 }
                 metrics::counter!("jobs_fetch_errors_total", "queue" => queue).increment(1);

@@ -127,6 +127,14 @@ impl CursorKey {
     }
 }
 
+// A key is the thing `Scope::capture` and `CapturedScope::restore` ask for; the app and the
+// job services hold one.
+impl AsRef<CursorKey> for CursorKey {
+    fn as_ref(&self) -> &CursorKey {
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,13 +178,5 @@ mod tests {
                 .decode(&cursor, Kind::Text, "tasks|title")
                 .is_err()
         );
-    }
-}
-
-// A key is the thing `Scope::capture` and `CapturedScope::restore` ask for; the app and the
-// job services hold one.
-impl AsRef<CursorKey> for CursorKey {
-    fn as_ref(&self) -> &CursorKey {
-        self
     }
 }
