@@ -556,6 +556,46 @@ async fn a_unique_job_collapses_into_the_first_within_its_window() {
     h.cleanup().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_consumer_group_is_created_again_and_misses_no_job() {
+    let mut h = harness().await;
+    let first = h.enqueue(Work::default()).await;
+    run_until(&h, settings(), "the first job ran", || async {
+        h.runs(first) == 1 && h.stream_len().await == 0
+    })
+    .await;
+    // As after a Redis restart without persistence: the stream and its group are gone, and
+    // the next push creates a stream without a group.
+    let _: i64 = redis::cmd("DEL")
+        .arg(&h.stream)
+        .query_async(&mut h.raw)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let second = h.enqueue(Work::default()).await;
+    run_until(
+        &h,
+        settings(),
+        "the job pushed before the group existed ran",
+        || async { h.runs(second) == 1 && h.stream_len().await == 0 },
+    )
+    .await;
+    // A group destroyed while a job waits: the group is created from the stream's start.
+    let third = h.enqueue(Work::default()).await;
+    let _: i64 = redis::cmd("XGROUP")
+        .arg("DESTROY")
+        .arg(&h.stream)
+        .arg("workers")
+        .query_async(&mut h.raw)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    run_until(&h, settings(), "the waiting job ran", || async {
+        h.runs(third) == 1 && h.stream_len().await == 0
+    })
+    .await;
+    assert_eq!((h.runs(first), h.runs(second), h.runs(third)), (1, 1, 1));
+    h.cleanup().await;
+}
+
 /// Every id in `ids` ran exactly once, and nothing ran twice.
 fn assert_each_ran_once(effects: &Effects, ids: &[JobId]) {
     let runs = effects.lock();
