@@ -596,6 +596,78 @@ async fn a_lost_consumer_group_is_created_again_and_misses_no_job() {
     h.cleanup().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_consumers_holding_nothing_are_forgotten() {
+    let h = harness().await;
+    let queue = RedisQueue::connect(&redis_url(), h.stream.trim_end_matches("jobs:default"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .forget_consumers_after(Duration::from_millis(200));
+    let hour = Duration::from_secs(3600);
+    h.enqueue(Work::default()).await;
+    h.enqueue(Work::default()).await;
+    // `holder` takes a job and keeps it; `ghost` takes one and completes it; both go quiet.
+    let held = queue
+        .fetch("default", "holder", 1, Duration::ZERO, hour)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(held.len(), 1);
+    let done = queue
+        .fetch("default", "ghost", 1, Duration::ZERO, hour)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(done.len(), 1);
+    queue
+        .complete(&done[0])
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let consumers = || async {
+        let mut raw = h.raw.clone();
+        let listed: Vec<Vec<redis::Value>> = redis::cmd("XINFO")
+            .arg("CONSUMERS")
+            .arg(&h.stream)
+            .arg("workers")
+            .query_async(&mut raw)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut names: Vec<String> = listed
+            .iter()
+            .filter_map(|fields| match fields.get(1) {
+                Some(redis::Value::BulkString(name)) => Some(String::from_utf8_lossy(name).into()),
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(consumers().await, ["ghost", "holder"]);
+    // Once they are idle past the expiry, the next fetch forgets the ghost, not the holder.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let _ = queue
+            .fetch("default", "reader", 1, Duration::ZERO, hour)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let names = consumers().await;
+        if !names.iter().any(|name| name == "ghost") {
+            assert!(names.iter().any(|name| name == "holder"), "{names:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the idle ghost was kept: {names:?}"
+        );
+    }
+    // The holder's job is still its own, and settles.
+    queue
+        .complete(&held[0])
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(h.stream_len().await, 0);
+    h.cleanup().await;
+}
+
 /// Every id in `ids` ran exactly once, and nothing ran twice.
 fn assert_each_ran_once(effects: &Effects, ids: &[JobId]) {
     let runs = effects.lock();

@@ -35,6 +35,10 @@
 //! act only while the entry is still pending: a step repeated after a lost reply, or one
 //! racing a worker that took the job over, changes nothing.
 //!
+//! Each worker process reads under a consumer name of its own; consumers that hold nothing
+//! and have not read for an hour are forgotten (checked at most every 10 minutes per process),
+//! so the group does not keep one per worker ever started.
+//!
 //! The group is created at offset `0`, not `$`: jobs pushed before any worker ever fetched
 //! (or between a Redis restart and the first fetch after it) are entries the group must see.
 //! When Redis answers `NOGROUP` (it restarted without persistence, or someone deleted the
@@ -65,12 +69,13 @@
 //! Requires Redis 6.2 or later (`XAUTOCLAIM`, exclusive ranges).
 
 mod dead;
+mod fetch;
 mod reply;
 mod scripts;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{Cmd, ErrorKind, RedisError, ServerErrorKind, Value};
@@ -90,6 +95,11 @@ const MAX_BLOCK: Duration = Duration::from_secs(10);
 const BLOCK_MARGIN: Duration = Duration::from_secs(5);
 /// How many times a fetch follows `XAUTOCLAIM`'s cursor through the pending entries.
 const CLAIM_ROUNDS: usize = 4;
+/// How long a consumer holding nothing stays in a group without reading (see
+/// [`RedisQueue::forget_consumers_after`]).
+const CONSUMER_EXPIRY: Duration = Duration::from_secs(3600);
+/// How often a process looks for such consumers, at most.
+const REAP_EVERY: Duration = Duration::from_secs(600);
 
 /// A [`Queue`] on Redis Streams (see the module docs).
 pub struct RedisQueue {
@@ -100,6 +110,10 @@ pub struct RedisQueue {
     blocking: Mutex<HashMap<String, ConnectionManager>>,
     /// Streams whose group this process has created (or found existing).
     grouped: Mutex<HashSet<String>>,
+    /// When this process last forgot idle consumers of each stream.
+    reaped: Mutex<HashMap<String, Instant>>,
+    /// How long a consumer that holds nothing stays in a group without reading.
+    consumer_expiry: Duration,
     prefix: Arc<str>,
     scripts: Scripts,
 }
@@ -179,9 +193,20 @@ impl RedisQueue {
             shared,
             blocking: Mutex::default(),
             grouped: Mutex::default(),
+            reaped: Mutex::default(),
+            consumer_expiry: CONSUMER_EXPIRY,
             prefix: Arc::from(prefix),
             scripts: Scripts::new(),
         })
+    }
+
+    /// Forget consumers (worker processes) that hold no job and have not read for `idle`
+    /// (default one hour): each worker process reads under a name of its own, and a group
+    /// would otherwise keep every one ever started. A live worker idle that long loses nothing
+    /// (it holds no job) and is registered again by its next read.
+    pub fn forget_consumers_after(mut self, idle: Duration) -> Self {
+        self.consumer_expiry = idle;
+        self
     }
 
     fn stream(&self, queue: &str) -> Result<String, QueueError> {
@@ -309,123 +334,6 @@ impl RedisQueue {
                 _ => Err(queue_error(&error)),
             },
         }
-    }
-
-    /// Takes over entries of `stream` idle longer than `lease`, up to `max`.
-    async fn claim(
-        &self,
-        stream: &str,
-        queue: &str,
-        consumer: &str,
-        max: usize,
-        lease: Duration,
-    ) -> Result<Vec<Delivery>, QueueError> {
-        let mut taken = Vec::new();
-        let mut cursor = "0-0".to_owned();
-        let mut connection = self.shared.clone();
-        for _ in 0..CLAIM_ROUNDS {
-            let mut command = ::redis::cmd("XAUTOCLAIM");
-            command
-                .arg(stream)
-                .arg(GROUP)
-                .arg(consumer)
-                .arg(millis(lease).max(1))
-                .arg(&cursor)
-                .arg("COUNT")
-                .arg(max - taken.len());
-            let value = self.query(&mut connection, &command, Some(stream)).await?;
-            let (next, entries) = reply::auto_claim(&value)?;
-            for entry in entries {
-                if let Some(fields) = entry.fields {
-                    taken.push(reply::delivery(queue, entry.id, fields));
-                }
-            }
-            if next == "0-0" || taken.len() >= max {
-                break;
-            }
-            cursor = next;
-        }
-        Ok(taken)
-    }
-
-    /// Reads up to `count` new entries, blocking up to `block` (not at all when `None`).
-    async fn read(
-        &self,
-        stream: &str,
-        queue: &str,
-        consumer: &str,
-        count: usize,
-        block: Option<Duration>,
-    ) -> Result<Vec<Delivery>, QueueError> {
-        let mut command = ::redis::cmd("XREADGROUP");
-        command
-            .arg("GROUP")
-            .arg(GROUP)
-            .arg(consumer)
-            .arg("COUNT")
-            .arg(count);
-        let mut connection = match block {
-            Some(block) => {
-                // BLOCK 0 would wait forever: a block is at least 1 ms.
-                command.arg("BLOCK").arg(millis(block).max(1));
-                self.blocking_connection(queue, consumer)?
-            }
-            None => self.shared.clone(),
-        };
-        command.arg("STREAMS").arg(stream).arg(">");
-        let value = self.query(&mut connection, &command, Some(stream)).await?;
-        Ok(reply::read_group(&value)?
-            .into_iter()
-            .filter_map(|entry| {
-                let fields = entry.fields?;
-                Some(reply::delivery(queue, entry.id, fields))
-            })
-            .collect())
-    }
-
-    async fn fetch_now(
-        &self,
-        queue: &str,
-        consumer: &str,
-        max: usize,
-        wait: Duration,
-        lease: Duration,
-    ) -> Result<Vec<Delivery>, QueueError> {
-        if max == 0 {
-            return Ok(Vec::new());
-        }
-        let stream = self.stream(queue)?;
-        let scheduled = Self::scheduled(&stream);
-        self.ensure_group(&stream).await?;
-        let batch = PROMOTE_BATCH.to_string();
-        let promoted = self
-            .script(
-                &self.scripts.promote,
-                &[&scheduled, &stream],
-                &[&batch],
-                None,
-            )
-            .await?;
-        let [moved, next_due] = reply::ints("PROMOTE", &promoted, 2)?[..] else {
-            return Err(reply::unexpected("PROMOTE", &promoted));
-        };
-        let mut taken = self.claim(&stream, queue, consumer, max, lease).await?;
-        if taken.len() >= max {
-            return Ok(taken);
-        }
-        // Wait only when there is nothing to hand out now, and no longer than until the next
-        // scheduled job is due (it is moved to the stream by the next fetch).
-        let mut block = wait.min(MAX_BLOCK);
-        if let Ok(due) = u64::try_from(next_due) {
-            block = block.min(Duration::from_millis(due));
-        }
-        let block =
-            (taken.is_empty() && moved == 0 && block >= Duration::from_millis(1)).then_some(block);
-        let read = self
-            .read(&stream, queue, consumer, max - taken.len(), block)
-            .await?;
-        taken.extend(read);
-        Ok(taken)
     }
 
     async fn push_now(

@@ -157,6 +157,24 @@ const STATS: &str = concat!(
     "return {math.max(len - pending, 0), redis.call('ZCARD', KEYS[2]), pending, age, redis.call('HLEN', KEYS[3])}\n",
 );
 
+/// Forgets consumers that hold nothing and have not read for a while. KEYS: stream. ARGV:
+/// idle ms. Each worker process reads under a name of its own, so without this the group
+/// would keep one consumer per worker ever started. Forgetting a live one loses nothing (it
+/// holds no entry; its next read registers it again). Returns how many were forgotten.
+const REAP: &str = "
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local forgotten = 0
+for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], 'workers')) do
+  local fields = {}
+  for i = 1, #consumer, 2 do fields[consumer[i]] = consumer[i + 1] end
+  if tonumber(fields['pending']) == 0 and tonumber(fields['idle']) > tonumber(ARGV[1]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'workers', fields['name'])
+    forgotten = forgotten + 1
+  end
+end
+return forgotten
+";
+
 /// The scripts, hashed once.
 pub(super) struct Scripts {
     pub(super) push: Script,
@@ -170,6 +188,7 @@ pub(super) struct Scripts {
     pub(super) revive: Script,
     pub(super) discard: Script,
     pub(super) stats: Script,
+    pub(super) reap: Script,
 }
 
 impl Scripts {
@@ -186,6 +205,7 @@ impl Scripts {
             revive: Script::new(REVIVE),
             discard: Script::new(DISCARD),
             stats: Script::new(STATS),
+            reap: Script::new(REAP),
         }
     }
 }
