@@ -553,6 +553,13 @@ async fn a_unique_job_collapses_into_the_first_within_its_window() {
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert!(matches!(other, Enqueued::New(new) if new != id));
     assert_eq!(h.stream_len().await, 2);
+    // Queue names that would collide with the dead-letter or unique keys are refused.
+    for reserved in ["dead", "unique", "dead:index"] {
+        assert!(
+            matches!(h.queue.stats(reserved).await, Err(QueueError::Protocol(_))),
+            "{reserved}"
+        );
+    }
     h.cleanup().await;
 }
 
@@ -771,10 +778,20 @@ impl Drop for OwnRedis {
     }
 }
 
+/// Removes the server's directory when the test ends, passed or failed.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_jobs_survive_a_redis_crash_and_run_exactly_once() {
     let dir = std::env::temp_dir().join(format!("rampart-jobs-aof-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let _remove = RemoveOnDrop(dir.clone());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -869,5 +886,4 @@ async fn acknowledged_jobs_survive_a_redis_crash_and_run_exactly_once() {
     assert_eq!(fresh.count("XLEN", &h.stream).await, 0);
     assert!(report.done >= 250, "{report:?}");
     drop(restarted);
-    let _ = std::fs::remove_dir_all(&dir);
 }
