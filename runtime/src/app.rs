@@ -198,12 +198,15 @@ impl App {
         }
         let config = self.config();
         let jobs = match &config.redis_url {
-            // The Redis queue lands with the next merge; until then a configured Redis is
-            // refused rather than silently replaced by the in-process queue.
-            Some(_) => {
-                return Err(JobsError::Queue(crate::jobs::QueueError::Unavailable(
-                    "the Redis job queue is not built yet".to_owned(),
-                )));
+            Some(url) => {
+                // Keys as the rate limits write theirs: `<RAMPART_REDIS_PREFIX>:jobs:..`.
+                let prefix = format!("{}:", config.redis_prefix);
+                let queue = crate::jobs::RedisQueue::connect(url, &prefix)
+                    .await
+                    .map_err(|error| {
+                        JobsError::Queue(crate::jobs::QueueError::Unavailable(error.to_string()))
+                    })?;
+                Jobs::new(Arc::new(queue), set, self.cursor_key().clone())
             }
             None if config.environment == crate::config::Environment::Production
                 && !set.is_empty() =>

@@ -20,6 +20,7 @@ mod hardening;
 mod identity;
 mod jobs_macro;
 mod jobs_outbox;
+mod jobs_redis;
 
 mod openapi;
 mod owasp;

@@ -8,6 +8,8 @@
 //! - [`queue`]: what a queued job is ([`JobRecord`]) and the [`Queue`] contract: each step
 //!   (push, fetch with lease, renew, complete, retry, bury, release) is atomic on the queue's
 //!   side, so a worker that dies between two steps loses nothing.
+//! - [`redis`]: the Redis queue ([`RedisQueue`], on Redis Streams), shared by every instance
+//!   and worker: the one for production.
 //! - [`memory`]: the in-process queue, for development and tests only.
 //! - `worker`: leases, timeouts, retries with backoff, the dead-letter queue, graceful
 //!   shutdown, metrics and log lines per job.
@@ -21,8 +23,10 @@ mod job;
 pub mod memory;
 mod outbox;
 pub mod queue;
+pub mod redis;
 mod worker;
 
+pub use self::redis::RedisQueue;
 pub use ctx::{JobCtx, JobServices};
 pub use handle::{EnqueueOptions, JobSet, Jobs};
 pub use job::{Backoff, Job, JobError, JobId, JobResult, JobSpec};

@@ -1,0 +1,80 @@
+//! The dead-letter queue of [`RedisQueue`]: listing, reviving, discarding.
+
+use super::super::job::JobId;
+use super::super::queue::{DeadJob, JobRecord, QueueError};
+use super::{RedisQueue, json, reply};
+
+impl RedisQueue {
+    pub(super) async fn revive_now(&self, id: JobId) -> Result<bool, QueueError> {
+        let (dead, index) = self.dead_keys();
+        let field = id.to_string();
+        // Read, then revive only if unchanged: the stream to queue it on is in the record.
+        for _ in 0..3 {
+            let mut connection = self.shared.clone();
+            let value = self
+                .query(
+                    &mut connection,
+                    ::redis::cmd("HGET").arg(&dead).arg(&field),
+                    None,
+                )
+                .await?;
+            let Some(stored) = reply::text(&value) else {
+                return Ok(false);
+            };
+            let dead_job: DeadJob = serde_json::from_str(&stored).map_err(|error| {
+                QueueError::Protocol(format!("the dead job does not decode: {error}"))
+            })?;
+            let mut record: JobRecord =
+                serde_json::from_str(&dead_job.record).map_err(|error| {
+                    QueueError::Protocol(format!("the dead job does not decode: {error}"))
+                })?;
+            record.attempt = 1;
+            let stream = self.stream(&record.queue)?;
+            let body = json(&record)?;
+            let revived = self
+                .script(
+                    &self.scripts.revive,
+                    &[&dead, &index, &stream],
+                    &[&field, &stored, &body],
+                    None,
+                )
+                .await?;
+            if reply::int("REVIVE", &revived)? == 1 {
+                return Ok(true);
+            }
+        }
+        Err(QueueError::Protocol(
+            "the dead job kept changing while it was revived".to_owned(),
+        ))
+    }
+
+    pub(super) async fn dead_now(&self, limit: usize) -> Result<Vec<DeadJob>, QueueError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let (dead, index) = self.dead_keys();
+        let limit = limit.min(i64::MAX as usize).to_string();
+        let value = self
+            .script(&self.scripts.dead, &[&dead, &index], &[&limit], None)
+            .await?;
+        let mut jobs = Vec::new();
+        for stored in reply::texts("DEAD", &value)?.into_iter().flatten() {
+            match serde_json::from_str::<DeadJob>(&stored) {
+                Ok(job) => jobs.push(job),
+                Err(error) => {
+                    tracing::warn!(target: "rampart::jobs", error = %error, "a dead-letter entry does not decode; skipped")
+                }
+            }
+        }
+        Ok(jobs)
+    }
+
+    pub(super) async fn discard_now(&self, id: JobId) -> Result<bool, QueueError> {
+        let (hash, index) = self.dead_keys();
+        let field = id.to_string();
+        let value = self
+            .script(&self.scripts.discard, &[&hash, &index], &[&field], None)
+            .await?;
+        Ok(reply::int("DISCARD", &value)? == 1)
+    }
+}

@@ -1,0 +1,171 @@
+//! Reading what Redis answers: stream entries into [`Delivery`]s, and anything else that is not
+//! the expected shape into [`QueueError::Protocol`]. Nothing here panics on a reply.
+
+use ::redis::Value;
+
+use super::super::queue::{Delivery, JobRecord, Poison, QueueError};
+
+/// A reply's text, for the string-like kinds (binary is read lossily: a non-UTF-8 entry is a
+/// poison message, not an error).
+pub(super) fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::BulkString(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+        Value::SimpleString(text) => Some(text.clone()),
+        Value::VerbatimString { text, .. } => Some(text.clone()),
+        Value::Int(number) => Some(number.to_string()),
+        Value::Okay => Some("OK".to_owned()),
+        _ => None,
+    }
+}
+
+fn items(value: &Value) -> Option<&[Value]> {
+    match value {
+        Value::Array(items) | Value::Set(items) => Some(items),
+        _ => None,
+    }
+}
+
+pub(super) fn unexpected(what: &str, value: &Value) -> QueueError {
+    QueueError::Protocol(format!("unexpected reply to {what}: {value:?}"))
+}
+
+/// One stream entry: its id and its fields (`None` when the entry was deleted while pending,
+/// as Redis 6.2's XAUTOCLAIM reports it).
+pub(super) struct Entry {
+    pub(super) id: String,
+    pub(super) fields: Option<Vec<(String, String)>>,
+}
+
+/// `[[id, [field, value, ...]], ...]`.
+pub(super) fn entries(what: &str, value: &Value) -> Result<Vec<Entry>, QueueError> {
+    let Some(list) = items(value) else {
+        return match value {
+            Value::Nil => Ok(Vec::new()),
+            other => Err(unexpected(what, other)),
+        };
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for item in list {
+        let Some([id, fields]) = items(item).and_then(|pair| <&[Value; 2]>::try_from(pair).ok())
+        else {
+            return Err(unexpected(what, item));
+        };
+        let Some(id) = text(id) else {
+            return Err(unexpected(what, item));
+        };
+        let fields = match fields {
+            Value::Nil => None,
+            other => {
+                let flat = items(other).ok_or_else(|| unexpected(what, other))?;
+                Some(
+                    flat.chunks(2)
+                        .map(|pair| {
+                            let name = pair.first().and_then(text).unwrap_or_default();
+                            let value = pair.get(1).and_then(text).unwrap_or_default();
+                            (name, value)
+                        })
+                        .collect(),
+                )
+            }
+        };
+        out.push(Entry { id, fields });
+    }
+    Ok(out)
+}
+
+/// XREADGROUP's reply: nil on timeout, else `[[stream, entries]]` (a map under RESP3).
+pub(super) fn read_group(value: &Value) -> Result<Vec<Entry>, QueueError> {
+    const WHAT: &str = "XREADGROUP";
+    let mut out = Vec::new();
+    match value {
+        Value::Nil => {}
+        Value::Map(streams) => {
+            for (_, stream_entries) in streams {
+                out.extend(entries(WHAT, stream_entries)?);
+            }
+        }
+        other => {
+            let streams = items(other).ok_or_else(|| unexpected(WHAT, other))?;
+            for stream in streams {
+                match items(stream) {
+                    Some([_, stream_entries]) => out.extend(entries(WHAT, stream_entries)?),
+                    _ => return Err(unexpected(WHAT, stream)),
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// XAUTOCLAIM's reply: `[next cursor, entries, deleted ids]` (no third element before 7.0).
+pub(super) fn auto_claim(value: &Value) -> Result<(String, Vec<Entry>), QueueError> {
+    const WHAT: &str = "XAUTOCLAIM";
+    match items(value) {
+        Some([cursor, claimed, ..]) => {
+            let cursor = text(cursor).ok_or_else(|| unexpected(WHAT, value))?;
+            Ok((cursor, entries(WHAT, claimed)?))
+        }
+        _ => Err(unexpected(WHAT, value)),
+    }
+}
+
+/// The delivery of an entry of `queue`: its `record` field decoded, or a poison message
+/// carrying the entry as it was stored.
+pub(super) fn delivery(queue: &str, id: String, fields: Vec<(String, String)>) -> Delivery {
+    let record = match fields.iter().find(|(name, _)| name == "record") {
+        Some((_, raw)) => serde_json::from_str::<JobRecord>(raw).map_err(|error| Poison {
+            raw: raw.clone(),
+            reason: format!("the queue entry does not decode as a job: {error}"),
+        }),
+        None => {
+            let shown: serde_json::Map<String, serde_json::Value> = fields
+                .into_iter()
+                .map(|(name, value)| (name, serde_json::Value::String(value)))
+                .collect();
+            Err(Poison {
+                raw: serde_json::Value::Object(shown).to_string(),
+                reason: "the queue entry does not decode as a job: it has no `record` field"
+                    .to_owned(),
+            })
+        }
+    };
+    Delivery {
+        record,
+        token: id,
+        queue: queue.to_owned(),
+    }
+}
+
+/// An integer reply.
+pub(super) fn int(what: &str, value: &Value) -> Result<i64, QueueError> {
+    match value {
+        Value::Int(number) => Ok(*number),
+        other => text(other)
+            .and_then(|text| text.parse().ok())
+            .ok_or_else(|| unexpected(what, other)),
+    }
+}
+
+/// An array reply of integers.
+pub(super) fn ints(what: &str, value: &Value, count: usize) -> Result<Vec<i64>, QueueError> {
+    match items(value) {
+        Some(list) if list.len() == count => list.iter().map(|item| int(what, item)).collect(),
+        _ => Err(unexpected(what, value)),
+    }
+}
+
+/// An array reply of optional strings (nil or false as `None`).
+pub(super) fn texts(what: &str, value: &Value) -> Result<Vec<Option<String>>, QueueError> {
+    match items(value) {
+        Some(list) => Ok(list.iter().map(text).collect()),
+        None => Err(unexpected(what, value)),
+    }
+}
+
+/// PUSH's reply: `[queued (1 or 0), id]`.
+pub(super) fn pushed(value: &Value) -> Result<(bool, String), QueueError> {
+    match items(value) {
+        Some([queued, id]) => Ok((int("PUSH", queued)? == 1, text(id).unwrap_or_default())),
+        _ => Err(unexpected("PUSH", value)),
+    }
+}
