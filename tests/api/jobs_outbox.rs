@@ -224,3 +224,75 @@ async fn a_job_delivered_twice_has_its_effect_once() {
         let _: JobId = id;
     }
 }
+
+/// While Redis is down, a plain enqueue is refused (503) but a transactional one commits: the
+/// job waits in the outbox and runs, once, when Redis is back.
+#[tokio::test]
+async fn a_transactional_enqueue_succeeds_while_redis_is_down_and_runs_when_it_is_back() {
+    use crate::jobs_redis::{OwnRedis, RemoveOnDrop};
+    let dir = std::env::temp_dir().join(format!("rampart-outbox-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let _remove = RemoveOnDrop(dir.clone());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut redis = OwnRedis::start(port, &dir);
+    let app = TestApp::builder(Api::new())
+        .backend(TestBackend::Postgres)
+        .migrations(crate::taskboard::MIGRATIONS)
+        .redis(redis.url(), "outbox")
+        .jobs(JobSet::new().job(CountEffect))
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let db = app
+        .app()
+        .db()
+        .cloned()
+        .unwrap_or_else(|| panic!("a database"));
+    store(&db)
+        .execute(
+            "test.effects.create",
+            "CREATE TABLE job_effects (effect_key TEXT PRIMARY KEY, runs INTEGER NOT NULL)",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let jobs = jobs(&app);
+    assert!(!jobs.is_in_process(), "on the test's own Redis");
+
+    redis.kill();
+    let refused = jobs
+        .enqueue(
+            CountEffect,
+            EffectInput {
+                key: "plain".into(),
+            },
+        )
+        .await
+        .err()
+        .map(|e| e.code());
+    assert_eq!(refused, Some(rampart::ErrorCode::Unavailable));
+    let tx = Tx::begin(&db).await.unwrap_or_else(|e| panic!("{e:?}"));
+    jobs.enqueue_tx(
+        &tx,
+        CountEffect,
+        EffectInput {
+            key: "outboxed".into(),
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the outbox takes it while Redis is down: {e:?}"));
+    tx.commit().await.unwrap_or_else(|e| panic!("{e:?}"));
+
+    let _redis = OwnRedis::start(port, &dir);
+    let report = app.drain_jobs().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.done >= 1, "{report:?}");
+    assert_eq!(runs(&app, "outboxed").await, 1);
+    assert_eq!(
+        runs(&app, "plain").await,
+        0,
+        "the refused enqueue left nothing behind"
+    );
+}

@@ -723,14 +723,14 @@ async fn a_thousand_jobs_through_two_workers_run_once_each() {
 
 /// A redis-server of the test's own on a free port, persisting to an append-only file in
 /// `dir` with a sync per write.
-struct OwnRedis {
+pub(crate) struct OwnRedis {
     port: u16,
     dir: PathBuf,
     child: Option<Child>,
 }
 
 impl OwnRedis {
-    fn start(port: u16, dir: &Path) -> Self {
+    pub(crate) fn start(port: u16, dir: &Path) -> Self {
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args([
@@ -760,14 +760,14 @@ impl OwnRedis {
     }
 
     /// SIGKILL: no shutdown, no final sync.
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 }
@@ -779,7 +779,7 @@ impl Drop for OwnRedis {
 }
 
 /// Removes the server's directory when the test ends, passed or failed.
-struct RemoveOnDrop(PathBuf);
+pub(crate) struct RemoveOnDrop(pub(crate) PathBuf);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {

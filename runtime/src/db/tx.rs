@@ -30,6 +30,9 @@ impl TxConn {
     }
 }
 
+/// Something to run once a transaction has committed ([`Tx::after_commit`]).
+type CommitHook = Box<dyn FnOnce() + Send>;
+
 /// The isolation level of a transaction on PostgreSQL (SQLite's transactions are always
 /// serialisable).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -55,7 +58,7 @@ pub struct Tx {
     /// A statement (or the commit) lost a serialisation conflict or deadlock.
     conflicted: Arc<AtomicBool>,
     /// Run once the commit succeeded (waking the job outbox relay, say).
-    after_commit: Arc<std::sync::Mutex<Vec<Box<dyn FnOnce() + Send>>>>,
+    after_commit: Arc<std::sync::Mutex<Vec<CommitHook>>>,
 }
 
 impl std::fmt::Debug for Tx {

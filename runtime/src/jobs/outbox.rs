@@ -199,7 +199,7 @@ pub(crate) async fn relay(db: Db, jobs: Jobs, mut stop: watch::Receiver<bool>) {
             }
             Err(_) => {
                 failures = failures.saturating_add(1);
-                if failures == 1 || failures % 30 == 0 {
+                if failures == 1 || failures.is_multiple_of(30) {
                     tracing::warn!(target: "rampart::jobs", "the outbox relay cannot move jobs yet; they wait in the outbox");
                 }
                 metrics::counter!("jobs_outbox_relay_errors_total").increment(1);
