@@ -45,6 +45,14 @@ pub enum ApiBuildError {
     /// The CORS configuration cannot be used.
     #[error("{0}")]
     Cors(String),
+    /// An endpoint enqueues jobs (`Dep<Jobs>`) and the app declares none.
+    #[error(
+        "endpoint `{operation_id}` takes `Dep<Jobs>`, but the app declares no jobs: call `App::with_jobs(JobSet::new().job(..))` before building the router"
+    )]
+    JobsNotDeclared {
+        /// The first endpoint that takes the handle.
+        operation_id: &'static str,
+    },
     /// Endpoints take `Dep<T>` and the app registers no `T`: the first such argument here,
     /// every further one in `also`, so that one failed start lists them all.
     #[error(
@@ -230,8 +238,15 @@ impl Api {
     /// forgotten one fails here, at start-up, rather than at the first request).
     fn check_dependencies(&self, app: &App) -> Result<(), ApiBuildError> {
         let mut unregistered: Vec<crate::dependency::UnregisteredDep> = Vec::new();
+        let jobs = crate::dependency::DepKey::of::<crate::jobs::Jobs>();
         for def in &self.endpoints {
             for key in def.dependencies() {
+                // The job handle is registered by declaring jobs, not with `App::dep`.
+                if key == jobs && !app.dependencies().contains(jobs) {
+                    return Err(ApiBuildError::JobsNotDeclared {
+                        operation_id: def.operation_id,
+                    });
+                }
                 let missing = crate::dependency::UnregisteredDep {
                     type_name: key.type_name(),
                     operation_id: def.operation_id,

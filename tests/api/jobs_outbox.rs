@@ -296,3 +296,15 @@ async fn a_transactional_enqueue_succeeds_while_redis_is_down_and_runs_when_it_i
         "the refused enqueue left nothing behind"
     );
 }
+
+/// An app whose endpoints enqueue but which declares no jobs does not start, and says how.
+#[tokio::test]
+async fn an_api_that_enqueues_without_declared_jobs_does_not_start() {
+    let built = TestApp::builder(crate::taskboard::api())
+        .dependencies(crate::taskboard::dependencies())
+        .build()
+        .await;
+    let message = built.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("App::with_jobs"), "{message}");
+    assert!(message.contains("create_export"), "{message}");
+}
