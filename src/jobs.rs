@@ -4,7 +4,7 @@
 //! - `GET /admin/jobs/dead`: the newest dead jobs (at most 100): id, job, queue, attempts,
 //!   last error, when it failed; never the payload, which may hold personal data;
 //! - `POST /admin/jobs/dead/{id}/retry`: queue it again from its first attempt (204; 404
-//!   when there is no such dead job);
+//!   when there is no such dead job; 409 for an entry that does not decode);
 //! - `DELETE /admin/jobs/dead/{id}`: forget it (204; 404).
 //!
 //! ```no_run
@@ -74,16 +74,18 @@ pub async fn admin_dead_jobs(jobs: Dep<Jobs>) -> ApiResult<DeadJobList> {
     })
 }
 
-/// Queue a dead job again from its first attempt (administrators).
-#[endpoint(post = "/admin/jobs/dead/{id}/retry", role = "admin", tag = "jobs")]
+/// Queue a dead job again from its first attempt (administrators); 409 for an entry that does
+/// not decode (it can only be discarded).
+#[endpoint(post = "/admin/jobs/dead/{id}/retry", role = "admin", tag = "jobs", errors = [409])]
 pub async fn admin_retry_dead_job(
     jobs: Dep<Jobs>,
     Path(id): Path<uuid::Uuid>,
 ) -> ApiResult<NoContent> {
-    if jobs.revive(JobId::from(id)).await? {
-        Ok(NoContent)
-    } else {
-        Err(ApiError::not_found())
+    match jobs.revive(JobId::from(id)).await? {
+        Revival::Queued => Ok(NoContent),
+        Revival::NotFound => Err(ApiError::not_found()),
+        Revival::Undecodable => Err(ApiError::new(ErrorCode::Conflict)
+            .with_message("this dead job cannot run again: its entry does not decode; discard it")),
     }
 }
 

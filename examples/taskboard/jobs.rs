@@ -193,9 +193,31 @@ pub(crate) struct ExportInput {
 }
 
 /// Builds an export: reads the project and its tasks under the owner's captured scope and
-/// stores them in the export's `result`, once.
+/// stores them in the export's `result`, once. An export whose last attempt fails is marked
+/// `failed`, so a client following its `Location` stops waiting.
 #[job(queue = "exports", retries = 3, backoff_base = "2s", timeout = "60s")]
 pub(crate) async fn export_project(ctx: JobCtx, input: ExportInput) -> JobResult {
+    let export_id = input.export_id;
+    let outcome = build_export(&ctx, input).await;
+    if let Err(error) = &outcome
+        && (error.is_permanent() || ctx.is_last_attempt())
+        && let Ok(scope) = ctx.scope()
+        && let Ok(store) = ctx.store::<Export>()
+    {
+        // Best effort: the job's own error is what the dead-letter queue records.
+        let _ = ExportRepo::new(store)
+            .set_status(
+                &scope,
+                export_id,
+                "failed".to_owned(),
+                rampart::resource::now(),
+            )
+            .await;
+    }
+    outcome
+}
+
+async fn build_export(ctx: &JobCtx, input: ExportInput) -> JobResult {
     let scope = ctx.scope()?;
     let exports = ExportRepo::new(ctx.store::<Export>()?);
     let projects = ProjectRepo::new(ctx.store::<Project>()?);

@@ -399,8 +399,9 @@ impl TestApp {
         }
     }
 
-    /// Runs the app's jobs until none is left to run (ready, scheduled, running, or
-    /// waiting in the outbox), for at most 30 s; what the worker did.
+    /// Runs the app's jobs until none is left to run (ready, scheduled, running, or waiting
+    /// in the outbox); what the worker did. Not idle within 30 s is an error, so a test that
+    /// asserts on what did not happen cannot pass on a drain that gave up.
     pub async fn drain_jobs(&self) -> Result<crate::jobs::WorkerReport, TestError> {
         let worker = self
             .app
@@ -410,6 +411,8 @@ impl TestApp {
             .app
             .job_services()
             .map_err(|e| TestError::Setup(e.to_string()))?;
+        let drained = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = drained.clone();
         let report = worker
             .run(async move {
                 let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -423,9 +426,16 @@ impl TestApp {
                         idle = 0;
                     }
                 }
+                flag.store(idle >= 2, std::sync::atomic::Ordering::SeqCst);
             })
             .await;
-        Ok(report)
+        if drained.load(std::sync::atomic::Ordering::SeqCst) {
+            Ok(report)
+        } else {
+            Err(TestError::Setup(format!(
+                "jobs were still waiting or running after 30 s ({report:?})"
+            )))
+        }
     }
 
     /// The app state (config, keys, database).

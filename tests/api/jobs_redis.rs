@@ -18,7 +18,7 @@ use rampart::Dependencies;
 use rampart::ErrorCode;
 use rampart::jobs::{
     Backoff, Delivery, EnqueueOptions, Enqueued, Job, JobCtx, JobError, JobId, JobRecord,
-    JobResult, JobServices, JobSet, JobSpec, Jobs, Queue, QueueError, RedisQueue, Worker,
+    JobResult, JobServices, JobSet, JobSpec, Jobs, Queue, QueueError, RedisQueue, Revival, Worker,
     WorkerReport, WorkerSettings,
 };
 use rampart::resource::CursorKey;
@@ -314,9 +314,9 @@ async fn failures_are_retried_then_buried_with_the_last_error() {
     );
     assert_eq!(h.stream_len().await, 0);
     // Revived, it runs again from attempt 1 (and fails three more times).
-    assert!(h.jobs.revive(doomed).await.unwrap_or(false));
+    assert_eq!(h.jobs.revive(doomed).await.ok(), Some(Revival::Queued));
     assert!(
-        !h.jobs.revive(doomed).await.unwrap_or(true),
+        h.jobs.revive(doomed).await.ok() == Some(Revival::NotFound),
         "no longer dead"
     );
     run_until(&h, settings(), "the revived job died again", || async {
@@ -393,7 +393,7 @@ async fn poison_entries_and_payloads_go_straight_to_the_dead_letter_queue() {
     // A poison entry cannot be revived (it would be buried again at once); it stays dead.
     assert!(matches!(
         h.queue.revive(raw.id).await,
-        Err(QueueError::Protocol(_))
+        Ok(Revival::Undecodable)
     ));
     assert_eq!(h.jobs.dead(10).await.unwrap_or_default().len(), 3);
     h.cleanup().await;
@@ -491,6 +491,63 @@ async fn a_dead_workers_job_is_handed_out_again_after_its_lease() {
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(h.stream_len().await, 0);
+    h.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_whose_lease_was_taken_over_settles_nothing() {
+    let h = harness().await;
+    let id = h.enqueue(Work::default()).await;
+    let lease = Duration::from_millis(100);
+    let stale: Vec<Delivery> = h
+        .queue
+        .fetch("default", "a", 1, Duration::from_millis(10), lease)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(stale.len(), 1);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let fresh: Vec<Delivery> = h
+        .queue
+        .fetch("default", "b", 1, Duration::from_millis(10), lease)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(fresh.len(), 1, "b took the expired lease over");
+    assert_eq!(fresh[0].token, stale[0].token, "the same stream entry");
+    // The first worker's renewal says it lost the job; its settling steps change nothing.
+    assert_eq!(h.queue.renew(&stale[0], "a").await.ok(), Some(false));
+    let Ok(record) = &stale[0].record else {
+        panic!("decodes")
+    };
+    let next = JobRecord {
+        attempt: 2,
+        ..record.clone()
+    };
+    h.queue
+        .retry(&stale[0], &next, 0)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    h.queue
+        .complete(&stale[0])
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    h.queue
+        .release(&stale[0])
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let stats = h.jobs.stats("default").await.unwrap_or_default();
+    assert_eq!(
+        (stats.ready, stats.scheduled, stats.in_flight),
+        (0, 0, 1),
+        "b still holds it"
+    );
+    assert_eq!(h.stream_len().await, 1);
+    assert_eq!(h.queue.renew(&fresh[0], "b").await.ok(), Some(true));
+    h.queue
+        .complete(&fresh[0])
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(h.stream_len().await, 0);
+    let _ = id;
     h.cleanup().await;
 }
 

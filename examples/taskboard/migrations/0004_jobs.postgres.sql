@@ -2,7 +2,7 @@
 CREATE TABLE exports (
     id UUID PRIMARY KEY,
     owner_id UUID NOT NULL,
-    project_id UUID NOT NULL REFERENCES projects (id),
+    project_id UUID NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     status TEXT NOT NULL,
     result JSONB,
     version BIGINT NOT NULL,

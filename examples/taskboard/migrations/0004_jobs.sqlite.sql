@@ -2,7 +2,7 @@
 CREATE TABLE exports (
     id BLOB PRIMARY KEY NOT NULL,
     owner_id BLOB NOT NULL,
-    project_id BLOB NOT NULL REFERENCES projects (id),
+    project_id BLOB NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     status TEXT NOT NULL,
     result TEXT,
     version INTEGER NOT NULL,

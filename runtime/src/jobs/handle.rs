@@ -11,7 +11,9 @@ use sha2::{Digest, Sha256};
 use super::ctx::JobCtx;
 use super::job::{Job, JobId, JobResult, JobSpec};
 use super::memory::MemoryQueue;
-use super::queue::{DeadJob, Enqueued, JobRecord, Queue, QueueError, QueueStats, millis, now_ms};
+use super::queue::{
+    DeadJob, Enqueued, JobRecord, Queue, QueueError, QueueStats, Revival, millis, now_ms,
+};
 use crate::error::ApiError;
 use crate::resource::{CursorKey, Scope};
 
@@ -45,8 +47,8 @@ impl JobSet {
     pub fn job<J: Job>(mut self, job: J) -> Self {
         let spec = job.spec();
         let runner: Runner = Arc::new(move |ctx, payload| {
-            let input: J::Input = serde_json::from_str(payload)
-                .map_err(|error| format!("the payload does not decode: {error}"))?;
+            let input: J::Input =
+                serde_json::from_str(payload).map_err(|error| undecodable(&error))?;
             Ok(job.run(ctx, input))
         });
         if self
@@ -277,8 +279,8 @@ impl Jobs {
         self.inner.queue.dead(limit).await.map_err(queue_error)
     }
 
-    /// Queues a dead job again from its first attempt; `false` if there is no such dead job.
-    pub async fn revive(&self, id: JobId) -> Result<bool, ApiError> {
+    /// Queues a dead job again from its first attempt (or says why not).
+    pub async fn revive(&self, id: JobId) -> Result<Revival, ApiError> {
         self.inner.queue.revive(id).await.map_err(queue_error)
     }
 
@@ -319,4 +321,20 @@ pub(crate) fn queue_error(error: QueueError) -> ApiError {
         }
         QueueError::Protocol(reason) => ApiError::internal(reason),
     }
+}
+
+/// Why a payload does not decode, without the payload: serde's messages quote the values they
+/// refuse (an email, a name), and this text reaches log lines and the dead-letter listing.
+pub(crate) fn undecodable(error: &serde_json::Error) -> String {
+    let kind = match error.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not JSON",
+        serde_json::error::Category::Data => "JSON of the wrong shape for the job's input",
+        serde_json::error::Category::Eof => "truncated JSON",
+    };
+    format!(
+        "the payload does not decode: {kind} (line {}, column {})",
+        error.line(),
+        error.column()
+    )
 }

@@ -96,7 +96,9 @@ impl Backoff {
                 base.saturating_mul(1u32 << doublings.min(31))
                     .min(BACKOFF_CAP)
             }
-            Backoff::Fixed { delay } => delay,
+            // Capped like exponential backoff: a hand-built spec's huge delay must not
+            // overflow the arithmetic below.
+            Backoff::Fixed { delay } => delay.min(BACKOFF_CAP),
             Backoff::None => return Duration::ZERO,
         };
         // Upper half of the ceiling: never much sooner than asked, spread over the rest.

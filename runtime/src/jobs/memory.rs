@@ -11,7 +11,9 @@ use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
 
 use super::job::JobId;
-use super::queue::{DeadJob, Delivery, Enqueued, JobRecord, Queue, QueueError, QueueStats, now_ms};
+use super::queue::{
+    DeadJob, Delivery, Enqueued, JobRecord, Queue, QueueError, QueueStats, Revival, now_ms,
+};
 
 /// The in-process queue.
 #[derive(Debug, Default)]
@@ -98,6 +100,7 @@ impl MemoryQueue {
                 record: Ok(record),
                 token,
                 queue: queue.to_owned(),
+                consumer: consumer.to_owned(),
             });
         }
         taken
@@ -114,8 +117,14 @@ impl MemoryQueue {
             .min()
     }
 
-    fn remove_lease(&self, delivery: &Delivery) -> Option<Lease> {
-        self.lock().leased.remove(&delivery.token)
+    /// Takes the delivery's lease out, if its consumer still holds it.
+    fn take_lease(state: &mut State, delivery: &Delivery) -> Option<Lease> {
+        match state.leased.get(&delivery.token) {
+            Some(held) if held.consumer == delivery.consumer => {
+                state.leased.remove(&delivery.token)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -133,6 +142,8 @@ impl Queue for MemoryQueue {
         let mut state = self.lock();
         let now = now_ms();
         if let Some((key, window)) = unique {
+            // Expired windows go, so the map holds only live keys.
+            state.unique.retain(|_, (_, until)| *until > now);
             match state.unique.get(key) {
                 Some((id, until)) if *until > now => return ready(Ok(Enqueued::Duplicate(*id))),
                 _ => {
@@ -189,18 +200,19 @@ impl Queue for MemoryQueue {
         &'a self,
         delivery: &'a Delivery,
         consumer: &'a str,
-    ) -> BoxFuture<'a, Result<(), QueueError>> {
+    ) -> BoxFuture<'a, Result<bool, QueueError>> {
         let mut state = self.lock();
-        if let Some(held) = state.leased.get_mut(&delivery.token)
-            && held.consumer == consumer
-        {
-            held.until = Instant::now() + held.lease;
+        match state.leased.get_mut(&delivery.token) {
+            Some(held) if held.consumer == consumer => {
+                held.until = Instant::now() + held.lease;
+                ready(Ok(true))
+            }
+            _ => ready(Ok(false)),
         }
-        ready(Ok(()))
     }
 
     fn complete<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<(), QueueError>> {
-        self.remove_lease(delivery);
+        Self::take_lease(&mut self.lock(), delivery);
         ready(Ok(()))
     }
 
@@ -211,8 +223,9 @@ impl Queue for MemoryQueue {
         run_at_ms: i64,
     ) -> BoxFuture<'a, Result<(), QueueError>> {
         let mut state = self.lock();
-        state.leased.remove(&delivery.token);
-        state.scheduled.push((run_at_ms, next.clone()));
+        if Self::take_lease(&mut state, delivery).is_some() {
+            state.scheduled.push((run_at_ms, next.clone()));
+        }
         drop(state);
         self.pushed.notify_waiters();
         ready(Ok(()))
@@ -224,7 +237,15 @@ impl Queue for MemoryQueue {
         dead: &'a DeadJob,
     ) -> BoxFuture<'a, Result<(), QueueError>> {
         let mut state = self.lock();
-        state.leased.remove(&delivery.token);
+        if Self::take_lease(&mut state, delivery).is_some() {
+            state.dead.retain(|job| job.id != dead.id);
+            state.dead.push(dead.clone());
+        }
+        ready(Ok(()))
+    }
+
+    fn bury_unqueued<'a>(&'a self, dead: &'a DeadJob) -> BoxFuture<'a, Result<(), QueueError>> {
+        let mut state = self.lock();
         state.dead.retain(|job| job.id != dead.id);
         state.dead.push(dead.clone());
         ready(Ok(()))
@@ -232,7 +253,7 @@ impl Queue for MemoryQueue {
 
     fn release<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<(), QueueError>> {
         let mut state = self.lock();
-        if let Some(held) = state.leased.remove(&delivery.token) {
+        if let Some(held) = Self::take_lease(&mut state, delivery) {
             state
                 .ready
                 .entry(held.record.queue.clone())
@@ -249,10 +270,10 @@ impl Queue for MemoryQueue {
         ready(Ok(state.dead.iter().rev().take(limit).cloned().collect()))
     }
 
-    fn revive<'a>(&'a self, id: JobId) -> BoxFuture<'a, Result<bool, QueueError>> {
+    fn revive<'a>(&'a self, id: JobId) -> BoxFuture<'a, Result<Revival, QueueError>> {
         let mut state = self.lock();
         let Some(index) = state.dead.iter().position(|job| job.id == id) else {
-            return ready(Ok(false));
+            return ready(Ok(Revival::NotFound));
         };
         let dead = state.dead.remove(index);
         let record = match serde_json::from_str::<JobRecord>(&dead.record) {
@@ -260,12 +281,10 @@ impl Queue for MemoryQueue {
                 record.attempt = 1;
                 record
             }
-            Err(error) => {
+            Err(_) => {
                 // A poison entry stays dead: reviving it would bury it again at once.
                 state.dead.insert(index, dead);
-                return ready(Err(QueueError::Protocol(format!(
-                    "the dead job does not decode: {error}"
-                ))));
+                return ready(Ok(Revival::Undecodable));
             }
         };
         state
@@ -275,7 +294,7 @@ impl Queue for MemoryQueue {
             .push_back(record);
         drop(state);
         self.pushed.notify_waiters();
-        ready(Ok(true))
+        ready(Ok(Revival::Queued))
     }
 
     fn discard<'a>(&'a self, id: JobId) -> BoxFuture<'a, Result<bool, QueueError>> {

@@ -32,7 +32,9 @@ pub use handle::{EnqueueOptions, JobSet, Jobs};
 pub use job::{Backoff, Job, JobError, JobId, JobResult, JobSpec};
 pub use memory::MemoryQueue;
 pub use outbox::{MIGRATION_TABLE, MIGRATIONS, migrate};
-pub use queue::{DeadJob, Delivery, Enqueued, JobRecord, Poison, Queue, QueueError, QueueStats};
+pub use queue::{
+    DeadJob, Delivery, Enqueued, JobRecord, Poison, Queue, QueueError, QueueStats, Revival,
+};
 pub use worker::{Worker, WorkerReport, WorkerSettings};
 
 /// Whether nothing is left to run: no ready, running or soon-scheduled job on any queue of the

@@ -20,9 +20,9 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
-use super::handle::{EnqueueOptions, Jobs, queue_error};
+use super::handle::{EnqueueOptions, Jobs};
 use super::job::{Job, JobId};
-use super::queue::{JobRecord, millis, now_ms};
+use super::queue::{DeadJob, JobRecord, QueueError, millis, now_ms};
 use crate::db::statement::Affected;
 use crate::db::{Backend, Db, Migrations, Statement, Tx, Value, map_sqlx_error};
 use crate::error::ApiError;
@@ -112,75 +112,204 @@ type OutboxRow = (Uuid, String, Option<i64>, Option<String>, Option<i64>, i64);
 
 /// Moves one batch of committed outbox rows to the queue; the number moved.
 ///
-/// The batch is deleted first, in the statement that claims it (`DELETE … RETURNING`), then
-/// pushed, then the deletion commits: a push that fails rolls the rows back into the outbox.
-/// Claiming with a write matters on SQLite: a transaction that only read could not take the
-/// write lock later while a job's own transaction (started by the push) holds it, and the
-/// rollback would push the batch twice.
+/// Row by row: a row the queue takes is removed from the outbox; a row the queue refuses for
+/// good (or that does not decode) goes to the dead-letter queue and is removed too; the first
+/// row the queue cannot take now (it is down) stops the batch, and it and the rest stay.
 pub(crate) async fn relay_once(db: &Db, jobs: &Jobs) -> Result<usize, ApiError> {
-    let claim = match db.backend() {
-        // Relays of several instances share the work: each skips rows another has claimed.
-        Backend::Postgres => {
-            "DELETE FROM rampart_job_outbox WHERE id IN (SELECT id FROM rampart_job_outbox \
-             ORDER BY created_at_ms, id LIMIT 100 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, record, run_at_ms, unique_key, unique_window_ms, created_at_ms"
-        }
-        // SQLite has one writer at a time: the claiming statement takes the write lock.
-        Backend::Sqlite => {
-            "DELETE FROM rampart_job_outbox WHERE id IN (SELECT id FROM rampart_job_outbox \
-             ORDER BY created_at_ms, id LIMIT 100) \
-             RETURNING id, record, run_at_ms, unique_key, unique_window_ms, created_at_ms"
-        }
-    };
+    match db.backend() {
+        Backend::Postgres => relay_claimed(db, jobs).await,
+        Backend::Sqlite => relay_unlocked(db, jobs).await,
+    }
+}
+
+/// PostgreSQL: the batch is claimed (`DELETE … RETURNING`, skipping rows another relay holds),
+/// pushed, and the rows the queue could not take yet are put back, all in one transaction, so
+/// relays of several instances share the work and a crash rolls the claim back.
+async fn relay_claimed(db: &Db, jobs: &Jobs) -> Result<usize, ApiError> {
     let tx = Tx::begin(db).await?;
     let mut rows: Vec<OutboxRow> = tx
         .fetch(
             "jobs.outbox.claim",
-            Statement::literal(claim, vec![]),
+            Statement::literal(
+                "DELETE FROM rampart_job_outbox WHERE id IN (SELECT id FROM rampart_job_outbox \
+                 ORDER BY created_at_ms, id LIMIT 100 FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, record, run_at_ms, unique_key, unique_window_ms, created_at_ms",
+                vec![],
+            ),
             map_sqlx_error,
         )
         .await?;
     // RETURNING gives no order: push in the order the jobs were committed.
     rows.sort_by_key(|row| (row.5, row.0));
     let mut moved = 0;
-    let mut kept = Vec::new();
-    for (id, text, run_at, unique_key, window, _) in rows {
-        let record: JobRecord = match serde_json::from_str(&text) {
-            Ok(record) => record,
-            Err(error) => {
-                // Rampart wrote this row; one that does not decode was edited by hand. It goes
-                // back where an operator can see it.
-                tracing::error!(target: "rampart::jobs", outbox_id = %id, error = %error, "an outbox row does not decode; left in place");
-                kept.push((id, text));
-                continue;
+    let mut rows = rows.into_iter();
+    while let Some(row) = rows.next() {
+        match push_row(jobs, &row).await {
+            Pushed::Done => moved += 1,
+            Pushed::Later(reason) => {
+                warn_later(&reason);
+                for row in std::iter::once(row).chain(rows.by_ref()) {
+                    put_back(&tx, row).await?;
+                }
             }
-        };
-        let unique = unique_key
-            .as_deref()
-            .zip(window.map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0))));
-        jobs.queue()
-            .push(&record, run_at, unique)
-            .await
-            .map_err(queue_error)?;
-        moved += 1;
-    }
-    for (id, text) in kept {
-        let Affected(_) = tx
-            .fetch(
-                "jobs.outbox.keep",
-                Statement::literal(
-                    "INSERT INTO rampart_job_outbox (id, record, created_at_ms) VALUES ($1, $2, $3)",
-                    vec![Value::Uuid(id), Value::Text(text), Value::Int64(now_ms())],
-                ),
-                map_sqlx_error,
-            )
-            .await?;
+        }
     }
     tx.commit().await?;
+    Ok(counted(moved))
+}
+
+/// SQLite: the batch is read, pushed with no transaction open, and the rows the queue took are
+/// deleted in a short transaction afterwards. SQLite has one writer: holding its lock across
+/// network round trips (or a Redis outage) would stall every write of the app. Two relays on
+/// one SQLite file may push a row twice (at least once, as always).
+async fn relay_unlocked(db: &Db, jobs: &Jobs) -> Result<usize, ApiError> {
+    let rows: Vec<OutboxRow> = db
+        .fetch(
+            "jobs.outbox.read",
+            crate::db::Target::Write,
+            Statement::literal(
+                "SELECT id, record, run_at_ms, unique_key, unique_window_ms, created_at_ms \
+                 FROM rampart_job_outbox ORDER BY created_at_ms, id LIMIT 100",
+                vec![],
+            ),
+            map_sqlx_error,
+        )
+        .await?;
+    let mut done = Vec::new();
+    for row in &rows {
+        match push_row(jobs, row).await {
+            Pushed::Done => done.push(row.0),
+            Pushed::Later(reason) => {
+                warn_later(&reason);
+                break;
+            }
+        }
+    }
+    if !done.is_empty() {
+        let tx = Tx::begin(db).await?;
+        for id in &done {
+            let Affected(_) = tx
+                .fetch(
+                    "jobs.outbox.delete",
+                    Statement::literal(
+                        "DELETE FROM rampart_job_outbox WHERE id = $1",
+                        vec![Value::Uuid(*id)],
+                    ),
+                    map_sqlx_error,
+                )
+                .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(counted(done.len()))
+}
+
+/// What became of one outbox row.
+enum Pushed {
+    /// Queued, or buried because the queue refuses it for good: it leaves the outbox.
+    Done,
+    /// The queue cannot take it now: it stays.
+    Later(String),
+}
+
+async fn push_row(jobs: &Jobs, row: &OutboxRow) -> Pushed {
+    let (id, text, run_at, unique_key, window, _) = row;
+    let record: JobRecord = match serde_json::from_str(text) {
+        Ok(record) => record,
+        // Rampart wrote this row; one that does not decode was edited by hand.
+        Err(_) => {
+            return bury(
+                jobs,
+                *id,
+                None,
+                "outbox",
+                text,
+                "an outbox row does not decode",
+            )
+            .await;
+        }
+    };
+    let unique = unique_key
+        .as_deref()
+        .zip(window.map(|ms| Duration::from_millis(u64::try_from(ms).unwrap_or(0))));
+    match jobs.queue().push(&record, *run_at, unique).await {
+        Ok(_) => Pushed::Done,
+        Err(QueueError::Unavailable(reason)) => Pushed::Later(reason),
+        Err(QueueError::Protocol(reason)) => {
+            let error = format!("the queue refused the job: {reason}");
+            bury(
+                jobs,
+                record.id.uuid(),
+                Some(record.job.clone()),
+                &record.queue,
+                text,
+                &error,
+            )
+            .await
+        }
+    }
+}
+
+/// Puts a row the queue refuses for good into the dead-letter queue, where administrators see
+/// it, rather than retrying it every second forever.
+async fn bury(
+    jobs: &Jobs,
+    id: Uuid,
+    job: Option<String>,
+    queue: &str,
+    record: &str,
+    error: &str,
+) -> Pushed {
+    tracing::error!(target: "rampart::jobs", job_id = %id, queue, error, "an outbox row cannot be queued; moved to the dead-letter queue");
+    let dead = DeadJob {
+        id: JobId::from(id),
+        job,
+        queue: queue.to_owned(),
+        record: record.to_owned(),
+        attempts: 0,
+        error: error.to_owned(),
+        failed_at_ms: now_ms(),
+    };
+    match jobs.queue().bury_unqueued(&dead).await {
+        Ok(()) => Pushed::Done,
+        Err(error) => Pushed::Later(error.to_string()),
+    }
+}
+
+async fn put_back(tx: &Tx, row: OutboxRow) -> Result<(), ApiError> {
+    let (id, text, run_at, unique_key, window, created) = row;
+    let int = |value: Option<i64>| value.map_or(Value::Null(crate::db::Kind::Int64), Value::Int64);
+    let Affected(_) = tx
+        .fetch(
+            "jobs.outbox.put_back",
+            Statement::literal(
+                "INSERT INTO rampart_job_outbox \
+                 (id, record, run_at_ms, unique_key, unique_window_ms, created_at_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                vec![
+                    Value::Uuid(id),
+                    Value::Text(text),
+                    int(run_at),
+                    unique_key.map_or(Value::Null(crate::db::Kind::Text), Value::Text),
+                    int(window),
+                    Value::Int64(created),
+                ],
+            ),
+            map_sqlx_error,
+        )
+        .await?;
+    Ok(())
+}
+
+fn warn_later(reason: &str) {
+    tracing::debug!(target: "rampart::jobs", reason, "the queue cannot take outbox rows yet; they wait");
+}
+
+fn counted(moved: usize) -> usize {
     if moved > 0 {
         metrics::counter!("jobs_outbox_relayed_total").increment(moved as u64);
     }
-    Ok(moved)
+    moved
 }
 
 /// Relays until `stop` turns true: after each local commit that enqueued, and every second.
@@ -197,10 +326,10 @@ pub(crate) async fn relay(db: Db, jobs: Jobs, mut stop: watch::Receiver<bool>) {
                 failures = 0;
                 Duration::from_secs(1)
             }
-            Err(_) => {
+            Err(error) => {
                 failures = failures.saturating_add(1);
                 if failures == 1 || failures.is_multiple_of(30) {
-                    tracing::warn!(target: "rampart::jobs", "the outbox relay cannot move jobs yet; they wait in the outbox");
+                    tracing::warn!(target: "rampart::jobs", error = %error, "the outbox relay cannot move jobs yet; they wait in the outbox");
                 }
                 metrics::counter!("jobs_outbox_relay_errors_total").increment(1);
                 Duration::from_secs(1)

@@ -49,6 +49,10 @@ pub struct Delivery {
     pub token: String,
     /// The queue the delivery came from.
     pub queue: String,
+    /// The worker it was handed to. Settling steps act only while this consumer still holds
+    /// it: a worker whose lease was taken over cannot complete, retry or release the job its
+    /// successor now runs.
+    pub consumer: String,
 }
 
 /// An entry that does not decode as a [`JobRecord`].
@@ -150,14 +154,16 @@ pub trait Queue: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Vec<Delivery>, QueueError>>;
 
     /// Extends the lease of a running delivery (a job longer than its lease is not handed out
-    /// twice while it runs).
+    /// twice while it runs); `false` when `consumer` no longer holds it (taken over after its
+    /// lease expired): the worker must stop the job.
     fn renew<'a>(
         &'a self,
         delivery: &'a Delivery,
         consumer: &'a str,
-    ) -> BoxFuture<'a, Result<(), QueueError>>;
+    ) -> BoxFuture<'a, Result<bool, QueueError>>;
 
-    /// The delivery succeeded: forget it.
+    /// The delivery succeeded: forget it. Like every settling step below, it does nothing
+    /// unless [`Delivery::consumer`] still holds the delivery.
     fn complete<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<(), QueueError>>;
 
     /// The delivery failed and runs again as `next` at `run_at_ms`; one atomic step.
@@ -178,17 +184,33 @@ pub trait Queue: Send + Sync + 'static {
     /// Gives a delivery back unrun (a worker shutting down): it is ready again at once.
     fn release<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<(), QueueError>>;
 
+    /// Puts a job that never reached the queue straight into the dead-letter queue (an outbox
+    /// row the queue refuses for good).
+    fn bury_unqueued<'a>(&'a self, dead: &'a DeadJob) -> BoxFuture<'a, Result<(), QueueError>>;
+
     /// Dead jobs, newest first, at most `limit`.
     fn dead<'a>(&'a self, limit: usize) -> BoxFuture<'a, Result<Vec<DeadJob>, QueueError>>;
 
-    /// Queues a dead job again (attempt 1, same id); `false` when there is no such dead job.
-    fn revive<'a>(&'a self, id: JobId) -> BoxFuture<'a, Result<bool, QueueError>>;
+    /// Queues a dead job again (attempt 1, same id).
+    fn revive<'a>(&'a self, id: JobId) -> BoxFuture<'a, Result<Revival, QueueError>>;
 
     /// Deletes a dead job; `false` when there is no such dead job.
     fn discard<'a>(&'a self, id: JobId) -> BoxFuture<'a, Result<bool, QueueError>>;
 
     /// The counts of `queue`.
     fn stats<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<QueueStats, QueueError>>;
+}
+
+/// What reviving a dead job did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revival {
+    /// Queued again from its first attempt.
+    Queued,
+    /// No such dead job.
+    NotFound,
+    /// The dead entry does not decode as a job (a poison entry): it cannot run, only be
+    /// discarded.
+    Undecodable,
 }
 
 /// Milliseconds since the Unix epoch, now.

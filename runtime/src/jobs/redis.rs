@@ -82,7 +82,9 @@ use ::redis::{Cmd, ErrorKind, RedisError, ServerErrorKind, Value};
 use futures_util::future::BoxFuture;
 
 use super::job::JobId;
-use super::queue::{DeadJob, Delivery, Enqueued, JobRecord, Queue, QueueError, QueueStats, millis};
+use super::queue::{
+    DeadJob, Delivery, Enqueued, JobRecord, Queue, QueueError, QueueStats, Revival, millis,
+};
 use scripts::Scripts;
 
 /// The consumer group every worker reads through.
@@ -396,23 +398,24 @@ impl RedisQueue {
         })
     }
 
-    /// Runs a settling script on the delivery's stream; its answer (did it apply) is not
-    /// needed by the worker.
+    /// Runs a settling script on the delivery's stream, with the entry id first and the
+    /// delivery's consumer last (every settling script acts only while that consumer holds
+    /// the entry); whether it applied.
     async fn settle(
         &self,
         delivery: &Delivery,
         script: &::redis::Script,
         extra_keys: &[&str],
         args: &[&str],
-    ) -> Result<(), QueueError> {
+    ) -> Result<bool, QueueError> {
         let stream = self.stream(&delivery.queue)?;
         let mut keys = vec![stream.as_str()];
         keys.extend_from_slice(extra_keys);
         let mut all = vec![delivery.token.as_str()];
         all.extend_from_slice(args);
-        self.script(script, &keys, &all, Some(&stream))
-            .await
-            .map(|_| ())
+        all.push(delivery.consumer.as_str());
+        let value = self.script(script, &keys, &all, Some(&stream)).await?;
+        Ok(reply::int("a settling step", &value)? == 1)
     }
 }
 
@@ -441,15 +444,24 @@ impl Queue for RedisQueue {
         &'a self,
         delivery: &'a Delivery,
         consumer: &'a str,
-    ) -> BoxFuture<'a, Result<(), QueueError>> {
+    ) -> BoxFuture<'a, Result<bool, QueueError>> {
         Box::pin(async move {
-            self.settle(delivery, &self.scripts.renew, &[], &[consumer])
-                .await
+            // RENEW reads the consumer as its second argument: the one asking, not (only) the
+            // one the delivery was handed to.
+            let owned = Delivery {
+                consumer: consumer.to_owned(),
+                ..delivery.clone()
+            };
+            self.settle(&owned, &self.scripts.renew, &[], &[]).await
         })
     }
 
     fn complete<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<(), QueueError>> {
-        Box::pin(self.settle(delivery, &self.scripts.complete, &[], &[]))
+        Box::pin(async move {
+            self.settle(delivery, &self.scripts.complete, &[], &[])
+                .await
+                .map(|_| ())
+        })
     }
 
     fn retry<'a>(
@@ -470,6 +482,7 @@ impl Queue for RedisQueue {
                 &[&run_at, &body],
             )
             .await
+            .map(|_| ())
         })
     }
 
@@ -489,18 +502,39 @@ impl Queue for RedisQueue {
                 &[&id, &body, &failed_at],
             )
             .await
+            .map(|_| ())
+        })
+    }
+
+    fn bury_unqueued<'a>(&'a self, dead: &'a DeadJob) -> BoxFuture<'a, Result<(), QueueError>> {
+        Box::pin(async move {
+            let (hash, index) = self.dead_keys();
+            let body = json(dead)?;
+            let (id, failed_at) = (dead.id.to_string(), dead.failed_at_ms.to_string());
+            self.script(
+                &self.scripts.bury_unqueued,
+                &[&hash, &index],
+                &[&id, &body, &failed_at],
+                None,
+            )
+            .await
+            .map(|_| ())
         })
     }
 
     fn release<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<(), QueueError>> {
-        Box::pin(self.settle(delivery, &self.scripts.release, &[], &[]))
+        Box::pin(async move {
+            self.settle(delivery, &self.scripts.release, &[], &[])
+                .await
+                .map(|_| ())
+        })
     }
 
     fn dead<'a>(&'a self, limit: usize) -> BoxFuture<'a, Result<Vec<DeadJob>, QueueError>> {
         Box::pin(self.dead_now(limit))
     }
 
-    fn revive<'a>(&'a self, id: JobId) -> BoxFuture<'a, Result<bool, QueueError>> {
+    fn revive<'a>(&'a self, id: JobId) -> BoxFuture<'a, Result<Revival, QueueError>> {
         Box::pin(self.revive_now(id))
     }
 

@@ -34,7 +34,7 @@ static FLAKY: JobSpec = JobSpec {
     backoff: Backoff::Fixed {
         delay: Duration::from_millis(20),
     },
-    timeout: Duration::from_millis(300),
+    timeout: Duration::from_millis(1500),
     ..JobSpec::new("flaky")
 };
 
@@ -117,8 +117,8 @@ fn harness() -> Harness {
 fn settings() -> WorkerSettings {
     WorkerSettings {
         concurrency: 4,
-        lease: Duration::from_millis(150),
-        shutdown_grace: Duration::from_millis(200),
+        lease: Duration::from_millis(300),
+        shutdown_grace: Duration::from_millis(400),
         poll_wait: Duration::from_millis(20),
         ..WorkerSettings::default()
     }
@@ -222,9 +222,9 @@ async fn failures_are_retried_then_buried_with_the_last_error() {
         dead[0].error
     );
     // Revived, it runs again from attempt 1 (and fails three more times).
-    assert!(h.jobs.revive(doomed).await.unwrap_or(false));
+    assert_eq!(h.jobs.revive(doomed).await.ok(), Some(Revival::Queued));
     assert!(
-        !h.jobs.revive(doomed).await.unwrap_or(true),
+        h.jobs.revive(doomed).await.ok() == Some(Revival::NotFound),
         "no longer dead"
     );
     let effects = h.effects.clone();
@@ -319,24 +319,25 @@ async fn timeouts_and_panics_are_failed_attempts() {
 #[tokio::test]
 async fn a_job_longer_than_its_lease_is_not_handed_out_twice() {
     let h = harness();
-    // 250 ms of work with a 150 ms lease, renewed every 50 ms: one run only.
+    // 900 ms of work with a 300 ms lease, renewed every 100 ms: one run only.
     h.jobs
         .enqueue(
             Flaky,
             Work {
                 fail_first: 0,
-                sleep_ms: 250,
+                sleep_ms: 900,
                 panic: false,
             },
         )
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
-    // Two workers for 700 ms: the one holding the job renews its lease throughout.
+    // Two workers for 1.2 s (the grace covers the rest): the one holding the job renews its
+    // lease throughout.
     let one = Worker::new(h.services.clone(), settings());
     let two = Worker::new(h.services.clone(), settings());
     let (report, other) = tokio::join!(
-        one.run(tokio::time::sleep(Duration::from_millis(700))),
-        two.run(tokio::time::sleep(Duration::from_millis(700))),
+        one.run(tokio::time::sleep(Duration::from_millis(1200))),
+        two.run(tokio::time::sleep(Duration::from_millis(1200))),
     );
     assert_eq!(h.effects.runs.load(Ordering::SeqCst), 1);
     assert_eq!(report.done + other.done, 1);
@@ -396,7 +397,7 @@ async fn shutdown_finishes_running_jobs_and_gives_back_the_rest() {
             Flaky,
             Work {
                 fail_first: 0,
-                sleep_ms: 280,
+                sleep_ms: 3000,
                 panic: false,
             },
         )
@@ -514,4 +515,75 @@ async fn an_unregistered_job_is_refused_at_enqueue() {
         .err()
         .map(|e| e.code());
     assert_eq!(error, Some(crate::error::ErrorCode::Internal));
+}
+
+#[tokio::test]
+async fn a_worker_whose_lease_was_taken_over_settles_nothing() {
+    let h = harness();
+    let id = h
+        .jobs
+        .enqueue(
+            Flaky,
+            Work {
+                fail_first: 0,
+                sleep_ms: 0,
+                panic: false,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let queue = h.jobs.queue();
+    let lease = Duration::from_millis(50);
+    let stale = queue
+        .fetch("default", "a", 1, Duration::from_millis(10), lease)
+        .await
+        .unwrap_or_default();
+    assert_eq!(stale.len(), 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let fresh = queue
+        .fetch(
+            "default",
+            "b",
+            1,
+            Duration::from_millis(10),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap_or_default();
+    assert_eq!(fresh.len(), 1, "b took the expired lease over");
+    // The first worker's renewal says it lost the job; its settling steps change nothing.
+    assert_eq!(queue.renew(&stale[0], "a").await.ok(), Some(false));
+    let Ok(record) = &stale[0].record else {
+        panic!("decodes")
+    };
+    let next = JobRecord {
+        attempt: 2,
+        ..record.clone()
+    };
+    queue
+        .retry(&stale[0], &next, 0)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    queue
+        .complete(&stale[0])
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    queue
+        .release(&stale[0])
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let stats = h.jobs.stats("default").await.unwrap_or_default();
+    assert_eq!(
+        (stats.ready, stats.scheduled, stats.in_flight),
+        (0, 0, 1),
+        "b still holds it"
+    );
+    assert_eq!(queue.renew(&fresh[0], "b").await.ok(), Some(true));
+    queue
+        .complete(&fresh[0])
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let stats = h.jobs.stats("default").await.unwrap_or_default();
+    assert_eq!((stats.ready, stats.in_flight), (0, 0));
+    let _ = id;
 }

@@ -160,6 +160,12 @@ async fn serve_queue(shared: Arc<Shared>, queue: &'static str, mut stop: watch::
             Ok(deliveries) => {
                 failures = 0;
                 for delivery in deliveries {
+                    // Already running here (this worker's own lease lapsed and its fetch took
+                    // the entry back): the running attempt notices and stops; never start a
+                    // second one beside it.
+                    if lock(&in_flight).contains_key(&delivery.token) {
+                        continue;
+                    }
                     lock(&in_flight).insert(delivery.token.clone(), delivery.clone());
                     running.spawn(run_delivery(shared.clone(), delivery, in_flight.clone()));
                 }
@@ -222,6 +228,9 @@ async fn drain(
 /// How one delivery ended.
 enum Outcome {
     Done,
+    /// The lease was lost (taken over after renewals failed for a whole lease): the job was
+    /// stopped, and its new holder settles it.
+    LeaseLost,
     /// Failed; retried unless it was the last attempt.
     Failed(String),
     /// Failed in a way no retry fixes.
@@ -245,12 +254,28 @@ async fn run_delivery(
     in_flight: Arc<Mutex<HashMap<String, Delivery>>>,
 ) {
     let started = Instant::now();
-    let queue = delivery.queue.clone();
-    metrics::gauge!("jobs_in_flight", "queue" => queue.clone()).increment(1.0);
+    // Decremented on drop, so an attempt aborted at the end of the grace period counts too.
+    let _gauge = InFlightGauge::new(&delivery.queue);
     let (outcome, spec) = execute(&shared, &delivery).await;
     settle(&shared, &delivery, spec, outcome, started.elapsed()).await;
-    metrics::gauge!("jobs_in_flight", "queue" => queue).decrement(1.0);
     lock(&in_flight).remove(&delivery.token);
+}
+
+/// `jobs_in_flight{queue}` up while it lives.
+struct InFlightGauge(metrics::Gauge);
+
+impl InFlightGauge {
+    fn new(queue: &str) -> Self {
+        let gauge = metrics::gauge!("jobs_in_flight", "queue" => queue.to_owned());
+        gauge.increment(1.0);
+        Self(gauge)
+    }
+}
+
+impl Drop for InFlightGauge {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
 }
 
 async fn execute(shared: &Shared, delivery: &Delivery) -> (Outcome, Option<&'static JobSpec>) {
@@ -260,8 +285,10 @@ async fn execute(shared: &Shared, delivery: &Delivery) -> (Outcome, Option<&'sta
     };
     let jobs = &shared.services.jobs;
     let Some(registered) = jobs.set().get(&record.job) else {
+        // Retried with the default schedule, not buried: during a rolling deploy an upgraded
+        // API can enqueue a job the workers learn about a few minutes later.
         return (
-            Outcome::Permanent(format!(
+            Outcome::Failed(format!(
                 "no job named `{}` is registered in this worker",
                 record.job
             )),
@@ -283,6 +310,7 @@ async fn execute(shared: &Shared, delivery: &Delivery) -> (Outcome, Option<&'sta
     let _abort = AbortOnDrop(task.abort_handle());
     let renewals = renew_lease(shared, delivery);
     let outcome = tokio::select! {
+        () = renewals => Outcome::LeaseLost,
         finished = tokio::time::timeout(spec.timeout, task) => match finished {
             Err(_) => Outcome::Failed(format!("timed out after {} ms", spec.timeout.as_millis())),
             Ok(Err(error)) if error.is_panic() => Outcome::Failed("the job panicked".to_owned()),
@@ -291,26 +319,39 @@ async fn execute(shared: &Shared, delivery: &Delivery) -> (Outcome, Option<&'sta
             Ok(Ok(Err(error))) if error.is_permanent() => Outcome::Permanent(error.message().to_owned()),
             Ok(Ok(Err(error))) => Outcome::Failed(error.message().to_owned()),
         },
-        never = renewals => match never {},
     };
     (outcome, Some(spec))
 }
 
-/// Renews the delivery's lease every third of it, for as long as the job runs.
-async fn renew_lease(shared: &Shared, delivery: &Delivery) -> std::convert::Infallible {
-    let period = (shared.settings.lease / 3).max(Duration::from_millis(10));
+/// Renews the delivery's lease every third of it, for as long as the job runs; returns when
+/// the lease is lost: the queue says another worker holds it, or no renewal has succeeded for
+/// a whole lease (another worker may have taken it over by now). The caller then stops the job.
+async fn renew_lease(shared: &Shared, delivery: &Delivery) {
+    let lease = shared.settings.lease;
+    let period = (lease / 3).max(Duration::from_millis(10));
     let mut ticks = tokio::time::interval(period);
     ticks.tick().await;
+    let mut renewed = Instant::now();
     loop {
         ticks.tick().await;
-        if let Err(error) = shared
+        match shared
             .services
             .jobs
             .queue()
             .renew(delivery, &shared.consumer)
             .await
         {
-            tracing::warn!(target: "rampart::jobs", queue = %delivery.queue, error = %error, "cannot renew a job's lease");
+            Ok(true) => renewed = Instant::now(),
+            Ok(false) => {
+                tracing::warn!(target: "rampart::jobs", queue = %delivery.queue, "a job's lease was taken over; stopping this attempt");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(target: "rampart::jobs", queue = %delivery.queue, error = %error, "cannot renew a job's lease");
+                if renewed.elapsed() >= lease {
+                    return;
+                }
+            }
         }
     }
 }
@@ -326,7 +367,10 @@ async fn settle(
     let record = delivery.record.as_ref().ok();
     let job = record.map_or("unknown", |record| record.job.as_str());
     let attempt = record.map_or(1, |record| record.attempt);
-    let max_attempts = spec.map_or(1, |spec| spec.retries.saturating_add(1));
+    // A job this worker does not know retries on the default schedule (see `execute`).
+    let defaults = JobSpec::new("");
+    let schedule = spec.unwrap_or(&defaults);
+    let max_attempts = schedule.retries.saturating_add(1);
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
     let job_id = record.map(|record| record.id.to_string());
     let request_id = record.and_then(|record| record.request_id.as_deref());
@@ -334,6 +378,10 @@ async fn settle(
     metrics::histogram!("jobs_duration_seconds", "queue" => delivery.queue.clone(), "job" => label)
         .record(elapsed.as_secs_f64());
     let (kind, error) = match outcome {
+        Outcome::LeaseLost => {
+            tracing::warn!(target: "rampart::jobs", job, queue = %delivery.queue, job_id, attempt, duration_ms, request_id, "job stopped: its lease was lost; the worker holding it now settles it");
+            ("lease_lost", None)
+        }
         Outcome::Done => {
             tracing::info!(target: "rampart::jobs", job, queue = %delivery.queue, job_id, attempt, duration_ms, request_id, "job done");
             persist(|| backend.complete(delivery)).await;
@@ -349,9 +397,7 @@ async fn settle(
                 last_error: Some(error.clone()),
                 ..record.clone()
             };
-            let delay = spec.map_or(Duration::ZERO, |spec| {
-                spec.backoff.delay(attempt + 1, jitter_unit())
-            });
+            let delay = schedule.backoff.delay(attempt + 1, jitter_unit());
             let run_at = now_ms().saturating_add(super::queue::millis(delay));
             tracing::warn!(target: "rampart::jobs", job, queue = %delivery.queue, job_id, attempt, duration_ms, request_id, error = %error, retry_in_ms = delay.as_millis() as u64, "job failed; retrying");
             persist(|| backend.retry(delivery, &next, run_at)).await;

@@ -1,11 +1,11 @@
 //! The dead-letter queue of [`RedisQueue`]: listing, reviving, discarding.
 
 use super::super::job::JobId;
-use super::super::queue::{DeadJob, JobRecord, QueueError};
+use super::super::queue::{DeadJob, JobRecord, QueueError, Revival};
 use super::{RedisQueue, json, reply};
 
 impl RedisQueue {
-    pub(super) async fn revive_now(&self, id: JobId) -> Result<bool, QueueError> {
+    pub(super) async fn revive_now(&self, id: JobId) -> Result<Revival, QueueError> {
         let (dead, index) = self.dead_keys();
         let field = id.to_string();
         // Read, then revive only if unchanged: the stream to queue it on is in the record.
@@ -19,15 +19,15 @@ impl RedisQueue {
                 )
                 .await?;
             let Some(stored) = reply::text(&value) else {
-                return Ok(false);
+                return Ok(Revival::NotFound);
             };
-            let dead_job: DeadJob = serde_json::from_str(&stored).map_err(|error| {
-                QueueError::Protocol(format!("the dead job does not decode: {error}"))
-            })?;
-            let mut record: JobRecord =
-                serde_json::from_str(&dead_job.record).map_err(|error| {
-                    QueueError::Protocol(format!("the dead job does not decode: {error}"))
-                })?;
+            // A dead entry or record that does not decode (a poison entry) cannot run again.
+            let Ok(dead_job) = serde_json::from_str::<DeadJob>(&stored) else {
+                return Ok(Revival::Undecodable);
+            };
+            let Ok(mut record) = serde_json::from_str::<JobRecord>(&dead_job.record) else {
+                return Ok(Revival::Undecodable);
+            };
             record.attempt = 1;
             let stream = self.stream(&record.queue)?;
             let body = json(&record)?;
@@ -40,7 +40,7 @@ impl RedisQueue {
                 )
                 .await?;
             if reply::int("REVIVE", &revived)? == 1 {
-                return Ok(true);
+                return Ok(Revival::Queued);
             }
         }
         Err(QueueError::Protocol(

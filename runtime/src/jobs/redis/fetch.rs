@@ -66,7 +66,7 @@ impl RedisQueue {
             let (next, entries) = reply::auto_claim(&value)?;
             for entry in entries {
                 if let Some(fields) = entry.fields {
-                    taken.push(reply::delivery(queue, entry.id, fields));
+                    taken.push(reply::delivery(queue, consumer, entry.id, fields));
                 }
             }
             if next == "0-0" || taken.len() >= max {
@@ -107,7 +107,7 @@ impl RedisQueue {
             .into_iter()
             .filter_map(|entry| {
                 let fields = entry.fields?;
-                Some(reply::delivery(queue, entry.id, fields))
+                Some(reply::delivery(queue, consumer, entry.id, fields))
             })
             .collect())
     }

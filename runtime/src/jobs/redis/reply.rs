@@ -25,8 +25,18 @@ fn items(value: &Value) -> Option<&[Value]> {
     }
 }
 
+/// The reply's shape only: a reply can hold job records, whose payloads stay out of logs.
 pub(super) fn unexpected(what: &str, value: &Value) -> QueueError {
-    QueueError::Protocol(format!("unexpected reply to {what}: {value:?}"))
+    let shape = match value {
+        Value::Nil => "nil".to_owned(),
+        Value::Int(n) => format!("the integer {n}"),
+        Value::Array(items) | Value::Set(items) => format!("{} items", items.len()),
+        Value::BulkString(bytes) => format!("{} bytes", bytes.len()),
+        Value::SimpleString(_) | Value::VerbatimString { .. } => "a string".to_owned(),
+        Value::Okay => "OK".to_owned(),
+        _ => "another kind of value".to_owned(),
+    };
+    QueueError::Protocol(format!("unexpected reply to {what}: {shape}"))
 }
 
 /// One stream entry: its id and its fields (`None` when the entry was deleted while pending,
@@ -111,11 +121,21 @@ pub(super) fn auto_claim(value: &Value) -> Result<(String, Vec<Entry>), QueueErr
 
 /// The delivery of an entry of `queue`: its `record` field decoded, or a poison message
 /// carrying the entry as it was stored.
-pub(super) fn delivery(queue: &str, id: String, fields: Vec<(String, String)>) -> Delivery {
+pub(super) fn delivery(
+    queue: &str,
+    consumer: &str,
+    id: String,
+    fields: Vec<(String, String)>,
+) -> Delivery {
     let record = match fields.iter().find(|(name, _)| name == "record") {
         Some((_, raw)) => serde_json::from_str::<JobRecord>(raw).map_err(|error| Poison {
             raw: raw.clone(),
-            reason: format!("the queue entry does not decode as a job: {error}"),
+            // Not serde's message: it quotes the values it refuses.
+            reason: format!(
+                "the queue entry does not decode as a job (line {}, column {})",
+                error.line(),
+                error.column()
+            ),
         }),
         None => {
             let shown: serde_json::Map<String, serde_json::Value> = fields
@@ -133,6 +153,7 @@ pub(super) fn delivery(queue: &str, id: String, fields: Vec<(String, String)>) -
         record,
         token: id,
         queue: queue.to_owned(),
+        consumer: consumer.to_owned(),
     }
 }
 

@@ -58,19 +58,23 @@ redis.call('XCLAIM', KEYS[1], 'workers', ARGV[2], 0, ARGV[1], 'JUSTID')
 return 1
 ";
 
-/// Completes. KEYS: stream. ARGV: entry id. The entry is deleted as well as acknowledged, so
-/// done jobs do not pile up in the stream.
+/// Completes. KEYS: stream. ARGV: entry id, consumer. The entry is deleted as well as
+/// acknowledged, so done jobs do not pile up in the stream. Like every settling step, only
+/// while the entry is pending with this consumer: a worker whose lease was taken over settles
+/// nothing its successor runs.
 const COMPLETE: &str = "
+if #redis.call('XPENDING', KEYS[1], 'workers', ARGV[1], ARGV[1], 1, ARGV[2]) == 0 then return 0 end
 redis.call('XACK', KEYS[1], 'workers', ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
 return 1
 ";
 
-/// Retries. KEYS: stream, scheduled. ARGV: entry id, run-at ms, next record JSON. Only while
-/// the entry is pending (not yet settled by this or another worker): repeating the step after
-/// a lost reply changes nothing.
+/// Retries. KEYS: stream, scheduled. ARGV: entry id, run-at ms, next record JSON, consumer.
+/// Only while the entry is pending with this consumer (not yet settled, not taken over):
+/// repeating the step after a lost reply changes nothing.
 const RETRY: &str = concat!(
-    "if redis.call('XACK', KEYS[1], 'workers', ARGV[1]) == 0 then return 0 end\n",
+    "if #redis.call('XPENDING', KEYS[1], 'workers', ARGV[1], ARGV[1], 1, ARGV[4]) == 0 then return 0 end\n",
+    "redis.call('XACK', KEYS[1], 'workers', ARGV[1])\n",
     "redis.call('XDEL', KEYS[1], ARGV[1])\n",
     now_ms!(),
     "if tonumber(ARGV[2]) > now then\n",
@@ -82,20 +86,21 @@ const RETRY: &str = concat!(
 );
 
 /// Buries. KEYS: stream, dead hash, dead index. ARGV: entry id, job id, dead JSON, failed-at
-/// ms. Only while the entry is pending, like a retry.
+/// ms, consumer. Only while the entry is pending with this consumer, like a retry.
 const BURY: &str = "
-if redis.call('XACK', KEYS[1], 'workers', ARGV[1]) == 0 then return 0 end
+if #redis.call('XPENDING', KEYS[1], 'workers', ARGV[1], ARGV[1], 1, ARGV[5]) == 0 then return 0 end
+redis.call('XACK', KEYS[1], 'workers', ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
 return 1
 ";
 
-/// Gives an entry back. KEYS: stream. ARGV: entry id. A copy goes to the end of the stream
-/// (ready at once for any worker), then the original is acknowledged and deleted; nothing
-/// happens when the entry is no longer pending.
+/// Gives an entry back. KEYS: stream. ARGV: entry id, consumer. A copy goes to the end of the
+/// stream (ready at once for any worker), then the original is acknowledged and deleted;
+/// nothing happens when the entry is no longer pending with this consumer.
 const RELEASE: &str = "
-if #redis.call('XPENDING', KEYS[1], 'workers', ARGV[1], ARGV[1], 1) == 0 then return 0 end
+if #redis.call('XPENDING', KEYS[1], 'workers', ARGV[1], ARGV[1], 1, ARGV[2]) == 0 then return 0 end
 local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
 if #entry == 1 and #entry[1][2] > 0 then
   redis.call('XADD', KEYS[1], '*', unpack(entry[1][2]))
@@ -121,6 +126,14 @@ if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('XADD', KEYS[3], '*', 'record', ARGV[3])
+return 1
+";
+
+/// Buries a job that never reached a stream. KEYS: dead hash, dead index. ARGV: job id, dead
+/// JSON, failed-at ms.
+const BURY_UNQUEUED: &str = "
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1
 ";
 
@@ -183,6 +196,7 @@ pub(super) struct Scripts {
     pub(super) complete: Script,
     pub(super) retry: Script,
     pub(super) bury: Script,
+    pub(super) bury_unqueued: Script,
     pub(super) release: Script,
     pub(super) dead: Script,
     pub(super) revive: Script,
@@ -200,6 +214,7 @@ impl Scripts {
             complete: Script::new(COMPLETE),
             retry: Script::new(RETRY),
             bury: Script::new(BURY),
+            bury_unqueued: Script::new(BURY_UNQUEUED),
             release: Script::new(RELEASE),
             dead: Script::new(DEAD),
             revive: Script::new(REVIVE),
