@@ -7,7 +7,8 @@
 //!    consumer group commands, the same concurrency and the same producers, in the same run;
 //!    and the in-process `MemoryQueue` for reference;
 //! 2. the latency of a request whose handler enqueues one job, beside the same endpoint
-//!    enqueueing nothing.
+//!    enqueueing nothing, `Jobs::enqueue` alone and a bare `XADD` of the same record
+//!    (`latency.rs`).
 //!
 //! Run with `cargo bench --bench jobs`. `BENCH_JOBS` (default 20,000), `BENCH_ROUNDS` (3),
 //! `BENCH_REQUESTS` (10,000), `BENCH_LOG` (the log filter, default `info`: the worker writes its
@@ -19,19 +20,21 @@
 #[path = "jobs/support.rs"]
 mod support;
 
+#[path = "jobs/latency.rs"]
+mod latency;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rampart::jobs::{JobServices, Worker, WorkerSettings};
-use rampart::prelude::*;
 use rampart::resource::CursorKey;
 use rampart::{Dependencies, JobCtx, JobResult, JobSet, Jobs, job};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use support::{Commands, Redis, Usage, median, percentile};
+use support::{Commands, Redis, Usage, median};
 
 /// Jobs each worker runs at once (`RAMPART_JOB_CONCURRENCY=8`), and so the bare loop's too.
 const CONCURRENCY: usize = 8;
@@ -332,140 +335,6 @@ async fn bare_worker(
     while running.join_next().await.is_some() {}
 }
 
-/// Public endpoint that enqueues one job.
-#[endpoint(post = "/enqueue", public)]
-async fn enqueue_one(jobs: Dep<Jobs>) -> ApiResult<NoContent> {
-    jobs.enqueue(tick, Tick { n: 1 }).await?;
-    Ok(NoContent)
-}
-
-/// The baseline: the same endpoint and dependency, enqueueing nothing.
-#[endpoint(post = "/no-enqueue", public)]
-async fn enqueue_none(jobs: Dep<Jobs>) -> ApiResult<NoContent> {
-    let _ = &jobs;
-    Ok(NoContent)
-}
-
-/// Latencies of `requests` POSTs of `path` through the router, `in_flight` at a time.
-async fn request_latencies(
-    router: &axum::Router,
-    path: &'static str,
-    requests: usize,
-    in_flight: usize,
-) -> (Vec<Duration>, f64) {
-    use tower::ServiceExt;
-    let tickets = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut tasks = JoinSet::new();
-    for _ in 0..in_flight {
-        let (router, tickets) = (router.clone(), tickets.clone());
-        tasks.spawn(async move {
-            let mut latencies = Vec::with_capacity(requests / in_flight + 1);
-            while tickets.fetch_add(1, Ordering::Relaxed) < requests {
-                let request = axum::http::Request::post(path)
-                    .header("host", "localhost")
-                    .body(axum::body::Body::empty())
-                    .unwrap_or_default();
-                let sent = Instant::now();
-                let response = match router.clone().oneshot(request).await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                };
-                let status = response.status();
-                let body = axum::body::to_bytes(response.into_body(), 1 << 16)
-                    .await
-                    .unwrap_or_default();
-                latencies.push(sent.elapsed());
-                if status != axum::http::StatusCode::NO_CONTENT {
-                    panic!("{path}: {status} {}", String::from_utf8_lossy(&body));
-                }
-            }
-            latencies
-        });
-    }
-    let mut all = Vec::with_capacity(requests);
-    while let Some(latencies) = tasks.join_next().await {
-        all.extend(latencies.unwrap_or_else(|e| panic!("{e}")));
-    }
-    let per_second = all.len() as f64 / started.elapsed().as_secs_f64();
-    all.sort_unstable();
-    (all, per_second)
-}
-
-/// p50, p99 (µs) and requests per second of one latency run.
-type Latency = (f64, f64, f64);
-
-async fn latency_runs(redis: &Redis, prefix: &str, rounds: usize, requests: usize) {
-    let config = rampart::Config::from_lookup(&|name| match name {
-        "JWT_SECRET" => Some("bench-secret-bench-secret-bench-secret".to_owned()),
-        "RAMPART_DOCS" => Some("false".to_owned()),
-        // Price the work, not the refusals: no limit triggers during the run.
-        "RAMPART_RATE_LIMIT_MULTIPLIER" => Some("1000000".to_owned()),
-        _ => None,
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
-    let app = rampart::App::new(config, None);
-    let queue = Arc::new(redis.queue(prefix).await);
-    let jobs = Jobs::new(queue, job_set(), app.cursor_key().clone());
-    let app = app.with_job_handle(jobs);
-    let router = Api::new()
-        .mount(enqueue_one)
-        .mount(enqueue_none)
-        .into_router(&app)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let cases: [(&str, &'static str, usize); 4] = [
-        ("no enqueue (baseline)", "/api/v1/no-enqueue", 1),
-        ("enqueue one job", "/api/v1/enqueue", 1),
-        ("no enqueue (baseline)", "/api/v1/no-enqueue", IN_FLIGHT),
-        ("enqueue one job", "/api/v1/enqueue", IN_FLIGHT),
-    ];
-    // Warm-up: connections, the script cache, the router's first-use work.
-    for (_, path, in_flight) in cases {
-        let _ = request_latencies(&router, path, 500, in_flight).await;
-    }
-    let mut samples: Vec<Vec<Latency>> = vec![Vec::new(); cases.len()];
-    for round in 0..rounds {
-        // Baseline first in even rounds, enqueue first in odd ones.
-        let mut order: Vec<usize> = (0..cases.len()).collect();
-        if round % 2 == 1 {
-            order = vec![1, 0, 3, 2];
-        }
-        for index in order {
-            let (_, path, in_flight) = cases[index];
-            let (latencies, per_second) =
-                request_latencies(&router, path, requests, in_flight).await;
-            let micros = |q| percentile(&latencies, q).as_secs_f64() * 1e6;
-            samples[index].push((micros(0.50), micros(0.99), per_second));
-            eprintln!(
-                "round {round}: {path} x{in_flight}: p50 {:.1} µs, p99 {:.1} µs, {per_second:.0} req/s",
-                micros(0.50),
-                micros(0.99)
-            );
-        }
-        redis.clean(prefix).await;
-    }
-    println!();
-    println!(
-        "Enqueue inside a request: {requests} POSTs through the router in process (`oneshot`), sequential and {IN_FLIGHT} in flight; median of {rounds} alternating rounds"
-    );
-    println!();
-    println!("| endpoint | in flight | p50 (µs) | p99 (µs) | req/s | p50 added by the enqueue |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for (index, (name, _, in_flight)) in cases.iter().enumerate() {
-        let runs = &samples[index];
-        let p50 = median(runs.iter().map(|run| run.0).collect());
-        let p99 = median(runs.iter().map(|run| run.1).collect());
-        let rate = median(runs.iter().map(|run| run.2).collect());
-        let added = if index % 2 == 1 {
-            let base = median(samples[index - 1].iter().map(|run| run.0).collect());
-            format!("+{:.1} µs", p50 - base)
-        } else {
-            "—".to_owned()
-        };
-        println!("| {name} | {in_flight} | {p50:.1} | {p99:.1} | {rate:.0} | {added} |");
-    }
-}
-
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -497,7 +366,7 @@ fn main() {
         println!("{}", redis.describe().await);
         println!("load average before: {}", support::load_average());
         throughput_runs(&redis, &base, jobs, rounds).await;
-        latency_runs(&redis, &format!("{base}http:"), rounds, requests).await;
+        latency::latency_runs(&redis, &format!("{base}http:"), rounds, requests).await;
         redis.clean(&base).await;
         println!();
         println!("load average after: {}", support::load_average());
