@@ -12,9 +12,9 @@
 //!
 //! Run with `cargo bench --bench jobs`. `BENCH_JOBS` (default 20,000), `BENCH_ROUNDS` (3),
 //! `BENCH_REQUESTS` (10,000), `BENCH_LOG` (the log filter, default `info`: the worker writes its
-//! per-job line to a file as in production; `off` is an ablation). Rounds alternate which side
-//! goes first; each figure is the median over rounds. Never a timed test: the numbers go to
-//! docs/benchmarks.md.
+//! per-job line to a file as in production; `off` is an ablation), `BENCH_ONLY=k` (throughput
+//! case k alone, no latency runs: for profiling). Rounds alternate which side goes first; each
+//! figure is the median over rounds. Never a timed test: the numbers go to docs/benchmarks.md.
 
 // Not `benches/support.rs`: Cargo would take every file there for a bench of its own.
 #[path = "jobs/support.rs"]
@@ -365,15 +365,22 @@ fn main() {
         let base = format!("rampart-bench-{}:", uuid::Uuid::new_v4().simple());
         println!("{}", redis.describe().await);
         println!("load average before: {}", support::load_average());
-        throughput_runs(&redis, &base, jobs, rounds).await;
-        latency::latency_runs(&redis, &format!("{base}http:"), rounds, requests).await;
+        // BENCH_ONLY=k runs throughput case k alone (0: bare, 1: rampart, one worker; ...), for
+        // profiling.
+        let only = std::env::var("BENCH_ONLY")
+            .ok()
+            .and_then(|value| value.parse::<usize>().ok());
+        throughput_runs(&redis, &base, jobs, rounds, only).await;
+        if only.is_none() {
+            latency::latency_runs(&redis, &format!("{base}http:"), rounds, requests).await;
+        }
         redis.clean(&base).await;
         println!();
         println!("load average after: {}", support::load_average());
     });
 }
 
-async fn throughput_runs(redis: &Redis, base: &str, jobs: u64, rounds: usize) {
+async fn throughput_runs(redis: &Redis, base: &str, jobs: u64, rounds: usize, only: Option<usize>) {
     let body: Arc<str> = Arc::from(support::record_body("tick", &Tick { n: jobs }));
     let cases = [
         (Path::Bare, 1),
@@ -392,6 +399,9 @@ async fn throughput_runs(redis: &Redis, base: &str, jobs: u64, rounds: usize) {
             order = vec![1, 0, 3, 2, 5, 4];
         }
         for index in order {
+            if only.is_some_and(|only| only != index) {
+                continue;
+            }
             let (path, workers) = cases[index];
             let prefix = format!("{base}{run}:");
             run += 1;
@@ -423,6 +433,9 @@ async fn throughput_runs(redis: &Redis, base: &str, jobs: u64, rounds: usize) {
     let mut bare_rate = [f64::NAN; 3];
     for (index, (path, workers)) in cases.iter().enumerate() {
         let runs = &samples[index];
+        if runs.is_empty() {
+            continue;
+        }
         let per = |f: &dyn Fn(&Flow) -> f64| median(runs.iter().map(f).collect());
         let rate = per(&|flow| jobs as f64 / flow.seconds);
         let rates: Vec<f64> = runs.iter().map(|flow| jobs as f64 / flow.seconds).collect();
