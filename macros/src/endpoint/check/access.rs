@@ -61,8 +61,13 @@ pub(super) fn access(attr: &EndpointAttr, errors: &mut Accumulator) -> Access {
     }
     let check_role = |lit: &LitStr, errors: &mut darling::error::Accumulator| {
         if !is_snake_ident(&lit.value()) {
-            errors
-                .push(Error::custom("role names are snake_case: `[a-z][a-z0-9_]*`").with_span(lit));
+            errors.push(
+                Error::custom(format!(
+                    "role names are snake_case: `[a-z][a-z0-9_]*`\nhelp: write `\"{}\"`, the name `roles!` declares",
+                    snake_role(&lit.value())
+                ))
+                .with_span(lit),
+            );
         }
     };
     let requirement = if let Some(role) = &attr.role {
@@ -84,7 +89,7 @@ pub(super) fn access(attr: &EndpointAttr, errors: &mut Accumulator) -> Access {
             None => {
                 errors.push(
                     Error::custom(
-                        "a permission is written `resource:action`, e.g. \"tasks:write\"",
+                        "a permission is written `resource:action`\nhelp: write e.g. `permission = \"tasks:write\"`, as `roles!` declares it",
                     )
                     .with_span(permission),
                 );
@@ -102,4 +107,23 @@ pub(super) fn access(attr: &EndpointAttr, errors: &mut Accumulator) -> Access {
             requirement,
         }
     }
+}
+
+/// The snake_case spelling of a role name, for the help: `"TeamLead"` → `team_lead`,
+/// `"team-lead"` → `team_lead`.
+fn snake_role(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_owned()
 }
