@@ -38,14 +38,22 @@ struct Work {
 
 /// Notes that it started (outside `once`, so a repeated delivery shows), works a while, then
 /// counts its effect once.
-#[job(queue = "effects", retries = 2, backoff_base = "100ms", timeout = "30s")]
+#[job(
+    queue = "effects",
+    retries = 2,
+    backoff_base = "100ms",
+    timeout = "30s"
+)]
 async fn count_effect(ctx: JobCtx, input: Work) -> JobResult {
     let store = ctx.store::<Effect>()?;
     store
         .execute(
             "test.started",
             "INSERT INTO job_starts (job_key, pid) VALUES ($1, $2)",
-            vec![Value::Uuid(input.key), Value::Int64(i64::from(std::process::id()))],
+            vec![
+                Value::Uuid(input.key),
+                Value::Int64(i64::from(std::process::id())),
+            ],
         )
         .await?;
     tokio::time::sleep(Duration::from_millis(input.sleep_ms)).await;
@@ -78,7 +86,10 @@ async fn app(database_url: &str, prefix: &str) -> App {
         ("DATABASE_URL", database_url.to_owned()),
         ("REDIS_URL", redis_url()),
         ("RAMPART_REDIS_PREFIX", prefix.to_owned()),
-        ("JWT_SECRET", "rampart-test-secret-of-at-least-32-bytes".to_owned()),
+        (
+            "JWT_SECRET",
+            "rampart-test-secret-of-at-least-32-bytes".to_owned(),
+        ),
         ("RAMPART_JOB_LEASE", "2s".to_owned()),
         ("RAMPART_JOB_CONCURRENCY", "8".to_owned()),
         ("RAMPART_JOB_SHUTDOWN_GRACE", "20s".to_owned()),
@@ -176,14 +187,23 @@ async fn scalar(store: &Store<Effect>, sql: &'static str, values: Vec<Value>) ->
 }
 
 /// Waits (at most `seconds`) for `sql` to answer at least `want`.
-async fn until(store: &Store<Effect>, seconds: u64, sql: &'static str, values: Vec<Value>, want: i64) {
+async fn until(
+    store: &Store<Effect>,
+    seconds: u64,
+    sql: &'static str,
+    values: Vec<Value>,
+    want: i64,
+) {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     loop {
         let got = scalar(store, sql, values.clone()).await;
         if got >= want {
             return;
         }
-        assert!(Instant::now() < deadline, "`{sql}` reached {got}, not {want}, in {seconds} s");
+        assert!(
+            Instant::now() < deadline,
+            "`{sql}` reached {got}, not {want}, in {seconds} s"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -208,9 +228,15 @@ async fn driver() {
         "CREATE TABLE effects (id UUID PRIMARY KEY, runs BIGINT NOT NULL)",
         "CREATE TABLE job_starts (job_key UUID NOT NULL, pid BIGINT NOT NULL)",
     ] {
-        store.execute("test.ddl", ddl, vec![]).await.unwrap_or_else(|e| panic!("{e:?}"));
+        store
+            .execute("test.ddl", ddl, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
     }
-    let jobs = app.jobs().map(|jobs| (*jobs).clone()).unwrap_or_else(|| panic!("jobs"));
+    let jobs = app
+        .jobs()
+        .map(|jobs| (*jobs).clone())
+        .unwrap_or_else(|| panic!("jobs"));
     let mut workers = Workers {
         database_url: test_db.url().to_owned(),
         prefix,
@@ -225,8 +251,14 @@ async fn driver() {
         keys.push(enqueue(&jobs, 0).await);
     }
     until(&store, 120, "SELECT COUNT(*) FROM effects", vec![], 1000).await;
-    assert_eq!(scalar(&store, "SELECT COALESCE(SUM(runs), 0) FROM effects", vec![]).await, 1000);
-    assert_eq!(scalar(&store, "SELECT COALESCE(MAX(runs), 0) FROM effects", vec![]).await, 1);
+    assert_eq!(
+        scalar(&store, "SELECT COALESCE(SUM(runs), 0) FROM effects", vec![]).await,
+        1000
+    );
+    assert_eq!(
+        scalar(&store, "SELECT COALESCE(MAX(runs), 0) FROM effects", vec![]).await,
+        1
+    );
     let pids = scalar(&store, "SELECT COUNT(DISTINCT pid) FROM job_starts", vec![]).await;
     assert_eq!(pids, 2, "both workers took jobs");
     println!("1,000 jobs through two workers: each effect once");
@@ -235,14 +267,41 @@ async fn driver() {
     let slow = enqueue(&jobs, 3000).await;
     let started = "SELECT COUNT(*) FROM job_starts WHERE job_key = $1";
     until(&store, 30, started, vec![Value::Uuid(slow)], 1).await;
-    let holder = scalar(&store, "SELECT MIN(pid) FROM job_starts WHERE job_key = $1", vec![Value::Uuid(slow)]).await;
+    let holder = scalar(
+        &store,
+        "SELECT MIN(pid) FROM job_starts WHERE job_key = $1",
+        vec![Value::Uuid(slow)],
+    )
+    .await;
     let holder = u32::try_from(holder).unwrap_or_else(|e| panic!("{e}"));
-    assert!(holder == first || holder == second, "a worker of ours took it");
+    assert!(
+        holder == first || holder == second,
+        "a worker of ours took it"
+    );
     workers.signal(holder, rustix::process::Signal::KILL);
     workers.wait(holder);
-    until(&store, 60, "SELECT COUNT(*) FROM effects WHERE id = $1", vec![Value::Uuid(slow)], 1).await;
-    assert_eq!(scalar(&store, started, vec![Value::Uuid(slow)]).await, 2, "started again elsewhere");
-    assert_eq!(scalar(&store, "SELECT runs FROM effects WHERE id = $1", vec![Value::Uuid(slow)]).await, 1);
+    until(
+        &store,
+        60,
+        "SELECT COUNT(*) FROM effects WHERE id = $1",
+        vec![Value::Uuid(slow)],
+        1,
+    )
+    .await;
+    assert_eq!(
+        scalar(&store, started, vec![Value::Uuid(slow)]).await,
+        2,
+        "started again elsewhere"
+    );
+    assert_eq!(
+        scalar(
+            &store,
+            "SELECT runs FROM effects WHERE id = $1",
+            vec![Value::Uuid(slow)]
+        )
+        .await,
+        1
+    );
     println!("a job of a SIGKILLed worker: completed by the other, its effect once");
 
     // 3. SIGTERM drains: the worker finishes what it runs, exits 0, nothing runs twice.
@@ -260,8 +319,20 @@ async fn driver() {
     let status = workers.wait(survivor);
     assert!(status.success(), "a drained worker exits 0: {status}");
     for key in &draining {
-        assert_eq!(scalar(&store, "SELECT runs FROM effects WHERE id = $1", vec![Value::Uuid(*key)]).await, 1);
-        assert_eq!(scalar(&store, started, vec![Value::Uuid(*key)]).await, 1, "not run twice");
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT runs FROM effects WHERE id = $1",
+                vec![Value::Uuid(*key)]
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            scalar(&store, started, vec![Value::Uuid(*key)]).await,
+            1,
+            "not run twice"
+        );
     }
     println!("SIGTERM: the running jobs finished, none ran twice");
     drop(workers);
@@ -269,7 +340,10 @@ async fn driver() {
 }
 
 fn main() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("no runtime: {error}");

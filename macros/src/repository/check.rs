@@ -279,7 +279,9 @@ fn check_method(
         }
     }
     let Some(fetch) = fetch_of(&signature.output) else {
-        let error = Error::custom("a repository method returns `ApiResult<..>` of what its query yields\nhelp: write `-> ApiResult<Vec<R>>` (all rows), `ApiResult<Option<R>>`, `ApiResult<R>` (404 when none), `ApiResult<u64>` (rows changed) or `ApiResult<i64>` (a count)");
+        let error = Error::custom(
+            "a repository method returns `ApiResult<..>` of what its query yields\nhelp: write `-> ApiResult<Vec<R>>` (all rows), `ApiResult<Option<R>>`, `ApiResult<R>` (404 when none), `ApiResult<u64>` (rows changed) or `ApiResult<i64>` (a count)",
+        );
         errors.push(match &signature.output {
             ReturnType::Type(_, ty) => error.with_span(ty),
             // No `->` at all: point after the arguments, where it goes.

@@ -8,7 +8,7 @@ use syn::LitStr;
 
 use super::{Access, Requirement, Scheme};
 use crate::endpoint::attr::EndpointAttr;
-use crate::util::{is_snake_ident, permission_ident};
+use crate::util::{is_snake_ident, permission_ident, snake_case};
 
 pub(super) fn access(attr: &EndpointAttr, errors: &mut Accumulator) -> Access {
     let requirement_keys: Vec<(&str, Span)> = [
@@ -64,7 +64,7 @@ pub(super) fn access(attr: &EndpointAttr, errors: &mut Accumulator) -> Access {
             errors.push(
                 Error::custom(format!(
                     "role names are snake_case: `[a-z][a-z0-9_]*`\nhelp: write `\"{}\"`, the name `roles!` declares",
-                    snake_role(&lit.value())
+                    snake_case(&lit.value())
                 ))
                 .with_span(lit),
             );
@@ -75,14 +75,15 @@ pub(super) fn access(attr: &EndpointAttr, errors: &mut Accumulator) -> Access {
         Requirement::Roles(vec![role.clone()])
     } else if let Some(roles) = &attr.roles {
         if roles.is_empty() {
-            errors.push(Error::custom(
-                "`roles = []` names no role\nhelp: list at least one role",
-            ));
+            errors.push(
+                Error::custom("`roles = []` names no role\nhelp: list at least one role, e.g. `roles = [\"member\"]`")
+                    .with_span(&roles.span()),
+            );
         }
-        for role in roles {
+        for role in roles.iter() {
             check_role(role, errors);
         }
-        Requirement::Roles(roles.clone())
+        Requirement::Roles(roles.to_vec())
     } else if let Some(permission) = &attr.permission {
         match permission_ident(&permission.value()) {
             Some(ident) => Requirement::Permission(permission.clone(), ident),
@@ -107,23 +108,4 @@ pub(super) fn access(attr: &EndpointAttr, errors: &mut Accumulator) -> Access {
             requirement,
         }
     }
-}
-
-/// The snake_case spelling of a role name, for the help: `"TeamLead"` → `team_lead`,
-/// `"team-lead"` → `team_lead`.
-fn snake_role(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            if !out.is_empty() && !out.ends_with('_') {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('_') {
-            out.push('_');
-        }
-    }
-    out.trim_end_matches('_').to_owned()
 }
