@@ -16,7 +16,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::{Ident, LitStr};
 
 use crate::paths::{IS_CRATE_ROOT, RBAC_MODULE, RBAC_TABLE};
-use crate::util::{is_snake_ident, permission_ident};
+use crate::util::{is_snake_ident, permission_ident, snake_case};
 
 /// The private alias `roles!` puts next to its module at the crate root. Endpoints import the
 /// module through it, so without a `roles!` at the root the one error names what is missing:
@@ -173,7 +173,7 @@ fn check_role(role: &RoleDecl, table: &mut Table, errors: &mut Vec<syn::Error>) 
             role.name.span(),
             format!(
                 "role names are snake_case: `[a-z][a-z0-9_]*`\nhelp: write `{}`",
-                name.to_lowercase()
+                snake_case(&name)
             ),
         ));
     }
@@ -213,6 +213,15 @@ fn check_role(role: &RoleDecl, table: &mut Table, errors: &mut Vec<syn::Error>) 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let mut errors = Vec::new();
     let mut table = Table::default();
+    // Segment `i` ends at the `i`-th top-level comma: an empty one is reported at its comma.
+    let commas: Vec<Span> = input
+        .clone()
+        .into_iter()
+        .filter_map(|token| match token {
+            TokenTree::Punct(punct) if punct.as_char() == ',' => Some(punct.span()),
+            _ => None,
+        })
+        .collect();
     let segments = segments(input);
     let last = segments.len().saturating_sub(1);
     for (index, segment) in segments.into_iter().enumerate() {
@@ -220,7 +229,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             // A trailing comma (or an empty invocation) is fine; `a: [], , b: []` is not.
             if index != last {
                 errors.push(syn::Error::new(
-                    Span::call_site(),
+                    commas.get(index).copied().unwrap_or_else(Span::call_site),
                     "an empty role between two commas\nhelp: remove the extra `,`",
                 ));
             }

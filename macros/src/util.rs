@@ -68,6 +68,25 @@ pub(crate) fn type_head(ty: &syn::Type) -> Option<(String, Vec<syn::Type>)> {
     Some((last.ident.to_string(), args))
 }
 
+/// The snake_case spelling of a role name, for the helps of `roles!` and `#[endpoint]`:
+/// `"TeamLead"` → `team_lead`, `"team-lead"` → `team_lead`.
+pub(crate) fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +121,13 @@ mod tests {
                 Some("Longer text\nhere.".to_owned())
             )
         );
+    }
+
+    #[test]
+    fn snake_case_spellings() {
+        assert_eq!(super::snake_case("TeamLead"), "team_lead");
+        assert_eq!(super::snake_case("team-lead"), "team_lead");
+        assert_eq!(super::snake_case("Member"), "member");
+        assert_eq!(super::snake_case("already_snake"), "already_snake");
     }
 }

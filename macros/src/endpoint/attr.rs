@@ -3,7 +3,7 @@
 
 use darling::FromMeta;
 use darling::ast::NestedMeta;
-use darling::util::Flag;
+use darling::util::{Flag, SpannedValue};
 use proc_macro2::TokenStream;
 use syn::{LitInt, LitStr};
 
@@ -20,7 +20,8 @@ pub(crate) struct EndpointAttr {
     pub(crate) public: Flag,
     pub(crate) auth: Option<LitStr>,
     pub(crate) role: Option<LitStr>,
-    pub(crate) roles: Option<Vec<LitStr>>,
+    /// Spanned so that `roles = []` is reported at its `[]`.
+    pub(crate) roles: Option<SpannedValue<Vec<LitStr>>>,
     pub(crate) permission: Option<LitStr>,
     pub(crate) tag: Option<LitStr>,
     pub(crate) operation_id: Option<LitStr>,

@@ -234,21 +234,30 @@ fn check_method(
     };
     if signature.asyncness.is_none() {
         errors.push(
-            Error::custom("repository methods are `async fn`").with_span(&signature.fn_token),
+            Error::custom("repository methods are `async fn`\nhelp: write `async fn`")
+                .with_span(&signature.fn_token),
         );
     }
     if let Some(body) = &method.default {
         errors.push(
-            Error::custom("a repository method has no body: its SQL is the body")
+            Error::custom("a repository method has no body: its SQL is the body\nhelp: remove the block and end the signature with `;`")
                 .with_span(&body.brace_token.span.join()),
         );
     }
-    let mut inputs = signature.inputs.iter();
-    match inputs.next() {
+    let mut inputs = signature.inputs.iter().peekable();
+    // Only a receiver is taken off: an argument written first is still an argument, so a
+    // missing `&self` is one error and not also "`:name` is not an argument".
+    let receiver = inputs.next_if(|input| matches!(input, FnArg::Receiver(_)));
+    match receiver {
         Some(FnArg::Receiver(receiver))
             if receiver.reference.is_some() && receiver.mutability.is_none() => {}
-        _ => errors.push(
-            Error::custom("a repository method takes `&self` first").with_span(&signature.ident),
+        Some(other) => errors.push(
+            Error::custom("a repository method takes `&self` first\nhelp: write `&self`: queries only read the repository's store")
+                .with_span(other),
+        ),
+        None => errors.push(
+            Error::custom("a repository method takes `&self` first\nhelp: write `(&self, ..)`")
+                .with_span(&signature.paren_token.span.open()),
         ),
     }
     let mut scope = ScopeArg::None;
@@ -256,7 +265,10 @@ fn check_method(
     for input in inputs {
         let FnArg::Typed(typed) = input else { continue };
         let Pat::Ident(pat) = &*typed.pat else {
-            errors.push(Error::custom("name the argument: `project: Uuid`").with_span(&typed.pat));
+            errors.push(
+                Error::custom("a repository argument is a plain name: the query binds it as `:name`\nhelp: write e.g. `project: Uuid`, bound as `:project`")
+                    .with_span(&typed.pat),
+            );
             continue;
         };
         let ident = pat.ident.clone();
@@ -267,10 +279,14 @@ fn check_method(
         }
     }
     let Some(fetch) = fetch_of(&signature.output) else {
-        errors.push(
-            Error::custom("a repository method returns `ApiResult<T>`: `Vec<R>` (all rows), `Option<R>`, `R` (404 when none), `u64` (rows changed) or `i64` (a count)")
-                .with_span(&signature.output),
+        let error = Error::custom(
+            "a repository method returns `ApiResult<..>` of what its query yields\nhelp: write `-> ApiResult<Vec<R>>` (all rows), `ApiResult<Option<R>>`, `ApiResult<R>` (404 when none), `ApiResult<u64>` (rows changed) or `ApiResult<i64>` (a count)",
         );
+        errors.push(match &signature.output {
+            ReturnType::Type(_, ty) => error.with_span(ty),
+            // No `->` at all: point after the arguments, where it goes.
+            ReturnType::Default => error.with_span(&signature.paren_token.span.close()),
+        });
         return None;
     };
     let (sql, params) = named_parameters(&literal.value());
@@ -348,10 +364,16 @@ pub(crate) fn check(args: RepositoryArgs, item: ItemTrait) -> darling::Result<Ch
     let RepositoryArgs { resource, tables } = args;
     let mut errors = Error::accumulator();
     if !item.generics.params.is_empty() {
-        errors.push(Error::custom("a repository cannot be generic").with_span(&item.generics));
+        errors.push(
+            Error::custom("a repository cannot be generic (its queries read one resource)\nhelp: remove the type parameters; declare one repository per resource")
+                .with_span(&item.generics),
+        );
     }
-    if let Some(colon) = &item.colon_token {
-        errors.push(Error::custom("a repository has no supertraits").with_span(colon));
+    if item.colon_token.is_some() {
+        errors.push(
+            Error::custom("a repository has no supertraits: it becomes a struct, not a trait\nhelp: remove the bounds after the trait's name")
+                .with_span(&item.supertraits),
+        );
     }
     let mut queries = Vec::new();
     for trait_item in &item.items {
@@ -361,8 +383,10 @@ pub(crate) fn check(args: RepositoryArgs, item: ItemTrait) -> darling::Result<Ch
                     queries.push(query);
                 }
             }
-            other => errors
-                .push(Error::custom("a repository holds only `#[query]` methods").with_span(other)),
+            other => errors.push(
+                Error::custom("a repository holds only `#[query]` methods\nhelp: move this item out of the trait; the repository becomes a struct, with an inherent method per query")
+                    .with_span(other),
+            ),
         }
     }
     errors.finish()?;

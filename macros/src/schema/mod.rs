@@ -131,7 +131,7 @@ fn named_fields(input: &DeriveInput) -> Result<&syn::FieldsNamed, Error> {
         }
         Data::Union(data) => {
             return Err(Error::custom(
-                "rampart::Schema is derived on structs with named fields, not unions",
+                "rampart::Schema is derived on structs with named fields, not unions\nhelp: derive it on a struct with named fields; a union has no JSON form",
             )
             .with_span(&data.union_token));
         }

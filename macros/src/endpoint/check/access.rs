@@ -8,7 +8,7 @@ use syn::LitStr;
 
 use super::{Access, Requirement, Scheme};
 use crate::endpoint::attr::EndpointAttr;
-use crate::util::{is_snake_ident, permission_ident};
+use crate::util::{is_snake_ident, permission_ident, snake_case};
 
 pub(super) fn access(attr: &EndpointAttr, errors: &mut Accumulator) -> Access {
     let requirement_keys: Vec<(&str, Span)> = [
@@ -61,8 +61,13 @@ pub(super) fn access(attr: &EndpointAttr, errors: &mut Accumulator) -> Access {
     }
     let check_role = |lit: &LitStr, errors: &mut darling::error::Accumulator| {
         if !is_snake_ident(&lit.value()) {
-            errors
-                .push(Error::custom("role names are snake_case: `[a-z][a-z0-9_]*`").with_span(lit));
+            errors.push(
+                Error::custom(format!(
+                    "role names are snake_case: `[a-z][a-z0-9_]*`\nhelp: write `\"{}\"`, the name `roles!` declares",
+                    snake_case(&lit.value())
+                ))
+                .with_span(lit),
+            );
         }
     };
     let requirement = if let Some(role) = &attr.role {
@@ -70,21 +75,22 @@ pub(super) fn access(attr: &EndpointAttr, errors: &mut Accumulator) -> Access {
         Requirement::Roles(vec![role.clone()])
     } else if let Some(roles) = &attr.roles {
         if roles.is_empty() {
-            errors.push(Error::custom(
-                "`roles = []` names no role\nhelp: list at least one role",
-            ));
+            errors.push(
+                Error::custom("`roles = []` names no role\nhelp: list at least one role, e.g. `roles = [\"member\"]`")
+                    .with_span(&roles.span()),
+            );
         }
-        for role in roles {
+        for role in roles.iter() {
             check_role(role, errors);
         }
-        Requirement::Roles(roles.clone())
+        Requirement::Roles(roles.to_vec())
     } else if let Some(permission) = &attr.permission {
         match permission_ident(&permission.value()) {
             Some(ident) => Requirement::Permission(permission.clone(), ident),
             None => {
                 errors.push(
                     Error::custom(
-                        "a permission is written `resource:action`, e.g. \"tasks:write\"",
+                        "a permission is written `resource:action`\nhelp: write e.g. `permission = \"tasks:write\"`, as `roles!` declares it",
                     )
                     .with_span(permission),
                 );

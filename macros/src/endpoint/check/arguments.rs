@@ -58,7 +58,7 @@ pub(super) fn inputs(
     for argument in &signature.inputs {
         let FnArg::Typed(typed) = argument else {
             errors
-                .push(Error::custom("an endpoint is a free fn, not a method").with_span(argument));
+                .push(Error::custom("an endpoint is a free fn, not a method\nhelp: move it out of the `impl` block and remove `self`; take what it needs as extractors").with_span(argument));
             continue;
         };
         let ty = (*typed.ty).clone();
@@ -155,7 +155,7 @@ fn check_path_binding(
             let in_order = names.iter().map(|(n, _)| n).eq(params.iter());
             if positional && names.len() == params.len() && !in_order && names.iter().all(|(n, _)| params.contains(n)) {
                 errors.push(
-                    Error::custom("tuple `Path` bindings are positional: list them in the order of the path")
+                    Error::custom(format!("tuple `Path` bindings are positional: list them in the order of the path\nhelp: write `Path(({}))`", params.join(", ")))
                         .with_span(pat),
                 );
             }

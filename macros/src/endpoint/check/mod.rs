@@ -200,7 +200,10 @@ pub(crate) fn check(
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
-                errors.push(Error::custom("an operation id is `[A-Za-z0-9_-]+`").with_span(lit));
+                errors.push(
+                    Error::custom("an operation id is `[A-Za-z0-9_-]+`\nhelp: write e.g. `operation_id = \"getTask\"`")
+                        .with_span(lit),
+                );
             }
             value
         }

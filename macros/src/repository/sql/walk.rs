@@ -342,7 +342,7 @@ impl Walk<'_> {
         self.writes = true;
         let TableObject::TableName(name) = &insert.table else {
             return Err(
-                "INSERT INTO a table function is not supported by the owner check".to_owned(),
+                "INSERT INTO a table function is not supported by the owner check\nhelp: insert into a table: `INSERT INTO t (a, b) VALUES (...)`".to_owned(),
             );
         };
         let table = table_name(name)?;

@@ -1,0 +1,10 @@
+// A permission that is not `resource:action`.
+use rampart::prelude::*;
+rampart::roles! { member: ["notes:read", "notes:write"], team_lead: ["notes:read"] }
+#[derive(serde::Serialize, Schema)]
+struct Out { ok: bool }
+
+#[endpoint(get = "/notes", permission = "notes")]
+async fn handler() -> ApiResult<Out> { Ok(Out { ok: true }) }
+
+fn main() {}

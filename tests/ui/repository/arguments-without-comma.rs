@@ -1,0 +1,19 @@
+// `#[repository(..)]` with something other than `,` after the resource.
+use rampart::prelude::*;
+use uuid::Uuid;
+
+#[resource(table = "notes", owner = owner_id)]
+struct Note {
+    #[resource(id)]
+    id: Uuid,
+    owner_id: Uuid,
+    title: String,
+}
+
+#[repository(Note; tables(Note))]
+trait NoteRepo {
+    #[query("SELECT COUNT(*) FROM notes")]
+    async fn count(&self, admin: &UnscopedAdmin) -> ApiResult<i64>;
+}
+
+fn main() {}

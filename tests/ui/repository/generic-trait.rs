@@ -1,0 +1,19 @@
+// A generic repository trait.
+use rampart::prelude::*;
+use uuid::Uuid;
+
+#[resource(table = "notes", owner = owner_id)]
+struct Note {
+    #[resource(id)]
+    id: Uuid,
+    owner_id: Uuid,
+    title: String,
+}
+
+#[repository(Note)]
+trait NoteRepo<T> {
+    #[query("SELECT COUNT(*) FROM notes")]
+    async fn count(&self, admin: &UnscopedAdmin) -> ApiResult<i64>;
+}
+
+fn main() {}

@@ -1,0 +1,19 @@
+// A repository method that is not `async`.
+use rampart::prelude::*;
+use uuid::Uuid;
+
+#[resource(table = "notes", owner = owner_id)]
+struct Note {
+    #[resource(id)]
+    id: Uuid,
+    owner_id: Uuid,
+    title: String,
+}
+
+#[repository(Note)]
+trait NoteRepo {
+    #[query("SELECT COUNT(*) FROM notes")]
+    fn count(&self, admin: &UnscopedAdmin) -> ApiResult<i64>;
+}
+
+fn main() {}

@@ -1,0 +1,19 @@
+// `:owner` bound in a method that takes `UnscopedAdmin`, which is every owner.
+use rampart::prelude::*;
+use uuid::Uuid;
+
+#[resource(table = "notes", owner = owner_id)]
+struct Note {
+    #[resource(id)]
+    id: Uuid,
+    owner_id: Uuid,
+    title: String,
+}
+
+#[repository(Note)]
+trait NoteRepo {
+    #[query("SELECT COUNT(*) FROM notes WHERE owner_id = :owner")]
+    async fn count(&self, admin: &UnscopedAdmin) -> ApiResult<i64>;
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+// #[resource] on a fn.
+use rampart::prelude::*;
+
+#[resource(table = "notes")]
+fn note() {}
+
+fn main() {}

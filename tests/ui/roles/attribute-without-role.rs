@@ -1,0 +1,7 @@
+// An attribute with no role after it.
+rampart::roles! {
+    member: ["notes:read"],
+    #[registration],
+}
+
+fn main() {}

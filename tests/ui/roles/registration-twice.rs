@@ -1,0 +1,8 @@
+// `#[registration]` written twice on a role.
+rampart::roles! {
+    #[registration]
+    #[registration]
+    member: ["notes:read"],
+}
+
+fn main() {}

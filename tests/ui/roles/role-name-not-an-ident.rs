@@ -1,0 +1,6 @@
+// A role name written as a string.
+rampart::roles! {
+    "member": ["notes:read"],
+}
+
+fn main() {}
