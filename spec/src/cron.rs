@@ -203,9 +203,10 @@ fn is_leap(year: i64) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }
 
-/// Days from 1970-01-01 to `year-month-day` (proleptic Gregorian). Counted in 400-year eras
-/// of 146 097 days, each starting on a 1 March so that the leap day ends its year.
-pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+/// Days from 1970-01-01 to `year-month-day` (proleptic Gregorian), the same
+/// way: the inverse of [`civil_from_days`], which the tests check it against.
+#[cfg(test)]
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let year_of_era = year.rem_euclid(400);
@@ -217,8 +218,9 @@ pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
-/// The civil date of `days` since 1970-01-01: the inverse of [`days_from_civil`].
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
+/// The civil date of `days` since 1970-01-01. Counted in 400-year eras of 146 097 days, each
+/// starting on a 1 March so that the leap day ends its year.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let days = days + 719_468;
     let era = days.div_euclid(146_097);
     let day_of_era = days.rem_euclid(146_097);
