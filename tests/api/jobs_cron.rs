@@ -66,22 +66,29 @@ async fn one_of_two_concurrent_claims_of_a_tick_wins_on_redis() {
             one.claim_tick("nightly", tick, ttl),
             two.claim_tick("nightly", tick, ttl)
         );
-        let (a, b) = (a.expect("claims"), b.expect("claims"));
+        let (a, b) = (
+            a.unwrap_or_else(|e| panic!("claims: {e}")),
+            b.unwrap_or_else(|e| panic!("claims: {e}")),
+        );
         assert!(a ^ b, "tick {tick}: exactly one claim wins ({a}, {b})");
-        assert!(!one.claim_tick("nightly", tick, ttl).await.expect("claims"));
+        assert!(
+            !one.claim_tick("nightly", tick, ttl)
+                .await
+                .unwrap_or_else(|e| panic!("claims: {e}"))
+        );
     }
     let key = format!("{prefix}jobs:cron:nightly:{first_tick}");
     let pttl: i64 = redis::cmd("PTTL")
         .arg(&key)
         .query_async(&mut raw)
         .await
-        .expect("PTTL");
+        .unwrap_or_else(|e| panic!("PTTL: {e}"));
     assert!(pttl > 0 && pttl <= 3_600_000, "{key}: PTTL {pttl}");
     // Another job's tick is its own.
     assert!(
         two.claim_tick("weekly", first_tick, ttl)
             .await
-            .expect("claims")
+            .unwrap_or_else(|e| panic!("claims: {e}"))
     );
     cleanup(&mut raw, &prefix).await;
 }
@@ -182,13 +189,13 @@ async fn two_workers_run_a_minutely_job_once_for_its_tick() {
         .arg(&claim)
         .query_async(&mut raw)
         .await
-        .expect("EXISTS");
+        .unwrap_or_else(|e| panic!("EXISTS: {e}"));
     assert_eq!(exists, 1, "{claim}");
     let queued: i64 = redis::cmd("XLEN")
         .arg(format!("{prefix}jobs:default"))
         .query_async(&mut raw)
         .await
-        .expect("XLEN");
+        .unwrap_or_else(|e| panic!("XLEN: {e}"));
     assert_eq!(queued, 0);
     cleanup(&mut raw, &prefix).await;
 }

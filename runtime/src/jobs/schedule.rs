@@ -220,7 +220,11 @@ mod tests {
             });
             let mut won = 0;
             for claim in claims {
-                if claim.await.expect("joins").expect("claims") {
+                if claim
+                    .await
+                    .unwrap_or_else(|e| panic!("joins: {e:?}"))
+                    .unwrap_or_else(|e| panic!("claims: {e:?}"))
+                {
                     won += 1;
                 }
             }
@@ -229,7 +233,7 @@ mod tests {
                 !queue
                     .claim_tick("nightly", tick, CLAIM_TTL)
                     .await
-                    .expect("claims")
+                    .unwrap_or_else(|e| panic!("claims: {e:?}"))
             );
         }
         // Another job's tick is its own.
@@ -237,20 +241,20 @@ mod tests {
             queue
                 .claim_tick("weekly", 1_704_067_200_000, CLAIM_TTL)
                 .await
-                .expect("claims")
+                .unwrap_or_else(|e| panic!("claims: {e:?}"))
         );
         // A forgotten claim is pruned: a zero TTL is forgotten by the next call.
         assert!(
             queue
                 .claim_tick("brief", 1, Duration::ZERO)
                 .await
-                .expect("claims")
+                .unwrap_or_else(|e| panic!("claims: {e:?}"))
         );
         assert!(
             queue
                 .claim_tick("brief", 1, Duration::ZERO)
                 .await
-                .expect("claims")
+                .unwrap_or_else(|e| panic!("claims: {e:?}"))
         );
     }
 
@@ -268,21 +272,27 @@ mod tests {
             fire_once(jobs.clone(), stopped.clone())
         );
         assert!(first && second);
-        let stats = jobs.stats("default").await.expect("stats");
+        let stats = jobs
+            .stats("default")
+            .await
+            .unwrap_or_else(|e| panic!("stats: {e:?}"));
         assert_eq!(stats.ready, 1, "{stats:?}");
         // The run carries the scheduled input, and enqueueing the tick again collapses.
         let again = jobs
             .enqueue_tick("nightly", tick, CLAIM_TTL)
             .await
-            .expect("enqueues");
+            .unwrap_or_else(|e| panic!("enqueues: {e:?}"));
         assert!(matches!(again, Some(Enqueued::Duplicate(_))), "{again:?}");
         let delivered = jobs
             .queue()
             .fetch("default", "w", 10, Duration::ZERO, Duration::from_secs(30))
             .await
-            .expect("fetches");
+            .unwrap_or_else(|e| panic!("fetches: {e:?}"));
         assert_eq!(delivered.len(), 1);
-        let record = delivered[0].record.as_ref().expect("decodes");
+        let record = delivered[0]
+            .record
+            .as_ref()
+            .unwrap_or_else(|e| panic!("decodes: {e:?}"));
         assert_eq!(
             (record.job.as_str(), record.payload.as_str()),
             ("nightly", "null")
@@ -295,17 +305,18 @@ mod tests {
         let jobs = Jobs::in_process(JobSet::new().job(Nightly), key);
         let (stop, stopped) = watch::channel(false);
         let scheduler = tokio::spawn(schedule(jobs, stopped));
-        stop.send(true).expect("the scheduler listens");
+        stop.send(true)
+            .unwrap_or_else(|e| panic!("the scheduler listens: {e:?}"));
         // Its next tick is hours away at most a day: it returns on the stop, not the tick.
         tokio::time::timeout(Duration::from_secs(30), scheduler)
             .await
-            .expect("the scheduler stops")
-            .expect("joins");
+            .unwrap_or_else(|e| panic!("the scheduler stops: {e:?}"))
+            .unwrap_or_else(|e| panic!("joins: {e:?}"));
     }
 
     #[test]
     fn ticks_are_whole_minutes_strictly_after() {
-        let every = Cron::parse("* * * * *").expect("parses");
+        let every = Cron::parse("* * * * *").unwrap_or_else(|e| panic!("parses: {e:?}"));
         // 2024-01-01T00:00:00Z.
         let start = 1_704_067_200_000;
         assert_eq!(next_tick(&every, start), Some(start + 60_000));
