@@ -13,9 +13,14 @@
 //! | [`size`] | `<digits>[unit]` | none or `B` (bytes), `KB`, `MB`, `GB` (powers of 1000), `KiB`, `MiB`, `GiB` (powers of 1024) |
 //! | [`rate`] | `<count>/<unit>` | `sec`/`s`/`second`, `min`/`m`/`minute`, `hour`/`h`, `day`/`d`; count ≥ 1 |
 //! | [`path_template`] | `/segment/{param}` | segments of `[A-Za-z0-9-_.~]`, parameters snake_case |
+//! | [`Cron`] | `minute hour day-of-month month day-of-week` | UTC; `*`, `5`, `1-5`, `1,3`, `*/15`, `8-18/2`, `jan`, `mon-fri`; see [`cron`] |
 
 use std::fmt;
 use std::time::Duration;
+
+pub mod cron;
+
+pub use cron::Cron;
 
 /// Why a value does not fit its grammar; the message says what the form is.
 #[derive(Debug, Clone, PartialEq, Eq)]

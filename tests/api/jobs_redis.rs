@@ -611,7 +611,7 @@ async fn a_unique_job_collapses_into_the_first_within_its_window() {
     assert!(matches!(other, Enqueued::New(new) if new != id));
     assert_eq!(h.stream_len().await, 2);
     // Queue names that would collide with the dead-letter or unique keys are refused.
-    for reserved in ["dead", "unique", "dead:index"] {
+    for reserved in ["dead", "unique", "dead:index", "cron", "cron:nightly"] {
         assert!(
             matches!(h.queue.stats(reserved).await, Err(QueueError::Protocol(_))),
             "{reserved}"

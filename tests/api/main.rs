@@ -18,6 +18,7 @@ mod fidelity;
 mod foreign_keys;
 mod hardening;
 mod identity;
+mod jobs_cron;
 mod jobs_macro;
 mod jobs_outbox;
 mod jobs_redis;

@@ -18,6 +18,7 @@ pub(crate) struct JobAttr {
     pub(crate) backoff_base: Option<LitStr>,
     pub(crate) timeout: Option<LitStr>,
     pub(crate) unique: Option<LitStr>,
+    pub(crate) cron: Option<LitStr>,
 }
 
 const fn key(
@@ -77,6 +78,12 @@ const KEYS: &[Key] = &[
         Shape::Str,
         "a duration as a string like \"10m\"",
         "unique = \"10m\"",
+    ),
+    key(
+        "cron",
+        Shape::Str,
+        "a cron expression as a string like \"0 3 * * *\"",
+        "cron = \"0 3 * * *\"",
     ),
 ];
 

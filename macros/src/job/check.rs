@@ -48,6 +48,8 @@ pub(crate) struct CheckedJob {
     pub(crate) backoff: Option<BackoffChoice>,
     pub(crate) timeout_ms: Option<u64>,
     pub(crate) unique_ms: Option<u64>,
+    /// The cron expression, checked by `rampart-spec`.
+    pub(crate) cron: Option<String>,
     pub(crate) description: String,
 }
 
@@ -302,6 +304,19 @@ pub(crate) fn check(attr: JobAttr, function: &syn::ItemFn) -> darling::Result<Ch
         .unique
         .as_ref()
         .and_then(|lit| duration_ms(lit, "unique", "unique = \"10m\"", None, &mut errors));
+    let cron = attr.cron.as_ref().and_then(|lit| {
+        let value = lit.value();
+        match rampart_spec::Cron::parse(&value) {
+            Ok(_) => Some(value),
+            Err(error) => {
+                errors.push(
+                    Error::custom(format!("`{value}` is not a cron expression: {error}\nhelp: write e.g. `cron = \"0 3 * * *\"` (03:00 UTC every day): minute, hour, day of the month, month, day of the week"))
+                        .with_span(lit),
+                );
+                None
+            }
+        }
+    });
     let (summary, _) = summary_and_description(&doc_text(&function.attrs));
 
     errors.finish()?;
@@ -318,6 +333,7 @@ pub(crate) fn check(attr: JobAttr, function: &syn::ItemFn) -> darling::Result<Ch
         backoff,
         timeout_ms,
         unique_ms,
+        cron,
         description: summary.unwrap_or_default(),
     })
 }

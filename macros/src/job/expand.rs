@@ -65,6 +65,9 @@ fn spec_tokens(job: &CheckedJob) -> TokenStream {
         let window = millis(ms);
         fields.extend(quote!(unique: ::core::option::Option::Some(#window),));
     }
+    if let Some(cron) = &job.cron {
+        fields.extend(quote!(cron: ::core::option::Option::Some(#cron),));
+    }
     let name = &job.name;
     let description = &job.description;
     quote! {
@@ -105,6 +108,15 @@ pub(crate) fn expand(job: &CheckedJob) -> TokenStream {
         quote!((&&#JOB_SUPPORT::SendProbe::<<Self as #JOB>::Input>::new())),
         name.span(),
     );
+    // A scheduled run is enqueued with `Default::default()`: asserted at the input type.
+    let scheduled = job.cron.as_ref().map(|_| {
+        let cron_input = quote_spanned!(input.span()=> #JOB_SUPPORT::cron_input::<#input>);
+        quote! {
+            fn scheduled_input(self) -> ::core::option::Option<<Self as #JOB>::Input> {
+                #cron_input()
+            }
+        }
+    });
     let run = quote_spanned! {name.span()=>
         #probe.send_job(async move { #job_result(#call.await) })
     };
@@ -133,6 +145,8 @@ pub(crate) fn expand(job: &CheckedJob) -> TokenStream {
                 #imports
                 #run
             }
+
+            #scheduled
         }
     }
 }

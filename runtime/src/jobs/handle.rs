@@ -26,6 +26,9 @@ type Runner =
 pub(crate) struct Registered {
     pub(crate) spec: &'static JobSpec,
     pub(crate) runner: Runner,
+    /// The payload of a scheduled run ([`Job::scheduled_input`], serialized), or why it does
+    /// not serialize; `None` for a job that is not scheduled.
+    pub(crate) scheduled: Option<Result<String, String>>,
 }
 
 /// The jobs an app declares, by name: `JobSet::new().job(send_welcome).job(export_project)`.
@@ -51,11 +54,15 @@ impl JobSet {
                 serde_json::from_str(payload).map_err(|error| undecodable(&error))?;
             Ok(job.run(ctx, input))
         });
-        if self
-            .by_name
-            .insert(spec.name, Registered { spec, runner })
-            .is_some()
-        {
+        let scheduled = job
+            .scheduled_input()
+            .map(|input| serde_json::to_string(&input).map_err(|error| error.to_string()));
+        let registered = Registered {
+            spec,
+            runner,
+            scheduled,
+        };
+        if self.by_name.insert(spec.name, registered).is_some() {
             self.duplicates.push(spec.name);
         }
         self
@@ -215,18 +222,57 @@ impl Jobs {
             .delay
             .map(|delay| now_ms().saturating_add(millis(delay)));
         let unique = unique_key.as_deref().zip(spec.unique);
-        let enqueued = self
-            .inner
-            .queue
-            .push(&record, run_at, unique)
+        self.push(spec, &record, run_at, unique)
             .await
-            .map_err(queue_error)?;
+            .map_err(queue_error)
+    }
+
+    /// Every enqueue's last step: the queue's push, then its metric and log line.
+    async fn push(
+        &self,
+        spec: &'static JobSpec,
+        record: &JobRecord,
+        run_at: Option<i64>,
+        unique: Option<(&str, Duration)>,
+    ) -> Result<Enqueued, QueueError> {
+        let enqueued = self.inner.queue.push(record, run_at, unique).await?;
         if let Enqueued::New(id) = enqueued {
             metrics::counter!("jobs_enqueued_total", "queue" => spec.queue, "job" => spec.name)
                 .increment(1);
             tracing::debug!(target: "rampart::jobs", job = spec.name, queue = spec.queue, job_id = %id, "job enqueued");
         }
         Ok(enqueued)
+    }
+
+    /// Enqueues the scheduled run of the job named `name` at `tick_ms`, with its
+    /// [`Job::scheduled_input`], collapsing under the unique key `cron:{job}:{tick}` for
+    /// `window` (a repeat of this call enqueues nothing). `Ok(None)` when `name` is not a
+    /// scheduled job of this set.
+    pub(crate) async fn enqueue_tick(
+        &self,
+        name: &str,
+        tick_ms: i64,
+        window: Duration,
+    ) -> Result<Option<Enqueued>, QueueError> {
+        let Some(registered) = self.inner.set.get(name) else {
+            return Ok(None);
+        };
+        let spec = registered.spec;
+        let payload = match &registered.scheduled {
+            None => return Ok(None),
+            Some(Ok(payload)) => payload.clone(),
+            Some(Err(error)) => {
+                return Err(QueueError::Protocol(format!(
+                    "job `{}`: the scheduled input does not serialize: {error}",
+                    spec.name
+                )));
+            }
+        };
+        let record = self.record_of(spec, payload, None);
+        let key = format!("cron:{}:{tick_ms}", spec.name);
+        self.push(spec, &record, None, Some((&key, window)))
+            .await
+            .map(Some)
     }
 
     /// The record `enqueue` queues, and its unique key when the job is `unique`.
@@ -257,7 +303,21 @@ impl Jobs {
             let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
             format!("{}:{hex}", spec.name)
         });
-        let record = JobRecord {
+        let scope = options
+            .scope
+            .as_ref()
+            .map(|scope| scope.capture(&self.inner.cursor_key));
+        Ok((self.record_of(spec, payload, scope), unique_key))
+    }
+
+    /// A new record of `spec` with `payload`, at attempt 1.
+    fn record_of(
+        &self,
+        spec: &'static JobSpec,
+        payload: String,
+        scope: Option<crate::resource::CapturedScope>,
+    ) -> JobRecord {
+        JobRecord {
             id: JobId::new(),
             job: spec.name.to_owned(),
             queue: spec.queue.to_owned(),
@@ -265,13 +325,9 @@ impl Jobs {
             attempt: 1,
             enqueued_at_ms: now_ms(),
             request_id: crate::context::request_id().map(|id| id.as_str().to_owned()),
-            scope: options
-                .scope
-                .as_ref()
-                .map(|scope| scope.capture(&self.inner.cursor_key)),
+            scope,
             last_error: None,
-        };
-        Ok((record, unique_key))
+        }
     }
 
     /// Dead jobs, newest first (at most `limit`).

@@ -23,6 +23,13 @@ pub trait Job: Copy + Send + Sync + 'static {
 
     /// Runs the job once.
     fn run(self, ctx: JobCtx, input: Self::Input) -> BoxFuture<'static, JobResult>;
+
+    /// The input each scheduled run of a [`JobSpec::cron`] job is enqueued with:
+    /// `Default::default()` for `#[job(cron = "..")]`, which requires the input to implement
+    /// `Default`; `None` (the default) for a job that is not scheduled.
+    fn scheduled_input(self) -> Option<Self::Input> {
+        None
+    }
 }
 
 /// How a job is run, as `#[job(...)]` declares it.
@@ -44,6 +51,10 @@ pub struct JobSpec {
     /// `unique = "10m"`: jobs with the same payload (or the same key given at enqueue)
     /// enqueued within the window collapse into the first.
     pub unique: Option<Duration>,
+    /// `cron = "0 3 * * *"`: the worker enqueues the job (with
+    /// [`Job::scheduled_input`]) at every time the expression names, in UTC, once across all
+    /// workers; a time that passes while no worker runs is not caught up later.
+    pub cron: Option<&'static str>,
     /// The doc comment's first paragraph, for logs and docs.
     pub description: &'static str,
 }
@@ -60,6 +71,7 @@ impl JobSpec {
             },
             timeout: Duration::from_secs(60),
             unique: None,
+            cron: None,
             description: "",
         }
     }

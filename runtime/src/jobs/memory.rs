@@ -31,6 +31,8 @@ struct State {
     /// Newest last.
     dead: Vec<DeadJob>,
     unique: HashMap<String, (JobId, i64)>,
+    /// Claimed scheduled runs: (job, tick) → when the claim is forgotten (ms).
+    ticks: HashMap<(String, i64), i64>,
     next_token: u64,
 }
 
@@ -326,5 +328,26 @@ impl Queue for MemoryQueue {
             dead: state.dead.len() as u64,
         };
         ready(Ok(stats))
+    }
+
+    fn claim_tick<'a>(
+        &'a self,
+        job: &'a str,
+        tick_ms: i64,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, QueueError>> {
+        let mut state = self.lock();
+        let now = now_ms();
+        // Forgotten claims go, so a long-running process keeps one entry per recent tick; the
+        // same for unique keys whose window passed (every scheduled run leaves one).
+        state.ticks.retain(|_, until| *until > now);
+        state.unique.retain(|_, (_, until)| *until > now);
+        let key = (job.to_owned(), tick_ms);
+        if state.ticks.contains_key(&key) {
+            return ready(Ok(false));
+        }
+        let until = now.saturating_add(super::queue::millis(ttl));
+        state.ticks.insert(key, until);
+        ready(Ok(true))
     }
 }

@@ -13,6 +13,7 @@
 //! - [`memory`]: the in-process queue, for development and tests only.
 //! - `worker`: leases, timeouts, retries with backoff, the dead-letter queue, graceful
 //!   shutdown, metrics and log lines per job.
+//! - `schedule`: `cron` jobs, enqueued by the workers at each tick, once among them.
 //!
 //! Delivery is at least once: a job whose worker dies runs again after its lease expires, so a
 //! job's effect must tolerate a repeat or be made once-only.
@@ -24,6 +25,7 @@ pub mod memory;
 mod outbox;
 pub mod queue;
 pub mod redis;
+mod schedule;
 mod worker;
 
 pub use self::redis::RedisQueue;

@@ -199,6 +199,17 @@ pub trait Queue: Send + Sync + 'static {
 
     /// The counts of `queue`.
     fn stats<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<QueueStats, QueueError>>;
+
+    /// Claims the scheduled run of `job` at `tick_ms` (milliseconds since the Unix epoch):
+    /// `true` for the first caller, across every worker and instance on this queue, `false` for
+    /// every other until `ttl` has passed (longer than any clock skew between workers, so a
+    /// late worker cannot claim a tick again once the claim is forgotten).
+    fn claim_tick<'a>(
+        &'a self,
+        job: &'a str,
+        tick_ms: i64,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, QueueError>>;
 }
 
 /// What reviving a dead job did.

@@ -16,9 +16,11 @@
 //!   (sorted set by failed-at, for newest-first listing): the dead-letter queue of all queues.
 //! - `{prefix}jobs:unique:{key}`: `SET NX PX window` holding the id of the job a unique key
 //!   collapsed into.
+//! - `{prefix}jobs:cron:{job}:{tick}`: `SET NX PX ttl`, the claim of one scheduled run (tick
+//!   in ms): the worker that sets it enqueues that run, the others skip it.
 //!
-//! The queue names `dead` and `unique`, and names starting with `dead:` or `unique:`, would
-//! collide with these keys and are refused. On a Redis Cluster every key must hash to one slot
+//! The queue names `dead`, `unique` and `cron`, and names starting with `dead:`, `unique:` or
+//! `cron:`, would collide with these keys and are refused. On a Redis Cluster every key must hash to one slot
 //! (the scripts touch several): use a hash-tagged prefix such as `{myapp}:`.
 //!
 //! # Steps
@@ -212,7 +214,7 @@ impl RedisQueue {
     }
 
     fn stream(&self, queue: &str) -> Result<String, QueueError> {
-        let reserved = ["dead", "unique"].iter().any(|name| {
+        let reserved = ["dead", "unique", "cron"].iter().any(|name| {
             queue == *name
                 || queue
                     .strip_prefix(name)
@@ -544,5 +546,30 @@ impl Queue for RedisQueue {
 
     fn stats<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<QueueStats, QueueError>> {
         Box::pin(self.stats_now(queue))
+    }
+
+    fn claim_tick<'a>(
+        &'a self,
+        job: &'a str,
+        tick_ms: i64,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, QueueError>> {
+        Box::pin(async move {
+            let key = format!("{}jobs:cron:{job}:{tick_ms}", self.prefix);
+            let mut command = ::redis::cmd("SET");
+            command
+                .arg(&key)
+                .arg(1)
+                .arg("NX")
+                .arg("PX")
+                .arg(millis(ttl).max(1));
+            let mut connection = self.shared.clone();
+            match self.query(&mut connection, &command, None).await? {
+                Value::Okay => Ok(true),
+                Value::SimpleString(text) if text == "OK" => Ok(true),
+                Value::Nil => Ok(false),
+                other => Err(reply::unexpected("SET NX", &other)),
+            }
+        })
     }
 }

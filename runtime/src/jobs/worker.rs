@@ -1,6 +1,6 @@
 //! The worker: takes deliveries from each queue up to its concurrency, runs each job under
 //! its timeout while renewing its lease, then completes, retries or buries it, in one atomic
-//! queue step each. On shutdown it stops taking jobs, lets the running ones finish within the
+//! queue step each. Beside the queues it runs the scheduler of `cron` jobs (`schedule.rs`). On shutdown it stops taking jobs, lets the running ones finish within the
 //! grace period, and gives the rest back to the queue.
 
 use std::collections::{BTreeMap, HashMap};
@@ -107,6 +107,10 @@ impl Worker {
             queues.spawn(serve_queue(self.shared.clone(), queue, stopped.clone()));
         }
         queues.spawn(record_stats(self.shared.clone(), stopped.clone()));
+        queues.spawn(super::schedule::schedule(
+            self.shared.services.jobs.clone(),
+            stopped.clone(),
+        ));
         queues.spawn(self.shared.services.clone().relay(stopped.clone()));
         tracing::info!(target: "rampart::jobs", consumer = %self.shared.consumer, queues = ?self.shared.services.jobs.set().queues(), "worker started");
         shutdown.await;

@@ -69,6 +69,12 @@ pub fn job_result<O: JobOutput>(output: O) -> JobResult {
     output.into_job_result()
 }
 
+/// The input of a scheduled run: `Default::default()`. The macro spans the call at a `cron`
+/// job's input type, so an input without `Default` is one error there.
+pub fn cron_input<T: Default>() -> Option<T> {
+    Some(T::default())
+}
+
 /// Autoref probe over a job's input type, for boxing its future (see [`SendJob`]).
 #[derive(Debug)]
 pub struct SendProbe<I>(PhantomData<fn() -> I>);

@@ -43,6 +43,23 @@ async fn r#await(ctx: JobCtx, input: Vec<String>) -> rampart::JobResult {
     Ok(())
 }
 
+/// Scheduled: a unit input, and one deriving `Default`.
+#[job(cron = "0 3 * * *")]
+async fn purge(_: JobCtx, (): ()) -> JobResult {
+    Ok(())
+}
+
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct Report {
+    full: bool,
+}
+
+#[job(cron = "*/15 8-18 * JAN-jun mon-fri", queue = "reports")]
+async fn report(_: JobCtx, input: Report) -> JobResult {
+    let _ = input.full;
+    Ok(())
+}
+
 async fn enqueue_all(jobs: &Jobs) -> Result<(), rampart::ApiError> {
     jobs.enqueue(send_welcome, Welcome { email: "a@example.com".to_owned() }).await?;
     jobs.enqueue(tick, ()).await?;
@@ -60,5 +77,10 @@ fn main() {
     assert_eq!(nightly.spec().backoff, Backoff::Fixed { delay: Duration::from_secs(1) });
     assert_eq!(cleanup.spec().backoff, Backoff::None);
     assert_eq!(r#await.spec().name, "await");
+    assert_eq!(purge.spec().cron, Some("0 3 * * *"));
+    assert_eq!(report.spec().cron, Some("*/15 8-18 * JAN-jun mon-fri"));
+    assert!(purge.scheduled_input().is_some());
+    assert!(report.scheduled_input().is_some_and(|input| !input.full));
+    assert!(tick.spec().cron.is_none() && tick.scheduled_input().is_none());
     let _ = enqueue_all;
 }
