@@ -125,7 +125,10 @@ impl JobCtx {
             JobError::permanent("the job was enqueued without a scope (use Jobs::enqueue_for)")
         })?;
         captured
-            .restore(&self.services.cursor_key)
+            .restore_bound(
+                &self.services.cursor_key,
+                &super::handle::scope_binding(&self.record.job, self.record.id),
+            )
             .map_err(|error| JobError::permanent(error.to_string()))
     }
 

@@ -303,11 +303,11 @@ impl Jobs {
             let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
             format!("{}:{hex}", spec.name)
         });
-        let scope = options
-            .scope
-            .as_ref()
-            .map(|scope| scope.capture(&self.inner.cursor_key));
-        Ok((self.record_of(spec, payload, scope), unique_key))
+        let mut record = self.record_of(spec, payload, None);
+        record.scope = options.scope.as_ref().map(|scope| {
+            scope.capture_bound(&self.inner.cursor_key, &scope_binding(spec.name, record.id))
+        });
+        Ok((record, unique_key))
     }
 
     /// A new record of `spec` with `payload`, at attempt 1.
@@ -393,4 +393,10 @@ pub(crate) fn undecodable(error: &serde_json::Error) -> String {
         error.line(),
         error.column()
     )
+}
+
+/// What a captured scope is bound to: the job it was enqueued with (name and id), so a capture
+/// copied into another record (another job, another run) does not verify.
+pub(crate) fn scope_binding(job: &str, id: JobId) -> Vec<u8> {
+    format!("{job}\0{id}").into_bytes()
 }

@@ -587,3 +587,65 @@ async fn a_worker_whose_lease_was_taken_over_settles_nothing() {
     assert_eq!((stats.ready, stats.in_flight), (0, 0));
     let _ = id;
 }
+
+#[tokio::test]
+async fn a_capture_copied_into_another_jobs_record_does_not_verify() {
+    let h = harness();
+    let owner = Uuid::now_v7();
+    let scope = Scope::owned_by(owner);
+    h.jobs
+        .enqueue_for(&scope, Scoped, owner)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let copied = h
+        .jobs
+        .enqueue_for(&scope, Scoped, owner)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let taken = h
+        .jobs
+        .queue()
+        .fetch(
+            "default",
+            "copier",
+            2,
+            Duration::from_millis(10),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap_or_default();
+    assert_eq!(taken.len(), 2);
+    let records: Vec<JobRecord> = taken
+        .iter()
+        .filter_map(|delivery| delivery.record.clone().ok())
+        .collect();
+    let genuine = records.iter().find(|r| r.id != copied).cloned();
+    let genuine = genuine.unwrap_or_else(|| panic!("the other job"));
+    for (delivery, record) in taken.iter().zip(records) {
+        let mut record = record;
+        if record.id == copied {
+            // A valid capture of the same owner, signed for the other job.
+            record.scope = genuine.scope.clone();
+        }
+        h.jobs
+            .queue()
+            .complete(delivery)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        h.jobs
+            .queue()
+            .push(&record, None, None)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    let jobs = h.jobs.clone();
+    let report = run_until(&h, settings(), || {
+        futures_util::FutureExt::now_or_never(jobs.stats("default"))
+            .and_then(Result::ok)
+            .is_some_and(|s| s.dead == 1 && s.ready == 0 && s.in_flight == 0)
+    })
+    .await;
+    assert_eq!((report.done, report.dead), (1, 1));
+    let dead = h.jobs.dead(1).await.unwrap_or_default();
+    assert_eq!(dead[0].id, copied);
+}

@@ -42,9 +42,17 @@ pub enum CapturedScopeError {
     BadSignature,
 }
 
-fn tag(key: &[u8; 32], owner: Uuid) -> Option<HmacSha256> {
+/// The MAC over the owner and, for a capture bound to one job, over what it is bound to
+/// (after a separator no owner's bytes can produce: a bound capture never verifies unbound,
+/// nor the other way round).
+fn tag(key: &[u8; 32], owner: Uuid, binding: &[u8]) -> Option<HmacSha256> {
     let mut mac = HmacSha256::new_from_slice(key).ok()?;
     mac.update(owner.as_bytes());
+    if !binding.is_empty() {
+        mac.update(b"\0bound to\0");
+        mac.update(&(binding.len() as u64).to_be_bytes());
+        mac.update(binding);
+    }
     Some(mac)
 }
 
@@ -52,7 +60,13 @@ impl Scope {
     /// Captures this scope for a job: the job gets back this owner's scope, and no other.
     /// `app` is the app (or anything holding its cursor key).
     pub fn capture(&self, app: &impl AsRef<CursorKey>) -> CapturedScope {
-        capture_with(self, app.as_ref())
+        capture_with(self, app.as_ref(), b"")
+    }
+
+    /// Captures this scope for one job only (`binding`: its name and id): a copy moved into
+    /// another job's record does not verify there.
+    pub(crate) fn capture_bound(&self, key: &CursorKey, binding: &[u8]) -> CapturedScope {
+        capture_with(self, key, binding)
     }
 }
 
@@ -61,15 +75,25 @@ impl CapturedScope {
     /// runner hands scopes back.
     #[cfg_attr(not(test), allow(dead_code))] // the job runner (next) is its caller
     pub(crate) fn restore(&self, app: &impl AsRef<CursorKey>) -> Result<Scope, CapturedScopeError> {
-        restore_with(self, app.as_ref())
+        restore_with(self, app.as_ref(), b"")
+    }
+
+    /// The scope again, if this capture was signed by `key` for `binding` (the job it was
+    /// enqueued with).
+    pub(crate) fn restore_bound(
+        &self,
+        key: &CursorKey,
+        binding: &[u8],
+    ) -> Result<Scope, CapturedScopeError> {
+        restore_with(self, key, binding)
     }
 }
 
-fn capture_with(scope: &Scope, key: &CursorKey) -> CapturedScope {
+fn capture_with(scope: &Scope, key: &CursorKey, binding: &[u8]) -> CapturedScope {
     let mac = key
         .subkeys(PURPOSE)
         .first()
-        .and_then(|current| tag(current, scope.owner))
+        .and_then(|current| tag(current, scope.owner, binding))
         .map(|mac| URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..MAC_BYTES]))
         .unwrap_or_default();
     CapturedScope {
@@ -79,7 +103,11 @@ fn capture_with(scope: &Scope, key: &CursorKey) -> CapturedScope {
 }
 
 #[cfg_attr(not(test), allow(dead_code))] // the job runner (next) is its caller
-fn restore_with(captured: &CapturedScope, key: &CursorKey) -> Result<Scope, CapturedScopeError> {
+fn restore_with(
+    captured: &CapturedScope,
+    key: &CursorKey,
+    binding: &[u8],
+) -> Result<Scope, CapturedScopeError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(&captured.mac)
         .map_err(|_| CapturedScopeError::BadSignature)?;
@@ -89,7 +117,8 @@ fn restore_with(captured: &CapturedScope, key: &CursorKey) -> Result<Scope, Capt
     // Signed with the current key; a capture made before a rotation still verifies with the
     // previous one (a queued job outlives a deploy).
     let signed = key.subkeys(PURPOSE).iter().any(|subkey| {
-        tag(subkey, captured.owner).is_some_and(|mac| mac.verify_truncated_left(&bytes).is_ok())
+        tag(subkey, captured.owner, binding)
+            .is_some_and(|mac| mac.verify_truncated_left(&bytes).is_ok())
     });
     if !signed {
         return Err(CapturedScopeError::BadSignature);
@@ -102,12 +131,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_bound_capture_verifies_only_for_its_binding() {
+        let key = CursorKey::derive(b"secret");
+        let scope = Scope::owned_by(Uuid::now_v7());
+        let bound = scope.capture_bound(&key, b"export_project:1");
+        assert_eq!(bound.restore_bound(&key, b"export_project:1"), Ok(scope));
+        for other in [&b"export_project:2"[..], b"send_welcome:1", b""] {
+            assert_eq!(
+                restore_with(&bound, &key, other),
+                Err(CapturedScopeError::BadSignature)
+            );
+        }
+        let unbound = scope.capture(&key);
+        assert_eq!(
+            unbound.restore_bound(&key, b"export_project:1"),
+            Err(CapturedScopeError::BadSignature)
+        );
+    }
+
+    #[test]
     fn a_capture_round_trips_through_a_payload() {
         let key = CursorKey::derive(b"secret");
         let scope = Scope::owned_by(Uuid::now_v7());
-        let payload = serde_json::to_string(&capture_with(&scope, &key)).unwrap_or_default();
+        let payload = serde_json::to_string(&capture_with(&scope, &key, b"")).unwrap_or_default();
         let back: CapturedScope = serde_json::from_str(&payload).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(restore_with(&back, &key), Ok(scope));
+        assert_eq!(restore_with(&back, &key, b""), Ok(scope));
     }
 
     fn app(secret: &str) -> crate::App {
@@ -139,14 +187,14 @@ mod tests {
     fn an_edited_owner_a_forged_mac_or_another_key_is_refused() {
         let key = CursorKey::derive(b"secret");
         let victim = Uuid::now_v7();
-        let captured = capture_with(&Scope::owned_by(Uuid::now_v7()), &key);
+        let captured = capture_with(&Scope::owned_by(Uuid::now_v7()), &key, b"");
 
         // The owner edited in the payload, the signature kept.
         let mut json = serde_json::to_value(&captured).unwrap_or_default();
         json["owner"] = serde_json::json!(victim);
         let edited: CapturedScope = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            restore_with(&edited, &key),
+            restore_with(&edited, &key, b""),
             Err(CapturedScopeError::BadSignature)
         );
 
@@ -155,14 +203,14 @@ mod tests {
             serde_json::from_value(serde_json::json!({"owner": victim, "mac": ""}))
                 .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            restore_with(&forged, &key),
+            restore_with(&forged, &key, b""),
             Err(CapturedScopeError::BadSignature)
         );
 
         // Signed by another app, or a truncated signature.
         let other = CursorKey::derive(b"other");
         assert_eq!(
-            restore_with(&captured, &other),
+            restore_with(&captured, &other, b""),
             Err(CapturedScopeError::BadSignature)
         );
         let short = CapturedScope {
@@ -170,7 +218,7 @@ mod tests {
             ..captured.clone()
         };
         assert_eq!(
-            restore_with(&short, &key),
+            restore_with(&short, &key, b""),
             Err(CapturedScopeError::BadSignature)
         );
         // The capture is not a cursor: the purposes are separated.
