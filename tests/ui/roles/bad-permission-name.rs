@@ -1,6 +1,6 @@
 // A permission that is not `resource:action`.
 rampart::roles! {
-    member: ["notes", "Notes:Read"],
+    member: ["notes"],
 }
 
 fn main() {}
