@@ -341,3 +341,16 @@ async fn an_api_that_enqueues_without_declared_jobs_does_not_start() {
     assert!(message.contains("App::with_jobs"), "{message}");
     assert!(message.contains("create_export"), "{message}");
 }
+
+/// Production with jobs declared and no queue configured does not start: the in-process queue
+/// would lose every job on a restart and never reach a worker process.
+#[tokio::test]
+async fn production_with_jobs_and_no_redis_does_not_start() {
+    let built = TestApp::builder(Api::new())
+        .jobs(JobSet::new().job(CountEffect))
+        .configure(|config| config.environment = rampart::Environment::Production)
+        .build()
+        .await;
+    let message = built.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("REDIS_URL"), "{message}");
+}

@@ -514,7 +514,7 @@ async fn a_worker_whose_lease_was_taken_over_settles_nothing() {
     assert_eq!(fresh.len(), 1, "b took the expired lease over");
     assert_eq!(fresh[0].token, stale[0].token, "the same stream entry");
     // The first worker's renewal says it lost the job; its settling steps change nothing.
-    assert_eq!(h.queue.renew(&stale[0], "a").await.ok(), Some(false));
+    assert_eq!(h.queue.renew(&stale[0]).await.ok(), Some(false));
     let Ok(record) = &stale[0].record else {
         panic!("decodes")
     };
@@ -541,7 +541,7 @@ async fn a_worker_whose_lease_was_taken_over_settles_nothing() {
         "b still holds it"
     );
     assert_eq!(h.stream_len().await, 1);
-    assert_eq!(h.queue.renew(&fresh[0], "b").await.ok(), Some(true));
+    assert_eq!(h.queue.renew(&fresh[0]).await.ok(), Some(true));
     h.queue
         .complete(&fresh[0])
         .await

@@ -198,14 +198,10 @@ impl Queue for MemoryQueue {
         })
     }
 
-    fn renew<'a>(
-        &'a self,
-        delivery: &'a Delivery,
-        consumer: &'a str,
-    ) -> BoxFuture<'a, Result<bool, QueueError>> {
+    fn renew<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<bool, QueueError>> {
         let mut state = self.lock();
         match state.leased.get_mut(&delivery.token) {
-            Some(held) if held.consumer == consumer => {
+            Some(held) if held.consumer == delivery.consumer => {
                 held.until = Instant::now() + held.lease;
                 ready(Ok(true))
             }

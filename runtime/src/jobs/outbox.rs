@@ -261,15 +261,7 @@ async fn bury(
     error: &str,
 ) -> Pushed {
     tracing::error!(target: "rampart::jobs", job_id = %id, queue, error, "an outbox row cannot be queued; moved to the dead-letter queue");
-    let dead = DeadJob {
-        id: JobId::from(id),
-        job,
-        queue: queue.to_owned(),
-        record: record.to_owned(),
-        attempts: 0,
-        error: error.to_owned(),
-        failed_at_ms: now_ms(),
-    };
+    let dead = DeadJob::now(JobId::from(id), job, queue, record.to_owned(), 0, error);
     match jobs.queue().bury_unqueued(&dead).await {
         Ok(()) => Pushed::Done,
         Err(error) => Pushed::Later(error.to_string()),

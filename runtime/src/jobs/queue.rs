@@ -84,6 +84,28 @@ pub struct DeadJob {
     pub failed_at_ms: i64,
 }
 
+impl DeadJob {
+    /// A job buried now, after `attempts` attempts, with `error`.
+    pub(crate) fn now(
+        id: JobId,
+        job: Option<String>,
+        queue: &str,
+        record: String,
+        attempts: u32,
+        error: &str,
+    ) -> Self {
+        Self {
+            id,
+            job,
+            queue: queue.to_owned(),
+            record,
+            attempts,
+            error: error.to_owned(),
+            failed_at_ms: now_ms(),
+        }
+    }
+}
+
 /// A queue's counts, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueStats {
@@ -154,13 +176,9 @@ pub trait Queue: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Vec<Delivery>, QueueError>>;
 
     /// Extends the lease of a running delivery (a job longer than its lease is not handed out
-    /// twice while it runs); `false` when `consumer` no longer holds it (taken over after its
-    /// lease expired): the worker must stop the job.
-    fn renew<'a>(
-        &'a self,
-        delivery: &'a Delivery,
-        consumer: &'a str,
-    ) -> BoxFuture<'a, Result<bool, QueueError>>;
+    /// twice while it runs); `false` when [`Delivery::consumer`] no longer holds it (taken over
+    /// after its lease expired): the worker must stop the job.
+    fn renew<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<bool, QueueError>>;
 
     /// The delivery succeeded: forget it. Like every settling step below, it does nothing
     /// unless [`Delivery::consumer`] still holds the delivery.

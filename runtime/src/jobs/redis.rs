@@ -442,20 +442,8 @@ impl Queue for RedisQueue {
         Box::pin(self.fetch_now(queue, consumer, max, wait, lease))
     }
 
-    fn renew<'a>(
-        &'a self,
-        delivery: &'a Delivery,
-        consumer: &'a str,
-    ) -> BoxFuture<'a, Result<bool, QueueError>> {
-        Box::pin(async move {
-            // RENEW reads the consumer as its second argument: the one asking, not (only) the
-            // one the delivery was handed to.
-            let owned = Delivery {
-                consumer: consumer.to_owned(),
-                ..delivery.clone()
-            };
-            self.settle(&owned, &self.scripts.renew, &[], &[]).await
-        })
+    fn renew<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<bool, QueueError>> {
+        Box::pin(self.settle(delivery, &self.scripts.renew, &[], &[]))
     }
 
     fn complete<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<(), QueueError>> {

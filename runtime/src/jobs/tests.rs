@@ -552,7 +552,7 @@ async fn a_worker_whose_lease_was_taken_over_settles_nothing() {
         .unwrap_or_default();
     assert_eq!(fresh.len(), 1, "b took the expired lease over");
     // The first worker's renewal says it lost the job; its settling steps change nothing.
-    assert_eq!(queue.renew(&stale[0], "a").await.ok(), Some(false));
+    assert_eq!(queue.renew(&stale[0]).await.ok(), Some(false));
     let Ok(record) = &stale[0].record else {
         panic!("decodes")
     };
@@ -578,7 +578,7 @@ async fn a_worker_whose_lease_was_taken_over_settles_nothing() {
         (0, 0, 1),
         "b still holds it"
     );
-    assert_eq!(queue.renew(&fresh[0], "b").await.ok(), Some(true));
+    assert_eq!(queue.renew(&fresh[0]).await.ok(), Some(true));
     queue
         .complete(&fresh[0])
         .await

@@ -338,13 +338,7 @@ async fn renew_lease(shared: &Shared, delivery: &Delivery) {
     let mut renewed = Instant::now();
     loop {
         ticks.tick().await;
-        match shared
-            .services
-            .jobs
-            .queue()
-            .renew(delivery, &shared.consumer)
-            .await
-        {
+        match shared.services.jobs.queue().renew(delivery).await {
             Ok(true) => renewed = Instant::now(),
             Ok(false) => {
                 tracing::warn!(target: "rampart::jobs", queue = %delivery.queue, "a job's lease was taken over; stopping this attempt");
@@ -429,25 +423,23 @@ fn dead_job(delivery: &Delivery, attempt: u32, error: &str) -> DeadJob {
                 last_error: Some(error.to_owned()),
                 ..record.clone()
             };
-            DeadJob {
-                id: record.id,
-                job: Some(record.job.clone()),
-                queue: delivery.queue.clone(),
-                record: serde_json::to_string(&last).unwrap_or_default(),
-                attempts: attempt,
-                error: error.to_owned(),
-                failed_at_ms: now_ms(),
-            }
+            DeadJob::now(
+                record.id,
+                Some(record.job.clone()),
+                &delivery.queue,
+                serde_json::to_string(&last).unwrap_or_default(),
+                attempt,
+                error,
+            )
         }
-        Err(poison) => DeadJob {
-            id: super::JobId::new(),
-            job: None,
-            queue: delivery.queue.clone(),
-            record: poison.raw.clone(),
-            attempts: 0,
-            error: error.to_owned(),
-            failed_at_ms: now_ms(),
-        },
+        Err(poison) => DeadJob::now(
+            super::JobId::new(),
+            None,
+            &delivery.queue,
+            poison.raw.clone(),
+            0,
+            error,
+        ),
     }
 }
 
