@@ -36,6 +36,11 @@ pub(crate) const MIGRATIONS: rampart::Migrations = rampart::Migrations {
             include_str!("migrations/0003_note_tags_json.sqlite.sql"),
         ),
         (4, "jobs", include_str!("migrations/0004_jobs.sqlite.sql")),
+        (
+            5,
+            "welcome counter",
+            include_str!("migrations/0005_welcome_counter.sqlite.sql"),
+        ),
     ],
     postgres: &[
         (
@@ -54,6 +59,11 @@ pub(crate) const MIGRATIONS: rampart::Migrations = rampart::Migrations {
             include_str!("migrations/0003_note_tags_json.postgres.sql"),
         ),
         (4, "jobs", include_str!("migrations/0004_jobs.postgres.sql")),
+        (
+            5,
+            "welcome counter",
+            include_str!("migrations/0005_welcome_counter.postgres.sql"),
+        ),
     ],
 };
 

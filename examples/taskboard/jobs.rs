@@ -9,6 +9,7 @@ use rampart::{Accepted, job};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::clock::Clock;
 use super::projects::{Project, ProjectRepo, Task, TaskRepo};
 
 /// Every job of the taskboard: the API process and the worker register the same set.
@@ -41,8 +42,20 @@ pub(crate) struct Mail {
     pub(crate) created_at: DateTime<Utc>,
 }
 
-/// The mail outbox.
-#[repository(Mail)]
+/// How many welcome mails a user got: a counter, so a repeated effect would show as 2.
+#[resource(table = "mail_counts")]
+#[derive(Debug, Clone)]
+pub(crate) struct MailCount {
+    /// The user.
+    #[resource(id)]
+    pub(crate) user_id: Uuid,
+    /// Welcome mails written for them.
+    #[resource(read_only)]
+    pub(crate) welcome_mails: i64,
+}
+
+/// The mail outbox and its counters.
+#[repository(Mail, tables(MailCount))]
 pub(crate) trait MailRepo {
     /// Writes the welcome mail of a user.
     #[query(
@@ -50,17 +63,27 @@ pub(crate) trait MailRepo {
          VALUES (:id, :user, 'welcome', :now)"
     )]
     async fn record_welcome(&self, id: Uuid, user: Uuid, now: DateTime<Utc>) -> ApiResult<u64>;
+
+    /// Counts one more welcome mail for a user (`mail_counts.welcome_mails`).
+    #[query(
+        "INSERT INTO mail_counts (user_id, welcome_mails) VALUES (:user, 1) \
+         ON CONFLICT (user_id) DO UPDATE SET welcome_mails = mail_counts.welcome_mails + 1"
+    )]
+    async fn count_welcome(&self, user: Uuid) -> ApiResult<u64>;
 }
 
-/// Sends the welcome mail to a new account (here: writes it to `mail_outbox`), once.
+/// Sends the welcome mail to a new account (here: writes it to `mail_outbox` and counts it in
+/// `mail_counts`), once: the count is not idempotent by itself (a repeated effect would make
+/// it 2), `JobCtx::once` makes the pair happen once across redeliveries.
 #[job(queue = "mail", retries = 8, timeout = "30s")]
-pub(crate) async fn send_welcome(ctx: JobCtx, input: Welcome) -> JobResult {
+pub(crate) async fn send_welcome(ctx: JobCtx, input: Welcome, clock: Dep<Clock>) -> JobResult {
     let mails = MailRepo::new(ctx.store::<Mail>()?);
     ctx.once(|tx| async move {
+        let mails = mails.in_tx(&tx);
         mails
-            .in_tx(&tx)
-            .record_welcome(Uuid::now_v7(), input.user_id, rampart::resource::now())
-            .await
+            .record_welcome(Uuid::now_v7(), input.user_id, clock.now())
+            .await?;
+        mails.count_welcome(input.user_id).await
     })
     .await?;
     Ok(())

@@ -53,6 +53,16 @@ pub enum ApiBuildError {
         /// The first endpoint that takes the handle.
         operation_id: &'static str,
     },
+    /// A job takes `Dep<T>` and the app registers no `T`.
+    #[error(
+        "job `{job}` takes `Dep<{type_name}>`, which the app does not register: register it with `App::dep(..)`"
+    )]
+    JobDependency {
+        /// The job's name.
+        job: &'static str,
+        /// The type nobody registered, as the compiler writes it.
+        type_name: &'static str,
+    },
     /// Endpoints take `Dep<T>` and the app registers no `T`: the first such argument here,
     /// every further one in `also`, so that one failed start lists them all.
     #[error(
@@ -257,6 +267,14 @@ impl Api {
             }
         }
         if unregistered.is_empty() {
+            // The jobs this process enqueues (and, with the in-process queue, runs) need
+            // theirs too: the same start-up failure as the worker's.
+            if let Some(jobs) = app.jobs()
+                && let Some((job, type_name)) =
+                    jobs.set().unregistered_dependency(app.dependencies())
+            {
+                return Err(ApiBuildError::JobDependency { job, type_name });
+            }
             return Ok(());
         }
         let first = unregistered.remove(0);

@@ -243,6 +243,9 @@ impl App {
     /// captured scopes verify with, the enqueue handle.
     pub fn job_services(&self) -> Result<JobServices, JobsError> {
         let jobs = self.jobs().ok_or(JobsError::NoJobs)?;
+        if let Some((job, dependency)) = jobs.set().unregistered_dependency(&self.dependencies) {
+            return Err(JobsError::MissingDependency { job, dependency });
+        }
         Ok(JobServices::new(
             self.db().cloned(),
             self.dependencies.clone(),

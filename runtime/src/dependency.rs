@@ -23,7 +23,7 @@ use crate::error::ApiError;
 /// What can be registered as a dependency: one value shared by every request, so
 /// `Send + Sync + 'static` (implemented for every such type).
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a dependency: every request shares it, so it must be `Send + Sync + 'static`",
+    message = "`{Self}` cannot be a dependency: every request and job shares it, so it must be `Send + Sync + 'static`",
     label = "not `Send + Sync + 'static`",
     note = "share mutable state through `Mutex`, `RwLock` or atomics, and `Arc` rather than `Rc`"
 )]

@@ -10,7 +10,7 @@ use rampart::jobs::{
     Backoff, EnqueueOptions, Enqueued, JobServices, JobSpec, Worker, WorkerReport, WorkerSettings,
 };
 use rampart::resource::CursorKey;
-use rampart::{Dependencies, Job, JobCtx, JobError, JobResult, JobSet, Jobs, job};
+use rampart::{Dep, Dependencies, Job, JobCtx, JobError, JobResult, JobSet, Jobs, job};
 use serde::{Deserialize, Serialize};
 
 /// What the jobs do, observable by the test.
@@ -37,8 +37,8 @@ struct Welcome {
     timeout = "30s",
     unique = "10m"
 )]
-async fn send_welcome(ctx: JobCtx, input: Welcome) -> JobResult {
-    let effects = ctx.dep::<Effects>()?;
+async fn send_welcome(ctx: JobCtx, input: Welcome, effects: Dep<Effects>) -> JobResult {
+    let _ = ctx;
     effects
         .welcomed
         .lock()
@@ -54,8 +54,7 @@ async fn send_welcome(ctx: JobCtx, input: Welcome) -> JobResult {
     backoff = "fixed",
     backoff_base = "10ms"
 )]
-async fn tally(ctx: JobCtx, amount: u32) -> JobResult {
-    let effects = ctx.dep::<Effects>()?;
+async fn tally(ctx: JobCtx, amount: u32, effects: Dep<Effects>) -> JobResult {
     effects.tally_runs.fetch_add(1, Ordering::SeqCst);
     if ctx.attempt() == 1 {
         return Err(JobError::retry("first attempt fails"));
@@ -196,6 +195,10 @@ fn spec_carries_the_declared_values() {
         spec.description,
         "Adds to the tally, failing its first attempt."
     );
+    // A `Dep<T>` argument is listed for the start-up check.
+    let keys: Vec<_> = spec.deps.iter().filter_map(|probe| probe()).collect();
+    assert_eq!(keys.len(), 1);
+    assert!(keys[0].type_name().ends_with("Effects"), "{keys:?}");
     // Keys not given are `JobSpec::new`'s defaults.
     let defaults = JobSpec::new("stats.tally");
     assert_eq!(spec.queue, defaults.queue);
@@ -232,4 +235,44 @@ fn a_job_without_keys_has_the_runtime_defaults() {
         )
     );
     assert_eq!(spec.description, "A job with no keys at all.");
+}
+
+/// A job whose `Dep<T>` the app does not register stops the worker, and the API that enqueues
+/// it, at start, naming the job and the type: not a failed attempt at the first delivery.
+#[tokio::test]
+async fn a_job_dependency_that_is_not_registered_fails_at_start() {
+    let api = rampart::Api::new();
+    let built = rampart::testing::TestApp::builder(api)
+        .jobs(JobSet::new().job(send_welcome))
+        .build()
+        .await;
+    let message = built.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("job `send_welcome`"), "{message}");
+    assert!(message.contains("Effects"), "{message}");
+    assert!(message.contains("App::dep"), "{message}");
+
+    let built = rampart::testing::TestApp::builder(rampart::Api::new())
+        .jobs(JobSet::new().job(send_welcome))
+        .dependencies(Dependencies::new().with(Effects::default()))
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        built.app().worker().is_ok(),
+        "registered: the worker starts"
+    );
+
+    // A worker process builds no router: `App::worker` checks the same.
+    let app = rampart::App::new(built.app().config().clone(), None)
+        .with_jobs(JobSet::new().job(tally))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let message = app
+        .worker()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(message.contains("job `stats.tally`"), "{message}");
+    assert!(message.contains("Effects"), "{message}");
+    assert!(app.dep(Effects::default()).worker().is_ok());
 }

@@ -11,7 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::common::{assert_error, taskboard};
-use crate::taskboard::jobs::Mail;
+use crate::taskboard::jobs::{Mail, Welcome, send_welcome};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -66,7 +66,7 @@ async fn welcome_mails(app: &TestApp, user: Uuid) -> i64 {
         .fetch_scalar(
             "test.mails",
             Target::Write,
-            "SELECT COUNT(*) FROM mail_outbox WHERE user_id = $1 AND kind = 'welcome'",
+            "SELECT COALESCE(MAX(welcome_mails), 0) FROM mail_counts WHERE user_id = $1",
             vec![Value::Uuid(user)],
         )
         .await
@@ -123,6 +123,79 @@ async fn registration_enqueues_one_welcome_mail_in_its_transaction() {
             all_mails(&app).await,
             2,
             "{backend:?}: none for the refused registration"
+        );
+    }
+}
+
+/// The welcome mail's counter is not idempotent by itself: a second welcome job counts a
+/// second mail. A redelivery of one job (a worker that died after the effect, before
+/// acknowledging) does not: `JobCtx::once` keeps the mail and its count to one.
+#[tokio::test]
+async fn a_redelivered_welcome_job_counts_its_mail_once() {
+    use std::sync::Arc;
+
+    use rampart::Job;
+    use rampart::jobs::{JobServices, JobSet, Jobs, MemoryQueue, Queue, Worker, WorkerSettings};
+
+    for backend in BACKENDS {
+        let app = taskboard(backend).await;
+        let (user, _) = member(&app).await;
+        drain(&app).await;
+        assert_eq!(welcome_mails(&app, user).await, 1, "{backend:?}");
+        let jobs = app.app().jobs().unwrap_or_else(|| panic!("jobs"));
+        let input = Welcome { user_id: user };
+        let id = jobs
+            .enqueue(send_welcome, input)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        drain(&app).await;
+        assert_eq!(
+            welcome_mails(&app, user).await,
+            2,
+            "{backend:?}: a second job is a second mail"
+        );
+        // The second job once more, under its id, through a queue of its own.
+        let record = JobRecord {
+            id,
+            job: send_welcome.spec().name.into(),
+            queue: send_welcome.spec().queue.into(),
+            payload: serde_json::to_string(&Welcome { user_id: user })
+                .unwrap_or_else(|e| panic!("{e}")),
+            attempt: 1,
+            enqueued_at_ms: 0,
+            request_id: None,
+            scope: None,
+            last_error: None,
+        };
+        let queue: Arc<dyn Queue> = Arc::new(MemoryQueue::new());
+        queue
+            .push(&record, None, None)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let key = app.app().cursor_key().clone();
+        let services = JobServices::new(
+            app.app().db().cloned(),
+            app.app().dependencies().clone(),
+            key.clone(),
+            Jobs::new(queue, JobSet::new().job(send_welcome), key),
+        );
+        let watched = services.clone();
+        let report = Worker::new(services, WorkerSettings::default())
+            .run(async move {
+                // Until the queue is empty again (bounded: 10 s).
+                for _ in 0..200 {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    if rampart::jobs::is_idle(&watched).await {
+                        break;
+                    }
+                }
+            })
+            .await;
+        assert_eq!(report.done, 1, "{backend:?}: the redelivery succeeds");
+        assert_eq!(
+            welcome_mails(&app, user).await,
+            2,
+            "{backend:?}: the redelivery counted nothing"
         );
     }
 }

@@ -37,26 +37,8 @@ pub(crate) fn dep_probes(endpoint: &CheckedEndpoint, unit: &Ident) -> DepProbes 
         if matches!(input.ty, syn::Type::ImplTrait(_)) {
             continue;
         }
-        // Where `Dep<T>` is spelled out, the caret of an unshareable `T` goes under `T`.
-        let caret = match type_head(unwrapped(&input.ty)) {
-            Some((name, mut args)) if name == "Dep" && args.len() == 1 => args.remove(0).span(),
-            _ => input.ty.span(),
-        };
-        let ty = &input.ty;
         let name = format_ident!("__rampart_dep{}", index);
-        // The call is spanned at `T`: an unshareable `T` is the error, and its caret. The probe
-        // variable carries that span where it is declared too, so that both mentions resolve
-        // alike when `T` came through a `macro_rules!` fragment (whose hygiene differs).
-        let probe = Ident::new("__rampart_probe", caret);
-        let call = quote_spanned!(caret=> #probe.dep_key());
-        probes.extend(quote! {
-            fn #name() -> ::core::option::Option<#DEP_KEY> {
-                #[allow(unused_imports)]
-                use #DESCRIBE_NOT_DEP as _;
-                let #probe = #DEP_PROBE::<#ty>::new();
-                #call
-            }
-        });
+        probes.extend(probe_fn(&name, &input.ty));
         names.push(name);
     }
     if names.is_empty() {
@@ -73,6 +55,29 @@ pub(crate) fn dep_probes(endpoint: &CheckedEndpoint, unit: &Ident) -> DepProbes 
             }
         },
         field: quote!(&[#(Self::#names),*]),
+    }
+}
+
+/// A fn named `name` answering the registration key of `ty` when it is rampart's `Dep<T>`
+/// (`None` otherwise): what `EndpointDef::deps` and `JobSpec::deps` list.
+pub(crate) fn probe_fn(name: &Ident, ty: &syn::Type) -> TokenStream {
+    // Where `Dep<T>` is spelled out, the caret of an unshareable `T` goes under `T`.
+    let caret = match type_head(unwrapped(ty)) {
+        Some((head, mut args)) if head == "Dep" && args.len() == 1 => args.remove(0).span(),
+        _ => ty.span(),
+    };
+    // The call is spanned at `T`: an unshareable `T` is the error, and its caret. The probe
+    // variable carries that span where it is declared too, so that both mentions resolve
+    // alike when `T` came through a `macro_rules!` fragment (whose hygiene differs).
+    let probe = Ident::new("__rampart_probe", caret);
+    let call = quote_spanned!(caret=> #probe.dep_key());
+    quote! {
+        fn #name() -> ::core::option::Option<#DEP_KEY> {
+            #[allow(unused_imports)]
+            use #DESCRIBE_NOT_DEP as _;
+            let #probe = #DEP_PROBE::<#ty>::new();
+            #call
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 // `pub(crate)`: `#[resource(endpoints(...))]` parses and checks its options with these.
 pub(crate) mod attr;
 pub(crate) mod check;
-mod deps;
+pub(crate) mod deps;
 mod expand;
 mod extractors;
 mod fallback;

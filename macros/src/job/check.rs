@@ -35,6 +35,9 @@ pub(crate) struct BackoffChoice {
 pub(crate) struct Signature {
     pub(crate) ctx: Type,
     pub(crate) input: Type,
+    /// The arguments after the input: typed dependencies (`Dep<T>`), asserted by the
+    /// expansion and checked against the app's registrations when its worker starts.
+    pub(crate) deps: Vec<Type>,
     pub(crate) output: Type,
 }
 
@@ -90,7 +93,11 @@ pub(crate) fn check_signature(
         })
         .collect();
     let arguments = match typed.as_slice() {
-        [ctx, input] => Some(((*ctx.ty).clone(), (*input.ty).clone())),
+        [ctx, input, deps @ ..] => Some((
+            (*ctx.ty).clone(),
+            (*input.ty).clone(),
+            deps.iter().map(|dep| (*dep.ty).clone()).collect::<Vec<_>>(),
+        )),
         [] => {
             errors.push(
                 Error::custom(format!("a job takes two arguments: its `JobCtx`, then its input\nhelp: {SHAPE} (the input may be `()`)"))
@@ -113,16 +120,9 @@ pub(crate) fn check_signature(
             );
             None
         }
-        [_, _, third, ..] => {
-            errors.push(
-                Error::custom("a job takes one input after its `JobCtx`\nhelp: put the values in one struct deriving `Serialize` and `Deserialize`, and take that")
-                    .with_span(*third),
-            );
-            None
-        }
     };
     // An `impl Trait` argument is a type parameter: the input must be one concrete type.
-    if let Some((_, input)) = &arguments
+    if let Some((_, input, _)) = &arguments
         && matches!(input, Type::ImplTrait(_))
     {
         errors.push(
@@ -141,8 +141,21 @@ pub(crate) fn check_signature(
             None
         }
     };
-    let ((ctx, input), output) = (arguments?, output?);
-    Some(Signature { ctx, input, output })
+    let ((ctx, input, deps), output) = (arguments?, output?);
+    // A dependency is a concrete type too (`Dep<T>`), resolved when the worker starts.
+    if let Some(dep) = deps.iter().find(|dep| matches!(dep, Type::ImplTrait(_))) {
+        errors.push(
+            Error::custom("a job's arguments after its input are its dependencies, `Dep<T>`, not `impl Trait`\nhelp: take the registered type, e.g. `mailer: Dep<Mailer>`")
+                .with_span(dep),
+        );
+        return None;
+    }
+    Some(Signature {
+        ctx,
+        input,
+        deps,
+        output,
+    })
 }
 
 fn name_shaped(text: &str, extra: &[char]) -> bool {

@@ -3,12 +3,12 @@
 //! defaults live in the runtime only) and whose `run` holds the original fn and calls it
 //! through spanned checks of its first argument, return type and future.
 
-use proc_macro2::{Group, Span, TokenStream, TokenTree};
-use quote::quote;
-use quote::quote_spanned;
+use proc_macro2::{Group, Ident, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::check::{BackoffChoice, BackoffKind, CheckedJob};
+use crate::endpoint::deps::probe_fn;
 use crate::paths::{BACKOFF, JOB, JOB_CTX, JOB_SPEC, JOB_SUPPORT};
 
 /// `tokens` with every span set to `span`: the runtime paths quote at the call site (the
@@ -45,7 +45,7 @@ fn backoff_tokens(choice: BackoffChoice) -> TokenStream {
 }
 
 /// The `JobSpec` literal: every declared key, then `..JobSpec::new(name)`.
-fn spec_tokens(job: &CheckedJob) -> TokenStream {
+fn spec_tokens(job: &CheckedJob, deps: &TokenStream) -> TokenStream {
     let mut fields = TokenStream::new();
     if let Some(queue) = &job.queue {
         fields.extend(quote!(queue: #queue,));
@@ -74,8 +74,68 @@ fn spec_tokens(job: &CheckedJob) -> TokenStream {
         #JOB_SPEC {
             #fields
             description: #description,
+            deps: #deps,
             ..#JOB_SPEC::new(#name)
         }
+    }
+}
+
+/// What the expansion needs of a job's `Dep<T>` arguments.
+struct Dependencies {
+    /// An inherent impl on the job's unit struct with one registration probe per argument.
+    probes: TokenStream,
+    /// The value of `JobSpec::deps`.
+    field: TokenStream,
+    /// Statements fetching each argument from the context, in the job's future.
+    fetches: TokenStream,
+    /// The variables the fetches bind, in argument order.
+    values: Vec<Ident>,
+}
+
+fn dependencies(unit: &Ident, types: &[syn::Type]) -> Dependencies {
+    let mut probes = TokenStream::new();
+    let mut names = Vec::new();
+    let mut fetches = TokenStream::new();
+    let mut values = Vec::new();
+    for (index, ty) in types.iter().enumerate() {
+        let probe = format_ident!("__rampart_dep{}", index);
+        probes.extend(probe_fn(&probe, ty));
+        names.push(probe);
+        let value = format_ident!("__rampart_dep{}", index);
+        // Spanned at the type: an argument that is no `Dep<T>` is one error there. The
+        // context is named outside the spanned tokens, so it resolves where `run` binds it
+        // even when the type came through a `macro_rules!` fragment.
+        let method = quote_spanned! {ty.span()=>
+            (&&#JOB_SUPPORT::DepFetch::<#ty>::new()).job_dep
+        };
+        let fetch = quote!(#method(&__rampart_ctx)?);
+        let assert = quote_spanned!(ty.span()=> #JOB_SUPPORT::job_dependency_argument::<#ty>);
+        fetches.extend(quote! {
+            #[allow(unused_imports)]
+            use #JOB_SUPPORT::{FetchDep as _, FetchDepRejected as _};
+            #assert();
+            let #value: #ty = #fetch;
+        });
+        values.push(value);
+    }
+    if names.is_empty() {
+        return Dependencies {
+            probes: TokenStream::new(),
+            field: quote!(&[]),
+            fetches,
+            values,
+        };
+    }
+    Dependencies {
+        probes: quote! {
+            #[automatically_derived]
+            impl #unit {
+                #probes
+            }
+        },
+        field: quote!(&[#(#unit::#names),*]),
+        fetches,
+        values,
     }
 }
 
@@ -90,22 +150,32 @@ pub(crate) fn expand(job: &CheckedJob) -> TokenStream {
         .attrs
         .iter()
         .filter(|a| a.path().is_ident("doc"));
-    let spec = spec_tokens(job);
     let signature = &job.signature;
+    let deps = dependencies(name, &signature.deps);
+    let spec = spec_tokens(job, &deps.field);
     let (ctx, input, output) = (&signature.ctx, &signature.input, &signature.output);
 
     // Each check is spanned at the token it is about: the first argument's type, the return
     // type, and the fn's name for the future (a body that is not `Send`).
     let job_ctx = quote_spanned!(ctx.span()=> #JOB_SUPPORT::job_ctx::<#ctx>);
     let job_result = quote_spanned!(output.span()=> #JOB_SUPPORT::job_result::<#output>);
-    let call = quote!(#name(#job_ctx(__rampart_ctx), __rampart_input));
+    let dep_values = &deps.values;
+    let call = quote!(#name(#job_ctx(__rampart_ctx), __rampart_input #(, #dep_values)*));
     // Method-call syntax picks `SendJob` or, when the input is not `Send`, `SendJobRejected`.
     let imports = quote! {
         #[allow(unused_imports)]
         use #JOB_SUPPORT::{SendJob as _, SendJobRejected as _};
     };
+    // The future holds the dependencies too: one that is not `Send` was reported by its
+    // registration probe, so the probe covers them (the rejected path asks for nothing).
+    let dep_types = &signature.deps;
+    let sent = if dep_types.is_empty() {
+        quote!(<Self as #JOB>::Input)
+    } else {
+        quote!((<Self as #JOB>::Input, #(#dep_types,)*))
+    };
     let probe = respanned(
-        quote!((&&#JOB_SUPPORT::SendProbe::<<Self as #JOB>::Input>::new())),
+        quote!((&&#JOB_SUPPORT::SendProbe::<#sent>::new())),
         name.span(),
     );
     // A scheduled run is enqueued with `Default::default()`: asserted at the input type.
@@ -117,15 +187,22 @@ pub(crate) fn expand(job: &CheckedJob) -> TokenStream {
             }
         }
     });
+    let fetches = &deps.fetches;
     let run = quote_spanned! {name.span()=>
-        #probe.send_job(async move { #job_result(#call.await) })
+        #probe.send_job(async move {
+            #fetches
+            #job_result(#call.await)
+        })
     };
 
+    let probes = &deps.probes;
     quote! {
         #(#docs)*
         #[allow(non_camel_case_types)]
         #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
         #vis struct #name;
+
+        #probes
 
         #[automatically_derived]
         impl #JOB for #name {

@@ -19,6 +19,7 @@ impl ::rampart::__private::Job for send_welcome {
                 ::core::time::Duration::from_millis(600000u64),
             ),
             description: "Sends the welcome mail.",
+            deps: &[],
             ..::rampart::__private::JobSpec::new("send_welcome")
         };
         &__RAMPART_SPEC

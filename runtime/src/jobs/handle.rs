@@ -14,6 +14,7 @@ use super::memory::MemoryQueue;
 use super::queue::{
     DeadJob, Enqueued, JobRecord, Queue, QueueError, QueueStats, Revival, millis, now_ms,
 };
+use crate::dependency::Dependencies;
 use crate::error::ApiError;
 use crate::resource::{CursorKey, Scope};
 
@@ -88,6 +89,22 @@ impl JobSet {
 
     pub(crate) fn get(&self, name: &str) -> Option<&Registered> {
         self.by_name.get(name)
+    }
+
+    /// The first `Dep<T>` a job takes that `dependencies` does not hold, as (job name, type
+    /// name): the app refuses to start a worker then (`JobsError::MissingDependency`), rather
+    /// than fail the job's first attempt.
+    pub fn unregistered_dependency(
+        &self,
+        dependencies: &Dependencies,
+    ) -> Option<(&'static str, &'static str)> {
+        self.specs().find_map(|spec| {
+            spec.deps
+                .iter()
+                .filter_map(|probe| probe())
+                .find(|key| !dependencies.contains(*key))
+                .map(|key| (spec.name, key.type_name()))
+        })
     }
 
     /// Names registered twice.

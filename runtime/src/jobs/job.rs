@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::ctx::JobCtx;
+use crate::dependency::DepProbeFn;
 
 /// A declared job: `#[job]` on an `async fn(ctx: JobCtx, input: T) -> JobResult` makes a unit
 /// struct of the function's name implementing this trait, so `jobs.enqueue(send_welcome, input)`
@@ -57,6 +58,10 @@ pub struct JobSpec {
     pub cron: Option<&'static str>,
     /// The doc comment's first paragraph, for logs and docs.
     pub description: &'static str,
+    /// The job's arguments after its input, probed like an endpoint's: `Some(key)` for each
+    /// `Dep<T>`. A worker (and the API that enqueues) refuses to start when one is not
+    /// registered on the app ([`JobsError::MissingDependency`](super::JobsError)).
+    pub deps: &'static [DepProbeFn],
 }
 
 impl JobSpec {
@@ -73,6 +78,7 @@ impl JobSpec {
             unique: None,
             cron: None,
             description: "",
+            deps: &[],
         }
     }
 }

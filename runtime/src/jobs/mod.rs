@@ -73,6 +73,16 @@ pub enum JobsError {
     /// The job tables cannot be created.
     #[error("the job tables cannot be created: {0}")]
     Database(String),
+    /// A job takes a `Dep<T>` the app does not register.
+    #[error(
+        "job `{job}` takes `Dep<{dependency}>`, which the app does not register: register it with `App::dep(..)`"
+    )]
+    MissingDependency {
+        /// The job's name.
+        job: &'static str,
+        /// The type nobody registered, as the compiler writes it.
+        dependency: &'static str,
+    },
     /// A worker was asked for, but the app declares no jobs.
     #[error("the app declares no jobs: call App::with_jobs first")]
     NoJobs,

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 
-use crate::jobs::{Backoff, JobCtx, JobResult, JobSpec};
+use crate::dependency::{Dep, Dependency};
+use crate::jobs::{Backoff, JobCtx, JobError, JobResult, JobSpec};
 
 /// What `Job::run` returns.
 pub type JobFuture = BoxFuture<'static, JobResult>;
@@ -116,6 +117,62 @@ pub trait SendJobRejected {
 
 impl<I> SendJobRejected for &&SendProbe<I> {
     fn send_job<F>(&self, _future: F) -> JobFuture {
+        super::fallback::rejected()
+    }
+}
+
+/// What a job's arguments after its input may be: rampart's `Dep<T>` only, whatever `T`
+/// ([`job_dependency_argument`] asserts it at the argument's type). A `Dep<T>` whose `T`
+/// cannot be shared is reported by the registration probe instead
+/// ([`DepProbe`](crate::dependency::DepProbe)), so each mistake is one error.
+#[diagnostic::on_unimplemented(
+    message = "a job's arguments after its input are its dependencies, `Dep<T>`, not `{Self}`",
+    label = "not a `Dep<T>`",
+    note = "put what the job is given in its input (one type, `input: T`); take values registered on the app (`App::dep`) as `name: Dep<T>`"
+)]
+pub trait JobDependencyArgument {}
+
+impl<T> JobDependencyArgument for Dep<T> {}
+
+/// Asserts that a job's argument after its input is a `Dep<T>` (an error at its type
+/// otherwise, with [`JobDependencyArgument`]'s message).
+pub fn job_dependency_argument<A: JobDependencyArgument>() {}
+
+/// Autoref probe over a job's dependency argument (see [`FetchDep`]).
+#[derive(Debug)]
+pub struct DepFetch<A>(PhantomData<fn() -> A>);
+
+impl<A> DepFetch<A> {
+    /// A probe for `A`.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+/// Picked for `Dep<T>` with a shareable `T`: the registered value (the worker checked at
+/// start that it is registered, so the error is for hand-built job sets only).
+pub trait FetchDep<A> {
+    /// The argument's value.
+    fn job_dep(&self, ctx: &JobCtx) -> Result<A, JobError>;
+}
+
+impl<T: Dependency> FetchDep<Dep<T>> for &DepFetch<Dep<T>> {
+    fn job_dep(&self, ctx: &JobCtx) -> Result<Dep<T>, JobError> {
+        ctx.dep::<T>()
+    }
+}
+
+/// Picked otherwise: an argument that is no `Dep<T>` (asserted beside the fetch), or a
+/// `Dep<T>` whose `T` cannot be shared (reported by the probe). Both are reported elsewhere,
+/// so this asks for nothing more (the crate does not compile, so it never runs).
+pub trait FetchDepRejected<A> {
+    /// Never returns.
+    fn job_dep(&self, ctx: &JobCtx) -> Result<A, JobError>;
+}
+
+impl<A> FetchDepRejected<A> for &&DepFetch<A> {
+    fn job_dep(&self, _ctx: &JobCtx) -> Result<A, JobError> {
         super::fallback::rejected()
     }
 }

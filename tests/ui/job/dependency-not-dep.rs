@@ -1,4 +1,4 @@
-// A job fn with two inputs.
+// A job fn whose argument after the input is not a dependency (`Dep<T>`).
 use rampart::{job, JobCtx, JobResult};
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Welcome { email: String }
