@@ -24,6 +24,28 @@ struct SuccessEnvelope<'a, T> {
     error: (),
 }
 
+/// Whether the request being answered is a read (`GET`, `HEAD`): its 200 gets an `ETag`.
+fn answering_a_read() -> bool {
+    crate::context::with(|context| matches!(context.method(), "GET" | "HEAD")).unwrap_or(false)
+}
+
+/// A strong validator of a body: the first 128 bits of its SHA-256, as hex, quoted. The body
+/// holds no per-request value (the request id is a header), so the same data has the same
+/// tag on every request and every instance.
+pub(crate) fn body_etag(bytes: &[u8]) -> HeaderValue {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write as _;
+    let digest = Sha256::digest(bytes);
+    let mut tag = String::with_capacity(34);
+    tag.push('"');
+    for byte in &digest[..16] {
+        let _ = write!(tag, "{byte:02x}");
+    }
+    tag.push('"');
+    // Hex digits and quotes only: always a valid header value.
+    HeaderValue::try_from(tag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
+
 fn envelope<T: Serialize>(status: StatusCode, data: &T, meta: Option<&PageMeta>) -> Response {
     match serde_json::to_vec(&SuccessEnvelope {
         data,
@@ -31,6 +53,10 @@ fn envelope<T: Serialize>(status: StatusCode, data: &T, meta: Option<&PageMeta>)
         error: (),
     }) {
         Ok(bytes) => {
+            // Every 200 to a read carries a validator, so a client can revalidate with
+            // `If-None-Match` and get a 304 (`pipeline/guard.rs`); a resource read replaces it
+            // with its version (`Tagged`), which `If-Match` writes compare against.
+            let etag = (status == StatusCode::OK && answering_a_read()).then(|| body_etag(&bytes));
             let mut response = (
                 status,
                 [(
@@ -41,6 +67,9 @@ fn envelope<T: Serialize>(status: StatusCode, data: &T, meta: Option<&PageMeta>)
             )
                 .into_response();
             response.extensions_mut().insert(Enveloped);
+            if let Some(etag) = etag {
+                response.headers_mut().insert(header::ETAG, etag);
+            }
             response
         }
         // A user type whose Serialize impl fails (e.g. a map with non-string keys) is a bug.
@@ -141,16 +170,17 @@ impl<T: Serialize + ToSchema> Reply for Accepted<T> {
 }
 
 /// A reply that must not be cached anywhere (tokens, secrets shown once): adds
-/// `Cache-Control: no-store` to `T`'s response.
+/// `Cache-Control: no-store` to `T`'s response, and drops any validator (nothing may
+/// revalidate what nothing may store).
 #[derive(Debug)]
 pub struct Sensitive<T>(pub T);
 
 impl<T: Reply> Reply for Sensitive<T> {
     fn into_reply(self) -> Response {
         let mut response = self.0.into_reply();
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.remove(header::ETAG);
         response
     }
     fn describe() -> SuccessDoc {

@@ -17,6 +17,7 @@ mod envelope;
 mod fidelity;
 mod foreign_keys;
 mod hardening;
+mod http_caching;
 mod identity;
 mod jobs_cron;
 mod jobs_macro;

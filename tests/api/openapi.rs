@@ -41,19 +41,34 @@ fn responses_security_and_constraints_follow_the_declarations() {
             .unwrap_or_default()
     };
 
-    // Public, no input: only success, 429 (too many in flight from one client), 500 and 503.
+    // Public, no input: only success, its revalidation (304), 429 (too many in flight from
+    // one client), 500 and 503.
     assert_eq!(
         statuses("/api/v1/info", "get"),
-        vec!["200", "429", "500", "503"]
+        vec!["200", "304", "429", "500", "503"]
     );
+    // A read documents its validator, the caching header and `If-None-Match`.
+    let info = &paths["/api/v1/info"]["get"];
+    assert!(info["responses"]["200"]["headers"]["ETag"].is_object());
+    assert!(info["responses"]["200"]["headers"]["Cache-Control"].is_object());
+    assert!(info["responses"]["304"]["headers"]["ETag"].is_object());
+    assert!(
+        info["responses"]["304"]["content"].is_null(),
+        "a 304 has no body"
+    );
+    assert_eq!(info["parameters"][0]["name"], "If-None-Match");
+    assert_eq!(info["parameters"][0]["in"], "header");
     // The health endpoints have no in-flight cap.
-    assert_eq!(statuses("/health/live", "get"), vec!["200", "500", "503"]);
+    assert_eq!(
+        statuses("/health/live", "get"),
+        vec!["200", "304", "500", "503"]
+    );
     // Public is said explicitly: the empty requirement (Redocly's security-defined rule).
     assert_eq!(paths["/api/v1/info"]["get"]["security"], json!([{}]));
     // Authenticated, no input.
     assert_eq!(
         statuses("/api/v1/me", "get"),
-        vec!["200", "401", "429", "500", "503"]
+        vec!["200", "304", "401", "429", "500", "503"]
     );
     assert_eq!(
         paths["/api/v1/me"]["get"]["security"],
@@ -95,7 +110,9 @@ fn responses_security_and_constraints_follow_the_declarations() {
     // Path parameter: 404.
     assert_eq!(
         statuses("/api/v1/notes/{id}", "get"),
-        vec!["200", "400", "401", "403", "404", "429", "500", "503"]
+        vec![
+            "200", "304", "400", "401", "403", "404", "429", "500", "503"
+        ]
     );
     let id = &paths["/api/v1/notes/{id}"]["get"]["parameters"][0];
     assert_eq!(id["name"], "id");
@@ -132,7 +149,7 @@ fn responses_security_and_constraints_follow_the_declarations() {
         .as_array()
         .map(|p| p.iter().filter_map(|p| p["name"].as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(params, vec!["q", "page", "per_page"]);
+    assert_eq!(params, vec!["q", "page", "per_page", "If-None-Match"]);
     assert_eq!(list["parameters"][2]["schema"]["maximum"], 100);
     // Lists are wrapped with page meta; the error envelope is one component.
     let list_schema = &list["responses"]["200"]["content"]["application/json"]["schema"];

@@ -148,7 +148,8 @@ async fn refused_tokens_are_401_with_a_bearer_challenge_on(backend: TestBackend)
     assert_eq!(plain.status(), 200, "{}", plain.text());
     assert_eq!(ok.json()["data"]["user_id"], valid["sub"]);
     assert_eq!(ok.json()["data"]["roles"], json!(["member"]));
-    assert_eq!(ok.header("cache-control"), Some("no-store"));
+    // A user's data: private (no shared cache), revalidated before reuse.
+    assert_eq!(ok.header("cache-control"), Some("private, no-cache"));
 }
 
 #[tokio::test]

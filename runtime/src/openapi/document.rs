@@ -8,7 +8,7 @@ use utoipa::openapi::path::{
     HttpMethod, Operation, OperationBuilder, Parameter, ParameterBuilder, ParameterIn,
 };
 use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
-use utoipa::openapi::schema::Schema;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
 };
@@ -19,7 +19,7 @@ use utoipa::openapi::{
 };
 
 use super::links::creation_links;
-use super::responses::{error_envelope_schema, responses};
+use super::responses::{error_envelope_schema, responses, revalidates};
 use super::{API_KEY_AUTH, BEARER_AUTH, ERROR_ENVELOPE};
 use crate::auth::{Access, Schemes};
 use crate::describe::OperationDoc;
@@ -104,6 +104,19 @@ fn operation(
     }
     for parameter in parameters(doc) {
         operation = operation.parameter(parameter);
+    }
+    if revalidates(def, &doc.success) {
+        operation = operation.parameter(
+            ParameterBuilder::new()
+                .name("If-None-Match")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "An `ETag` this client holds: answered 304 with no body while it is current.",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build(),
+        );
     }
     if let Some(body) = &doc.body {
         operation = operation.request_body(Some(request_body(body)));

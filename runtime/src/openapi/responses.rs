@@ -47,6 +47,14 @@ const ETAG: HeaderDoc = string_header(
     "ETag",
     "The version of the resource; send it back in `If-Match` to write only if it is unchanged.",
 );
+const BODY_ETAG: HeaderDoc = string_header(
+    "ETag",
+    "A validator of this response; send it back in `If-None-Match` to get a 304 while it is unchanged.",
+);
+const CACHE_CONTROL: HeaderDoc = string_header(
+    "Cache-Control",
+    "`private, no-cache` when the request carried credentials (`no-store` for credentials in the body), `no-cache` otherwise: revalidate before reuse.",
+);
 const RATE_LIMIT: HeaderDoc = string_header(
     "RateLimit",
     "Remaining requests and seconds until the quota resets: `\"default\";r=42;t=17`.",
@@ -252,6 +260,11 @@ fn success_response(
     }
     if success.etag {
         headers.push(&ETAG);
+    } else if revalidates(def, success) {
+        headers.push(&BODY_ETAG);
+    }
+    if revalidates(def, success) {
+        headers.push(&CACHE_CONTROL);
     }
     if def.rate_limit.is_some() {
         headers.extend([&RATE_LIMIT, &RATE_LIMIT_POLICY]);
@@ -273,10 +286,35 @@ pub(super) fn responses(
 ) -> Responses {
     let success = success_response(def, &doc.success, links);
     let mut responses = ResponsesBuilder::new().response(doc.success.status.to_string(), success);
+    if revalidates(def, &doc.success) {
+        responses = responses.response("304", not_modified(def, &doc.success));
+    }
     for (status, description) in error_statuses(def, doc) {
         responses = responses.response(status.to_string(), error_response(status, description));
     }
     responses.build()
+}
+
+/// Whether the operation's success carries a validator a client can revalidate with: every
+/// 200 to a `GET` (`pipeline/conditional.rs`).
+pub(super) fn revalidates(def: &EndpointDef, success: &SuccessDoc) -> bool {
+    def.method == axum::http::Method::GET && success.status == 200
+}
+
+/// The 304 of a revalidating read: no body, the validator and caching headers again.
+fn not_modified(def: &EndpointDef, success: &SuccessDoc) -> Response {
+    let mut response = ResponseBuilder::new()
+        .description("Not Modified: the `If-None-Match` tag names the current response; no body.");
+    let etag = if success.etag { &ETAG } else { &BODY_ETAG };
+    for header in [&REQUEST_ID, etag, &CACHE_CONTROL] {
+        response = response.header(header.name, header.header());
+    }
+    if def.rate_limit.is_some() {
+        for header in [&RATE_LIMIT, &RATE_LIMIT_POLICY] {
+            response = response.header(header.name, header.header());
+        }
+    }
+    response.build()
 }
 
 fn success_envelope(success: &SuccessDoc) -> Schema {

@@ -1,9 +1,10 @@
 //! Layers 4 (after CORS) and 5 fused into one service: security headers, `Host` validation,
 //! load shedding, the coarse per-IP limit, and the router's shared state put on the request.
 //!
-//! - Security headers: `X-Content-Type-Options: nosniff` everywhere, `Cache-Control: no-store`
-//!   on responses to requests that carried credentials (so no cache keeps a user's data), and
-//!   never a `Server` header.
+//! - Security headers: `X-Content-Type-Options: nosniff` everywhere and never a `Server`
+//!   header; the default `Cache-Control` (`private, no-cache` on responses to requests that
+//!   carried credentials, so no shared cache keeps a user's data) and `If-None-Match` → 304
+//!   (`conditional.rs`).
 //! - `Host` (`host.rs`): an HTTP/1.1 request without exactly one valid `Host` is a 400 with
 //!   `Connection: close` (its body is not read).
 //! - Load shedding: over the concurrency limit a request is refused at once with 503 and
@@ -25,11 +26,12 @@ use axum::body::Body;
 use axum::http::{Extensions, HeaderValue, Request, header};
 use axum::response::{IntoResponse, Response};
 use pin_project_lite::pin_project;
+
+use super::conditional::Caching;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::{Layer, Service};
 
 use super::host::host_problem;
-use crate::auth::API_KEY_HEADER_NAME;
 use crate::error::ApiError;
 use crate::rate_limit::{Throttle, Verdict};
 
@@ -117,14 +119,13 @@ where
     }
 
     fn call(&mut self, mut request: Request<Body>) -> Self::Future {
-        let credentials = request.headers().contains_key(header::AUTHORIZATION)
-            || request.headers().contains_key(API_KEY_HEADER_NAME);
-        let refused = |error: ApiError| GuardFuture {
-            credentials,
+        let caching = Caching::of(&request);
+        let refused = |caching, error: ApiError| GuardFuture {
+            caching,
             stage: GuardStage::Refused { error: Some(error) },
         };
         if let Some(problem) = host_problem(&request) {
-            return refused(bad_host(problem));
+            return refused(caching, bad_host(problem));
         }
         let exempt = super::is_exempt(request.uri().path());
         let permit = if exempt {
@@ -132,7 +133,7 @@ where
         } else {
             match self.shared.permits.clone().try_acquire_owned() {
                 Ok(permit) => Some(permit),
-                Err(_) => return refused(shed()),
+                Err(_) => return refused(caching, shed()),
             }
         };
         (self.shared.state)(request.extensions_mut());
@@ -145,7 +146,7 @@ where
         };
         let Some((throttle, ip)) = ip else {
             return GuardFuture {
-                credentials,
+                caching,
                 stage: GuardStage::Inner {
                     future: self.inner.call(request),
                     permit,
@@ -153,9 +154,11 @@ where
             };
         };
         match throttle.decide(&ip) {
-            Verdict::Now(decision) if !decision.allowed => refused(throttle.refusal(&decision)),
+            Verdict::Now(decision) if !decision.allowed => {
+                refused(caching, throttle.refusal(&decision))
+            }
             Verdict::Now(_) => GuardFuture {
-                credentials,
+                caching,
                 stage: GuardStage::Inner {
                     future: self.inner.call(request),
                     permit,
@@ -168,7 +171,7 @@ where
                 let mut inner = std::mem::replace(&mut self.inner, clone);
                 let throttle = throttle.clone();
                 GuardFuture {
-                    credentials,
+                    caching,
                     stage: GuardStage::Waiting {
                         future: Box::pin(async move {
                             let response = match pending.await {
@@ -204,7 +207,7 @@ pin_project! {
 pin_project! {
     /// The future of [`GuardService`].
     pub struct GuardFuture<F> {
-        credentials: bool,
+        caching: Caching,
         #[pin]
         stage: GuardStage<F>,
     }
@@ -242,9 +245,6 @@ where
             HeaderValue::from_static("nosniff"),
         );
         headers.remove(header::SERVER);
-        if *this.credentials && !headers.contains_key(header::CACHE_CONTROL) {
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        }
-        Poll::Ready(Ok(response))
+        Poll::Ready(Ok(this.caching.apply(response)))
     }
 }

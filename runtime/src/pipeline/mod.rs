@@ -8,8 +8,9 @@
 //! 1. request id (and the envelope safety net) — `edge.rs`
 //! 2. access log and metrics — `edge.rs`
 //! 3. panic recovery — `edge.rs`
-//! 4. CORS (`cors.rs`), security headers, `Host` validation (an HTTP/1.1 request without
-//!    exactly one valid `Host` is a 400) — `guard.rs`
+//! 4. CORS (`cors.rs`), security headers and HTTP caching (default `Cache-Control`,
+//!    `If-None-Match` → 304: `conditional.rs`), `Host` validation (an HTTP/1.1 request
+//!    without exactly one valid `Host` is a 400) — `guard.rs`
 //! 5. load shedding, then the coarse per-IP limit; neither counts the health endpoints
 //!    ([`HEALTH_PATHS`]) — `guard.rs`
 //!
@@ -37,6 +38,7 @@
 
 mod authenticate;
 mod body;
+mod conditional;
 mod cors;
 mod edge;
 mod endpoint;
