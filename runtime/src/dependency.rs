@@ -77,10 +77,25 @@ impl<S: Send + Sync, T: Dependency> FromRequestParts<S> for Dep<T> {
                 // declared ones were checked when the router was built. The type is logged,
                 // the client sees the generic 500.
                 ApiError::internal(format!(
-                    "dependency `{}` is not registered: register it with `App::dep(..)`",
-                    type_name::<T>()
+                    "dependency `{}` is not registered: {}",
+                    type_name::<T>(),
+                    how_to_register(type_name::<T>())
                 ))
             })
+    }
+}
+
+/// The job handle's type name: it is registered by declaring jobs, not with `App::dep` (named
+/// here rather than imported, so this module does not depend on `jobs`; a test in `jobs`
+/// holds the two together).
+pub(crate) const JOB_HANDLE: &str = "rampart_runtime::jobs::handle::Jobs";
+
+/// How a missing dependency of this type is registered, for messages.
+pub(crate) fn how_to_register(type_name: &str) -> &'static str {
+    if type_name == JOB_HANDLE {
+        "declare the app's jobs with `App::with_jobs(JobSet::new().job(..))`"
+    } else {
+        "register it with `App::dep(..)`"
     }
 }
 

@@ -154,8 +154,9 @@ impl JobCtx {
     pub fn dep<T: Dependency>(&self) -> Result<Dep<T>, JobError> {
         self.services.dependencies.get::<T>().ok_or_else(|| {
             JobError::permanent(format!(
-                "dependency `{}` is not registered: register it with `App::dep(..)`",
-                std::any::type_name::<T>()
+                "dependency `{}` is not registered: {}",
+                std::any::type_name::<T>(),
+                crate::dependency::how_to_register(std::any::type_name::<T>())
             ))
         })
     }

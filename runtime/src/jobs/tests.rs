@@ -649,3 +649,18 @@ async fn a_capture_copied_into_another_jobs_record_does_not_verify() {
     let dead = h.jobs.dead(1).await.unwrap_or_default();
     assert_eq!(dead[0].id, copied);
 }
+
+/// A missing job handle is explained as a missing `App::with_jobs`, not a missing
+/// `App::dep`: `dependency` names the type without importing it.
+#[test]
+fn a_missing_job_handle_points_at_with_jobs() {
+    assert_eq!(
+        std::any::type_name::<Jobs>(),
+        crate::dependency::JOB_HANDLE
+    );
+    assert!(
+        crate::dependency::how_to_register(std::any::type_name::<Jobs>())
+            .contains("App::with_jobs")
+    );
+    assert!(crate::dependency::how_to_register("app::Mailer").contains("App::dep"));
+}
