@@ -5,15 +5,17 @@
 //!
 //! Every key starts with the prefix given to [`RedisQueue::connect`]:
 //!
-//! - `{prefix}jobs:{queue}`: a stream per queue, one entry per ready or running job, with one
-//!   field, `record`, the [`JobRecord`] as JSON. Workers read it through the consumer group
+//! - `{prefix}jobs:{queue}`: a stream per queue, one entry per ready or running job, with a
+//!   field `record`, the [`JobRecord`] as JSON, and on a released entry `lost`, the deliveries
+//!   of its attempt lost before it (see "Deliveries"). Workers read it through the consumer group
 //!   `workers`; a delivery's token is its entry id. An entry that does not decode is handed out
 //!   as a [`Poison`](super::Poison) delivery (its raw text kept), which the worker buries.
 //! - `{prefix}jobs:{queue}:scheduled`: a sorted set of records waiting for their time (a
 //!   delay, a retry's backoff), scored by run-at in ms; each fetch first moves the due ones to
 //!   the stream.
 //! - `{prefix}jobs:dead` (hash: job id → [`DeadJob`] JSON) and `{prefix}jobs:dead:index`
-//!   (sorted set by failed-at, for newest-first listing): the dead-letter queue of all queues.
+//!   (sorted set by failed-at, for newest-first listing and oldest-first retention): the
+//!   dead-letter queue of all queues.
 //! - `{prefix}jobs:unique:{key}`: `SET NX PX window` holding the id of the job a unique key
 //!   collapsed into.
 //! - `{prefix}jobs:cron:{job}:{tick}`: `SET NX PX ttl`, the claim of one scheduled run (tick
@@ -32,7 +34,8 @@
 //! (their worker died: a live worker renews its leases with `XCLAIM`), then (3) reads new
 //! entries with `XREADGROUP ... BLOCK`. Blocking reads go through a connection of their own
 //! per queue and consumer: on the shared multiplexed connection a blocked command would stall
-//! every command queued behind it. Complete acknowledges *and deletes* the entry, so the stream
+//! every command queued behind it. A worker that stops drops its blocking connections
+//! ([`Queue::forget_consumer`]), which closes them. Complete acknowledges *and deletes* the entry, so the stream
 //! holds only live jobs and Redis memory stays bounded by the backlog. Retry, bury and release
 //! act only while the entry is still pending: a step repeated after a lost reply, or one
 //! racing a worker that took the job over, changes nothing.
@@ -68,7 +71,18 @@
 //! after the group's last-delivered id: the time since the job became ready (pushed, moved
 //! from the schedule, or released), not since it was first enqueued.
 //!
-//! Requires Redis 6.2 or later (`XAUTOCLAIM`, exclusive ranges).
+//! Requires Redis 7.0 or later: [`RedisQueue::connect`] (or, when Redis is unreachable then, the
+//! first step that reaches it) reads `INFO server` and refuses an older server with
+//! [`QueueError::UnsupportedServer`]. 7.0's `XAUTOCLAIM` removes entries deleted while pending
+//! from the pending list; 6.2 leaves them there for ever.
+//!
+//! # Deliveries
+//!
+//! A delivery's [`Delivery::deliveries`] is the entry's delivery count (1 from `XREADGROUP`,
+//! one more per `XAUTOCLAIM` takeover, read back with `XPENDING` after a takeover; a renewal's
+//! `XCLAIM … JUSTID` adds none), plus the entry's `lost` field: a release writes a new entry
+//! whose count starts again, and carries the deliveries lost so far there. The worker buries a
+//! delivery past its limit.
 
 mod dead;
 mod fetch;
