@@ -28,10 +28,12 @@ fn redis_url() -> String {
     std::env::var("RAMPART_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
-/// Runs per job id.
+/// Runs per job id, and how many ran at once at most.
 #[derive(Default)]
 struct Effects {
     runs: Mutex<HashMap<JobId, u32>>,
+    running: std::sync::atomic::AtomicU32,
+    peak: std::sync::atomic::AtomicU32,
 }
 
 impl Effects {
@@ -78,7 +80,10 @@ impl Job for Flaky {
         Box::pin(async move {
             let effects = ctx.dep::<Effects>()?;
             *effects.lock().entry(ctx.id()).or_default() += 1;
+            let now = effects.running.fetch_add(1, Ordering::SeqCst) + 1;
+            effects.peak.fetch_max(now, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(input.sleep_ms)).await;
+            effects.running.fetch_sub(1, Ordering::SeqCst);
             if ctx.attempt() <= input.fail_first {
                 return Err(JobError::retry(format!(
                     "failing attempt {}",
@@ -1247,4 +1252,48 @@ async fn a_stopped_workers_blocking_connections_are_closed() {
         }
     }
     drop(redis);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_lost_twice_are_run_one_at_a_time() {
+    let h = harness().await;
+    let lease = Duration::from_millis(200);
+    let work = |tag| Work {
+        sleep_ms: 300,
+        tag,
+        ..Work::default()
+    };
+    let (first, second) = (h.enqueue(work(1)).await, h.enqueue(work(2)).await);
+    // Both lost together twice, as beside a job that kills its worker.
+    let taken = h
+        .queue
+        .fetch("default", "dead-1", 2, Duration::from_millis(50), lease)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(taken.len(), 2);
+    let again = [
+        take_over(&h, "dead-2", lease).await,
+        take_over(&h, "dead-2", lease).await,
+    ];
+    assert!(again.iter().all(|d| d.deliveries == 2), "{again:?}");
+    // A worker with room for four runs them one after the other, never side by side: if one
+    // of them kills its worker, the other is not lost with it a third time.
+    let report = run_until(
+        &h,
+        WorkerSettings {
+            lease,
+            ..settings()
+        },
+        "both ran",
+        || async { h.runs(first) >= 1 && h.runs(second) >= 1 && h.stream_len().await == 0 },
+    )
+    .await;
+    assert_eq!(report.done, 2);
+    assert_eq!((h.runs(first), h.runs(second)), (1, 1));
+    assert_eq!(
+        h.effects.peak.load(Ordering::SeqCst),
+        1,
+        "never both at once"
+    );
+    h.cleanup().await;
 }

@@ -70,8 +70,16 @@ impl MemoryQueue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Takes up to `max` deliveries, after promoting due jobs and expired leases.
-    fn take(&self, queue: &str, consumer: &str, max: usize, lease: Duration) -> Vec<Delivery> {
+    /// Takes up to `max` deliveries, after promoting due jobs and up to `takeovers` expired
+    /// leases (the longest expired first; the rest wait for a later fetch, as on Redis).
+    fn take(
+        &self,
+        queue: &str,
+        consumer: &str,
+        max: usize,
+        takeovers: usize,
+        lease: Duration,
+    ) -> Vec<Delivery> {
         let mut state = self.lock();
         let now = now_ms();
         let instant = Instant::now();
@@ -84,14 +92,17 @@ impl MemoryQueue {
             }
             !take
         });
-        let expired: Vec<String> = state
+        let mut expired: Vec<(Instant, String)> = state
             .leased
             .iter()
             .filter(|(_, held)| held.record.queue == queue && held.until <= instant)
-            .map(|(token, _)| token.clone())
+            .map(|(token, held)| (held.until, token.clone()))
             .collect();
+        expired.sort();
+        expired.truncate(takeovers.min(max));
         let ready = state.ready.entry(queue.to_owned()).or_default();
-        for token in expired {
+        // In front, so that the `max` taken below include them.
+        for (_, token) in expired.into_iter().rev() {
             if let Some(held) = state.leased.remove(&token) {
                 ready.push_front(Waiting {
                     record: held.record,
@@ -188,11 +199,12 @@ impl Queue for MemoryQueue {
         ready(Ok(Enqueued::New(record.id)))
     }
 
-    fn fetch<'a>(
+    fn fetch_limited<'a>(
         &'a self,
         queue: &'a str,
         consumer: &'a str,
         max: usize,
+        takeovers: usize,
         wait: Duration,
         lease: Duration,
     ) -> BoxFuture<'a, Result<Vec<Delivery>, QueueError>> {
@@ -203,7 +215,7 @@ impl Queue for MemoryQueue {
                 let pushed = self.pushed.notified();
                 tokio::pin!(pushed);
                 pushed.as_mut().enable();
-                let taken = self.take(queue, consumer, max, lease);
+                let taken = self.take(queue, consumer, max, takeovers, lease);
                 let now = tokio::time::Instant::now();
                 if !taken.is_empty() || now >= deadline {
                     return Ok(taken);

@@ -190,6 +190,21 @@ pub trait Queue: Send + Sync + 'static {
         max: usize,
         wait: Duration,
         lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<Delivery>, QueueError>> {
+        self.fetch_limited(queue, consumer, max, max, wait, lease)
+    }
+
+    /// [`Queue::fetch`], taking over at most `takeovers` expired deliveries (none when 0): the
+    /// worker takes them over one at a time, and none while it runs one that was lost twice, so
+    /// a job that kills its worker does not take the same jobs down with it each time.
+    fn fetch_limited<'a>(
+        &'a self,
+        queue: &'a str,
+        consumer: &'a str,
+        max: usize,
+        takeovers: usize,
+        wait: Duration,
+        lease: Duration,
     ) -> BoxFuture<'a, Result<Vec<Delivery>, QueueError>>;
 
     /// Extends the lease of a running delivery (a job longer than its lease is not handed out

@@ -532,15 +532,16 @@ impl Queue for RedisQueue {
         Box::pin(self.push_now(record, run_at_ms, unique))
     }
 
-    fn fetch<'a>(
+    fn fetch_limited<'a>(
         &'a self,
         queue: &'a str,
         consumer: &'a str,
         max: usize,
+        takeovers: usize,
         wait: Duration,
         lease: Duration,
     ) -> BoxFuture<'a, Result<Vec<Delivery>, QueueError>> {
-        Box::pin(self.fetch_now(queue, consumer, max, wait, lease))
+        Box::pin(self.fetch_now(queue, consumer, max, takeovers, wait, lease))
     }
 
     fn renew<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<bool, QueueError>> {

@@ -14,10 +14,13 @@ use super::*;
 use crate::dependency::Dependencies;
 use crate::resource::{CursorKey, Scope};
 
-/// Counts runs per job; fails the first `fail_first` runs of a payload.
+/// Counts runs, and how many ran at once at most; fails the first `fail_first` runs of a
+/// payload.
 #[derive(Default)]
 struct Effects {
     runs: AtomicU32,
+    running: AtomicU32,
+    peak: AtomicU32,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -53,7 +56,10 @@ impl Job for Flaky {
             if input.panic {
                 panic!("boom");
             }
+            let now = effects.running.fetch_add(1, Ordering::SeqCst) + 1;
+            effects.peak.fetch_max(now, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(input.sleep_ms)).await;
+            effects.running.fetch_sub(1, Ordering::SeqCst);
             if ctx.attempt() <= input.fail_first {
                 return Err(JobError::retry(format!(
                     "failing attempt {} (run {run})",
@@ -826,5 +832,50 @@ async fn the_dead_letter_queue_keeps_the_newest_within_its_retention() {
     assert_eq!(
         ids(h.jobs.dead(10).await.unwrap_or_default()),
         newest_first[..1]
+    );
+}
+
+#[tokio::test]
+async fn deliveries_lost_twice_are_run_one_at_a_time() {
+    let h = harness();
+    let queue = h.jobs.queue().as_ref();
+    let lease = Duration::from_millis(50);
+    let slow = || Work {
+        fail_first: 0,
+        sleep_ms: 200,
+        panic: false,
+    };
+    for _ in 0..2 {
+        h.jobs
+            .enqueue(Flaky, slow())
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    // Both lost together twice, as beside a job that kills its worker.
+    let taken = queue
+        .fetch("default", "dead-1", 2, Duration::from_millis(10), lease)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(taken.len(), 2);
+    let again = [
+        take_over(queue, "dead-2", lease).await,
+        take_over(queue, "dead-2", lease).await,
+    ];
+    assert!(again.iter().all(|d| d.deliveries == 2), "{again:?}");
+    let effects = h.effects.clone();
+    let report = run_until(
+        &h,
+        WorkerSettings {
+            lease,
+            ..settings()
+        },
+        || effects.runs.load(Ordering::SeqCst) >= 2 && effects.running.load(Ordering::SeqCst) == 0,
+    )
+    .await;
+    assert_eq!(report.done, 2);
+    assert_eq!(
+        h.effects.peak.load(Ordering::SeqCst),
+        1,
+        "never both at once"
     );
 }

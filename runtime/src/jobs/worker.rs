@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -84,6 +85,23 @@ struct Shared {
     settings: WorkerSettings,
     consumer: String,
     report: Mutex<WorkerReport>,
+    /// Running deliveries that were lost at least twice before ([`SUSPECT_FROM`]).
+    suspects: AtomicUsize,
+}
+
+/// A delivery handed out this many times (lost at least twice: its workers stopped each time)
+/// may be a job that kills its worker. A worker runs one such at a time, and takes over nothing
+/// while it runs: the jobs beside a crashing job lose their delivery with it, and a job that
+/// crashes every worker it runs on then takes no other job down with it more than twice.
+const SUSPECT_FROM: u32 = 3;
+
+/// Counts a running suspect delivery in [`Shared::suspects`] while it lives.
+struct Suspect(Arc<Shared>);
+
+impl Drop for Suspect {
+    fn drop(&mut self) {
+        self.0.suspects.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl std::fmt::Debug for Worker {
@@ -108,6 +126,7 @@ impl Worker {
                 settings,
                 consumer,
                 report: Mutex::default(),
+                suspects: AtomicUsize::new(0),
             }),
         }
     }
@@ -184,13 +203,17 @@ async fn serve_queue(shared: Arc<Shared>, queue: &'static str, mut stop: watch::
                 _ = stop.changed() => break,
             }
         }
+        // Expired leases are taken over one per fetch, and none while a suspect runs here (see
+        // `SUSPECT_FROM`); the others wait for the next fetch, or another worker.
+        let takeovers = usize::from(shared.suspects.load(Ordering::Acquire) == 0);
         // Not raced against `stop`: a fetch cancelled after the queue handed out jobs would
         // strand them until their lease expires. A fetch waits at most `poll_wait`.
         let fetched = backend
-            .fetch(
+            .fetch_limited(
                 queue,
                 &shared.consumer,
                 free,
+                takeovers,
                 shared.settings.poll_wait,
                 shared.settings.lease,
             )
@@ -206,7 +229,19 @@ async fn serve_queue(shared: Arc<Shared>, queue: &'static str, mut stop: watch::
                         continue;
                     }
                     lock(&in_flight).insert(delivery.token.clone(), delivery.clone());
-                    running.spawn(run_delivery(shared.clone(), delivery, in_flight.clone()));
+                    // Counted before the next fetch; one past the limit is buried, not run.
+                    let suspect = (SUSPECT_FROM..=shared.settings.max_deliveries)
+                        .contains(&delivery.deliveries)
+                        .then(|| {
+                            shared.suspects.fetch_add(1, Ordering::AcqRel);
+                            Suspect(shared.clone())
+                        });
+                    running.spawn(run_delivery(
+                        shared.clone(),
+                        delivery,
+                        in_flight.clone(),
+                        suspect,
+                    ));
                 }
             }
             Err(error) => {
@@ -291,6 +326,8 @@ async fn run_delivery(
     shared: Arc<Shared>,
     delivery: Delivery,
     in_flight: Arc<Mutex<HashMap<String, Delivery>>>,
+    // Held until the attempt ends (or is aborted): the worker takes over nothing meanwhile.
+    _suspect: Option<Suspect>,
 ) {
     let started = Instant::now();
     // Decremented on drop, so an attempt aborted at the end of the grace period counts too.

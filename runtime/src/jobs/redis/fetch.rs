@@ -150,6 +150,7 @@ impl RedisQueue {
         queue: &str,
         consumer: &str,
         max: usize,
+        takeovers: usize,
         wait: Duration,
         lease: Duration,
     ) -> Result<Vec<Delivery>, QueueError> {
@@ -172,7 +173,10 @@ impl RedisQueue {
             return Err(reply::unexpected("PROMOTE", &promoted));
         };
         self.reap(&stream).await;
-        let mut taken = self.claim(&stream, queue, consumer, max, lease).await?;
+        let mut taken = match takeovers.min(max) {
+            0 => Vec::new(),
+            most => self.claim(&stream, queue, consumer, most, lease).await?,
+        };
         if taken.len() >= max {
             return Ok(taken);
         }
