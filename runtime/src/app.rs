@@ -201,11 +201,8 @@ impl App {
             Some(url) => {
                 // Keys as the rate limits write theirs: `<RAMPART_REDIS_PREFIX>:jobs:..`.
                 let prefix = format!("{}:", config.redis_prefix);
-                let queue = crate::jobs::RedisQueue::connect(url, &prefix)
-                    .await
-                    .map_err(|error| {
-                        JobsError::Queue(crate::jobs::QueueError::Unavailable(error.to_string()))
-                    })?;
+                // A Redis older than 7.0 is refused here (`QueueError::UnsupportedServer`).
+                let queue = crate::jobs::RedisQueue::connect(url, &prefix).await?;
                 Jobs::new(Arc::new(queue), set, self.cursor_key().clone())
             }
             None if config.environment == crate::config::Environment::Production

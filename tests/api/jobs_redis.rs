@@ -28,10 +28,12 @@ fn redis_url() -> String {
     std::env::var("RAMPART_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
-/// Runs per job id.
+/// Runs per job id, and how many ran at once at most.
 #[derive(Default)]
 struct Effects {
     runs: Mutex<HashMap<JobId, u32>>,
+    running: std::sync::atomic::AtomicU32,
+    peak: std::sync::atomic::AtomicU32,
 }
 
 impl Effects {
@@ -78,7 +80,10 @@ impl Job for Flaky {
         Box::pin(async move {
             let effects = ctx.dep::<Effects>()?;
             *effects.lock().entry(ctx.id()).or_default() += 1;
+            let now = effects.running.fetch_add(1, Ordering::SeqCst) + 1;
+            effects.peak.fetch_max(now, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(input.sleep_ms)).await;
+            effects.running.fetch_sub(1, Ordering::SeqCst);
             if ctx.attempt() <= input.fail_first {
                 return Err(JobError::retry(format!(
                     "failing attempt {}",
@@ -943,4 +948,352 @@ async fn acknowledged_jobs_survive_a_redis_crash_and_run_exactly_once() {
     assert_eq!(fresh.count("XLEN", &h.stream).await, 0);
     assert!(report.done >= 250, "{report:?}");
     drop(restarted);
+}
+
+/// Fetches as `consumer` until it is handed a delivery: the job's previous holder (a worker
+/// that took it and died) keeps it until its lease expires. Fails the test after 10 s.
+async fn take_over(h: &Harness, consumer: &str, lease: Duration) -> Delivery {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut taken = h
+            .queue
+            .fetch("default", consumer, 1, Duration::from_millis(50), lease)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        if let Some(delivery) = taken.pop() {
+            return delivery;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{consumer} was never handed the job"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_workers_keep_dying_is_buried_after_max_deliveries() {
+    let h = harness().await;
+    let lease = Duration::from_millis(200);
+    let limited = WorkerSettings {
+        max_deliveries: 3,
+        lease,
+        ..settings()
+    };
+    // Lost twice (taken by workers that die: never settled), the third delivery is within the
+    // limit: it runs.
+    let survivor = h.enqueue(Work::default()).await;
+    for (delivered, consumer) in [(1, "dead-1"), (2, "dead-2")] {
+        let taken = take_over(&h, consumer, lease).await;
+        assert_eq!(taken.deliveries, delivered, "{consumer}");
+        assert_eq!(taken.record.as_ref().map(|r| r.id).ok(), Some(survivor));
+    }
+    let report = run_until(&h, limited.clone(), "the survivor ran", || async {
+        h.runs(survivor) >= 1 && h.stream_len().await == 0
+    })
+    .await;
+    assert_eq!((report.done, report.dead), (1, 0));
+    // Lost three times: the fourth delivery is past the limit, buried without running.
+    let doomed = h.enqueue(Work::default()).await;
+    for (delivered, consumer) in [(1, "dead-1"), (2, "dead-2"), (3, "dead-3")] {
+        let taken = take_over(&h, consumer, lease).await;
+        assert_eq!(taken.deliveries, delivered, "{consumer}");
+    }
+    let report = run_until(&h, limited, "the doomed job was buried", || async {
+        h.jobs.stats("default").await.is_ok_and(|s| s.dead == 1)
+    })
+    .await;
+    assert_eq!((report.done, report.dead), (0, 1));
+    assert_eq!((h.runs(survivor), h.runs(doomed)), (1, 0), "never run");
+    let dead = h.jobs.dead(10).await.unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(dead.len(), 1);
+    assert_eq!((dead[0].id, dead[0].attempts), (doomed, 1));
+    assert!(
+        dead[0]
+            .error
+            .starts_with("its worker stopped during 3 deliveries"),
+        "{}",
+        dead[0].error
+    );
+    let record: JobRecord = serde_json::from_str(&dead[0].record).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(record.last_error.as_deref(), Some(dead[0].error.as_str()));
+    let stats = h.jobs.stats("default").await.unwrap_or_default();
+    assert_eq!((stats.ready, stats.in_flight), (0, 0));
+    assert_eq!(h.stream_len().await, 0);
+    // Revived, it gets a fresh count (and, with a worker that lives, runs).
+    assert_eq!(h.jobs.revive(doomed).await.ok(), Some(Revival::Queued));
+    assert_eq!(take_over(&h, "alive", lease).await.deliveries, 1);
+    h.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_released_delivery_does_not_count_toward_max_deliveries() {
+    let h = harness().await;
+    let lease = Duration::from_millis(200);
+    h.enqueue(Work::default()).await;
+    assert_eq!(take_over(&h, "dead-1", lease).await.deliveries, 1);
+    let second = take_over(&h, "stopping", lease).await;
+    assert_eq!(second.deliveries, 2);
+    // A graceful shutdown gives it back: the lost delivery still counts (carried by the new
+    // stream entry), the released one does not.
+    h.queue
+        .release(&second)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(h.stream_len().await, 1, "one entry: the released copy");
+    let third = take_over(&h, "next", lease).await;
+    assert_eq!(third.deliveries, 2);
+    assert_ne!(third.token, second.token, "a new entry");
+    // Lost again, then released again: the count goes on from where it was.
+    let fourth = take_over(&h, "stopping-too", lease).await;
+    assert_eq!(fourth.deliveries, 3);
+    h.queue
+        .release(&fourth)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let last = take_over(&h, "last", lease).await;
+    assert_eq!(last.deliveries, 3);
+    h.queue
+        .complete(&last)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(h.stream_len().await, 0);
+    h.cleanup().await;
+}
+
+/// A dead job of the test's, buried `age` ago.
+fn dead_since(age: Duration) -> rampart::jobs::DeadJob {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default();
+    rampart::jobs::DeadJob {
+        id: JobId::new(),
+        job: Some("flaky".to_owned()),
+        queue: "default".to_owned(),
+        record: "{}".to_owned(),
+        attempts: 1,
+        error: "failed".to_owned(),
+        failed_at_ms: now - age.as_millis() as i64,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dead_letter_queue_keeps_the_newest_within_its_retention() {
+    let h = harness().await;
+    let day = Duration::from_secs(86_400);
+    let month = 30 * day;
+    let old: Vec<_> = (0..2).map(|_| dead_since(40 * day)).collect();
+    let recent: Vec<_> = (0..4u32).map(|i| dead_since(day * (4 - i))).collect();
+    for dead in old.iter().chain(&recent) {
+        h.queue
+            .bury_unqueued(dead)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    let dead_keys = || async {
+        let prefix = h.stream.trim_end_matches("default");
+        (
+            h.count("HLEN", &format!("{prefix}dead")).await,
+            h.count("ZCARD", &format!("{prefix}dead:index")).await,
+        )
+    };
+    // By age: the two buried 40 days ago go, from the hash and the index.
+    assert_eq!(h.queue.prune_dead(month, 100).await.ok(), Some(2));
+    let ids =
+        |jobs: Vec<rampart::jobs::DeadJob>| jobs.into_iter().map(|j| j.id).collect::<Vec<_>>();
+    let newest_first: Vec<JobId> = recent.iter().rev().map(|job| job.id).collect();
+    assert_eq!(ids(h.jobs.dead(10).await.unwrap_or_default()), newest_first);
+    assert_eq!(dead_keys().await, (4, 4));
+    // By count: the oldest beyond the newest three go.
+    assert_eq!(h.queue.prune_dead(month, 3).await.ok(), Some(1));
+    assert_eq!(
+        ids(h.jobs.dead(10).await.unwrap_or_default()),
+        newest_first[..3]
+    );
+    assert_eq!(
+        h.queue.prune_dead(month, 3).await.ok(),
+        Some(0),
+        "nothing more"
+    );
+    // More than one script call's batch (1,000): every call deletes its share.
+    let many: Vec<_> = (0..2500).map(|_| dead_since(40 * day)).collect();
+    for chunk in many.chunks(250) {
+        for buried in
+            futures_util::future::join_all(chunk.iter().map(|d| h.queue.bury_unqueued(d))).await
+        {
+            buried.unwrap_or_else(|e| panic!("{e:?}"));
+        }
+    }
+    assert_eq!(h.queue.prune_dead(month, 10_000).await.ok(), Some(2500));
+    assert_eq!(dead_keys().await, (3, 3));
+    // The worker applies the retention it is given, at start.
+    run_until(
+        &h,
+        WorkerSettings {
+            dead_max: 1,
+            ..settings()
+        },
+        "the worker pruned the dead-letter queue",
+        || async { h.jobs.stats("default").await.is_ok_and(|s| s.dead == 1) },
+    )
+    .await;
+    assert_eq!(
+        ids(h.jobs.dead(10).await.unwrap_or_default()),
+        newest_first[..1]
+    );
+    assert_eq!(dead_keys().await, (1, 1));
+    h.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_checks_the_redis_version_when_it_reaches_the_server() {
+    // This machine's Redis (7.0 or later) passes, and the version read is the server's.
+    let h = harness().await;
+    let mut raw = h.raw.clone();
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query_async(&mut raw)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stated = info
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("redis_version:"))
+        .unwrap_or_else(|| panic!("no redis_version in {info}"))
+        .to_owned();
+    let version = h
+        .queue
+        .server_version()
+        .unwrap_or_else(|| panic!("checked at connect"));
+    assert!(version >= (7, 0, 0), "{version:?}");
+    assert_eq!(format!("{}.{}.{}", version.0, version.1, version.2), stated);
+    h.cleanup().await;
+    // A Redis unreachable at connect is checked on first use, once it answers.
+    let dir = std::env::temp_dir().join(format!("rampart-jobs-version-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let _remove = RemoveOnDrop(dir.clone());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let queue = RedisQueue::connect(&format!("redis://127.0.0.1:{port}"), "version-test:")
+        .await
+        .unwrap_or_else(|e| panic!("an unreachable Redis is not a start-up error: {e}"));
+    assert_eq!(queue.server_version(), None);
+    assert!(matches!(
+        queue.stats("default").await,
+        Err(QueueError::Unavailable(_))
+    ));
+    let _redis = OwnRedis::start(port, &dir);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while queue.stats("default").await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the queue never reached the server"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(queue.server_version().is_some_and(|v| v >= (7, 0, 0)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_workers_blocking_connections_are_closed() {
+    // A redis-server of the test's own, so that its client count is this test's alone.
+    let dir = std::env::temp_dir().join(format!("rampart-jobs-clients-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let _remove = RemoveOnDrop(dir.clone());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let redis = OwnRedis::start(port, &dir);
+    let h = harness_on(&redis.url()).await;
+    let clients = || async {
+        let mut raw = h.raw.clone();
+        let info: String = redis::cmd("INFO")
+            .arg("clients")
+            .query_async(&mut raw)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        info.lines()
+            .find_map(|line| line.trim().strip_prefix("connected_clients:"))
+            .and_then(|count| count.parse::<u32>().ok())
+            .unwrap_or_else(|| panic!("no connected_clients in {info}"))
+    };
+    // The harness's own connection and the queue's shared one.
+    let before = clients().await;
+    for round in 0..3 {
+        let id = h
+            .enqueue(Work {
+                tag: round,
+                ..Work::default()
+            })
+            .await;
+        // While it runs, the worker reads through a blocking connection of its own.
+        run_until(
+            &h,
+            settings(),
+            "the job ran with a blocking read open",
+            || async { h.runs(id) >= 1 && clients().await > before },
+        )
+        .await;
+        // Stopped, it keeps none: the count is back where it was (each round, so the
+        // connections of workers started again and again do not pile up).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let now = clients().await;
+            if now == before {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: {now} clients after the worker stopped, {before} before"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    drop(redis);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_lost_twice_are_run_one_at_a_time() {
+    let h = harness().await;
+    let lease = Duration::from_millis(200);
+    let work = |tag| Work {
+        sleep_ms: 300,
+        tag,
+        ..Work::default()
+    };
+    let (first, second) = (h.enqueue(work(1)).await, h.enqueue(work(2)).await);
+    // Both lost together twice, as beside a job that kills its worker.
+    let taken = h
+        .queue
+        .fetch("default", "dead-1", 2, Duration::from_millis(50), lease)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(taken.len(), 2);
+    let again = [
+        take_over(&h, "dead-2", lease).await,
+        take_over(&h, "dead-2", lease).await,
+    ];
+    assert!(again.iter().all(|d| d.deliveries == 2), "{again:?}");
+    // A worker with room for four runs them one after the other, never side by side: if one
+    // of them kills its worker, the other is not lost with it a third time.
+    let report = run_until(
+        &h,
+        WorkerSettings {
+            lease,
+            ..settings()
+        },
+        "both ran",
+        || async { h.runs(first) >= 1 && h.runs(second) >= 1 && h.stream_len().await == 0 },
+    )
+    .await;
+    assert_eq!(report.done, 2);
+    assert_eq!((h.runs(first), h.runs(second)), (1, 1));
+    assert_eq!(
+        h.effects.peak.load(Ordering::SeqCst),
+        1,
+        "never both at once"
+    );
+    h.cleanup().await;
 }

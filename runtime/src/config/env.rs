@@ -446,7 +446,8 @@ fn read_connections(env: &Reader<'_>) -> Result<ConnectionLimits, ConfigError> {
 }
 
 /// `RAMPART_JOB_CONCURRENCY` (`4`, or `4,mail=8,exports=2`), `RAMPART_JOB_LEASE`,
-/// `RAMPART_JOB_SHUTDOWN_GRACE`.
+/// `RAMPART_JOB_SHUTDOWN_GRACE`, `RAMPART_JOB_MAX_DELIVERIES`, `RAMPART_JOB_DEAD_RETENTION`,
+/// `RAMPART_JOB_DEAD_MAX`.
 fn read_jobs(env: &Reader<'_>) -> Result<WorkerSettings, ConfigError> {
     let defaults = WorkerSettings::default();
     let (concurrency, per_queue) = env.parse(
@@ -467,6 +468,17 @@ fn read_jobs(env: &Reader<'_>) -> Result<WorkerSettings, ConfigError> {
             defaults.shutdown_grace,
             duration_within(Duration::ZERO, Duration::from_secs(3600)),
         )?,
+        max_deliveries: env.parse("RAMPART_JOB_MAX_DELIVERIES", defaults.max_deliveries, |v| {
+            v.parse().ok().filter(|n| (1..=1000).contains(n))
+        })?,
+        dead_retention: env.parse(
+            "RAMPART_JOB_DEAD_RETENTION",
+            defaults.dead_retention,
+            duration_within(Duration::from_secs(60), Duration::from_secs(3650 * 86_400)),
+        )?,
+        dead_max: env.parse("RAMPART_JOB_DEAD_MAX", defaults.dead_max, |v| {
+            v.parse().ok().filter(|n| (1..=10_000_000).contains(n))
+        })?,
         ..defaults
     })
 }

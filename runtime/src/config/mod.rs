@@ -43,6 +43,9 @@
 //! | `RAMPART_JOB_CONCURRENCY` | `4` | jobs a worker runs at once per queue; `4,mail=8` sets named queues |
 //! | `RAMPART_JOB_LEASE` | `30s` | a job's delivery stays with its worker this long without renewal (1s–1h); a dead worker's jobs run again after it |
 //! | `RAMPART_JOB_SHUTDOWN_GRACE` | `25s` | running jobs may finish this long after SIGTERM (0s–1h); the rest go back to the queue |
+//! | `RAMPART_JOB_MAX_DELIVERIES` | `5` | deliveries of one attempt (1–1000); past it a job whose worker keeps dying goes to the dead-letter queue unrun |
+//! | `RAMPART_JOB_DEAD_RETENTION` | `30d` | dead jobs older than this are deleted by the workers (1min–3650d) |
+//! | `RAMPART_JOB_DEAD_MAX` | `10000` | dead jobs kept, the newest (1–10000000); the oldest beyond it are deleted |
 //!
 //! Direction: each module defines its own settings (`DbConfig` in `db`, `JwtConfig` in `auth`,
 //! `CorsConfig` in `http`, `ConnectionLimits` in `server`, `RateLimitSpec` in `rate_limit`,

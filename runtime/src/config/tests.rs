@@ -249,6 +249,9 @@ fn job_settings_are_read_and_bounded() {
         ("RAMPART_JOB_CONCURRENCY", "3,mail=8, exports=2"),
         ("RAMPART_JOB_LEASE", "45s"),
         ("RAMPART_JOB_SHUTDOWN_GRACE", "0s"),
+        ("RAMPART_JOB_MAX_DELIVERIES", "3"),
+        ("RAMPART_JOB_DEAD_RETENTION", "7d"),
+        ("RAMPART_JOB_DEAD_MAX", "500"),
     ])
     .map(|c| c.jobs);
     let jobs = jobs.unwrap_or_else(|e| panic!("{e}"));
@@ -257,12 +260,23 @@ fn job_settings_are_read_and_bounded() {
     assert_eq!(jobs.per_queue.get("exports"), Some(&2));
     assert_eq!(jobs.lease, Duration::from_secs(45));
     assert_eq!(jobs.shutdown_grace, Duration::ZERO);
+    assert_eq!(jobs.max_deliveries, 3);
+    assert_eq!(jobs.dead_retention, Duration::from_secs(7 * 86_400));
+    assert_eq!(jobs.dead_max, 500);
     let defaults = config(&[])
         .map(|c| c.jobs)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         (defaults.concurrency, defaults.lease),
         (4, Duration::from_secs(30))
+    );
+    assert_eq!(
+        (
+            defaults.max_deliveries,
+            defaults.dead_retention,
+            defaults.dead_max
+        ),
+        (5, Duration::from_secs(30 * 86_400), 10_000)
     );
     for (variable, value) in [
         ("RAMPART_JOB_CONCURRENCY", "0"),
@@ -272,6 +286,13 @@ fn job_settings_are_read_and_bounded() {
         ("RAMPART_JOB_CONCURRENCY", "2000"),
         ("RAMPART_JOB_LEASE", "500ms"),
         ("RAMPART_JOB_SHUTDOWN_GRACE", "2h"),
+        ("RAMPART_JOB_MAX_DELIVERIES", "0"),
+        ("RAMPART_JOB_MAX_DELIVERIES", "1001"),
+        ("RAMPART_JOB_MAX_DELIVERIES", "five"),
+        ("RAMPART_JOB_DEAD_RETENTION", "30s"),
+        ("RAMPART_JOB_DEAD_RETENTION", "forever"),
+        ("RAMPART_JOB_DEAD_MAX", "0"),
+        ("RAMPART_JOB_DEAD_MAX", "-1"),
     ] {
         assert!(config(&[(variable, value)]).is_err(), "{variable}={value}");
     }

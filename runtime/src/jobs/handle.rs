@@ -393,6 +393,7 @@ pub(crate) fn queue_error(error: QueueError) -> ApiError {
             ApiError::unavailable(1)
         }
         QueueError::Protocol(reason) => ApiError::internal(reason),
+        unsupported @ QueueError::UnsupportedServer { .. } => ApiError::internal(unsupported),
     }
 }
 

@@ -24,7 +24,7 @@ pub struct MemoryQueue {
 
 #[derive(Debug, Default)]
 struct State {
-    ready: HashMap<String, VecDeque<JobRecord>>,
+    ready: HashMap<String, VecDeque<Waiting>>,
     /// (run at, record), in no order: scanned on fetch (the in-process queue stays small).
     scheduled: Vec<(i64, JobRecord)>,
     leased: HashMap<String, Lease>,
@@ -36,12 +36,28 @@ struct State {
     next_token: u64,
 }
 
+/// A ready job, with how many of its attempt's deliveries were lost (taken over after their
+/// lease expired): the same count Redis keeps per stream entry.
+#[derive(Debug)]
+struct Waiting {
+    record: JobRecord,
+    lost: u32,
+}
+
+impl Waiting {
+    fn new(record: JobRecord) -> Self {
+        Self { record, lost: 0 }
+    }
+}
+
 #[derive(Debug)]
 struct Lease {
     record: JobRecord,
     consumer: String,
     until: Instant,
     lease: Duration,
+    /// Deliveries of this attempt lost before this one.
+    lost: u32,
 }
 
 impl MemoryQueue {
@@ -54,8 +70,16 @@ impl MemoryQueue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Takes up to `max` deliveries, after promoting due jobs and expired leases.
-    fn take(&self, queue: &str, consumer: &str, max: usize, lease: Duration) -> Vec<Delivery> {
+    /// Takes up to `max` deliveries, after promoting due jobs and up to `takeovers` expired
+    /// leases (the longest expired first; the rest wait for a later fetch, as on Redis).
+    fn take(
+        &self,
+        queue: &str,
+        consumer: &str,
+        max: usize,
+        takeovers: usize,
+        lease: Duration,
+    ) -> Vec<Delivery> {
         let mut state = self.lock();
         let now = now_ms();
         let instant = Instant::now();
@@ -68,23 +92,29 @@ impl MemoryQueue {
             }
             !take
         });
-        let expired: Vec<String> = state
+        let mut expired: Vec<(Instant, String)> = state
             .leased
             .iter()
             .filter(|(_, held)| held.record.queue == queue && held.until <= instant)
-            .map(|(token, _)| token.clone())
+            .map(|(token, held)| (held.until, token.clone()))
             .collect();
+        expired.sort();
+        expired.truncate(takeovers.min(max));
         let ready = state.ready.entry(queue.to_owned()).or_default();
-        for token in expired {
+        // In front, so that the `max` taken below include them.
+        for (_, token) in expired.into_iter().rev() {
             if let Some(held) = state.leased.remove(&token) {
-                ready.push_front(held.record);
+                ready.push_front(Waiting {
+                    record: held.record,
+                    lost: held.lost.saturating_add(1),
+                });
             }
         }
         due.sort_by_key(|record| record.enqueued_at_ms);
-        ready.extend(due);
+        ready.extend(due.into_iter().map(Waiting::new));
         let mut taken = Vec::new();
         while taken.len() < max {
-            let Some(record) = ready.pop_front() else {
+            let Some(Waiting { record, lost }) = ready.pop_front() else {
                 break;
             };
             state.next_token += 1;
@@ -96,6 +126,7 @@ impl MemoryQueue {
                     consumer: consumer.to_owned(),
                     until: instant + lease,
                     lease,
+                    lost,
                 },
             );
             taken.push(Delivery {
@@ -103,6 +134,7 @@ impl MemoryQueue {
                 token,
                 queue: queue.to_owned(),
                 consumer: consumer.to_owned(),
+                deliveries: lost.saturating_add(1),
             });
         }
         taken
@@ -160,18 +192,19 @@ impl Queue for MemoryQueue {
                 .ready
                 .entry(record.queue.clone())
                 .or_default()
-                .push_back(record.clone()),
+                .push_back(Waiting::new(record.clone())),
         }
         drop(state);
         self.pushed.notify_waiters();
         ready(Ok(Enqueued::New(record.id)))
     }
 
-    fn fetch<'a>(
+    fn fetch_limited<'a>(
         &'a self,
         queue: &'a str,
         consumer: &'a str,
         max: usize,
+        takeovers: usize,
         wait: Duration,
         lease: Duration,
     ) -> BoxFuture<'a, Result<Vec<Delivery>, QueueError>> {
@@ -182,7 +215,7 @@ impl Queue for MemoryQueue {
                 let pushed = self.pushed.notified();
                 tokio::pin!(pushed);
                 pushed.as_mut().enable();
-                let taken = self.take(queue, consumer, max, lease);
+                let taken = self.take(queue, consumer, max, takeovers, lease);
                 let now = tokio::time::Instant::now();
                 if !taken.is_empty() || now >= deadline {
                     return Ok(taken);
@@ -252,15 +285,40 @@ impl Queue for MemoryQueue {
     fn release<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<(), QueueError>> {
         let mut state = self.lock();
         if let Some(held) = Self::take_lease(&mut state, delivery) {
+            // Given back unrun: this delivery is not lost, the earlier lost ones still count.
             state
                 .ready
                 .entry(held.record.queue.clone())
                 .or_default()
-                .push_front(held.record);
+                .push_front(Waiting {
+                    record: held.record,
+                    lost: held.lost,
+                });
         }
         drop(state);
         self.pushed.notify_waiters();
         ready(Ok(()))
+    }
+
+    fn prune_dead<'a>(
+        &'a self,
+        max_age: Duration,
+        keep: usize,
+    ) -> BoxFuture<'a, Result<u64, QueueError>> {
+        let mut state = self.lock();
+        let cutoff = now_ms().saturating_sub(super::queue::millis(max_age));
+        let before = state.dead.len();
+        state.dead.retain(|job| job.failed_at_ms >= cutoff);
+        // Oldest first, by when they were buried, as Redis orders them (stable: ties keep their
+        // burial order).
+        state.dead.sort_by_key(|job| job.failed_at_ms);
+        let excess = state.dead.len().saturating_sub(keep);
+        state.dead.drain(..excess);
+        ready(Ok((before - state.dead.len()) as u64))
+    }
+
+    fn forget_consumer(&self, _consumer: &str) {
+        // Nothing is kept per consumer beyond its leases, which must stay until they expire.
     }
 
     fn dead<'a>(&'a self, limit: usize) -> BoxFuture<'a, Result<Vec<DeadJob>, QueueError>> {
@@ -289,7 +347,7 @@ impl Queue for MemoryQueue {
             .ready
             .entry(record.queue.clone())
             .or_default()
-            .push_back(record);
+            .push_back(Waiting::new(record));
         drop(state);
         self.pushed.notify_waiters();
         ready(Ok(Revival::Queued))
@@ -319,7 +377,7 @@ impl Queue for MemoryQueue {
                 .filter(|held| held.record.queue == queue)
                 .count() as u64,
             oldest_ready_age_ms: ready_jobs
-                .and_then(|jobs| jobs.iter().map(|record| record.enqueued_at_ms).min())
+                .and_then(|jobs| jobs.iter().map(|job| job.record.enqueued_at_ms).min())
                 .map_or(0, |oldest| u64::try_from(now - oldest).unwrap_or(0)),
             dead: state.dead.len() as u64,
         };

@@ -11,8 +11,9 @@
 //! - [`redis`]: the Redis queue ([`RedisQueue`], on Redis Streams), shared by every instance
 //!   and worker: the one for production.
 //! - [`memory`]: the in-process queue, for development and tests only.
-//! - `worker`: leases, timeouts, retries with backoff, the dead-letter queue, graceful
-//!   shutdown, metrics and log lines per job.
+//! - `worker`: leases, timeouts, retries with backoff, the dead-letter queue (and its
+//!   retention), a bound on deliveries lost with their worker, graceful shutdown, metrics and
+//!   log lines per job.
 //! - `schedule`: `cron` jobs, enqueued by the workers at each tick, once among them.
 //!
 //! Delivery is at least once: a job whose worker dies runs again after its lease expires, so a

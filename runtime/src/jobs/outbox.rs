@@ -235,6 +235,10 @@ async fn push_row(jobs: &Jobs, row: &OutboxRow) -> Pushed {
     match jobs.queue().push(&record, *run_at, unique).await {
         Ok(_) => Pushed::Done,
         Err(QueueError::Unavailable(reason)) => Pushed::Later(reason),
+        // The server, not the row, is wrong: the row waits for a Redis the queue runs on.
+        Err(unsupported @ QueueError::UnsupportedServer { .. }) => {
+            Pushed::Later(unsupported.to_string())
+        }
         Err(QueueError::Protocol(reason)) => {
             let error = format!("the queue refused the job: {reason}");
             bury(

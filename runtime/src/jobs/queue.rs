@@ -53,6 +53,13 @@ pub struct Delivery {
     /// it: a worker whose lease was taken over cannot complete, retry or release the job its
     /// successor now runs.
     pub consumer: String,
+    /// How many times this attempt has been handed out, this delivery included: 1, unless
+    /// earlier deliveries were taken over after their lease expired (their worker stopped, or
+    /// could not renew, without settling). A delivery given back by [`Queue::release`] does
+    /// not count; a retry is a new attempt and starts again at 1. The worker buries a
+    /// delivery past [`WorkerSettings::max_deliveries`](super::WorkerSettings::max_deliveries)
+    /// instead of running it: a job that kills its worker cannot loop forever.
+    pub deliveries: u32,
 }
 
 /// An entry that does not decode as a [`JobRecord`].
@@ -130,6 +137,16 @@ pub enum QueueError {
     /// The server answered with something this version does not understand.
     #[error("the job queue answered unexpectedly: {0}")]
     Protocol(String),
+    /// The server is a version the queue does not run on (the Redis queue needs Redis 7.0
+    /// or later): a deployment mistake, reported when the queue connects or first reaches
+    /// the server.
+    #[error("the job queue needs Redis {required} or later, and the server is Redis {found}")]
+    UnsupportedServer {
+        /// The version the server reports (its `redis_version`, as it reads).
+        found: String,
+        /// The oldest version the queue runs on.
+        required: &'static str,
+    },
 }
 
 /// What `unique` enqueue found.
@@ -173,6 +190,21 @@ pub trait Queue: Send + Sync + 'static {
         max: usize,
         wait: Duration,
         lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<Delivery>, QueueError>> {
+        self.fetch_limited(queue, consumer, max, max, wait, lease)
+    }
+
+    /// [`Queue::fetch`], taking over at most `takeovers` expired deliveries (none when 0): the
+    /// worker takes them over one at a time, and none while it runs one that was lost twice, so
+    /// a job that kills its worker does not take the same jobs down with it each time.
+    fn fetch_limited<'a>(
+        &'a self,
+        queue: &'a str,
+        consumer: &'a str,
+        max: usize,
+        takeovers: usize,
+        wait: Duration,
+        lease: Duration,
     ) -> BoxFuture<'a, Result<Vec<Delivery>, QueueError>>;
 
     /// Extends the lease of a running delivery (a job longer than its lease is not handed out
@@ -205,6 +237,19 @@ pub trait Queue: Send + Sync + 'static {
     /// Puts a job that never reached the queue straight into the dead-letter queue (an outbox
     /// row the queue refuses for good).
     fn bury_unqueued<'a>(&'a self, dead: &'a DeadJob) -> BoxFuture<'a, Result<(), QueueError>>;
+
+    /// Deletes dead jobs buried more than `max_age` ago, then the oldest beyond the newest
+    /// `keep` (the dead-letter queue's retention); how many were deleted.
+    fn prune_dead<'a>(
+        &'a self,
+        max_age: Duration,
+        keep: usize,
+    ) -> BoxFuture<'a, Result<u64, QueueError>>;
+
+    /// Forgets what the queue keeps for `consumer`, a worker that stopped (the Redis queue's
+    /// connections for its blocking reads). Its deliveries are not touched: whatever it still
+    /// holds is handed out again after its lease.
+    fn forget_consumer(&self, consumer: &str);
 
     /// Dead jobs, newest first, at most `limit`.
     fn dead<'a>(&'a self, limit: usize) -> BoxFuture<'a, Result<Vec<DeadJob>, QueueError>>;

@@ -5,15 +5,17 @@
 //!
 //! Every key starts with the prefix given to [`RedisQueue::connect`]:
 //!
-//! - `{prefix}jobs:{queue}`: a stream per queue, one entry per ready or running job, with one
-//!   field, `record`, the [`JobRecord`] as JSON. Workers read it through the consumer group
+//! - `{prefix}jobs:{queue}`: a stream per queue, one entry per ready or running job, with a
+//!   field `record`, the [`JobRecord`] as JSON, and on a released entry `lost`, the deliveries
+//!   of its attempt lost before it (see "Deliveries"). Workers read it through the consumer group
 //!   `workers`; a delivery's token is its entry id. An entry that does not decode is handed out
 //!   as a [`Poison`](super::Poison) delivery (its raw text kept), which the worker buries.
 //! - `{prefix}jobs:{queue}:scheduled`: a sorted set of records waiting for their time (a
 //!   delay, a retry's backoff), scored by run-at in ms; each fetch first moves the due ones to
 //!   the stream.
 //! - `{prefix}jobs:dead` (hash: job id → [`DeadJob`] JSON) and `{prefix}jobs:dead:index`
-//!   (sorted set by failed-at, for newest-first listing): the dead-letter queue of all queues.
+//!   (sorted set by failed-at, for newest-first listing and oldest-first retention): the
+//!   dead-letter queue of all queues.
 //! - `{prefix}jobs:unique:{key}`: `SET NX PX window` holding the id of the job a unique key
 //!   collapsed into.
 //! - `{prefix}jobs:cron:{job}:{tick}`: `SET NX PX ttl`, the claim of one scheduled run (tick
@@ -32,7 +34,8 @@
 //! (their worker died: a live worker renews its leases with `XCLAIM`), then (3) reads new
 //! entries with `XREADGROUP ... BLOCK`. Blocking reads go through a connection of their own
 //! per queue and consumer: on the shared multiplexed connection a blocked command would stall
-//! every command queued behind it. Complete acknowledges *and deletes* the entry, so the stream
+//! every command queued behind it. A worker that stops drops its blocking connections
+//! ([`Queue::forget_consumer`]), which closes them. Complete acknowledges *and deletes* the entry, so the stream
 //! holds only live jobs and Redis memory stays bounded by the backlog. Retry, bury and release
 //! act only while the entry is still pending: a step repeated after a lost reply, or one
 //! racing a worker that took the job over, changes nothing.
@@ -68,7 +71,18 @@
 //! after the group's last-delivered id: the time since the job became ready (pushed, moved
 //! from the schedule, or released), not since it was first enqueued.
 //!
-//! Requires Redis 6.2 or later (`XAUTOCLAIM`, exclusive ranges).
+//! Requires Redis 7.0 or later: [`RedisQueue::connect`] (or, when Redis is unreachable then, the
+//! first step that reaches it) reads `INFO server` and refuses an older server with
+//! [`QueueError::UnsupportedServer`]. 7.0's `XAUTOCLAIM` removes entries deleted while pending
+//! from the pending list; 6.2 leaves them there for ever.
+//!
+//! # Deliveries
+//!
+//! A delivery's [`Delivery::deliveries`] is the entry's delivery count (1 from `XREADGROUP`,
+//! one more per `XAUTOCLAIM` takeover, read back with `XPENDING` after a takeover; a renewal's
+//! `XCLAIM … JUSTID` adds none), plus the entry's `lost` field: a release writes a new entry
+//! whose count starts again, and carries the deliveries lost so far there. The worker buries a
+//! delivery past its limit.
 
 mod dead;
 mod fetch;
@@ -76,7 +90,8 @@ mod reply;
 mod scripts;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -104,6 +119,13 @@ const CLAIM_ROUNDS: usize = 4;
 const CONSUMER_EXPIRY: Duration = Duration::from_secs(3600);
 /// How often a process looks for such consumers, at most.
 const REAP_EVERY: Duration = Duration::from_secs(600);
+/// Dead jobs deleted per retention script call, at most.
+const PRUNE_BATCH: usize = 1000;
+/// The oldest Redis the queue runs on: 7.0 is where `XAUTOCLAIM` reports the entries deleted
+/// while pending *and removes them from the pending list*; on 6.2 it skips them but leaves them
+/// pending, so every fetch would meet them again and they would count as in flight forever.
+const REQUIRED_VERSION: (u32, u32, u32) = (7, 0, 0);
+const REQUIRED_VERSION_TEXT: &str = "7.0";
 
 /// A [`Queue`] on Redis Streams (see the module docs).
 pub struct RedisQueue {
@@ -118,6 +140,11 @@ pub struct RedisQueue {
     reaped: Mutex<HashMap<String, Instant>>,
     /// How long a consumer that holds nothing stays in a group without reading.
     consumer_expiry: Duration,
+    /// Whether the server's version was checked (or could not be, see
+    /// [`RedisQueue::check_server`]): until then, every step checks it first.
+    checked: AtomicBool,
+    /// The version the server reported.
+    version: OnceLock<(u32, u32, u32)>,
     prefix: Arc<str>,
     scripts: Scripts,
 }
@@ -170,40 +197,111 @@ fn is_no_group(error: &RedisError) -> bool {
     error.code() == Some("NOGROUP") || error.to_string().contains("NOGROUP")
 }
 
+/// The version an `INFO server` reply names, if the queue runs on it; else the typed error
+/// naming what was found (cut short and printable: it is shown to an operator).
+fn supported_version(info: &str) -> Result<(u32, u32, u32), QueueError> {
+    let found = reply::redis_version(info);
+    match found.and_then(reply::parse_version) {
+        Some(version) if version >= REQUIRED_VERSION => Ok(version),
+        _ => Err(QueueError::UnsupportedServer {
+            found: match found {
+                Some(text) => text.chars().filter(|c| !c.is_control()).take(40).collect(),
+                None => "of no stated version (INFO has no redis_version)".to_owned(),
+            },
+            required: REQUIRED_VERSION_TEXT,
+        }),
+    }
+}
+
 fn json<T: serde::Serialize>(value: &T) -> Result<String, QueueError> {
     serde_json::to_string(value).map_err(|error| QueueError::Protocol(error.to_string()))
 }
 
 impl RedisQueue {
-    /// Connects to the Redis at `url`, keeping every key under `prefix`. A Redis unreachable
-    /// now does not fail: the queue connects on first use (each step is `Unavailable` until
-    /// Redis answers). A URL that cannot be used is an error.
-    pub async fn connect(url: &str, prefix: &str) -> ::redis::RedisResult<Self> {
-        let client = ::redis::Client::open(url)?;
+    /// Connects to the Redis at `url`, keeping every key under `prefix`, and checks that the
+    /// server is Redis 7.0 or later ([`QueueError::UnsupportedServer`] otherwise). A Redis
+    /// unreachable now does not fail: the queue connects, and checks the version, on first use
+    /// (each step is `Unavailable` until Redis answers). A URL that cannot be used is an
+    /// error.
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, QueueError> {
+        // Not the client's message alone: it never shows the URL (which may hold a password).
+        let unusable = |error: RedisError| {
+            QueueError::Unavailable(format!("the Redis URL cannot be used: {error}"))
+        };
+        let client = ::redis::Client::open(url).map_err(unusable)?;
         let shared_config = config(Duration::from_secs(5));
-        let shared = match client
+        let (shared, reachable) = match client
             .get_connection_manager_with_config(shared_config.clone())
             .await
         {
-            Ok(connection) => connection,
+            Ok(connection) => (connection, true),
             Err(error) if matches!(queue_error(&error), QueueError::Unavailable(_)) => {
                 tracing::warn!(target: "rampart::jobs", error = %error, "Redis unreachable at start: the job queue is unavailable until it answers");
-                client.get_connection_manager_lazy(shared_config)?
+                let lazy = client
+                    .get_connection_manager_lazy(shared_config)
+                    .map_err(unusable)?;
+                (lazy, false)
             }
-            Err(error) => return Err(error),
+            Err(error) => return Err(queue_error(&error)),
         };
-        Ok(Self {
+        let queue = Self {
             client,
             shared,
             blocking: Mutex::default(),
             grouped: Mutex::default(),
             reaped: Mutex::default(),
             consumer_expiry: CONSUMER_EXPIRY,
+            checked: AtomicBool::new(false),
+            version: OnceLock::new(),
             prefix: Arc::from(prefix),
             scripts: Scripts::new(),
-        })
+        };
+        if reachable {
+            match queue.check_server().await {
+                // Gone again since it answered: checked on first use, like an unreachable one.
+                Ok(()) | Err(QueueError::Unavailable(_)) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(queue)
     }
 
+    /// The server's version, once the queue has reached it (`INFO server`'s `redis_version`).
+    pub fn server_version(&self) -> Option<(u32, u32, u32)> {
+        self.version.get().copied()
+    }
+
+    /// Checks, once, that the server is a Redis this queue runs on. A server that refuses
+    /// `INFO` (an ACL without it) cannot be checked: that is logged and the queue goes on, as
+    /// the version check guards against a mistake, and must not lock out a working setup.
+    async fn check_server(&self) -> Result<(), QueueError> {
+        if self.checked.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut connection = self.shared.clone();
+        let info = match ::redis::cmd("INFO")
+            .arg("server")
+            .query_async::<Value>(&mut connection)
+            .await
+        {
+            Ok(info) => info,
+            Err(error) if matches!(queue_error(&error), QueueError::Unavailable(_)) => {
+                return Err(queue_error(&error));
+            }
+            Err(error) => {
+                tracing::warn!(target: "rampart::jobs", error = %error, "cannot read the Redis version (INFO refused); the job queue needs Redis 7.0 or later");
+                self.checked.store(true, Ordering::Release);
+                return Ok(());
+            }
+        };
+        let text = reply::text(&info).ok_or_else(|| reply::unexpected("INFO", &info))?;
+        let version = supported_version(&text)?;
+        let _ = self.version.set(version);
+        self.checked.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Forget consumers
     /// Forget consumers (worker processes) that hold no job and have not read for `idle`
     /// (default one hour): each worker process reads under a name of its own, and a group
     /// would otherwise keep every one ever started. A live worker idle that long loses nothing
@@ -258,6 +356,7 @@ impl RedisQueue {
 
     /// Creates the group of `stream` (and the stream) unless it exists.
     async fn create_group(&self, stream: &str) -> Result<(), QueueError> {
+        self.check_server().await?;
         let mut connection = self.shared.clone();
         let created: ::redis::RedisResult<Value> = ::redis::cmd("XGROUP")
             .arg("CREATE")
@@ -291,6 +390,7 @@ impl RedisQueue {
         command: &Cmd,
         stream: Option<&str>,
     ) -> Result<Value, QueueError> {
+        self.check_server().await?;
         match command.query_async::<Value>(connection).await {
             Ok(value) => Ok(value),
             Err(error) => match stream {
@@ -316,6 +416,7 @@ impl RedisQueue {
         args: &[&str],
         stream: Option<&str>,
     ) -> Result<Value, QueueError> {
+        self.check_server().await?;
         let mut invocation = script.prepare_invoke();
         for key in keys {
             invocation.key(*key);
@@ -431,15 +532,16 @@ impl Queue for RedisQueue {
         Box::pin(self.push_now(record, run_at_ms, unique))
     }
 
-    fn fetch<'a>(
+    fn fetch_limited<'a>(
         &'a self,
         queue: &'a str,
         consumer: &'a str,
         max: usize,
+        takeovers: usize,
         wait: Duration,
         lease: Duration,
     ) -> BoxFuture<'a, Result<Vec<Delivery>, QueueError>> {
-        Box::pin(self.fetch_now(queue, consumer, max, wait, lease))
+        Box::pin(self.fetch_now(queue, consumer, max, takeovers, wait, lease))
     }
 
     fn renew<'a>(&'a self, delivery: &'a Delivery) -> BoxFuture<'a, Result<bool, QueueError>> {
@@ -520,6 +622,21 @@ impl Queue for RedisQueue {
         })
     }
 
+    fn prune_dead<'a>(
+        &'a self,
+        max_age: Duration,
+        keep: usize,
+    ) -> BoxFuture<'a, Result<u64, QueueError>> {
+        Box::pin(self.prune_dead_now(max_age, keep))
+    }
+
+    fn forget_consumer(&self, consumer: &str) {
+        // Dropping the last handle closes the connection (its driver task ends); a read still
+        // blocked on it holds a clone until it returns, at most the block time later.
+        let suffix = format!("\0{consumer}");
+        lock(&self.blocking).retain(|key, _| !key.ends_with(&suffix));
+    }
+
     fn dead<'a>(&'a self, limit: usize) -> BoxFuture<'a, Result<Vec<DeadJob>, QueueError>> {
         Box::pin(self.dead_now(limit))
     }
@@ -559,5 +676,43 @@ impl Queue for RedisQueue {
                 other => Err(reply::unexpected("SET NX", &other)),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_redis_7_or_later_is_supported() {
+        let info = |version: &str| {
+            format!("# Server\r\nredis_version:{version}\r\nredis_mode:standalone\r\n")
+        };
+        assert!(matches!(supported_version(&info("7.0.15")), Ok((7, 0, 15))));
+        assert!(matches!(supported_version(&info("7.0.0")), Ok((7, 0, 0))));
+        assert!(matches!(
+            supported_version(&info("255.255.255")),
+            Ok((255, 255, 255))
+        ));
+        let refused = |info: &str| match supported_version(info) {
+            Err(QueueError::UnsupportedServer { found, required }) => (found, required),
+            other => panic!("{info:?}: {other:?}"),
+        };
+        assert_eq!(refused(&info("6.2.14")), ("6.2.14".to_owned(), "7.0"));
+        assert_eq!(refused(&info("6.9.99")).0, "6.9.99");
+        assert_eq!(refused(&info("garbage")).0, "garbage");
+        assert!(refused("# Server\r\n").0.contains("no redis_version"));
+        // What an operator sees names both versions.
+        let message = supported_version(&info("6.2.14"))
+            .err()
+            .map(|error| error.to_string())
+            .unwrap_or_default();
+        assert!(
+            message.contains("6.2.14") && message.contains("7.0"),
+            "{message}"
+        );
+        // Cut short and printable, whatever the server says.
+        let long = refused(&info(&format!("7\u{7}{}", "9".repeat(100)))).0;
+        assert!(long.len() <= 40 && !long.contains('\u{7}'), "{long}");
     }
 }

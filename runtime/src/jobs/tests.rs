@@ -14,10 +14,13 @@ use super::*;
 use crate::dependency::Dependencies;
 use crate::resource::{CursorKey, Scope};
 
-/// Counts runs per job; fails the first `fail_first` runs of a payload.
+/// Counts runs, and how many ran at once at most; fails the first `fail_first` runs of a
+/// payload.
 #[derive(Default)]
 struct Effects {
     runs: AtomicU32,
+    running: AtomicU32,
+    peak: AtomicU32,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -53,7 +56,10 @@ impl Job for Flaky {
             if input.panic {
                 panic!("boom");
             }
+            let now = effects.running.fetch_add(1, Ordering::SeqCst) + 1;
+            effects.peak.fetch_max(now, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(input.sleep_ms)).await;
+            effects.running.fetch_sub(1, Ordering::SeqCst);
             if ctx.attempt() <= input.fail_first {
                 return Err(JobError::retry(format!(
                     "failing attempt {} (run {run})",
@@ -663,4 +669,227 @@ fn a_missing_job_handle_points_at_with_jobs() {
             .contains("App::with_jobs")
     );
     assert!(crate::dependency::how_to_register("app::Mailer").contains("App::dep"));
+
+/// Fetches as `consumer` until it is handed a delivery: the job's previous holder (a worker
+/// that took it and died) keeps it until its lease expires.
+async fn take_over(queue: &dyn Queue, consumer: &str, lease: Duration) -> Delivery {
+    for _ in 0..100 {
+        let mut taken = queue
+            .fetch("default", consumer, 1, Duration::from_millis(100), lease)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        if let Some(delivery) = taken.pop() {
+            return delivery;
+        }
+    }
+    panic!("{consumer} was never handed the job");
+}
+
+fn quick() -> Work {
+    Work {
+        fail_first: 0,
+        sleep_ms: 0,
+        panic: false,
+    }
+}
+
+#[tokio::test]
+async fn a_job_whose_workers_keep_dying_is_buried_after_max_deliveries() {
+    let h = harness();
+    let queue = h.jobs.queue().as_ref();
+    let lease = Duration::from_millis(50);
+    let limited = WorkerSettings {
+        max_deliveries: 3,
+        lease,
+        ..settings()
+    };
+    // Lost twice, the third delivery is within the limit: it runs.
+    let survivor = h
+        .jobs
+        .enqueue(Flaky, quick())
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    for (delivered, consumer) in [(1, "dead-1"), (2, "dead-2")] {
+        let taken = take_over(queue, consumer, lease).await;
+        assert_eq!(taken.deliveries, delivered, "{consumer}");
+    }
+    let effects = h.effects.clone();
+    let report = run_until(&h, limited.clone(), || {
+        effects.runs.load(Ordering::SeqCst) >= 1
+    })
+    .await;
+    assert_eq!((report.done, report.dead), (1, 0));
+    assert_eq!(h.effects.runs.load(Ordering::SeqCst), 1);
+    // Lost three times: the fourth delivery is past the limit, buried without running.
+    let doomed = h
+        .jobs
+        .enqueue(Flaky, quick())
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    for (delivered, consumer) in [(1, "dead-1"), (2, "dead-2"), (3, "dead-3")] {
+        let taken = take_over(queue, consumer, lease).await;
+        assert_eq!(taken.deliveries, delivered, "{consumer}");
+    }
+    let jobs = h.jobs.clone();
+    let report = run_until(&h, limited, || {
+        futures_util::FutureExt::now_or_never(jobs.stats("default"))
+            .and_then(Result::ok)
+            .is_some_and(|stats| stats.dead == 1)
+    })
+    .await;
+    assert_eq!((report.done, report.dead), (0, 1));
+    assert_eq!(
+        h.effects.runs.load(Ordering::SeqCst),
+        1,
+        "the doomed job never ran"
+    );
+    let dead = h.jobs.dead(10).await.unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].id, doomed);
+    assert_eq!(dead[0].attempts, 1);
+    assert!(
+        dead[0]
+            .error
+            .starts_with("its worker stopped during 3 deliveries"),
+        "{}",
+        dead[0].error
+    );
+    let stats = h.jobs.stats("default").await.unwrap_or_default();
+    assert_eq!((stats.ready, stats.in_flight), (0, 0));
+    let _ = survivor;
+}
+
+#[tokio::test]
+async fn a_released_delivery_does_not_count_toward_max_deliveries() {
+    let h = harness();
+    let queue = h.jobs.queue().as_ref();
+    let lease = Duration::from_millis(50);
+    h.jobs
+        .enqueue(Flaky, quick())
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(take_over(queue, "dead-1", lease).await.deliveries, 1);
+    let second = take_over(queue, "stopping", lease).await;
+    assert_eq!(second.deliveries, 2);
+    // A graceful shutdown gives it back: the lost delivery still counts, the released one not.
+    queue
+        .release(&second)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let third = take_over(queue, "next", Duration::from_secs(60)).await;
+    assert_eq!(third.deliveries, 2);
+    queue
+        .complete(&third)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+}
+
+/// A dead job buried `age` ago.
+fn dead_since(age: Duration) -> DeadJob {
+    let mut dead = DeadJob::now(
+        JobId::new(),
+        Some("flaky".to_owned()),
+        "default",
+        "{}".to_owned(),
+        1,
+        "failed",
+    );
+    dead.failed_at_ms -= queue::millis(age);
+    dead
+}
+
+#[tokio::test]
+async fn the_dead_letter_queue_keeps_the_newest_within_its_retention() {
+    let h = harness();
+    let queue = h.jobs.queue();
+    let day = Duration::from_secs(86_400);
+    let old: Vec<DeadJob> = (0..2).map(|_| dead_since(40 * day)).collect();
+    let recent: Vec<DeadJob> = (0..4u32).map(|i| dead_since(day * (4 - i))).collect();
+    for dead in old.iter().chain(&recent) {
+        queue
+            .bury_unqueued(dead)
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    let month = 30 * day;
+    // By age: the two buried 40 days ago go.
+    assert_eq!(queue.prune_dead(month, 100).await.ok(), Some(2));
+    let ids = |jobs: Vec<DeadJob>| jobs.into_iter().map(|job| job.id).collect::<Vec<_>>();
+    let newest_first: Vec<JobId> = recent.iter().rev().map(|job| job.id).collect();
+    assert_eq!(ids(h.jobs.dead(10).await.unwrap_or_default()), newest_first);
+    // By count: the oldest beyond the newest three go.
+    assert_eq!(queue.prune_dead(month, 3).await.ok(), Some(1));
+    assert_eq!(
+        ids(h.jobs.dead(10).await.unwrap_or_default()),
+        newest_first[..3]
+    );
+    assert_eq!(
+        queue.prune_dead(month, 3).await.ok(),
+        Some(0),
+        "nothing more"
+    );
+    // The worker applies the retention it is given, at start.
+    let jobs = h.jobs.clone();
+    run_until(
+        &h,
+        WorkerSettings {
+            dead_max: 1,
+            ..settings()
+        },
+        || {
+            futures_util::FutureExt::now_or_never(jobs.stats("default"))
+                .and_then(Result::ok)
+                .is_some_and(|stats| stats.dead == 1)
+        },
+    )
+    .await;
+    assert_eq!(
+        ids(h.jobs.dead(10).await.unwrap_or_default()),
+        newest_first[..1]
+    );
+}
+
+#[tokio::test]
+async fn deliveries_lost_twice_are_run_one_at_a_time() {
+    let h = harness();
+    let queue = h.jobs.queue().as_ref();
+    let lease = Duration::from_millis(50);
+    let slow = || Work {
+        fail_first: 0,
+        sleep_ms: 200,
+        panic: false,
+    };
+    for _ in 0..2 {
+        h.jobs
+            .enqueue(Flaky, slow())
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    // Both lost together twice, as beside a job that kills its worker.
+    let taken = queue
+        .fetch("default", "dead-1", 2, Duration::from_millis(10), lease)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(taken.len(), 2);
+    let again = [
+        take_over(queue, "dead-2", lease).await,
+        take_over(queue, "dead-2", lease).await,
+    ];
+    assert!(again.iter().all(|d| d.deliveries == 2), "{again:?}");
+    let effects = h.effects.clone();
+    let report = run_until(
+        &h,
+        WorkerSettings {
+            lease,
+            ..settings()
+        },
+        || effects.runs.load(Ordering::SeqCst) >= 2 && effects.running.load(Ordering::SeqCst) == 0,
+    )
+    .await;
+    assert_eq!(report.done, 2);
+    assert_eq!(
+        h.effects.peak.load(Ordering::SeqCst),
+        1,
+        "never both at once"
+    );
 }

@@ -1,10 +1,14 @@
 //! The worker: takes deliveries from each queue up to its concurrency, runs each job under
 //! its timeout while renewing its lease, then completes, retries or buries it, in one atomic
-//! queue step each. Beside the queues it runs the scheduler of `cron` jobs (`schedule.rs`). On shutdown it stops taking jobs, lets the running ones finish within the
-//! grace period, and gives the rest back to the queue.
+//! queue step each. A delivery handed out more than `max_deliveries` times (each earlier one
+//! lost with its worker) is buried unrun. Beside the queues it runs the scheduler of `cron`
+//! jobs (`schedule.rs`) and the dead-letter queue's retention. On shutdown it stops taking
+//! jobs, lets the running ones finish within the grace period, and gives the rest back to the
+//! queue.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -29,6 +33,18 @@ pub struct WorkerSettings {
     pub shutdown_grace: Duration,
     /// How long one fetch waits for work (and so how long shutdown waits for a fetch).
     pub poll_wait: Duration,
+    /// How many times one attempt of a job may be handed out (`RAMPART_JOB_MAX_DELIVERIES`,
+    /// default 5). A delivery is handed out again only when its worker stopped (crashed, was
+    /// killed, ran out of memory) or lost its lease without settling it, and that does not
+    /// count as an attempt: a job that kills its worker would otherwise run forever. A
+    /// delivery past the limit goes to the dead-letter queue unrun. Given-back deliveries
+    /// (shutdown) do not count.
+    pub max_deliveries: u32,
+    /// Dead jobs older than this are deleted (`RAMPART_JOB_DEAD_RETENTION`, default 30 days).
+    pub dead_retention: Duration,
+    /// At most this many dead jobs are kept, the newest (`RAMPART_JOB_DEAD_MAX`, default
+    /// 10,000).
+    pub dead_max: usize,
 }
 
 impl Default for WorkerSettings {
@@ -39,6 +55,9 @@ impl Default for WorkerSettings {
             lease: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(25),
             poll_wait: Duration::from_secs(1),
+            max_deliveries: 5,
+            dead_retention: Duration::from_secs(30 * 24 * 3600),
+            dead_max: 10_000,
         }
     }
 }
@@ -66,6 +85,23 @@ struct Shared {
     settings: WorkerSettings,
     consumer: String,
     report: Mutex<WorkerReport>,
+    /// Running deliveries that were lost at least twice before ([`SUSPECT_FROM`]).
+    suspects: AtomicUsize,
+}
+
+/// A delivery handed out this many times (lost at least twice: its workers stopped each time)
+/// may be a job that kills its worker. A worker runs one such at a time, and takes over nothing
+/// while it runs: the jobs beside a crashing job lose their delivery with it, and a job that
+/// crashes every worker it runs on then takes no other job down with it more than twice.
+const SUSPECT_FROM: u32 = 3;
+
+/// Counts a running suspect delivery in [`Shared::suspects`] while it lives.
+struct Suspect(Arc<Shared>);
+
+impl Drop for Suspect {
+    fn drop(&mut self) {
+        self.0.suspects.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl std::fmt::Debug for Worker {
@@ -90,6 +126,7 @@ impl Worker {
                 settings,
                 consumer,
                 report: Mutex::default(),
+                suspects: AtomicUsize::new(0),
             }),
         }
     }
@@ -101,12 +138,16 @@ impl Worker {
 
     /// Runs every queue until `shutdown` resolves, then drains (see the module docs).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> WorkerReport {
+        // On every way out, a cancelled `run` too: a process that starts workers again and
+        // again must not keep the connections of the stopped ones.
+        let _forget = ForgetConsumer(&self.shared);
         let (stop, stopped) = watch::channel(false);
         let mut queues = JoinSet::new();
         for queue in self.shared.services.jobs.set().queues() {
             queues.spawn(serve_queue(self.shared.clone(), queue, stopped.clone()));
         }
         queues.spawn(record_stats(self.shared.clone(), stopped.clone()));
+        queues.spawn(prune_dead(self.shared.clone(), stopped.clone()));
         queues.spawn(super::schedule::schedule(
             self.shared.services.jobs.clone(),
             stopped.clone(),
@@ -124,6 +165,19 @@ impl Worker {
             .unwrap_or_else(PoisonError::into_inner);
         tracing::info!(target: "rampart::jobs", consumer = %self.shared.consumer, done = report.done, retried = report.retried, dead = report.dead, released = report.released, "worker stopped");
         report
+    }
+}
+
+/// Tells the queue the worker stopped, when dropped.
+struct ForgetConsumer<'a>(&'a Shared);
+
+impl Drop for ForgetConsumer<'_> {
+    fn drop(&mut self) {
+        self.0
+            .services
+            .jobs
+            .queue()
+            .forget_consumer(&self.0.consumer);
     }
 }
 
@@ -149,13 +203,17 @@ async fn serve_queue(shared: Arc<Shared>, queue: &'static str, mut stop: watch::
                 _ = stop.changed() => break,
             }
         }
+        // Expired leases are taken over one per fetch, and none while a suspect runs here (see
+        // `SUSPECT_FROM`); the others wait for the next fetch, or another worker.
+        let takeovers = usize::from(shared.suspects.load(Ordering::Acquire) == 0);
         // Not raced against `stop`: a fetch cancelled after the queue handed out jobs would
         // strand them until their lease expires. A fetch waits at most `poll_wait`.
         let fetched = backend
-            .fetch(
+            .fetch_limited(
                 queue,
                 &shared.consumer,
                 free,
+                takeovers,
                 shared.settings.poll_wait,
                 shared.settings.lease,
             )
@@ -171,7 +229,19 @@ async fn serve_queue(shared: Arc<Shared>, queue: &'static str, mut stop: watch::
                         continue;
                     }
                     lock(&in_flight).insert(delivery.token.clone(), delivery.clone());
-                    running.spawn(run_delivery(shared.clone(), delivery, in_flight.clone()));
+                    // Counted before the next fetch; one past the limit is buried, not run.
+                    let suspect = (SUSPECT_FROM..=shared.settings.max_deliveries)
+                        .contains(&delivery.deliveries)
+                        .then(|| {
+                            shared.suspects.fetch_add(1, Ordering::AcqRel);
+                            Suspect(shared.clone())
+                        });
+                    running.spawn(run_delivery(
+                        shared.clone(),
+                        delivery,
+                        in_flight.clone(),
+                        suspect,
+                    ));
                 }
             }
             Err(error) => {
@@ -256,6 +326,8 @@ async fn run_delivery(
     shared: Arc<Shared>,
     delivery: Delivery,
     in_flight: Arc<Mutex<HashMap<String, Delivery>>>,
+    // Held until the attempt ends (or is aborted): the worker takes over nothing meanwhile.
+    _suspect: Option<Suspect>,
 ) {
     let started = Instant::now();
     // Decremented on drop, so an attempt aborted at the end of the grace period counts too.
@@ -288,6 +360,20 @@ async fn execute(shared: &Shared, delivery: &Delivery) -> (Outcome, Option<&'sta
         Err(poison) => return (Outcome::Poison(poison.reason.clone()), None),
     };
     let jobs = &shared.services.jobs;
+    if delivery.deliveries > shared.settings.max_deliveries {
+        let lost = delivery.deliveries - 1;
+        let spec = jobs
+            .set()
+            .get(&record.job)
+            .map(|registered| registered.spec);
+        let plural = if lost == 1 { "delivery" } else { "deliveries" };
+        return (
+            Outcome::Permanent(format!(
+                "its worker stopped during {lost} {plural} without settling it (crashed, killed, or lost its lease); not run again"
+            )),
+            spec,
+        );
+    }
     let Some(registered) = jobs.set().get(&record.job) else {
         // Retried with the default schedule, not buried: during a rolling deploy an upgraded
         // API can enqueue a job the workers learn about a few minutes later.
@@ -459,6 +545,32 @@ where
             Err(_) => {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+/// How often a worker applies the dead-letter queue's retention.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+
+/// Applies the dead-letter queue's retention at start, then every [`PRUNE_EVERY`]. Every worker
+/// does (each step is idempotent); a failure is logged and tried again next time.
+async fn prune_dead(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(PRUNE_EVERY);
+    let (max_age, keep) = (shared.settings.dead_retention, shared.settings.dead_max);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match shared.services.jobs.queue().prune_dead(max_age, keep).await {
+            Ok(0) => {}
+            Ok(pruned) => {
+                tracing::info!(target: "rampart::jobs", pruned, retention_s = max_age.as_secs(), keep, "dead jobs deleted by retention");
+                metrics::counter!("jobs_dead_pruned_total").increment(pruned);
+            }
+            Err(error) => {
+                tracing::warn!(target: "rampart::jobs", error = %error, "cannot apply the dead-letter retention; trying again later");
             }
         }
     }

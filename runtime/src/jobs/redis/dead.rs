@@ -1,8 +1,10 @@
-//! The dead-letter queue of [`RedisQueue`]: listing, reviving, discarding.
+//! The dead-letter queue of [`RedisQueue`]: listing, reviving, discarding, retention.
+
+use std::time::Duration;
 
 use super::super::job::JobId;
-use super::super::queue::{DeadJob, JobRecord, QueueError, Revival};
-use super::{RedisQueue, json, reply};
+use super::super::queue::{DeadJob, JobRecord, QueueError, Revival, millis};
+use super::{PRUNE_BATCH, RedisQueue, json, reply};
 
 impl RedisQueue {
     pub(super) async fn revive_now(&self, id: JobId) -> Result<Revival, QueueError> {
@@ -76,5 +78,34 @@ impl RedisQueue {
             .script(&self.scripts.discard, &[&hash, &index], &[&field], None)
             .await?;
         Ok(reply::int("DISCARD", &value)? == 1)
+    }
+
+    /// Deletes dead jobs older than `max_age`, then the oldest beyond `keep`, a batch per
+    /// script call (each one short, so Redis serves other clients between them).
+    pub(super) async fn prune_dead_now(
+        &self,
+        max_age: Duration,
+        keep: usize,
+    ) -> Result<u64, QueueError> {
+        let (dead, index) = self.dead_keys();
+        let age = millis(max_age).to_string();
+        let keep = keep.to_string();
+        let batch = PRUNE_BATCH.to_string();
+        let mut pruned = 0u64;
+        loop {
+            let value = self
+                .script(
+                    &self.scripts.prune_dead,
+                    &[&dead, &index],
+                    &[&age, &keep, &batch],
+                    None,
+                )
+                .await?;
+            let deleted = u64::try_from(reply::int("PRUNE_DEAD", &value)?).unwrap_or(0);
+            pruned = pruned.saturating_add(deleted);
+            if deleted < PRUNE_BATCH as u64 {
+                return Ok(pruned);
+            }
+        }
     }
 }

@@ -40,7 +40,9 @@ impl RedisQueue {
         }
     }
 
-    /// Takes over entries of `stream` idle longer than `lease`, up to `max`.
+    /// Takes over entries of `stream` idle longer than `lease`, up to `max`, each with its
+    /// delivery count (XAUTOCLAIM counts the takeover; a renewal, `XCLAIM ... JUSTID`, does
+    /// not), so the worker can bury a job that keeps killing its workers.
     async fn claim(
         &self,
         stream: &str,
@@ -64,9 +66,39 @@ impl RedisQueue {
                 .arg(max - taken.len());
             let value = self.query(&mut connection, &command, Some(stream)).await?;
             let (next, entries) = reply::auto_claim(&value)?;
-            for entry in entries {
-                if let Some(fields) = entry.fields {
-                    taken.push(reply::delivery(queue, consumer, entry.id, fields));
+            let entries: Vec<(String, Vec<(String, String)>)> = entries
+                .into_iter()
+                .filter_map(|entry| Some((entry.id, entry.fields?)))
+                .collect();
+            if !entries.is_empty() {
+                // Only after a worker died (rare): one round trip for all the counts. This
+                // consumer holds the entries now, so nothing changes them in between.
+                let mut counts = ::redis::pipe();
+                for (id, _) in &entries {
+                    counts
+                        .cmd("XPENDING")
+                        .arg(stream)
+                        .arg(GROUP)
+                        .arg(id)
+                        .arg(id)
+                        .arg(1);
+                }
+                let counts: Vec<Value> = counts
+                    .query_async(&mut connection)
+                    .await
+                    .map_err(|error| super::queue_error(&error))?;
+                if counts.len() != entries.len() {
+                    return Err(QueueError::Protocol(format!(
+                        "unexpected reply to XPENDING: {} answers for {} entries",
+                        counts.len(),
+                        entries.len()
+                    )));
+                }
+                for ((id, fields), count) in entries.into_iter().zip(&counts) {
+                    // Not pending any more (it cannot be, but if so it is not this worker's).
+                    if let Some(delivered) = reply::delivery_count(count)? {
+                        taken.push(reply::delivery(queue, consumer, id, fields, delivered));
+                    }
                 }
             }
             if next == "0-0" || taken.len() >= max {
@@ -107,7 +139,8 @@ impl RedisQueue {
             .into_iter()
             .filter_map(|entry| {
                 let fields = entry.fields?;
-                Some(reply::delivery(queue, consumer, entry.id, fields))
+                // A new entry: handed out for the first time.
+                Some(reply::delivery(queue, consumer, entry.id, fields, 1))
             })
             .collect())
     }
@@ -117,6 +150,7 @@ impl RedisQueue {
         queue: &str,
         consumer: &str,
         max: usize,
+        takeovers: usize,
         wait: Duration,
         lease: Duration,
     ) -> Result<Vec<Delivery>, QueueError> {
@@ -139,7 +173,10 @@ impl RedisQueue {
             return Err(reply::unexpected("PROMOTE", &promoted));
         };
         self.reap(&stream).await;
-        let mut taken = self.claim(&stream, queue, consumer, max, lease).await?;
+        let mut taken = match takeovers.min(max) {
+            0 => Vec::new(),
+            most => self.claim(&stream, queue, consumer, most, lease).await?,
+        };
         if taken.len() >= max {
             return Ok(taken);
         }

@@ -119,14 +119,22 @@ pub(super) fn auto_claim(value: &Value) -> Result<(String, Vec<Entry>), QueueErr
     }
 }
 
-/// The delivery of an entry of `queue`: its `record` field decoded, or a poison message
-/// carrying the entry as it was stored.
+/// The delivery of an entry of `queue` that Redis has now handed out `delivered` times (the
+/// entry's delivery count): its `record` field decoded, or a poison message carrying the entry
+/// as it was stored. The deliveries lost before the entry was written (its `lost` field, kept
+/// by a release) count too.
 pub(super) fn delivery(
     queue: &str,
     consumer: &str,
     id: String,
     fields: Vec<(String, String)>,
+    delivered: u32,
 ) -> Delivery {
+    let lost = fields
+        .iter()
+        .find(|(name, _)| name == "lost")
+        .and_then(|(_, value)| value.parse::<u32>().ok())
+        .unwrap_or(0);
     let record = match fields.iter().find(|(name, _)| name == "record") {
         Some((_, raw)) => serde_json::from_str::<JobRecord>(raw).map_err(|error| Poison {
             raw: raw.clone(),
@@ -154,7 +162,66 @@ pub(super) fn delivery(
         token: id,
         queue: queue.to_owned(),
         consumer: consumer.to_owned(),
+        deliveries: lost.saturating_add(delivered.max(1)),
     }
+}
+
+/// The delivery count in the reply to `XPENDING stream group id id 1` (extended form:
+/// `[[id, consumer, idle ms, delivery count]]`); `None` when the entry is not pending.
+pub(super) fn delivery_count(value: &Value) -> Result<Option<u32>, QueueError> {
+    const WHAT: &str = "XPENDING";
+    let Some(list) = items(value) else {
+        return Err(unexpected(WHAT, value));
+    };
+    let Some(first) = list.first() else {
+        return Ok(None);
+    };
+    match items(first) {
+        Some([_, _, _, count]) => {
+            let count = int(WHAT, count)?;
+            Ok(Some(u32::try_from(count).unwrap_or(u32::MAX)))
+        }
+        _ => Err(unexpected(WHAT, first)),
+    }
+}
+
+/// The version in an `INFO server` reply (its `redis_version` line).
+pub(super) fn redis_version(info: &str) -> Option<&str> {
+    info.lines()
+        .find_map(|line| line.trim_end().strip_prefix("redis_version:"))
+        .map(str::trim)
+}
+
+/// `major.minor[.patch]` as numbers; a non-digit suffix on the last part (`7.2.0-rc1`) is
+/// ignored. `None` for anything else.
+pub(super) fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = text.split('.');
+    let number = |part: &str, last: bool| {
+        let digits = if last {
+            let end = part
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(part.len());
+            &part[..end]
+        } else {
+            part
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse::<u32>().ok()
+    };
+    let major = number(parts.next()?, false)?;
+    let minor_text = parts.next()?;
+    let patch_text = parts.next();
+    if parts.next().is_some() {
+        return None;
+    }
+    let minor = number(minor_text, patch_text.is_none())?;
+    let patch = match patch_text {
+        Some(text) => number(text, true)?,
+        None => 0,
+    };
+    Some((major, minor, patch))
 }
 
 /// An integer reply.
@@ -188,5 +255,70 @@ pub(super) fn pushed(value: &Value) -> Result<(bool, String), QueueError> {
     match items(value) {
         Some([queued, id]) => Ok((int("PUSH", queued)? == 1, text(id).unwrap_or_default())),
         _ => Err(unexpected("PUSH", value)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_as_numbers() {
+        assert_eq!(parse_version("7.0.15"), Some((7, 0, 15)));
+        assert_eq!(parse_version("6.2.14"), Some((6, 2, 14)));
+        assert_eq!(parse_version("255.255.255"), Some((255, 255, 255)));
+        assert_eq!(parse_version("7.2"), Some((7, 2, 0)));
+        assert_eq!(parse_version("7.2.0-rc1"), Some((7, 2, 0)));
+        assert_eq!(parse_version("8.0-m02"), Some((8, 0, 0)));
+        // Compared as numbers, not text: 10.0 is newer than 7.0, 7.10 newer than 7.9.
+        assert!(parse_version("10.0.0") > parse_version("7.0.0"));
+        assert!(parse_version("7.10.0") > parse_version("7.9.9"));
+        for garbage in [
+            "",
+            "7",
+            "seven",
+            "7.x.1",
+            "7..1",
+            ".7.0",
+            "7.0.1.2",
+            "-7.0.0",
+            "7.0.x",
+            "99999999999.0.0",
+            " 7.0.0",
+        ] {
+            assert_eq!(parse_version(garbage), None, "{garbage:?}");
+        }
+    }
+
+    #[test]
+    fn the_version_is_read_from_info_server() {
+        let info = "# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\nredis_mode:standalone\r\n";
+        assert_eq!(redis_version(info), Some("7.0.15"));
+        assert_eq!(redis_version("# Server\r\nredis_mode:standalone\r\n"), None);
+        assert_eq!(redis_version(""), None);
+    }
+
+    #[test]
+    fn a_delivery_counts_the_deliveries_lost_before_its_entry() {
+        let fields = |lost: Option<&str>| {
+            let mut fields = vec![("record".to_owned(), "{}".to_owned())];
+            fields.extend(lost.map(|lost| ("lost".to_owned(), lost.to_owned())));
+            fields
+        };
+        let count = |fields, delivered| delivery("q", "c", "1-0".into(), fields, delivered);
+        assert_eq!(count(fields(None), 1).deliveries, 1);
+        assert_eq!(count(fields(None), 4).deliveries, 4);
+        assert_eq!(count(fields(Some("2")), 1).deliveries, 3);
+        // A count that does not read is no count; never fewer than one delivery.
+        assert_eq!(count(fields(Some("many")), 0).deliveries, 1);
+        let pending = Value::Array(vec![Value::Array(vec![
+            Value::BulkString(b"1-0".to_vec()),
+            Value::BulkString(b"worker".to_vec()),
+            Value::Int(12),
+            Value::Int(3),
+        ])]);
+        assert!(matches!(delivery_count(&pending), Ok(Some(3))));
+        assert!(matches!(delivery_count(&Value::Array(vec![])), Ok(None)));
+        assert!(delivery_count(&Value::Int(3)).is_err());
     }
 }

@@ -98,12 +98,31 @@ return 1
 
 /// Gives an entry back. KEYS: stream. ARGV: entry id, consumer. A copy goes to the end of the
 /// stream (ready at once for any worker), then the original is acknowledged and deleted;
-/// nothing happens when the entry is no longer pending with this consumer.
+/// nothing happens when the entry is no longer pending with this consumer. The copy carries
+/// the deliveries lost so far in its `lost` field (the entry's own, plus its delivery count
+/// less this delivery, which is given back, not lost): a new entry's delivery count starts
+/// again at 1, and a job that kills its workers must not escape the limit by a release.
 const RELEASE: &str = "
-if #redis.call('XPENDING', KEYS[1], 'workers', ARGV[1], ARGV[1], 1, ARGV[2]) == 0 then return 0 end
+local pending = redis.call('XPENDING', KEYS[1], 'workers', ARGV[1], ARGV[1], 1, ARGV[2])
+if #pending == 0 then return 0 end
 local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
-if #entry == 1 and #entry[1][2] > 0 then
-  redis.call('XADD', KEYS[1], '*', unpack(entry[1][2]))
+if #entry == 1 then
+  local fields, lost = {}, 0
+  local old = entry[1][2]
+  for i = 1, #old, 2 do
+    if old[i] == 'lost' then
+      lost = tonumber(old[i + 1]) or 0
+    else
+      fields[#fields + 1] = old[i]
+      fields[#fields + 1] = old[i + 1]
+    end
+  end
+  lost = lost + math.max(tonumber(pending[1][4]) - 1, 0)
+  if lost > 0 then
+    fields[#fields + 1] = 'lost'
+    fields[#fields + 1] = string.format('%d', lost)
+  end
+  if #fields > 0 then redis.call('XADD', KEYS[1], '*', unpack(fields)) end
 end
 redis.call('XACK', KEYS[1], 'workers', ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
@@ -143,6 +162,27 @@ local removed = redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return removed
 ";
+
+/// The dead-letter queue's retention. KEYS: dead hash, dead index. ARGV: max age ms, how many
+/// to keep, most to delete. Deletes jobs buried before now (Redis clock) less the max age,
+/// then the oldest beyond the count; returns how many went. The caller repeats it while it
+/// deletes a full batch, so no one call holds Redis long.
+const PRUNE_DEAD: &str = concat!(
+    now_ms!(),
+    "local batch = tonumber(ARGV[3])\n",
+    "local cutoff = now - tonumber(ARGV[1])\n",
+    "local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. cutoff, 'LIMIT', 0, batch)\n",
+    "local excess = redis.call('ZCARD', KEYS[2]) - #ids - tonumber(ARGV[2])\n",
+    "if excess > 0 and #ids < batch then\n",
+    "  local oldest = redis.call('ZRANGE', KEYS[2], #ids, #ids + math.min(excess, batch - #ids) - 1)\n",
+    "  for _, id in ipairs(oldest) do ids[#ids + 1] = id end\n",
+    "end\n",
+    "for _, id in ipairs(ids) do\n",
+    "  redis.call('HDEL', KEYS[1], id)\n",
+    "  redis.call('ZREM', KEYS[2], id)\n",
+    "end\n",
+    "return #ids\n",
+);
 
 /// Counts. KEYS: stream, scheduled, dead hash. Returns {ready, scheduled, in flight, oldest
 /// ready age ms, dead}. Ready entries are those after the group's last-delivered id; the
@@ -203,6 +243,7 @@ pub(super) struct Scripts {
     pub(super) discard: Script,
     pub(super) stats: Script,
     pub(super) reap: Script,
+    pub(super) prune_dead: Script,
 }
 
 impl Scripts {
@@ -221,6 +262,7 @@ impl Scripts {
             discard: Script::new(DISCARD),
             stats: Script::new(STATS),
             reap: Script::new(REAP),
+            prune_dead: Script::new(PRUNE_DEAD),
         }
     }
 }
