@@ -267,9 +267,11 @@ impl Api {
             }
         }
         if unregistered.is_empty() {
-            // The jobs this process enqueues (and, with the in-process queue, runs) need
-            // theirs too: the same start-up failure as the worker's.
+            // With the in-process queue this process runs the jobs: they need theirs too, the
+            // same start-up failure as the worker's. With Redis it only enqueues, and need not
+            // hold what only workers use (a mailer's credentials): the worker checks.
             if let Some(jobs) = app.jobs()
+                && jobs.is_in_process()
                 && let Some((job, type_name)) =
                     jobs.set().unregistered_dependency(app.dependencies())
             {
@@ -434,8 +436,8 @@ impl Api {
         // as a service (tests, `oneshot`) would otherwise convert them on every request.
         Ok(router
             .layer(pipeline::global_stack(
-                trusted_proxies,
-                sqlite,
+                pipeline::EdgeLayer::new(trusted_proxies, sqlite)
+                    .with_validator_seed(app.cursor_key().validator_seed()),
                 cors,
                 config.max_concurrency,
                 ip_throttle,

@@ -297,7 +297,13 @@ impl From<&App> for ServeOptions {
         // The server relays the job outbox, and runs the jobs of the in-process queue.
         match app.job_services() {
             Ok(services) => options.with_jobs(services, config.jobs.clone()),
-            Err(_) => options,
+            Err(JobsError::NoJobs) => options,
+            // Only a router not built by `Api::into_router(&app)` gets here (it checks the
+            // same): the server then relays and runs nothing, and says why.
+            Err(error) => {
+                tracing::error!(target: "rampart::jobs", error = %error, "the server runs no jobs and relays no outbox");
+                options
+            }
         }
     }
 }

@@ -111,6 +111,7 @@ pub struct RequestContext {
     user_id: Cell<Option<Uuid>>,
     trace_id: Option<u128>,
     span_id: Option<u64>,
+    validator_seed: u64,
 }
 
 impl RequestContext {
@@ -129,7 +130,15 @@ impl RequestContext {
             user_id: Cell::new(None),
             trace_id: None,
             span_id: None,
+            validator_seed: 0,
         }
+    }
+
+    /// The same context with the key of its responses' `ETag`s (derived from the configured
+    /// cursor secret by the router: the same on every instance, unknown to clients).
+    pub fn with_validator_seed(mut self, seed: u64) -> Self {
+        self.validator_seed = seed;
+        self
     }
 
     /// The same context, for another scope of the same request (shares the id's bytes).
@@ -142,6 +151,7 @@ impl RequestContext {
             user_id: Cell::new(self.user_id.get()),
             trace_id: self.trace_id,
             span_id: self.span_id,
+            validator_seed: self.validator_seed,
         }
     }
 
@@ -183,6 +193,11 @@ impl RequestContext {
     /// The trace id, for distributed tracing (nothing sets it yet).
     pub fn trace_id(&self) -> Option<u128> {
         self.trace_id
+    }
+
+    /// The key of this request's `ETag`s.
+    pub fn validator_seed(&self) -> u64 {
+        self.validator_seed
     }
 
     /// The span id, for distributed tracing (nothing sets it yet).

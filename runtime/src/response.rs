@@ -24,29 +24,81 @@ struct SuccessEnvelope<'a, T> {
     error: (),
 }
 
-/// Whether the request being answered is a read (`GET`, `HEAD`): its 200 gets an `ETag`.
-fn answering_a_read() -> bool {
-    crate::context::with(|context| matches!(context.method(), "GET" | "HEAD")).unwrap_or(false)
+/// What the `ETag` of a 200 to a read is made of.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Validator {
+    /// A hash of the body.
+    Body,
+    /// A resource's version and a hash of the body: `If-Match` on a write reads the version,
+    /// `If-None-Match` on a read compares the whole tag, so a body that changed while the
+    /// version did not (a deploy that renders it differently) is not answered 304.
+    Version(i64),
 }
 
-/// A strong validator of a body: the first 128 bits of its SHA-256, as hex, quoted. The body
-/// holds no per-request value (the request id is a header), so the same data has the same
-/// tag on every request and every instance.
-pub(crate) fn body_etag(bytes: &[u8]) -> HeaderValue {
-    use sha2::{Digest, Sha256};
-    use std::fmt::Write as _;
-    let digest = Sha256::digest(bytes);
-    let mut tag = String::with_capacity(34);
-    tag.push('"');
-    for byte in &digest[..16] {
-        let _ = write!(tag, "{byte:02x}");
+/// The seed of the request being answered when it is a read (`GET`, `HEAD`): its 200 gets
+/// an `ETag`.
+fn read_seed() -> Option<u64> {
+    crate::context::with(|context| {
+        matches!(context.method(), "GET" | "HEAD").then(|| context.validator_seed())
+    })
+    .flatten()
+}
+
+/// A validator of a body: a 64-bit keyed hash of it (the seed is derived from the configured
+/// cursor secret, so every instance agrees and no one without the secret can test a guess of
+/// a body against its tag), prefixed by the version if there is one, quoted. Hex digits, a dot
+/// and quotes only: always a valid header value.
+pub(crate) fn etag(seed: u64, bytes: &[u8], validator: Validator) -> Option<HeaderValue> {
+    use std::hash::BuildHasher;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let hash = foldhash::quality::FixedState::with_seed(seed).hash_one(bytes);
+    let mut tag = [0u8; 42];
+    let mut len = 0;
+    tag[len] = b'"';
+    len += 1;
+    if let Validator::Version(version) = validator {
+        if version < 0 {
+            tag[len] = b'-';
+            len += 1;
+        }
+        // Written without `core::fmt`: this runs on every resource read.
+        let mut digits = [0u8; 20];
+        let mut rest = version.unsigned_abs();
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        for &digit in &digits[start..] {
+            tag[len] = digit;
+            len += 1;
+        }
+        tag[len] = b'.';
+        len += 1;
     }
-    tag.push('"');
-    // Hex digits and quotes only: always a valid header value.
-    HeaderValue::try_from(tag).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+    for shift in (0..16).rev() {
+        tag[len] = HEX[((hash >> (shift * 4)) & 0xf) as usize];
+        len += 1;
+    }
+    tag[len] = b'"';
+    len += 1;
+    HeaderValue::from_bytes(&tag[..len]).ok()
 }
 
 fn envelope<T: Serialize>(status: StatusCode, data: &T, meta: Option<&PageMeta>) -> Response {
+    envelope_with(status, data, meta, Validator::Body)
+}
+
+pub(crate) fn envelope_with<T: Serialize>(
+    status: StatusCode,
+    data: &T,
+    meta: Option<&PageMeta>,
+    validator: Validator,
+) -> Response {
     match serde_json::to_vec(&SuccessEnvelope {
         data,
         meta,
@@ -54,9 +106,11 @@ fn envelope<T: Serialize>(status: StatusCode, data: &T, meta: Option<&PageMeta>)
     }) {
         Ok(bytes) => {
             // Every 200 to a read carries a validator, so a client can revalidate with
-            // `If-None-Match` and get a 304 (`pipeline/guard.rs`); a resource read replaces it
-            // with its version (`Tagged`), which `If-Match` writes compare against.
-            let etag = (status == StatusCode::OK && answering_a_read()).then(|| body_etag(&bytes));
+            // `If-None-Match` and get a 304 (`pipeline/conditional.rs`).
+            let etag = match read_seed() {
+                Some(seed) if status == StatusCode::OK => etag(seed, &bytes, validator),
+                _ => None,
+            };
             let mut response = (
                 status,
                 [(
@@ -184,7 +238,9 @@ impl<T: Reply> Reply for Sensitive<T> {
         response
     }
     fn describe() -> SuccessDoc {
-        T::describe()
+        let mut doc = T::describe();
+        doc.no_store = true;
+        doc
     }
 }
 

@@ -196,10 +196,8 @@ async fn a_public_read_revalidates_and_errors_are_never_304() {
     let info = app.get("/api/v1/info").send().await;
     assert_eq!(info.status(), 200, "{}", info.text());
     assert_eq!(info.header("cache-control"), Some("no-cache"));
-    assert!(
-        info.header("vary")
-            .is_none_or(|vary| !vary.contains("Authorization"))
-    );
+    // Who asks decides the answer, on a public endpoint too: a stored copy varies with it.
+    assert_eq!(info.header("vary"), Some("Authorization, X-API-Key"));
     let tag = etag(&info);
     let revalidated = app
         .get("/api/v1/info")
@@ -219,14 +217,40 @@ async fn a_public_read_revalidates_and_errors_are_never_304() {
     assert!(missing.header("etag").is_none());
     assert_eq!(missing.header("cache-control"), Some("private, no-cache"));
 
-    // A write answers in full whatever `If-None-Match` says.
-    let created = app
+    // An anonymous error says `no-cache` too: a shared cache must not keep a 404 for later.
+    let unknown = app.get("/api/v1/no-such-route").send().await;
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(unknown.header("cache-control"), Some("no-cache"));
+
+    // A write with `If-None-Match` cannot be evaluated: refused, and nothing is written.
+    let refused = app
         .post("/api/v1/projects")
         .bearer(&token)
         .header("if-none-match", "*")
         .json(&json!({"name": "Written"}))
         .send()
         .await;
-    assert_eq!(created.status(), 201, "{}", created.text());
-    assert_eq!(created.json()["data"]["name"], "Written");
+    crate::common::assert_error(&refused, 412, "PRECONDITION_FAILED");
+    let list = app.get("/api/v1/projects").bearer(&token).send().await;
+    assert_eq!(list.json()["data"], json!([]), "{}", list.text());
+}
+
+/// A tag split over two `If-None-Match` field lines still matches; a tag from another
+/// instance configured with the same secret is the same tag.
+#[tokio::test]
+async fn tags_are_stable_across_instances_and_lists_across_lines() {
+    let one = taskboard(TestBackend::Sqlite).await;
+    let two = taskboard(TestBackend::Sqlite).await;
+    let first = one.get("/api/v1/info").send().await;
+    let second = two.get("/api/v1/info").send().await;
+    assert_eq!(etag(&first), etag(&second));
+    let request = axum::http::Request::builder()
+        .uri("/api/v1/info")
+        .header("host", "localhost")
+        .header("if-none-match", "\"other\"")
+        .header("if-none-match", etag(&first))
+        .body(axum::body::Body::empty())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let revalidated = one.send(request).await;
+    assert_eq!(revalidated.status(), 304);
 }

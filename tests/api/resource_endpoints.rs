@@ -274,3 +274,57 @@ async fn auth_api_key_admits_keys_and_refuses_tokens_on_all_six() {
         assert_eq!(deleted.status(), 204, "{backend:?}: {}", deleted.text());
     }
 }
+
+/// A resource without a version tags its reads with a hash of the body, which no write can
+/// compare atomically: `If-Match` with a tag is a 412 (nothing written, nothing deleted), `*`
+/// passes. The document says the tag is a body validator, not one for `If-Match`.
+#[tokio::test]
+async fn if_match_on_a_resource_without_a_version_is_refused() {
+    for backend in BACKENDS {
+        let app = app(backend).await;
+        let token = app.token(&["member"]);
+        let posted = app
+            .post("/api/v1/bulletins")
+            .bearer(&token)
+            .json(&json!({"text": "hello"}))
+            .send()
+            .await;
+        assert_eq!(posted.status(), 201, "{backend:?}: {}", posted.text());
+        let path = format!(
+            "/api/v1/bulletins/{}",
+            posted.json()["data"]["id"].as_str().unwrap_or_default()
+        );
+        let read = app.get(&path).send().await;
+        let tag = read
+            .header("etag")
+            .unwrap_or_else(|| panic!("a read has a validator"))
+            .to_owned();
+        for method in [Method::PATCH, Method::PUT, Method::DELETE] {
+            let refused = app
+                .request(method.clone(), &path)
+                .bearer(&token)
+                .header("if-match", &tag)
+                .json(&json!({"text": "changed"}))
+                .send()
+                .await;
+            assert_error(&refused, 412, "PRECONDITION_FAILED");
+        }
+        let unchanged = app.get(&path).send().await;
+        assert_eq!(unchanged.json()["data"]["text"], "hello", "{backend:?}");
+        let any = app
+            .request(Method::PATCH, &path)
+            .bearer(&token)
+            .header("if-match", "*")
+            .json(&json!({"text": "changed"}))
+            .send()
+            .await;
+        assert_eq!(any.status(), 200, "{backend:?}: {}", any.text());
+        assert_eq!(any.json()["data"]["text"], "changed");
+    }
+    let doc = Api::new().resource::<Bulletin>().openapi_json();
+    let header =
+        &doc["paths"]["/api/v1/bulletins/{id}"]["get"]["responses"]["200"]["headers"]["ETag"];
+    let description = header["description"].as_str().unwrap_or_default();
+    assert!(description.contains("If-None-Match"), "{description}");
+    assert!(!description.contains("If-Match`"), "{description}");
+}

@@ -100,7 +100,7 @@ pub(crate) fn check_signature(
         )),
         [] => {
             errors.push(
-                Error::custom(format!("a job takes two arguments: its `JobCtx`, then its input\nhelp: {SHAPE} (the input may be `()`)"))
+                Error::custom(format!("a job takes its `JobCtx`, then its input (then any dependencies, `Dep<T>`)\nhelp: {SHAPE} (the input may be `()`)"))
                     .with_span(&signature.paren_token.span.join()),
             );
             None
@@ -114,13 +114,23 @@ pub(crate) fn check_signature(
             };
             errors.push(
                 Error::custom(format!(
-                    "a job takes two arguments: its `JobCtx`, then its input\nhelp: {help}"
+                    "a job takes its `JobCtx`, then its input (then any dependencies, `Dep<T>`)\nhelp: {help}"
                 ))
                 .with_span(*only),
             );
             None
         }
     };
+    // A dependency where the input belongs: serde would report two missing derives on `Dep`.
+    if let Some((_, input, _)) = &arguments
+        && type_head(input).is_some_and(|(head, _)| head == "Dep")
+    {
+        errors.push(
+            Error::custom("a job's input comes before its dependencies\nhelp: take the input first (`input: ()` when there is none), then `Dep<T>` arguments")
+                .with_span(input),
+        );
+        return None;
+    }
     // An `impl Trait` argument is a type parameter: the input must be one concrete type.
     if let Some((_, input, _)) = &arguments
         && matches!(input, Type::ImplTrait(_))

@@ -169,15 +169,18 @@ pub(crate) fn expand(job: &CheckedJob) -> TokenStream {
     // The future holds the dependencies too: one that is not `Send` was reported by its
     // registration probe, so the probe covers them (the rejected path asks for nothing).
     let dep_types = &signature.deps;
+    // Only generated tokens are respanned (at the fn's name, where rustc reports a future that
+    // is not `Send`); the user's dependency types keep their own spans, so a `$crate` path in
+    // one still resolves where it was written.
+    let self_input = respanned(quote!(<Self as #JOB>::Input), name.span());
     let sent = if dep_types.is_empty() {
-        quote!(<Self as #JOB>::Input)
+        self_input
     } else {
-        quote!((<Self as #JOB>::Input, #(#dep_types,)*))
+        quote!((#self_input, #(#dep_types,)*))
     };
-    let probe = respanned(
-        quote!((&&#JOB_SUPPORT::SendProbe::<#sent>::new())),
-        name.span(),
-    );
+    let send_probe = respanned(quote!(#JOB_SUPPORT::SendProbe), name.span());
+    let new = respanned(quote!(new), name.span());
+    let probe = quote_spanned!(name.span()=> (&&#send_probe::<#sent>::#new()));
     // A scheduled run is enqueued with `Default::default()`: asserted at the input type.
     let scheduled = job.cron.as_ref().map(|_| {
         let cron_input = quote_spanned!(input.span()=> #JOB_SUPPORT::cron_input::<#input>);

@@ -26,7 +26,7 @@ fn mentions(ty: &Type, generics: &syn::Generics) -> bool {
 
 /// The input the stand-in takes: the type the fn meant as its input (its second argument, or
 /// its only one when that is not the `JobCtx`), so enqueueing it adds no mismatch; `()` when
-/// there is none or it cannot be named outside the fn.
+/// there is none, it cannot be named outside the fn, or it is a `Dep<T>`.
 fn stand_in_input(function: &syn::ItemFn) -> Type {
     let types: Vec<&Type> = function
         .sig
@@ -44,6 +44,9 @@ fn stand_in_input(function: &syn::ItemFn) -> Type {
     };
     candidate
         .filter(|ty| !matches!(ty, Type::ImplTrait(_)))
+        // A dependency written where the input belongs is reported as such: as the input, it
+        // would add serde's errors about `Dep`.
+        .filter(|ty| type_head(ty).is_none_or(|(name, _)| name != "Dep"))
         .filter(|ty| !mentions(ty, &function.sig.generics))
         .cloned()
         .unwrap_or_else(|| syn::parse_quote!(()))

@@ -35,6 +35,8 @@ pub struct SuccessDoc {
     pub location: bool,
     /// An `ETag` header (the resource's version) is sent.
     pub etag: bool,
+    /// `Cache-Control: no-store` (credentials in the body): no validator, never a 304.
+    pub no_store: bool,
 }
 
 impl SuccessDoc {
@@ -50,6 +52,7 @@ impl SuccessDoc {
             paginated: false,
             location: false,
             etag: false,
+            no_store: false,
         }
     }
 
@@ -63,6 +66,7 @@ impl SuccessDoc {
             paginated: false,
             location: false,
             etag: false,
+            no_store: false,
         }
     }
 }

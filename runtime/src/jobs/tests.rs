@@ -660,15 +660,13 @@ async fn a_capture_copied_into_another_jobs_record_does_not_verify() {
 /// `App::dep`: `dependency` names the type without importing it.
 #[test]
 fn a_missing_job_handle_points_at_with_jobs() {
-    assert_eq!(
-        std::any::type_name::<Jobs>(),
-        crate::dependency::JOB_HANDLE
-    );
+    assert_eq!(std::any::type_name::<Jobs>(), crate::dependency::JOB_HANDLE);
     assert!(
         crate::dependency::how_to_register(std::any::type_name::<Jobs>())
             .contains("App::with_jobs")
     );
     assert!(crate::dependency::how_to_register("app::Mailer").contains("App::dep"));
+}
 
 /// Fetches as `consumer` until it is handed a delivery: the job's previous holder (a worker
 /// that took it and died) keeps it until its lease expires.

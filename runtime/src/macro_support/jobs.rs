@@ -29,7 +29,7 @@ pub const DEFAULT_BACKOFF_BASE: Duration = match JobSpec::new("").backoff {
 #[diagnostic::on_unimplemented(
     message = "the first argument of a job is its `JobCtx`, not `{Self}`",
     label = "expected `JobCtx`",
-    note = "write `ctx: JobCtx` first, then the input: `async fn name(ctx: JobCtx, input: T) -> JobResult`"
+    note = "write `ctx: JobCtx` first, then the input, then any dependencies: `async fn name(ctx: JobCtx, input: T, mailer: Dep<Mailer>) -> JobResult`"
 )]
 pub trait JobCtxArgument {
     /// The context, as the argument's type.
@@ -107,9 +107,9 @@ impl<I: Send> SendJob for &SendProbe<I> {
     }
 }
 
-/// Picked when the input is not `Send`: `Job::Input`'s bound reports that, once, at the input
-/// type, and a future holding the input cannot be `Send` either, so this asks for nothing (the
-/// crate does not compile, so it never runs).
+/// Picked when the input or a dependency is not `Send`: `Job::Input`'s bound reports the
+/// input, once, at its type, and the registration probe a dependency; a future holding either
+/// cannot be `Send`, so this asks for nothing (the crate does not compile, so it never runs).
 pub trait SendJobRejected {
     /// Never returns.
     fn send_job<F>(&self, future: F) -> JobFuture;

@@ -296,9 +296,9 @@ pub(super) fn responses(
 }
 
 /// Whether the operation's success carries a validator a client can revalidate with: every
-/// 200 to a `GET` (`pipeline/conditional.rs`).
+/// 200 to a `GET` but a `no-store` one (`pipeline/conditional.rs`).
 pub(super) fn revalidates(def: &EndpointDef, success: &SuccessDoc) -> bool {
-    def.method == axum::http::Method::GET && success.status == 200
+    def.method == axum::http::Method::GET && success.status == 200 && !success.no_store
 }
 
 /// The 304 of a revalidating read: no body, the validator and caching headers again.

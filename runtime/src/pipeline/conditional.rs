@@ -2,26 +2,34 @@
 //! `Cache-Control` of a response, and `If-None-Match` answered with 304.
 //!
 //! - A response that says nothing about caching gets a default: `private, no-cache` when the
-//!   request carried credentials (a browser may keep the user's data but must revalidate it,
-//!   and no shared cache may store it; `Vary` names the credential headers), `no-cache` for a
-//!   read without credentials. Credential-bearing replies (`Sensitive`: tokens, new API keys)
-//!   set `no-store` themselves, and it is kept.
-//! - Every 200 to a read carries an `ETag` (`response.rs`: a hash of the body, or a
-//!   resource's version). A `GET`/`HEAD` whose `If-None-Match` matches it (weak comparison,
-//!   RFC 9110 13.1.2; `*` matches any) is answered 304 with the same headers and no body.
-//!   The handler still ran; an endpoint cache answers before it (issue 12, not built yet).
+//!   request carried credentials or the response sets a cookie (a browser may keep it but must
+//!   revalidate it, and no shared cache may store it), `no-cache` otherwise. Credential-bearing
+//!   replies (`Sensitive`: tokens, new API keys) set `no-store` themselves, and it is kept.
+//! - Every response that may be stored says `Vary: Authorization, X-API-Key` (who asks decides
+//!   the answer, on public endpoints too); one that may not be stored (`no-store`, or a
+//!   cookie) carries no `ETag`.
+//! - Every 200 to a read carries an `ETag` (`response.rs`: a keyed hash of the body, after the
+//!   version for a resource). A `GET`/`HEAD` whose `If-None-Match` matches it (weak
+//!   comparison, RFC 9110 §13.1.2; `*` matches any; lists across field lines) is answered 304
+//!   with the same headers and no body. The handler still ran: the 304 saves the transfer.
+//! - A write carrying `If-None-Match` is refused with 412 before anything runs.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::Response;
 
 use crate::auth::API_KEY_HEADER_NAME;
+use crate::error::{ApiError, ErrorCode};
+
+/// What every stored response varies with: the credentials, which decide who is answering
+/// (a public endpoint answers a caller with a valid token as that caller).
+const VARY: HeaderValue = HeaderValue::from_static("Authorization, X-API-Key");
 
 /// What the request said that decides how its response is cached.
 #[derive(Debug, Default)]
 pub(super) struct Caching {
     credentials: bool,
-    /// `If-None-Match` of a read.
+    /// `If-None-Match` of a read (its field lines joined).
     if_none_match: Option<HeaderValue>,
 }
 
@@ -33,33 +41,48 @@ impl Caching {
         let read = matches!(*request.method(), Method::GET | Method::HEAD);
         Self {
             credentials,
-            if_none_match: read
-                .then(|| headers.get(header::IF_NONE_MATCH).cloned())
-                .flatten(),
+            if_none_match: if read { joined(headers) } else { None },
         }
+    }
+
+    /// A write carrying `If-None-Match`: the server cannot evaluate it against what the write
+    /// targets, and RFC 9110 §13.1.2 forbids performing the method when it is false, so the
+    /// write is refused (412) rather than done unconditionally.
+    pub(super) fn refusal(request: &Request<Body>) -> Option<ApiError> {
+        let read = matches!(*request.method(), Method::GET | Method::HEAD);
+        (!read && request.headers().contains_key(header::IF_NONE_MATCH)).then(|| {
+            ApiError::new(ErrorCode::PreconditionFailed)
+                .with_message("If-None-Match is honoured on reads only; send this write without it (If-Match makes a write conditional)")
+        })
     }
 
     /// Adds the default caching headers and answers a matching `If-None-Match` with 304.
     pub(super) fn apply(&self, mut response: Response) -> Response {
         let headers = response.headers_mut();
+        // A cookie is set for one client: never for a shared cache, never revalidated.
+        let cookie = headers.contains_key(header::SET_COOKIE);
         if !headers.contains_key(header::CACHE_CONTROL) {
-            if self.credentials {
-                headers.insert(
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("private, no-cache"),
-                );
-                headers.append(
-                    header::VARY,
-                    HeaderValue::from_static("Authorization, X-API-Key"),
-                );
-            } else if headers.contains_key(header::ETAG) {
-                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            }
+            let policy = if self.credentials || cookie {
+                "private, no-cache"
+            } else {
+                "no-cache"
+            };
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+        }
+        let unstored = no_store(headers);
+        if unstored || cookie {
+            // Nothing may revalidate what nothing may store; a cookie's answer is not reused.
+            headers.remove(header::ETAG);
+        } else if !headers
+            .get_all(header::VARY)
+            .iter()
+            .any(|vary| vary.as_bytes() == b"*")
+        {
+            headers.append(header::VARY, VARY);
         }
         match &self.if_none_match {
             Some(condition)
                 if response.status() == StatusCode::OK
-                    && !no_store(response.headers())
                     && response
                         .headers()
                         .get(header::ETAG)
@@ -70,6 +93,22 @@ impl Caching {
             _ => response,
         }
     }
+}
+
+/// Every `If-None-Match` field line as one list (a list may be split across lines).
+fn joined(headers: &HeaderMap) -> Option<HeaderValue> {
+    let mut lines = headers.get_all(header::IF_NONE_MATCH).iter();
+    let first = lines.next()?;
+    let rest: Vec<&HeaderValue> = lines.collect();
+    if rest.is_empty() {
+        return Some(first.clone());
+    }
+    let mut all = first.as_bytes().to_vec();
+    for line in rest {
+        all.extend_from_slice(b", ");
+        all.extend_from_slice(line.as_bytes());
+    }
+    HeaderValue::from_bytes(&all).ok()
 }
 
 fn no_store(headers: &HeaderMap) -> bool {

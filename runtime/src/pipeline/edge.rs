@@ -47,6 +47,7 @@ const UNMATCHED_ROUTE: &str = "unmatched";
 pub struct EdgeLayer {
     trusted_proxies: Arc<[IpNet]>,
     worker_span: bool,
+    validator_seed: u64,
 }
 
 impl EdgeLayer {
@@ -60,7 +61,15 @@ impl EdgeLayer {
         Self {
             trusted_proxies,
             worker_span,
+            validator_seed: 0,
         }
+    }
+
+    /// The same edge, keying its responses' `ETag`s with `seed` (see
+    /// [`RequestContext::with_validator_seed`]).
+    pub fn with_validator_seed(mut self, seed: u64) -> Self {
+        self.validator_seed = seed;
+        self
     }
 }
 
@@ -71,6 +80,7 @@ impl<S> Layer<S> for EdgeLayer {
             inner,
             trusted_proxies: self.trusted_proxies.clone(),
             worker_span: self.worker_span,
+            validator_seed: self.validator_seed,
             handles: Arc::default(),
         }
     }
@@ -82,6 +92,7 @@ pub struct EdgeService<S> {
     inner: S,
     trusted_proxies: Arc<[IpNet]>,
     worker_span: bool,
+    validator_seed: u64,
     /// Metric handles of the route this service wraps (`Router::layer` makes one per route).
     handles: Arc<Mutex<RouteHandles>>,
 }
@@ -113,7 +124,8 @@ where
             .unwrap_or_else(RequestId::generate);
         let ip: Option<IpAddr> = client_ip(&request, &self.trusted_proxies);
         let route = request.extensions().get::<MatchedPath>().cloned();
-        let context = RequestContext::new(id, ip, method_label(request.method()), route);
+        let context = RequestContext::new(id, ip, method_label(request.method()), route)
+            .with_validator_seed(self.validator_seed);
         let inner = &mut self.inner;
         let worker_span = self.worker_span;
         let ((called, span), context) = context::sync_scope(context, || {

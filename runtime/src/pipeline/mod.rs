@@ -52,7 +52,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use ipnet::IpNet;
 use tower::ServiceBuilder;
 use tower::layer::util::{Identity, Stack};
 use tower_http::cors::CorsLayer;
@@ -151,15 +150,14 @@ pub type GlobalStack =
 
 /// The global layers around every route, as the one layer to `Router::layer` with.
 pub fn global_stack(
-    trusted_proxies: Arc<[IpNet]>,
-    worker_span: bool,
+    edge: EdgeLayer,
     cors: Option<CorsLayer>,
     max_concurrency: usize,
     ip_throttle: Option<Throttle>,
     state: StateInserter,
 ) -> GlobalStack {
     ServiceBuilder::new()
-        .layer(EdgeLayer::new(trusted_proxies, worker_span))
+        .layer(edge)
         .option_layer(cors)
         .layer(GuardLayer::new(max_concurrency, ip_throttle, state))
         .into_inner()

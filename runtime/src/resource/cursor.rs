@@ -70,6 +70,20 @@ impl CursorKey {
             .collect()
     }
 
+    /// The key of response `ETag`s (`response.rs`): derived from the current secret, so every
+    /// instance configured alike tags the same body alike, and a client cannot test a guess of
+    /// a body against its tag. A rotation changes every tag once (one full answer per client).
+    pub(crate) fn validator_seed(&self) -> u64 {
+        self.subkeys(b"rampart etag v1")
+            .first()
+            .map(|key| {
+                let mut seed = [0u8; 8];
+                seed.copy_from_slice(&key[..8]);
+                u64::from_le_bytes(seed)
+            })
+            .unwrap_or_default()
+    }
+
     fn mac(&self, payload: &str, context: &str) -> Option<HmacSha256> {
         self.mac_with(0, payload, context)
     }

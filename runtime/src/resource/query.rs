@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -16,7 +16,7 @@ use super::{Kind, Pagination, Resource, SortOrder, Value};
 use crate::describe::{OperationDoc, SuccessDoc, TEXT_PATTERN};
 use crate::error::{ApiError, ErrorCode, FieldIssue};
 use crate::pagination::OffsetPage;
-use crate::response::Reply;
+use crate::response::{Reply, Validator, envelope_with};
 
 /// Which page of a list.
 #[derive(Debug, Clone)]
@@ -269,9 +269,12 @@ impl IfMatch {
         if text == "*" {
             return Ok(Self(Some(Precondition::Any)));
         }
+        // A read's tag is `"<version>.<body hash>"`, a write's `"<version>"`: the version is
+        // what a write is conditional on.
         let version = text
             .strip_prefix('"')
             .and_then(|t| t.strip_suffix('"'))
+            .map(|inner| inner.split_once('.').map_or(inner, |(version, _)| version))
             .and_then(|inner| inner.parse::<i64>().ok())
             .filter(|version| *version >= 1);
         Ok(Self(Some(match version {
@@ -314,10 +317,17 @@ impl<T> Tagged<T> {
     }
 }
 
-impl<T: Serialize + ToSchema> Reply for Tagged<T> {
+impl<T: Resource + Serialize + ToSchema> Reply for Tagged<T> {
     fn into_reply(self) -> Response {
-        let mut response = self.value.into_reply();
+        let validator = match self.version {
+            Some(version) => Validator::Version(version),
+            None => Validator::Body,
+        };
+        let mut response = envelope_with(StatusCode::OK, &self.value, None, validator);
+        // A write's answer has no body validator (it is not a read): the version alone, which
+        // the next write can send back in `If-Match`.
         if let Some(version) = self.version
+            && !response.headers().contains_key(header::ETAG)
             && let Ok(etag) = HeaderValue::try_from(format!("\"{version}\""))
         {
             response.headers_mut().insert(header::ETAG, etag);
@@ -326,7 +336,9 @@ impl<T: Serialize + ToSchema> Reply for Tagged<T> {
     }
     fn describe() -> SuccessDoc {
         let mut doc = SuccessDoc::of::<T>(200, "OK");
-        doc.etag = true;
+        // Only a versioned resource's tag can be sent back in `If-Match`; any other read's is
+        // a body validator (documented as such).
+        doc.etag = T::SPEC.version.is_some();
         doc
     }
 }

@@ -8,7 +8,7 @@ use super::super::query::{ListQuery, PageRequest};
 use super::super::sql::{self, ColumnCountMismatch, Expect, Filter, Window};
 use super::super::{Changes, IfMatch, Resource, RowScope, ServerFields, Value};
 use super::Store;
-use super::errors::{required_version, still_referenced};
+use super::errors::{honourable, required_version, still_referenced};
 use crate::db::statement::{Affected, Scalar};
 use crate::db::{Target, now};
 use crate::error::{ApiError, ErrorCode};
@@ -255,6 +255,7 @@ impl<R: Resource> Store<R> {
             version: input.expected_version(),
             if_match: if_match.version(),
         };
+        honourable(R::SPEC.version.is_some(), if_match)?;
         if R::SPEC.version.is_some() {
             required_version(expect.version, if_match)?;
         }
@@ -320,6 +321,7 @@ impl<R: Resource> Store<R> {
         id: Uuid,
         if_match: IfMatch,
     ) -> Result<(), ApiError> {
+        honourable(R::SPEC.version.is_some(), if_match)?;
         let expect = Expect {
             owner: scope.owner_filter(),
             version: None,

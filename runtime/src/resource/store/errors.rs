@@ -71,6 +71,19 @@ pub(super) fn still_referenced<R: Resource>(error: ApiError) -> ApiError {
 /// A write to a versioned resource names the version it is based on, in the body (`version`)
 /// or in `If-Match` (`"7"`): neither is a 400 naming `version`, and two that disagree a 400
 /// (the client holds two different reads). `If-Match: *` names no version.
+/// A resource without a version cannot honour `If-Match` naming a tag (its `ETag` is a hash of
+/// a read's body, which no write can compare atomically): 412, so nothing is written on a
+/// precondition the server cannot check. `*` and no header pass.
+pub(super) fn honourable(versioned: bool, if_match: IfMatch) -> Result<(), ApiError> {
+    match if_match.0 {
+        Some(Precondition::Version(_) | Precondition::Never) if !versioned => Err(ApiError::new(
+            ErrorCode::PreconditionFailed,
+        )
+        .with_message("this resource has no version, so If-Match with a tag cannot be honoured; send `*` or no If-Match")),
+        _ => Ok(()),
+    }
+}
+
 pub(super) fn required_version(body: Option<i64>, if_match: IfMatch) -> Result<(), ApiError> {
     match (body, if_match.0) {
         (None, None | Some(Precondition::Any)) => Err(ApiError::bad_request(
