@@ -172,14 +172,16 @@ async fn list_tasks(
     tasks.list_under(&ctx.scope()?, id, &query).await
 }
 
-/// Adds a task to one of the caller's projects.
+/// Adds a task to one of the caller's projects. Send an `Idempotency-Key` to make a retry
+/// safe: a repeat answers the first task, it does not add a second.
 #[endpoint(
     post = "/projects/{id}/tasks",
     role = "member",
     tag = "tasks",
     rate_limit = "300/min",
     body_limit = "16KiB",
-    errors = [409, 422]
+    errors = [409, 422],
+    idempotent
 )]
 async fn create_task(
     ctx: Ctx,

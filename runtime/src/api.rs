@@ -42,6 +42,12 @@ pub enum ApiBuildError {
     /// A rate limit that forms no quota.
     #[error("the rate limit of `{0}` cannot be used")]
     RateLimit(String),
+    /// An endpoint is `idempotent` and the app has nowhere to keep the records: neither Redis
+    /// nor a database (or not the one `RAMPART_IDEMPOTENCY_STORE` names).
+    #[error(
+        "endpoint `{0}` is idempotent, but the app has no store for idempotency records: give it a database (and run `rampart::idempotency::migrate`) or REDIS_URL"
+    )]
+    NoIdempotencyStore(&'static str),
     /// The CORS configuration cannot be used.
     #[error("{0}")]
     Cors(String),
@@ -326,6 +332,11 @@ impl Api {
             api_keys,
             in_flight: InFlight::new(config.max_in_flight_per_principal),
             redis: app.redis().cloned(),
+            idempotency: crate::idempotency::choose_store(
+                config.idempotency_store,
+                app.redis(),
+                app.db(),
+            ),
         };
         // Only `/health/ready` reads the probe cache: it goes on the health endpoints' requests.
         let probes = crate::health::ProbeCache::default();
@@ -356,7 +367,13 @@ impl Api {
                     body_timeout: def.body_timeout.unwrap_or(config.body_read_timeout),
                     timeout,
                     state: health.then(|| probe_state.clone()),
+                    idempotency_ttl: def
+                        .idempotency
+                        .map(|declared| declared.ttl.unwrap_or(config.idempotency_ttl)),
                 };
+                if def.idempotency.is_some() && shared.idempotency.is_none() {
+                    return Err(ApiBuildError::NoIdempotencyStore(def.operation_id));
+                }
                 let stack = pipeline::endpoint_stack(spec, &shared)
                     .ok_or_else(|| ApiBuildError::RateLimit(def.operation_id.to_owned()))?;
                 combined = combined.merge(def.handler.route_layer(stack));
@@ -384,6 +401,7 @@ impl Api {
             body_timeout: config.body_read_timeout,
             timeout: config.request_timeout,
             state: None,
+            idempotency_ttl: None,
         };
         let merged = [
             (
