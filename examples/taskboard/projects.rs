@@ -172,8 +172,10 @@ async fn list_tasks(
     tasks.list_under(&ctx.scope()?, id, &query).await
 }
 
-/// Adds a task to one of the caller's projects. Send an `Idempotency-Key` to make a retry
-/// safe: a repeat answers the first task, it does not add a second.
+/// Adds a task to one of the caller's projects.
+///
+/// Send an `Idempotency-Key` to make a retry safe: a repeat answers with the first task, it
+/// does not add a second.
 #[endpoint(
     post = "/projects/{id}/tasks",
     role = "member",

@@ -534,6 +534,44 @@ async fn an_idempotent_endpoint_without_a_store_stops_the_router() {
     );
 }
 
+#[test]
+fn the_document_shows_the_header_and_the_statuses_on_idempotent_operations_only() {
+    let document = api().openapi_json();
+    let operation = |path: &str| document["paths"][path]["post"].clone();
+    let idempotent = operation("/api/v1/orders");
+    let parameters = idempotent["parameters"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let header = parameters
+        .iter()
+        .find(|p| p["name"] == "Idempotency-Key")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(header["in"], "header");
+    assert_eq!(header["required"], false);
+    assert_eq!(header["schema"]["maxLength"], 255);
+    for status in ["409", "422"] {
+        assert!(
+            idempotent["responses"][status]["description"]
+                .as_str()
+                .is_some_and(|text| text.contains("Idempotency-Key")),
+            "{status}: {}",
+            idempotent["responses"][status]
+        );
+    }
+    assert!(idempotent["responses"]["201"]["headers"]["Idempotent-Replayed"].is_object());
+    let plain = operation("/api/v1/orders/plain");
+    assert!(
+        plain["parameters"]
+            .as_array()
+            .is_none_or(|ps| ps.iter().all(|p| p["name"] != "Idempotency-Key")),
+        "{plain}"
+    );
+    assert!(plain["responses"]["409"].is_null());
+    assert!(plain["responses"]["422"].is_null());
+}
+
 fn counter(metrics: &str, outcome: &str) -> f64 {
     let series =
         format!("rampart_idempotency_total{{endpoint=\"gated_order\",outcome=\"{outcome}\"}}");

@@ -230,7 +230,12 @@ fn too_many_requests(def: &EndpointDef, _: &OperationDoc) -> Option<String> {
 /// lists it too (the handler's own reason stays documented).
 fn with_declared(def: &EndpointDef, status: u16, implied: &str) -> String {
     if def.errors.contains(&status) {
-        format!("{} Or: {implied}", declared(status))
+        let mut chars = implied.chars();
+        let implied: String = chars
+            .next()
+            .map(|first| first.to_lowercase().chain(chars).collect())
+            .unwrap_or_default();
+        format!("{} Also: {implied}", declared(status))
     } else {
         implied.to_owned()
     }
