@@ -251,17 +251,15 @@ fn answer_held(settings: &Idempotent, entry: Entry, fingerprint: &str) -> Respon
 fn replay(status: u16, headers: &[(String, String)], body: &str) -> Option<Response> {
     let status = StatusCode::from_u16(status).ok()?;
     let mut bytes = Bytes::from(STANDARD.decode(body).ok()?);
-    if status.is_client_error() {
-        if let Ok(mut envelope) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-            if let Some(error) = envelope
-                .get_mut("error")
-                .and_then(serde_json::Value::as_object_mut)
-            {
-                let id = context::request_id().map(|id| id.as_str().to_owned());
-                error.insert("request_id".to_owned(), serde_json::json!(id));
-                bytes = Bytes::from(serde_json::to_vec(&envelope).ok()?);
-            }
-        }
+    if status.is_client_error()
+        && let Ok(mut envelope) = serde_json::from_slice::<serde_json::Value>(&bytes)
+        && let Some(error) = envelope
+            .get_mut("error")
+            .and_then(serde_json::Value::as_object_mut)
+    {
+        let id = context::request_id().map(|id| id.as_str().to_owned());
+        error.insert("request_id".to_owned(), serde_json::json!(id));
+        bytes = Bytes::from(serde_json::to_vec(&envelope).ok()?);
     }
     let mut response = (status, bytes).into_response();
     for (name, value) in headers {
