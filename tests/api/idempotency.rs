@@ -95,6 +95,15 @@ async fn flaky_order(calls: Dep<Calls>, Json(order): Json<Order>) -> ApiResult<C
     placed(&calls, order)
 }
 
+/// Panics the first time it runs (the edge answers 500), then places orders.
+#[endpoint(post = "/orders/panicky", idempotent)]
+async fn panicky_order(calls: Dep<Calls>, Json(order): Json<Order>) -> ApiResult<Created<Placed>> {
+    if calls.next() == 1 {
+        panic!("the first attempt panics");
+    }
+    placed(&calls, order)
+}
+
 /// Keeps its answers for two seconds only.
 #[endpoint(post = "/orders/brief", idempotent(ttl = "2s"))]
 async fn brief_order(calls: Dep<Calls>, Json(order): Json<Order>) -> ApiResult<Created<Placed>> {
@@ -124,6 +133,7 @@ fn api() -> Api {
         .mount(place_order)
         .mount(gated_order)
         .mount(flaky_order)
+        .mount(panicky_order)
         .mount(brief_order)
         .mount(plain_order)
         .mount(issue_secret)
@@ -350,6 +360,34 @@ async fn a_5xx_is_not_kept_so_the_client_may_retry() {
     }
 }
 
+/// A request that ends without an answer of its own (a panic; a timeout takes the same path)
+/// releases its key: the client got a 5xx and may retry.
+#[tokio::test]
+async fn a_panic_releases_the_key() {
+    for store in [Store::Database(TestBackend::Sqlite), Store::Redis] {
+        let Fixture { app, calls, .. } = fixture(store).await;
+        let token = app.token(&[]);
+        let key = key();
+        let failed = post(&app, "/api/v1/orders/panicky", &token, Some(&key), "tea").await;
+        assert_error(&failed, 500, "INTERNAL");
+        // The release runs as its own task once the request's future is dropped: until it
+        // has, the key still reads as running (409).
+        let mut retried = post(&app, "/api/v1/orders/panicky", &token, Some(&key), "tea").await;
+        for _ in 0..200 {
+            if retried.status() != 409 {
+                break;
+            }
+            tokio::task::yield_now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            retried = post(&app, "/api/v1/orders/panicky", &token, Some(&key), "tea").await;
+        }
+        assert_eq!(retried.status(), 201, "{store:?}: {}", retried.text());
+        assert_eq!(retried.header("idempotent-replayed"), None);
+        // Two runs: the panic, and the retry (which counts itself twice: entering, placing).
+        assert_eq!(calls.count(), 3, "{store:?}");
+    }
+}
+
 /// Every stored record's text, whichever store holds it.
 async fn stored_records(fixture: &Fixture, store: Store) -> Vec<String> {
     match store {
@@ -514,6 +552,44 @@ async fn an_unreachable_redis_refuses_keyed_requests_with_503_and_runs_nothing()
     let unkeyed = post(&app, "/api/v1/orders", &token, None, "tea").await;
     assert_eq!(unkeyed.status(), 201, "{}", unkeyed.text());
     assert_eq!(calls.count(), 1);
+}
+
+/// With both a database and Redis the records go to Redis, unless
+/// `RAMPART_IDEMPOTENCY_STORE=database` says otherwise.
+#[tokio::test]
+async fn the_store_is_redis_when_there_is_one_unless_configured() {
+    for choice in [None, Some(rampart::idempotency::StoreChoice::Database)] {
+        let calls = Calls::default();
+        let prefix = format!("rampart-test-{}", uuid::Uuid::new_v4().simple());
+        let app = TestApp::builder(api())
+            .dep(calls.clone())
+            .dep(Gate::default())
+            .backend(TestBackend::Sqlite)
+            .redis(redis_url(), &prefix)
+            .configure(move |config| config.idempotency_store = choice)
+            .build()
+            .await
+            .unwrap_or_else(|error| panic!("{error}"));
+        let token = app.token(&[]);
+        let key = key();
+        for _ in 0..2 {
+            let response = post(&app, "/api/v1/orders", &token, Some(&key), "tea").await;
+            assert_eq!(response.status(), 201, "{}", response.text());
+        }
+        assert_eq!(calls.count(), 1, "{choice:?}");
+        let fixture = Fixture {
+            app,
+            calls,
+            gate: Gate::default(),
+            prefix,
+        };
+        let in_db = stored_records(&fixture, Store::Database(TestBackend::Sqlite)).await;
+        let in_redis = stored_records(&fixture, Store::Redis).await;
+        match choice {
+            None => assert_eq!((in_db.len(), in_redis.len()), (0, 1), "Redis by default"),
+            Some(_) => assert_eq!((in_db.len(), in_redis.len()), (1, 0), "the database"),
+        }
+    }
 }
 
 #[tokio::test]
