@@ -110,6 +110,20 @@ async fn brief_order(calls: Dep<Calls>, Json(order): Json<Order>) -> ApiResult<C
     placed(&calls, order)
 }
 
+/// Renames an order: a PATCH may be idempotent too.
+#[endpoint(patch = "/orders/{id}", idempotent)]
+async fn rename_order(
+    calls: Dep<Calls>,
+    Path(id): Path<u64>,
+    Json(order): Json<Order>,
+) -> ApiResult<Placed> {
+    calls.next();
+    Ok(Placed {
+        number: usize::try_from(id).unwrap_or_default(),
+        item: order.item,
+    })
+}
+
 /// A POST that does not declare `idempotent`.
 #[endpoint(post = "/orders/plain")]
 async fn plain_order(calls: Dep<Calls>, Json(order): Json<Order>) -> ApiResult<Created<Placed>> {
@@ -136,6 +150,7 @@ fn api() -> Api {
         .mount(panicky_order)
         .mount(brief_order)
         .mount(plain_order)
+        .mount(rename_order)
         .mount(issue_secret)
 }
 
@@ -233,6 +248,27 @@ async fn a_repeat_gets_the_first_answer_and_the_handler_runs_once() {
             Some(true)
         );
     }
+}
+
+#[tokio::test]
+async fn a_patch_is_replayed_and_another_path_with_its_key_is_422() {
+    let Fixture { app, calls, .. } = fixture(Store::Database(TestBackend::Sqlite)).await;
+    let token = app.token(&[]);
+    let key = key();
+    let send = |path: &'static str| {
+        app.request(axum::http::Method::PATCH, path)
+            .bearer(&token)
+            .header("idempotency-key", &key)
+            .json(&json!({"item": "green tea"}))
+            .send()
+    };
+    let first = send("/api/v1/orders/7").await;
+    assert_eq!(first.status(), 200, "{}", first.text());
+    let again = send("/api/v1/orders/7").await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.json(), first.json());
+    assert_error(&send("/api/v1/orders/8").await, 422, "UNPROCESSABLE");
+    assert_eq!(calls.count(), 1);
 }
 
 #[tokio::test]
