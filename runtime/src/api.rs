@@ -42,12 +42,6 @@ pub enum ApiBuildError {
     /// A rate limit that forms no quota.
     #[error("the rate limit of `{0}` cannot be used")]
     RateLimit(String),
-    /// An endpoint is `idempotent` and the app has nowhere to keep the records: neither Redis
-    /// nor a database (or not the one `RAMPART_IDEMPOTENCY_STORE` names).
-    #[error(
-        "endpoint `{0}` is idempotent, but the app has no store for idempotency records: give it a database (and run `rampart::idempotency::migrate`) or REDIS_URL"
-    )]
-    NoIdempotencyStore(&'static str),
     /// The CORS configuration cannot be used.
     #[error("{0}")]
     Cors(String),
@@ -372,7 +366,11 @@ impl Api {
                         .map(|declared| declared.ttl.unwrap_or(config.idempotency_ttl)),
                 };
                 if def.idempotency.is_some() && shared.idempotency.is_none() {
-                    return Err(ApiBuildError::NoIdempotencyStore(def.operation_id));
+                    // As if the store were down: keyed requests are refused, never run twice.
+                    tracing::warn!(
+                        endpoint = def.operation_id,
+                        "idempotent endpoint without a store for its records (no database, no REDIS_URL): requests with Idempotency-Key will be answered 503"
+                    );
                 }
                 let stack = pipeline::endpoint_stack(spec, &shared)
                     .ok_or_else(|| ApiBuildError::RateLimit(def.operation_id.to_owned()))?;

@@ -10,9 +10,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use rampart::Sensitive;
 use rampart::prelude::*;
 use rampart::testing::{BACKENDS, TestApp, TestAppBuilder, TestBackend, TestResponse};
-use rampart::{ApiBuildError, Sensitive};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::Notify;
@@ -628,22 +628,23 @@ async fn the_store_is_redis_when_there_is_one_unless_configured() {
     }
 }
 
+/// An app with neither a database nor Redis has nowhere to keep records: keyed requests are
+/// refused as if the store were down, the others run.
 #[tokio::test]
-async fn an_idempotent_endpoint_without_a_store_stops_the_router() {
-    let built = TestApp::builder(Api::new().mount(place_order))
-        .dep(Calls::default())
+async fn without_any_store_keyed_requests_are_503() {
+    let calls = Calls::default();
+    let app = TestApp::builder(Api::new().mount(place_order))
+        .dep(calls.clone())
         .build()
-        .await;
-    assert!(
-        matches!(
-            built,
-            Err(rampart::testing::TestError::Build(
-                ApiBuildError::NoIdempotencyStore("place_order")
-            ))
-        ),
-        "{:?}",
-        built.err().map(|error| error.to_string())
-    );
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    let token = app.token(&[]);
+    let refused = post(&app, "/api/v1/orders", &token, Some(&key()), "tea").await;
+    assert_error(&refused, 503, "UNAVAILABLE");
+    assert_eq!(calls.count(), 0);
+    let unkeyed = post(&app, "/api/v1/orders", &token, None, "tea").await;
+    assert_eq!(unkeyed.status(), 201, "{}", unkeyed.text());
+    assert_eq!(calls.count(), 1);
 }
 
 #[test]

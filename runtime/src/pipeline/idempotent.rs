@@ -23,7 +23,8 @@ use crate::idempotency::{
 /// One idempotent endpoint's settings, fixed when the router is built.
 #[derive(Clone, Debug)]
 pub(super) struct Idempotent {
-    pub(super) store: IdempotencyStore,
+    /// `None`: the app has nowhere to keep records; keyed requests are refused (503).
+    pub(super) store: Option<IdempotencyStore>,
     /// How long a completed answer is kept.
     pub(super) ttl: Duration,
     /// How long a claim whose request vanished without a word (a crashed instance) blocks
@@ -112,10 +113,15 @@ where
         .map_or_else(|| parts.uri.path(), |path| path.as_str());
     let fingerprint = idempotency::fingerprint(&parts.method, path, &bytes);
     let key_hash = idempotency::key_hash(&key);
-    let claim = settings
-        .store
-        .claim(&scope, &key_hash, &fingerprint, settings.lease)
-        .await;
+    let claim = match &settings.store {
+        Some(store) => {
+            store
+                .claim(&scope, &key_hash, &fingerprint, settings.lease)
+                .await
+        }
+        None => Err(ApiError::unavailable(1)
+            .with_message("the idempotency records cannot be reached; retry later")),
+    };
     let lease = match claim {
         Ok(Claim::Acquired(lease)) => lease,
         Ok(Claim::Held(entry)) => return answer_held(settings, entry, &fingerprint),

@@ -90,7 +90,8 @@ pub struct Shared {
     pub in_flight: InFlight,
     /// Where rate limits keep their state when shared between instances.
     pub redis: Option<RedisStore>,
-    /// Where idempotency records live (`None`: the app has neither Redis nor a database).
+    /// Where idempotency records live (`None`: the app has neither Redis nor a database, and
+    /// keyed requests to idempotent endpoints are refused as if the store were down).
     pub idempotency: Option<IdempotencyStore>,
 }
 
@@ -120,7 +121,7 @@ pub struct EndpointSpec {
 
 /// The per-endpoint stack of one endpoint, as the layer to `route_layer` its handler with:
 /// the same for `#[endpoint]`s and for merged routes. `None` when its rate limit forms no
-/// quota, or when it is idempotent and `shared` has no idempotency store.
+/// quota.
 pub fn endpoint_stack(spec: EndpointSpec, shared: &Shared) -> Option<EndpointStack> {
     let limit = match spec.rate_limit {
         Some(rate) => Some(limit::EndpointLimit::new(
@@ -132,7 +133,7 @@ pub fn endpoint_stack(spec: EndpointSpec, shared: &Shared) -> Option<EndpointSta
     };
     let idempotent = match spec.idempotency_ttl {
         Some(ttl) => Some(idempotent::Idempotent {
-            store: shared.idempotency.clone()?,
+            store: shared.idempotency.clone(),
             ttl,
             // Longer than the request can run: only a claim whose instance died outlives it.
             lease: spec.timeout.saturating_add(Duration::from_secs(30)),
