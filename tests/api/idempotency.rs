@@ -268,6 +268,16 @@ async fn a_patch_is_replayed_and_another_path_with_its_key_is_422() {
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(again.json(), first.json());
     assert_error(&send("/api/v1/orders/8").await, 422, "UNPROCESSABLE");
+    // Another precondition is another request too.
+    let other_version = app
+        .request(axum::http::Method::PATCH, "/api/v1/orders/7")
+        .bearer(&token)
+        .header("idempotency-key", &key)
+        .header("if-match", "\"3\"")
+        .json(&json!({"item": "green tea"}))
+        .send()
+        .await;
+    assert_error(&other_version, 422, "UNPROCESSABLE");
     assert_eq!(calls.count(), 1);
 }
 

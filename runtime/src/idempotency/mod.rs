@@ -6,9 +6,9 @@
 //! endpoint's time to live (24 h by default, `RAMPART_IDEMPOTENCY_TTL`, or
 //! `idempotent(ttl = "1h")`). A repeat with the same key:
 //!
-//! - and the same request (method, path and query, body: the *fingerprint*) gets the stored
-//!   response again, without the handler running; it carries its own request id and the
-//!   current rate-limit headers, and `Idempotent-Replayed: true`;
+//! - and the same request (method, path and query, `Content-Type` and `If-Match`, body: the
+//!   *fingerprint*) gets the stored response again, without the handler running; it carries
+//!   its own request id and the current rate-limit headers, and `Idempotent-Replayed: true`;
 //! - and another request is a 422 (`UNPROCESSABLE`): a key names one request;
 //! - while the first is still running is a 409 (`CONFLICT`).
 //!
@@ -32,7 +32,7 @@ mod store;
 
 use std::time::Duration;
 
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, Method, header};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -112,14 +112,33 @@ pub(crate) fn key_hash(key: &str) -> String {
     hex(&Sha256::digest(key.as_bytes()))
 }
 
-/// What makes two requests "the same request": method, path and query, and the body, each
-/// length-prefixed so that no two different requests run together into the same bytes.
-pub(crate) fn fingerprint(method: &Method, path_and_query: &str, body: &[u8]) -> String {
+/// What makes two requests "the same request": method, path and query, the headers that
+/// change what a body means or when it applies (`Content-Type`, `If-Match`), and the body,
+/// each length-prefixed so that no two different requests run together into the same bytes.
+pub(crate) fn fingerprint(
+    method: &Method,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> String {
     let mut hasher = Sha256::new();
-    for part in [method.as_str().as_bytes(), path_and_query.as_bytes(), body] {
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part);
+    let mut part = |bytes: &[u8]| {
+        hasher.update((bytes.len() as u64).to_be_bytes());
+        hasher.update(bytes);
+    };
+    part(method.as_str().as_bytes());
+    part(path_and_query.as_bytes());
+    for name in [header::CONTENT_TYPE, header::IF_MATCH] {
+        // Absent and empty differ: a presence byte first.
+        match headers.get(&name) {
+            Some(value) => {
+                part(b"1");
+                part(value.as_bytes());
+            }
+            None => part(b"0"),
+        }
     }
+    part(body);
     hex(&hasher.finalize())
 }
 
@@ -267,16 +286,24 @@ mod tests {
 
     #[test]
     fn fingerprints_tell_requests_apart() {
-        let one = fingerprint(&Method::POST, "/a", b"{}");
-        assert_eq!(one, fingerprint(&Method::POST, "/a", b"{}"));
-        assert_ne!(one, fingerprint(&Method::PATCH, "/a", b"{}"));
-        assert_ne!(one, fingerprint(&Method::POST, "/a?x=1", b"{}"));
-        assert_ne!(one, fingerprint(&Method::POST, "/a", b"{ }"));
+        let none = HeaderMap::new();
+        let one = fingerprint(&Method::POST, "/a", &none, b"{}");
+        assert_eq!(one, fingerprint(&Method::POST, "/a", &none, b"{}"));
+        assert_ne!(one, fingerprint(&Method::PATCH, "/a", &none, b"{}"));
+        assert_ne!(one, fingerprint(&Method::POST, "/a?x=1", &none, b"{}"));
+        assert_ne!(one, fingerprint(&Method::POST, "/a", &none, b"{ }"));
         // Length prefixes: moving bytes from the path into the body is another request.
         assert_ne!(
-            fingerprint(&Method::POST, "/ab", b"c"),
-            fingerprint(&Method::POST, "/a", b"bc")
+            fingerprint(&Method::POST, "/ab", &none, b"c"),
+            fingerprint(&Method::POST, "/a", &none, b"bc")
         );
+        // Another precondition is another request; other headers are not part of it.
+        let mut if_match = HeaderMap::new();
+        if_match.insert(header::IF_MATCH, HeaderValue::from_static("\"1\""));
+        assert_ne!(one, fingerprint(&Method::POST, "/a", &if_match, b"{}"));
+        let mut other = HeaderMap::new();
+        other.insert(header::USER_AGENT, HeaderValue::from_static("curl"));
+        assert_eq!(one, fingerprint(&Method::POST, "/a", &other, b"{}"));
         assert_eq!(key_hash("k").len(), 64);
     }
 }

@@ -111,7 +111,7 @@ where
         .uri
         .path_and_query()
         .map_or_else(|| parts.uri.path(), |path| path.as_str());
-    let fingerprint = idempotency::fingerprint(&parts.method, path, &bytes);
+    let fingerprint = idempotency::fingerprint(&parts.method, path, &parts.headers, &bytes);
     let key_hash = idempotency::key_hash(&key);
     let claim = match &settings.store {
         Some(store) => {
