@@ -3,7 +3,8 @@
 //! limit).
 //!
 //! One hand-written future for all of it; only the paths that wait for something before
-//! the handler may be called (an API key lookup, a Redis rate-limit check) box theirs.
+//! the handler may be called (an API key lookup, a Redis rate-limit check, an idempotency
+//! record) box theirs.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -303,11 +304,10 @@ where
         body::guard(request, options.body_limit, options.body_timeout, body_ends);
     // Scoped to the principal: idempotent endpoints are never public (the macro refuses it),
     // so a request with a key always has one; without a key the request runs as usual.
-    let scope = request
-        .extensions()
-        .get::<Principal>()
-        .map(|principal| principal.user_id().to_string());
-    if let (Some(settings), Some(key), Some(scope)) = (&options.idempotent, key, scope) {
+    if let (Some(settings), Some(key)) = (&options.idempotent, key)
+        && let Some(principal) = request.extensions().get::<Principal>()
+    {
+        let scope = principal.user_id().to_string();
         let settings = settings.clone();
         let clone = inner.clone();
         let inner = std::mem::replace(inner, clone);
