@@ -104,6 +104,12 @@ async fn panicky_order(calls: Dep<Calls>, Json(order): Json<Order>) -> ApiResult
     placed(&calls, order)
 }
 
+/// Takes small bodies only.
+#[endpoint(post = "/orders/small", idempotent, body_limit = "32")]
+async fn small_order(calls: Dep<Calls>, Json(order): Json<Order>) -> ApiResult<Created<Placed>> {
+    placed(&calls, order)
+}
+
 /// Keeps its answers for two seconds only.
 #[endpoint(post = "/orders/brief", idempotent(ttl = "2s"))]
 async fn brief_order(calls: Dep<Calls>, Json(order): Json<Order>) -> ApiResult<Created<Placed>> {
@@ -150,6 +156,7 @@ fn api() -> Api {
         .mount(panicky_order)
         .mount(brief_order)
         .mount(plain_order)
+        .mount(small_order)
         .mount(rename_order)
         .mount(issue_secret)
 }
@@ -365,6 +372,34 @@ async fn a_stored_4xx_is_replayed_under_the_repeat_request_id() {
     );
     assert_ne!(first.json()["error"]["request_id"], id);
     assert_eq!(calls.count(), 0, "the body was refused before the handler");
+}
+
+/// The key is looked at only once the body is bounded: a body over the limit is the body
+/// guard's 413, with no record left behind, so the key still names the next request.
+#[tokio::test]
+async fn an_oversized_body_is_a_413_before_the_key_is_claimed() {
+    // With a declared length it is refused before a byte is read; without, while read.
+    for declared in [true, false] {
+        let Fixture { app, calls, .. } = fixture(Store::Database(TestBackend::Sqlite)).await;
+        let token = app.token(&[]);
+        let key = key();
+        let big = json!({"item": "x".repeat(100)}).to_string();
+        let mut request = app
+            .post("/api/v1/orders/small")
+            .bearer(&token)
+            .header("idempotency-key", &key)
+            .header("content-type", "application/json")
+            .body(big.clone());
+        if declared {
+            request = request.header("content-length", &big.len().to_string());
+        }
+        let refused = request.send().await;
+        assert_error(&refused, 413, "PAYLOAD_TOO_LARGE");
+        let small = post(&app, "/api/v1/orders/small", &token, Some(&key), "tea").await;
+        assert_eq!(small.status(), 201, "declared {declared}: {}", small.text());
+        assert_eq!(small.header("idempotent-replayed"), None);
+        assert_eq!(calls.count(), 1);
+    }
 }
 
 #[tokio::test]
