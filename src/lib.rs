@@ -47,7 +47,8 @@ pub mod jobs;
 /// #[endpoint(get | post | put | patch | delete = "/path/{param}",
 ///            public | role = "r" | roles = ["a", "b"] | permission = "res:action",
 ///            auth = "jwt", tag = "t", operation_id = "id", deprecated,
-///            body_limit = "64KiB", timeout = "5s", errors = [409, 422])]
+///            body_limit = "64KiB", timeout = "5s", errors = [409, 422],
+///            idempotent | idempotent(ttl = "24h"))]
 /// ```
 ///
 /// - Authentication is required unless `public`. Role and permission names are checked at
@@ -58,6 +59,9 @@ pub mod jobs;
 ///   registered stops [`Api::into_router`] (`ApiBuildError::MissingDependency`).
 /// - The fn returns `ApiResult<T>`, `ApiResult<Created<T>>`, `ApiResult<NoContent>` or
 ///   `ApiResult<Paginated<T>>`.
+/// - `idempotent` (POST and PATCH, never `public`): a request carrying `Idempotency-Key` is
+///   answered once; a repeat with the same key and body gets the stored answer, the same key
+///   with another body is 422, a repeat while the first runs is 409 (see [`idempotency`]).
 /// - The fn's name becomes a unit value to pass to [`Api::mount`]; doc comments become the
 ///   OpenAPI summary (first paragraph) and description.
 pub use rampart_macros::endpoint;
@@ -170,6 +174,7 @@ pub use rampart_macros::Schema;
 
 pub use jobs::{Job, JobCtx, JobError, JobId, JobResult, JobSet, Jobs};
 pub use rampart_runtime::auth::{AuthScheme, Principal};
+pub use rampart_runtime::idempotency;
 pub use rampart_runtime::resource;
 pub use rampart_runtime::with_pool;
 pub use rampart_runtime::{
@@ -210,6 +215,7 @@ pub mod __private {
     pub use rampart_runtime::auth::{Access, RbacTable, Requirement, Schemes};
     pub use rampart_runtime::dependency::{DepKey, DepProbe, DescribeNotDep};
     pub use rampart_runtime::endpoint::{Endpoint, EndpointDef};
+    pub use rampart_runtime::idempotency::Idempotency;
     pub use rampart_runtime::jobs::{Backoff, Job, JobCtx, JobResult, JobSpec};
     pub use rampart_runtime::macro_support::jobs as job_support;
     pub use rampart_runtime::macro_support::{

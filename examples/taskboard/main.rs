@@ -48,6 +48,8 @@ async fn build_app() -> Result<rampart::App, Box<dyn std::error::Error>> {
     let db = rampart::Db::connect(&config.database).await?;
     db.migrate(&app::MIGRATIONS).await?;
     rampart::identity::migrate(&db).await?;
+    // Where `idempotent` endpoints keep their records when there is no Redis.
+    rampart::idempotency::migrate(&db).await?;
     let redis = match &config.redis_url {
         Some(url) => {
             Some(rampart::rate_limit::RedisStore::connect(url, &config.redis_prefix).await?)

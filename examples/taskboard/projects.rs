@@ -173,13 +173,17 @@ async fn list_tasks(
 }
 
 /// Adds a task to one of the caller's projects.
+///
+/// Send an `Idempotency-Key` to make a retry safe: a repeat answers with the first task, it
+/// does not add a second.
 #[endpoint(
     post = "/projects/{id}/tasks",
     role = "member",
     tag = "tasks",
     rate_limit = "300/min",
     body_limit = "16KiB",
-    errors = [409, 422]
+    errors = [409, 422],
+    idempotent
 )]
 async fn create_task(
     ctx: Ctx,

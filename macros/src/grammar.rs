@@ -25,6 +25,8 @@ pub(crate) enum Shape {
     Ident,
     /// `key(...)`: options of their own, read by the key's parser.
     List,
+    /// `key` alone, or `key(...)` with options.
+    FlagOrList,
 }
 
 /// One key: its name, the value it takes, and an example of the whole item.
@@ -72,12 +74,12 @@ fn literals_all(expr: &Expr, is_kind: fn(&Lit) -> bool) -> bool {
 
 fn fits(meta: &Meta, shape: Shape) -> bool {
     let value = match meta {
-        Meta::Path(_) => return matches!(shape, Shape::Flag),
-        Meta::List(_) => return matches!(shape, Shape::List),
+        Meta::Path(_) => return matches!(shape, Shape::Flag | Shape::FlagOrList),
+        Meta::List(_) => return matches!(shape, Shape::List | Shape::FlagOrList),
         Meta::NameValue(item) => ungrouped(&item.value),
     };
     match shape {
-        Shape::Flag | Shape::List => false,
+        Shape::Flag | Shape::List | Shape::FlagOrList => false,
         Shape::Ident => match value {
             Expr::Path(path) => path.path.get_ident().is_some(),
             Expr::Lit(l) => matches!(l.lit, Lit::Str(_)),
@@ -236,6 +238,12 @@ mod tests {
         assert_eq!(fit("endpoints(path = \"/notes\")", Shape::List), Some(true));
         assert_eq!(fit("endpoints = \"/notes\"", Shape::List), Some(false));
         assert_eq!(fit("endpoints", Shape::List), Some(false));
+        assert_eq!(fit("idempotent", Shape::FlagOrList), Some(true));
+        assert_eq!(
+            fit("idempotent(ttl = \"1h\")", Shape::FlagOrList),
+            Some(true)
+        );
+        assert_eq!(fit("idempotent = true", Shape::FlagOrList), Some(false));
     }
 
     #[test]

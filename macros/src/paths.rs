@@ -137,6 +137,7 @@ runtime_paths! {
     SCHEMES = Schemes;
     REQUIREMENT = Requirement;
     RATE_LIMIT_SPEC = RateLimitSpec;
+    IDEMPOTENCY = Idempotency;
     OPERATION_DOC = OperationDoc;
     RESPOND = respond;
     OUTPUT_PROBE = OutputProbe;

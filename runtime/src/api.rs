@@ -326,6 +326,11 @@ impl Api {
             api_keys,
             in_flight: InFlight::new(config.max_in_flight_per_principal),
             redis: app.redis().cloned(),
+            idempotency: crate::idempotency::choose_store(
+                config.idempotency_store,
+                app.redis(),
+                app.db(),
+            ),
         };
         // Only `/health/ready` reads the probe cache: it goes on the health endpoints' requests.
         let probes = crate::health::ProbeCache::default();
@@ -356,7 +361,17 @@ impl Api {
                     body_timeout: def.body_timeout.unwrap_or(config.body_read_timeout),
                     timeout,
                     state: health.then(|| probe_state.clone()),
+                    idempotency_ttl: def
+                        .idempotency
+                        .map(|declared| declared.ttl.unwrap_or(config.idempotency_ttl)),
                 };
+                if def.idempotency.is_some() && shared.idempotency.is_none() {
+                    // As if the store were down: keyed requests are refused, never run twice.
+                    tracing::warn!(
+                        endpoint = def.operation_id,
+                        "idempotent endpoint without a store for its records (no database, no REDIS_URL): requests with Idempotency-Key will be answered 503"
+                    );
+                }
                 let stack = pipeline::endpoint_stack(spec, &shared)
                     .ok_or_else(|| ApiBuildError::RateLimit(def.operation_id.to_owned()))?;
                 combined = combined.merge(def.handler.route_layer(stack));
@@ -384,6 +399,7 @@ impl Api {
             body_timeout: config.body_read_timeout,
             timeout: config.request_timeout,
             state: None,
+            idempotency_ttl: None,
         };
         let merged = [
             (

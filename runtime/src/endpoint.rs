@@ -40,6 +40,9 @@ pub struct EndpointDef {
     pub body_timeout: Option<Duration>,
     /// The endpoint's own rate limit.
     pub rate_limit: Option<crate::rate_limit::RateLimitSpec>,
+    /// `idempotent`: a repeat with the same `Idempotency-Key` answers the stored response
+    /// ([`crate::idempotency`]); `None`: the header is not read.
+    pub idempotency: Option<crate::idempotency::Idempotency>,
     /// Extra statuses the handler can return (`errors = [..]`).
     pub errors: &'static [u16],
     /// The axum handler for this method.

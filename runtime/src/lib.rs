@@ -15,6 +15,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod http;
+pub mod idempotency;
 pub mod identity;
 pub mod jobs;
 pub mod macro_support;

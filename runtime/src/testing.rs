@@ -339,6 +339,16 @@ impl TestAppBuilder {
                 if self.identity {
                     crate::identity::migrate(&db).await?;
                 }
+                // The records of idempotent endpoints, when the API has any (they live in the
+                // database unless Redis is configured).
+                if self
+                    .api
+                    .endpoints()
+                    .iter()
+                    .any(|(_, def)| def.idempotency.is_some())
+                {
+                    crate::idempotency::migrate(&db).await?;
+                }
                 Some(db)
             }
             None => None,

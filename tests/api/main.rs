@@ -18,6 +18,7 @@ mod fidelity;
 mod foreign_keys;
 mod hardening;
 mod http_caching;
+mod idempotency;
 mod identity;
 mod jobs_cron;
 mod jobs_macro;

@@ -32,6 +32,47 @@ pub(crate) struct EndpointAttr {
     pub(crate) errors: Option<Vec<LitInt>>,
     pub(crate) rate_limit: Option<LitStr>,
     pub(crate) burst: Option<LitInt>,
+    /// Spanned so that a misplaced `idempotent` is reported at the key.
+    pub(crate) idempotent: Option<SpannedValue<IdempotentAttr>>,
+}
+
+/// `idempotent` or `idempotent(ttl = "1h")`.
+#[derive(Debug, Default)]
+pub(crate) struct IdempotentAttr {
+    pub(crate) ttl: Option<LitStr>,
+}
+
+#[derive(Debug, FromMeta)]
+struct IdempotentOptions {
+    ttl: Option<LitStr>,
+}
+
+const IDEMPOTENT_KEYS: &[Key] = &[key(
+    "ttl",
+    Shape::Str,
+    "a duration as a string like \"24h\"",
+    "ttl = \"24h\"",
+)];
+
+impl FromMeta for IdempotentAttr {
+    fn from_word() -> darling::Result<Self> {
+        Ok(Self::default())
+    }
+
+    fn from_list(items: &[NestedMeta]) -> darling::Result<Self> {
+        let mut errors = darling::Error::accumulator();
+        let items = check_keys(
+            items.to_vec(),
+            IDEMPOTENT_KEYS,
+            "`idempotent(...)`",
+            &mut errors,
+        );
+        let options = errors.handle(IdempotentOptions::from_list(&items));
+        errors.finish_with(())?;
+        Ok(Self {
+            ttl: options.and_then(|options| options.ttl),
+        })
+    }
 }
 
 const PATH: &str = "a path template like \"/tasks/{id}\"";
@@ -112,6 +153,12 @@ const KEYS: &[Key] = &[
         "rate_limit = \"120/min\"",
     ),
     key("burst", Shape::Int, "a number of requests", "burst = 20"),
+    key(
+        "idempotent",
+        Shape::FlagOrList,
+        "no value, or options like `(ttl = \"24h\")`",
+        "idempotent",
+    ),
 ];
 
 pub(crate) fn parse(args: TokenStream) -> darling::Result<EndpointAttr> {

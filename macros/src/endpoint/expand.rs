@@ -10,9 +10,9 @@ use super::check::{Access, CheckedEndpoint, InputKind, PathForm, Requirement, Sc
 use super::extractors::argument_checks;
 use crate::paths::{
     ACCESS, BODY_DOC_PROBE, DESCRIBE_FALLBACK, DESCRIBE_OUTPUT, DOCUMENT_BODY,
-    DOCUMENT_BODY_FALLBACK, ENDPOINT, ENDPOINT_DEF, HTTP_METHOD, METHOD_FILTER, OPERATION_DOC,
-    OUTPUT_PROBE, RATE_LIMIT_SPEC, REQUIREMENT, RESPOND, RESPONSE, ROUTE_ACCEPTED, ROUTE_PROBE,
-    ROUTE_REFUSED, SCHEMES, use_traits,
+    DOCUMENT_BODY_FALLBACK, ENDPOINT, ENDPOINT_DEF, HTTP_METHOD, IDEMPOTENCY, METHOD_FILTER,
+    OPERATION_DOC, OUTPUT_PROBE, RATE_LIMIT_SPEC, REQUIREMENT, RESPOND, RESPONSE, ROUTE_ACCEPTED,
+    ROUTE_PROBE, ROUTE_REFUSED, SCHEMES, use_traits,
 };
 use crate::roles::rbac_import;
 
@@ -164,6 +164,11 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
         quote!(#RATE_LIMIT_SPEC { count: #count, per: ::core::time::Duration::from_secs(#per), burst: #burst })
     }));
 
+    let idempotency = option(endpoint.idempotency.map(|ttl| {
+        let ttl = option(ttl.map(|ms| quote!(::core::time::Duration::from_millis(#ms))));
+        quote!(#IDEMPOTENCY { ttl: #ttl })
+    }));
+
     let describe_traits = use_traits(&[DESCRIBE_OUTPUT, DESCRIBE_FALLBACK]);
     let route_traits = use_traits(&[ROUTE_ACCEPTED, ROUTE_REFUSED]);
 
@@ -209,6 +214,7 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
                     timeout: #timeout,
                     body_timeout: #body_timeout,
                     rate_limit: #rate_limit,
+                    idempotency: #idempotency,
                     errors: &[#(#errors),*],
                     // Routed by the arguments' status: a refused argument is already one error.
                     handler: (&&#ROUTE_PROBE::of(#arguments))

@@ -121,6 +121,7 @@ impl ::rampart::__private::Endpoint for patch_note {
                 per: ::core::time::Duration::from_secs(60u64),
                 burst: 10u32,
             }),
+            idempotency: ::core::option::Option::None,
             errors: &[409u16],
             handler: (&&::rampart::__private::extractors::RouteProbe::of(
                 ::rampart::__private::extractors::Accepted

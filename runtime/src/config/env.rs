@@ -223,10 +223,25 @@ impl Config {
             cursor_previous_secret: None,
             metrics_bind: None,
             metrics_token: None,
+            idempotency_ttl: env.parse(
+                "RAMPART_IDEMPOTENCY_TTL",
+                Duration::from_secs(24 * 3600),
+                duration_within(Duration::from_secs(1), Duration::from_secs(30 * 86_400)),
+            )?,
+            idempotency_store: env.parse("RAMPART_IDEMPOTENCY_STORE", None, |v| {
+                crate::idempotency::StoreChoice::parse(v).map(Some)
+            })?,
             jobs: read_jobs(&env)?,
             warnings,
         };
         config.check_readiness_requires()?;
+        if config.idempotency_store == Some(crate::idempotency::StoreChoice::Redis)
+            && config.redis_url.is_none()
+        {
+            return Err(ConfigError(
+                "RAMPART_IDEMPOTENCY_STORE is `redis`, but REDIS_URL is not set".to_owned(),
+            ));
+        }
         config.read_exposure_settings(&env, jwt_secret_set)?;
         crate::http::cors_layer(&config.cors).map_err(ConfigError)?;
         config.jwt.check_keys().map_err(ConfigError)?;

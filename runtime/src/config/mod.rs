@@ -140,6 +140,12 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// A bearer token `/metrics` requires (`METRICS_TOKEN`), wherever it is served.
     pub metrics_token: Option<String>,
+    /// How long an idempotent endpoint keeps a completed answer unless it declares its own
+    /// `ttl` (`RAMPART_IDEMPOTENCY_TTL`, 24 h).
+    pub idempotency_ttl: Duration,
+    /// Where idempotency records live (`RAMPART_IDEMPOTENCY_STORE`: `redis` or `database`);
+    /// `None`: Redis when `REDIS_URL` is set, else the database.
+    pub idempotency_store: Option<crate::idempotency::StoreChoice>,
     /// How job workers run (`RAMPART_JOB_*`).
     pub jobs: WorkerSettings,
     /// Warnings found while loading (a generated secret, a short one...), logged at warn

@@ -297,3 +297,33 @@ fn job_settings_are_read_and_bounded() {
         assert!(config(&[(variable, value)]).is_err(), "{variable}={value}");
     }
 }
+
+#[test]
+fn idempotency_settings_are_read_and_bounded() {
+    use crate::idempotency::StoreChoice;
+    let defaults = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(defaults.idempotency_ttl, Duration::from_secs(24 * 3600));
+    assert_eq!(defaults.idempotency_store, None);
+    let set = config(&[
+        ("RAMPART_IDEMPOTENCY_TTL", "1h"),
+        ("RAMPART_IDEMPOTENCY_STORE", "database"),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(set.idempotency_ttl, Duration::from_secs(3600));
+    assert_eq!(set.idempotency_store, Some(StoreChoice::Database));
+    let redis = config(&[
+        ("RAMPART_IDEMPOTENCY_STORE", "redis"),
+        ("REDIS_URL", "redis://127.0.0.1:6379"),
+    ])
+    .map(|c| c.idempotency_store);
+    assert_eq!(redis.ok(), Some(Some(StoreChoice::Redis)));
+    for vars in [
+        &[("RAMPART_IDEMPOTENCY_TTL", "500ms")][..],
+        &[("RAMPART_IDEMPOTENCY_TTL", "31d")],
+        &[("RAMPART_IDEMPOTENCY_STORE", "memory")],
+        // Redis named without a Redis to use.
+        &[("RAMPART_IDEMPOTENCY_STORE", "redis")],
+    ] {
+        assert!(config(vars).is_err(), "{vars:?}");
+    }
+}

@@ -171,6 +171,23 @@ impl OperationDoc {
         ));
     }
 
+    /// The optional `Idempotency-Key` header of an `idempotent` endpoint.
+    pub(crate) fn idempotency_key(&mut self) {
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(255))
+            // Visible ASCII, as the key is checked (`crate::idempotency::key`).
+            .pattern(Some("^[!-~]+$"))
+            .build()
+            .into();
+        self.headers.push((
+            "Idempotency-Key",
+            "Makes the request safe to repeat: a repeat with the same key and the same request gets the first answer again (`Idempotent-Replayed: true`) without running twice; the same key with another request is a 422, and a repeat while the first runs a 409. Answers are kept per user for the endpoint's time to live (24 hours by default); 5xx answers are not kept.",
+            schema,
+        ));
+    }
+
     /// A JSON request body of type `T`.
     pub fn body<T: ToSchema>(&mut self) {
         self.body = Some(reference::<T>(&mut self.components));

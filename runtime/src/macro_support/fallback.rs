@@ -30,6 +30,7 @@ pub fn rejected_endpoint(operation_id: &'static str) -> EndpointDef {
         timeout: None,
         body_timeout: None,
         rate_limit: None,
+        idempotency: None,
         errors: &[],
         handler: MethodRouter::new(),
         document,

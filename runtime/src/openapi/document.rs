@@ -48,6 +48,9 @@ pub fn build_document(info: &ApiInfo, endpoints: &[(String, &EndpointDef)]) -> O
         .map(|(_, def)| {
             let mut doc = OperationDoc::default();
             (def.document)(&mut doc);
+            if def.idempotency.is_some() {
+                doc.idempotency_key();
+            }
             doc
         })
         .collect();

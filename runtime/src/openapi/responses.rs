@@ -68,6 +68,10 @@ const RETRY_AFTER: HeaderDoc = HeaderDoc {
     ty: Type::Integer,
     description: "Seconds to wait before retrying.",
 };
+const REPLAYED: HeaderDoc = string_header(
+    "Idempotent-Replayed",
+    "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
+);
 const WWW_AUTHENTICATE: HeaderDoc = string_header("WWW-Authenticate", "`Bearer` (JWT endpoints).");
 
 /// How one error status is documented.
@@ -121,6 +125,19 @@ const STATUSES: &[StatusDoc] = &[
         headers: &[],
     },
     StatusDoc {
+        status: 409,
+        implied: |def, _| {
+            def.idempotency.is_some().then(|| {
+                with_declared(
+                    def,
+                    409,
+                    "A request with the same `Idempotency-Key` is still running (retry once it has finished), or completed with an answer that is not kept.",
+                )
+            })
+        },
+        headers: &[],
+    },
+    StatusDoc {
         status: 413,
         implied: |_, doc| {
             doc.body
@@ -135,6 +152,19 @@ const STATUSES: &[StatusDoc] = &[
             doc.body
                 .is_some()
                 .then(|| "The body is not application/json.".to_owned())
+        },
+        headers: &[],
+    },
+    StatusDoc {
+        status: 422,
+        implied: |def, _| {
+            def.idempotency.is_some().then(|| {
+                with_declared(
+                    def,
+                    422,
+                    "The `Idempotency-Key` was used with another request.",
+                )
+            })
         },
         headers: &[],
     },
@@ -193,6 +223,21 @@ fn too_many_requests(def: &EndpointDef, _: &OperationDoc) -> Option<String> {
                 .to_owned(),
         ),
         None => None,
+    }
+}
+
+/// What an implied status says, after what it says as a declared status when the endpoint
+/// lists it too (the handler's own reason stays documented).
+fn with_declared(def: &EndpointDef, status: u16, implied: &str) -> String {
+    if def.errors.contains(&status) {
+        let mut chars = implied.chars();
+        let implied: String = chars
+            .next()
+            .map(|first| first.to_lowercase().chain(chars).collect())
+            .unwrap_or_default();
+        format!("{} Also: {implied}", declared(status))
+    } else {
+        implied.to_owned()
     }
 }
 
@@ -268,6 +313,9 @@ fn success_response(
     }
     if def.rate_limit.is_some() {
         headers.extend([&RATE_LIMIT, &RATE_LIMIT_POLICY]);
+    }
+    if def.idempotency.is_some() {
+        headers.push(&REPLAYED);
     }
     for header in headers {
         response = response.header(header.name, header.header());

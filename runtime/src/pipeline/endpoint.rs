@@ -1,8 +1,10 @@
 //! The per-endpoint stack fused into one service: timeout → authentication + authorization →
-//! in-flight cap → rate limit → body guard → the handler (with axum's body limit).
+//! in-flight cap → rate limit → body guard → idempotency key → the handler (with axum's body
+//! limit).
 //!
 //! One hand-written future for all of it; only the paths that wait for something before
-//! the handler may be called (an API key lookup, a Redis rate-limit check) box theirs.
+//! the handler may be called (an API key lookup, a Redis rate-limit check, an idempotency
+//! record) box theirs.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -39,6 +41,8 @@ pub(super) struct EndpointOptions {
     pub(super) body_timeout: Duration,
     pub(super) timeout: Duration,
     pub(super) state: Option<super::StateInserter>,
+    /// Set on an `idempotent` endpoint.
+    pub(super) idempotent: Option<super::idempotent::Idempotent>,
 }
 
 /// The per-endpoint stack as one layer.
@@ -273,7 +277,7 @@ where
     call(options, inner, request, ticket, admitted, body_ends)
 }
 
-/// The body guard, then the handler.
+/// The body guard, then the idempotency key (on an idempotent endpoint), then the handler.
 fn call<S>(
     options: &EndpointOptions,
     inner: &mut S,
@@ -283,13 +287,40 @@ fn call<S>(
     body_ends: Instant,
 ) -> Stage<S::Future>
 where
-    S: Service<Request<Body>, Response = Response, Error = Infallible>,
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
 {
     if let Some(response) = body::refuse_declared(&request, options.body_limit) {
         return Stage::ready(with_limit_headers(response, admitted));
     }
+    let key = match &options.idempotent {
+        Some(_) => match crate::idempotency::key(request.headers()) {
+            Ok(key) => key.map(str::to_owned),
+            Err(error) => return Stage::ready(with_limit_headers(error.into_response(), admitted)),
+        },
+        None => None,
+    };
     let (request, watch) =
         body::guard(request, options.body_limit, options.body_timeout, body_ends);
+    // Scoped to the principal: idempotent endpoints are never public (the macro refuses it),
+    // so a request with a key always has one; without a key the request runs as usual.
+    if let (Some(settings), Some(key)) = (&options.idempotent, key)
+        && let Some(principal) = request.extensions().get::<Principal>()
+    {
+        let scope = principal.user_id().to_string();
+        let settings = settings.clone();
+        let clone = inner.clone();
+        let inner = std::mem::replace(inner, clone);
+        return Stage::Boxed {
+            future: Box::pin(async move {
+                let response =
+                    super::idempotent::run(&settings, inner, request, key, scope, watch).await;
+                // Leaving releases the in-flight place.
+                drop(ticket);
+                with_limit_headers(response, admitted)
+            }),
+        };
+    }
     Stage::Running {
         future: inner.call(request),
         ticket,

@@ -26,10 +26,12 @@
 //!    authenticated users by id, and before the body guard, so it never reads a body first
 //!    (`limit.rs`)
 //! 10. body guard: declared `Content-Length`, body limit, body deadline (`body.rs`)
-//! 11. the handler.
+//! 11. the idempotency key, on an `idempotent` endpoint: after the body guard, because the
+//!     body is hashed and must be bounded first; a replay answers here (`idempotent.rs`)
+//! 12. the handler.
 //!
 //! Layers 1–3 are one service with a hand-written future ([`EdgeLayer`]); 4 (after CORS) and
-//! 5 are another ([`GuardLayer`]); 6–10 a third ([`EndpointLayer`]). The edge makes the
+//! 5 are another ([`GuardLayer`]); 6–11 a third ([`EndpointLayer`]). The edge makes the
 //! request context current ([`crate::context`]): the request id, the client IP (computed once
 //! there), method, route and user, read by every log line and error envelope.
 //!
@@ -44,6 +46,7 @@ mod edge;
 mod endpoint;
 mod guard;
 mod host;
+mod idempotent;
 mod in_flight;
 mod limit;
 mod timeout;
@@ -57,6 +60,7 @@ use tower::layer::util::{Identity, Stack};
 use tower_http::cors::CorsLayer;
 
 use crate::auth::{Access, ApiKeyVerifier, JwtKeys};
+use crate::idempotency::IdempotencyStore;
 use crate::rate_limit::{RateLimitSpec, RedisStore, Throttle};
 
 pub use cors::{CorsConfig, cors_layer};
@@ -86,6 +90,9 @@ pub struct Shared {
     pub in_flight: InFlight,
     /// Where rate limits keep their state when shared between instances.
     pub redis: Option<RedisStore>,
+    /// Where idempotency records live (`None`: the app has neither Redis nor a database, and
+    /// keyed requests to idempotent endpoints are refused as if the store were down).
+    pub idempotency: Option<IdempotencyStore>,
 }
 
 /// One endpoint's declared (or default) options.
@@ -108,6 +115,8 @@ pub struct EndpointSpec {
     /// State only this endpoint reads, put on its requests (the readiness probe cache), so
     /// that every other request's extension map stays smaller.
     pub state: Option<StateInserter>,
+    /// How long an idempotent endpoint keeps a completed answer; `None`: not idempotent.
+    pub idempotency_ttl: Option<Duration>,
 }
 
 /// The per-endpoint stack of one endpoint, as the layer to `route_layer` its handler with:
@@ -122,6 +131,16 @@ pub fn endpoint_stack(spec: EndpointSpec, shared: &Shared) -> Option<EndpointSta
         )?),
         None => None,
     };
+    let idempotent = match spec.idempotency_ttl {
+        Some(ttl) => Some(idempotent::Idempotent {
+            store: shared.idempotency.clone(),
+            ttl,
+            // Longer than the request can run: only a claim whose instance died outlives it.
+            lease: spec.timeout.saturating_add(Duration::from_secs(30)),
+            name: spec.name,
+        }),
+        None => None,
+    };
     let options = endpoint::EndpointOptions {
         access: spec.access,
         keys: shared.keys.clone(),
@@ -132,6 +151,7 @@ pub fn endpoint_stack(spec: EndpointSpec, shared: &Shared) -> Option<EndpointSta
         body_timeout: spec.body_timeout,
         timeout: spec.timeout,
         state: spec.state,
+        idempotent,
     };
     Some(
         ServiceBuilder::new()

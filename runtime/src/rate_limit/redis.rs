@@ -116,6 +116,17 @@ impl RedisStore {
             .map(|_| ())
     }
 
+    /// A connection (a clone of the shared manager), for other state kept beside the rate
+    /// limits (idempotency records).
+    pub(crate) fn connection(&self) -> ConnectionManager {
+        self.connection.clone()
+    }
+
+    /// `<prefix>:<rest>`: every key this app writes starts with its prefix.
+    pub(crate) fn prefixed(&self, rest: &str) -> String {
+        format!("{}:{rest}", self.prefix)
+    }
+
     /// The key of a bucket: `<prefix>:rl:<endpoint>:<who>`.
     pub(crate) fn key(&self, endpoint: &str, who: &str) -> String {
         format!("{}:rl:{endpoint}:{who}", self.prefix)

@@ -3,6 +3,7 @@
 
 mod access;
 mod arguments;
+mod idempotency;
 mod limits;
 
 use darling::Error;
@@ -108,6 +109,8 @@ pub(crate) struct CheckedEndpoint {
     pub(crate) body_timeout_ms: Option<u64>,
     pub(crate) errors: Vec<u16>,
     pub(crate) rate_limit: Option<RateLimit>,
+    /// `Some(ttl_ms)` when `idempotent` (`ttl_ms`: its own time to live, if it says one).
+    pub(crate) idempotency: Option<Option<u64>>,
     pub(crate) inputs: Vec<Input>,
     pub(crate) output: Type,
 }
@@ -192,6 +195,8 @@ pub(crate) fn check(
         status_codes,
         rate_limit,
     } = limits::limits(&attr, &mut errors);
+    let idempotency =
+        idempotency::idempotency(&attr, method.as_ref().map(|(m, _)| *m), &mut errors);
     let operation_id = match &attr.operation_id {
         Some(lit) => {
             let value = lit.value();
@@ -238,6 +243,7 @@ pub(crate) fn check(
         body_timeout_ms,
         errors: status_codes,
         rate_limit,
+        idempotency,
         inputs,
         output,
     })

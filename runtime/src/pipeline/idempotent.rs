@@ -1,0 +1,330 @@
+//! Layer 11: the idempotency key of an `idempotent` endpoint, after the body guard (the body
+//! is hashed, so it must be bounded first) and before extraction. What it promises is in
+//! [`crate::idempotency`]; this is the step: read the bounded body, claim the key, then run
+//! the handler and keep its answer, or answer from the record.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use tower::{Service, ServiceExt};
+
+use super::body::BodyWatch;
+use crate::context;
+use crate::error::{ApiError, Enveloped, ErrorCode};
+use crate::idempotency::{
+    self, Claim, Entry, IdempotencyStore, Lease, MAX_STORED_BODY, Outcome, REPLAYED_HEADER,
+};
+
+/// One idempotent endpoint's settings, fixed when the router is built.
+#[derive(Clone, Debug)]
+pub(super) struct Idempotent {
+    /// `None`: the app has nowhere to keep records; keyed requests are refused (503).
+    pub(super) store: Option<IdempotencyStore>,
+    /// How long a completed answer is kept.
+    pub(super) ttl: Duration,
+    /// How long a claim whose request vanished without a word (a crashed instance) blocks
+    /// the key: longer than the request can run.
+    pub(super) lease: Duration,
+    /// The endpoint, for metrics.
+    pub(super) name: &'static str,
+}
+
+/// The headers of an answer that describe its body, and so are replayed with it; every other
+/// header is the pipeline's to set again (request id, rate limits, security headers).
+const KEPT_HEADERS: [HeaderName; 4] = [
+    header::CONTENT_TYPE,
+    header::LOCATION,
+    header::ETAG,
+    header::LAST_MODIFIED,
+];
+
+/// Releases the claim when the request ends without settling it: its timeout, a panic in
+/// the handler, or the client going away drop the future, and the key must not stay blocked.
+struct Unsettled(Option<Lease>);
+
+impl Unsettled {
+    fn take(&mut self) -> Option<Lease> {
+        self.0.take()
+    }
+}
+
+impl Drop for Unsettled {
+    fn drop(&mut self) {
+        if let (Some(lease), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+            runtime.spawn(async move {
+                if let Err(error) = lease.release().await {
+                    tracing::warn!(error = %error, "could not release an idempotency key");
+                }
+            });
+        }
+    }
+}
+
+/// Whether an answer must not be kept: it sets a cookie, or says it must not be stored
+/// (`Cache-Control: no-store`, which every `Sensitive<T>` reply carries).
+fn carries_credentials(response: &Response) -> bool {
+    let headers = response.headers();
+    headers.contains_key(header::SET_COOKIE)
+        || headers
+            .get_all(header::CACHE_CONTROL)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .any(|directive| directive.trim().eq_ignore_ascii_case("no-store"))
+}
+
+fn error_response(error: ApiError) -> Response {
+    error.into_response()
+}
+
+/// Runs one request that carries `key` on an idempotent endpoint, for the principal `scope`.
+pub(super) async fn run<S>(
+    settings: &Idempotent,
+    inner: S,
+    request: Request<Body>,
+    key: String,
+    scope: String,
+    watch: Option<BodyWatch>,
+) -> Response
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible>,
+{
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        // Too large or too slow: the guard's 413 or 408; else the client broke off.
+        Err(_) => {
+            return watch
+                .as_ref()
+                .and_then(BodyWatch::verdict)
+                .unwrap_or_else(|| {
+                    error_response(ApiError::bad_request("the request body could not be read"))
+                });
+        }
+    };
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path(), |path| path.as_str());
+    let fingerprint = idempotency::fingerprint(&parts.method, path, &parts.headers, &bytes);
+    let key_hash = idempotency::key_hash(&key);
+    let claim = match &settings.store {
+        Some(store) => {
+            store
+                .claim(&scope, &key_hash, &fingerprint, settings.lease)
+                .await
+        }
+        None => Err(ApiError::unavailable(1)
+            .with_message("the idempotency records cannot be reached; retry later")),
+    };
+    let lease = match claim {
+        Ok(Claim::Acquired(lease)) => lease,
+        Ok(Claim::Held(entry)) => return answer_held(settings, entry, &fingerprint),
+        Err(error) => {
+            idempotency::count(settings.name, "unavailable");
+            return error_response(error);
+        }
+    };
+    let mut unsettled = Unsettled(Some(lease));
+    let request = Request::from_parts(parts, Body::from(bytes));
+    let response = match inner.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let Some(lease) = unsettled.take() else {
+        return response;
+    };
+    // Settling runs as its own task: a timeout that fires now must not leave the record half
+    // done (the answer exists; only storing it is left).
+    let ttl = settings.ttl;
+    let name = settings.name;
+    let (response, settled) = if response.status().is_server_error() {
+        idempotency::count(name, "not_stored");
+        (response, tokio::spawn(lease.release()))
+    } else if carries_credentials(&response) {
+        idempotency::count(name, "withheld");
+        let status = response.status().as_u16();
+        (
+            response,
+            tokio::spawn(lease.complete(Outcome::Withheld { status }, ttl)),
+        )
+    } else {
+        let (outcome, response) = keep(response).await;
+        idempotency::count(
+            name,
+            match outcome {
+                Outcome::Replay { .. } => "stored",
+                Outcome::Withheld { .. } => "withheld",
+            },
+        );
+        (response, tokio::spawn(lease.complete(outcome, ttl)))
+    };
+    match settled.await {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => {
+            tracing::warn!("an idempotency key was taken over before its request settled it")
+        }
+        Ok(Err(error)) => {
+            tracing::warn!(error = %error, "could not store the outcome of an idempotent request")
+        }
+        Err(error) => tracing::warn!(error = %error, "settling an idempotency key failed"),
+    }
+    response
+}
+
+/// Reads the answer's body (bounded) and what to keep of it; the answer is rebuilt from the
+/// bytes, so the client gets exactly what was stored.
+async fn keep(response: Response) -> (Outcome, Response) {
+    let status = response.status().as_u16();
+    let fits = http_body::Body::size_hint(response.body())
+        .upper()
+        .is_some_and(|upper| upper <= MAX_STORED_BODY as u64);
+    if !fits {
+        return (Outcome::Withheld { status }, response);
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_STORED_BODY).await {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            // The handler's body failed while read: the answer is an error now, not stored.
+            let response = ApiError::internal(error).into_response();
+            return (Outcome::Withheld { status }, response);
+        }
+    };
+    let headers = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = parts.headers.get(name)?.to_str().ok()?;
+            Some((name.as_str().to_owned(), value.to_owned()))
+        })
+        .collect();
+    let outcome = Outcome::Replay {
+        status,
+        headers,
+        body: STANDARD.encode(&bytes),
+    };
+    (outcome, Response::from_parts(parts, Body::from(bytes)))
+}
+
+/// The answer to a request whose key another request holds.
+fn answer_held(settings: &Idempotent, entry: Entry, fingerprint: &str) -> Response {
+    let name = settings.name;
+    if entry.fingerprint != fingerprint {
+        idempotency::count(name, "mismatch");
+        return error_response(
+            ApiError::new(ErrorCode::Unprocessable)
+                .with_message("this Idempotency-Key was used with another request; use a new key for a new request")
+                .with_detail(idempotency::HEADER, "used with another request"),
+        );
+    }
+    match entry.outcome {
+        None => {
+            idempotency::count(name, "conflict");
+            error_response(ApiError::new(ErrorCode::Conflict).with_message(
+                "a request with this Idempotency-Key is still running; retry once it has finished",
+            ))
+        }
+        Some(Outcome::Withheld { status }) => {
+            idempotency::count(name, "withheld");
+            error_response(
+                ApiError::new(ErrorCode::Conflict)
+                    .with_message(format!(
+                        "a request with this Idempotency-Key already completed ({status}); its response is not kept (it carried credentials or was too large)"
+                    )),
+            )
+        }
+        Some(Outcome::Replay {
+            status,
+            headers,
+            body,
+        }) => match replay(status, &headers, &body) {
+            Some(response) => {
+                idempotency::count(name, "replayed");
+                response
+            }
+            None => error_response(ApiError::internal("an idempotency record does not parse")),
+        },
+    }
+}
+
+/// The stored answer, as this request's: an error envelope names this request's id, not the
+/// first one's; the pipeline adds this request's headers around it.
+fn replay(status: u16, headers: &[(String, String)], body: &str) -> Option<Response> {
+    let status = StatusCode::from_u16(status).ok()?;
+    let mut bytes = Bytes::from(STANDARD.decode(body).ok()?);
+    if status.is_client_error()
+        && let Ok(mut envelope) = serde_json::from_slice::<serde_json::Value>(&bytes)
+        && let Some(error) = envelope
+            .get_mut("error")
+            .and_then(serde_json::Value::as_object_mut)
+    {
+        let id = context::request_id().map(|id| id.as_str().to_owned());
+        error.insert("request_id".to_owned(), serde_json::json!(id));
+        bytes = Bytes::from(serde_json::to_vec(&envelope).ok()?);
+    }
+    let mut response = (status, bytes).into_response();
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
+        let value = HeaderValue::from_str(value).ok()?;
+        response.headers_mut().insert(name, value);
+    }
+    response
+        .headers_mut()
+        .insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    // The body is the envelope the first answer was; the edge's safety net leaves it alone,
+    // and the access log counts its code.
+    response.extensions_mut().insert(Enveloped);
+    if status.is_client_error() {
+        response
+            .extensions_mut()
+            .insert(ErrorCode::for_status(status));
+    }
+    Some(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_recognised_by_header() {
+        let mut response = StatusCode::OK.into_response();
+        assert!(!carries_credentials(&response));
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, No-Store"),
+        );
+        assert!(carries_credentials(&response));
+        let mut cookie = StatusCode::OK.into_response();
+        cookie
+            .headers_mut()
+            .insert(header::SET_COOKIE, HeaderValue::from_static("a=b"));
+        assert!(carries_credentials(&cookie));
+    }
+
+    #[test]
+    fn a_replay_keeps_status_headers_and_body() {
+        let body = STANDARD.encode(br#"{"data":{"id":1},"error":null}"#);
+        let headers = vec![("location".to_owned(), "/a/1".to_owned())];
+        let response = replay(201, &headers, &body);
+        assert_eq!(
+            response.as_ref().map(|r| r.status()),
+            Some(StatusCode::CREATED)
+        );
+        assert_eq!(
+            response
+                .as_ref()
+                .and_then(|r| r.headers().get(REPLAYED_HEADER)),
+            Some(&HeaderValue::from_static("true"))
+        );
+        assert_eq!(
+            response.as_ref().and_then(|r| r.headers().get("location")),
+            Some(&HeaderValue::from_static("/a/1"))
+        );
+    }
+}

@@ -1,0 +1,10 @@
+// `idempotent` on a GET, which is idempotent by its method.
+use rampart::prelude::*;
+rampart::roles! { member: ["notes:read", "notes:write"] }
+#[derive(serde::Serialize, Schema)]
+struct Out { ok: bool }
+
+#[endpoint(get = "/notes", idempotent)]
+async fn handler() -> ApiResult<Out> { Ok(Out { ok: true }) }
+
+fn main() {}

@@ -1,0 +1,10 @@
+// `idempotent(ttl)` that is not a duration.
+use rampart::prelude::*;
+rampart::roles! { member: ["notes:read", "notes:write"] }
+#[derive(serde::Serialize, Schema)]
+struct Out { ok: bool }
+
+#[endpoint(post = "/notes", idempotent(ttl = "a day"))]
+async fn handler() -> ApiResult<Out> { Ok(Out { ok: true }) }
+
+fn main() {}

@@ -1,0 +1,10 @@
+// `idempotent` given a value, as if it were a key = value item.
+use rampart::prelude::*;
+rampart::roles! { member: ["notes:read", "notes:write"] }
+#[derive(serde::Serialize, Schema)]
+struct Out { ok: bool }
+
+#[endpoint(post = "/notes", idempotent = true)]
+async fn handler() -> ApiResult<Out> { Ok(Out { ok: true }) }
+
+fn main() {}
