@@ -53,6 +53,11 @@ pub enum ApiBuildError {
         /// The first endpoint that takes the handle.
         operation_id: &'static str,
     },
+    /// An idempotent endpoint that is public: its records are kept per principal.
+    #[error(
+        "endpoint `{0}` is idempotent and public: idempotency records are kept per principal, so an idempotent endpoint requires authentication"
+    )]
+    PublicIdempotent(&'static str),
     /// A job takes `Dep<T>` and the app registers no `T`.
     #[error(
         "job `{job}` takes `Dep<{type_name}>`, which the app does not register: register it with `App::dep(..)`"
@@ -365,6 +370,11 @@ impl Api {
                         .idempotency
                         .map(|declared| declared.ttl.unwrap_or(config.idempotency_ttl)),
                 };
+                // The macro refuses `idempotent` with `public`; a hand-built definition is
+                // refused here: records are kept per principal, and there would be none.
+                if def.idempotency.is_some() && matches!(def.access, crate::auth::Access::Public) {
+                    return Err(ApiBuildError::PublicIdempotent(def.operation_id));
+                }
                 if def.idempotency.is_some() && shared.idempotency.is_none() {
                     // As if the store were down: keyed requests are refused, never run twice.
                     tracing::warn!(

@@ -85,6 +85,18 @@ async fn gated_order(
     placed(&calls, order)
 }
 
+/// Places an order once the test releases it, with a timeout shorter than the test's wait.
+#[endpoint(post = "/orders/gated-brief", idempotent, timeout = "200ms")]
+async fn gated_brief_order(
+    calls: Dep<Calls>,
+    gate: Dep<Gate>,
+    Json(order): Json<Order>,
+) -> ApiResult<Created<Placed>> {
+    gate.entered.notify_one();
+    gate.release.notified().await;
+    placed(&calls, order)
+}
+
 /// Fails (500) the first time it runs, then places orders.
 #[endpoint(post = "/orders/flaky", idempotent)]
 async fn flaky_order(calls: Dep<Calls>, Json(order): Json<Order>) -> ApiResult<Created<Placed>> {
@@ -152,6 +164,7 @@ fn api() -> Api {
     Api::new()
         .mount(place_order)
         .mount(gated_order)
+        .mount(gated_brief_order)
         .mount(flaky_order)
         .mount(panicky_order)
         .mount(brief_order)
@@ -822,4 +835,181 @@ async fn the_taskboard_adds_one_task_for_a_repeated_key() {
             "{backend:?}: one row"
         );
     }
+}
+
+/// Waits (at most 10 s) until the handlers ran `n` times.
+async fn ran(calls: &Calls, n: usize) {
+    for _ in 0..200 {
+        if calls.count() >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// A request that times out, or whose client goes away, may have written already: its
+/// handler runs to its end and the answer is kept, so the retry is a replay (409 while it
+/// still runs), never a second run.
+#[tokio::test]
+async fn a_timed_out_or_abandoned_request_runs_once_and_its_answer_is_kept() {
+    let Fixture {
+        app, calls, gate, ..
+    } = fixture(Store::Database(TestBackend::Sqlite)).await;
+    let token = app.token(&[]);
+
+    // The request's timeout answers 503 while the handler waits.
+    let key_one = key();
+    let first = tokio::spawn(
+        app.post("/api/v1/orders/gated-brief")
+            .bearer(&token)
+            .header("idempotency-key", &key_one)
+            .json(&json!({"item": "tea"}))
+            .send(),
+    );
+    gate.entered.notified().await;
+    let first = first.await.unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(first.status(), 503, "{}", first.text());
+    let during = post(
+        &app,
+        "/api/v1/orders/gated-brief",
+        &token,
+        Some(&key_one),
+        "tea",
+    )
+    .await;
+    assert_error(&during, 409, "CONFLICT");
+    assert_eq!(during.header("retry-after"), Some("1"));
+    gate.release.notify_one();
+    ran(&calls, 1).await;
+    let mut after = post(
+        &app,
+        "/api/v1/orders/gated-brief",
+        &token,
+        Some(&key_one),
+        "tea",
+    )
+    .await;
+    for _ in 0..100 {
+        if after.status() != 409 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        after = post(
+            &app,
+            "/api/v1/orders/gated-brief",
+            &token,
+            Some(&key_one),
+            "tea",
+        )
+        .await;
+    }
+    assert_eq!(after.status(), 201, "{}", after.text());
+    assert_eq!(after.header("idempotent-replayed"), Some("true"));
+    assert_eq!(after.json()["data"]["number"], 1);
+    assert_eq!(calls.count(), 1, "the timed-out request ran once");
+
+    // A client that goes away: its request future is dropped mid-handler.
+    let key_two = key();
+    let abandoned = tokio::spawn(
+        app.post("/api/v1/orders/gated")
+            .bearer(&token)
+            .header("idempotency-key", &key_two)
+            .json(&json!({"item": "coffee"}))
+            .send(),
+    );
+    gate.entered.notified().await;
+    abandoned.abort();
+    let _ = abandoned.await;
+    gate.release.notify_one();
+    ran(&calls, 2).await;
+    let mut retry = post(
+        &app,
+        "/api/v1/orders/gated",
+        &token,
+        Some(&key_two),
+        "coffee",
+    )
+    .await;
+    for _ in 0..100 {
+        if retry.status() != 409 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        retry = post(
+            &app,
+            "/api/v1/orders/gated",
+            &token,
+            Some(&key_two),
+            "coffee",
+        )
+        .await;
+    }
+    assert_eq!(retry.status(), 201, "{}", retry.text());
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(
+        calls.count(),
+        2,
+        "the abandoned request ran once, the retry not at all"
+    );
+}
+
+/// An API key may hold fewer roles than its owner: its records are its own, so an answer made
+/// under the owner's token is not replayed to the key.
+#[tokio::test]
+async fn an_api_key_does_not_share_records_with_its_owners_token() {
+    let calls = Calls::default();
+    let api = rampart::identity::mount(api(), rampart::rbac!());
+    let app = TestApp::builder(api)
+        .dep(calls.clone())
+        .dep(Gate::default())
+        .backend(TestBackend::Sqlite)
+        .with_identity()
+        .build()
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    let email = format!("k.{}@example.com", uuid::Uuid::new_v4().simple());
+    let password = "correct horse battery staple";
+    let registered = app
+        .post("/api/v1/auth/register")
+        .json(&json!({"email": email, "password": password, "display_name": "K"}))
+        .send()
+        .await;
+    assert_eq!(registered.status(), 201, "{}", registered.text());
+    let login = app
+        .post("/api/v1/auth/login")
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await;
+    let token = login.json()["data"]["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let api_key = crate::common::create_api_key(&app, &token, "integration").await;
+    assert!(!api_key.is_empty());
+    let key = key();
+    let by_token = post(&app, "/api/v1/orders", &token, Some(&key), "tea").await;
+    assert_eq!(by_token.status(), 201, "{}", by_token.text());
+    let by_key = app
+        .post("/api/v1/orders")
+        .header("x-api-key", &api_key)
+        .header("idempotency-key", &key)
+        .json(&json!({"item": "tea"}))
+        .send()
+        .await;
+    assert_eq!(by_key.status(), 201, "{}", by_key.text());
+    assert_eq!(
+        by_key.header("idempotent-replayed"),
+        None,
+        "not the token's answer"
+    );
+    assert_eq!(calls.count(), 2);
+    let again = app
+        .post("/api/v1/orders")
+        .header("x-api-key", &api_key)
+        .header("idempotency-key", &key)
+        .json(&json!({"item": "tea"}))
+        .send()
+        .await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(calls.count(), 2);
 }

@@ -183,7 +183,7 @@ impl OperationDoc {
             .into();
         self.headers.push((
             "Idempotency-Key",
-            "Makes the request safe to repeat: a repeat with the same key and the same request gets the first answer again (`Idempotent-Replayed: true`) without running twice; the same key with another request is a 422, and a repeat while the first runs a 409. Answers are kept per user for the endpoint's time to live (24 hours by default); 5xx answers are not kept.",
+            "Makes the request safe to repeat: a repeat with the same key and the same request gets the first answer again (`Idempotent-Replayed: true`) without running twice; the same key with another request is a 422, and a repeat while the first runs a 409. Answers are kept per caller (a user's token, or each API key) for the endpoint's time to live (24 hours by default); 5xx answers are not kept.",
             schema,
         ));
     }

@@ -12,8 +12,9 @@
 //! - and another request is a 422 (`UNPROCESSABLE`): a key names one request;
 //! - while the first is still running is a 409 (`CONFLICT`).
 //!
-//! A 5xx answer is not stored (the key is released: the client may retry), nor is a request
-//! that never got an answer (its timeout, a panic, a dropped connection release it too).
+//! A 5xx answer is not stored (the key is released: the client may retry), nor is a panic's.
+//! A request that times out or whose client goes away keeps running (its own task), and its
+//! answer is kept for the retry: it may have written already.
 //! A response that carries credentials (`Set-Cookie`, or `Cache-Control: no-store`, which every
 //! `Sensitive<T>` reply has) is never written to the store: only its status is, and a repeat
 //! is a 409 that says the response is not kept, so the secret is neither stored nor handed out

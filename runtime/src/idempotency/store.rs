@@ -256,14 +256,9 @@ async fn fetch<A: crate::db::statement::Answer>(
         map_sqlx_error,
     )
     .await
-    // Whatever the database said, the record is unknown: fail closed with a 503.
-    .map_err(|error| {
-        if error.code().status().is_server_error() {
-            unavailable(error)
-        } else {
-            error
-        }
-    })
+    // Whatever the database said (an outage, a serialization failure, a value it refused),
+    // the record is unknown and the client did nothing wrong: fail closed with a 503.
+    .map_err(unavailable)
 }
 
 /// Deletes every expired record (keys of principals who never came back), best effort.

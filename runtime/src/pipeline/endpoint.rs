@@ -307,14 +307,22 @@ where
     if let (Some(settings), Some(key)) = (&options.idempotent, key)
         && let Some(principal) = request.extensions().get::<Principal>()
     {
-        let scope = principal.user_id().to_string();
+        // An API key may hold fewer roles than its owner: its answers are its own, never
+        // replayed to the owner's token or to another key (nor theirs to it).
+        let scope = match principal.api_key_id() {
+            Some(key) => format!("key:{key}"),
+            None => format!("user:{}", principal.user_id()),
+        };
         let settings = settings.clone();
+        let body_limit = options.body_limit;
         let clone = inner.clone();
         let inner = std::mem::replace(inner, clone);
         return Stage::Boxed {
             future: Box::pin(async move {
-                let response =
-                    super::idempotent::run(&settings, inner, request, key, scope, watch).await;
+                let response = super::idempotent::run(
+                    &settings, inner, request, key, scope, watch, body_limit,
+                )
+                .await;
                 // Leaving releases the in-flight place.
                 drop(ticket);
                 with_limit_headers(response, admitted)

@@ -90,12 +90,15 @@ pub(super) async fn run<S>(
     key: String,
     scope: String,
     watch: Option<BodyWatch>,
+    body_limit: usize,
 ) -> Response
 where
-    S: Service<Request<Body>, Response = Response, Error = Infallible>,
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Send + 'static,
+    S::Future: Send + 'static,
 {
     let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+    // Bounded by the body guard already; the limit again, as a second line.
+    let bytes = match axum::body::to_bytes(body, body_limit).await {
         Ok(bytes) => bytes,
         // Too large or too slow: the guard's 413 or 408; else the client broke off.
         Err(_) => {
@@ -130,71 +133,97 @@ where
             return error_response(error);
         }
     };
-    let mut unsettled = Unsettled(Some(lease));
     let request = Request::from_parts(parts, Body::from(bytes));
-    let response = match inner.oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    };
-    let Some(lease) = unsettled.take() else {
-        return response;
-    };
-    // Settling runs as its own task: a timeout that fires now must not leave the record half
-    // done (the answer exists; only storing it is left).
     let ttl = settings.ttl;
     let name = settings.name;
+    // The handler and the settling run as a task of their own, in this request's context: a
+    // client that goes away or the request's timeout must not cancel a handler that may have
+    // written already and then free the key, or the client's retry would run it again. The
+    // handler runs to its end and its answer is kept for that retry (a retry meanwhile is a
+    // 409). Only a panic frees the key (the guard, dropped as the task unwinds).
+    let work = async move {
+        let mut unsettled = Unsettled(Some(lease));
+        let response = match inner.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        match unsettled.take() {
+            Some(lease) => settle(lease, response, ttl, name).await,
+            None => response,
+        }
+    };
+    let task = match context::with(crate::context::RequestContext::carry) {
+        Some(current) => tokio::spawn(context::scope(current, work)),
+        None => tokio::spawn(work),
+    };
+    match task.await {
+        Ok(response) => response,
+        // The handler panicked: the edge's panic recovery answers it, as for any endpoint.
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => error_response(ApiError::unavailable(1)),
+    }
+}
+
+/// Keeps or frees the key for `response`, and returns it.
+async fn settle(lease: Lease, response: Response, ttl: Duration, name: &'static str) -> Response {
     let (response, settled) = if response.status().is_server_error() {
         idempotency::count(name, "not_stored");
-        (response, tokio::spawn(lease.release()))
+        (response, lease.release().await)
     } else if carries_credentials(&response) {
         idempotency::count(name, "withheld");
         let status = response.status().as_u16();
         (
             response,
-            tokio::spawn(lease.complete(Outcome::Withheld { status }, ttl)),
+            lease.complete(Outcome::Withheld { status }, ttl).await,
         )
     } else {
         let (outcome, response) = keep(response).await;
-        idempotency::count(
-            name,
-            match outcome {
-                Outcome::Replay { .. } => "stored",
-                Outcome::Withheld { .. } => "withheld",
-            },
-        );
-        (response, tokio::spawn(lease.complete(outcome, ttl)))
+        let settled = match outcome {
+            Some(outcome) => {
+                idempotency::count(
+                    name,
+                    match outcome {
+                        Outcome::Replay { .. } => "stored",
+                        Outcome::Withheld { .. } => "withheld",
+                    },
+                );
+                lease.complete(outcome, ttl).await
+            }
+            // The body failed while read: the client gets a 500, and may retry.
+            None => {
+                idempotency::count(name, "not_stored");
+                lease.release().await
+            }
+        };
+        (response, settled)
     };
-    match settled.await {
-        Ok(Ok(true)) => {}
-        Ok(Ok(false)) => {
+    match settled {
+        Ok(true) => {}
+        Ok(false) => {
             tracing::warn!("an idempotency key was taken over before its request settled it")
         }
-        Ok(Err(error)) => {
+        Err(error) => {
             tracing::warn!(error = %error, "could not store the outcome of an idempotent request")
         }
-        Err(error) => tracing::warn!(error = %error, "settling an idempotency key failed"),
     }
     response
 }
 
 /// Reads the answer's body (bounded) and what to keep of it; the answer is rebuilt from the
-/// bytes, so the client gets exactly what was stored.
-async fn keep(response: Response) -> (Outcome, Response) {
+/// bytes, so the client gets exactly what was stored. `None` when the body failed while read
+/// (the answer is a 500 now, and nothing is kept).
+async fn keep(response: Response) -> (Option<Outcome>, Response) {
     let status = response.status().as_u16();
     let fits = http_body::Body::size_hint(response.body())
         .upper()
         .is_some_and(|upper| upper <= MAX_STORED_BODY as u64);
     if !fits {
-        return (Outcome::Withheld { status }, response);
+        return (Some(Outcome::Withheld { status }), response);
     }
     let (parts, body) = response.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_STORED_BODY).await {
         Ok(bytes) => bytes,
-        Err(error) => {
-            // The handler's body failed while read: the answer is an error now, not stored.
-            let response = ApiError::internal(error).into_response();
-            return (Outcome::Withheld { status }, response);
-        }
+        Err(error) => return (None, ApiError::internal(error).into_response()),
     };
     let headers = KEPT_HEADERS
         .iter()
@@ -208,7 +237,10 @@ async fn keep(response: Response) -> (Outcome, Response) {
         headers,
         body: STANDARD.encode(&bytes),
     };
-    (outcome, Response::from_parts(parts, Body::from(bytes)))
+    (
+        Some(outcome),
+        Response::from_parts(parts, Body::from(bytes)),
+    )
 }
 
 /// The answer to a request whose key another request holds.
@@ -225,9 +257,14 @@ fn answer_held(settings: &Idempotent, entry: Entry, fingerprint: &str) -> Respon
     match entry.outcome {
         None => {
             idempotency::count(name, "conflict");
-            error_response(ApiError::new(ErrorCode::Conflict).with_message(
-                "a request with this Idempotency-Key is still running; retry once it has finished",
-            ))
+            error_response(
+                ApiError::new(ErrorCode::Conflict)
+                    .with_message(
+                        "a request with this Idempotency-Key is still running; retry once it has finished",
+                    )
+                    .with_detail(idempotency::HEADER, "still running")
+                    .with_header(header::RETRY_AFTER, HeaderValue::from_static("1")),
+            )
         }
         Some(Outcome::Withheld { status }) => {
             idempotency::count(name, "withheld");
@@ -235,7 +272,8 @@ fn answer_held(settings: &Idempotent, entry: Entry, fingerprint: &str) -> Respon
                 ApiError::new(ErrorCode::Conflict)
                     .with_message(format!(
                         "a request with this Idempotency-Key already completed ({status}); its response is not kept (it carried credentials or was too large)"
-                    )),
+                    ))
+                    .with_detail(idempotency::HEADER, "completed, response not kept"),
             )
         }
         Some(Outcome::Replay {
