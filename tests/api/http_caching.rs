@@ -231,6 +231,13 @@ async fn a_public_read_revalidates_and_errors_are_never_304() {
         .send()
         .await;
     crate::common::assert_error(&refused, 412, "PRECONDITION_FAILED");
+    // A method the route does not have stays a 405, whatever it carries.
+    let undeclared = app
+        .request(axum::http::Method::DELETE, "/api/v1/info")
+        .header("if-none-match", "*")
+        .send()
+        .await;
+    assert_eq!(undeclared.status(), 405, "{}", undeclared.text());
     let list = app.get("/api/v1/projects").bearer(&token).send().await;
     assert_eq!(list.json()["data"], json!([]), "{}", list.text());
 }

@@ -12,7 +12,8 @@
 //!   version for a resource). A `GET`/`HEAD` whose `If-None-Match` matches it (weak
 //!   comparison, RFC 9110 §13.1.2; `*` matches any; lists across field lines) is answered 304
 //!   with the same headers and no body. The handler still ran: the 304 saves the transfer.
-//! - A write carrying `If-None-Match` is refused with 412 before anything runs.
+//! - A write carrying `If-None-Match` is refused with 412 before anything runs (by the endpoint
+//!   stack, so a method the route does not have stays a 405).
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
@@ -47,7 +48,8 @@ impl Caching {
 
     /// A write carrying `If-None-Match`: the server cannot evaluate it against what the write
     /// targets, and RFC 9110 §13.1.2 forbids performing the method when it is false, so the
-    /// write is refused (412) rather than done unconditionally.
+    /// write is refused (412) rather than done unconditionally. Checked by the endpoint stack
+    /// (first of its steps), so a method the route does not have stays a 405.
     pub(super) fn refusal(request: &Request<Body>) -> Option<ApiError> {
         let read = matches!(*request.method(), Method::GET | Method::HEAD);
         (!read && request.headers().contains_key(header::IF_NONE_MATCH)).then(|| {

@@ -114,7 +114,10 @@ where
         // The body deadline is total, counted from the request reaching the endpoint, and
         // ends no later than the timeout.
         let body_ends = after(started, self.options.body_timeout).min(ends);
-        let stage = self.authenticate(request, body_ends, schemes);
+        let stage = match super::conditional::Caching::refusal(&request) {
+            Some(refused) => Stage::ready(refused.into_response()),
+            None => self.authenticate(request, body_ends, schemes),
+        };
         EndpointFuture {
             timeout,
             inner: tokio::time::timeout_at(ends, stage),

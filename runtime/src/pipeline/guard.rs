@@ -127,9 +127,6 @@ where
         if let Some(problem) = host_problem(&request) {
             return refused(caching, bad_host(problem));
         }
-        if let Some(refusal) = Caching::refusal(&request) {
-            return refused(caching, refusal);
-        }
         let exempt = super::is_exempt(request.uri().path());
         let permit = if exempt {
             None
