@@ -18,7 +18,8 @@
 //! everyone, before authentication, and an unknown path stays a 404 rather than a 401) —
 //! `endpoint.rs`:
 //!
-//! 6. timeout (it covers the whole request, body included)
+//! 6. timeout (it covers the whole request, body included); a write carrying
+//!    `If-None-Match` is refused here with 412 (`conditional.rs`)
 //! 7. authentication + authorization (`authenticate.rs`)
 //! 8. in-flight cap per principal (per client IP when anonymous; not on the health endpoints)
 //!    (`in_flight.rs`)
