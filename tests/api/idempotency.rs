@@ -384,6 +384,12 @@ async fn a_stored_4xx_is_replayed_under_the_repeat_request_id() {
         "the repeat's own id"
     );
     assert_ne!(first.json()["error"]["request_id"], id);
+    // Byte for byte the first answer, but for the id.
+    let first_id = first.json()["error"]["request_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(again.text(), first.text().replace(&first_id, id));
     assert_eq!(calls.count(), 0, "the body was refused before the handler");
 }
 

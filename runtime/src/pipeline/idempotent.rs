@@ -296,14 +296,10 @@ fn replay(status: u16, headers: &[(String, String)], body: &str) -> Option<Respo
     let status = StatusCode::from_u16(status).ok()?;
     let mut bytes = Bytes::from(STANDARD.decode(body).ok()?);
     if status.is_client_error()
-        && let Ok(mut envelope) = serde_json::from_slice::<serde_json::Value>(&bytes)
-        && let Some(error) = envelope
-            .get_mut("error")
-            .and_then(serde_json::Value::as_object_mut)
+        && let Some(id) = context::request_id()
+        && let Some(spliced) = with_request_id(&bytes, id.as_str())
     {
-        let id = context::request_id().map(|id| id.as_str().to_owned());
-        error.insert("request_id".to_owned(), serde_json::json!(id));
-        bytes = Bytes::from(serde_json::to_vec(&envelope).ok()?);
+        bytes = spliced;
     }
     let mut response = (status, bytes).into_response();
     for (name, value) in headers {
@@ -325,9 +321,36 @@ fn replay(status: u16, headers: &[(String, String)], body: &str) -> Option<Respo
     Some(response)
 }
 
+/// The error envelope `bytes` with its `request_id` value replaced by `id`, byte for byte
+/// otherwise (no re-serialization: key order, numbers and text stay exactly as stored).
+/// The id is the envelope's last field, and the pattern cannot occur inside a string value
+/// (a quote there is escaped); request ids are `[A-Za-z0-9._-]`, which need no escaping.
+fn with_request_id(bytes: &[u8], id: &str) -> Option<Bytes> {
+    const FIELD: &[u8] = b"\"request_id\":\"";
+    let start = bytes
+        .windows(FIELD.len())
+        .rposition(|window| window == FIELD)?
+        + FIELD.len();
+    let end = start + bytes[start..].iter().position(|&byte| byte == b'"')?;
+    let mut spliced = Vec::with_capacity(bytes.len() - (end - start) + id.len());
+    spliced.extend_from_slice(&bytes[..start]);
+    spliced.extend_from_slice(id.as_bytes());
+    spliced.extend_from_slice(&bytes[end..]);
+    Some(Bytes::from(spliced))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_request_id_is_spliced_in_and_nothing_else_moves() {
+        let stored = br#"{"data":null,"error":{"code":"BAD_REQUEST","message":"a \"request_id\":\"x\" in text","details":[{"field":"n","issue":"1e400"}],"request_id":"old-id"}}"#;
+        let spliced = with_request_id(stored, "new.id_2");
+        let expected = br#"{"data":null,"error":{"code":"BAD_REQUEST","message":"a \"request_id\":\"x\" in text","details":[{"field":"n","issue":"1e400"}],"request_id":"new.id_2"}}"#;
+        assert_eq!(spliced.as_deref(), Some(&expected[..]));
+        assert!(with_request_id(br#"{"error":{"request_id":null}}"#, "x").is_none());
+    }
 
     #[test]
     fn credentials_are_recognised_by_header() {
