@@ -853,6 +853,20 @@ async fn ran(calls: &Calls, n: usize) {
     }
 }
 
+/// Posts with `key` until the answer is no longer the 409 of a request still running (at most
+/// 5 s): the first request settles its record just after its handler returns.
+async fn settled(app: &TestApp, path: &str, token: &str, key: &str, item: &str) -> TestResponse {
+    let mut answer = post(app, path, token, Some(key), item).await;
+    for _ in 0..100 {
+        if answer.status() != 409 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        answer = post(app, path, token, Some(key), item).await;
+    }
+    answer
+}
+
 /// A request that times out, or whose client goes away, may have written already: its
 /// handler runs to its end and the answer is kept, so the retry is a replay (409 while it
 /// still runs), never a second run.
@@ -887,28 +901,7 @@ async fn a_timed_out_or_abandoned_request_runs_once_and_its_answer_is_kept() {
     assert_eq!(during.header("retry-after"), Some("1"));
     gate.release.notify_one();
     ran(&calls, 1).await;
-    let mut after = post(
-        &app,
-        "/api/v1/orders/gated-brief",
-        &token,
-        Some(&key_one),
-        "tea",
-    )
-    .await;
-    for _ in 0..100 {
-        if after.status() != 409 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        after = post(
-            &app,
-            "/api/v1/orders/gated-brief",
-            &token,
-            Some(&key_one),
-            "tea",
-        )
-        .await;
-    }
+    let after = settled(&app, "/api/v1/orders/gated-brief", &token, &key_one, "tea").await;
     assert_eq!(after.status(), 201, "{}", after.text());
     assert_eq!(after.header("idempotent-replayed"), Some("true"));
     assert_eq!(after.json()["data"]["number"], 1);
@@ -928,28 +921,7 @@ async fn a_timed_out_or_abandoned_request_runs_once_and_its_answer_is_kept() {
     let _ = abandoned.await;
     gate.release.notify_one();
     ran(&calls, 2).await;
-    let mut retry = post(
-        &app,
-        "/api/v1/orders/gated",
-        &token,
-        Some(&key_two),
-        "coffee",
-    )
-    .await;
-    for _ in 0..100 {
-        if retry.status() != 409 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        retry = post(
-            &app,
-            "/api/v1/orders/gated",
-            &token,
-            Some(&key_two),
-            "coffee",
-        )
-        .await;
-    }
+    let retry = settled(&app, "/api/v1/orders/gated", &token, &key_two, "coffee").await;
     assert_eq!(retry.status(), 201, "{}", retry.text());
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
     assert_eq!(

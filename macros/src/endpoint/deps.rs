@@ -29,16 +29,30 @@ pub(crate) struct DepProbes {
 }
 
 pub(crate) fn dep_probes(endpoint: &CheckedEndpoint, unit: &Ident) -> DepProbes {
+    // `impl Trait` cannot be named in a probe (and is no extractor: the handler check reports
+    // it).
+    let arguments = endpoint
+        .inputs
+        .iter()
+        .enumerate()
+        .filter(|(_, input)| !matches!(input.ty, syn::Type::ImplTrait(_)))
+        .map(|(index, input)| (index, &input.ty));
+    probes(unit, arguments, &quote!(Self))
+}
+
+/// One probe per `(index, type)` in an inherent impl on `unit`, and the list of them as
+/// `owner::probe` paths (`Self` where the list is written inside `unit`'s impl, `unit` itself
+/// where `Self` cannot be named: a job's `static` spec).
+pub(crate) fn probes<'a>(
+    unit: &Ident,
+    arguments: impl Iterator<Item = (usize, &'a syn::Type)>,
+    owner: &TokenStream,
+) -> DepProbes {
     let mut probes = TokenStream::new();
     let mut names = Vec::new();
-    for (index, input) in endpoint.inputs.iter().enumerate() {
-        // `impl Trait` cannot be named in a probe (and is no extractor: the handler check
-        // reports it).
-        if matches!(input.ty, syn::Type::ImplTrait(_)) {
-            continue;
-        }
+    for (index, ty) in arguments {
         let name = format_ident!("__rampart_dep{}", index);
-        probes.extend(probe_fn(&name, &input.ty));
+        probes.extend(probe_fn(&name, ty));
         names.push(name);
     }
     if names.is_empty() {
@@ -54,13 +68,13 @@ pub(crate) fn dep_probes(endpoint: &CheckedEndpoint, unit: &Ident) -> DepProbes 
                 #probes
             }
         },
-        field: quote!(&[#(Self::#names),*]),
+        field: quote!(&[#(#owner::#names),*]),
     }
 }
 
 /// A fn named `name` answering the registration key of `ty` when it is rampart's `Dep<T>`
 /// (`None` otherwise): what `EndpointDef::deps` and `JobSpec::deps` list.
-pub(crate) fn probe_fn(name: &Ident, ty: &syn::Type) -> TokenStream {
+fn probe_fn(name: &Ident, ty: &syn::Type) -> TokenStream {
     // Where `Dep<T>` is spelled out, the caret of an unshareable `T` goes under `T`.
     let caret = match type_head(unwrapped(ty)) {
         Some((head, mut args)) if head == "Dep" && args.len() == 1 => args.remove(0).span(),

@@ -8,7 +8,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::check::{BackoffChoice, BackoffKind, CheckedJob};
-use crate::endpoint::deps::probe_fn;
+use crate::endpoint::deps::probes;
 use crate::paths::{BACKOFF, JOB, JOB_CTX, JOB_SPEC, JOB_SUPPORT};
 
 /// `tokens` with every span set to `span`: the runtime paths quote at the call site (the
@@ -93,14 +93,10 @@ struct Dependencies {
 }
 
 fn dependencies(unit: &Ident, types: &[syn::Type]) -> Dependencies {
-    let mut probes = TokenStream::new();
-    let mut names = Vec::new();
+    let registration = probes(unit, types.iter().enumerate(), &quote!(#unit));
     let mut fetches = TokenStream::new();
     let mut values = Vec::new();
     for (index, ty) in types.iter().enumerate() {
-        let probe = format_ident!("__rampart_dep{}", index);
-        probes.extend(probe_fn(&probe, ty));
-        names.push(probe);
         let value = format_ident!("__rampart_dep{}", index);
         // Spanned at the type: an argument that is no `Dep<T>` is one error there. The
         // context is named outside the spanned tokens, so it resolves where `run` binds it
@@ -118,22 +114,9 @@ fn dependencies(unit: &Ident, types: &[syn::Type]) -> Dependencies {
         });
         values.push(value);
     }
-    if names.is_empty() {
-        return Dependencies {
-            probes: TokenStream::new(),
-            field: quote!(&[]),
-            fetches,
-            values,
-        };
-    }
     Dependencies {
-        probes: quote! {
-            #[automatically_derived]
-            impl #unit {
-                #probes
-            }
-        },
-        field: quote!(&[#(#unit::#names),*]),
+        probes: registration.items,
+        field: registration.field,
         fetches,
         values,
     }

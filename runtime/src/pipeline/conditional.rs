@@ -113,11 +113,15 @@ fn joined(headers: &HeaderMap) -> Option<HeaderValue> {
     HeaderValue::from_bytes(&all).ok()
 }
 
-fn no_store(headers: &HeaderMap) -> bool {
+/// Whether the response says it must not be stored: a `no-store` directive in any
+/// `Cache-Control` line (the idempotency records read the same rule).
+pub(super) fn no_store(headers: &HeaderMap) -> bool {
     headers
-        .get(header::CACHE_CONTROL)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.contains("no-store"))
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|directive| directive.trim().eq_ignore_ascii_case("no-store"))
 }
 
 /// The opaque part of an entity tag, for the weak comparison `If-None-Match` uses.

@@ -69,13 +69,7 @@ impl Drop for Unsettled {
 /// (`Cache-Control: no-store`, which every `Sensitive<T>` reply carries).
 fn carries_credentials(response: &Response) -> bool {
     let headers = response.headers();
-    headers.contains_key(header::SET_COOKIE)
-        || headers
-            .get_all(header::CACHE_CONTROL)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .any(|directive| directive.trim().eq_ignore_ascii_case("no-store"))
+    headers.contains_key(header::SET_COOKIE) || super::conditional::no_store(headers)
 }
 
 fn error_response(error: ApiError) -> Response {
