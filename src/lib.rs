@@ -215,6 +215,7 @@ pub mod __private {
     pub use rampart_runtime::auth::{Access, RbacTable, Requirement, Schemes};
     pub use rampart_runtime::dependency::{DepKey, DepProbe, DescribeNotDep};
     pub use rampart_runtime::endpoint::{Endpoint, EndpointDef};
+    pub use rampart_runtime::cache::CachePolicy;
     pub use rampart_runtime::idempotency::Idempotency;
     pub use rampart_runtime::jobs::{Backoff, Job, JobCtx, JobResult, JobSpec};
     pub use rampart_runtime::macro_support::jobs as job_support;

@@ -43,6 +43,12 @@ pub struct EndpointDef {
     /// `idempotent`: a repeat with the same `Idempotency-Key` answers the stored response
     /// ([`crate::idempotency`]); `None`: the header is not read.
     pub idempotency: Option<crate::idempotency::Idempotency>,
+    /// `cache(..)` on a GET: answers from a stored entry while it is fresh
+    /// ([`crate::cache`]); `None`: not cached.
+    pub cache: Option<crate::cache::CachePolicy>,
+    /// Tags a successful (2xx) answer of this endpoint makes stale (`invalidates = [..]`), for
+    /// writes that do not go through a resource's store; `&[]` for none.
+    pub invalidates: &'static [&'static str],
     /// Extra statuses the handler can return (`errors = [..]`).
     pub errors: &'static [u16],
     /// The axum handler for this method.

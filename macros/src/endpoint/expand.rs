@@ -215,6 +215,8 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
                     body_timeout: #body_timeout,
                     rate_limit: #rate_limit,
                     idempotency: #idempotency,
+                    cache: ::core::option::Option::None,
+                    invalidates: &[],
                     errors: &[#(#errors),*],
                     // Routed by the arguments' status: a refused argument is already one error.
                     handler: (&&#ROUTE_PROBE::of(#arguments))

@@ -31,6 +31,8 @@ pub fn rejected_endpoint(operation_id: &'static str) -> EndpointDef {
         body_timeout: None,
         rate_limit: None,
         idempotency: None,
+        cache: None,
+        invalidates: &[],
         errors: &[],
         handler: MethodRouter::new(),
         document,
