@@ -174,6 +174,7 @@ pub use rampart_macros::Schema;
 
 pub use jobs::{Job, JobCtx, JobError, JobId, JobResult, JobSet, Jobs};
 pub use rampart_runtime::auth::{AuthScheme, Principal};
+pub use rampart_runtime::cache;
 pub use rampart_runtime::idempotency;
 pub use rampart_runtime::resource;
 pub use rampart_runtime::with_pool;
@@ -213,9 +214,9 @@ pub mod __private {
 
     pub use rampart_runtime::api::ResourceEndpoints;
     pub use rampart_runtime::auth::{Access, RbacTable, Requirement, Schemes};
+    pub use rampart_runtime::cache::CachePolicy;
     pub use rampart_runtime::dependency::{DepKey, DepProbe, DescribeNotDep};
     pub use rampart_runtime::endpoint::{Endpoint, EndpointDef};
-    pub use rampart_runtime::cache::CachePolicy;
     pub use rampart_runtime::idempotency::Idempotency;
     pub use rampart_runtime::jobs::{Backoff, Job, JobCtx, JobResult, JobSpec};
     pub use rampart_runtime::macro_support::jobs as job_support;

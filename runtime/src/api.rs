@@ -53,6 +53,9 @@ pub enum ApiBuildError {
         /// The first endpoint that takes the handle.
         operation_id: &'static str,
     },
+    /// A `cache(..)` on an endpoint that is not a GET: only reads are cached.
+    #[error("endpoint `{0}` has a cache but is not a GET: only reads are cached")]
+    CachedWrite(&'static str),
     /// An idempotent endpoint that is public: its records are kept per principal.
     #[error(
         "endpoint `{0}` is idempotent and public: idempotency records are kept per principal, so an idempotent endpoint requires authentication"
@@ -336,7 +339,14 @@ impl Api {
                 app.redis(),
                 app.db(),
             ),
+            cache: app.response_cache().clone(),
         };
+        // A shed anonymous GET goes on to the endpoints only when a public one may answer it
+        // from its cache.
+        let stale_on_shed = by_path
+            .values()
+            .flatten()
+            .any(|def| def.cache.is_some() && matches!(def.access, crate::auth::Access::Public));
         // Only `/health/ready` reads the probe cache: it goes on the health endpoints' requests.
         let probes = crate::health::ProbeCache::default();
         let probe_state: pipeline::StateInserter = Arc::new(move |extensions| {
@@ -369,7 +379,13 @@ impl Api {
                     idempotency_ttl: def
                         .idempotency
                         .map(|declared| declared.ttl.unwrap_or(config.idempotency_ttl)),
+                    cache: def.cache,
+                    invalidates: def.invalidates,
                 };
+                // The macro refuses `cache` on anything but a GET; so is a hand-built one.
+                if def.cache.is_some() && def.method != axum::http::Method::GET {
+                    return Err(ApiBuildError::CachedWrite(def.operation_id));
+                }
                 // The macro refuses `idempotent` with `public`; a hand-built definition is
                 // refused here: records are kept per principal, and there would be none.
                 if def.idempotency.is_some() && matches!(def.access, crate::auth::Access::Public) {
@@ -410,6 +426,8 @@ impl Api {
             timeout: config.request_timeout,
             state: None,
             idempotency_ttl: None,
+            cache: None,
+            invalidates: &[],
         };
         let merged = [
             (
@@ -468,6 +486,7 @@ impl Api {
                 config.max_concurrency,
                 ip_throttle,
                 state,
+                stale_on_shed,
             ))
             .with_state(()))
     }

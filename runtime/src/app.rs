@@ -33,6 +33,7 @@ struct AppInner {
     parts: Parts,
     identity: Identity,
     health: HealthState,
+    cache: crate::cache::ResponseCache,
 }
 
 /// What the app is made of. A new part that services are built from is one more field here;
@@ -49,6 +50,9 @@ struct Parts {
     cursor_key: CursorKey,
     draining: Draining,
     identity_hooks: IdentityHooks,
+    /// The tag versions writes bump: the database's, so that every write through it reaches
+    /// the cache.
+    tags: crate::cache::Tags,
 }
 
 impl AppInner {
@@ -75,10 +79,12 @@ impl AppInner {
             parts.draining.clone(),
             config.metrics_token.clone(),
         );
+        let cache = crate::cache::ResponseCache::new(config.cache_max_bytes, parts.tags.clone());
         Self {
             parts,
             identity,
             health,
+            cache,
         }
     }
 }
@@ -93,6 +99,7 @@ impl App {
         if let Some(previous) = &config.cursor_previous_secret {
             cursor_key = cursor_key.accepting(previous);
         }
+        let tags = db.as_ref().map(|db| db.tags().clone()).unwrap_or_default();
         let parts = Parts {
             config,
             keys,
@@ -101,6 +108,7 @@ impl App {
             cursor_key,
             draining: Draining::default(),
             identity_hooks: IdentityHooks::default(),
+            tags,
         };
         Self {
             inner: Arc::new(AppInner::assemble(parts)),
@@ -112,6 +120,7 @@ impl App {
     /// the router.
     pub fn with_redis(self, redis: RedisStore) -> Self {
         let mut parts = self.inner.parts.clone();
+        parts.tags.connect(redis.clone());
         parts.redis = Some(redis);
         Self {
             inner: Arc::new(AppInner::assemble(parts)),
@@ -122,6 +131,11 @@ impl App {
     /// The limit on login attempts per (account, client IP).
     pub fn login_throttle(&self) -> Option<&Throttle> {
         self.inner.identity.login_throttle()
+    }
+
+    /// The response cache of the app's `cache(..)` endpoints.
+    pub fn response_cache(&self) -> &crate::cache::ResponseCache {
+        &self.inner.cache
     }
 
     /// The Redis store, when `REDIS_URL` is configured.

@@ -232,6 +232,15 @@ impl Config {
                 crate::idempotency::StoreChoice::parse(v).map(Some)
             })?,
             jobs: read_jobs(&env)?,
+            cache_max_bytes: env.parse(
+                "RAMPART_CACHE_MAX_BYTES",
+                crate::cache::DEFAULT_MAX_BYTES,
+                |v| {
+                    parse_size(v)
+                        .map(|bytes| bytes as u64)
+                        .filter(|bytes| *bytes >= 1024 * 1024)
+                },
+            )?,
             warnings,
         };
         config.check_readiness_requires()?;

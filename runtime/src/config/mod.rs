@@ -148,6 +148,9 @@ pub struct Config {
     pub idempotency_store: Option<crate::idempotency::StoreChoice>,
     /// How job workers run (`RAMPART_JOB_*`).
     pub jobs: WorkerSettings,
+    /// The most the in-process tier of the response cache holds, in bytes
+    /// (`RAMPART_CACHE_MAX_BYTES`, 64 MiB; a size like `256MiB`).
+    pub cache_max_bytes: u64,
     /// Warnings found while loading (a generated secret, a short one...), logged at warn
     /// level by [`Config::log_warnings`] once logging is up (`App::new` calls it).
     pub warnings: Vec<String>,

@@ -127,6 +127,9 @@ pub struct Db {
     primary: Pool,
     replica: Option<Replica>,
     statement_timeout: Duration,
+    /// The response cache's tag versions: writes through a resource's store bump its table's
+    /// tag (after the commit, for a transaction). Shared by every clone.
+    tags: crate::cache::Tags,
 }
 
 /// A pool for `url`; `lazy`: connections are opened on first use (a replica down at start).
@@ -183,7 +186,13 @@ impl Db {
             primary,
             replica,
             statement_timeout: config.statement_timeout,
+            tags: crate::cache::Tags::default(),
         })
+    }
+
+    /// The tag versions of the response cache that writes to this database bump.
+    pub fn tags(&self) -> &crate::cache::Tags {
+        &self.tags
     }
 
     /// The backend of the primary.

@@ -59,6 +59,8 @@ pub struct Tx {
     conflicted: Arc<AtomicBool>,
     /// Run once the commit succeeded (waking the job outbox relay, say).
     after_commit: Arc<std::sync::Mutex<Vec<CommitHook>>>,
+    /// The response cache's tags of the tables written, bumped once the commit succeeded.
+    touched: Arc<std::sync::Mutex<std::collections::BTreeSet<&'static str>>>,
 }
 
 impl std::fmt::Debug for Tx {
@@ -96,6 +98,7 @@ impl Tx {
             conn: Arc::new(Mutex::new(Some(conn))),
             conflicted: Arc::new(AtomicBool::new(false)),
             after_commit: Arc::default(),
+            touched: Arc::default(),
         })
     }
 
@@ -131,7 +134,25 @@ impl Tx {
         for hook in hooks {
             hook();
         }
+        let touched: Vec<&'static str> = std::mem::take(
+            &mut *self
+                .touched
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+        .into_iter()
+        .collect();
+        self.db.tags().bump(&touched).await;
         Ok(())
+    }
+
+    /// Notes that this transaction wrote to the table behind the cache tag `tag`: the tag is
+    /// bumped after the commit (never after a rollback).
+    pub(crate) fn touch(&self, tag: &'static str) {
+        self.touched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(tag);
     }
 
     /// Runs `hook` after this transaction commits (never after a rollback). For signals only:

@@ -55,6 +55,19 @@ const CACHE_CONTROL: HeaderDoc = string_header(
     "Cache-Control",
     "`private, no-cache` when the request carried credentials (`no-store` for credentials in the body), `no-cache` otherwise: revalidate before reuse.",
 );
+const PUBLIC_CACHE_CONTROL: HeaderDoc = string_header(
+    "Cache-Control",
+    "`public, max-age=<seconds of freshness left>` on an anonymous answer from the cache, which a shared cache may keep; `private, no-cache` when the request carried credentials; `no-cache` otherwise.",
+);
+const AGE: HeaderDoc = HeaderDoc {
+    name: "Age",
+    ty: Type::Integer,
+    description: "Seconds since the answer was computed (0 when computed for this request).",
+};
+const CACHE_STATUS: HeaderDoc = string_header(
+    "Cache-Status",
+    "How the response cache answered (RFC 9211): `rampart; hit; ttl=<s>`, `rampart; fwd=miss; stored`, `rampart; fwd=miss; collapsed` (computed once for concurrent requests), or `rampart; hit; detail=stale` (the last good answer, while the handler fails or the server sheds load).",
+);
 const RATE_LIMIT: HeaderDoc = string_header(
     "RateLimit",
     "Remaining requests and seconds until the quota resets: `\"default\";r=42;t=17`.",
@@ -309,7 +322,15 @@ fn success_response(
         headers.push(&BODY_ETAG);
     }
     if revalidates(def, success) {
-        headers.push(&CACHE_CONTROL);
+        let public_cache = def.cache.is_some() && matches!(def.access, crate::auth::Access::Public);
+        headers.push(if public_cache {
+            &PUBLIC_CACHE_CONTROL
+        } else {
+            &CACHE_CONTROL
+        });
+    }
+    if def.cache.is_some() {
+        headers.extend([&AGE, &CACHE_STATUS]);
     }
     if def.rate_limit.is_some() {
         headers.extend([&RATE_LIMIT, &RATE_LIMIT_POLICY]);

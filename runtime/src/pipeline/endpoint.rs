@@ -1,10 +1,10 @@
 //! The per-endpoint stack fused into one service: timeout → authentication + authorization →
-//! in-flight cap → rate limit → body guard → idempotency key → the handler (with axum's body
-//! limit).
+//! in-flight cap → rate limit → response cache → body guard → idempotency key → the handler
+//! (with axum's body limit).
 //!
 //! One hand-written future for all of it; only the paths that wait for something before
-//! the handler may be called (an API key lookup, a Redis rate-limit check, an idempotency
-//! record) box theirs.
+//! the handler may be called (an API key lookup, a Redis rate-limit check, a cache lookup,
+//! an idempotency record) box theirs.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -43,6 +43,10 @@ pub(super) struct EndpointOptions {
     pub(super) state: Option<super::StateInserter>,
     /// Set on an `idempotent` endpoint.
     pub(super) idempotent: Option<super::idempotent::Idempotent>,
+    /// Set on a `cache(..)` endpoint.
+    pub(super) cached: Option<super::cached::Cached>,
+    /// Tags a 2xx answer makes stale (`invalidates = [..]`), and the versions to bump.
+    pub(super) invalidates: Option<(&'static [&'static str], crate::cache::Tags)>,
 }
 
 /// The per-endpoint stack as one layer.
@@ -114,9 +118,13 @@ where
         // The body deadline is total, counted from the request reaching the endpoint, and
         // ends no later than the timeout.
         let body_ends = after(started, self.options.body_timeout).min(ends);
-        let stage = match super::conditional::Caching::refusal(&request) {
-            Some(refused) => Stage::ready(refused.into_response()),
-            None => self.authenticate(request, body_ends, schemes),
+        let stage = if request.extensions().get::<super::guard::Shed>().is_some() {
+            self.shed(request)
+        } else {
+            match super::conditional::Caching::refusal(&request) {
+                Some(refused) => Stage::ready(refused.into_response()),
+                None => self.authenticate(request, body_ends, schemes),
+            }
         };
         EndpointFuture {
             timeout,
@@ -191,6 +199,25 @@ where
                     Err(response) => Stage::ready(*response),
                 }
             }
+        }
+    }
+
+    /// A request the server sheds: a public endpoint's cache answers it if it can, every
+    /// other endpoint refuses it as the shedding would have.
+    fn shed(&self, request: Request<Body>) -> Stage<S::Future> {
+        match &self.options.cached {
+            Some(_) if matches!(self.options.access, Access::Public) => {
+                let options = self.options.clone();
+                Stage::Boxed {
+                    future: Box::pin(async move {
+                        match &options.cached {
+                            Some(cached) => super::cached::while_shedding(cached, request).await,
+                            None => super::guard::shed().into_response(),
+                        }
+                    }),
+                }
+            }
+            _ => Stage::ready(super::guard::shed().into_response()),
         }
     }
 
@@ -280,8 +307,41 @@ where
     call(options, inner, request, ticket, admitted, body_ends)
 }
 
-/// The body guard, then the idempotency key (on an idempotent endpoint), then the handler.
+/// The body guard, the response cache (on a cached GET) or the idempotency key (on an
+/// idempotent endpoint), then the handler; on a write that `invalidates`, its tags are bumped
+/// after a 2xx and before the answer leaves, so the writer's next read, on any instance, is
+/// fresh.
 fn call<S>(
+    options: &EndpointOptions,
+    inner: &mut S,
+    request: Request<Body>,
+    ticket: Option<Ticket>,
+    admitted: Option<Admitted>,
+    body_ends: Instant,
+) -> Stage<S::Future>
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    let stage = handle(options, inner, request, ticket, admitted, body_ends);
+    match &options.invalidates {
+        None => stage,
+        Some((tags, versions)) => {
+            let (tags, versions) = (*tags, versions.clone());
+            Stage::Boxed {
+                future: Box::pin(async move {
+                    let response = stage.await;
+                    if response.status().is_success() {
+                        versions.bump(tags).await;
+                    }
+                    response
+                }),
+            }
+        }
+    }
+}
+
+fn handle<S>(
     options: &EndpointOptions,
     inner: &mut S,
     request: Request<Body>,
@@ -305,6 +365,20 @@ where
     };
     let (request, watch) =
         body::guard(request, options.body_limit, options.body_timeout, body_ends);
+    if let Some(cached) = &options.cached
+        && request.method() == axum::http::Method::GET
+    {
+        let cached = cached.clone();
+        let clone = inner.clone();
+        let inner = std::mem::replace(inner, clone);
+        return Stage::Boxed {
+            future: Box::pin(async move {
+                let response = super::cached::run(&cached, inner, request, watch).await;
+                drop(ticket);
+                with_limit_headers(response, admitted)
+            }),
+        };
+    }
     // Scoped to the principal: idempotent endpoints are never public (the macro refuses it),
     // so a request with a key always has one; without a key the request runs as usual.
     if let (Some(settings), Some(key)) = (&options.idempotent, key)

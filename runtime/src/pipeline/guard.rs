@@ -48,7 +48,15 @@ struct Shared {
     permits: Arc<Semaphore>,
     ip_throttle: Option<Throttle>,
     state: StateInserter,
+    /// Some public endpoint has a cache: a shed anonymous GET goes on to it, marked [`Shed`],
+    /// to be answered from its entry (or refused there).
+    stale_on_shed: bool,
 }
+
+/// Put on an anonymous GET the server is shedding: only a public cached endpoint's entry
+/// may answer it (layer 6 refuses it everywhere else, with the shedding's 503).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Shed;
 
 impl std::fmt::Debug for GuardLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -61,16 +69,19 @@ impl std::fmt::Debug for GuardLayer {
 impl GuardLayer {
     /// At most `max_concurrency` requests in flight (at least 1), at most the per-IP
     /// `ip_throttle`, and `state` put on every request.
+    /// `stale_on_shed`: some public endpoint has a cache that may answer shed requests.
     pub fn new(
         max_concurrency: usize,
         ip_throttle: Option<Throttle>,
         state: StateInserter,
+        stale_on_shed: bool,
     ) -> Self {
         Self {
             shared: Arc::new(Shared {
                 permits: Arc::new(Semaphore::new(max_concurrency.max(1))),
                 ip_throttle,
                 state,
+                stale_on_shed,
             }),
         }
     }
@@ -93,7 +104,7 @@ pub struct GuardService<S> {
     shared: Arc<Shared>,
 }
 
-fn shed() -> ApiError {
+pub(super) fn shed() -> ApiError {
     metrics::counter!("http_shed_total").increment(1);
     ApiError::unavailable(1).with_message("the server is overloaded, retry later")
 }
@@ -103,6 +114,15 @@ fn bad_host(problem: &'static str) -> ApiError {
     // The body is not read, so the connection cannot carry another request.
     ApiError::bad_request(problem)
         .with_header(header::CONNECTION, HeaderValue::from_static("close"))
+}
+
+/// An anonymous GET: what a public endpoint's shared entry may answer without
+/// authentication.
+fn sheddable_to_cache(request: &Request<Body>) -> bool {
+    let headers = request.headers();
+    request.method() == axum::http::Method::GET
+        && !headers.contains_key(header::AUTHORIZATION)
+        && !headers.contains_key(crate::auth::API_KEY_HEADER_NAME)
 }
 
 impl<S> Service<Request<Body>> for GuardService<S>
@@ -133,6 +153,18 @@ where
         } else {
             match self.shared.permits.clone().try_acquire_owned() {
                 Ok(permit) => Some(permit),
+                Err(_) if self.shared.stale_on_shed && sheddable_to_cache(&request) => {
+                    // Neither counted nor throttled: it is answered from memory or refused.
+                    (self.shared.state)(request.extensions_mut());
+                    request.extensions_mut().insert(Shed);
+                    return GuardFuture {
+                        caching,
+                        stage: GuardStage::Inner {
+                            future: self.inner.call(request),
+                            permit: None,
+                        },
+                    };
+                }
                 Err(_) => return refused(caching, shed()),
             }
         };

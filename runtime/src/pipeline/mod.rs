@@ -26,13 +26,25 @@
 //! 9. the endpoint's rate limit, when declared: after authorization, so it counts
 //!    authenticated users by id, and before the body guard, so it never reads a body first
 //!    (`limit.rs`)
-//! 10. body guard: declared `Content-Length`, body limit, body deadline (`body.rs`)
-//! 11. the idempotency key, on an `idempotent` endpoint: after the body guard, because the
+//! 10. the response cache, on a `cache(..)` GET: after authorization, so a per-caller entry
+//!     is only looked up for its caller, and after the rate limit, so a cached answer still
+//!     counts; a fresh entry answers here (and a matching `If-None-Match` becomes a 304 in
+//!     layer 4 on the way out), concurrent misses wait for one computation, a 5xx is
+//!     answered from the last good entry within `stale_if_error` (`cached.rs`). A GET whose
+//!     declared `Content-Length` is over the body limit is refused (413) before it. A write
+//!     that `invalidates` tags bumps them here after its 2xx, before the answer leaves.
+//! 11. body guard: declared `Content-Length`, body limit, body deadline (`body.rs`)
+//! 12. the idempotency key, on an `idempotent` endpoint: after the body guard, because the
 //!     body is hashed and must be bounded first; a replay answers here (`idempotent.rs`)
-//! 12. the handler.
+//! 13. the handler.
+//!
+//! Load shedding (5) refuses with 503, except an anonymous GET when some public endpoint
+//! has a cache: that request goes on, uncounted and unthrottled, marked shed, and layer 6
+//! answers it from the public endpoint's entry (fresh or within `stale_if_error`) or refuses
+//! it as the shedding would have, before anything else runs.
 //!
 //! Layers 1–3 are one service with a hand-written future ([`EdgeLayer`]); 4 (after CORS) and
-//! 5 are another ([`GuardLayer`]); 6–11 a third ([`EndpointLayer`]). The edge makes the
+//! 5 are another ([`GuardLayer`]); 6–12 a third ([`EndpointLayer`]). The edge makes the
 //! request context current ([`crate::context`]): the request id, the client IP (computed once
 //! there), method, route and user, read by every log line and error envelope.
 //!
@@ -41,6 +53,7 @@
 
 mod authenticate;
 mod body;
+mod cached;
 mod conditional;
 mod cors;
 mod edge;
@@ -61,6 +74,7 @@ use tower::layer::util::{Identity, Stack};
 use tower_http::cors::CorsLayer;
 
 use crate::auth::{Access, ApiKeyVerifier, JwtKeys};
+use crate::cache::{CachePolicy, ResponseCache};
 use crate::idempotency::IdempotencyStore;
 use crate::rate_limit::{RateLimitSpec, RedisStore, Throttle};
 
@@ -94,6 +108,8 @@ pub struct Shared {
     /// Where idempotency records live (`None`: the app has neither Redis nor a database, and
     /// keyed requests to idempotent endpoints are refused as if the store were down).
     pub idempotency: Option<IdempotencyStore>,
+    /// The response cache of `cache(..)` endpoints, and the tag versions writes bump.
+    pub cache: ResponseCache,
 }
 
 /// One endpoint's declared (or default) options.
@@ -118,6 +134,10 @@ pub struct EndpointSpec {
     pub state: Option<StateInserter>,
     /// How long an idempotent endpoint keeps a completed answer; `None`: not idempotent.
     pub idempotency_ttl: Option<Duration>,
+    /// `cache(..)` on a GET; `None`: not cached.
+    pub cache: Option<CachePolicy>,
+    /// Tags a 2xx answer makes stale.
+    pub invalidates: &'static [&'static str],
 }
 
 /// The per-endpoint stack of one endpoint, as the layer to `route_layer` its handler with:
@@ -142,6 +162,17 @@ pub fn endpoint_stack(spec: EndpointSpec, shared: &Shared) -> Option<EndpointSta
         }),
         None => None,
     };
+    let cached = spec.cache.map(|policy| cached::Cached {
+        cache: shared.cache.clone(),
+        policy,
+        name: spec.name,
+        access: spec.access,
+        // Long enough for another instance to compute the entry, short enough to leave this
+        // request time to compute it itself.
+        wait: (spec.timeout / 2).min(Duration::from_secs(5)),
+    });
+    let invalidates =
+        (!spec.invalidates.is_empty()).then(|| (spec.invalidates, shared.cache.tags().clone()));
     let options = endpoint::EndpointOptions {
         access: spec.access,
         keys: shared.keys.clone(),
@@ -153,6 +184,8 @@ pub fn endpoint_stack(spec: EndpointSpec, shared: &Shared) -> Option<EndpointSta
         timeout: spec.timeout,
         state: spec.state,
         idempotent,
+        cached,
+        invalidates,
     };
     Some(
         ServiceBuilder::new()
@@ -176,10 +209,16 @@ pub fn global_stack(
     max_concurrency: usize,
     ip_throttle: Option<Throttle>,
     state: StateInserter,
+    stale_on_shed: bool,
 ) -> GlobalStack {
     ServiceBuilder::new()
         .layer(edge)
         .option_layer(cors)
-        .layer(GuardLayer::new(max_concurrency, ip_throttle, state))
+        .layer(GuardLayer::new(
+            max_concurrency,
+            ip_throttle,
+            state,
+            stale_on_shed,
+        ))
         .into_inner()
 }

@@ -190,9 +190,7 @@ impl<R: Resource> Store<R> {
                 .ok_or_else(|| no_parent::<R>())?,
         };
         // The stored row, not the assembled one: what the database keeps is what a GET shows.
-        let inserted: Option<R> = self
-            .perform(R::SPEC.labels.insert, Target::Write, statement)
-            .await?;
+        let inserted: Option<R> = self.mutate(R::SPEC.labels.insert, statement).await?;
         match (inserted, parent) {
             (Some(row), _) => Ok(row),
             (None, None) => Err(ApiError::not_found()),
@@ -265,7 +263,7 @@ impl<R: Resource> Store<R> {
         }
         let statement = sql::update(&R::SPEC, id, changes, Value::Timestamp(now()), expect);
         match self
-            .perform::<Option<R>>(R::SPEC.labels.update, Target::Write, statement)
+            .mutate::<Option<R>>(R::SPEC.labels.update, statement)
             .await?
         {
             Some(row) => Ok(row),
@@ -328,9 +326,7 @@ impl<R: Resource> Store<R> {
             if_match: if_match.version(),
         };
         let statement = Self::fixed().delete(id, expect.owner, expect.if_match);
-        let deleted = self
-            .perform(R::SPEC.labels.delete, Target::Write, statement)
-            .await;
+        let deleted = self.mutate(R::SPEC.labels.delete, statement).await;
         match deleted.map_err(still_referenced::<R>)? {
             Affected(0) => Err(self.explain_miss(id, expect).await),
             Affected(_) => Ok(()),

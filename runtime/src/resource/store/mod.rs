@@ -166,6 +166,35 @@ impl<R: Resource> Store<R> {
         }
     }
 
+    /// Runs a statement that writes, then makes the response cache's entries tagged with this
+    /// resource's table stale: at once outside a transaction, after the commit inside one
+    /// (before the answer leaves either way, so the writer's next read is fresh).
+    async fn mutate<A: Answer>(
+        &self,
+        label: &'static str,
+        statement: Statement,
+    ) -> Result<A, ApiError> {
+        let answer = self.perform(label, Target::Write, statement).await;
+        match &self.executor {
+            Executor::Db(db) => db.tags().bump(&[R::SPEC.table]).await,
+            Executor::Tx(tx) => tx.touch(R::SPEC.table),
+        }
+        answer
+    }
+
+    /// Runs a custom statement: one that may write (`Target::Write`) as [`Store::mutate`].
+    async fn custom<A: Answer>(
+        &self,
+        label: &'static str,
+        target: Target,
+        statement: Statement,
+    ) -> Result<A, ApiError> {
+        match target {
+            Target::Write => self.mutate(label, statement).await,
+            Target::Read => self.perform(label, target, statement).await,
+        }
+    }
+
     /// This resource's fixed statements, written on first use.
     fn fixed() -> &'static FixedStatements {
         R::statements().get(&R::SPEC)
@@ -179,7 +208,7 @@ impl<R: Resource> Store<R> {
         sql: &'static str,
         values: Vec<Value>,
     ) -> Result<Vec<T>, ApiError> {
-        self.perform(label, target, Statement::literal(sql, values))
+        self.custom(label, target, Statement::literal(sql, values))
             .await
     }
 
@@ -191,7 +220,7 @@ impl<R: Resource> Store<R> {
         sql: &'static str,
         values: Vec<Value>,
     ) -> Result<Option<T>, ApiError> {
-        self.perform(label, target, Statement::literal(sql, values))
+        self.custom(label, target, Statement::literal(sql, values))
             .await
     }
 
@@ -216,7 +245,7 @@ impl<R: Resource> Store<R> {
         values: Vec<Value>,
     ) -> Result<u64, ApiError> {
         let statement = Statement::literal(sql, values);
-        let Affected(count) = self.perform(label, Target::Write, statement).await?;
+        let Affected(count) = self.mutate(label, statement).await?;
         Ok(count)
     }
 
@@ -229,7 +258,7 @@ impl<R: Resource> Store<R> {
         values: Vec<Value>,
     ) -> Result<i64, ApiError> {
         let statement = Statement::literal(sql, values);
-        let Scalar(value) = self.perform(label, target, statement).await?;
+        let Scalar(value) = self.custom(label, target, statement).await?;
         value.ok_or_else(ApiError::not_found)
     }
 }
