@@ -138,6 +138,7 @@ runtime_paths! {
     REQUIREMENT = Requirement;
     RATE_LIMIT_SPEC = RateLimitSpec;
     IDEMPOTENCY = Idempotency;
+    CACHE_POLICY = CachePolicy;
     OPERATION_DOC = OperationDoc;
     RESPOND = respond;
     OUTPUT_PROBE = OutputProbe;

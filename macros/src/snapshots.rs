@@ -152,6 +152,58 @@ fn endpoint() {
 }
 
 #[test]
+fn endpoint_cached() {
+    let args = quote!(
+        get = "/projects/{id}/summary",
+        role = "member",
+        cache(
+            ttl = "10s",
+            shared,
+            stale_if_error = "2m",
+            tags = ["projects", "tasks"]
+        )
+    );
+    let item = quote! {
+        /// A project's counts.
+        pub async fn project_summary(ctx: Ctx, Path(id): Path<Uuid>) -> ApiResult<Summary> {
+            summarize(ctx, id).await
+        }
+    };
+    compare("endpoint_cached", crate::endpoint::expand(args, item));
+}
+
+#[test]
+fn endpoint_invalidates() {
+    // A hand-written write names the tags it makes stale.
+    let args = quote!(
+        post = "/projects/{id}/recount",
+        role = "member",
+        invalidates = ["projects", "tasks"]
+    );
+    let item = quote! {
+        pub async fn recount(ctx: Ctx, Path(id): Path<Uuid>) -> ApiResult<NoContent> {
+            recount_tasks(ctx, id).await
+        }
+    };
+    compare("endpoint_invalidates", crate::endpoint::expand(args, item));
+}
+
+#[test]
+fn endpoint_cached_public() {
+    // Without `stale_if_error`: the runtime's default; `tags = []`: only the ttl ends an entry.
+    let args = quote!(get = "/articles", public, cache(ttl = "30s", tags = []));
+    let item = quote! {
+        pub async fn articles() -> ApiResult<Vec<Article>> {
+            Ok(Vec::new())
+        }
+    };
+    compare(
+        "endpoint_cached_public",
+        crate::endpoint::expand(args, item),
+    );
+}
+
+#[test]
 fn repository() {
     let args = quote!(Project);
     let item = quote! {

@@ -4,8 +4,9 @@
 use darling::FromMeta;
 use darling::ast::NestedMeta;
 use darling::util::{Flag, SpannedValue};
-use proc_macro2::TokenStream;
-use syn::{LitInt, LitStr};
+use proc_macro2::{Span, TokenStream};
+use syn::spanned::Spanned;
+use syn::{LitInt, LitStr, Meta};
 
 use crate::grammar::{Key, Shape, check_keys, key};
 
@@ -34,6 +35,26 @@ pub(crate) struct EndpointAttr {
     pub(crate) burst: Option<LitInt>,
     /// Spanned so that a misplaced `idempotent` is reported at the key.
     pub(crate) idempotent: Option<SpannedValue<IdempotentAttr>>,
+    pub(crate) cache: Option<CacheAttr>,
+    /// At its key, so that `invalidates` on a read is reported there; its list is spanned so
+    /// that `invalidates = []` is reported at its `[]`.
+    pub(crate) invalidates: Option<AtKey<SpannedValue<Vec<LitStr>>>>,
+}
+
+/// A value with the span of its key, for the errors about where the key may go.
+#[derive(Debug)]
+pub(crate) struct AtKey<T> {
+    pub(crate) key: Span,
+    pub(crate) value: T,
+}
+
+impl<T: FromMeta> FromMeta for AtKey<T> {
+    fn from_meta(item: &Meta) -> darling::Result<Self> {
+        Ok(Self {
+            key: item.path().span(),
+            value: T::from_meta(item)?,
+        })
+    }
 }
 
 /// `idempotent` or `idempotent(ttl = "1h")`.
@@ -72,6 +93,89 @@ impl FromMeta for IdempotentAttr {
         Ok(Self {
             ttl: options.and_then(|options| options.ttl),
         })
+    }
+}
+
+/// `cache(ttl = "30s", shared, stale_if_error = "2m", tags = ["projects"])`, as written: the
+/// values are read by the check (`check::cache`).
+#[derive(Debug)]
+pub(crate) struct CacheAttr {
+    /// The `cache` key: a `cache` where it cannot go is reported there.
+    pub(crate) key: Span,
+    pub(crate) ttl: LitStr,
+    pub(crate) shared: Flag,
+    pub(crate) stale_if_error: Option<LitStr>,
+    pub(crate) tags: Vec<LitStr>,
+}
+
+#[derive(Debug, FromMeta)]
+struct CacheOptions {
+    ttl: Option<LitStr>,
+    shared: Flag,
+    stale_if_error: Option<LitStr>,
+    tags: Option<Vec<LitStr>>,
+}
+
+const CACHE_KEYS: &[Key] = &[
+    key(
+        "ttl",
+        Shape::Str,
+        "a duration as a string like \"30s\"",
+        "ttl = \"30s\"",
+    ),
+    key("shared", Shape::Flag, "no value (it is a flag)", "shared"),
+    key(
+        "stale_if_error",
+        Shape::Str,
+        "a duration as a string like \"5m\"",
+        "stale_if_error = \"5m\"",
+    ),
+    key(
+        "tags",
+        Shape::StrList,
+        "a list of tags (table names)",
+        "tags = [\"projects\"]",
+    ),
+];
+
+impl FromMeta for CacheAttr {
+    fn from_meta(item: &Meta) -> darling::Result<Self> {
+        let key = item.path().span();
+        // `check_keys` let only a list through (`Shape::List`).
+        let Meta::List(list) = item else {
+            return Err(darling::Error::custom(
+                "`cache` takes options\nhelp: write `cache(ttl = \"30s\", tags = [\"projects\"])`",
+            )
+            .with_span(&key));
+        };
+        let items = NestedMeta::parse_meta_list(list.tokens.clone())?;
+        let mut errors = darling::Error::accumulator();
+        let items = check_keys(items, CACHE_KEYS, "`cache(...)`", &mut errors);
+        let options = errors.handle(CacheOptions::from_list(&items));
+        errors.finish()?;
+        let Some(options) = options else {
+            return Err(darling::Error::custom("the options did not parse").with_span(&key));
+        };
+        // A key written wrong has had its error above; a key left out is reported here.
+        let missing = |message: &str| Err(darling::Error::custom(message).with_span(&key));
+        match (options.ttl, options.tags) {
+            (Some(ttl), Some(tags)) => Ok(Self {
+                key,
+                ttl,
+                shared: options.shared,
+                stale_if_error: options.stale_if_error,
+                tags,
+            }),
+            (None, None) => missing(
+                "`cache` needs a `ttl` and `tags = [..]`\nhelp: write e.g. `cache(ttl = \"30s\", tags = [\"projects\"])`",
+            ),
+            (None, Some(_)) => missing(
+                "`cache` needs a `ttl`: how long an entry answers without running the handler\nhelp: add e.g. `ttl = \"30s\"`",
+            ),
+            (Some(_), None) => missing(
+                "`cache` needs `tags = [..]`: the resources (table names) whose writes make an entry stale\nhelp: e.g. `tags = [\"projects\"]`; `tags = []` when only the time to live ends an entry",
+            ),
+        }
     }
 }
 
@@ -158,6 +262,18 @@ const KEYS: &[Key] = &[
         Shape::FlagOrList,
         "no value, or options like `(ttl = \"24h\")`",
         "idempotent",
+    ),
+    key(
+        "cache",
+        Shape::List,
+        "options: a `ttl` and `tags`",
+        "cache(ttl = \"30s\", tags = [\"projects\"])",
+    ),
+    key(
+        "invalidates",
+        Shape::StrList,
+        "a list of tags (table names)",
+        "invalidates = [\"projects\"]",
     ),
 ];
 

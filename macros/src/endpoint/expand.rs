@@ -9,7 +9,7 @@ use syn::spanned::Spanned;
 use super::check::{Access, CheckedEndpoint, InputKind, PathForm, Requirement, Scheme};
 use super::extractors::argument_checks;
 use crate::paths::{
-    ACCESS, BODY_DOC_PROBE, DESCRIBE_FALLBACK, DESCRIBE_OUTPUT, DOCUMENT_BODY,
+    ACCESS, BODY_DOC_PROBE, CACHE_POLICY, DESCRIBE_FALLBACK, DESCRIBE_OUTPUT, DOCUMENT_BODY,
     DOCUMENT_BODY_FALLBACK, ENDPOINT, ENDPOINT_DEF, HTTP_METHOD, IDEMPOTENCY, METHOD_FILTER,
     OPERATION_DOC, OUTPUT_PROBE, RATE_LIMIT_SPEC, REQUIREMENT, RESPOND, RESPONSE, ROUTE_ACCEPTED,
     ROUTE_PROBE, ROUTE_REFUSED, SCHEMES, use_traits,
@@ -169,6 +169,23 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
         quote!(#IDEMPOTENCY { ttl: #ttl })
     }));
 
+    let cache = option(endpoint.cache.as_ref().map(|cache| {
+        let ttl = cache.ttl_ms;
+        let shared = cache.shared;
+        let stale_if_error = match cache.stale_if_error_ms {
+            Some(ms) => quote!(::core::time::Duration::from_millis(#ms)),
+            None => quote!(#CACHE_POLICY::DEFAULT_STALE_IF_ERROR),
+        };
+        let tags = &cache.tags;
+        quote!(#CACHE_POLICY {
+            ttl: ::core::time::Duration::from_millis(#ttl),
+            shared: #shared,
+            stale_if_error: #stale_if_error,
+            tags: &[#(#tags),*],
+        })
+    }));
+    let invalidates = &endpoint.invalidates;
+
     let describe_traits = use_traits(&[DESCRIBE_OUTPUT, DESCRIBE_FALLBACK]);
     let route_traits = use_traits(&[ROUTE_ACCEPTED, ROUTE_REFUSED]);
 
@@ -215,8 +232,8 @@ pub(crate) fn expand(endpoint: &CheckedEndpoint) -> TokenStream {
                     body_timeout: #body_timeout,
                     rate_limit: #rate_limit,
                     idempotency: #idempotency,
-                    cache: ::core::option::Option::None,
-                    invalidates: &[],
+                    cache: #cache,
+                    invalidates: &[#(#invalidates),*],
                     errors: &[#(#errors),*],
                     // Routed by the arguments' status: a refused argument is already one error.
                     handler: (&&#ROUTE_PROBE::of(#arguments))

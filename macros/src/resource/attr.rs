@@ -146,6 +146,18 @@ const SET_PER_ENDPOINT: &[(&str, &str)] = &[
     ("errors", "errors"),
 ];
 
+/// `#[endpoint]` keys the generated endpoints do not take: their writes make their table's
+/// tag stale on their own, and caching their reads is not supported yet.
+const NOT_FOR_GENERATED: &[&str] = &["cache", "invalidates"];
+
+fn not_for_generated(key: &str, span: Span) -> Error {
+    let message = match key {
+        "cache" => "`cache` is not supported on the generated endpoints yet\nhelp: remove it, and declare a hand-written GET with `cache(..)` over the resource's repository, `tags = [..]` naming its table: the generated writes make that tag stale on their own".to_owned(),
+        key => format!("`{key}` is not needed on the generated endpoints: their writes make their table's tag stale on their own\nhelp: remove it; to make other tags stale, declare a hand-written write with `{key} = [..]`"),
+    };
+    Error::custom(message).with_span(&span)
+}
+
 /// `endpoints(...)` parsed: the path and the options as written, sorted by the endpoints they
 /// go to (the options as `#[endpoint]` reads them come next to it, for checking).
 pub(crate) struct EndpointsDecl {
@@ -213,6 +225,9 @@ pub(crate) fn parse_endpoints(
                 // A method key is where the path went: its help names `path`, enough.
                 path_reported |= !matches!(name.as_str(), "operation_id" | "errors");
                 errors.push(misplaced_key(&name, span));
+            }
+            (span, Some(name)) if NOT_FOR_GENERATED.contains(&name.as_str()) => {
+                errors.push(not_for_generated(&name, span));
             }
             (_, Some(name)) if name == "public" => public = Some(item),
             (_, Some(name)) if BODY_OPTIONS.contains(&name.as_str()) => body.push(item),

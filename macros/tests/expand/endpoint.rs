@@ -122,6 +122,8 @@ impl ::rampart::__private::Endpoint for patch_note {
                 burst: 10u32,
             }),
             idempotency: ::core::option::Option::None,
+            cache: ::core::option::Option::None,
+            invalidates: &[],
             errors: &[409u16],
             handler: (&&::rampart::__private::extractors::RouteProbe::of(
                 ::rampart::__private::extractors::Accepted

@@ -24,10 +24,14 @@ pub(crate) fn parse_size(text: &str) -> Option<usize> {
 
 /// A timeout in milliseconds: the duration grammar configuration reads too, above zero.
 pub(crate) fn parse_duration_ms(text: &str) -> Option<u64> {
+    parse_duration_or_zero_ms(text).filter(|ms| *ms > 0)
+}
+
+/// A duration in milliseconds in the same grammar, zero included (`stale_if_error = "0s"`).
+pub(crate) fn parse_duration_or_zero_ms(text: &str) -> Option<u64> {
     rampart_spec::duration(text)
         .ok()
         .and_then(|d| u64::try_from(d.as_millis()).ok())
-        .filter(|ms| *ms > 0)
 }
 
 /// The limits and error statuses as the generated definition holds them.
@@ -144,5 +148,8 @@ mod tests {
         assert_eq!(parse_size("0"), None);
         assert_eq!(parse_duration_ms("5s"), Some(5000));
         assert_eq!(parse_duration_ms("5"), None);
+        assert_eq!(parse_duration_ms("0s"), None);
+        assert_eq!(parse_duration_or_zero_ms("0s"), Some(0));
+        assert_eq!(parse_duration_or_zero_ms("2m"), Some(120_000));
     }
 }

@@ -3,6 +3,7 @@
 
 mod access;
 mod arguments;
+mod cache;
 mod idempotency;
 mod limits;
 
@@ -10,6 +11,7 @@ use darling::Error;
 use syn::{LitStr, ReturnType, Type};
 
 pub(crate) use self::arguments::parse_template;
+pub(crate) use self::cache::Cache;
 use self::limits::Limits;
 use super::attr::EndpointAttr;
 use crate::util::{doc_text, summary_and_description};
@@ -111,6 +113,10 @@ pub(crate) struct CheckedEndpoint {
     pub(crate) rate_limit: Option<RateLimit>,
     /// `Some(ttl_ms)` when `idempotent` (`ttl_ms`: its own time to live, if it says one).
     pub(crate) idempotency: Option<Option<u64>>,
+    /// `cache(..)`: `Some` on a cached GET.
+    pub(crate) cache: Option<Cache>,
+    /// `invalidates = [..]`: the tags a write makes stale.
+    pub(crate) invalidates: Vec<String>,
     pub(crate) inputs: Vec<Input>,
     pub(crate) output: Type,
 }
@@ -197,6 +203,13 @@ pub(crate) fn check(
     } = limits::limits(&attr, &mut errors);
     let idempotency =
         idempotency::idempotency(&attr, method.as_ref().map(|(m, _)| *m), &mut errors);
+    let cache = cache::cache(
+        &attr,
+        method.as_ref().map(|(m, _)| *m),
+        &signature.output,
+        &mut errors,
+    );
+    let invalidates = cache::invalidates(&attr, method.as_ref().map(|(m, _)| *m), &mut errors);
     let operation_id = match &attr.operation_id {
         Some(lit) => {
             let value = lit.value();
@@ -244,6 +257,8 @@ pub(crate) fn check(
         errors: status_codes,
         rate_limit,
         idempotency,
+        cache,
+        invalidates,
         inputs,
         output,
     })

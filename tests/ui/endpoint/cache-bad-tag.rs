@@ -1,0 +1,10 @@
+// A tag that is not `[a-z0-9_.:-]+`.
+use rampart::prelude::*;
+rampart::roles! { member: ["notes:read", "notes:write"] }
+#[derive(serde::Serialize, Schema)]
+struct Out { ok: bool }
+
+#[endpoint(get = "/notes", cache(ttl = "30s", tags = ["notes", "Tasks"]))]
+async fn handler() -> ApiResult<Out> { Ok(Out { ok: true }) }
+
+fn main() {}

@@ -1,0 +1,10 @@
+// `shared` given a value, as if it were a key = value item.
+use rampart::prelude::*;
+rampart::roles! { member: ["notes:read", "notes:write"] }
+#[derive(serde::Serialize, Schema)]
+struct Out { ok: bool }
+
+#[endpoint(get = "/notes", cache(ttl = "30s", shared = true, tags = ["notes"]))]
+async fn handler() -> ApiResult<Out> { Ok(Out { ok: true }) }
+
+fn main() {}
