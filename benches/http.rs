@@ -44,6 +44,37 @@ async fn hello_member() -> ApiResult<Hello> {
     Ok(Hello { message: "hello" })
 }
 
+/// How many times the aggregate below ran: the database queries issued.
+static AGGREGATES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[derive(Serialize, Schema)]
+struct Aggregate {
+    rows: i64,
+    total: i64,
+}
+
+/// An aggregate over the whole table: the kind of read a cache is for.
+async fn aggregate_of(db: &Db) -> ApiResult<Aggregate> {
+    AGGREGATES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let select = "SELECT COUNT(*), COALESCE(SUM(n), 0) FROM items";
+    let (rows, total): (i64, i64) = db
+        .read("bench.aggregate", |pool| async move {
+            rampart::with_pool!(&pool, |pool| sqlx::query_as(select).fetch_one(pool).await)
+        })
+        .await?;
+    Ok(Aggregate { rows, total })
+}
+
+#[endpoint(get = "/aggregate", public)]
+async fn aggregate(db: Db) -> ApiResult<Aggregate> {
+    aggregate_of(&db).await
+}
+
+#[endpoint(get = "/aggregate/cached", public, cache(ttl = "1h", tags = ["items"]))]
+async fn aggregate_cached(db: Db) -> ApiResult<Aggregate> {
+    aggregate_of(&db).await
+}
+
 async fn bare() -> impl IntoResponse {
     let body = serde_json::json!({"data": {"message": "hello"}, "meta": null, "error": null});
     (
@@ -284,9 +315,176 @@ fn main() {
         .unwrap_or(0);
     println!();
     println!("access-log lines written during the run: {lines}");
+    if std::env::var_os("BENCH_SKIP_CACHE").is_none() {
+        cached_reads(seconds, connections, rounds);
+    }
     if std::env::var_os("BENCH_SKIP_LOGINS").is_none() {
         logins_under_load(seconds, connections);
     }
+}
+
+/// The aggregate over 20,000 SQLite rows uncached, cached in process, and cached with the
+/// Redis tier (when `REDIS_URL` is set), against bare axum in the same run; then 500
+/// concurrent requests on a cold key: the queries each issues.
+fn cached_reads(seconds: u64, connections: u32, rounds: usize) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let redis_url = std::env::var("REDIS_URL").ok();
+    let db_path = std::env::temp_dir().join(format!("rampart-bench-{}.db", uuid::Uuid::now_v7()));
+    let build = |redis: Option<String>| {
+        let db_path = db_path.clone();
+        async move {
+            let config = rampart::Config::from_lookup(&|name| match name {
+                "JWT_SECRET" => Some("bench-secret-bench-secret-bench-secret".to_owned()),
+                "RAMPART_DOCS" => Some("false".to_owned()),
+                "DATABASE_URL" => Some(format!("sqlite://{}", db_path.display())),
+                _ => None,
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+            let db = rampart::Db::connect(&config.database)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut app = rampart::App::new(config, Some(db));
+            if let Some(url) = redis {
+                let prefix = format!("rampart-bench-{}", uuid::Uuid::now_v7().simple());
+                let store = rampart::rate_limit::RedisStore::connect(&url, &prefix)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                app = app.with_redis(store);
+            }
+            let router = Api::new()
+                .mount(aggregate)
+                .mount(aggregate_cached)
+                .into_router(&app)
+                .unwrap_or_else(|e| panic!("{e}"));
+            (app, router)
+        }
+    };
+    let (app, router) = runtime.block_on(async {
+        let (app, router) = build(None).await;
+        let db = app.db().cloned().unwrap_or_else(|| panic!("a database"));
+        let seeded: Result<(), sqlx::Error> = rampart::with_pool!(db.primary(), |pool| async {
+            sqlx::query("CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
+                .execute(pool)
+                .await?;
+            sqlx::query(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) \
+                 INSERT INTO items (id, n) SELECT x, x % 97 FROM c",
+            )
+            .execute(pool)
+            .await
+            .map(|_| ())
+        }
+        .await);
+        seeded.unwrap_or_else(|e| panic!("{e}"));
+        (app, router)
+    });
+    let shared = redis_url
+        .clone()
+        .map(|url| runtime.block_on(build(Some(url))));
+    let bare_address = serve(
+        Router::new()
+            .route("/hello", axum::routing::get(bare))
+            .with_state(()),
+    );
+    let address = serve(router.clone());
+    let shared_address = shared.as_ref().map(|(_, router)| serve(router.clone()));
+    std::thread::sleep(Duration::from_millis(200));
+    let mut targets: Vec<(&'static str, String)> = vec![
+        (
+            "bare axum (static JSON)",
+            format!("http://{bare_address}/hello"),
+        ),
+        (
+            "rampart aggregate, uncached",
+            format!("http://{address}/api/v1/aggregate"),
+        ),
+        (
+            "rampart aggregate, cached (in-process tier)",
+            format!("http://{address}/api/v1/aggregate/cached"),
+        ),
+    ];
+    if let Some(shared_address) = shared_address {
+        targets.push((
+            "rampart aggregate, cached (Redis tier: tag versions read per request)",
+            format!("http://{shared_address}/api/v1/aggregate/cached"),
+        ));
+    }
+    for (_, url) in &targets {
+        let _ = wrk("warmup", url, None, 2, connections);
+    }
+    let mut samples: Vec<Vec<Run>> = targets.iter().map(|_| Vec::new()).collect();
+    for _ in 0..rounds {
+        for (index, (name, url)) in targets.iter().enumerate() {
+            samples[index].push(wrk(name, url, None, seconds, connections));
+        }
+    }
+    println!();
+    println!("Cached reads (SQLite, 20,000 rows; median of {rounds} alternating rounds):");
+    println!();
+    println!("| target | req/s | p50 (ms) | p99 (ms) | vs uncached |");
+    println!("|---|---:|---:|---:|---:|");
+    let runs: Vec<Run> = samples
+        .into_iter()
+        .map(|mut runs| {
+            runs.sort_by(|a, b| a.requests_per_second.total_cmp(&b.requests_per_second));
+            runs.swap_remove(runs.len() / 2)
+        })
+        .collect();
+    let uncached = runs[1].requests_per_second;
+    for run in &runs {
+        println!(
+            "| {} | {:.0} | {:.3} | {:.3} | {:.2}x |",
+            run.name,
+            run.requests_per_second,
+            run.p50_ms,
+            run.p99_ms,
+            run.requests_per_second / uncached
+        );
+    }
+    println!();
+    println!("500 concurrent requests on a cold key (in process, one runtime):");
+    println!();
+    println!("| endpoint | database queries |");
+    println!("|---|---:|");
+    let stampede = |router: Router, path: &'static str| {
+        let before = AGGREGATES.load(std::sync::atomic::Ordering::Relaxed);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        runtime.block_on(async move {
+            use tower::ServiceExt;
+            let mut requests = Vec::new();
+            for _ in 0..500 {
+                let request = axum::http::Request::builder()
+                    .uri(path)
+                    .header("host", "localhost")
+                    .body(axum::body::Body::empty())
+                    .unwrap_or_default();
+                requests.push(tokio::spawn(router.clone().oneshot(request)));
+            }
+            for request in requests {
+                let response = request.await.unwrap_or_else(|e| panic!("{e}"));
+                let Ok(response) = response;
+                assert_eq!(response.status(), 200);
+            }
+        });
+        AGGREGATES.load(std::sync::atomic::Ordering::Relaxed) - before
+    };
+    // A fresh app per measurement, so the key is cold.
+    let cold = || runtime.block_on(build(None)).1;
+    println!("| uncached | {} |", stampede(cold(), "/api/v1/aggregate"));
+    println!(
+        "| cached (in-process tier) | {} |",
+        stampede(cold(), "/api/v1/aggregate/cached")
+    );
+    drop(app);
+    drop(shared);
+    let _ = std::fs::remove_file(&db_path);
 }
 
 /// Per-request cost of each router without the network: `oneshot` in a loop on one thread.

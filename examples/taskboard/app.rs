@@ -114,7 +114,10 @@ pub(crate) struct ServiceInfo {
 }
 
 /// Service information; needs no credentials.
-#[endpoint(get = "/info", public, tag = "meta")]
+///
+/// Cached for everyone (`public, max-age`), and answered from the cache while the server
+/// sheds load.
+#[endpoint(get = "/info", public, tag = "meta", cache(ttl = "60s", tags = []))]
 async fn service_info() -> ApiResult<ServiceInfo> {
     Ok(ServiceInfo {
         name: "taskboard",
@@ -211,7 +214,8 @@ fn note_of(row: NoteRow) -> Note {
     role = "member",
     tag = "notes",
     body_limit = "64KiB",
-    rate_limit = "60/min"
+    rate_limit = "60/min",
+    invalidates = ["notes"]
 )]
 async fn create_note(
     ctx: Ctx,
@@ -321,7 +325,12 @@ async fn get_note(ctx: Ctx, db: Db, Path(id): Path<Uuid>) -> ApiResult<Note> {
 }
 
 /// Deletes one of the caller's notes.
-#[endpoint(delete = "/notes/{id}", permission = "notes:write", tag = "notes")]
+#[endpoint(
+    delete = "/notes/{id}",
+    permission = "notes:write",
+    tag = "notes",
+    invalidates = ["notes"]
+)]
 async fn delete_note(ctx: Ctx, db: Db, Path(id): Path<Uuid>) -> ApiResult<NoContent> {
     let owner = ctx.user()?.user_id();
     let delete = "DELETE FROM notes WHERE id = $1 AND owner_id = $2";
@@ -343,7 +352,17 @@ async fn delete_note(ctx: Ctx, db: Db, Path(id): Path<Uuid>) -> ApiResult<NoCont
 }
 
 /// Board-wide numbers.
-#[endpoint(get = "/stats", permission = "stats:read", tag = "admin")]
+///
+/// An aggregate over every note, so it is cached: one entry for everyone holding
+/// `stats:read`, for 30 s, made stale by every note written or deleted (the note endpoints
+/// write through their own SQL and say `invalidates = ["notes"]`). While the database is down
+/// it answers with the last good numbers, marked stale, for up to 5 minutes.
+#[endpoint(
+    get = "/stats",
+    permission = "stats:read",
+    tag = "admin",
+    cache(ttl = "30s", shared, tags = ["notes"])
+)]
 async fn note_stats(db: Db) -> ApiResult<NoteStats> {
     let select = "SELECT COUNT(*), COUNT(DISTINCT owner_id) FROM notes";
     let (notes, owners): (i64, i64) = db

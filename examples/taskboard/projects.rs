@@ -1,7 +1,9 @@
 //! Projects and tasks. Projects are fully declarative: `#[resource(endpoints(...))]` generates
 //! their six CRUD endpoints. Tasks live under a project and are served by hand-written
 //! `#[endpoint]`s over the generated repository, so both styles stay exercised. Archiving a
-//! project archives its tasks in the same transaction.
+//! project archives its tasks in the same transaction. The generated list and get are cached
+//! per caller for 10 s; every write to `projects` (generated or through `ProjectRepo`) makes
+//! those entries stale on every instance.
 
 use chrono::{DateTime, Utc};
 use rampart::prelude::*;
@@ -15,7 +17,13 @@ use uuid::Uuid;
     pagination = "offset",
     default_sort = "-created_at",
     read_only_when = archived,
-    endpoints(path = "/projects", role = "member", rate_limit = "300/min", body_limit = "16KiB")
+    endpoints(
+        path = "/projects",
+        role = "member",
+        rate_limit = "300/min",
+        body_limit = "16KiB",
+        cache(ttl = "10s")
+    )
 )]
 #[derive(Debug, Clone)]
 pub(crate) struct Project {

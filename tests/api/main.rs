@@ -34,6 +34,7 @@ mod redis_rate_limit;
 mod resource_endpoints;
 mod resource_store;
 mod resources;
+mod response_cache;
 mod role_matrix;
 mod security;
 mod shutdown;

@@ -111,6 +111,7 @@ pub(crate) fn parse(args: TokenStream) -> darling::Result<ResourceAttr> {
 pub(crate) const OPTIONS: &[&str] = &[
     "path",
     "public",
+    "cache",
     "auth",
     "role",
     "roles",
@@ -147,15 +148,54 @@ const SET_PER_ENDPOINT: &[(&str, &str)] = &[
 ];
 
 /// `#[endpoint]` keys the generated endpoints do not take: their writes make their table's
-/// tag stale on their own, and caching their reads is not supported yet.
-const NOT_FOR_GENERATED: &[&str] = &["cache", "invalidates"];
+/// tag stale on their own.
+const NOT_FOR_GENERATED: &[&str] = &["invalidates"];
 
 fn not_for_generated(key: &str, span: Span) -> Error {
-    let message = match key {
-        "cache" => "`cache` is not supported on the generated endpoints yet\nhelp: remove it, and declare a hand-written GET with `cache(..)` over the resource's repository, `tags = [..]` naming its table: the generated writes make that tag stale on their own".to_owned(),
-        key => format!("`{key}` is not needed on the generated endpoints: their writes make their table's tag stale on their own\nhelp: remove it; to make other tags stale, declare a hand-written write with `{key} = [..]`"),
+    Error::custom(format!("`{key}` is not needed on the generated endpoints: their writes make their table's tag stale on their own\nhelp: remove it; to make other tags stale, declare a hand-written write with `{key} = [..]`")).with_span(&span)
+}
+
+/// `cache(..)` for the generated list and get, with the resource's table among its tags (the
+/// generated writes bump it), added when the declaration does not name it.
+fn with_table_tag(item: NestedMeta, table: &LitStr) -> NestedMeta {
+    let NestedMeta::Meta(syn::Meta::List(list)) = &item else {
+        return item;
     };
-    Error::custom(message).with_span(&span)
+    let Ok(options) = list.parse_args_with(
+        syn::punctuated::Punctuated::<NestedMeta, syn::Token![,]>::parse_terminated,
+    ) else {
+        return item;
+    };
+    let table = LitStr::new(&table.value(), list.path.span());
+    let mut tagged = false;
+    let options: Vec<proc_macro2::TokenStream> = options
+        .into_iter()
+        .map(|option| match &option {
+            NestedMeta::Meta(syn::Meta::NameValue(pair)) if pair.path.is_ident("tags") => {
+                tagged = true;
+                match &pair.value {
+                    syn::Expr::Array(array) => {
+                        let mut tags: Vec<&syn::Expr> = array.elems.iter().collect();
+                        let table_expr: syn::Expr = syn::parse_quote!(#table);
+                        let named = array.elems.iter().any(|tag| {
+                            matches!(tag, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) if lit.value() == table.value())
+                        });
+                        if !named {
+                            tags.push(&table_expr);
+                        }
+                        let path = &pair.path;
+                        quote::quote!(#path = [#(#tags),*])
+                    }
+                    // Not a list: `#[endpoint]`'s grammar reports it.
+                    _ => quote::quote!(#option),
+                }
+            }
+            _ => quote::quote!(#option),
+        })
+        .collect();
+    let path = &list.path;
+    let tags = (!tagged).then(|| quote::quote!(, tags = [#table]));
+    syn::parse_quote!(#path(#(#options),* #tags))
 }
 
 /// `endpoints(...)` parsed: the path and the options as written, sorted by the endpoints they
@@ -165,6 +205,8 @@ pub(crate) struct EndpointsDecl {
     pub(crate) path: LitStr,
     /// `public`, for list and get.
     pub(crate) public: Option<NestedMeta>,
+    /// `cache(..)`, for list and get, with the table among its tags.
+    pub(crate) cache: Option<NestedMeta>,
     /// `body_limit`, `body_timeout`, for create, replace and patch.
     pub(crate) body: Vec<NestedMeta>,
     /// Everything else, for all six.
@@ -191,6 +233,7 @@ fn misplaced_key(key: &str, span: Span) -> Error {
 /// `#[endpoint]`'s parser, so values, duplicates and types are read exactly as there.
 pub(crate) fn parse_endpoints(
     raw: &RawEndpoints,
+    table: &LitStr,
 ) -> darling::Result<(EndpointsDecl, EndpointAttr)> {
     let keyword = raw.0.path().span();
     let list = raw.0.require_list().map_err(|_| {
@@ -200,6 +243,7 @@ pub(crate) fn parse_endpoints(
     let items = NestedMeta::parse_meta_list(list.tokens.clone())?;
     let mut errors = Error::accumulator();
     let (mut path, mut public, mut body, mut shared) = (None, None, Vec::new(), Vec::new());
+    let mut cache = None;
     // A `path` written wrong (or not at all, where a method key or a bare literal stands in
     // its place) already has its error: `needs a path` would be a second one.
     let mut path_reported = false;
@@ -230,13 +274,20 @@ pub(crate) fn parse_endpoints(
                 errors.push(not_for_generated(&name, span));
             }
             (_, Some(name)) if name == "public" => public = Some(item),
+            (_, Some(name)) if name == "cache" => cache = Some(with_table_tag(item, table)),
             (_, Some(name)) if BODY_OPTIONS.contains(&name.as_str()) => body.push(item),
             (_, Some(name)) if OPTIONS.contains(&name.as_str()) => shared.push(item),
             _ => errors.push(unknown_key(&key_path, OPTIONS, "`endpoints(...)`")),
         }
     }
     // Every option at once, through `#[endpoint]`'s grammar.
-    let all: Vec<NestedMeta> = public.iter().chain(&body).chain(&shared).cloned().collect();
+    let all: Vec<NestedMeta> = public
+        .iter()
+        .chain(&cache)
+        .chain(&body)
+        .chain(&shared)
+        .cloned()
+        .collect();
     let options = errors.handle(parse_items(&all));
     if path.is_none() && !path_reported {
         errors.push(
@@ -251,6 +302,7 @@ pub(crate) fn parse_endpoints(
                 keyword,
                 path,
                 public,
+                cache,
                 body,
                 shared,
             },

@@ -221,7 +221,7 @@ fn check_endpoints(
     fields: &[CheckedField],
     errors: &mut Accumulator,
 ) -> Option<CheckedEndpoints> {
-    let (decl, options) = errors.handle(parse_endpoints(raw))?;
+    let (decl, options) = errors.handle(parse_endpoints(raw, &attr.table))?;
     let mut failed = false;
     let mut push = |error: Error| {
         failed = true;
@@ -252,12 +252,36 @@ fn check_endpoints(
                 .with_span(public),
         );
     }
+    if let (Some(shared), Some(owner)) = (decl.cache.as_ref().and_then(shared_flag), &attr.owner) {
+        push(
+            Error::custom(format!("an owned resource's rows are each caller's own (`owner = {owner}`): one entry for every caller would answer one caller's rows to another\nhelp: remove `shared`; each caller gets an entry of their own"))
+                .with_span(&shared),
+        );
+    }
     // The probe path has no parameter, so a wrong `path` is reported once, above.
     let probe = LitStr::new("/", decl.path.span());
     if let Err(error) = check_options(options, &probe) {
         push(error);
     }
     (!failed).then_some(CheckedEndpoints { decl })
+}
+
+/// The `shared` inside `cache(..)`, if any.
+fn shared_flag(cache: &darling::ast::NestedMeta) -> Option<syn::Path> {
+    let darling::ast::NestedMeta::Meta(syn::Meta::List(list)) = cache else {
+        return None;
+    };
+    let options = list
+        .parse_args_with(
+            syn::punctuated::Punctuated::<darling::ast::NestedMeta, syn::Token![,]>::parse_terminated,
+        )
+        .ok()?;
+    options.into_iter().find_map(|option| match option {
+        darling::ast::NestedMeta::Meta(syn::Meta::Path(path)) if path.is_ident("shared") => {
+            Some(path)
+        }
+        _ => None,
+    })
 }
 
 /// The struct-level rules that need no field.

@@ -84,7 +84,7 @@ fn arguments(declaration: &Declaration, decl: &EndpointsDecl) -> [TokenStream; 6
         quote!(errors = [409],)
     };
     let (shared, body, public) = (&decl.shared, &decl.body, &decl.public);
-    let read = |own| options(own, shared.iter().chain(public));
+    let read = |own| options(own, shared.iter().chain(public).chain(&decl.cache));
     let with_body = |own| options(own, shared.iter().chain(body));
     [
         read(quote!(get = #path, operation_id = #list, #tag)),
