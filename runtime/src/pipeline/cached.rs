@@ -208,6 +208,14 @@ where
             compute(settings, inner, request, watch, &found, None).await
         }
         Flight::Leader(leader) => {
+            // A leader of this instance may have stored the entry and gone between this
+            // request's lookup and its flight.
+            if let Some(entry) = settings.cache.local(&found.key)
+                && entry.standing(&found.versions, now_ms()) == Standing::Fresh
+            {
+                leader.finish(entry.clone());
+                return answer(settings.name, &entry, How::Collapsed, found.anyone);
+            }
             let lock = settings.cache.lock(&found.key, settings.wait).await;
             let token = match lock {
                 LockOutcome::Taken(token) => {
