@@ -196,6 +196,10 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(32);
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
     let log_path = std::env::temp_dir().join("rampart-bench-access.log");
     let log_file = std::fs::File::create(&log_path).unwrap_or_else(|e| panic!("log file: {e}"));
     let (writer, _guard) =
@@ -223,6 +227,11 @@ fn main() {
         .into_router(&app)
         .unwrap_or_else(|e| panic!("{e}"));
 
+    // BENCH_CACHE_ONLY=1 runs the cached-reads section alone.
+    if std::env::var_os("BENCH_CACHE_ONLY").is_some() {
+        cached_reads(seconds, connections, rounds);
+        return;
+    }
     let bare_router = Router::new()
         .route("/hello", axum::routing::get(bare))
         .with_state(());
@@ -276,10 +285,6 @@ fn main() {
     }
     // The machine is a shared VM whose speed drifts: alternate the targets over several rounds
     // and report each target's median round, so the ratios compare like with like.
-    let rounds: usize = std::env::var("BENCH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
     let mut samples: Vec<Vec<Run>> = (0..targets.len()).map(|_| Vec::new()).collect();
     for _ in 0..rounds {
         for (index, (name, url, auth)) in targets.iter().enumerate() {

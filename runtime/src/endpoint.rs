@@ -46,7 +46,7 @@ pub struct EndpointDef {
     /// `cache(..)` on a GET: answers from a stored entry while it is fresh
     /// ([`crate::cache`]); `None`: not cached.
     pub cache: Option<crate::cache::CachePolicy>,
-    /// Tags a successful (2xx) answer of this endpoint makes stale (`invalidates = [..]`), for
+    /// Tags a 2xx or 5xx answer of this endpoint makes stale (`invalidates = [..]`), for
     /// writes that do not go through a resource's store; `&[]` for none.
     pub invalidates: &'static [&'static str],
     /// Extra statuses the handler can return (`errors = [..]`).

@@ -11,6 +11,16 @@ pub const MAX_ENTRY_BODY: usize = 1024 * 1024;
 /// The first byte of an entry in Redis: the layout's version.
 const LAYOUT: u8 = 1;
 
+/// The headers an entry keeps: those that describe its body.
+pub(crate) const KEPT_HEADERS: [HeaderName; 3] = [
+    axum::http::header::CONTENT_TYPE,
+    axum::http::header::ETAG,
+    axum::http::header::LAST_MODIFIED,
+];
+
+/// How far in the future an entry's time of storing may be (instances' clocks differ).
+const CLOCK_SKEW_MS: u64 = 60_000;
+
 /// A stored answer and what it was computed under.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -67,7 +77,7 @@ impl Entry {
             / 1000
     }
 
-    fn expires_at(&self) -> u64 {
+    pub(crate) fn expires_at(&self) -> u64 {
         self.stored_at.saturating_add(self.fresh_ms)
     }
 
@@ -145,8 +155,16 @@ impl Entry {
         Some(bytes)
     }
 
-    /// An entry read from Redis; `None` for bytes rampart did not write (never trusted).
-    pub(crate) fn decode(endpoint: &'static str, bytes: Vec<u8>, local: &[u64]) -> Option<Self> {
+    /// An entry read from Redis, for an endpoint whose entries are fresh for `fresh_ms` and
+    /// stale for `stale_ms`; `None` for bytes rampart did not write. What it says is not
+    /// trusted beyond what rampart stores: a 200, the body's own headers only, lifetimes no
+    /// longer than the endpoint's, a time of storing not in the future.
+    pub(crate) fn decode(
+        endpoint: &'static str,
+        bytes: Vec<u8>,
+        local: &[u64],
+        (fresh_ms, stale_ms): (u64, u64),
+    ) -> Option<Self> {
         let (&layout, rest) = bytes.split_first()?;
         if layout != LAYOUT || rest.len() < 4 {
             return None;
@@ -158,14 +176,20 @@ impl Entry {
         }
         let (meta, body) = rest.split_at(length);
         let meta: Meta = serde_json::from_slice(meta).ok()?;
+        if meta.status != 200
+            || meta.stored_at > super::now_ms().saturating_add(CLOCK_SKEW_MS)
+            || meta.fresh_ms > fresh_ms
+            || meta.stale_ms > stale_ms
+        {
+            return None;
+        }
         let headers = meta
             .headers
             .into_iter()
             .map(|(name, value)| {
-                Some((
-                    HeaderName::from_bytes(name.as_bytes()).ok()?,
-                    HeaderValue::from_str(&value).ok()?,
-                ))
+                let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
+                KEPT_HEADERS.contains(&name).then_some(())?;
+                Some((name, HeaderValue::from_str(&value).ok()?))
             })
             .collect::<Option<_>>()?;
         Some(Self {
@@ -176,7 +200,7 @@ impl Entry {
             stored_at: meta.stored_at,
             fresh_ms: meta.fresh_ms,
             stale_ms: meta.stale_ms,
-            compute_ms: meta.compute_ms,
+            compute_ms: meta.compute_ms.min(meta.fresh_ms),
             versions: Versions {
                 // Checked against Redis's counters, which answered with it.
                 local: local.to_vec(),
@@ -233,14 +257,27 @@ mod tests {
     fn an_entry_round_trips_through_its_redis_form() {
         let stored = entry(remote("a", &[3]));
         let bytes = stored.encode().expect("encodes");
-        let back = Entry::decode("e", bytes, &[0]).expect("decodes");
+        let back = Entry::decode("e", bytes, &[0], (10_000, 60_000)).expect("decodes");
         assert_eq!(back.body, stored.body);
         assert_eq!(back.headers, stored.headers);
         assert_eq!(back.versions, stored.versions);
         assert_eq!(back.stored_at, stored.stored_at);
-        assert!(Entry::decode("e", b"\x01\x00\x00\x00\xffjunk".to_vec(), &[0]).is_none());
-        assert!(Entry::decode("e", b"\x02".to_vec(), &[0]).is_none());
-        assert!(Entry::decode("e", Vec::new(), &[0]).is_none());
+        let limits = (10_000, 60_000);
+        assert!(Entry::decode("e", b"\x01\x00\x00\x00\xffjunk".to_vec(), &[0], limits).is_none());
+        assert!(Entry::decode("e", b"\x02".to_vec(), &[0], limits).is_none());
+        assert!(Entry::decode("e", Vec::new(), &[0], limits).is_none());
+        // Lifetimes longer than the endpoint's, another status, another header: refused.
+        let bytes = stored.encode().expect("encodes");
+        assert!(Entry::decode("e", bytes, &[0], (5_000, 60_000)).is_none());
+        let mut other = stored.clone();
+        other.status = StatusCode::CREATED;
+        assert!(Entry::decode("e", other.encode().expect("encodes"), &[0], limits).is_none());
+        let mut cookie = stored.clone();
+        cookie.headers.push((
+            axum::http::header::SET_COOKIE,
+            HeaderValue::from_static("a=b"),
+        ));
+        assert!(Entry::decode("e", cookie.encode().expect("encodes"), &[0], limits).is_none());
     }
 
     #[test]

@@ -35,8 +35,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::watch;
 
-pub(crate) use entry::Standing;
 pub use entry::{Entry, MAX_ENTRY_BODY};
+pub(crate) use entry::{KEPT_HEADERS, Standing};
 pub(crate) use key::Audience;
 pub use key::CacheKey;
 pub(crate) use tags::now_ms;
@@ -183,8 +183,11 @@ impl ResponseCache {
             .arg(life)
             .query_async(&mut connection)
             .await;
+        // Counted, but not a reason to stop reading Redis: a full Redis refuses writes
+        // (`maxmemory`) and still answers reads and bumps.
         if let Err(error) = stored {
-            self.inner.tags.failed(&error);
+            tracing::warn!(error = %error, "a response cache entry could not be stored in Redis");
+            metrics::counter!("rampart_cache_backend_errors_total").increment(1);
         }
     }
 

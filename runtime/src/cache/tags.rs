@@ -4,13 +4,21 @@
 //! (each lookup reads the versions with the entry, in one round trip), with no list of
 //! entries to find and delete.
 //!
-//! - With Redis, the versions that count are Redis's (`<prefix>:cache:tag:<tag>`), beside an
-//!   epoch (`<prefix>:cache:epoch`) that a Redis which lost its data gets anew: counters
-//!   that restart from zero can never make an old entry look current.
+//! - With Redis, the versions that count are Redis's: one hash (`<prefix>:cache:tags`) holds
+//!   a counter per tag and an epoch, so that the counters cannot be lost one by one (an
+//!   eviction takes the whole hash, and the next lookup sets a new epoch): counters that
+//!   restart from zero can never make an old entry look current. A Redis restored from a
+//!   snapshot older than its last bumps can (the counters and the epoch go back together):
+//!   run it with `appendonly yes`, and `maxmemory-policy noeviction` or a `volatile-*` policy
+//!   (the hash has no expiry).
 //! - Every instance also counts its own writes locally. Without Redis those are the versions;
 //!   while Redis cannot be reached they are what an instance still knows, and entries then
 //!   answer for at most [`DEGRADED_MAX_AGE`] (other instances' writes cannot reach it).
-//! - A bump that cannot reach Redis is kept and sent with the next command that does.
+//! - A bump that cannot reach Redis is kept, retried in the background until Redis takes it,
+//!   and meanwhile this instance judges entries of every tag by its own counts (for at most
+//!   [`DEGRADED_MAX_AGE`]), so the writer's own instance never answers from before its write.
+//!   Other instances, which still reach Redis, cannot know of it until it lands: their entries
+//!   of the tag answer until then, for at most their time to live.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,22 +35,26 @@ pub const DEGRADED_MAX_AGE: Duration = Duration::from_secs(5);
 /// its timeout while it is down.
 const REDIS_BACKOFF: Duration = Duration::from_secs(1);
 
-/// KEYS[1]: the epoch; KEYS[2]: an entry, or the epoch again when none is wanted;
-/// KEYS[3..]: tags. ARGV[1]: an epoch to set when there is none; ARGV[2]: "1" when the entry
-/// is wanted. Returns {epoch, entry or false, version...}.
+/// How often bumps that did not reach Redis are tried again.
+const RETRY_EVERY: Duration = Duration::from_millis(250);
+
+/// The epoch is the hash's `@epoch` field (a tag is `[a-z0-9_.:-]+`: never that).
+/// KEYS[1]: the tags hash; KEYS[2]: an entry, or the hash again when none is wanted.
+/// ARGV[1]: an epoch to set when there is none; ARGV[2]: "1" when the entry is wanted;
+/// ARGV[3..]: tags. Returns {epoch, entry or false, version...}.
 const LOOKUP: &str = r"
-local epoch = redis.call('GET', KEYS[1])
+local epoch = redis.call('HGET', KEYS[1], '@epoch')
 if not epoch then
   epoch = ARGV[1]
-  redis.call('SET', KEYS[1], epoch)
+  redis.call('HSET', KEYS[1], '@epoch', epoch)
 end
 local entry = false
 if ARGV[2] == '1' then
   entry = redis.call('GET', KEYS[2])
 end
 local out = {epoch, entry}
-for i = 3, #KEYS do
-  out[i] = redis.call('GET', KEYS[i]) or '0'
+for i = 3, #ARGV do
+  out[i] = redis.call('HGET', KEYS[1], ARGV[i]) or '0'
 end
 return out
 ";
@@ -81,6 +93,8 @@ struct Inner {
     pending: Mutex<BTreeSet<Box<str>>>,
     /// Unix ms before which Redis is not tried again.
     retry_at: AtomicU64,
+    /// A background task is retrying the pending bumps.
+    retrying: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Tags {
@@ -124,7 +138,7 @@ impl Tags {
         metrics::counter!("rampart_cache_backend_errors_total").increment(1);
     }
 
-    fn local_versions(&self, tags: &[&str]) -> Vec<u64> {
+    pub(crate) fn local_versions(&self, tags: &[&str]) -> Vec<u64> {
         let local = self
             .inner
             .local
@@ -157,19 +171,19 @@ impl Tags {
             remote: None,
             degraded: true,
         };
-        if self.usable().is_none() {
+        // A bump of this instance that Redis has not taken: Redis's counters are behind it.
+        if self.usable().is_none() || !self.flush(store).await {
             return (degraded, None);
         }
-        self.flush(store).await;
-        let epoch_key = store.prefixed("cache:epoch");
+        let hash = tags_key(store);
         let mut invocation = script.prepare_invoke();
         invocation
-            .key(&epoch_key)
-            .key(entry.unwrap_or(&epoch_key))
+            .key(&hash)
+            .key(entry.unwrap_or(&hash))
             .arg(uuid::Uuid::new_v4().simple().to_string())
             .arg(if entry.is_some() { "1" } else { "0" });
         for tag in tags {
-            invocation.key(tag_key(store, tag));
+            invocation.arg(*tag);
         }
         let mut connection = store.connection();
         let reply: Result<Vec<redis::Value>, _> = invocation.invoke_async(&mut connection).await;
@@ -234,13 +248,14 @@ impl Tags {
                 .unwrap_or_else(PoisonError::into_inner);
             pending.extend(tags.iter().map(|tag| Box::from(*tag)));
         }
-        if self.usable().is_some() {
-            self.flush(&redis.0).await;
+        if self.usable().is_none() || !self.flush(&redis.0).await {
+            self.retry_in_background();
         }
     }
 
-    /// Sends the bumps Redis has not seen yet.
-    async fn flush(&self, store: &RedisStore) {
+    /// Sends the bumps Redis has not seen yet; whether none is left. The send runs as a task
+    /// of its own: a request that goes away meanwhile cannot drop bumps it took.
+    async fn flush(&self, store: &RedisStore) -> bool {
         let tags: Vec<Box<str>> = {
             let mut pending = self
                 .inner
@@ -250,27 +265,72 @@ impl Tags {
             std::mem::take(&mut *pending).into_iter().collect()
         };
         if tags.is_empty() {
+            return true;
+        }
+        let this = self.clone();
+        let store = store.clone();
+        let send = async move {
+            let hash = tags_key(&store);
+            let mut pipe = redis::pipe();
+            for tag in &tags {
+                pipe.hincr(&hash, &**tag, 1).ignore();
+            }
+            let mut connection = store.connection();
+            match pipe.query_async::<()>(&mut connection).await {
+                Ok(()) => true,
+                Err(error) => {
+                    this.failed(&error);
+                    this.inner
+                        .pending
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .extend(tags);
+                    false
+                }
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime.spawn(send).await.unwrap_or(false),
+            Err(_) => send.await,
+        }
+    }
+
+    /// Tries the pending bumps again until Redis has taken them all (one task at a time).
+    fn retry_in_background(&self) {
+        let Some((store, _)) = self.inner.redis.get() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.inner.retrying.swap(true, Ordering::SeqCst) {
             return;
         }
-        let mut pipe = redis::pipe();
-        for tag in &tags {
-            pipe.incr(tag_key(store, tag), 1).ignore();
-        }
-        let mut connection = store.connection();
-        if let Err(error) = pipe.query_async::<()>(&mut connection).await {
-            self.failed(&error);
-            let mut pending = self
+        let (this, store) = (self.clone(), store.clone());
+        runtime.spawn(async move {
+            loop {
+                tokio::time::sleep(RETRY_EVERY).await;
+                if this.usable().is_some() && this.flush(&store).await {
+                    break;
+                }
+            }
+            this.inner.retrying.store(false, Ordering::SeqCst);
+            // A bump that came in as this task was ending.
+            let left = !this
                 .inner
                 .pending
                 .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            pending.extend(tags);
-        }
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty();
+            if left {
+                this.retry_in_background();
+            }
+        });
     }
 }
 
-fn tag_key(store: &RedisStore, tag: &str) -> String {
-    store.prefixed(&format!("cache:tag:{tag}"))
+fn tags_key(store: &RedisStore) -> String {
+    store.prefixed("cache:tags")
 }
 
 fn text(value: &redis::Value) -> Option<String> {

@@ -31,8 +31,8 @@ use tower::{Service, ServiceExt};
 use super::body::BodyWatch;
 use crate::auth::{Access, Principal};
 use crate::cache::{
-    Audience, CacheKey, CachePolicy, Entry, Flight, LockOutcome, MAX_ENTRY_BODY, ResponseCache,
-    Standing, Versions, now_ms,
+    Audience, CacheKey, CachePolicy, Entry, Flight, KEPT_HEADERS, LockOutcome, MAX_ENTRY_BODY,
+    ResponseCache, Standing, Versions, now_ms,
 };
 use crate::error::{ApiError, Enveloped};
 
@@ -91,6 +91,11 @@ impl Cached {
         self.policy.tags
     }
 
+    /// This endpoint's freshness and stale window, in ms.
+    fn limits(&self) -> (u64, u64) {
+        (millis(self.policy.ttl), millis(self.policy.stale_if_error))
+    }
+
     /// The key of `request`, and whether it is an anonymous one.
     fn key(&self, request: &Request<Body>) -> (CacheKey, bool) {
         let principal = request.extensions().get::<Principal>();
@@ -132,7 +137,7 @@ impl Cached {
             }
         };
         let remote = remote
-            .and_then(|bytes| Entry::decode(self.name, bytes, &versions.local))
+            .and_then(|bytes| Entry::decode(self.name, bytes, &versions.local, self.limits()))
             .map(Arc::new);
         let standing = |entry: Arc<Entry>| {
             let standing = entry.standing(&versions, now);
@@ -219,14 +224,14 @@ where
             let lock = settings.cache.lock(&found.key, settings.wait).await;
             let token = match lock {
                 LockOutcome::Taken(token) => {
+                    let held = Unlock(Some((settings.cache.clone(), found.key.clone(), token)));
                     // Another instance may have stored the entry and let go of the lock
                     // between this request's lookup and its lock.
                     if let Some(entry) = fresh_in_redis(settings, &found).await {
-                        settings.cache.unlock(&found.key, &token).await;
                         leader.finish(entry.clone());
                         return answer(settings.name, &entry, How::Collapsed, found.anyone);
                     }
-                    Some(token)
+                    Some(held)
                 }
                 LockOutcome::Unshared => None,
                 LockOutcome::Held => {
@@ -237,11 +242,23 @@ where
                     None
                 }
             };
-            let response = compute(settings, inner, request, watch, &found, Some(leader)).await;
-            if let Some(token) = token {
-                settings.cache.unlock(&found.key, &token).await;
-            }
-            response
+            // Held to the end, and freed when dropped: on the way out, or if this request is
+            // cancelled (its timeout, a client gone), so other instances need not wait it out.
+            let _lock = token;
+            compute(settings, inner, request, watch, &found, Some(leader)).await
+        }
+    }
+}
+
+/// Frees the cross-instance lock when dropped, off the answer's path.
+struct Unlock(Option<(ResponseCache, CacheKey, String)>);
+
+impl Drop for Unlock {
+    fn drop(&mut self) {
+        if let (Some((cache, key, token)), Ok(runtime)) =
+            (self.0.take(), tokio::runtime::Handle::try_current())
+        {
+            runtime.spawn(async move { cache.unlock(&key, &token).await });
         }
     }
 }
@@ -267,7 +284,7 @@ async fn fresh_in_redis(settings: &Cached, found: &Found) -> Option<Arc<Entry>> 
         .tags()
         .read(settings.tags(), Some(&entry_key))
         .await;
-    let entry = Entry::decode(settings.name, bytes?, &versions.local)?;
+    let entry = Entry::decode(settings.name, bytes?, &versions.local, settings.limits())?;
     if entry.standing(&versions, now_ms()) != Standing::Fresh {
         return None;
     }
@@ -309,11 +326,15 @@ where
             return answer(settings.name, entry, How::Stale, found.anyone);
         }
         count(settings.name, "not_stored");
-        return response;
+        return missed(response);
     }
-    if status != StatusCode::OK || !storable(&response) {
+    // Larger than an entry may be (known before reading it): answered as it streams.
+    let too_large = http_body::Body::size_hint(response.body())
+        .upper()
+        .is_some_and(|upper| upper > MAX_ENTRY_BODY as u64);
+    if status != StatusCode::OK || !storable(&response) || too_large {
         count(settings.name, "not_stored");
-        return response;
+        return missed(response);
     }
     let (parts, body) = response.into_parts();
     let body = match body.collect().await {
@@ -326,12 +347,12 @@ where
     let compute_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if body.len() > MAX_ENTRY_BODY {
         count(settings.name, "not_stored");
-        return Response::from_parts(parts, Body::from(body));
+        return missed(Response::from_parts(parts, Body::from(body)));
     }
     let entry = Arc::new(Entry {
         endpoint: settings.name,
         status,
-        headers: [header::CONTENT_TYPE, header::ETAG, header::LAST_MODIFIED]
+        headers: KEPT_HEADERS
             .into_iter()
             .filter_map(|name| {
                 let value = parts.headers.get(&name)?.clone();
@@ -359,8 +380,16 @@ where
         count(settings.name, "not_stored");
         let mut response = Response::from_parts(parts, Body::from(entry.body.clone()));
         response.extensions_mut().insert(Enveloped);
-        response
+        missed(response)
     }
+}
+
+/// A computed answer that is not stored, marked as such.
+fn missed(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CACHE_STATUS, HeaderValue::from_static("rampart; fwd=miss"));
+    response
 }
 
 /// Whether a 200 may be stored: it carries no credentials (`Sensitive` replies say
@@ -384,6 +413,11 @@ fn answer(name: &'static str, entry: &Entry, how: How, anyone: bool) -> Response
         headers.insert(name.clone(), value.clone());
     }
     headers.insert(header::AGE, HeaderValue::from(entry.age(now)));
+    // `Accept` is part of the key: a cache downstream must keep answers apart by it too.
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Authorization, X-API-Key"),
+    );
     let remaining = entry.remaining(now);
     let status = match how {
         How::Hit => format!("rampart; hit; ttl={remaining}"),
@@ -394,11 +428,12 @@ fn answer(name: &'static str, entry: &Entry, how: How, anyone: bool) -> Response
     if let Ok(value) = HeaderValue::from_str(&status) {
         headers.insert(CACHE_STATUS, value);
     }
-    // Only an anonymous answer of a public endpoint may be kept by a shared cache, for what
-    // is left of its freshness; every other answer gets the pipeline's default
-    // (`private, no-cache`).
+    // Only an anonymous answer of a public endpoint may be kept by a shared cache, for its
+    // time to live counted from when it was computed (`Age` says how much of it is gone);
+    // every other answer gets the pipeline's default (`private, no-cache`).
     if anyone && !matches!(how, How::Stale) {
-        if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={remaining}")) {
+        let max_age = entry.fresh_ms / 1000;
+        if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
             headers.insert(header::CACHE_CONTROL, value);
         }
     }
@@ -407,12 +442,25 @@ fn answer(name: &'static str, entry: &Entry, how: How, anyone: bool) -> Response
 }
 
 /// The answer to an anonymous GET of a public cached endpoint while the server sheds load:
-/// its entry, fresh or within `stale_if_error`, else the shedding's 503.
-pub(super) async fn while_shedding(settings: &Cached, request: Request<Body>) -> Response {
-    let found = settings.find(settings.key(&request)).await;
-    match &found.entry {
-        Some((entry, Standing::Fresh)) => answer(settings.name, entry, How::Hit, found.anyone),
-        Some((entry, _)) => answer(settings.name, entry, How::Stale, found.anyone),
+/// this instance's entry, fresh or within `stale_if_error`, else the shedding's 503. Only the
+/// in-process tier and its own counts are read: a shed request costs no round trip.
+pub(super) fn while_shedding(settings: &Cached, request: &Request<Body>) -> Response {
+    let (key, anyone) = settings.key(request);
+    let current = Versions {
+        local: settings.cache.tags().local_versions(settings.tags()),
+        remote: None,
+        degraded: false,
+    };
+    let now = now_ms();
+    let entry = settings.cache.local(&key).and_then(|entry| {
+        // Judged on this instance's own writes; whatever Redis knows, a shed answer is
+        // marked stale unless this instance's counts say it is current.
+        let fresh = entry.versions.local == current.local && now < entry.expires_at();
+        (now < entry.last_use()).then_some((entry, fresh))
+    });
+    match entry {
+        Some((entry, true)) => answer(settings.name, &entry, How::Hit, anyone),
+        Some((entry, false)) => answer(settings.name, &entry, How::Stale, anyone),
         None => super::guard::shed().into_response(),
     }
 }

@@ -75,11 +75,13 @@ impl Caching {
         if unstored || cookie {
             // Nothing may revalidate what nothing may store; a cookie's answer is not reused.
             headers.remove(header::ETAG);
-        } else if !headers
-            .get_all(header::VARY)
-            .iter()
-            .any(|vary| vary.as_bytes() == b"*")
-        {
+        } else if !headers.get_all(header::VARY).iter().any(|vary| {
+            // `*`, or the response cache's own list (which names the credentials already).
+            vary.as_bytes() == b"*"
+                || vary
+                    .to_str()
+                    .is_ok_and(|vary| vary.contains("Authorization"))
+        }) {
             headers.append(header::VARY, VARY);
         }
         match &self.if_none_match {

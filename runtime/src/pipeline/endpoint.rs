@@ -206,16 +206,8 @@ where
     /// other endpoint refuses it as the shedding would have.
     fn shed(&self, request: Request<Body>) -> Stage<S::Future> {
         match &self.options.cached {
-            Some(_) if matches!(self.options.access, Access::Public) => {
-                let options = self.options.clone();
-                Stage::Boxed {
-                    future: Box::pin(async move {
-                        match &options.cached {
-                            Some(cached) => super::cached::while_shedding(cached, request).await,
-                            None => super::guard::shed().into_response(),
-                        }
-                    }),
-                }
+            Some(cached) if matches!(self.options.access, Access::Public) => {
+                Stage::ready(super::cached::while_shedding(cached, &request))
             }
             _ => Stage::ready(super::guard::shed().into_response()),
         }
@@ -331,7 +323,10 @@ where
             Stage::Boxed {
                 future: Box::pin(async move {
                     let response = stage.await;
-                    if response.status().is_success() {
+                    // A 5xx may come after a commit (a failure past the write): bumped too. A
+                    // 4xx wrote nothing.
+                    let status = response.status();
+                    if status.is_success() || status.is_server_error() {
                         versions.bump(tags).await;
                     }
                     response

@@ -32,7 +32,7 @@
 //!     layer 4 on the way out), concurrent misses wait for one computation, a 5xx is
 //!     answered from the last good entry within `stale_if_error` (`cached.rs`). A GET whose
 //!     declared `Content-Length` is over the body limit is refused (413) before it. A write
-//!     that `invalidates` tags bumps them here after its 2xx, before the answer leaves.
+//!     that `invalidates` tags bumps them after its 2xx or 5xx, before the answer leaves.
 //! 11. body guard: declared `Content-Length`, body limit, body deadline (`body.rs`)
 //! 12. the idempotency key, on an `idempotent` endpoint: after the body guard, because the
 //!     body is hashed and must be bounded first; a replay answers here (`idempotent.rs`)
@@ -40,7 +40,8 @@
 //!
 //! Load shedding (5) refuses with 503, except an anonymous GET when some public endpoint
 //! has a cache: that request goes on, uncounted and unthrottled, marked shed, and layer 6
-//! answers it from the public endpoint's entry (fresh or within `stale_if_error`) or refuses
+//! answers it from the public endpoint's entry in this instance (fresh or within
+//! `stale_if_error`; no Redis round trip) or refuses
 //! it as the shedding would have, before anything else runs.
 //!
 //! Layers 1–3 are one service with a hand-written future ([`EdgeLayer`]); 4 (after CORS) and
