@@ -207,7 +207,10 @@ async fn a_public_read_revalidates_and_errors_are_never_304() {
     );
     // Who asks decides the answer, on a public endpoint too: a stored copy varies with it
     // (and with `Accept`, part of the response cache's key).
-    assert_eq!(info.header("vary"), Some("Accept, Authorization, X-API-Key"));
+    assert_eq!(
+        info.header("vary"),
+        Some("Accept, Authorization, X-API-Key")
+    );
     assert_eq!(live.header("vary"), Some("Authorization, X-API-Key"));
     let tag = etag(&info);
     let revalidated = app

@@ -256,8 +256,9 @@ mod tests {
     #[test]
     fn an_entry_round_trips_through_its_redis_form() {
         let stored = entry(remote("a", &[3]));
-        let bytes = stored.encode().expect("encodes");
-        let back = Entry::decode("e", bytes, &[0], (10_000, 60_000)).expect("decodes");
+        let bytes = stored.encode().unwrap_or_else(|| panic!("encodes"));
+        let back =
+            Entry::decode("e", bytes, &[0], (10_000, 60_000)).unwrap_or_else(|| panic!("decodes"));
         assert_eq!(back.body, stored.body);
         assert_eq!(back.headers, stored.headers);
         assert_eq!(back.versions, stored.versions);
@@ -267,17 +268,33 @@ mod tests {
         assert!(Entry::decode("e", b"\x02".to_vec(), &[0], limits).is_none());
         assert!(Entry::decode("e", Vec::new(), &[0], limits).is_none());
         // Lifetimes longer than the endpoint's, another status, another header: refused.
-        let bytes = stored.encode().expect("encodes");
+        let bytes = stored.encode().unwrap_or_else(|| panic!("encodes"));
         assert!(Entry::decode("e", bytes, &[0], (5_000, 60_000)).is_none());
         let mut other = stored.clone();
         other.status = StatusCode::CREATED;
-        assert!(Entry::decode("e", other.encode().expect("encodes"), &[0], limits).is_none());
+        assert!(
+            Entry::decode(
+                "e",
+                other.encode().unwrap_or_else(|| panic!("encodes")),
+                &[0],
+                limits
+            )
+            .is_none()
+        );
         let mut cookie = stored.clone();
         cookie.headers.push((
             axum::http::header::SET_COOKIE,
             HeaderValue::from_static("a=b"),
         ));
-        assert!(Entry::decode("e", cookie.encode().expect("encodes"), &[0], limits).is_none());
+        assert!(
+            Entry::decode(
+                "e",
+                cookie.encode().unwrap_or_else(|| panic!("encodes")),
+                &[0],
+                limits
+            )
+            .is_none()
+        );
     }
 
     #[test]

@@ -155,11 +155,14 @@ mod tests {
     fn key(uri: &str, accept: Option<&'static str>) -> CacheKey {
         let mut headers = HeaderMap::new();
         if let Some(accept) = accept {
-            headers.insert(header::ACCEPT, accept.parse().expect("header"));
+            headers.insert(
+                header::ACCEPT,
+                accept.parse().unwrap_or_else(|e| panic!("{e}")),
+            );
         }
         CacheKey::of(
             "list",
-            &uri.parse().expect("uri"),
+            &uri.parse().unwrap_or_else(|e| panic!("{e}")),
             &headers,
             &Audience::Anyone,
         )

@@ -199,16 +199,15 @@ where
     }
     match settings.cache.flight(&found.key) {
         Flight::Follower(mut receiver) => {
-            match receiver.wait_for(Option::is_some).await {
-                Ok(shared) => {
-                    if let Some(entry) = shared.as_ref() {
-                        let entry = entry.clone();
-                        return answer(settings.name, &entry, How::Collapsed, found.anyone);
-                    }
-                }
-                // The leader's answer could not be shared (not a 200, or it went away):
-                // this request computes its own.
-                Err(_) => {}
+            // An error: the leader's answer could not be shared (not a 200, not stored, or it
+            // went away), and this request computes its own.
+            let shared = receiver
+                .wait_for(Option::is_some)
+                .await
+                .ok()
+                .and_then(|shared| shared.clone());
+            if let Some(entry) = shared {
+                return answer(settings.name, &entry, How::Collapsed, found.anyone);
             }
             compute(settings, inner, request, watch, &found, None).await
         }
