@@ -47,8 +47,8 @@ use crate::rate_limit::RedisStore;
 /// The default size of the in-process tier (`RAMPART_CACHE_MAX_BYTES`).
 pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 
-/// What a request waiting on another's computation of its key gets: the answer, stored or
-/// not (a follower answers what the leader answered).
+/// What a request waiting on another's computation of its key gets: the entry it stored (a
+/// leader whose answer is not stored shares nothing; each waiter then computes its own).
 pub type Shared = Arc<Entry>;
 
 /// The response cache of an app: the in-process tier, the Redis tier through the tags'

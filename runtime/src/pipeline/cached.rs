@@ -8,7 +8,7 @@
 //!    (layer 4), so a revalidation runs nothing.
 //! 2. Otherwise one request computes the key and the others wait for its answer: one per
 //!    instance (a flight), and with Redis one across instances (a short lock; the others poll
-//!    Redis for the entry). A request near an entry's expiry may refresh it early, alone,
+//!    Redis for the entry). A request near an entry's expiry may refresh it early, alone on its instance,
 //!    while the rest keep answering from it.
 //! 3. The computed 200 is stored only if the tags' versions did not move while it was
 //!    computed (a write that committed meanwhile may not be in it), and never when it carries
