@@ -232,16 +232,17 @@ async fn create_note(
         tags: input.tags.into_iter().map(|t| t.name).collect(),
         created_at: clock.now(),
     };
-    let tags = sqlx::types::Json(&note.tags);
     let insert = "INSERT INTO notes (id, owner_id, title, body, tags, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
-    db.run("notes.insert", async {
-        rampart::with_pool!(db.primary(), |pool| sqlx::query(insert)
-            .bind(note.id)
-            .bind(note.owner_id)
-            .bind(&note.title)
-            .bind(&note.body)
-            .bind(tags)
-            .bind(note.created_at)
+    // `db.write`, not `db.run`: a write through it is what read-your-writes records.
+    let written = &note;
+    db.write("notes.insert", |pool| async move {
+        rampart::with_pool!(&pool, |pool| sqlx::query(insert)
+            .bind(written.id)
+            .bind(written.owner_id)
+            .bind(&written.title)
+            .bind(&written.body)
+            .bind(sqlx::types::Json(&written.tags))
+            .bind(written.created_at)
             .execute(pool)
             .await
             .map(|_| ()))
@@ -335,8 +336,8 @@ async fn delete_note(ctx: Ctx, db: Db, Path(id): Path<Uuid>) -> ApiResult<NoCont
     let owner = ctx.user()?.user_id();
     let delete = "DELETE FROM notes WHERE id = $1 AND owner_id = $2";
     let affected = db
-        .run("notes.delete", async {
-            rampart::with_pool!(db.primary(), |pool| sqlx::query(delete)
+        .write("notes.delete", |pool| async move {
+            rampart::with_pool!(&pool, |pool| sqlx::query(delete)
                 .bind(id)
                 .bind(owner)
                 .execute(pool)

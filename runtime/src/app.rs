@@ -121,6 +121,9 @@ impl App {
     pub fn with_redis(self, redis: RedisStore) -> Self {
         let mut parts = self.inner.parts.clone();
         parts.tags.connect(redis.clone());
+        if let Some(db) = &parts.db {
+            db.recent_writes().connect(redis.clone());
+        }
         parts.redis = Some(redis);
         Self {
             inner: Arc::new(AppInner::assemble(parts)),

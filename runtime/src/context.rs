@@ -109,6 +109,11 @@ pub struct RequestContext {
     method: &'static str,
     route: Option<MatchedPath>,
     user_id: Cell<Option<Uuid>>,
+    /// Every read of this request goes to the primary (a cache refill; see [`read_primary`]).
+    primary_reads: Cell<bool>,
+    /// Whether this request's user wrote within the read-your-writes window, once known (the
+    /// database layer asks Redis at most once per request and keeps the answer here).
+    recent_write: Cell<Option<bool>>,
     trace_id: Option<u128>,
     span_id: Option<u64>,
     validator_seed: u64,
@@ -128,6 +133,8 @@ impl RequestContext {
             method,
             route,
             user_id: Cell::new(None),
+            primary_reads: Cell::new(false),
+            recent_write: Cell::new(None),
             trace_id: None,
             span_id: None,
             validator_seed: 0,
@@ -149,6 +156,8 @@ impl RequestContext {
             method: self.method,
             route: self.route.clone(),
             user_id: Cell::new(self.user_id.get()),
+            primary_reads: Cell::new(self.primary_reads.get()),
+            recent_write: Cell::new(self.recent_write.get()),
             trace_id: self.trace_id,
             span_id: self.span_id,
             validator_seed: self.validator_seed,
@@ -188,6 +197,27 @@ impl RequestContext {
     /// Records the authenticated user.
     pub fn set_user_id(&self, user: Uuid) {
         self.user_id.set(Some(user));
+    }
+
+    /// Whether every read of this request must go to the primary.
+    pub fn primary_reads(&self) -> bool {
+        self.primary_reads.get()
+    }
+
+    /// Makes every later read of this request go to the primary (never to a replica).
+    pub fn set_primary_reads(&self) {
+        self.primary_reads.set(true);
+    }
+
+    /// Whether the request's user wrote within the read-your-writes window: `None` until the
+    /// database layer has found out (it asks at most once per request).
+    pub fn recent_write(&self) -> Option<bool> {
+        self.recent_write.get()
+    }
+
+    /// Records whether the request's user wrote within the read-your-writes window.
+    pub fn set_recent_write(&self, recent: bool) {
+        self.recent_write.set(Some(recent));
     }
 
     /// The trace id, for distributed tracing (nothing sets it yet).
@@ -246,6 +276,13 @@ pub fn in_request() -> bool {
 /// Records the authenticated user on the current request, if any.
 pub fn set_user_id(user: Uuid) {
     let _ = CURRENT.try_with(|context| context.set_user_id(user));
+}
+
+/// Makes every later read of the current request go to the primary, never to a read replica
+/// (the response cache does this before a refill: an entry stored under the current tag
+/// versions must not hold a lagging replica's rows). Nothing outside a request.
+pub fn read_primary() {
+    let _ = CURRENT.try_with(RequestContext::set_primary_reads);
 }
 
 /// The client IP of the current request (`None` outside a request or without a peer).

@@ -351,6 +351,11 @@ fn read_database(env: &Reader<'_>) -> Result<DbConfig, ConfigError> {
         replica_retry: env.parse("DATABASE_REPLICA_RETRY", Duration::from_secs(5), |v| {
             parse_duration(v).filter(|d| !d.is_zero())
         })?,
+        read_your_writes: env.parse(
+            "RAMPART_READ_YOUR_WRITES",
+            crate::db::DEFAULT_READ_YOUR_WRITES,
+            duration_within(Duration::ZERO, Duration::from_secs(3600)),
+        )?,
     };
     if database.min_connections > database.max_connections {
         return Err(ConfigError(

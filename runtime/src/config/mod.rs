@@ -10,6 +10,7 @@
 //! | `DATABASE_STATEMENT_TIMEOUT` | `5s` | per statement |
 //! | `DATABASE_SLOW_QUERY` | `500ms` | slower statements are logged at warn |
 //! | `DATABASE_REPLICA_RETRY` | `5s` | a replica that failed is left alone this long (reads on the primary), then probed |
+//! | `RAMPART_READ_YOUR_WRITES` | `5s` | with a replica, a user's reads go to the primary this long after its write (0s–1h; `0s`: off) |
 //! | `JWT_SECRET` | generated in development | HS256 key |
 //! | `JWT_ISSUER` / `JWT_AUDIENCE` | `rampart` / `rampart-api` | required claims |
 //! | `JWT_ALGORITHM` | `HS256` | or `EdDSA` / `RS256` with the two variables below |

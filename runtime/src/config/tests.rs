@@ -231,6 +231,22 @@ fn readiness_requires_known_configured_dependencies() {
 }
 
 #[test]
+fn read_your_writes_window_is_read_and_bounded() {
+    let defaults = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(defaults.database.read_your_writes, Duration::from_secs(5));
+    let set = config(&[("RAMPART_READ_YOUR_WRITES", "1500ms")]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(set.database.read_your_writes, Duration::from_millis(1500));
+    let off = config(&[("RAMPART_READ_YOUR_WRITES", "0s")]).unwrap_or_else(|e| panic!("{e}"));
+    assert!(off.database.read_your_writes.is_zero());
+    for value in ["2h", "soon", "-1s"] {
+        assert!(
+            config(&[("RAMPART_READ_YOUR_WRITES", value)]).is_err(),
+            "RAMPART_READ_YOUR_WRITES={value}"
+        );
+    }
+}
+
+#[test]
 fn units() {
     assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
     assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));

@@ -19,6 +19,7 @@ mod errors;
 mod migrations;
 mod replica;
 mod run;
+mod ryw;
 mod settings;
 pub(crate) mod statement;
 mod tx;
@@ -41,6 +42,7 @@ use statement::{Answer, Conn};
 pub use errors::{is_connection_failure, is_serialization_failure, map_sqlx_error};
 pub use migrations::Migrations;
 pub use run::Target;
+pub use ryw::{DEFAULT_WINDOW as DEFAULT_READ_YOUR_WRITES, RecentWrites};
 pub use settings::{DbConfig, DbError};
 pub use statement::Row;
 // Run only by rampart's own code (the store, identity); app code writes sqlx (`with_pool!`).
@@ -130,6 +132,9 @@ pub struct Db {
     /// The response cache's tag versions: writes through a resource's store bump its table's
     /// tag (after the commit, for a transaction). Shared by every clone.
     tags: crate::cache::Tags,
+    /// Who wrote within the read-your-writes window (their reads skip the replica). Shared by
+    /// every clone.
+    recent: RecentWrites,
 }
 
 /// A pool for `url`; `lazy`: connections are opened on first use (a replica down at start).
@@ -187,12 +192,19 @@ impl Db {
             replica,
             statement_timeout: config.statement_timeout,
             tags: crate::cache::Tags::default(),
+            recent: RecentWrites::new(config.read_your_writes),
         })
     }
 
     /// The tag versions of the response cache that writes to this database bump.
     pub fn tags(&self) -> &crate::cache::Tags {
         &self.tags
+    }
+
+    /// The records of who wrote recently, whose reads go to the primary (connect them to
+    /// Redis so that every instance honours them: `App::with_redis` does).
+    pub fn recent_writes(&self) -> &RecentWrites {
+        &self.recent
     }
 
     /// The backend of the primary.
@@ -205,10 +217,27 @@ impl Db {
         &self.primary
     }
 
-    /// The pool for reads: the replica when configured and not marked down, else the primary.
-    /// Prefer [`Db::read`], which also falls back when the replica fails under the statement.
+    /// The pool for reads: the replica when configured and not marked down, else the primary;
+    /// the primary too for a request that must read it (a cache refill) or whose user wrote
+    /// within the read-your-writes window, as far as this instance knows without asking Redis
+    /// (its own records, or what the request already found out). Prefer [`Db::read`], which
+    /// also asks Redis about other instances' writes and falls back when the replica fails
+    /// under the statement.
     pub fn reader(&self) -> &Pool {
-        self.usable_replica().unwrap_or(&self.primary)
+        let Some(replica) = self.usable_replica() else {
+            return &self.primary;
+        };
+        match self.recent.route_now() {
+            Some(route) if route.primary() => {
+                route.count();
+                &self.primary
+            }
+            Some(route) => {
+                route.count();
+                replica
+            }
+            None => replica,
+        }
     }
 
     /// Checks that the primary answers `SELECT 1` within a second.

@@ -120,10 +120,38 @@ impl Db {
         Fut: Future<Output = Result<T, sqlx::Error>>,
     {
         let mut replica = if read {
-            self.usable_replica().map(|_| ())
+            match self.usable_replica() {
+                Some(_) => {
+                    let route = self.recent.route().await;
+                    route.count();
+                    (!route.primary()).then_some(())
+                }
+                None => None,
+            }
         } else {
             None
         };
+        let outcome = self
+            .attempts(query, replica.take(), &mut operation, map_error)
+            .await;
+        if !read && self.replica.is_some() {
+            // Even a failed write may have been applied (a timeout after the commit).
+            self.recent.wrote().await;
+        }
+        outcome
+    }
+
+    async fn attempts<T, F, Fut>(
+        &self,
+        query: &'static str,
+        mut replica: Option<()>,
+        operation: &mut F,
+        map_error: impl FnOnce(sqlx::Error) -> ApiError,
+    ) -> Result<T, ApiError>
+    where
+        F: FnMut(Pool) -> Fut,
+        Fut: Future<Output = Result<T, sqlx::Error>>,
+    {
         let mut attempt = 1;
         loop {
             let pool = match (replica, &self.replica) {

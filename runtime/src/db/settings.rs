@@ -24,6 +24,9 @@ pub struct DbConfig {
     /// How long a replica that failed is left alone before it is probed again (reads go to
     /// the primary meanwhile).
     pub replica_retry: Duration,
+    /// How long a user's reads go to the primary after its write (`RAMPART_READ_YOUR_WRITES`,
+    /// 5 s; zero: off). Only matters with a replica.
+    pub read_your_writes: Duration,
 }
 
 impl fmt::Debug for DbConfig {
@@ -44,13 +47,14 @@ impl fmt::Debug for DbConfig {
             .field("acquire_timeout", &self.acquire_timeout)
             .field("statement_timeout", &self.statement_timeout)
             .field("replica_retry", &self.replica_retry)
+            .field("read_your_writes", &self.read_your_writes)
             .finish()
     }
 }
 
 impl DbConfig {
     /// Defaults for a URL: pool 5..=25, acquire 3 s, statements 5 s, slow 500 ms, replica
-    /// retry 5 s.
+    /// retry 5 s, read-your-writes 5 s.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -61,6 +65,7 @@ impl DbConfig {
             statement_timeout: Duration::from_secs(5),
             slow_query: Duration::from_millis(500),
             replica_retry: Duration::from_secs(5),
+            read_your_writes: super::ryw::DEFAULT_WINDOW,
         }
     }
 }

@@ -143,6 +143,9 @@ impl Tx {
         .into_iter()
         .collect();
         self.db.tags().bump(&touched).await;
+        if self.db.replica.is_some() {
+            self.db.recent.wrote().await;
+        }
         Ok(())
     }
 

@@ -307,6 +307,9 @@ where
     S::Future: Send + 'static,
 {
     let started = std::time::Instant::now();
+    // A refill reads the primary: an entry stored under the current tag versions must never
+    // hold a lagging replica's rows.
+    crate::context::read_primary();
     let response = match inner.oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},
