@@ -661,3 +661,52 @@ async fn with_redis_stopped_the_in_process_tier_answers_for_a_few_seconds() {
     );
     assert_eq!(calls.count(), computed + 1);
 }
+
+/// The database stopped (a dedicated cluster): a cached endpoint answers 200 from its last
+/// entry, marked stale with its `Age`, even one a write made stale; an uncached one answers 503.
+#[tokio::test]
+async fn with_the_database_stopped_a_cached_endpoint_answers_stale_and_an_uncached_one_503() {
+    let cluster = crate::cluster::Cluster::create();
+    let (calls, gate) = (Calls::default(), Gate::default());
+    let app = build(
+        builder(&calls, &gate)
+            .database_url(cluster.url())
+            .configure(|config| config.database.acquire_timeout = Duration::from_secs(1)),
+    )
+    .await;
+    let auditor = app.token(&["auditor"]);
+    let member = app.token(&["member"]);
+    let first = app.get("/api/v1/stats").bearer(&auditor).send().await;
+    assert_eq!(first.status(), 200, "{}", first.text());
+    assert_eq!(first.json()["data"]["notes"], 0);
+    let note = app
+        .post("/api/v1/notes")
+        .bearer(&member)
+        .json(&json!({"title": "the last write"}))
+        .send()
+        .await;
+    assert_eq!(note.status(), 201, "{}", note.text());
+
+    assert!(cluster.stop(), "could not stop the dedicated cluster");
+    let stale = app.get("/api/v1/stats").bearer(&auditor).send().await;
+    assert_eq!(stale.status(), 200, "{}", stale.text());
+    assert_eq!(cache_status(&stale), "rampart; hit; detail=stale");
+    assert!(
+        stale
+            .header("age")
+            .is_some_and(|age| age.parse::<u64>().is_ok())
+    );
+    assert_eq!(stale.json()["data"]["notes"], 0, "the last good answer");
+    let uncached = app.get("/api/v1/notes").bearer(&member).send().await;
+    crate::common::assert_error(&uncached, 503, "UNAVAILABLE");
+    let metrics = app.get("/metrics").send().await.text();
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line.starts_with("rampart_cache_total")
+                && line.contains("endpoint=\"note_stats\"")
+                && line.contains("outcome=\"stale\"")),
+        "{metrics}"
+    );
+    assert!(cluster.start(), "could not restart the dedicated cluster");
+}
