@@ -32,7 +32,9 @@ enum Attempt<T> {
 
 impl Db {
     /// Runs one database operation with the statement timeout, records its duration in
-    /// `db_query_duration_seconds{query}`, and maps failures to the envelope.
+    /// `db_query_duration_seconds{query}`, and maps failures to the envelope. It runs any
+    /// future, so a write through it is not recorded for read-your-writes: write with
+    /// [`Db::write`].
     pub async fn run<T, F>(&self, query: &'static str, operation: F) -> Result<T, ApiError>
     where
         F: Future<Output = Result<T, sqlx::Error>>,
