@@ -173,6 +173,17 @@ fn wrk(name: &'static str, url: &str, token: Option<&str>, seconds: u64, connect
     run
 }
 
+/// Each target's median round, by requests per second.
+fn medians(samples: Vec<Vec<Run>>) -> Vec<Run> {
+    samples
+        .into_iter()
+        .map(|mut runs| {
+            runs.sort_by(|a, b| a.requests_per_second.total_cmp(&b.requests_per_second));
+            runs.swap_remove(runs.len() / 2)
+        })
+        .collect()
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -291,13 +302,7 @@ fn main() {
             samples[index].push(wrk(name, url, *auth, seconds, connections));
         }
     }
-    let runs: Vec<Run> = samples
-        .into_iter()
-        .map(|mut runs| {
-            runs.sort_by(|a, b| a.requests_per_second.total_cmp(&b.requests_per_second));
-            runs.swap_remove(runs.len() / 2)
-        })
-        .collect();
+    let runs = medians(samples);
     let baseline = runs[0].requests_per_second;
     println!(
         "wrk -t1 -c{connections} -d{seconds}s on core 1; servers on core 0, one tokio worker each; median of {rounds} alternating rounds"
@@ -431,13 +436,7 @@ fn cached_reads(seconds: u64, connections: u32, rounds: usize) {
     println!();
     println!("| target | req/s | p50 (ms) | p99 (ms) | vs uncached |");
     println!("|---|---:|---:|---:|---:|");
-    let runs: Vec<Run> = samples
-        .into_iter()
-        .map(|mut runs| {
-            runs.sort_by(|a, b| a.requests_per_second.total_cmp(&b.requests_per_second));
-            runs.swap_remove(runs.len() / 2)
-        })
-        .collect();
+    let runs = medians(samples);
     let uncached = runs[1].requests_per_second;
     for run in &runs {
         println!(

@@ -127,6 +127,25 @@ async fn build(builder: TestAppBuilder) -> TestApp {
     builder.build().await.unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Two instances of the app on one PostgreSQL database, sharing a Redis prefix.
+async fn two_instances(calls: &Calls, gate: &Gate) -> (TestApp, TestApp) {
+    let prefix = prefix();
+    let first = build(
+        builder(calls, gate)
+            .backend(TestBackend::Postgres)
+            .redis(redis_url(), &prefix),
+    )
+    .await;
+    let url = first.app().config().database.url.clone();
+    let second = build(
+        builder(calls, gate)
+            .database_url(url)
+            .redis(redis_url(), &prefix),
+    )
+    .await;
+    (first, second)
+}
+
 fn redis_url() -> String {
     std::env::var("RAMPART_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
@@ -231,20 +250,7 @@ async fn a_cold_key_is_computed_once_for_500_concurrent_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cold_key_is_computed_once_across_two_instances_sharing_redis() {
     let (calls, gate) = (Calls::default(), Gate::default());
-    let prefix = prefix();
-    let first = build(
-        builder(&calls, &gate)
-            .backend(TestBackend::Postgres)
-            .redis(redis_url(), &prefix),
-    )
-    .await;
-    let url = first.app().config().database.url.clone();
-    let second = build(
-        builder(&calls, &gate)
-            .database_url(url)
-            .redis(redis_url(), &prefix),
-    )
-    .await;
+    let (first, second) = two_instances(&calls, &gate).await;
     let token = first.token(&["member"]);
     let statuses = stampede(&[&first, &second], &token, &calls, &gate).await;
     assert_eq!(
@@ -259,20 +265,7 @@ async fn a_cold_key_is_computed_once_across_two_instances_sharing_redis() {
 #[tokio::test]
 async fn a_write_on_one_instance_makes_the_next_read_on_the_other_fresh() {
     let (calls, gate) = (Calls::default(), Gate::default());
-    let prefix = prefix();
-    let first = build(
-        builder(&calls, &gate)
-            .backend(TestBackend::Postgres)
-            .redis(redis_url(), &prefix),
-    )
-    .await;
-    let url = first.app().config().database.url.clone();
-    let second = build(
-        builder(&calls, &gate)
-            .database_url(url)
-            .redis(redis_url(), &prefix),
-    )
-    .await;
+    let (first, second) = two_instances(&calls, &gate).await;
     let token = first.token(&["member"]);
     create_project(&first, &token, "one").await;
     assert_eq!(names(&first, &token).await.1, ["one"]);
