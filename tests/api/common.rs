@@ -134,3 +134,18 @@ pub(crate) async fn create_api_key(app: &TestApp, access_token: &str, name: &str
         .unwrap_or_default()
         .to_owned()
 }
+
+/// How many times a test's handlers ran (a dependency they count themselves with): the proof
+/// that a replay or a cached answer did not run one.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Calls(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Calls {
+    pub(crate) fn next(&self) -> usize {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

@@ -8,7 +8,6 @@
 //! idempotent; an unreachable Redis refuses keyed requests with 503 rather than run them.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rampart::Sensitive;
 use rampart::prelude::*;
@@ -19,19 +18,7 @@ use tokio::sync::Notify;
 
 use crate::common::assert_error;
 
-/// How many times the handlers ran: the proof that a replay did not run one.
-#[derive(Debug, Clone, Default)]
-struct Calls(Arc<AtomicUsize>);
-
-impl Calls {
-    fn next(&self) -> usize {
-        self.0.fetch_add(1, Ordering::SeqCst) + 1
-    }
-
-    fn count(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+use crate::common::Calls;
 
 /// Holds `slow_order` inside its handler until the test lets it go.
 #[derive(Debug, Clone, Default)]

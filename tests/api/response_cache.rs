@@ -8,7 +8,7 @@
 //! leaves the in-process tier, for at most 5 s.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rampart::prelude::*;
@@ -21,19 +21,7 @@ use uuid::Uuid;
 use crate::common::taskboard_builder_for;
 use crate::taskboard::projects::Project;
 
-/// How many times the cached handlers ran.
-#[derive(Debug, Clone, Default)]
-struct Calls(Arc<AtomicUsize>);
-
-impl Calls {
-    fn next(&self) -> usize {
-        self.0.fetch_add(1, Ordering::SeqCst) + 1
-    }
-
-    fn count(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+use crate::common::Calls;
 
 /// Holds the cached handlers, once armed, until the test lets them go.
 #[derive(Debug, Clone, Default)]
