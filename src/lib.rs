@@ -214,7 +214,7 @@ pub mod __private {
 
     pub use rampart_runtime::api::ResourceEndpoints;
     pub use rampart_runtime::auth::{Access, RbacTable, Requirement, Schemes};
-    pub use rampart_runtime::cache::CachePolicy;
+    pub use rampart_runtime::cache::{CachePolicy, CachedQuery, QueryPolicy};
     pub use rampart_runtime::dependency::{DepKey, DepProbe, DescribeNotDep};
     pub use rampart_runtime::endpoint::{Endpoint, EndpointDef};
     pub use rampart_runtime::idempotency::Idempotency;
@@ -222,7 +222,7 @@ pub mod __private {
     pub use rampart_runtime::macro_support::jobs as job_support;
     pub use rampart_runtime::macro_support::{
         DescribeFallback, DescribeOutput, OutputProbe, extractors, fallback, is_crate_root,
-        public_scope, respond,
+        public_scope, query_cache, respond,
     };
     pub use rampart_runtime::openapi::{
         ApiSchema, Constraint, FieldDoc, OperationDoc, object_schema,

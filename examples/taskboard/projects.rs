@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use rampart::prelude::*;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// A project: a named set of tasks owned by one user.
@@ -52,7 +53,8 @@ pub(crate) struct Project {
     pub(crate) updated_at: DateTime<Utc>,
 }
 
-/// A task in a project.
+/// A task in a project. `Deserialize` too: a cached query that answers tasks keeps them as
+/// JSON.
 #[resource(
     table = "tasks",
     owner = owner_id,
@@ -60,7 +62,7 @@ pub(crate) struct Project {
     default_sort = "created_at",
     read_only_when = archived
 )]
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Task {
     /// Id.
     #[resource(id)]
@@ -104,9 +106,25 @@ pub(crate) trait ProjectRepo {
     async fn archive(&self, scope: &Scope, id: Uuid, now: DateTime<Utc>) -> ApiResult<u64>;
 }
 
+/// How many of a project's tasks are still to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Schema)]
+pub(crate) struct OpenTasks {
+    /// Tasks not done (archived ones included).
+    pub(crate) open: i64,
+}
+
 /// Tasks beyond CRUD.
 #[repository(Task)]
 pub(crate) trait TaskRepo {
+    /// How many tasks of one of the caller's projects are not done: kept for 60 s per caller
+    /// and project (the owner and the project are bound, so they are in the key), and made
+    /// stale by every write to `tasks`.
+    #[query(
+        "SELECT COUNT(*) FROM tasks WHERE project_id = :project AND owner_id = :owner AND done = FALSE",
+        cache(ttl = "60s")
+    )]
+    async fn open_count(&self, scope: &Scope, project: Uuid) -> ApiResult<i64>;
+
     /// Archives every task of one of the caller's projects.
     #[query(
         "UPDATE tasks SET archived = TRUE, version = version + 1, updated_at = :now \
@@ -124,6 +142,7 @@ pub(crate) trait TaskRepo {
 pub(crate) fn mount(api: Api) -> Api {
     api.resource::<Project>()
         .mount(archive_project)
+        .mount(open_tasks)
         .mount(list_tasks)
         .mount(create_task)
         .mount(get_task)
@@ -167,6 +186,21 @@ async fn archive_project(
         })
         .await?;
     Ok(Tagged::new(project))
+}
+
+/// How many tasks of one of the caller's projects are still to do (a cached query).
+#[endpoint(get = "/projects/{id}/open-tasks", role = "member", tag = "projects")]
+async fn open_tasks(
+    ctx: Ctx,
+    projects: ProjectRepo,
+    tasks: TaskRepo,
+    Path(id): Path<Uuid>,
+) -> ApiResult<OpenTasks> {
+    let scope = ctx.scope()?;
+    // Missing or not the caller's: 404, as for every other read of a project.
+    projects.get(&scope, id).await?;
+    let open = tasks.open_count(&scope, id).await?;
+    Ok(OpenTasks { open })
 }
 
 /// The tasks of one of the caller's projects, a cursor page at a time.

@@ -191,6 +191,12 @@ runtime_paths! {
 runtime_paths! {
     TX = Tx;
     TARGET = Target;
+    CACHED_QUERY = CachedQuery;
+    QUERY_POLICY = QueryPolicy;
+    ROW_PROBE = query_cache::RowProbe;
+    ROW_KEPT = query_cache::RowKept;
+    ROW_NOT_KEPT = query_cache::RowNotKept;
+    ASSERT_CACHED_ROW = query_cache::assert_cached_row;
     OWNER_CHECK_RESOURCE = owner_check::resource;
     OWNER_CHECK_PARENT = owner_check::parent;
     DECLARED_TABLE = owner_check::Declared;

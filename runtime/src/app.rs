@@ -79,7 +79,10 @@ impl AppInner {
             parts.draining.clone(),
             config.metrics_token.clone(),
         );
-        let cache = crate::cache::ResponseCache::new(config.cache_max_bytes, parts.tags.clone());
+        let cache = match &parts.db {
+            Some(db) => db.cache_sized(config.cache_max_bytes).clone(),
+            None => crate::cache::ResponseCache::new(config.cache_max_bytes, parts.tags.clone()),
+        };
         Self {
             parts,
             identity,

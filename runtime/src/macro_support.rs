@@ -3,6 +3,7 @@
 pub mod extractors;
 pub mod fallback;
 pub mod jobs;
+pub mod query_cache;
 
 use std::marker::PhantomData;
 

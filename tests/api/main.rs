@@ -29,6 +29,7 @@ mod jobs_redis;
 mod openapi;
 mod owasp;
 mod pipeline;
+mod query_cache;
 mod rate_limit;
 mod read_your_writes;
 mod readiness;

@@ -9,7 +9,14 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{FnArg, Ident, ItemTrait, LitStr, Pat, ReturnType, Token, TraitItem, Type};
 
+use darling::ast::NestedMeta;
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Expr, Lit, Meta};
+
 use super::sql::{self, Analysis};
+use crate::endpoint::check::cache_lifetimes;
+use crate::grammar::{Key, Shape, check_keys, key};
 use crate::util::type_head;
 
 /// `#[repository(Task)]` or `#[repository(Task, tables(Project, Label))]`: the anchor
@@ -124,6 +131,135 @@ pub(crate) struct CheckedQuery {
     pub(crate) reads: bool,
     /// What the parsed statement touches (checked against the resources in the expansion).
     pub(crate) analysis: Analysis,
+    /// `cache(..)`: the read's answers are kept.
+    pub(crate) cache: Option<QueryCache>,
+}
+
+/// `cache(ttl = "60s", stale_if_error = "5m")` on a read query.
+#[derive(Debug)]
+pub(crate) struct QueryCache {
+    pub(crate) ttl_ms: u64,
+    /// `None`: the default of endpoints' caches.
+    pub(crate) stale_if_error_ms: Option<u64>,
+    /// The `cache` key (the row type's serde bounds are asserted there).
+    pub(crate) span: Span,
+}
+
+/// `#[query("SQL", key = ..)]`: the statement, and the options after it.
+struct QueryArgs {
+    literal: LitStr,
+    options: Vec<NestedMeta>,
+}
+
+impl Parse for QueryArgs {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let literal: LitStr = input.parse()?;
+        let mut options = Vec::new();
+        if input.parse::<Option<Token![,]>>()?.is_some() {
+            let rest = Punctuated::<NestedMeta, Token![,]>::parse_terminated(input)?;
+            options.extend(rest);
+        }
+        Ok(Self { literal, options })
+    }
+}
+
+const QUERY_KEYS: &[Key] = &[key(
+    "cache",
+    Shape::List,
+    "options: a `ttl`, and a `stale_if_error`",
+    "cache(ttl = \"60s\")",
+)];
+
+const QUERY_CACHE_KEYS: &[Key] = &[
+    key(
+        "ttl",
+        Shape::Str,
+        "a duration as a string like \"60s\"",
+        "ttl = \"60s\"",
+    ),
+    key(
+        "stale_if_error",
+        Shape::Str,
+        "a duration as a string like \"5m\"",
+        "stale_if_error = \"5m\"",
+    ),
+];
+
+/// The string value of `key = "..."` (its shape is checked already).
+fn string_value(meta: &Meta) -> Option<LitStr> {
+    let Meta::NameValue(item) = meta else {
+        return None;
+    };
+    let mut expr = &item.value;
+    while let Expr::Group(group) = expr {
+        expr = &group.expr;
+    }
+    match expr {
+        Expr::Lit(literal) => match &literal.lit {
+            Lit::Str(text) => Some(text.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The `cache(..)` among a query's options, checked: `None` when there is none or it was
+/// refused (its errors pushed).
+fn query_cache(
+    options: Vec<NestedMeta>,
+    reads: bool,
+    errors: &mut darling::error::Accumulator,
+) -> Option<QueryCache> {
+    let options = check_keys(options, QUERY_KEYS, "`#[query(..)]`", errors);
+    let NestedMeta::Meta(Meta::List(list)) = options.into_iter().next()? else {
+        return None;
+    };
+    let span = list.path.span();
+    if !reads {
+        errors.push(
+            Error::custom("`cache` is for reads: this statement writes (or locks, or is run for its row count), and a write's answer is not kept\nhelp: remove `cache`; the reads of the tables it writes are made stale by it")
+                .with_span(&span),
+        );
+        return None;
+    }
+    let items = match NestedMeta::parse_meta_list(list.tokens.clone()) {
+        Ok(items) => items,
+        Err(error) => {
+            errors.push(error.into());
+            return None;
+        }
+    };
+    let ttl_written = items
+        .iter()
+        .any(|item| matches!(item, NestedMeta::Meta(meta) if meta.path().is_ident("ttl")));
+    let items = check_keys(items, QUERY_CACHE_KEYS, "`cache(...)`", errors);
+    let (mut ttl, mut stale_if_error) = (None, None);
+    for item in &items {
+        let NestedMeta::Meta(meta) = item else {
+            continue;
+        };
+        if meta.path().is_ident("ttl") {
+            ttl = string_value(meta);
+        } else if meta.path().is_ident("stale_if_error") {
+            stale_if_error = string_value(meta);
+        }
+    }
+    let Some(ttl) = ttl else {
+        // A `ttl` written wrong has had its error.
+        if !ttl_written {
+            errors.push(
+                Error::custom("`cache` needs a `ttl`: how long an entry answers without running the statement\nhelp: write e.g. `cache(ttl = \"60s\")`")
+                    .with_span(&span),
+            );
+        }
+        return None;
+    };
+    let (ttl_ms, stale_if_error_ms) = cache_lifetimes(&ttl, stale_if_error.as_ref(), errors)?;
+    Some(QueryCache {
+        ttl_ms,
+        stale_if_error_ms,
+        span,
+    })
 }
 
 #[derive(Debug)]
@@ -222,8 +358,8 @@ fn check_method(
         );
         return None;
     };
-    let literal: LitStr = match attr.parse_args() {
-        Ok(literal) => literal,
+    let QueryArgs { literal, options } = match attr.parse_args() {
+        Ok(args) => args,
         Err(_) => {
             errors.push(
                 Error::custom("`#[query]` takes the SQL as one string\nhelp: write `#[query(\"SELECT ... WHERE owner_id = :owner\")]`")
@@ -348,6 +484,7 @@ fn check_method(
     // Reads go to the replica; anything that writes or locks (including a data-modifying CTE
     // and `FOR UPDATE`), and any statement run for its row count, to the primary.
     let reads = !analysis.writes && !matches!(fetch, Fetch::Affected);
+    let cache = query_cache(options, reads, errors);
     Some(CheckedQuery {
         method,
         literal,
@@ -357,6 +494,7 @@ fn check_method(
         fetch,
         reads,
         analysis,
+        cache,
     })
 }
 

@@ -13,10 +13,11 @@ use syn::{ItemTrait, TraitItem, Type};
 use super::check::{CheckedQuery, CheckedRepository, Fetch, ScopeArg};
 use super::sql::Access;
 use crate::paths::{
-    API_ERROR, DECLARED_TABLE, FROM_REQUEST_PARTS, HTTP_REQUEST_PARTS, INTO_VALUE,
-    OWNER_CHECK_DECLARED, OWNER_CHECK_NOT_OWNER_COLUMN, OWNER_CHECK_ONLY_OWNER_COLUMN,
-    OWNER_CHECK_OWNER_BOUND, OWNER_CHECK_PARENT, OWNER_CHECK_RESOURCE, OWNER_CHECK_UNOWNED,
-    REJECTED_METHOD, RESOURCE, STORE, TARGET, TX,
+    API_ERROR, ASSERT_CACHED_ROW, CACHE_POLICY, CACHED_QUERY, DECLARED_TABLE, FROM_REQUEST_PARTS,
+    HTTP_REQUEST_PARTS, INTO_VALUE, OWNER_CHECK_DECLARED, OWNER_CHECK_NOT_OWNER_COLUMN,
+    OWNER_CHECK_ONLY_OWNER_COLUMN, OWNER_CHECK_OWNER_BOUND, OWNER_CHECK_PARENT,
+    OWNER_CHECK_RESOURCE, OWNER_CHECK_UNOWNED, QUERY_POLICY, REJECTED_METHOD, RESOURCE, ROW_KEPT,
+    ROW_NOT_KEPT, ROW_PROBE, STORE, TARGET, TX,
 };
 
 /// The owner rule crossing macro calls: for every table the parsed statement touches, a const
@@ -148,7 +149,88 @@ fn method(repository: &CheckedRepository, query: &CheckedQuery) -> TokenStream {
     } else {
         quote!(#TARGET::Write)
     };
-    let call = match &query.fetch {
+    let mut tables: Vec<&str> = Vec::new();
+    let mut written: Vec<&str> = Vec::new();
+    for table_use in &query.analysis.tables {
+        if !tables.contains(&table_use.table.as_str()) {
+            tables.push(&table_use.table);
+        }
+        if table_use.access != Access::Read && !written.contains(&table_use.table.as_str()) {
+            written.push(&table_use.table);
+        }
+    }
+    let (call, cached) = match &query.cache {
+        None => (uncached_call(query, &label, &target), TokenStream::new()),
+        Some(cache) => {
+            let span = cache.span;
+            let ttl = cache.ttl_ms;
+            let stale_if_error = match cache.stale_if_error_ms {
+                Some(ms) => quote!(::core::time::Duration::from_millis(#ms)),
+                None => quote!(#CACHE_POLICY::DEFAULT_STALE_IF_ERROR),
+            };
+            let declaration = quote! {
+                static __RAMPART_CACHE: #CACHED_QUERY = #CACHED_QUERY {
+                    label: #label,
+                    sql: __RAMPART_SQL,
+                    policy: #QUERY_POLICY {
+                        ttl: ::core::time::Duration::from_millis(#ttl),
+                        stale_if_error: #stale_if_error,
+                        tables: &[#(#tables),*],
+                    },
+                };
+            };
+            // A row type that cannot be kept (no serde) is one error, at `cache`: the
+            // assertion reports it, and the probe's `Refused` stands in for the cached call.
+            let probed = |ty: &Type, method: TokenStream| {
+                quote_spanned! {span=>
+                    {
+                        #[allow(unused_imports)]
+                        use #ROW_KEPT as _;
+                        #[allow(unused_imports)]
+                        use #ROW_NOT_KEPT as _;
+                        #ASSERT_CACHED_ROW::<#ty>();
+                        (&#ROW_PROBE::<#ty>::new())
+                            .status()
+                            .#method::<_, #ty>(&self.store, &__RAMPART_CACHE, __rampart_values)
+                    }
+                }
+            };
+            let call = match &query.fetch {
+                Fetch::All(ty) => probed(ty, quote!(cached_all)),
+                Fetch::Optional(ty) => probed(ty, quote!(cached_optional)),
+                Fetch::One(ty) => probed(ty, quote!(cached_one)),
+                // A write is refused `cache` by the check; a count is always kept.
+                Fetch::Scalar | Fetch::Affected => {
+                    quote_spanned!(span=> self.store.cached_scalar(&__RAMPART_CACHE, __rampart_values))
+                }
+            };
+            (call, declaration)
+        }
+    };
+    // A write's own resource's table is made stale by the store; the others it writes here.
+    let invalidate = if written.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(self.store.invalidate(&[#(#written),*]).await;)
+    };
+    quote! {
+        #(#docs)*
+        #vis #signature {
+            #assertions
+            #admin_use
+            const __RAMPART_SQL: &str = #sql;
+            #cached
+            let __rampart_values = ::std::vec![#(#values),*];
+            let __rampart_answer = #call.await;
+            #invalidate
+            __rampart_answer
+        }
+    }
+}
+
+/// The store call of a query run every time.
+fn uncached_call(query: &CheckedQuery, label: &str, target: &TokenStream) -> TokenStream {
+    match &query.fetch {
         Fetch::All(ty) => {
             quote!(self.store.fetch_all::<#ty>(#label, #target, __RAMPART_SQL, __rampart_values))
         }
@@ -161,16 +243,6 @@ fn method(repository: &CheckedRepository, query: &CheckedQuery) -> TokenStream {
         Fetch::Affected => quote!(self.store.execute(#label, __RAMPART_SQL, __rampart_values)),
         Fetch::Scalar => {
             quote!(self.store.fetch_scalar(#label, #target, __RAMPART_SQL, __rampart_values))
-        }
-    };
-    quote! {
-        #(#docs)*
-        #vis #signature {
-            #assertions
-            #admin_use
-            const __RAMPART_SQL: &str = #sql;
-            let __rampart_values = ::std::vec![#(#values),*];
-            #call.await
         }
     }
 }

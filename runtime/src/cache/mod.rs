@@ -28,6 +28,8 @@ impl CachePolicy {
 
 mod entry;
 mod key;
+mod lookup;
+mod query;
 mod tags;
 
 use std::collections::HashMap;
@@ -39,6 +41,8 @@ pub use entry::{Entry, MAX_ENTRY_BODY};
 pub(crate) use entry::{KEPT_HEADERS, Standing};
 pub(crate) use key::Audience;
 pub use key::CacheKey;
+pub(crate) use lookup::{Found, How, Served, Spec, count};
+pub use query::{CachedQuery, QueryPolicy};
 pub(crate) use tags::now_ms;
 pub use tags::{DEGRADED_MAX_AGE, Tags, Versions};
 

@@ -26,6 +26,7 @@ mod tx;
 mod value;
 
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::extract::FromRequestParts;
@@ -132,6 +133,9 @@ pub struct Db {
     /// The response cache's tag versions: writes through a resource's store bump its table's
     /// tag (after the commit, for a transaction). Shared by every clone.
     tags: crate::cache::Tags,
+    /// The cache of `#[query(.., cache(..))]` reads, which is also the app's response cache
+    /// (one byte budget for both): made on first use. Shared by every clone.
+    cache: Arc<OnceLock<crate::cache::ResponseCache>>,
     /// Who wrote within the read-your-writes window (their reads skip the replica). Shared by
     /// every clone.
     recent: RecentWrites,
@@ -192,8 +196,21 @@ impl Db {
             replica,
             statement_timeout: config.statement_timeout,
             tags: crate::cache::Tags::default(),
+            cache: Arc::default(),
             recent: RecentWrites::new(config.read_your_writes),
         })
+    }
+
+    /// The cache of cached queries and responses, holding at most `max_bytes` in process when
+    /// this is its first use (the app makes it at start with `RAMPART_CACHE_MAX_BYTES`).
+    pub fn cache_sized(&self, max_bytes: u64) -> &crate::cache::ResponseCache {
+        self.cache
+            .get_or_init(|| crate::cache::ResponseCache::new(max_bytes, self.tags.clone()))
+    }
+
+    /// The cache of cached queries and responses.
+    pub fn cache(&self) -> &crate::cache::ResponseCache {
+        self.cache_sized(crate::cache::DEFAULT_MAX_BYTES)
     }
 
     /// The tag versions of the response cache that writes to this database bump.

@@ -111,7 +111,7 @@ impl<T> Row for T where
 pub(crate) struct Affected(pub(crate) u64);
 
 /// The integer in the first column of the first row, if there is a row (`COUNT(*)`, a version).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Scalar(pub(crate) Option<i64>);
 
 /// What running a statement answers: `Vec<T>` (every row), `Option<T>` (the first row),

@@ -31,8 +31,8 @@ use tower::{Service, ServiceExt};
 use super::body::BodyWatch;
 use crate::auth::{Access, Principal};
 use crate::cache::{
-    Audience, CacheKey, CachePolicy, Entry, Flight, KEPT_HEADERS, LockOutcome, MAX_ENTRY_BODY,
-    ResponseCache, Standing, Versions, now_ms,
+    Audience, CacheKey, CachePolicy, Entry, Found, How, KEPT_HEADERS, MAX_ENTRY_BODY,
+    ResponseCache, Served, Spec, Versions, count, now_ms,
 };
 use crate::error::{ApiError, Enveloped};
 
@@ -48,52 +48,21 @@ pub(super) struct Cached {
     pub(super) wait: Duration,
 }
 
-/// How often a request waiting on another instance looks for the entry.
-const POLL: Duration = Duration::from_millis(20);
-
 const CACHE_STATUS: header::HeaderName = header::HeaderName::from_static("cache-status");
-
-/// How an answer came from the cache.
-#[derive(Debug, Clone, Copy)]
-enum How {
-    Hit,
-    Stored,
-    Collapsed,
-    Stale,
-}
-
-impl How {
-    fn outcome(self) -> &'static str {
-        match self {
-            How::Hit => "hit",
-            How::Stored => "miss",
-            How::Collapsed => "collapsed",
-            How::Stale => "stale",
-        }
-    }
-}
-
-fn count(name: &'static str, outcome: &'static str) {
-    metrics::counter!("rampart_cache_total", "endpoint" => name, "outcome" => outcome).increment(1);
-}
-
-/// What the lookup found for a request.
-struct Found {
-    key: CacheKey,
-    anyone: bool,
-    versions: Versions,
-    /// The best entry there is, and where it stands.
-    entry: Option<(Arc<Entry>, Standing)>,
-}
 
 impl Cached {
     fn tags(&self) -> &'static [&'static str] {
         self.policy.tags
     }
 
-    /// This endpoint's freshness and stale window, in ms.
-    fn limits(&self) -> (u64, u64) {
-        (millis(self.policy.ttl), millis(self.policy.stale_if_error))
+    fn spec(&self) -> Spec {
+        Spec {
+            name: self.name,
+            tags: self.policy.tags,
+            fresh_ms: millis(self.policy.ttl),
+            stale_ms: millis(self.policy.stale_if_error),
+            wait: self.wait,
+        }
     }
 
     /// The key of `request`, and whether it is an anonymous one.
@@ -102,69 +71,6 @@ impl Cached {
         let audience = Audience::of(&self.access, self.policy.shared, principal);
         let key = CacheKey::of(self.name, request.uri(), request.headers(), &audience);
         (key, audience.is_anyone())
-    }
-
-    /// Reads the versions and the entry of `key`: this instance's entry, or Redis's when
-    /// this instance has none that answers.
-    async fn find(&self, (key, anyone): (CacheKey, bool)) -> Found {
-        let local = self.cache.local(&key);
-        let now = now_ms();
-        let local_fresh = |versions: &Versions| {
-            local
-                .as_ref()
-                .is_some_and(|entry| entry.standing(versions, now) == Standing::Fresh)
-        };
-        // The versions alone first when this instance may hold the answer, the versions and
-        // Redis's entry together otherwise: one round trip either way.
-        let remote_key = self.cache.redis().map(|store| key.entry(store));
-        let (versions, remote) = match local {
-            Some(_) => {
-                let (versions, _) = self.cache.tags().read(self.tags(), None).await;
-                if local_fresh(&versions) || remote_key.is_none() {
-                    (versions, None)
-                } else {
-                    self.cache
-                        .tags()
-                        .read(self.tags(), remote_key.as_deref())
-                        .await
-                }
-            }
-            None => {
-                self.cache
-                    .tags()
-                    .read(self.tags(), remote_key.as_deref())
-                    .await
-            }
-        };
-        let remote = remote
-            .and_then(|bytes| Entry::decode(self.name, bytes, &versions.local, self.limits()))
-            .map(Arc::new);
-        let standing = |entry: Arc<Entry>| {
-            let standing = entry.standing(&versions, now);
-            (standing != Standing::Gone).then_some((entry, standing))
-        };
-        let local = local.and_then(standing);
-        let remote = remote.and_then(standing);
-        let entry = match (local, remote) {
-            (Some(local), _) if local.1 == Standing::Fresh => Some(local),
-            (_, Some(remote)) if remote.1 == Standing::Fresh => {
-                self.cache.keep_local(&key, remote.0.clone());
-                Some(remote)
-            }
-            // Both stale: the more recent answers under error.
-            (Some(local), Some(remote)) => Some(if remote.0.stored_at > local.0.stored_at {
-                remote
-            } else {
-                local
-            }),
-            (local, remote) => local.or(remote),
-        };
-        Found {
-            key,
-            anyone,
-            versions,
-            entry,
-        }
     }
 }
 
@@ -179,128 +85,35 @@ where
     S: Service<Request<Body>, Response = Response, Error = Infallible> + Send + 'static,
     S::Future: Send + 'static,
 {
-    let found = settings.find(settings.key(&request)).await;
-    if let Some((entry, Standing::Fresh)) = &found.entry {
-        {
-            if !entry.refresh_early(now_ms()) {
-                return answer(settings.name, entry, How::Hit, found.anyone);
-            }
-            // Refreshed by this request alone: if another is at it already, this one answers
-            // from the entry.
-            match settings.cache.flight(&found.key) {
-                Flight::Follower(_) => {
-                    return answer(settings.name, entry, How::Hit, found.anyone);
-                }
-                Flight::Leader(leader) => {
-                    return compute(settings, inner, request, watch, &found, Some(leader)).await;
-                }
-            }
-        }
-    }
-    match settings.cache.flight(&found.key) {
-        Flight::Follower(mut receiver) => {
-            // An error: the leader's answer could not be shared (not a 200, not stored, or it
-            // went away), and this request computes its own.
-            let shared = receiver
-                .wait_for(Option::is_some)
-                .await
-                .ok()
-                .and_then(|shared| shared.clone());
-            if let Some(entry) = shared {
-                return answer(settings.name, &entry, How::Collapsed, found.anyone);
-            }
-            compute(settings, inner, request, watch, &found, None).await
-        }
-        Flight::Leader(leader) => {
-            // A leader of this instance may have stored the entry and gone between this
-            // request's lookup and its flight.
-            if let Some(entry) = settings.cache.local(&found.key)
-                && entry.standing(&found.versions, now_ms()) == Standing::Fresh
-            {
-                leader.finish(entry.clone());
-                return answer(settings.name, &entry, How::Collapsed, found.anyone);
-            }
-            let lock = settings.cache.lock(&found.key, settings.wait).await;
-            let token = match lock {
-                LockOutcome::Taken(token) => {
-                    let held = Unlock(Some((settings.cache.clone(), found.key.clone(), token)));
-                    // Another instance may have stored the entry and let go of the lock
-                    // between this request's lookup and its lock.
-                    if let Some(entry) = fresh_in_redis(settings, &found).await {
-                        leader.finish(entry.clone());
-                        return answer(settings.name, &entry, How::Collapsed, found.anyone);
-                    }
-                    Some(held)
-                }
-                LockOutcome::Unshared => None,
-                LockOutcome::Held => {
-                    if let Some(entry) = wait_for_other_instance(settings, &found).await {
-                        leader.finish(entry.clone());
-                        return answer(settings.name, &entry, How::Collapsed, found.anyone);
-                    }
-                    None
-                }
-            };
-            // Held to the end, and freed when dropped: on the way out, or if this request is
-            // cancelled (its timeout, a client gone), so other instances need not wait it out.
-            let _lock = token;
-            compute(settings, inner, request, watch, &found, Some(leader)).await
-        }
-    }
-}
-
-/// Frees the cross-instance lock when dropped, off the answer's path.
-struct Unlock(Option<(ResponseCache, CacheKey, String)>);
-
-impl Drop for Unlock {
-    fn drop(&mut self) {
-        if let (Some((cache, key, token)), Ok(runtime)) =
-            (self.0.take(), tokio::runtime::Handle::try_current())
-        {
-            runtime.spawn(async move { cache.unlock(&key, &token).await });
-        }
-    }
-}
-
-/// Polls Redis for the entry another instance is computing, until `settings.wait` is over.
-async fn wait_for_other_instance(settings: &Cached, found: &Found) -> Option<Arc<Entry>> {
-    let deadline = tokio::time::Instant::now() + settings.wait;
-    while tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(POLL).await;
-        if let Some(entry) = fresh_in_redis(settings, found).await {
-            return Some(entry);
-        }
-    }
-    None
-}
-
-/// Redis's entry of the key, if it is fresh now (kept in this instance too).
-async fn fresh_in_redis(settings: &Cached, found: &Found) -> Option<Arc<Entry>> {
-    let store = settings.cache.redis()?;
-    let entry_key = found.key.entry(store);
-    let (versions, bytes) = settings
+    let spec = settings.spec();
+    let (key, anyone) = settings.key(&request);
+    let found = settings.cache.find(&spec, key).await;
+    let served = settings
         .cache
-        .tags()
-        .read(settings.tags(), Some(&entry_key))
+        .serve(&spec, found, |found, leader| {
+            compute(
+                settings, &spec, inner, request, watch, found, leader, anyone,
+            )
+        })
         .await;
-    let entry = Entry::decode(settings.name, bytes?, &versions.local, settings.limits())?;
-    if entry.standing(&versions, now_ms()) != Standing::Fresh {
-        return None;
+    match served {
+        Served::Entry(entry, how) => answer(settings.name, &entry, how, anyone),
+        Served::Computed(response) => response,
     }
-    let entry = Arc::new(entry);
-    settings.cache.keep_local(&found.key, entry.clone());
-    Some(entry)
 }
 
 /// Runs the handler for `found.key`, stores what may be stored, answers a 5xx from the stale
-/// entry when there is one, and hands a 200 to the requests waiting on `leader`.
+/// entry when there is one, and hands a stored 200 to the requests waiting on `leader`.
+#[allow(clippy::too_many_arguments)]
 async fn compute<S>(
     settings: &Cached,
+    spec: &Spec,
     inner: S,
     request: Request<Body>,
     watch: Option<BodyWatch>,
-    found: &Found,
+    found: Found,
     leader: Option<crate::cache::Leader>,
+    anyone: bool,
 ) -> Response
 where
     S: Service<Request<Body>, Response = Response, Error = Infallible> + Send + 'static,
@@ -320,12 +133,12 @@ where
         .unwrap_or(response);
     let status = response.status();
     if status.is_server_error() {
-        if let Some((entry, _)) = &found.entry {
+        if let Some(entry) = found.stale() {
             tracing::warn!(
                 status = status.as_u16(),
                 "the handler failed: answered from the cache, stale"
             );
-            return answer(settings.name, entry, How::Stale, found.anyone);
+            return answer(settings.name, entry, How::Stale, anyone);
         }
         count(settings.name, "not_stored");
         return missed(response);
@@ -363,21 +176,13 @@ where
             .collect(),
         body,
         stored_at: now_ms(),
-        fresh_ms: millis(settings.policy.ttl),
-        stale_ms: millis(settings.policy.stale_if_error),
+        fresh_ms: spec.fresh_ms,
+        stale_ms: spec.stale_ms,
         compute_ms,
         versions: found.versions.clone(),
     });
-    // A write that committed while the handler ran may or may not be in this answer: it is
-    // answered, but not stored as fresh (the next request computes again).
-    let (after, _) = settings.cache.tags().read(settings.tags(), None).await;
-    if after == found.versions {
-        settings.cache.keep_local(&found.key, entry.clone());
-        settings.cache.keep_shared(&found.key, &entry).await;
-        if let Some(leader) = leader {
-            leader.finish(entry.clone());
-        }
-        answer(settings.name, &entry, How::Stored, found.anyone)
+    if settings.cache.keep(spec, &found, &entry, leader).await {
+        answer(settings.name, &entry, How::Stored, anyone)
     } else {
         count(settings.name, "not_stored");
         let mut response = Response::from_parts(parts, Body::from(entry.body.clone()));

@@ -155,22 +155,34 @@ pub(super) fn cache(
             .with_span(&declared.shared.span()),
         );
     }
-    let ttl_ms = duration(&declared.ttl, MIN_TTL_MS, "1s and 1d", errors);
-    let stale_if_error_ms = declared
-        .stale_if_error
-        .as_ref()
-        .map(|lit| duration(lit, 0, "0s and 1d", errors));
+    let lifetimes = lifetimes(&declared.ttl, declared.stale_if_error.as_ref(), errors);
     let tags = tags(&declared.tags, "tags", errors);
     // A duration refused above is an error already; the definition is not built then.
+    let (ttl_ms, stale_if_error_ms) = lifetimes?;
     Some(Cache {
-        ttl_ms: ttl_ms?,
+        ttl_ms,
         shared: declared.shared.is_present(),
-        stale_if_error_ms: match stale_if_error_ms {
+        stale_if_error_ms,
+        tags,
+    })
+}
+
+/// A cache's `ttl` (1s..=1d) and `stale_if_error` (0s..=1d, `None` when not given) in ms, the
+/// same for an endpoint and a repository query; `None` when one is refused (its error pushed).
+pub(crate) fn lifetimes(
+    ttl: &LitStr,
+    stale_if_error: Option<&LitStr>,
+    errors: &mut Accumulator,
+) -> Option<(u64, Option<u64>)> {
+    let ttl_ms = duration(ttl, MIN_TTL_MS, "1s and 1d", errors);
+    let stale_if_error_ms = stale_if_error.map(|lit| duration(lit, 0, "0s and 1d", errors));
+    Some((
+        ttl_ms?,
+        match stale_if_error_ms {
             Some(ms) => Some(ms?),
             None => None,
         },
-        tags,
-    })
+    ))
 }
 
 /// The tags a write makes stale; empty when it declares none.

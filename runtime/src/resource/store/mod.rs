@@ -10,6 +10,7 @@
 //! `Option<T>`, rows changed, one integer). The CRUD methods are in `crud`, the meaning of
 //! their errors in `errors`.
 
+mod cached;
 mod crud;
 mod errors;
 
