@@ -6,8 +6,8 @@
 //! trace and span id. Log lines (`observability`), error envelopes (`error`) and the panic
 //! hook read it from here instead of from a `tracing` span or request extensions.
 //!
-//! A leaf on purpose: this module imports nothing from the crate, so everything may read it
-//! without forming a cycle.
+//! A leaf on purpose: this module imports nothing from the crate but the leaf `trace` (the W3C
+//! trace context it holds), so everything may read it without forming a cycle.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -16,6 +16,8 @@ use std::net::IpAddr;
 use axum::extract::MatchedPath;
 use axum::http::{HeaderName, HeaderValue};
 use uuid::Uuid;
+
+use crate::trace::TraceContext;
 
 /// The `X-Request-ID` header.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -89,8 +91,9 @@ fn seed() -> u64 {
     u64::from_le_bytes(bytes) | 1
 }
 
-/// xorshift64*: fast, non-cryptographic, per thread.
-fn next_random() -> u64 {
+/// xorshift64*: fast, non-cryptographic, per thread (request ids, span ids: unique, not
+/// secret).
+pub fn next_random() -> u64 {
     RANDOM.with(|state| {
         let mut x = state.get();
         x ^= x >> 12;
@@ -114,8 +117,8 @@ pub struct RequestContext {
     /// Whether this request's user wrote within the read-your-writes window, once known (the
     /// database layer asks Redis at most once per request and keeps the answer here).
     recent_write: Cell<Option<bool>>,
-    trace_id: Option<u128>,
-    span_id: Option<u64>,
+    /// The trace this request belongs to and its span.
+    trace: Option<TraceContext>,
     validator_seed: u64,
 }
 
@@ -135,8 +138,7 @@ impl RequestContext {
             user_id: Cell::new(None),
             primary_reads: Cell::new(false),
             recent_write: Cell::new(None),
-            trace_id: None,
-            span_id: None,
+            trace: None,
             validator_seed: 0,
         }
     }
@@ -145,6 +147,12 @@ impl RequestContext {
     /// cursor secret by the router: the same on every instance, unknown to clients).
     pub fn with_validator_seed(mut self, seed: u64) -> Self {
         self.validator_seed = seed;
+        self
+    }
+
+    /// The same context, in the trace `trace` (the edge sets the request's span).
+    pub fn with_trace(mut self, trace: TraceContext) -> Self {
+        self.trace = Some(trace);
         self
     }
 
@@ -158,8 +166,7 @@ impl RequestContext {
             user_id: Cell::new(self.user_id.get()),
             primary_reads: Cell::new(self.primary_reads.get()),
             recent_write: Cell::new(self.recent_write.get()),
-            trace_id: self.trace_id,
-            span_id: self.span_id,
+            trace: self.trace.clone(),
             validator_seed: self.validator_seed,
         }
     }
@@ -220,19 +227,14 @@ impl RequestContext {
         self.recent_write.set(Some(recent));
     }
 
-    /// The trace id, for distributed tracing (nothing sets it yet).
-    pub fn trace_id(&self) -> Option<u128> {
-        self.trace_id
+    /// The trace this request belongs to and the span that handles it.
+    pub fn trace(&self) -> Option<&TraceContext> {
+        self.trace.as_ref()
     }
 
     /// The key of this request's `ETag`s.
     pub fn validator_seed(&self) -> u64 {
         self.validator_seed
-    }
-
-    /// The span id, for distributed tracing (nothing sets it yet).
-    pub fn span_id(&self) -> Option<u64> {
-        self.span_id
     }
 }
 
@@ -266,6 +268,15 @@ pub fn with<R>(f: impl FnOnce(&RequestContext) -> R) -> Option<R> {
 /// The id of the request the calling task is handling, if any.
 pub fn request_id() -> Option<RequestId> {
     CURRENT.try_with(|context| context.request_id.clone()).ok()
+}
+
+/// The trace context of the request the calling task is handling, if any: what an outgoing
+/// call sends as its parent (`traceparent`).
+pub fn trace() -> Option<TraceContext> {
+    CURRENT
+        .try_with(|context| context.trace.clone())
+        .ok()
+        .flatten()
 }
 
 /// Whether the calling code runs inside a request.

@@ -34,6 +34,7 @@ pub mod response;
 pub mod server;
 pub mod testing;
 pub mod text;
+pub mod trace;
 mod validation;
 
 pub use api::{Api, ApiBuildError};

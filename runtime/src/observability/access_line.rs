@@ -101,6 +101,7 @@ fn write_line(layer: &InstalledLayer, status: u16, duration_ms: f64) -> bool {
             request_fields(
                 line,
                 context.request_id().as_str(),
+                context.trace(),
                 context.user_id(),
                 context.method(),
                 context.route(),

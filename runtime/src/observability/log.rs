@@ -53,6 +53,8 @@ fn is_secret(name: &str) -> bool {
 /// SQLite worker runs statements, and logs them, inside the span sqlx carries across).
 struct SpanFields {
     request_id: crate::context::RequestId,
+    trace: Option<crate::trace::TraceContext>,
+    user: Option<uuid::Uuid>,
     method: &'static str,
     route: Option<axum::extract::MatchedPath>,
 }
@@ -61,6 +63,7 @@ struct SpanFields {
 pub(super) fn request_fields(
     line: &mut Line,
     request_id: &str,
+    trace: Option<&crate::trace::TraceContext>,
     user: Option<uuid::Uuid>,
     method: &str,
     route: Option<&str>,
@@ -69,6 +72,14 @@ pub(super) fn request_fields(
     // Accepted ids are `[A-Za-z0-9._-]` and generated ones UUIDs: nothing to escape.
     line.push_str(request_id);
     line.push('"');
+    if let Some(trace) = trace {
+        // Hex digits: nothing to escape.
+        line.push_str(",\"trace_id\":\"");
+        line.push_str(std::str::from_utf8(&trace.trace_id_hex()).unwrap_or_default());
+        line.push_str("\",\"span_id\":\"");
+        line.push_str(std::str::from_utf8(&trace.span_id_hex()).unwrap_or_default());
+        line.push('"');
+    }
     if let Some(user) = user {
         let mut buffer = uuid::Uuid::encode_buffer();
         line.push_str(",\"user_id\":\"");
@@ -313,6 +324,8 @@ where
         }
         let fields = crate::context::with(|context| SpanFields {
             request_id: context.request_id().clone(),
+            trace: context.trace().cloned(),
+            user: context.user_id(),
             method: context.method(),
             route: context.matched_path().cloned(),
         });
@@ -337,6 +350,7 @@ where
                 request_fields(
                     line,
                     context.request_id().as_str(),
+                    context.trace(),
                     context.user_id(),
                     context.method(),
                     context.route(),
@@ -350,7 +364,8 @@ where
                         request_fields(
                             line,
                             fields.request_id.as_str(),
-                            None,
+                            fields.trace.as_ref(),
+                            fields.user,
                             fields.method,
                             fields.route.as_ref().map(|r| r.as_str()),
                         );

@@ -7,6 +7,8 @@
 //!
 //! - the request id: a sane incoming `X-Request-ID` (1..=128 of `[A-Za-z0-9._-]`), else a
 //!   UUIDv7; echoed on every response;
+//! - the trace: the caller's W3C `traceparent` continued (a malformed one ignored), else a new
+//!   trace; this request's span answered as `traceresponse`;
 //! - the client IP, computed here once for every layer and extractor below;
 //! - one `request completed` line (target `rampart::access`) and one metrics sample per
 //!   request, with the user id when authentication found one;
@@ -37,6 +39,7 @@ use crate::auth::AuthenticatedUser;
 use crate::context::{self, REQUEST_ID_HEADER, RequestContext, RequestId};
 use crate::error::{ApiError, Enveloped, ErrorCode};
 use crate::rate_limit::client_ip;
+use crate::trace::{TRACERESPONSE, TraceContext};
 
 /// Route label of requests that matched no route: never the raw path (unbounded cardinality,
 /// and paths can carry data).
@@ -124,8 +127,14 @@ where
             .unwrap_or_else(RequestId::generate);
         let ip: Option<IpAddr> = client_ip(&request, &self.trusted_proxies);
         let route = request.extensions().get::<MatchedPath>().cloned();
+        // The caller's trace continues here (a malformed `traceparent` starts a new one); the
+        // caller's sampling decision is passed on.
+        let remote = crate::trace::Remote::from_headers(request.headers());
+        let sampled = remote.as_ref().is_some_and(|remote| remote.sampled);
+        let trace = TraceContext::start(remote, sampled, context::next_random);
         let context = RequestContext::new(id, ip, method_label(request.method()), route)
-            .with_validator_seed(self.validator_seed);
+            .with_validator_seed(self.validator_seed)
+            .with_trace(trace);
         let inner = &mut self.inner;
         let worker_span = self.worker_span;
         let ((called, span), context) = context::sync_scope(context, || {
@@ -233,6 +242,11 @@ fn finish(response: Response, started: Instant, handles: &Mutex<RouteHandles>) -
             REQUEST_ID_HEADER,
             context.request_id().header_value().clone(),
         );
+        if let Some(trace) = context.trace() {
+            response
+                .headers_mut()
+                .insert(TRACERESPONSE, trace.header_value());
+        }
     });
     response
 }
