@@ -117,8 +117,9 @@ pub struct RequestContext {
     /// Whether this request's user wrote within the read-your-writes window, once known (the
     /// database layer asks Redis at most once per request and keeps the answer here).
     recent_write: Cell<Option<bool>>,
-    /// The trace this request belongs to and its span.
-    trace: Option<TraceContext>,
+    /// The trace this request belongs to and its span: set once, by the edge (when spans are
+    /// exported, after its span exists, since the exporter gives the ids).
+    trace: std::cell::OnceCell<TraceContext>,
     validator_seed: u64,
 }
 
@@ -138,7 +139,7 @@ impl RequestContext {
             user_id: Cell::new(None),
             primary_reads: Cell::new(false),
             recent_write: Cell::new(None),
-            trace: None,
+            trace: std::cell::OnceCell::new(),
             validator_seed: 0,
         }
     }
@@ -151,9 +152,14 @@ impl RequestContext {
     }
 
     /// The same context, in the trace `trace` (the edge sets the request's span).
-    pub fn with_trace(mut self, trace: TraceContext) -> Self {
-        self.trace = Some(trace);
+    pub fn with_trace(self, trace: TraceContext) -> Self {
+        self.set_trace(trace);
         self
+    }
+
+    /// Sets the trace, unless it is set already.
+    pub fn set_trace(&self, trace: TraceContext) {
+        let _ = self.trace.set(trace);
     }
 
     /// The same context, for another scope of the same request (shares the id's bytes).
@@ -229,7 +235,7 @@ impl RequestContext {
 
     /// The trace this request belongs to and the span that handles it.
     pub fn trace(&self) -> Option<&TraceContext> {
-        self.trace.as_ref()
+        self.trace.get()
     }
 
     /// The key of this request's `ETag`s.
@@ -274,7 +280,7 @@ pub fn request_id() -> Option<RequestId> {
 /// call sends as its parent (`traceparent`).
 pub fn trace() -> Option<TraceContext> {
     CURRENT
-        .try_with(|context| context.trace.clone())
+        .try_with(|context| context.trace.get().cloned())
         .ok()
         .flatten()
 }

@@ -32,6 +32,7 @@ pub mod rate_limit;
 pub mod resource;
 pub mod response;
 pub mod server;
+pub mod spans;
 pub mod testing;
 pub mod text;
 pub mod trace;

@@ -56,6 +56,20 @@ impl Remote {
     }
 }
 
+impl Remote {
+    /// The context a `traceparent` value names (a job keeps the one of the request that
+    /// enqueued it).
+    pub fn from_traceparent(value: &str) -> Option<Self> {
+        let (trace_id, span_id, flags) = parse_traceparent(value.as_bytes())?;
+        Some(Self {
+            trace_id,
+            span_id,
+            sampled: flags & 1 == 1,
+            state: None,
+        })
+    }
+}
+
 /// `version-traceid-spanid-flags`, lowercase hex. Version `00` is exactly 55 characters;
 /// a later version may add fields after a `-` (read as 00), `ff` is invalid.
 fn parse_traceparent(bytes: &[u8]) -> Option<(u128, u64, u8)> {

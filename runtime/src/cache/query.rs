@@ -17,7 +17,6 @@ use serde::de::DeserializeOwned;
 use super::lookup::{Found, How, Served, Spec, count};
 use super::tags::now_ms;
 use super::{CacheKey, Entry, Leader, MAX_ENTRY_BODY, ResponseCache};
-use crate::db::Value;
 use crate::error::ApiError;
 
 /// What `cache(..)` on a `#[query]` declares.
@@ -51,7 +50,7 @@ fn millis(duration: Duration) -> u64 {
 }
 
 impl ResponseCache {
-    /// What `query` answers for `values`: a fresh entry, or `fetch` run once for everyone
+    /// What `query` answers for its bound values (`values`, in their key form): a fresh entry, or `fetch` run once for everyone
     /// asking the same meanwhile (and stored if no write to its tables committed while it
     /// ran); when `fetch` fails with a server error, the last entry within `stale_if_error`.
     /// `fetch` may run a second time for this request when an entry cannot be read back (it
@@ -59,7 +58,7 @@ impl ResponseCache {
     pub(crate) async fn through<T, F, Fut>(
         &self,
         query: &CachedQuery,
-        values: &[Value],
+        values: &[u8],
         fetch: F,
     ) -> Result<T, ApiError>
     where

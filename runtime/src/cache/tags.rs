@@ -186,7 +186,11 @@ impl Tags {
             invocation.arg(*tag);
         }
         let mut connection = store.connection();
-        let reply: Result<Vec<redis::Value>, _> = invocation.invoke_async(&mut connection).await;
+        let reply: Result<Vec<redis::Value>, _> = crate::spans::in_span(
+            crate::spans::redis("cache.lookup"),
+            invocation.invoke_async(&mut connection),
+        )
+        .await;
         let reply = match reply {
             Ok(reply) => reply,
             Err(error) => {

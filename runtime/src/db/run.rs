@@ -196,7 +196,13 @@ impl Db {
         F: Future<Output = Result<T, sqlx::Error>>,
     {
         let started = Instant::now();
-        let outcome = tokio::time::timeout(self.statement_timeout, operation).await;
+        let timed = tokio::time::timeout(self.statement_timeout, operation);
+        // A client span per attempt, named by the statement's label (never its values).
+        let system = match self.backend() {
+            super::Backend::Sqlite => "sqlite",
+            super::Backend::Postgres => "postgresql",
+        };
+        let outcome = crate::spans::in_span(crate::spans::statement(query, system), timed).await;
         metrics::histogram!("db_query_duration_seconds", "query" => query)
             .record(started.elapsed().as_secs_f64());
         match outcome {

@@ -75,6 +75,60 @@ pub enum Value {
     Bytes(Vec<u8>),
 }
 
+impl Value {
+    /// Appends this value's key form to `out`: its kind, then its value in a fixed form,
+    /// length prefixed, so that `Int32(1)`, `Int64(1)` and `Text("1")` differ, and a list of
+    /// values cannot imitate another (the query cache's key).
+    pub fn key_bytes(&self, out: &mut Vec<u8>) {
+        let mut part = |bytes: &[u8]| {
+            out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+            out.extend_from_slice(bytes);
+        };
+        match self {
+            Value::Null(kind) => {
+                part(b"null");
+                part(format!("{kind:?}").as_bytes());
+            }
+            Value::Bool(value) => part(if *value { b"bool:1" } else { b"bool:0" }),
+            Value::Int32(value) => {
+                part(b"i32");
+                part(&value.to_be_bytes());
+            }
+            Value::Int64(value) => {
+                part(b"i64");
+                part(&value.to_be_bytes());
+            }
+            Value::Float(value) => {
+                part(b"f64");
+                part(&value.to_bits().to_be_bytes());
+            }
+            Value::Text(value) => {
+                part(b"text");
+                part(value.as_bytes());
+            }
+            Value::Uuid(value) => {
+                part(b"uuid");
+                part(value.as_bytes());
+            }
+            Value::Timestamp(value) => {
+                part(b"timestamp");
+                part(&value.timestamp_micros().to_be_bytes());
+            }
+            Value::Json(document) => {
+                part(b"json");
+                match document.as_json() {
+                    Ok(json) => part(json.to_string().as_bytes()),
+                    Err(error) => part(error.as_bytes()),
+                }
+            }
+            Value::Bytes(value) => {
+                part(b"bytes");
+                part(value);
+            }
+        }
+    }
+}
+
 /// The JSON of a `#[resource(json)]` field. A value whose `Serialize` fails (a map with
 /// non-string keys) is kept as the error, so that binding it fails the statement (a 500: a bug
 /// in the type, not in the request) before anything is written.
@@ -291,6 +345,31 @@ impl Value {
             (Kind::Uuid | Kind::Timestamp, Json::String(s)) => Value::parse(kind, s).ok(),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    fn key(values: &[Value]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for value in values {
+            value.key_bytes(&mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn every_bound_value_and_its_kind_count_in_a_key() {
+        assert_eq!(key(&[Value::Int64(1)]), key(&[Value::Int64(1)]));
+        assert_ne!(key(&[Value::Int64(1)]), key(&[Value::Int64(2)]));
+        assert_ne!(key(&[Value::Int64(1)]), key(&[Value::Int32(1)]));
+        assert_ne!(key(&[Value::Int64(1)]), key(&[Value::Text("1".into())]));
+        assert_ne!(
+            key(&[Value::Text("a".into()), Value::Text("b".into())]),
+            key(&[Value::Text("ab".into())])
+        );
     }
 }
 

@@ -342,6 +342,8 @@ impl Jobs {
             attempt: 1,
             enqueued_at_ms: now_ms(),
             request_id: crate::context::request_id().map(|id| id.as_str().to_owned()),
+            traceparent: crate::context::trace()
+                .and_then(|trace| trace.header_value().to_str().ok().map(str::to_owned)),
             scope,
             last_error: None,
         }

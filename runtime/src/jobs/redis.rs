@@ -391,7 +391,12 @@ impl RedisQueue {
         stream: Option<&str>,
     ) -> Result<Value, QueueError> {
         self.check_server().await?;
-        match command.query_async::<Value>(connection).await {
+        let sent = crate::spans::in_span(
+            crate::spans::redis("jobs.queue"),
+            command.query_async::<Value>(connection),
+        )
+        .await;
+        match sent {
             Ok(value) => Ok(value),
             Err(error) => match stream {
                 Some(stream) if is_no_group(&error) => {
@@ -425,7 +430,12 @@ impl RedisQueue {
             invocation.arg(*arg);
         }
         let mut connection = self.shared.clone();
-        match invocation.invoke_async::<Value>(&mut connection).await {
+        let sent = crate::spans::in_span(
+            crate::spans::redis("jobs.queue"),
+            invocation.invoke_async::<Value>(&mut connection),
+        )
+        .await;
+        match sent {
             Ok(value) => Ok(value),
             Err(error) => match stream {
                 Some(stream) if is_no_group(&error) => {

@@ -251,6 +251,7 @@ async fn a_payload_that_does_not_decode_goes_straight_to_the_dead_letter_queue()
         attempt: 1,
         enqueued_at_ms: queue::now_ms(),
         request_id: None,
+        traceparent: None,
         scope: None,
         last_error: None,
     };

@@ -395,8 +395,16 @@ async fn execute(shared: &Shared, delivery: &Delivery) -> (Outcome, Option<&'sta
         Ok(future) => future,
         Err(reason) => return (Outcome::Poison(reason), Some(spec)),
     };
-    // Its own task, so a panic in the job is a failed attempt, not a dead worker.
-    let task = tokio::spawn(future);
+    // Its own task, so a panic in the job is a failed attempt, not a dead worker; inside the
+    // job's span when spans are exported, continuing the enqueuing request's trace.
+    let producer = record
+        .traceparent
+        .as_deref()
+        .and_then(crate::trace::Remote::from_traceparent);
+    let task = match crate::spans::job(&record.job, &record.queue, producer.as_ref()) {
+        Some((span, _trace)) => tokio::spawn(tracing::Instrument::instrument(future, span)),
+        None => tokio::spawn(future),
+    };
     let _abort = AbortOnDrop(task.abort_handle());
     let renewals = renew_lease(shared, delivery);
     let outcome = tokio::select! {

@@ -59,6 +59,22 @@ struct SpanFields {
     route: Option<axum::extract::MatchedPath>,
 }
 
+/// Records `trace` on a `request` span made before the request's context knew it (the
+/// exporter gives a span its ids when it is made), so that lines logged on another thread
+/// inside the span carry it too.
+pub fn record_trace_on_span(span: &tracing::Span, trace: &crate::trace::TraceContext) {
+    span.with_subscriber(|(id, dispatch)| {
+        let Some(registry) = dispatch.downcast_ref::<Registry>() else {
+            return;
+        };
+        if let Some(span) = registry.span(id)
+            && let Some(fields) = span.extensions_mut().get_mut::<SpanFields>()
+        {
+            fields.trace = Some(trace.clone());
+        }
+    });
+}
+
 /// Appends the request's fields, in the order every line has them.
 pub(super) fn request_fields(
     line: &mut Line,
@@ -384,6 +400,9 @@ where
 /// Keeps the non-blocking log writer alive; dropping it flushes pending lines.
 #[must_use = "dropping the guard stops the log writer"]
 pub struct LogGuard {
+    /// Dropped first: the last spans are exported while the writer still takes lines.
+    #[cfg(feature = "otel")]
+    _export: Option<super::otel::Export>,
     _writer: Option<super::BatchGuard>,
 }
 
@@ -399,15 +418,21 @@ impl fmt::Debug for LogGuard {
 pub fn init_logging(service: &str) -> LogGuard {
     match super::BatchWriter::new(std::io::stdout()) {
         Ok((writer, guard)) => {
-            let installed = init_logging_with(service, writer, "info");
+            let installed = install(service, writer, "info");
             LogGuard {
-                _writer: installed.then_some(guard),
+                _writer: installed.is_some().then_some(guard),
+                #[cfg(feature = "otel")]
+                _export: installed.flatten(),
             }
         }
         // No thread for the writer: log synchronously rather than not at all.
         Err(_) => {
-            init_logging_with(service, std::io::stdout, "info");
-            LogGuard { _writer: None }
+            let _installed = install(service, std::io::stdout, "info");
+            LogGuard {
+                #[cfg(feature = "otel")]
+                _export: _installed.flatten(),
+                _writer: None,
+            }
         }
     }
 }
@@ -418,14 +443,47 @@ pub fn init_logging_with<W>(service: &str, writer: W, default_filter: &str) -> b
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
+    install(service, writer, default_filter).is_some()
+}
+
+/// What [`install`] keeps running besides the writer: the span export, with the `otel`
+/// feature and the variables that ask for it.
+#[cfg(feature = "otel")]
+type Kept = Option<super::otel::Export>;
+#[cfg(not(feature = "otel"))]
+type Kept = ();
+
+/// Installs the subscriber (and, with the `otel` feature, the span export when the
+/// environment asks for it); `None` when a global subscriber already exists.
+fn install<W>(service: &str, writer: W, default_filter: &str) -> Option<Kept>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    #[cfg(feature = "otel")]
+    let (subscriber, kept) = {
+        let (layer, export) = match super::otel::layer::<Installed>(service) {
+            Some((layer, export)) => (Some(layer), Some(export)),
+            None => (None, None),
+        };
+        // The filter is the subscriber's, before every layer: rampart's spans pass it
+        // whatever level the log lines are filtered at (`RUST_LOG=warn` keeps its traces).
+        let filter = match (&layer, super::otel::SPANS_DIRECTIVE.parse()) {
+            (Some(_), Ok(directive)) => filter.add_directive(directive),
+            _ => filter,
+        };
+        (installed(service, writer, filter).with(layer), export)
+    };
+    #[cfg(not(feature = "otel"))]
     let subscriber = installed(service, writer, filter);
-    let installed = tracing::subscriber::set_global_default(subscriber).is_ok();
-    if installed {
-        super::install_panic_hook();
+    #[cfg(not(feature = "otel"))]
+    let kept = ();
+    if tracing::subscriber::set_global_default(subscriber).is_err() {
+        return None;
     }
-    installed
+    super::install_panic_hook();
+    Some(kept)
 }
 
 #[cfg(test)]

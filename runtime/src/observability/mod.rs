@@ -5,11 +5,13 @@ mod access_line;
 mod json;
 mod log;
 mod metrics;
+#[cfg(feature = "otel")]
+mod otel;
 mod panic_hook;
 mod writer;
 
 pub(crate) use access_line::log_access;
-pub use log::{JsonLogLayer, LogGuard, init_logging, init_logging_with};
+pub use log::{JsonLogLayer, LogGuard, init_logging, init_logging_with, record_trace_on_span};
 pub use metrics::{MetricsHandle, install_prometheus, render_metrics};
 pub use panic_hook::install_panic_hook;
 pub use writer::{BatchGuard, BatchWriter};

@@ -127,18 +127,34 @@ where
             .unwrap_or_else(RequestId::generate);
         let ip: Option<IpAddr> = client_ip(&request, &self.trusted_proxies);
         let route = request.extensions().get::<MatchedPath>().cloned();
-        // The caller's trace continues here (a malformed `traceparent` starts a new one); the
-        // caller's sampling decision is passed on.
+        // The caller's trace continues here (a malformed `traceparent` starts a new one).
         let remote = crate::trace::Remote::from_headers(request.headers());
-        let sampled = remote.as_ref().is_some_and(|remote| remote.sampled);
-        let trace = TraceContext::start(remote, sampled, context::next_random);
-        let context = RequestContext::new(id, ip, method_label(request.method()), route)
-            .with_validator_seed(self.validator_seed)
-            .with_trace(trace);
+        let method = method_label(request.method());
+        let context =
+            RequestContext::new(id, ip, method, route).with_validator_seed(self.validator_seed);
         let inner = &mut self.inner;
         let worker_span = self.worker_span;
         let ((called, span), context) = context::sync_scope(context, || {
-            let span = worker_span.then(|| tracing::info_span!("request"));
+            // With spans exported, the request's span gives the ids (made with the context
+            // current, so that the JSON layer ties the span to the request); otherwise they
+            // are made here, and the caller's sampling decision is passed on.
+            let exported = context::with(|context| {
+                crate::spans::request(method, context.route(), remote.as_ref())
+            })
+            .flatten();
+            let span = match exported {
+                Some((span, trace)) => {
+                    crate::observability::record_trace_on_span(&span, &trace);
+                    context::with(|context| context.set_trace(trace));
+                    Some(span)
+                }
+                None => {
+                    let sampled = remote.as_ref().is_some_and(|remote| remote.sampled);
+                    let trace = TraceContext::start(remote, sampled, context::next_random);
+                    context::with(|context| context.set_trace(trace));
+                    worker_span.then(|| tracing::info_span!("request"))
+                }
+            };
             let entered = span.as_ref().map(tracing::Span::enter);
             let called = std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(request)));
             drop(entered);
@@ -202,7 +218,15 @@ where
             StageProjection::Done => panic_response(),
         };
         this.stage.set(Stage::Done);
-        Poll::Ready(Ok(finish(response, *this.started, this.handles)))
+        let response = finish(response, *this.started, this.handles);
+        if let Some(span) = this.span.as_ref() {
+            crate::spans::finish_request(
+                span,
+                response.status().as_u16(),
+                context::with(|context| context.user_id()).flatten(),
+            );
+        }
+        Poll::Ready(Ok(response))
     }
 }
 

@@ -143,13 +143,13 @@ impl RedisStore {
         let micros = u64::try_from(interval.as_micros())
             .unwrap_or(u64::MAX)
             .max(1);
-        let outcome: redis::RedisResult<(i64, i64, i64, i64)> = self
-            .script
-            .key(key)
-            .arg(micros)
-            .arg(burst)
-            .invoke_async(&mut connection)
-            .await;
+        let mut invocation = self.script.key(key);
+        invocation.arg(micros).arg(burst);
+        let outcome: redis::RedisResult<(i64, i64, i64, i64)> = crate::spans::in_span(
+            crate::spans::redis("rate_limit.check"),
+            invocation.invoke_async(&mut connection),
+        )
+        .await;
         match outcome {
             Ok((allowed, remaining, retry_after, reset)) => Some(Decision {
                 allowed: allowed == 1,

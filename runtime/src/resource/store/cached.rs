@@ -33,7 +33,13 @@ impl<R: Resource> Store<R> {
             )
         };
         match &self.executor {
-            Executor::Db(db) => db.cache().through(query, &values, fetch).await,
+            Executor::Db(db) => {
+                let mut key = Vec::new();
+                for value in &values {
+                    value.key_bytes(&mut key);
+                }
+                db.cache().through(query, &key, fetch).await
+            }
             Executor::Tx(_) => fetch().await,
         }
     }

@@ -1,0 +1,318 @@
+//! OpenTelemetry end to end, with a real OTLP/HTTP receiver decoding the protobuf the
+//! exporter sends. The tracer provider and the subscriber are global and configured by the
+//! standard variables, so the scenario runs in a child process of this binary with
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` pointing at the receiver, which this process runs and then
+//! reads: a request arriving with a `traceparent`, reading the database, checking its rate
+//! limit in Redis and enqueueing an export, then the export job run by a worker.
+//!
+//! `harness = false`: `main` is the parent unless `RAMPART_OTEL_CHILD` is set.
+
+include!("../examples/taskboard/roles.rs");
+
+#[path = "../examples/taskboard/app.rs"]
+#[allow(dead_code)]
+mod taskboard;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value;
+use opentelemetry_proto::tonic::trace::v1::Span;
+use prost::Message;
+use rampart::testing::{TestApp, TestBackend};
+use serde_json::json;
+
+/// The caller's trace, as a client would send it.
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER_SPAN: &str = "00f067aa0ba902b7";
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|error| panic!("{error}"));
+    match std::env::var("RAMPART_OTEL_CHILD").as_deref() {
+        Ok("unreachable") => runtime.block_on(unreachable_collector()),
+        Ok(_) => runtime.block_on(child()),
+        Err(_) => runtime.block_on(parent()),
+    }
+}
+
+/// What the receiver got, span by span.
+#[derive(Clone, Default)]
+struct Received(Arc<Mutex<Vec<Span>>>);
+
+async fn parent() {
+    let received = Received::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    let address = listener
+        .local_addr()
+        .unwrap_or_else(|error| panic!("{error}"));
+    let router = axum::Router::new()
+        .route(
+            "/v1/traces",
+            axum::routing::post(
+                |axum::extract::State(received): axum::extract::State<Received>,
+                 body: axum::body::Bytes| async move {
+                    let request = ExportTraceServiceRequest::decode(body)
+                        .unwrap_or_else(|error| panic!("not OTLP protobuf: {error}"));
+                    let mut spans = received.0.lock().unwrap_or_else(|e| e.into_inner());
+                    for resource in request.resource_spans {
+                        for scope in resource.scope_spans {
+                            spans.extend(scope.spans);
+                        }
+                    }
+                    axum::http::StatusCode::OK
+                },
+            ),
+        )
+        .with_state(received.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+
+    // A collector nobody listens on: requests are answered as ever, the export fails, and
+    // all it costs is the metric.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .unwrap_or_else(|error| panic!("{error}"));
+    let exe = std::env::current_exe().unwrap_or_else(|error| panic!("{error}"));
+    let unreachable = {
+        let exe = exe.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(exe)
+                .env("RAMPART_OTEL_CHILD", "unreachable")
+                .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{closed}"))
+                .env("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")
+                .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+                .env("RUST_LOG", "warn")
+                .status()
+        })
+        .await
+        .unwrap_or_else(|error| panic!("{error}"))
+        .unwrap_or_else(|error| panic!("{error}"))
+    };
+    assert!(
+        unreachable.success(),
+        "the unreachable-collector scenario failed: {unreachable}"
+    );
+
+    let status = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(exe)
+            .env("RAMPART_OTEL_CHILD", "1")
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{address}"))
+            .env("OTEL_SERVICE_NAME", "taskboard-otel-test")
+            .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+            .env("RUST_LOG", "info")
+            .status()
+    })
+    .await
+    .unwrap_or_else(|error| panic!("{error}"))
+    .unwrap_or_else(|error| panic!("{error}"));
+    assert!(status.success(), "the scenario failed: {status}");
+
+    let spans = received.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let trace: Vec<&Span> = spans
+        .iter()
+        .filter(|span| hex(&span.trace_id) == TRACE_ID)
+        .collect();
+    let names: Vec<&str> = trace.iter().map(|span| span.name.as_str()).collect();
+    let request = find(&trace, |span| {
+        span.name == "POST /api/v1/projects/{id}/exports"
+    });
+    assert_eq!(
+        hex(&request.parent_span_id),
+        CALLER_SPAN,
+        "the request span continues the caller's: {names:?}"
+    );
+    assert_eq!(request.kind, 2, "server");
+    assert_eq!(
+        attribute(request, "http.response.status_code"),
+        Some("202".into())
+    );
+    assert!(attribute(request, "user.id").is_some());
+    let children = |parent: &Span| -> Vec<&Span> {
+        trace
+            .iter()
+            .copied()
+            .filter(|span| span.parent_span_id == parent.span_id)
+            .collect()
+    };
+    let under_request = children(request);
+    assert!(
+        under_request
+            .iter()
+            .any(|span| attribute(span, "db.system.name").as_deref() == Some("postgresql")),
+        "a database span under the request: {names:?}"
+    );
+    assert!(
+        under_request
+            .iter()
+            .any(|span| span.name == "rate_limit.check" && span.kind == 3),
+        "a Redis client span under the request: {names:?}"
+    );
+    let job = find(&trace, |span| span.name == "exports process export_project");
+    assert_eq!(job.kind, 5, "consumer");
+    assert_eq!(
+        job.parent_span_id, request.span_id,
+        "the job continues the request's trace"
+    );
+    assert!(
+        job.links.iter().any(|link| link.span_id == request.span_id),
+        "and links to the request's span"
+    );
+    assert!(
+        children(job)
+            .iter()
+            .any(|span| attribute(span, "db.system.name").is_some()),
+        "the job's statements under its span: {names:?}"
+    );
+    // Never a bound value, a secret or an address in a span.
+    for span in &spans {
+        for attribute in &span.attributes {
+            let value = format!("{:?}", attribute.value);
+            assert!(!value.contains("@example.com"), "{value}");
+            assert!(!value.contains("Bearer"), "{value}");
+        }
+    }
+}
+
+/// The value of an unlabelled counter in a Prometheus text page (0 when absent).
+fn counter(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|line| line.starts_with(name) && !line.starts_with('#'))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|value| value as u64)
+        .sum()
+}
+
+/// Requests answered with the collector down; the failed exports counted.
+async fn unreachable_collector() {
+    let guard = rampart::observability::init_logging("taskboard-otel-test");
+    assert!(rampart::spans::enabled());
+    let app: TestApp = TestApp::builder(taskboard::api())
+        .dependencies(taskboard::dependencies())
+        .jobs(taskboard::jobs::jobs())
+        .map_app(taskboard::jobs::attach)
+        .backend(TestBackend::Postgres)
+        .migrations(taskboard::MIGRATIONS)
+        .with_identity()
+        .build()
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    let token = app.token(&["member"]);
+    for _ in 0..20 {
+        let listed = app.get("/api/v1/projects").bearer(&token).send().await;
+        assert_eq!(listed.status(), 200, "{}", listed.text());
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let metrics = app.get("/metrics").send().await.text();
+        if counter(&metrics, "rampart_otel_export_errors_total") > 0 {
+            assert_eq!(counter(&metrics, "rampart_otel_spans_exported_total"), 0);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no failed export counted: {metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(app);
+    drop(guard);
+}
+
+fn find<'a>(spans: &[&'a Span], matches: impl Fn(&Span) -> bool) -> &'a Span {
+    let names: Vec<&str> = spans.iter().map(|span| span.name.as_str()).collect();
+    spans
+        .iter()
+        .copied()
+        .find(|span| matches(span))
+        .unwrap_or_else(|| panic!("no such span among {names:?}"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn attribute(span: &Span, key: &str) -> Option<String> {
+    let value = span
+        .attributes
+        .iter()
+        .find(|kv| kv.key == key)?
+        .value
+        .as_ref()?;
+    Some(match value.value.as_ref()? {
+        any_value::Value::StringValue(text) => text.clone(),
+        any_value::Value::IntValue(number) => number.to_string(),
+        any_value::Value::BoolValue(flag) => flag.to_string(),
+        other => format!("{other:?}"),
+    })
+}
+
+/// The scenario, exporting to the parent's receiver.
+async fn child() {
+    let guard = rampart::observability::init_logging("taskboard-otel-test");
+    assert!(
+        rampart::spans::enabled(),
+        "the export is configured by the variables"
+    );
+    let redis =
+        std::env::var("RAMPART_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let app: TestApp = TestApp::builder(taskboard::api())
+        .dependencies(taskboard::dependencies())
+        .jobs(taskboard::jobs::jobs())
+        .map_app(taskboard::jobs::attach)
+        .backend(TestBackend::Postgres)
+        .redis(
+            redis,
+            format!("rampart-otel-{}", uuid::Uuid::new_v4().simple()),
+        )
+        .migrations(taskboard::MIGRATIONS)
+        .with_identity()
+        .build()
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    let token = app.token(&["member"]);
+    let project = app
+        .post("/api/v1/projects")
+        .bearer(&token)
+        .json(&json!({"name": "traced"}))
+        .send()
+        .await;
+    assert_eq!(project.status(), 201, "{}", project.text());
+    let id = project.json()["data"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let export = app
+        .post(&format!("/api/v1/projects/{id}/exports"))
+        .bearer(&token)
+        .header("traceparent", &format!("00-{TRACE_ID}-{CALLER_SPAN}-01"))
+        .send()
+        .await;
+    assert_eq!(export.status(), 202, "{}", export.text());
+    let answer = export
+        .header("traceresponse")
+        .unwrap_or_else(|| panic!("no traceresponse"))
+        .to_owned();
+    assert!(answer.starts_with(&format!("00-{TRACE_ID}-")), "{answer}");
+    assert!(answer.ends_with("-01"), "sampled: {answer}");
+    app.drain_jobs()
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    // Let the batch go, then flush whatever is left on the way out.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let metrics = app.get("/metrics").send().await.text();
+    assert!(
+        counter(&metrics, "rampart_otel_spans_exported_total") > 0,
+        "{metrics}"
+    );
+    drop(app);
+    drop(guard);
+}
