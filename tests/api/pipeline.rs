@@ -105,7 +105,9 @@ async fn a_401_and_a_panic_each_carry_the_request_id_and_log_and_count_exactly_o
     for (id, status) in [(&unauthenticated_id, 401), (&panic_id, 500)] {
         let access: Vec<_> = log_lines_with(id)
             .into_iter()
-            .filter(|line| line["target"] == "rampart::access")
+            .filter(|line| {
+                line["target"] == "rampart::access" && line["message"] == "request completed"
+            })
             .collect();
         assert_eq!(access.len(), 1, "one access line for {id}: {}", logs());
         assert_eq!(access[0]["status"], status);
@@ -393,7 +395,9 @@ async fn the_whole_pipeline_order() {
     assert_eq!(panicked.header("x-request-id"), Some(panic_id.as_str()));
     let access: Vec<_> = log_lines_with(&panic_id)
         .into_iter()
-        .filter(|line| line["target"] == "rampart::access")
+        .filter(|line| {
+            line["target"] == "rampart::access" && line["message"] == "request completed"
+        })
         .collect();
     assert_eq!(access.len(), 1, "{}", logs());
     assert_eq!(access[0]["status"], 500);

@@ -130,6 +130,8 @@ pub struct Db {
     primary: Pool,
     replica: Option<Replica>,
     statement_timeout: Duration,
+    /// `RAMPART_LOG_STATEMENTS`: the slow threshold of the statement lines, when they are on.
+    statement_lines: Option<Duration>,
     /// The response cache's tag versions: writes through a resource's store bump its table's
     /// tag (after the commit, for a transaction). Shared by every clone.
     tags: crate::cache::Tags,
@@ -195,6 +197,7 @@ impl Db {
             primary,
             replica,
             statement_timeout: config.statement_timeout,
+            statement_lines: config.log_statements.then_some(config.slow_query),
             tags: crate::cache::Tags::default(),
             cache: Arc::default(),
             recent: RecentWrites::new(config.read_your_writes),

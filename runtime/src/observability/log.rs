@@ -22,8 +22,10 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Registry};
 
 use super::json::{Line, escape_into, push_digits, push_f64};
+use super::redact::escape_redacted_into;
 
-/// Field names whose values are never written, whatever logs them.
+/// Field names whose values are never written, whatever logs them (values of any field are
+/// also scanned for credential and email shapes: `redact.rs`).
 const SECRET_MARKERS: &[&str] = &[
     "password",
     "token",
@@ -34,6 +36,11 @@ const SECRET_MARKERS: &[&str] = &[
     "cookie",
 ];
 
+/// Field names whose values are personal data (`log.rs` redacts them like secrets). Redacted,
+/// not hashed: an unkeyed digest of an email is reversed by hashing candidate addresses, and
+/// lines after authentication already carry `user_id` to correlate by (docs/design-notes.md).
+const PII_MARKERS: &[&str] = &["email", "e_mail", "phone", "address", "postal", "birth"];
+
 fn is_secret(name: &str) -> bool {
     // The fields rampart itself logs on every request are known not to be secret.
     if matches!(
@@ -43,7 +50,7 @@ fn is_secret(name: &str) -> bool {
         return false;
     }
     let name = name.as_bytes();
-    SECRET_MARKERS.iter().any(|marker| {
+    SECRET_MARKERS.iter().chain(PII_MARKERS).any(|marker| {
         name.windows(marker.len())
             .any(|window| window.eq_ignore_ascii_case(marker.as_bytes()))
     })
@@ -54,7 +61,11 @@ fn is_secret(name: &str) -> bool {
 struct SpanFields {
     request_id: crate::context::RequestId,
     trace: Option<crate::trace::TraceContext>,
+    /// The user when the span started (none yet, for the edge's span)...
     user: Option<uuid::Uuid>,
+    /// ...and the cell authentication fills in later, which the edge's span shares with the
+    /// context.
+    shared_user: Option<std::sync::Arc<crate::context::SharedUser>>,
     method: &'static str,
     route: Option<axum::extract::MatchedPath>,
 }
@@ -115,7 +126,7 @@ impl JsonVisitor<'_> {
             self.out.push_str("\"[redacted]\"");
         } else {
             self.out.push('"');
-            escape_into(self.out, value);
+            escape_redacted_into(self.out, value);
             self.out.push('"');
         }
     }
@@ -326,6 +337,7 @@ where
             request_id: context.request_id().clone(),
             trace: context.trace().cloned(),
             user: context.user_id(),
+            shared_user: context.shared_user().cloned(),
             method: context.method(),
             route: context.matched_path().cloned(),
         });
@@ -365,7 +377,11 @@ where
                             line,
                             fields.request_id.as_str(),
                             fields.trace.as_ref(),
-                            fields.user,
+                            fields
+                                .shared_user
+                                .as_ref()
+                                .and_then(|shared| shared.get())
+                                .or(fields.user),
                             fields.method,
                             fields.route.as_ref().map(|r| r.as_str()),
                         );
@@ -374,7 +390,7 @@ where
             }
             event.record(&mut JsonVisitor { out: line, message });
             line.push_str(",\"message\":\"");
-            escape_into(line, message);
+            escape_redacted_into(line, message);
             line.push_str("\"}\n");
             let _ = self.writer.make_writer().write_all(line.as_bytes());
         });
@@ -438,5 +454,9 @@ mod tests {
         assert!(is_secret("refresh_token"));
         assert!(is_secret("Authorization"));
         assert!(!is_secret("route"));
+        assert!(is_secret("email"));
+        assert!(is_secret("owner_e_mail"));
+        assert!(is_secret("phone_number"));
+        assert!(is_secret("billing_address"));
     }
 }
