@@ -91,6 +91,11 @@ async fn a_401_and_a_panic_each_carry_the_request_id_and_log_and_count_exactly_o
         response.text()
     );
     assert_eq!(response.json()["error"]["message"], "internal error");
+    assert!(
+        !response.text().contains("panicking") && !response.text().contains("pipeline.rs"),
+        "no backtrace or location in the response: {}",
+        response.text()
+    );
 
     // The server keeps serving.
     assert_eq!(
@@ -137,6 +142,13 @@ async fn a_401_and_a_panic_each_carry_the_request_id_and_log_and_count_exactly_o
         panic_lines[0]["panic_location"]
             .as_str()
             .is_some_and(|l| l.contains("pipeline.rs"))
+    );
+    // The backtrace is in the log (captured whatever RUST_BACKTRACE says), never in the
+    // response.
+    let backtrace = panic_lines[0]["backtrace"].as_str().unwrap_or_default();
+    assert!(
+        backtrace.lines().count() > 3 && backtrace.contains("panicking"),
+        "{backtrace}"
     );
 
     let metrics = app.get("/metrics").send().await.text();

@@ -116,10 +116,19 @@ impl Pool {
         }
     }
 
-    fn stats(&self) -> (u32, usize) {
+    /// Open connections, idle ones, and the most the pool opens.
+    fn stats(&self) -> (u32, usize, u32) {
         match self {
-            Pool::Sqlite(pool) => (pool.size(), pool.num_idle()),
-            Pool::Postgres(pool) => (pool.size(), pool.num_idle()),
+            Pool::Sqlite(pool) => (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ),
+            Pool::Postgres(pool) => (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ),
         }
     }
 }
@@ -268,14 +277,15 @@ impl Db {
         })
     }
 
-    /// Publishes pool gauges (size, idle, in use) for `/metrics`.
+    /// Publishes pool gauges (size, idle, in use, and the maximum) for `/metrics`: read from
+    /// the pools when `/metrics` is scraped, so requests pay nothing for them.
     pub fn record_pool_metrics(&self) {
         let mut pools = vec![("primary", &self.primary)];
         if let Some(replica) = &self.replica {
             pools.push(("replica", &replica.pool));
         }
         for (name, pool) in pools {
-            let (size, idle) = pool.stats();
+            let (size, idle, max) = pool.stats();
             let in_use = (size as usize).saturating_sub(idle);
             metrics::gauge!("db_pool_connections", "pool" => name, "state" => "open")
                 .set(f64::from(size));
@@ -283,6 +293,7 @@ impl Db {
                 .set(idle as f64);
             metrics::gauge!("db_pool_connections", "pool" => name, "state" => "in_use")
                 .set(in_use as f64);
+            metrics::gauge!("db_pool_max_connections", "pool" => name).set(f64::from(max));
         }
     }
 }

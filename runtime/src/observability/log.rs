@@ -448,6 +448,72 @@ where
 mod tests {
     use super::*;
 
+    /// Lines written into memory.
+    #[derive(Clone, Default)]
+    struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if let Ok(mut bytes) = self.0.lock() {
+                bytes.extend_from_slice(buf);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Lines {
+        type Writer = Lines;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn shapes_are_redacted_in_messages_fields_debug_values_and_errors() {
+        let lines = Lines::default();
+        let subscriber = installed("svc", lines.clone(), EnvFilter::new("info"));
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
+        let key = "rk_abcdefghijkl_0123456789abcdefghijklmnopqrstuv";
+        #[derive(Debug)]
+        #[allow(dead_code)] // read through Debug only
+        struct Presented<'a> {
+            key: &'a str,
+        }
+        #[derive(Debug, thiserror::Error)]
+        #[error("no account for {0}")]
+        struct Unknown(&'static str);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!("rejected {jwt} at the door");
+            tracing::info!(presented = ?Presented { key }, "key");
+            tracing::info!(
+                error = &Unknown("ann@example.org") as &dyn std::error::Error,
+                "lookup"
+            );
+            tracing::info!(email = "plain", contact_phone = 5551234_u64, "named");
+        });
+        let written = lines.0.lock().map(|b| b.clone()).unwrap_or_default();
+        let written = String::from_utf8(written).unwrap_or_default();
+        let parsed: Vec<serde_json::Value> = written
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .collect();
+        assert_eq!(parsed.len(), 4, "{written}");
+        assert_eq!(parsed[0]["message"], "rejected [redacted] at the door");
+        assert_eq!(parsed[1]["presented"], "Presented { key: \"[redacted]\" }");
+        assert_eq!(parsed[2]["error"], "no account for [redacted]");
+        assert_eq!(
+            parsed[3]["email"], "[redacted]",
+            "by name, whatever the value"
+        );
+        assert_eq!(parsed[3]["contact_phone"], "[redacted]");
+        for secret in [jwt, key, "ann@example.org"] {
+            assert!(!written.contains(secret), "{written}");
+        }
+    }
+
     #[test]
     fn secrets() {
         assert!(is_secret("password"));
