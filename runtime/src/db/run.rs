@@ -222,12 +222,7 @@ impl Db {
         metrics::histogram!("db_query_duration_seconds", "query" => query)
             .record(elapsed.as_secs_f64());
         if let Some(slow) = self.statement_lines {
-            log_statement(
-                query,
-                elapsed,
-                slow,
-                outcome.as_ref().map_or(false, Result::is_ok),
-            );
+            log_statement(query, elapsed, slow, matches!(outcome, Ok(Ok(_))));
         }
         match outcome {
             Ok(Ok(value)) => Attempt::Done(value),
