@@ -3,9 +3,11 @@
 //! tracing-subscriber's JSON formatter goes through serde and a generic visitor and measured
 //! at ~8.5 µs per access-log line on this class of machine (DESIGN.md). This layer writes
 //! each line into one reused buffer with a hand-rolled escaper, reads the request id, user id,
-//! method and route from the request context (`crate::context`, no per-request span), redacts fields whose names look secret, and hands the
-//! line to the batching writer (`writer.rs`) so no worker waits on stdout. The access line
-//! has a shortcut past this layer when rampart's own subscriber is current (`access_line.rs`);
+//! method and route from the request context (`crate::context`, no per-request span), redacts
+//! fields whose names look secret or personal and values shaped like credentials or emails
+//! (`redact.rs`), and hands the line to the batching writer (`writer.rs`) so no worker waits
+//! on stdout. The access line has a shortcut past this layer when rampart's own subscriber is
+//! current (`access_line.rs`);
 //! the pieces both write with are in `json.rs`.
 
 use std::cell::RefCell;
