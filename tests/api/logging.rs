@@ -150,6 +150,22 @@ async fn every_line_after_authentication_carries_the_user_on_sqlite_and_postgres
 
 #[tokio::test]
 async fn statement_lines_name_each_statement_and_its_duration_only_when_asked() {
+    let parse = |value: &'static str| {
+        rampart::Config::from_lookup(&move |name| {
+            (name == "RAMPART_LOG_STATEMENTS").then(|| value.to_owned())
+        })
+        .map(|config| config.database.log_statements)
+    };
+    assert_eq!(parse("true").ok(), Some(true));
+    assert_eq!(parse("false").ok(), Some(false));
+    assert!(parse("sometimes").is_err());
+    assert_eq!(
+        rampart::Config::from_lookup(&|_| None)
+            .map(|config| config.database.log_statements)
+            .ok(),
+        Some(false),
+        "off by default"
+    );
     for on in [true, false] {
         let app = taskboard_with(TestBackend::Sqlite, move |config| {
             config.database.log_statements = on;
