@@ -412,3 +412,31 @@ async fn metrics_show_the_hashing_queue_and_the_database_pools() {
     }
     assert!(value("db_pool_max_connections{pool=\"primary\"}").is_some_and(|n| n >= 1.0));
 }
+
+#[tokio::test]
+async fn a_statement_over_the_slow_threshold_is_a_warning() {
+    // A zero threshold makes every statement slow: the warn line without timing anything.
+    let app = taskboard_with(TestBackend::Sqlite, |config| {
+        config.database.log_statements = true;
+        config.database.slow_query = std::time::Duration::ZERO;
+    })
+    .await;
+    let id = request_id("slow");
+    let listed = app
+        .get("/api/v1/projects")
+        .bearer(&app.token(&["member"]))
+        .header("x-request-id", &id)
+        .send()
+        .await;
+    assert_eq!(listed.status(), 200, "{}", listed.text());
+    let statements: Vec<Value> = log_lines_with(&id)
+        .into_iter()
+        .filter(|line| line["target"] == "rampart::db")
+        .collect();
+    assert!(!statements.is_empty(), "{}", logs());
+    for line in &statements {
+        assert_eq!(line["level"], "WARN", "{line}");
+        assert_eq!(line["message"], "slow database statement");
+        assert!(line["duration_ms"].as_f64().is_some());
+    }
+}
