@@ -481,7 +481,8 @@ impl Api {
         Ok(router
             .layer(pipeline::global_stack(
                 pipeline::EdgeLayer::new(trusted_proxies, sqlite)
-                    .with_validator_seed(app.cursor_key().validator_seed()),
+                    .with_validator_seed(app.cursor_key().validator_seed())
+                    .with_request_start(config.log_request_start),
                 cors,
                 config.max_concurrency,
                 ip_throttle,

@@ -12,6 +12,7 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::MatchedPath;
 use axum::http::{HeaderName, HeaderValue};
@@ -112,6 +113,10 @@ pub struct RequestContext {
     method: &'static str,
     route: Option<MatchedPath>,
     user_id: Cell<Option<Uuid>>,
+    /// The user, shared with the `request` span of a router over SQLite (whose statements are
+    /// logged on a worker thread that reads the span, not this context); `None` elsewhere, so
+    /// no other request pays for the allocation.
+    shared_user: Option<Arc<SharedUser>>,
     /// Every read of this request goes to the primary (a cache refill; see [`read_primary`]).
     primary_reads: Cell<bool>,
     /// Whether this request's user wrote within the read-your-writes window, once known (the
@@ -137,6 +142,7 @@ impl RequestContext {
             method,
             route,
             user_id: Cell::new(None),
+            shared_user: None,
             primary_reads: Cell::new(false),
             recent_write: Cell::new(None),
             trace: std::cell::OnceCell::new(),
@@ -149,6 +155,18 @@ impl RequestContext {
     pub fn with_validator_seed(mut self, seed: u64) -> Self {
         self.validator_seed = seed;
         self
+    }
+
+    /// The same context, its user also kept in a [`SharedUser`] that other threads can read
+    /// (see [`RequestContext::shared_user`]).
+    pub fn with_shared_user(mut self) -> Self {
+        self.shared_user = Some(Arc::default());
+        self
+    }
+
+    /// The user cell shared with other threads, when the context has one.
+    pub fn shared_user(&self) -> Option<&Arc<SharedUser>> {
+        self.shared_user.as_ref()
     }
 
     /// The same context, in the trace `trace` (the edge sets the request's span).
@@ -170,6 +188,7 @@ impl RequestContext {
             method: self.method,
             route: self.route.clone(),
             user_id: Cell::new(self.user_id.get()),
+            shared_user: self.shared_user.clone(),
             primary_reads: Cell::new(self.primary_reads.get()),
             recent_write: Cell::new(self.recent_write.get()),
             trace: self.trace.clone(),
@@ -210,6 +229,9 @@ impl RequestContext {
     /// Records the authenticated user.
     pub fn set_user_id(&self, user: Uuid) {
         self.user_id.set(Some(user));
+        if let Some(shared) = &self.shared_user {
+            shared.set(user);
+        }
     }
 
     /// Whether every read of this request must go to the primary.
@@ -241,6 +263,22 @@ impl RequestContext {
     /// The key of this request's `ETag`s.
     pub fn validator_seed(&self) -> u64 {
         self.validator_seed
+    }
+}
+
+/// A request's user, readable from another thread: what a `request` span holds for the lines
+/// logged on the SQLite worker thread, which cannot see the task's context.
+#[derive(Debug, Default)]
+pub struct SharedUser(Mutex<Option<Uuid>>);
+
+impl SharedUser {
+    /// The user, once authentication knows it.
+    pub fn get(&self) -> Option<Uuid> {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set(&self, user: Uuid) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(user);
     }
 }
 

@@ -384,9 +384,14 @@ async fn logs_never_contain_passwords_tokens_or_api_keys() {
         refresh_token.as_str(),
         &field(&rotated, "refresh_token"),
         key.as_str(),
+        email.as_str(),
+        &email.to_lowercase(),
     ] {
         assert!(!secret.is_empty());
-        assert!(!logs.contains(secret), "a secret reached the logs");
+        assert!(
+            !logs.contains(secret),
+            "a secret or an email reached the logs"
+        );
     }
     assert!(
         logs.contains("\"event\":\"refresh_family_revoked\""),

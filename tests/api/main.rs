@@ -25,6 +25,7 @@ mod jobs_cron;
 mod jobs_macro;
 mod jobs_outbox;
 mod jobs_redis;
+mod logging;
 
 mod openapi;
 mod owasp;

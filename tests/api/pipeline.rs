@@ -91,6 +91,11 @@ async fn a_401_and_a_panic_each_carry_the_request_id_and_log_and_count_exactly_o
         response.text()
     );
     assert_eq!(response.json()["error"]["message"], "internal error");
+    assert!(
+        !response.text().contains("panicking") && !response.text().contains("pipeline.rs"),
+        "no backtrace or location in the response: {}",
+        response.text()
+    );
 
     // The server keeps serving.
     assert_eq!(
@@ -105,7 +110,9 @@ async fn a_401_and_a_panic_each_carry_the_request_id_and_log_and_count_exactly_o
     for (id, status) in [(&unauthenticated_id, 401), (&panic_id, 500)] {
         let access: Vec<_> = log_lines_with(id)
             .into_iter()
-            .filter(|line| line["target"] == "rampart::access")
+            .filter(|line| {
+                line["target"] == "rampart::access" && line["message"] == "request completed"
+            })
             .collect();
         assert_eq!(access.len(), 1, "one access line for {id}: {}", logs());
         assert_eq!(access[0]["status"], status);
@@ -135,6 +142,13 @@ async fn a_401_and_a_panic_each_carry_the_request_id_and_log_and_count_exactly_o
         panic_lines[0]["panic_location"]
             .as_str()
             .is_some_and(|l| l.contains("pipeline.rs"))
+    );
+    // The backtrace is in the log (captured whatever RUST_BACKTRACE says), never in the
+    // response.
+    let backtrace = panic_lines[0]["backtrace"].as_str().unwrap_or_default();
+    assert!(
+        backtrace.lines().count() > 3 && backtrace.contains("panicking"),
+        "{backtrace}"
     );
 
     let metrics = app.get("/metrics").send().await.text();
@@ -393,7 +407,9 @@ async fn the_whole_pipeline_order() {
     assert_eq!(panicked.header("x-request-id"), Some(panic_id.as_str()));
     let access: Vec<_> = log_lines_with(&panic_id)
         .into_iter()
-        .filter(|line| line["target"] == "rampart::access")
+        .filter(|line| {
+            line["target"] == "rampart::access" && line["message"] == "request completed"
+        })
         .collect();
     assert_eq!(access.len(), 1, "{}", logs());
     assert_eq!(access[0]["status"], 500);

@@ -11,6 +11,7 @@ use crate::health::SharedDependency;
 use crate::http::CorsConfig;
 use crate::identity::RefreshLifetimes;
 use crate::jobs::WorkerSettings;
+use crate::observability::RequestStartLevel;
 use crate::rate_limit::RateLimitSpec;
 
 /// `parse_duration`, kept only within `[min, max]`.
@@ -192,6 +193,15 @@ impl Config {
             service: env
                 .get("RAMPART_SERVICE")
                 .unwrap_or_else(|| "rampart".to_owned()),
+            log_request_start: env.parse(
+                "RAMPART_LOG_REQUEST_START",
+                RequestStartLevel::Debug,
+                |v| match v.to_ascii_lowercase().as_str() {
+                    "debug" => Some(RequestStartLevel::Debug),
+                    "info" => Some(RequestStartLevel::Info),
+                    _ => None,
+                },
+            )?,
             rate_limit_multiplier: env.parse("RAMPART_RATE_LIMIT_MULTIPLIER", 1.0, |v| {
                 v.parse::<f64>().ok().filter(|m| m.is_finite() && *m > 0.0)
             })?,
@@ -351,6 +361,7 @@ fn read_database(env: &Reader<'_>) -> Result<DbConfig, ConfigError> {
         replica_retry: env.parse("DATABASE_REPLICA_RETRY", Duration::from_secs(5), |v| {
             parse_duration(v).filter(|d| !d.is_zero())
         })?,
+        log_statements: env.parse("RAMPART_LOG_STATEMENTS", false, |v| v.parse().ok())?,
         read_your_writes: env.parse(
             "RAMPART_READ_YOUR_WRITES",
             crate::db::DEFAULT_READ_YOUR_WRITES,

@@ -9,6 +9,8 @@
 //! | `DATABASE_MIN_CONNECTIONS` / `DATABASE_MAX_CONNECTIONS` | 5 / 25 | pool size |
 //! | `DATABASE_STATEMENT_TIMEOUT` | `5s` | per statement |
 //! | `DATABASE_SLOW_QUERY` | `500ms` | slower statements are logged at warn |
+//! | `RAMPART_LOG_STATEMENTS` | `false` | `true`: one line per statement of rampart's runner (its name and `duration_ms`, never SQL or values), info (warn when slow) |
+//! | `RAMPART_LOG_REQUEST_START` | `debug` | level of the `request started` line (`info` or `debug`) |
 //! | `DATABASE_REPLICA_RETRY` | `5s` | a replica that failed is left alone this long (reads on the primary), then probed |
 //! | `RAMPART_READ_YOUR_WRITES` | `5s` | with a replica, a user's reads go to the primary this long after its write (0s–1h; `0s`: off) |
 //! | `JWT_SECRET` | generated in development | HS256 key |
@@ -108,6 +110,8 @@ pub struct Config {
     pub shutdown_drain: Duration,
     /// `service` field of every log line.
     pub service: String,
+    /// Level of the `request started` line (`RAMPART_LOG_REQUEST_START`).
+    pub log_request_start: crate::observability::RequestStartLevel,
     /// Multiplies every declared rate limit (e.g. `100` in a load-test environment).
     pub rate_limit_multiplier: f64,
     /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges).

@@ -116,10 +116,19 @@ impl Pool {
         }
     }
 
-    fn stats(&self) -> (u32, usize) {
+    /// Open connections, idle ones, and the most the pool opens.
+    fn stats(&self) -> (u32, usize, u32) {
         match self {
-            Pool::Sqlite(pool) => (pool.size(), pool.num_idle()),
-            Pool::Postgres(pool) => (pool.size(), pool.num_idle()),
+            Pool::Sqlite(pool) => (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ),
+            Pool::Postgres(pool) => (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ),
         }
     }
 }
@@ -130,6 +139,8 @@ pub struct Db {
     primary: Pool,
     replica: Option<Replica>,
     statement_timeout: Duration,
+    /// `RAMPART_LOG_STATEMENTS`: the slow threshold of the statement lines, when they are on.
+    statement_lines: Option<Duration>,
     /// The response cache's tag versions: writes through a resource's store bump its table's
     /// tag (after the commit, for a transaction). Shared by every clone.
     tags: crate::cache::Tags,
@@ -195,6 +206,7 @@ impl Db {
             primary,
             replica,
             statement_timeout: config.statement_timeout,
+            statement_lines: config.log_statements.then_some(config.slow_query),
             tags: crate::cache::Tags::default(),
             cache: Arc::default(),
             recent: RecentWrites::new(config.read_your_writes),
@@ -265,14 +277,15 @@ impl Db {
         })
     }
 
-    /// Publishes pool gauges (size, idle, in use) for `/metrics`.
+    /// Publishes pool gauges (size, idle, in use, and the maximum) for `/metrics`: read from
+    /// the pools when `/metrics` is scraped, so requests pay nothing for them.
     pub fn record_pool_metrics(&self) {
         let mut pools = vec![("primary", &self.primary)];
         if let Some(replica) = &self.replica {
             pools.push(("replica", &replica.pool));
         }
         for (name, pool) in pools {
-            let (size, idle) = pool.stats();
+            let (size, idle, max) = pool.stats();
             let in_use = (size as usize).saturating_sub(idle);
             metrics::gauge!("db_pool_connections", "pool" => name, "state" => "open")
                 .set(f64::from(size));
@@ -280,6 +293,7 @@ impl Db {
                 .set(idle as f64);
             metrics::gauge!("db_pool_connections", "pool" => name, "state" => "in_use")
                 .set(in_use as f64);
+            metrics::gauge!("db_pool_max_connections", "pool" => name).set(f64::from(max));
         }
     }
 }

@@ -30,6 +30,27 @@ enum Attempt<T> {
     TimedOut,
 }
 
+/// The line of one statement (`RAMPART_LOG_STATEMENTS`): its name (`query`, the label of
+/// `db_query_duration_seconds`), never its SQL or values, and how long it took; warn when
+/// slower than `DATABASE_SLOW_QUERY`. sqlx's own slow-statement warning stays on as well: it
+/// covers app code's sqlx too, and shows the SQL text with its placeholders, never values.
+fn log_statement(
+    query: &'static str,
+    elapsed: std::time::Duration,
+    slow: std::time::Duration,
+    ok: bool,
+) {
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    if elapsed >= slow {
+        tracing::warn!(target: STATEMENT_TARGET, query, duration_ms, ok, "slow database statement");
+    } else {
+        tracing::info!(target: STATEMENT_TARGET, query, duration_ms, ok, "database statement");
+    }
+}
+
+/// The target of the statement lines.
+const STATEMENT_TARGET: &str = "rampart::db";
+
 impl Db {
     /// Runs one database operation with the statement timeout, records its duration in
     /// `db_query_duration_seconds{query}`, and maps failures to the envelope. It runs any
@@ -203,8 +224,12 @@ impl Db {
             super::Backend::Postgres => "postgresql",
         };
         let outcome = crate::spans::in_span(crate::spans::statement(query, system), timed).await;
+        let elapsed = started.elapsed();
         metrics::histogram!("db_query_duration_seconds", "query" => query)
-            .record(started.elapsed().as_secs_f64());
+            .record(elapsed.as_secs_f64());
+        if let Some(slow) = self.statement_lines {
+            log_statement(query, elapsed, slow, matches!(outcome, Ok(Ok(_))));
+        }
         match outcome {
             Ok(Ok(value)) => Attempt::Done(value),
             Ok(Err(error)) => Attempt::Failed(error),

@@ -21,6 +21,9 @@ pub struct DbConfig {
     pub statement_timeout: Duration,
     /// Statements slower than this are logged at warn.
     pub slow_query: Duration,
+    /// One line per statement run through [`crate::db::Db`]'s runner, with its name and
+    /// duration (`RAMPART_LOG_STATEMENTS`): info, warn when slower than `slow_query`.
+    pub log_statements: bool,
     /// How long a replica that failed is left alone before it is probed again (reads go to
     /// the primary meanwhile).
     pub replica_retry: Duration,
@@ -46,6 +49,8 @@ impl fmt::Debug for DbConfig {
             .field("max_connections", &self.max_connections)
             .field("acquire_timeout", &self.acquire_timeout)
             .field("statement_timeout", &self.statement_timeout)
+            .field("slow_query", &self.slow_query)
+            .field("log_statements", &self.log_statements)
             .field("replica_retry", &self.replica_retry)
             .field("read_your_writes", &self.read_your_writes)
             .finish()
@@ -53,8 +58,8 @@ impl fmt::Debug for DbConfig {
 }
 
 impl DbConfig {
-    /// Defaults for a URL: pool 5..=25, acquire 3 s, statements 5 s, slow 500 ms, replica
-    /// retry 5 s, read-your-writes 5 s.
+    /// Defaults for a URL: pool 5..=25, acquire 3 s, statements 5 s, slow 500 ms, no statement
+    /// lines, replica retry 5 s, read-your-writes 5 s.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -64,6 +69,7 @@ impl DbConfig {
             acquire_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(5),
             slow_query: Duration::from_millis(500),
+            log_statements: false,
             replica_retry: Duration::from_secs(5),
             read_your_writes: super::ryw::DEFAULT_WINDOW,
         }

@@ -35,6 +35,28 @@ type Job = Box<dyn FnOnce() + Send>;
 
 const QUEUE: usize = 256;
 
+/// Password jobs waiting for a hashing thread or running on one: `rampart_password_hash_queue_depth`.
+static IN_QUEUE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts a job in the queue from its enqueueing until it is dropped (run or not), so the
+/// gauge cannot drift when a job panics or the pool goes away.
+struct Queued;
+
+impl Queued {
+    fn enter() -> Self {
+        let depth = IN_QUEUE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        metrics::gauge!("rampart_password_hash_queue_depth").set(depth as f64);
+        Self
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        let depth = IN_QUEUE.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) - 1;
+        metrics::gauge!("rampart_password_hash_queue_depth").set(depth as f64);
+    }
+}
+
 fn hashing_pool() -> &'static HashingPool {
     static POOL: OnceLock<HashingPool> = OnceLock::new();
     POOL.get_or_init(|| {
@@ -80,7 +102,12 @@ async fn on_hashing_pool<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let (reply, answer) = tokio::sync::oneshot::channel();
+    let queued = Queued::enter();
+    let enqueued = std::time::Instant::now();
     let job: Job = Box::new(move || {
+        let _queued = queued;
+        metrics::histogram!("rampart_password_hash_wait_seconds")
+            .record(enqueued.elapsed().as_secs_f64());
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
             .unwrap_or_else(|_| Err(ApiError::internal("password hashing panicked")));
         let _ = reply.send(outcome);

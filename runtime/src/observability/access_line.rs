@@ -51,6 +51,28 @@ pub(crate) fn log_access(status: u16, duration_ms: f64) {
     }
 }
 
+/// The level of the `request started` line (`RAMPART_LOG_REQUEST_START`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RequestStartLevel {
+    /// Written only when the filter lets debug lines of `rampart::access` through (default).
+    #[default]
+    Debug,
+    /// Written with the access lines: every request leaves a line when it enters, so one that
+    /// hangs until its timeout (or takes the process down) is still in the log.
+    Info,
+}
+
+/// Logs `request started` (target `rampart::access`) for the request entering the edge; the
+/// layer adds its id, method and route from the request context. When the level is filtered
+/// out, this is the `tracing` macro's level and callsite-interest check, no more (nothing
+/// is formatted or allocated).
+pub(crate) fn log_request_start(level: RequestStartLevel) {
+    match level {
+        RequestStartLevel::Debug => tracing::debug!(target: ACCESS_TARGET, "request started"),
+        RequestStartLevel::Info => tracing::info!(target: ACCESS_TARGET, "request started"),
+    }
+}
+
 /// The access line as a `tracing` event, for any subscriber.
 pub(crate) fn access_event(status: u16, duration_ms: f64) {
     tracing::info!(target: ACCESS_TARGET, status, duration_ms, "request completed");

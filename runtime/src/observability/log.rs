@@ -3,9 +3,11 @@
 //! tracing-subscriber's JSON formatter goes through serde and a generic visitor and measured
 //! at ~8.5 µs per access-log line on this class of machine (DESIGN.md). This layer writes
 //! each line into one reused buffer with a hand-rolled escaper, reads the request id, user id,
-//! method and route from the request context (`crate::context`, no per-request span), redacts fields whose names look secret, and hands the
-//! line to the batching writer (`writer.rs`) so no worker waits on stdout. The access line
-//! has a shortcut past this layer when rampart's own subscriber is current (`access_line.rs`);
+//! method and route from the request context (`crate::context`, no per-request span), redacts
+//! fields whose names look secret or personal and values shaped like credentials or emails
+//! (`redact.rs`), and hands the line to the batching writer (`writer.rs`) so no worker waits
+//! on stdout. The access line has a shortcut past this layer when rampart's own subscriber is
+//! current (`access_line.rs`);
 //! the pieces both write with are in `json.rs`.
 
 use std::cell::RefCell;
@@ -22,8 +24,10 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Registry};
 
 use super::json::{Line, escape_into, push_digits, push_f64};
+use super::redact::escape_redacted_into;
 
-/// Field names whose values are never written, whatever logs them.
+/// Field names whose values are never written, whatever logs them (values of any field are
+/// also scanned for credential and email shapes: `redact.rs`).
 const SECRET_MARKERS: &[&str] = &[
     "password",
     "token",
@@ -34,6 +38,11 @@ const SECRET_MARKERS: &[&str] = &[
     "cookie",
 ];
 
+/// Field names whose values are personal data (`log.rs` redacts them like secrets). Redacted,
+/// not hashed: an unkeyed digest of an email is reversed by hashing candidate addresses, and
+/// lines after authentication already carry `user_id` to correlate by (docs/design-notes.md).
+const PII_MARKERS: &[&str] = &["email", "e_mail", "phone", "address", "postal", "birth"];
+
 fn is_secret(name: &str) -> bool {
     // The fields rampart itself logs on every request are known not to be secret.
     if matches!(
@@ -43,7 +52,7 @@ fn is_secret(name: &str) -> bool {
         return false;
     }
     let name = name.as_bytes();
-    SECRET_MARKERS.iter().any(|marker| {
+    SECRET_MARKERS.iter().chain(PII_MARKERS).any(|marker| {
         name.windows(marker.len())
             .any(|window| window.eq_ignore_ascii_case(marker.as_bytes()))
     })
@@ -54,7 +63,11 @@ fn is_secret(name: &str) -> bool {
 struct SpanFields {
     request_id: crate::context::RequestId,
     trace: Option<crate::trace::TraceContext>,
+    /// The user when the span started (none yet, for the edge's span)...
     user: Option<uuid::Uuid>,
+    /// ...and the cell authentication fills in later, which the edge's span shares with the
+    /// context.
+    shared_user: Option<std::sync::Arc<crate::context::SharedUser>>,
     method: &'static str,
     route: Option<axum::extract::MatchedPath>,
 }
@@ -131,7 +144,7 @@ impl JsonVisitor<'_> {
             self.out.push_str("\"[redacted]\"");
         } else {
             self.out.push('"');
-            escape_into(self.out, value);
+            escape_redacted_into(self.out, value);
             self.out.push('"');
         }
     }
@@ -342,6 +355,7 @@ where
             request_id: context.request_id().clone(),
             trace: context.trace().cloned(),
             user: context.user_id(),
+            shared_user: context.shared_user().cloned(),
             method: context.method(),
             route: context.matched_path().cloned(),
         });
@@ -381,7 +395,11 @@ where
                             line,
                             fields.request_id.as_str(),
                             fields.trace.as_ref(),
-                            fields.user,
+                            fields
+                                .shared_user
+                                .as_ref()
+                                .and_then(|shared| shared.get())
+                                .or(fields.user),
                             fields.method,
                             fields.route.as_ref().map(|r| r.as_str()),
                         );
@@ -390,7 +408,7 @@ where
             }
             event.record(&mut JsonVisitor { out: line, message });
             line.push_str(",\"message\":\"");
-            escape_into(line, message);
+            escape_redacted_into(line, message);
             line.push_str("\"}\n");
             let _ = self.writer.make_writer().write_all(line.as_bytes());
         });
@@ -490,11 +508,81 @@ where
 mod tests {
     use super::*;
 
+    /// Lines written into memory.
+    #[derive(Clone, Default)]
+    struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if let Ok(mut bytes) = self.0.lock() {
+                bytes.extend_from_slice(buf);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Lines {
+        type Writer = Lines;
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn shapes_are_redacted_in_messages_fields_debug_values_and_errors() {
+        let lines = Lines::default();
+        let subscriber = installed("svc", lines.clone(), EnvFilter::new("info"));
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
+        let key = "rk_abcdefghijkl_0123456789abcdefghijklmnopqrstuv";
+        #[derive(Debug)]
+        #[allow(dead_code)] // read through Debug only
+        struct Presented<'a> {
+            key: &'a str,
+        }
+        #[derive(Debug, thiserror::Error)]
+        #[error("no account for {0}")]
+        struct Unknown(&'static str);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!("rejected {jwt} at the door");
+            tracing::info!(presented = ?Presented { key }, "key");
+            tracing::info!(
+                error = &Unknown("ann@example.org") as &dyn std::error::Error,
+                "lookup"
+            );
+            tracing::info!(email = "plain", contact_phone = 5551234_u64, "named");
+        });
+        let written = lines.0.lock().map(|b| b.clone()).unwrap_or_default();
+        let written = String::from_utf8(written).unwrap_or_default();
+        let parsed: Vec<serde_json::Value> = written
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+            .collect();
+        assert_eq!(parsed.len(), 4, "{written}");
+        assert_eq!(parsed[0]["message"], "rejected [redacted] at the door");
+        assert_eq!(parsed[1]["presented"], "Presented { key: \"[redacted]\" }");
+        assert_eq!(parsed[2]["error"], "no account for [redacted]");
+        assert_eq!(
+            parsed[3]["email"], "[redacted]",
+            "by name, whatever the value"
+        );
+        assert_eq!(parsed[3]["contact_phone"], "[redacted]");
+        for secret in [jwt, key, "ann@example.org"] {
+            assert!(!written.contains(secret), "{written}");
+        }
+    }
+
     #[test]
     fn secrets() {
         assert!(is_secret("password"));
         assert!(is_secret("refresh_token"));
         assert!(is_secret("Authorization"));
         assert!(!is_secret("route"));
+        assert!(is_secret("email"));
+        assert!(is_secret("owner_e_mail"));
+        assert!(is_secret("phone_number"));
+        assert!(is_secret("billing_address"));
     }
 }

@@ -8,9 +8,11 @@ mod metrics;
 #[cfg(feature = "otel")]
 mod otel;
 mod panic_hook;
+mod redact;
 mod writer;
 
-pub(crate) use access_line::log_access;
+pub use access_line::RequestStartLevel;
+pub(crate) use access_line::{log_access, log_request_start};
 pub use log::{JsonLogLayer, LogGuard, init_logging, init_logging_with, record_trace_on_span};
 pub use metrics::{MetricsHandle, install_prometheus, render_metrics};
 pub use panic_hook::install_panic_hook;

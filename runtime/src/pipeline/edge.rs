@@ -10,6 +10,8 @@
 //! - the trace: the caller's W3C `traceparent` continued (a malformed one ignored), else a new
 //!   trace; this request's span answered as `traceresponse`;
 //! - the client IP, computed here once for every layer and extractor below;
+//! - a `request started` line when the request enters (debug by default, info with
+//!   `RAMPART_LOG_REQUEST_START=info`), so a request that hangs leaves a trace;
 //! - one `request completed` line (target `rampart::access`) and one metrics sample per
 //!   request, with the user id when authentication found one;
 //! - a panic below, in `call` or in the future, becomes a generic 500 envelope; the server
@@ -38,6 +40,7 @@ use tower::{Layer, Service};
 use crate::auth::AuthenticatedUser;
 use crate::context::{self, REQUEST_ID_HEADER, RequestContext, RequestId};
 use crate::error::{ApiError, Enveloped, ErrorCode};
+use crate::observability::RequestStartLevel;
 use crate::rate_limit::client_ip;
 use crate::trace::{TRACERESPONSE, TraceContext};
 
@@ -51,6 +54,7 @@ pub struct EdgeLayer {
     trusted_proxies: Arc<[IpNet]>,
     worker_span: bool,
     validator_seed: u64,
+    request_start: RequestStartLevel,
 }
 
 impl EdgeLayer {
@@ -65,7 +69,14 @@ impl EdgeLayer {
             trusted_proxies,
             worker_span,
             validator_seed: 0,
+            request_start: RequestStartLevel::Debug,
         }
+    }
+
+    /// The same edge, writing each request's `request started` line at `level`.
+    pub fn with_request_start(mut self, level: RequestStartLevel) -> Self {
+        self.request_start = level;
+        self
     }
 
     /// The same edge, keying its responses' `ETag`s with `seed` (see
@@ -84,6 +95,7 @@ impl<S> Layer<S> for EdgeLayer {
             trusted_proxies: self.trusted_proxies.clone(),
             worker_span: self.worker_span,
             validator_seed: self.validator_seed,
+            request_start: self.request_start,
             handles: Arc::default(),
         }
     }
@@ -96,6 +108,7 @@ pub struct EdgeService<S> {
     trusted_proxies: Arc<[IpNet]>,
     worker_span: bool,
     validator_seed: u64,
+    request_start: RequestStartLevel,
     /// Metric handles of the route this service wraps (`Router::layer` makes one per route).
     handles: Arc<Mutex<RouteHandles>>,
 }
@@ -130,10 +143,16 @@ where
         // The caller's trace continues here (a malformed `traceparent` starts a new one).
         let remote = crate::trace::Remote::from_headers(request.headers());
         let method = method_label(request.method());
-        let context =
+        let mut context =
             RequestContext::new(id, ip, method, route).with_validator_seed(self.validator_seed);
+        if self.worker_span || crate::spans::enabled() {
+            // The span copies the context at its start, before authentication: it shares the
+            // user with the context instead, so the worker's lines carry it once known.
+            context = context.with_shared_user();
+        }
         let inner = &mut self.inner;
         let worker_span = self.worker_span;
+        let request_start = self.request_start;
         let ((called, span), context) = context::sync_scope(context, || {
             // With spans exported, the request's span gives the ids (made with the context
             // current, so that the JSON layer ties the span to the request); otherwise they
@@ -155,6 +174,8 @@ where
                     worker_span.then(|| tracing::info_span!("request"))
                 }
             };
+            // After the trace is known, so the line carries its ids.
+            crate::observability::log_request_start(request_start);
             let entered = span.as_ref().map(tracing::Span::enter);
             let called = std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(request)));
             drop(entered);
