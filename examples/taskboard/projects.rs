@@ -53,8 +53,8 @@ pub(crate) struct Project {
     pub(crate) updated_at: DateTime<Utc>,
 }
 
-/// A task in a project. `Deserialize` too: a cached query that answers tasks keeps them as
-/// JSON.
+/// A task in a project.
+// `Deserialize` too: a cached query that answers tasks keeps them as JSON.
 #[resource(
     table = "tasks",
     owner = owner_id,

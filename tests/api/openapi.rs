@@ -214,6 +214,7 @@ fn creations_link_to_the_operations_on_what_they_created() {
             "delete_project",
             "get_project",
             "list_tasks",
+            "open_tasks",
             "patch_project",
             "replace_project"
         ]
