@@ -184,6 +184,7 @@ async fn a_job_delivered_twice_has_its_effect_once() {
             attempt: 1,
             enqueued_at_ms: 0,
             request_id: None,
+            traceparent: None,
             scope: None,
             last_error: None,
         };

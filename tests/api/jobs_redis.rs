@@ -364,6 +364,7 @@ async fn poison_entries_and_payloads_go_straight_to_the_dead_letter_queue() {
         attempt: 1,
         enqueued_at_ms: 0,
         request_id: None,
+        traceparent: None,
         scope: None,
         last_error: None,
     };

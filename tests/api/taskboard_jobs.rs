@@ -164,6 +164,7 @@ async fn a_redelivered_welcome_job_counts_its_mail_once() {
             attempt: 1,
             enqueued_at_ms: 0,
             request_id: None,
+            traceparent: None,
             scope: None,
             last_error: None,
         };
@@ -340,6 +341,7 @@ async fn administrators_list_retry_and_discard_dead_jobs() {
         attempt: 1,
         enqueued_at_ms: 0,
         request_id: None,
+        traceparent: None,
         scope: None,
         last_error: None,
     };

@@ -30,6 +30,9 @@ pub struct JobRecord {
     /// The request that enqueued it, for the job's log lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The enqueuing span's `traceparent`: the job's span continues its trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
     /// The owner scope captured at enqueue, if the job was enqueued for one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<CapturedScope>,

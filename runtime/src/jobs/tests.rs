@@ -252,6 +252,7 @@ async fn a_payload_that_does_not_decode_goes_straight_to_the_dead_letter_queue()
         enqueued_at_ms: queue::now_ms(),
         request_id: None,
         scope: None,
+        traceparent: None,
         last_error: None,
     };
     h.jobs
