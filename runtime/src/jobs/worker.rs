@@ -396,7 +396,7 @@ async fn execute(shared: &Shared, delivery: &Delivery) -> (Outcome, Option<&'sta
         Err(reason) => return (Outcome::Poison(reason), Some(spec)),
     };
     // Its own task, so a panic in the job is a failed attempt, not a dead worker.
-    let task = tokio::spawn(crate::context::job_scope(origin_of(&record), future));
+    let task = tokio::spawn(crate::context::job_scope(origin_of(record), future));
     let _abort = AbortOnDrop(task.abort_handle());
     let renewals = renew_lease(shared, delivery);
     let outcome = tokio::select! {
