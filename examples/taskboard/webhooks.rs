@@ -7,7 +7,7 @@
 //! export again, and a delivery exists if and only if the export's end was recorded.
 
 use hmac::{Hmac, Mac};
-use rampart::client::HttpClient;
+use rampart::client::{HeaderName, HeaderValue, HttpClient, header};
 use rampart::jobs::{JobCtx, JobError, JobResult};
 use rampart::prelude::*;
 use rampart::{Environment, job};
@@ -152,23 +152,23 @@ pub(crate) async fn deliver_export_webhook(
     let body = serde_json::to_vec(&input.event)
         .map_err(|error| JobError::permanent(format!("webhook body: {error}")))?;
     let signature = signer.sign(chrono::Utc::now().timestamp(), &body);
-    let header = |value: &str| {
-        axum::http::HeaderValue::from_str(value)
+    let value_of = |value: &str| {
+        HeaderValue::from_str(value)
             .map_err(|_| JobError::permanent("webhook header does not encode"))
     };
     let response = client
         .post(&input.url)
         .header(
-            axum::http::header::CONTENT_TYPE,
-            axum::http::HeaderValue::from_static("application/json"),
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
         )
         .header(
-            axum::http::HeaderName::from_static(SIGNATURE_HEADER),
-            header(&signature)?,
+            HeaderName::from_static(SIGNATURE_HEADER),
+            value_of(&signature)?,
         )
         .header(
-            axum::http::HeaderName::from_static("x-taskboard-delivery"),
-            header(&ctx.id().uuid().to_string())?,
+            HeaderName::from_static("x-taskboard-delivery"),
+            value_of(&ctx.id().uuid().to_string())?,
         )
         .body(body)
         .send()

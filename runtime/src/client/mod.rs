@@ -21,12 +21,14 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::HeaderMap;
 use bytes::Bytes;
 use reqwest::Url;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// The header and status types calls take and answers carry (axum's `http`, one version).
+pub use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 pub use error::ClientError;
 pub use guard::{AddressPolicy, Refusal};
 
