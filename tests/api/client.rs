@@ -259,9 +259,26 @@ async fn a_slow_upstream_times_out_and_a_handler_answers_504_without_the_url() {
         "{error:?}"
     );
 
+    capture_logs();
     let app = app_calling(&base, client).await;
-    let response = app.get("/api/v1/call?path=%2Fslow").send().await;
+    let response = app
+        .get("/api/v1/call?path=%2Fslow%3Fsecret%3Dhidden-value")
+        .send()
+        .await;
     assert_eq!(response.status(), 504, "{}", response.text());
+    let request_id = response
+        .header("x-request-id")
+        .unwrap_or_default()
+        .to_owned();
+    let lines: Vec<_> = log_lines_with(&request_id)
+        .into_iter()
+        .filter(|line| line["target"] == "rampart::client")
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let text = lines[0].to_string();
+    assert!(!text.contains("hidden-value"), "{text}");
+    assert!(text.contains("\"WARN\""), "{text}");
+    assert!(text.contains("\"timeout\""), "{text}");
     assert_eq!(response.error_code().as_deref(), Some("GATEWAY_TIMEOUT"));
     assert!(
         !response.text().contains("127.0.0.1"),
