@@ -175,6 +175,7 @@ pub use rampart_macros::Schema;
 pub use jobs::{Job, JobCtx, JobError, JobId, JobResult, JobSet, Jobs};
 pub use rampart_runtime::auth::{AuthScheme, Principal};
 pub use rampart_runtime::cache;
+pub use rampart_runtime::client;
 pub use rampart_runtime::idempotency;
 pub use rampart_runtime::resource;
 pub use rampart_runtime::with_pool;

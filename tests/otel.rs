@@ -40,9 +40,9 @@ fn main() {
     }
 }
 
-/// What the receiver got, span by span.
+/// What the receiver got, span by span, and the `traceparent` of each webhook call.
 #[derive(Clone, Default)]
-struct Received(Arc<Mutex<Vec<Span>>>);
+struct Received(Arc<Mutex<Vec<Span>>>, Arc<Mutex<Vec<String>>>);
 
 async fn parent() {
     let received = Received::default();
@@ -66,6 +66,25 @@ async fn parent() {
                             spans.extend(scope.spans);
                         }
                     }
+                    axum::http::StatusCode::OK
+                },
+            ),
+        )
+        .route(
+            "/hook",
+            axum::routing::post(
+                |axum::extract::State(received): axum::extract::State<Received>,
+                 headers: axum::http::HeaderMap| async move {
+                    let traceparent = headers
+                        .get("traceparent")
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    received
+                        .1
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(traceparent);
                     axum::http::StatusCode::OK
                 },
             ),
@@ -108,6 +127,8 @@ async fn parent() {
             .env("OTEL_SERVICE_NAME", "taskboard-otel-test")
             .env("OTEL_BSP_SCHEDULE_DELAY", "100")
             .env("RUST_LOG", "info")
+            .env("TASKBOARD_WEBHOOK_ALLOW_LOOPBACK", "true")
+            .env("RAMPART_OTEL_WEBHOOK", format!("http://{address}/hook"))
             .status()
     })
     .await
@@ -171,6 +192,28 @@ async fn parent() {
             .any(|span| attribute(span, "db.system.name").is_some()),
         "the job's statements under its span: {names:?}"
     );
+    // The webhook: its delivery job continues the export job's trace, its call is a client
+    // span under that job's span, and the receiver got that span as its parent.
+    let delivery = find(&trace, |span| {
+        span.name == "webhooks process deliver_export_webhook"
+    });
+    assert_eq!(
+        delivery.parent_span_id, job.span_id,
+        "enqueued by the export job"
+    );
+    let call = find(&trace, |span| {
+        span.kind == 3 && span.name == "POST" && span.parent_span_id == delivery.span_id
+    });
+    assert_eq!(
+        attribute(call, "http.response.status_code"),
+        Some("200".into())
+    );
+    let hooks = received.1.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert_eq!(
+        hooks,
+        vec![format!("00-{TRACE_ID}-{}-01", hex(&call.span_id))],
+        "the receiver sees the client span as its parent"
+    );
     // Never a bound value, a secret or an address in a span.
     for span in &spans {
         for attribute in &span.attributes {
@@ -196,7 +239,10 @@ async fn unreachable_collector() {
     let guard = rampart::observability::init_logging("taskboard-otel-test");
     assert!(rampart::spans::enabled());
     let app: TestApp = TestApp::builder(taskboard::api())
-        .dependencies(taskboard::dependencies())
+        .dependencies(
+            taskboard::dependencies(rampart::Environment::Development)
+                .unwrap_or_else(|error| panic!("{error}")),
+        )
         .jobs(taskboard::jobs::jobs())
         .map_app(taskboard::jobs::attach)
         .backend(TestBackend::Postgres)
@@ -265,7 +311,10 @@ async fn child() {
     let redis =
         std::env::var("RAMPART_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let app: TestApp = TestApp::builder(taskboard::api())
-        .dependencies(taskboard::dependencies())
+        .dependencies(
+            taskboard::dependencies(rampart::Environment::Development)
+                .unwrap_or_else(|error| panic!("{error}")),
+        )
         .jobs(taskboard::jobs::jobs())
         .map_app(taskboard::jobs::attach)
         .backend(TestBackend::Postgres)
@@ -282,7 +331,10 @@ async fn child() {
     let project = app
         .post("/api/v1/projects")
         .bearer(&token)
-        .json(&json!({"name": "traced"}))
+        .json(&json!({
+            "name": "traced",
+            "webhook_url": std::env::var("RAMPART_OTEL_WEBHOOK").unwrap_or_default(),
+        }))
         .send()
         .await;
     assert_eq!(project.status(), 201, "{}", project.text());

@@ -269,6 +269,7 @@ pub(crate) fn record_body<T: serde::Serialize>(job: &str, input: &T) -> String {
         attempt: 1,
         enqueued_at_ms: i64::try_from(now.as_millis()).unwrap_or(i64::MAX),
         request_id: None,
+        traceparent: None,
         scope: None,
         last_error: None,
     };

@@ -19,6 +19,9 @@ pub(crate) mod clock;
 #[path = "jobs.rs"]
 pub(crate) mod jobs;
 
+#[path = "webhooks.rs"]
+pub(crate) mod webhooks;
+
 use clock::Clock;
 
 /// The database migrations of the taskboard, per backend.
@@ -40,6 +43,11 @@ pub(crate) const MIGRATIONS: rampart::Migrations = rampart::Migrations {
             5,
             "welcome counter",
             include_str!("migrations/0005_welcome_counter.sqlite.sql"),
+        ),
+        (
+            6,
+            "project webhook",
+            include_str!("migrations/0006_project_webhook.sqlite.sql"),
         ),
     ],
     postgres: &[
@@ -64,14 +72,25 @@ pub(crate) const MIGRATIONS: rampart::Migrations = rampart::Migrations {
             "welcome counter",
             include_str!("migrations/0005_welcome_counter.postgres.sql"),
         ),
+        (
+            6,
+            "project webhook",
+            include_str!("migrations/0006_project_webhook.postgres.sql"),
+        ),
     ],
 };
 
 /// What the taskboard's handlers take as `Dep<T>`; `main` registers it on the app (and so do
 /// the tests, which may put a fixed clock in its place). A handler's `Dep<T>` that is not here
 /// stops the app at start-up.
-pub(crate) fn dependencies() -> rampart::Dependencies {
-    rampart::Dependencies::new().with(Clock::system())
+pub(crate) fn dependencies(
+    environment: rampart::Environment,
+) -> Result<rampart::Dependencies, String> {
+    let webhooks = webhooks::WebhookSettings::from_env(environment)?;
+    Ok(rampart::Dependencies::new()
+        .with(Clock::system())
+        .with(webhooks.client()?)
+        .with(webhooks.signer()))
 }
 
 /// Every endpoint of the taskboard, mounted under `/api/v1`.

@@ -11,10 +11,14 @@ use uuid::Uuid;
 
 use super::clock::Clock;
 use super::projects::{Project, ProjectRepo, Task, TaskRepo};
+use super::webhooks::{ExportEvent, ExportWebhook, deliver_export_webhook};
 
 /// Every job of the taskboard: the API process and the worker register the same set.
 pub(crate) fn jobs() -> JobSet {
-    JobSet::new().job(send_welcome).job(export_project)
+    JobSet::new()
+        .job(send_welcome)
+        .job(export_project)
+        .job(deliver_export_webhook)
 }
 
 /// The welcome mail's input.
@@ -228,7 +232,8 @@ pub(crate) async fn export_project(ctx: JobCtx, input: ExportInput) -> JobResult
         && let Ok(store) = ctx.store::<Export>()
     {
         // Best effort: the job's own error is what the dead-letter queue records.
-        let _ = ExportRepo::new(store)
+        let exports = ExportRepo::new(store);
+        let marked = exports
             .set_status(
                 &scope,
                 export_id,
@@ -236,8 +241,35 @@ pub(crate) async fn export_project(ctx: JobCtx, input: ExportInput) -> JobResult
                 rampart::resource::now(),
             )
             .await;
+        // The webhook of a failure, best effort too: enqueued only once the export is marked
+        // failed, so the receiver never hears of a failure the API does not show.
+        if let Ok(1) = marked
+            && let Ok(export) = exports.get(&scope, export_id).await
+            && let Ok(projects) = ctx.store::<Project>()
+            && let Ok(project) = ProjectRepo::new(projects)
+                .get(&scope, export.project_id)
+                .await
+            && let Some(url) = project.webhook_url
+        {
+            let _ = ctx
+                .jobs()
+                .enqueue(deliver_export_webhook, webhook(url, &export, "failed"))
+                .await;
+        }
     }
     outcome
+}
+
+/// The delivery job's input for `export` ending in `status`.
+fn webhook(url: String, export: &Export, status: &str) -> ExportWebhook {
+    ExportWebhook {
+        url,
+        event: ExportEvent {
+            export_id: export.id,
+            project_id: export.project_id,
+            status: status.to_owned(),
+        },
+    }
 }
 
 async fn build_export(ctx: &JobCtx, input: ExportInput) -> JobResult {
@@ -265,6 +297,7 @@ async fn build_export(ctx: &JobCtx, input: ExportInput) -> JobResult {
         )
         .await?;
     let project = projects.get(&scope, export.project_id).await?;
+    let webhook_url = project.webhook_url.clone();
     let mut all = Vec::new();
     let mut query = ListQuery::<Task>::parse("per_page=100")?;
     loop {
@@ -296,7 +329,14 @@ async fn build_export(ctx: &JobCtx, input: ExportInput) -> JobResult {
             .collect(),
     };
     let owner = scope.owner();
+    let jobs = ctx.jobs();
     ctx.once(|tx| async move {
+        // The webhook is queued in the transaction that records the end: delivered if and only
+        // if the export is done, and never re-queued by a redelivery of this job.
+        if let Some(url) = webhook_url {
+            jobs.enqueue_tx(&tx, deliver_export_webhook, webhook(url, &export, "done"))
+                .await?;
+        }
         exports
             .in_tx(&tx)
             .execute(

@@ -61,7 +61,8 @@ async fn build_app() -> Result<rampart::App, Box<dyn std::error::Error>> {
         state = state.with_redis(redis);
     }
     // The handlers' typed dependencies (`Dep<T>`): into_router refuses to start without them.
-    state = state.with_dependencies(app::dependencies());
+    let dependencies = app::dependencies(state.config().environment)?;
+    state = state.with_dependencies(dependencies);
     // Jobs on Redis when REDIS_URL is set; in development, in this process otherwise.
     state = state.with_jobs(app::jobs::jobs()).await?;
     Ok(app::jobs::attach(state))

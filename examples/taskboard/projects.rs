@@ -40,6 +40,11 @@ pub(crate) struct Project {
     /// Optional description, at most 2 000 characters.
     #[validate(length(max = 2000))]
     pub(crate) description: Option<String>,
+    /// Optional webhook: an `http` or `https` URL of at most 2 000 characters that gets a
+    /// signed `POST {export_id, project_id, status}` when an export of the project finishes.
+    /// Private, loopback and link-local destinations are refused when it is called.
+    #[validate(url, length(max = 2000), custom(function = "http_url"))]
+    pub(crate) webhook_url: Option<String>,
     /// Set by `POST /projects/{id}/archive`; an archived project is read-only (PUT and PATCH are
     /// 409) and takes no new tasks.
     #[resource(read_only, filter)]
@@ -51,6 +56,16 @@ pub(crate) struct Project {
     pub(crate) created_at: DateTime<Utc>,
     /// Last change.
     pub(crate) updated_at: DateTime<Utc>,
+}
+
+/// `webhook_url`'s scheme: http or https only (`#[validate(url)]` accepts any scheme).
+fn http_url(url: &str) -> Result<(), validator::ValidationError> {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    if lower.starts_with("https://") || lower.starts_with("http://") {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("http_url"))
+    }
 }
 
 /// A task in a project.

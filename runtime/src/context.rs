@@ -286,6 +286,51 @@ tokio::task_local! {
     static CURRENT: RequestContext;
 }
 
+tokio::task_local! {
+    static JOB_ORIGIN: JobOrigin;
+}
+
+/// What a running job carries of the request that enqueued it: the request id and the trace
+/// (a span of the job, child of the enqueuing request's). Outgoing work of the job (an HTTP
+/// call, a follow-up job) names them as a request would ([`origin_request_id`],
+/// [`origin_trace`]); nothing else reads it, so a job is never mistaken for a request.
+#[derive(Clone, Debug, Default)]
+pub struct JobOrigin {
+    /// The enqueuing request's id.
+    pub request_id: Option<RequestId>,
+    /// The job's span, in the enqueuing request's trace.
+    pub trace: Option<TraceContext>,
+}
+
+/// Runs a job's `future` with `origin` as its origin (the worker does this for every job).
+pub fn job_scope<F: Future>(
+    origin: JobOrigin,
+    future: F,
+) -> tokio::task::futures::TaskLocalFuture<JobOrigin, F> {
+    JOB_ORIGIN.scope(origin, future)
+}
+
+/// The request id outgoing work names: the current request's, else the one that enqueued the
+/// running job.
+pub fn origin_request_id() -> Option<RequestId> {
+    request_id().or_else(|| {
+        JOB_ORIGIN
+            .try_with(|origin| origin.request_id.clone())
+            .ok()
+            .flatten()
+    })
+}
+
+/// The trace outgoing work continues: the current request's span, else the running job's.
+pub fn origin_trace() -> Option<TraceContext> {
+    trace().or_else(|| {
+        JOB_ORIGIN
+            .try_with(|origin| origin.trace.clone())
+            .ok()
+            .flatten()
+    })
+}
+
 /// Runs `f` with `context` current, and hands the context back with `f`'s result (the edge
 /// service makes the context current for the synchronous `call` of the services below it).
 pub fn sync_scope<R>(context: RequestContext, f: impl FnOnce() -> R) -> (R, RequestContext) {

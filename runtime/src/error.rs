@@ -51,6 +51,10 @@ pub enum ErrorCode {
     Internal,
     /// 503: overloaded, timed out, or a dependency is down; retry later.
     Unavailable,
+    /// 502: an upstream service this one called failed or answered an error.
+    BadGateway,
+    /// 504: an upstream service this one called did not answer in time.
+    GatewayTimeout,
 }
 
 impl ErrorCode {
@@ -71,6 +75,8 @@ impl ErrorCode {
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadGateway => StatusCode::BAD_GATEWAY,
+            Self::GatewayTimeout => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
@@ -89,7 +95,9 @@ impl ErrorCode {
             422 => Self::Unprocessable,
             429 => Self::RateLimited,
             400..=499 => Self::BadRequest,
-            503 | 504 => Self::Unavailable,
+            502 => Self::BadGateway,
+            503 => Self::Unavailable,
+            504 => Self::GatewayTimeout,
             _ => Self::Internal,
         }
     }
@@ -114,6 +122,8 @@ impl ErrorCode {
             Self::RateLimited => "RATE_LIMITED",
             Self::Internal => "INTERNAL",
             Self::Unavailable => "UNAVAILABLE",
+            Self::BadGateway => "BAD_GATEWAY",
+            Self::GatewayTimeout => "GATEWAY_TIMEOUT",
         }
     }
 
@@ -137,6 +147,8 @@ impl ErrorCode {
             Self::RateLimited => "too many requests",
             Self::Internal => "internal error",
             Self::Unavailable => "the service is temporarily unavailable",
+            Self::BadGateway => "an upstream service failed",
+            Self::GatewayTimeout => "an upstream service did not answer in time",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cache;
+pub mod client;
 pub mod config;
 pub mod context;
 pub mod db;

@@ -16,7 +16,10 @@ pub(crate) fn taskboard_builder() -> TestAppBuilder {
 /// `main` builds its app: dependencies, jobs, the registration hook.
 pub(crate) fn taskboard_builder_for(api: rampart::Api) -> TestAppBuilder {
     TestApp::builder(api)
-        .dependencies(crate::taskboard::dependencies())
+        .dependencies(
+            crate::taskboard::dependencies(rampart::Environment::Development)
+                .unwrap_or_else(|e| panic!("taskboard dependencies: {e}")),
+        )
         .jobs(crate::taskboard::jobs::jobs())
         .map_app(crate::taskboard::jobs::attach)
 }

@@ -335,7 +335,10 @@ async fn outage_on(backend: TestBackend) {
 #[tokio::test]
 async fn an_api_that_enqueues_without_declared_jobs_does_not_start() {
     let built = TestApp::builder(crate::taskboard::api())
-        .dependencies(crate::taskboard::dependencies())
+        .dependencies(
+            crate::taskboard::dependencies(rampart::Environment::Development)
+                .unwrap_or_else(|e| panic!("taskboard dependencies: {e}")),
+        )
         .build()
         .await;
     let message = built.err().map(|e| e.to_string()).unwrap_or_default();

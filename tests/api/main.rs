@@ -10,6 +10,7 @@ mod taskboard;
 mod admin;
 mod api_builder;
 mod api_keys;
+mod client;
 mod cluster;
 mod common;
 mod database;

@@ -411,3 +411,211 @@ async fn administrators_list_retry_and_discard_dead_jobs() {
         .await;
     assert_eq!(empty.json()["data"]["items"], json!([]));
 }
+
+/// What a webhook receiver got: each request's headers and body.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>;
+
+/// A real webhook receiver on 127.0.0.1 answering `statuses` in turn, then 200; its URL.
+async fn webhook_receiver(statuses: Vec<u16>) -> (String, Received) {
+    let received: Received = Default::default();
+    let answers = std::sync::Arc::new(std::sync::Mutex::new(statuses.into_iter()));
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post({
+            let received = received.clone();
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| async move {
+                received
+                    .lock()
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .push((headers, body.to_vec()));
+                let status = answers
+                    .lock()
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .next()
+                    .unwrap_or(200);
+                axum::http::StatusCode::from_u16(status).unwrap_or_else(|e| panic!("{e}"))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
+    let address = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (format!("http://{address}/hook?k=v"), received)
+}
+
+const WEBHOOK_SECRET: &[u8] = b"webhook-test-secret-of-at-least-32-bytes";
+
+/// The taskboard with a webhook client that may call loopback (what
+/// `TASKBOARD_WEBHOOK_ALLOW_LOOPBACK=true` gives) and a known signing key.
+async fn taskboard_with_webhooks(backend: TestBackend) -> TestApp {
+    crate::common::taskboard_builder()
+        .backend(backend)
+        .migrations(crate::taskboard::MIGRATIONS)
+        .with_identity()
+        .dep(
+            rampart::client::HttpClient::builder()
+                .allow_loopback(true)
+                .build()
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .dep(crate::taskboard::webhooks::WebhookSigner::new(
+            WEBHOOK_SECRET,
+        ))
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("cannot build the taskboard on {backend:?}: {e}"))
+}
+
+/// Whether `header` is `t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">` under the test key.
+fn signature_is_valid(header: &str, body: &[u8]) -> bool {
+    use hmac::Mac as _;
+    let Some((t, v1)) = header
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split_once(",v1="))
+    else {
+        return false;
+    };
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(WEBHOOK_SECRET)
+        .unwrap_or_else(|e| panic!("{e}"));
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(body);
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    t.parse::<i64>().is_ok() && v1 == expected
+}
+
+async fn project_with_webhook(app: &TestApp, token: &str, url: &str) -> String {
+    let created = app
+        .post("/api/v1/projects")
+        .bearer(token)
+        .json(&json!({"name": format!("p-{}", Uuid::new_v4().simple()), "webhook_url": url}))
+        .send()
+        .await;
+    assert_eq!(created.status(), 201, "{}", created.text());
+    assert_eq!(created.json()["data"]["webhook_url"], url);
+    created.json()["data"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+const EXPORT_PARENT: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+#[tokio::test]
+async fn a_finished_export_is_posted_signed_to_the_projects_webhook() {
+    for backend in BACKENDS {
+        let (url, received) = webhook_receiver(Vec::new()).await;
+        let app = taskboard_with_webhooks(backend).await;
+        let (_, owner) = member(&app).await;
+
+        // Only http(s) URLs of bounded length are accepted.
+        for bad in [
+            "ftp://example.com/hook".to_owned(),
+            "not a url".to_owned(),
+            format!("https://example.com/{}", "a".repeat(2000)),
+        ] {
+            let refused = app
+                .post("/api/v1/projects")
+                .bearer(&owner)
+                .json(&json!({"name": "bad hook", "webhook_url": bad}))
+                .send()
+                .await;
+            assert_error(&refused, 400, "VALIDATION_ERROR");
+        }
+
+        let project = project_with_webhook(&app, &owner, &url).await;
+        let accepted = app
+            .post(&format!("/api/v1/projects/{project}/exports"))
+            .bearer(&owner)
+            .header("traceparent", EXPORT_PARENT)
+            .send()
+            .await;
+        assert_eq!(accepted.status(), 202, "{backend:?}: {}", accepted.text());
+        let export_id = accepted.json()["data"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let request_id = accepted
+            .header("x-request-id")
+            .unwrap_or_default()
+            .to_owned();
+        let report = drain(&app).await;
+        assert_eq!(report.dead, 0, "{backend:?}: {report:?}");
+
+        let received = received.lock().unwrap_or_else(|e| panic!("{e}")).clone();
+        assert_eq!(received.len(), 1, "{backend:?}: one delivery");
+        let (headers, body) = &received[0];
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_else(|| panic!("{backend:?}: no {name}"))
+                .to_owned()
+        };
+        let event: serde_json::Value =
+            serde_json::from_slice(body).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            event,
+            json!({"export_id": export_id, "project_id": project, "status": "done"})
+        );
+        assert_eq!(header("content-type"), "application/json");
+        assert!(
+            signature_is_valid(&header("x-taskboard-signature"), body),
+            "{backend:?}: {}",
+            header("x-taskboard-signature")
+        );
+        assert!(!signature_is_valid(&header("x-taskboard-signature"), b"{}"));
+        // The export request's trace, through the export job and the delivery job.
+        let traceparent = header("traceparent");
+        assert_eq!(
+            traceparent.split('-').nth(1),
+            Some("0af7651916cd43dd8448eb211c80319c"),
+            "{traceparent}"
+        );
+        assert_ne!(traceparent.split('-').nth(2), Some("b7ad6b7169203331"));
+        assert_eq!(header("x-request-id"), request_id);
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_the_receiver_fails_is_delivered_on_retry_without_rebuilding_the_export() {
+    let (url, received) = webhook_receiver(vec![500]).await;
+    let app = taskboard_with_webhooks(TestBackend::Sqlite).await;
+    let (_, owner) = member(&app).await;
+    let project = project_with_webhook(&app, &owner, &url).await;
+    let accepted = app
+        .post(&format!("/api/v1/projects/{project}/exports"))
+        .bearer(&owner)
+        .send()
+        .await;
+    assert_eq!(accepted.status(), 202, "{}", accepted.text());
+    let location = accepted.header("location").unwrap_or_default().to_owned();
+    let report = drain(&app).await;
+    assert_eq!(report.dead, 0, "{report:?}");
+    assert!(report.retried >= 1, "{report:?}");
+
+    let received = received.lock().unwrap_or_else(|e| panic!("{e}")).clone();
+    assert_eq!(received.len(), 2, "a failed delivery, then the retry");
+    let delivery = |n: usize| {
+        received[n]
+            .0
+            .get("x-taskboard-delivery")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert!(delivery(0).is_some());
+    assert_eq!(delivery(0), delivery(1), "the same delivery, retried");
+    assert_eq!(received[0].1, received[1].1);
+    // The export was built once: one version bump to running, one to done.
+    let export = app.get(&location).bearer(&owner).send().await.json();
+    assert_eq!(export["data"]["status"], "done");
+    assert_eq!(export["data"]["version"], 3, "{export}");
+}

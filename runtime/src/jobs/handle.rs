@@ -341,8 +341,9 @@ impl Jobs {
             payload,
             attempt: 1,
             enqueued_at_ms: now_ms(),
-            request_id: crate::context::request_id().map(|id| id.as_str().to_owned()),
-            traceparent: crate::context::trace()
+            // A job enqueued by a job carries the first job's origin on.
+            request_id: crate::context::origin_request_id().map(|id| id.as_str().to_owned()),
+            traceparent: crate::context::origin_trace()
                 .and_then(|trace| trace.header_value().to_str().ok().map(str::to_owned)),
             scope,
             last_error: None,

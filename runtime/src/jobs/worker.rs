@@ -395,15 +395,21 @@ async fn execute(shared: &Shared, delivery: &Delivery) -> (Outcome, Option<&'sta
         Ok(future) => future,
         Err(reason) => return (Outcome::Poison(reason), Some(spec)),
     };
-    // Its own task, so a panic in the job is a failed attempt, not a dead worker; inside the
-    // job's span when spans are exported, continuing the enqueuing request's trace.
+    // Its own task, so a panic in the job is a failed attempt, not a dead worker; with the
+    // enqueuing request's id and trace as its origin, and inside the job's span when spans
+    // are exported (which continues that trace).
+    let mut origin = origin_of(record);
     let producer = record
         .traceparent
         .as_deref()
         .and_then(crate::trace::Remote::from_traceparent);
     let task = match crate::spans::job(&record.job, &record.queue, producer.as_ref()) {
-        Some((span, _trace)) => tokio::spawn(tracing::Instrument::instrument(future, span)),
-        None => tokio::spawn(future),
+        Some((span, trace)) => {
+            origin.trace = Some(trace);
+            let future = crate::context::job_scope(origin, future);
+            tokio::spawn(tracing::Instrument::instrument(future, span))
+        }
+        None => tokio::spawn(crate::context::job_scope(origin, future)),
     };
     let _abort = AbortOnDrop(task.abort_handle());
     let renewals = renew_lease(shared, delivery);
@@ -419,6 +425,31 @@ async fn execute(shared: &Shared, delivery: &Delivery) -> (Outcome, Option<&'sta
         },
     };
     (outcome, Some(spec))
+}
+
+/// The request id and trace a job's outgoing work names: the enqueuing request's id, and a
+/// span of the job in the enqueuing span's trace (none when it was enqueued outside a trace).
+fn origin_of(record: &JobRecord) -> crate::context::JobOrigin {
+    let request_id = record
+        .request_id
+        .as_deref()
+        .and_then(|id| axum::http::HeaderValue::from_str(id).ok())
+        .and_then(|id| crate::context::RequestId::accept(&id));
+    let trace = record.traceparent.as_deref().and_then(|traceparent| {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            crate::trace::TRACEPARENT,
+            axum::http::HeaderValue::from_str(traceparent).ok()?,
+        );
+        let remote = crate::trace::Remote::from_headers(&headers)?;
+        let sampled = remote.sampled;
+        Some(crate::trace::TraceContext::start(
+            Some(remote),
+            sampled,
+            crate::context::next_random,
+        ))
+    });
+    crate::context::JobOrigin { request_id, trace }
 }
 
 /// Renews the delivery's lease every third of it, for as long as the job runs; returns when

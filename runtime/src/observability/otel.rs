@@ -14,6 +14,7 @@
 use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithHttpConfig as _;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
 use tracing_opentelemetry::OpenTelemetryLayer;
@@ -117,8 +118,28 @@ where
     if !configured() {
         return None;
     }
+    // Built on a thread of its own: a blocking client cannot be made inside an async runtime,
+    // and `init_logging` may be called inside one.
+    let http = std::thread::spawn(|| {
+        let tls = crate::client::tls_config().map_err(|error| error.to_string())?;
+        reqwest::blocking::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|error| error.to_string())
+    })
+    .join()
+    .unwrap_or_else(|_| Err("the thread building the HTTP client panicked".to_owned()));
+    let http = match http {
+        Ok(http) => http,
+        Err(error) => {
+            eprintln!("OpenTelemetry export is off: its HTTP client could not be built: {error}");
+            return None;
+        }
+    };
     let exporter = match opentelemetry_otlp::SpanExporter::builder()
         .with_http()
+        .with_http_client(http)
         .build()
     {
         Ok(exporter) => exporter,

@@ -433,6 +433,8 @@ pub(super) fn error_envelope_schema() -> Schema {
         ErrorCode::RateLimited,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
+        ErrorCode::BadGateway,
+        ErrorCode::GatewayTimeout,
     ];
     let error = ObjectBuilder::new()
         .property(

@@ -1,0 +1,688 @@
+//! Outgoing HTTP calls: [`HttpClient`], a `reqwest` client that a handler, service or job
+//! receives as a typed dependency (`Dep<HttpClient>`, `ctx.dep::<HttpClient>()` in a job).
+//!
+//! Every call:
+//! - carries `X-Request-ID` (the current request's id, or in a job the enqueuing request's)
+//!   and a `traceparent` naming a child span of the current trace (none outside a trace);
+//! - has a connect timeout and a total timeout per attempt (2 s and 10 s by default);
+//! - is retried, when its method is idempotent (GET, HEAD, PUT, DELETE, OPTIONS) or the caller
+//!   opted in ([`Call::retry_non_idempotent`]), on connect errors, timeouts and 502/503/504,
+//!   with exponential backoff and full jitter, at most 3 attempts by default;
+//! - refuses non-public destinations (loopback, private, link-local, ... see [`guard`]) after
+//!   DNS resolution, unless the client's [`AddressPolicy`] allows them;
+//! - follows no redirect (a 3xx is answered to the caller as it came);
+//! - logs one line (target `rampart::client`: method, host, path without the query, status,
+//!   duration, attempts; never headers or bodies) and records `rampart_client_*` metrics.
+
+mod error;
+pub mod guard;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::http::HeaderMap;
+use bytes::Bytes;
+use reqwest::Url;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The header and status types calls take and answers carry (axum's `http`, one version).
+pub use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+pub use error::ClientError;
+pub use guard::{AddressPolicy, Refusal};
+
+use crate::context::REQUEST_ID_HEADER;
+use crate::trace::{TRACEPARENT, TRACESTATE, TraceContext};
+
+/// How many distinct hosts get their own metric label; later ones share `other`, so a client
+/// that calls user-supplied URLs (webhooks) cannot grow the metric series without bound.
+const HOST_LABELS: usize = 64;
+
+/// An HTTP client for outgoing calls; cheap to clone (one connection pool shared).
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    policy: Arc<AddressPolicy>,
+    max_attempts: u32,
+    backoff_base: Duration,
+    backoff_max: Duration,
+    max_body: usize,
+    hosts: Mutex<HashSet<String>>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("policy", &self.inner.policy)
+            .field("max_attempts", &self.inner.max_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The settings of an [`HttpClient`].
+#[derive(Debug, Clone)]
+pub struct HttpClientBuilder {
+    connect_timeout: Duration,
+    timeout: Duration,
+    max_attempts: u32,
+    backoff_base: Duration,
+    backoff_max: Duration,
+    max_body: usize,
+    policy: AddressPolicy,
+    user_agent: String,
+}
+
+impl Default for HttpClientBuilder {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(2),
+            timeout: Duration::from_secs(10),
+            max_attempts: 3,
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(2),
+            max_body: 8 * 1024 * 1024,
+            policy: AddressPolicy::default(),
+            user_agent: concat!("rampart/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+impl HttpClientBuilder {
+    /// How long connecting (TCP and TLS) may take, per attempt (default 2 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long one attempt may take from sending to the end of the answer (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How many attempts a retryable call gets, the first included (default 3; at least 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The backoff before attempt n+1 is a random delay up to `base * 2^(n-1)`, capped at
+    /// `max` (defaults 100 ms and 2 s).
+    pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
+        self.backoff_base = base;
+        self.backoff_max = max;
+        self
+    }
+
+    /// The largest answer body read (default 8 MiB); a larger one is
+    /// [`ClientError::BodyTooLarge`].
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Which non-public destinations are allowed (none by default).
+    pub fn policy(mut self, policy: AddressPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Loopback destinations allowed (tests, local runs). Shorthand on the policy.
+    pub fn allow_loopback(mut self, allow: bool) -> Self {
+        self.policy = self.policy.allow_loopback(allow);
+        self
+    }
+
+    /// The `User-Agent` sent (default `rampart/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<HttpClient, ClientError> {
+        let policy = Arc::new(self.policy);
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config()?)
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            // A redirect would be a second destination chosen by the upstream: the caller sees
+            // the 3xx and decides (see docs/design-notes.md, "Outgoing calls").
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy resolves names itself, past the address check: none, not even from the
+            // environment's HTTP(S)_PROXY.
+            .no_proxy()
+            .dns_resolver(Arc::new(guard::GuardedResolver {
+                policy: policy.clone(),
+            }))
+            .user_agent(self.user_agent)
+            .build()
+            .map_err(|error| ClientError::Build(error.to_string()))?;
+        Ok(HttpClient {
+            inner: Arc::new(Inner {
+                http,
+                policy,
+                max_attempts: self.max_attempts,
+                backoff_base: self.backoff_base,
+                backoff_max: self.backoff_max,
+                max_body: self.max_body,
+                hosts: Mutex::new(HashSet::new()),
+            }),
+        })
+    }
+}
+
+/// rustls on ring, verifying with the operating system's trust store: an explicit provider, so
+/// the build needs no aws-lc (no cmake) and nothing process-wide is installed.
+pub(crate) fn tls_config() -> Result<rustls::ClientConfig, ClientError> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|builder| builder.with_platform_verifier())
+        .map(|builder| builder.with_no_client_auth())
+        .map_err(|error| ClientError::Build(error.to_string()))
+}
+
+impl HttpClient {
+    /// A client with the default settings (see [`HttpClientBuilder`]).
+    pub fn new() -> Result<Self, ClientError> {
+        Self::builder().build()
+    }
+
+    /// The settings, to change some before building.
+    pub fn builder() -> HttpClientBuilder {
+        HttpClientBuilder::default()
+    }
+
+    /// A call of `method` to `url`, sent by [`Call::send`].
+    pub fn request(&self, method: Method, url: &str) -> Call<'_> {
+        Call {
+            client: self,
+            method,
+            url: Url::parse(url).map_err(|_| ClientError::Invalid("the URL does not parse")),
+            headers: HeaderMap::new(),
+            body: None,
+            retry_non_idempotent: false,
+        }
+    }
+
+    /// A GET.
+    pub fn get(&self, url: &str) -> Call<'_> {
+        self.request(Method::GET, url)
+    }
+
+    /// A POST (not retried unless [`Call::retry_non_idempotent`]).
+    pub fn post(&self, url: &str) -> Call<'_> {
+        self.request(Method::POST, url)
+    }
+
+    /// A PUT.
+    pub fn put(&self, url: &str) -> Call<'_> {
+        self.request(Method::PUT, url)
+    }
+
+    /// A PATCH (not retried unless [`Call::retry_non_idempotent`]).
+    pub fn patch(&self, url: &str) -> Call<'_> {
+        self.request(Method::PATCH, url)
+    }
+
+    /// A DELETE.
+    pub fn delete(&self, url: &str) -> Call<'_> {
+        self.request(Method::DELETE, url)
+    }
+
+    /// The metric label of `host`: itself for the first hosts seen, `other` after that.
+    fn host_label(&self, host: &str) -> String {
+        let mut hosts = self
+            .inner
+            .hosts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if hosts.contains(host) {
+            return host.to_owned();
+        }
+        if hosts.len() < HOST_LABELS {
+            hosts.insert(host.to_owned());
+            return host.to_owned();
+        }
+        "other".to_owned()
+    }
+
+    /// A random delay up to `base * 2^(attempt-1)`, capped (full jitter: retries of many
+    /// callers spread out instead of arriving together).
+    fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .inner
+            .backoff_base
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+            .min(self.inner.backoff_max);
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        match nanos {
+            0 => Duration::ZERO,
+            _ => Duration::from_nanos(crate::context::next_random() % (nanos + 1)),
+        }
+    }
+}
+
+/// One outgoing call being prepared ([`HttpClient::get`], ...).
+#[must_use = "a call does nothing until sent"]
+pub struct Call<'a> {
+    client: &'a HttpClient,
+    method: Method,
+    url: Result<Url, ClientError>,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    retry_non_idempotent: bool,
+}
+
+impl Call<'_> {
+    /// Adds a header. `X-Request-ID`, `traceparent` and `tracestate` are the client's own and
+    /// are replaced when sent.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+
+    /// The body as JSON (`Content-Type: application/json`).
+    pub fn json<T: Serialize + ?Sized>(mut self, value: &T) -> Result<Self, ClientError> {
+        let bytes = serde_json::to_vec(value).map_err(ClientError::Encode)?;
+        self.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        self.body = Some(Bytes::from(bytes));
+        Ok(self)
+    }
+
+    /// The body as given (set `Content-Type` with [`Call::header`]).
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// Retries this call like an idempotent one although its method is not (POST, PATCH): for
+    /// an upstream that deduplicates (an idempotency key, a delivery id).
+    pub fn retry_non_idempotent(mut self) -> Self {
+        self.retry_non_idempotent = true;
+        self
+    }
+
+    /// Sends the call, retrying as the module says; the answer whatever its status (see
+    /// [`Response::error_for_status`]).
+    pub async fn send(self) -> Result<Response, ClientError> {
+        let Call {
+            client,
+            method,
+            url,
+            headers,
+            body,
+            retry_non_idempotent,
+        } = self;
+        let url = url?;
+        let host = match (url.scheme(), url.host_str()) {
+            ("http" | "https", Some(host)) => host.to_owned(),
+            _ => {
+                record_refusal(Refusal::Scheme);
+                return Err(ClientError::Refused {
+                    host: url.host_str().unwrap_or_default().to_owned(),
+                    reason: Refusal::Scheme,
+                });
+            }
+        };
+        let label = client.host_label(&host);
+        let method_label = method_label(&method);
+        // An IP literal never reaches the resolver: check it here.
+        // (The URL parser has normalised `0x7f.1` and the like to dotted form already.)
+        let literal = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .ok();
+        if let Some(ip) = literal
+            && let Err(reason) = client.inner.policy.check(None, ip)
+        {
+            return Err(refused(host, reason, &method, url.path()));
+        }
+        let retryable = retry_non_idempotent || is_idempotent(&method);
+        let started = Instant::now();
+        let mut attempt = 1;
+        let outcome = loop {
+            let result = send_once(client, &method, &url, &headers, body.as_ref()).await;
+            let again = retryable
+                && attempt < client.inner.max_attempts
+                && match &result {
+                    Ok(response) => matches!(response.status().as_u16(), 502..=504),
+                    Err(error) => error.is_connect() || error.is_timeout(),
+                };
+            if !again {
+                break result;
+            }
+            metrics::counter!("rampart_client_retries_total", "host" => label.clone()).increment(1);
+            tokio::time::sleep(client.backoff(attempt)).await;
+            attempt += 1;
+        };
+        let outcome = match outcome {
+            Ok(response) => read(response, client.inner.max_body, &host).await,
+            Err(error) => Err(classify_error(&error, host.clone())),
+        };
+        let elapsed = started.elapsed();
+        let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        let path = url.path();
+        metrics::histogram!("rampart_client_request_duration_seconds", "host" => label.clone())
+            .record(elapsed.as_secs_f64());
+        match &outcome {
+            Ok(response) => {
+                metrics::counter!(
+                    "rampart_client_requests_total",
+                    "host" => label,
+                    "method" => method_label,
+                    "status" => response.status.as_str().to_owned()
+                )
+                .increment(1);
+                tracing::info!(
+                    target: "rampart::client",
+                    method = method_label,
+                    host = %host,
+                    path,
+                    status = response.status.as_u16(),
+                    duration_ms,
+                    attempts = attempt,
+                    "outgoing call"
+                );
+            }
+            Err(error) => {
+                metrics::counter!(
+                    "rampart_client_requests_total",
+                    "host" => label,
+                    "method" => method_label,
+                    "status" => "error"
+                )
+                .increment(1);
+                if let ClientError::Refused { reason, .. } = error {
+                    record_refusal(*reason);
+                }
+                tracing::warn!(
+                    target: "rampart::client",
+                    method = method_label,
+                    host = %host,
+                    path,
+                    error = error.kind(),
+                    duration_ms,
+                    attempts = attempt,
+                    "outgoing call failed"
+                );
+            }
+        }
+        outcome
+    }
+}
+
+/// One attempt: the request with this attempt's span and the request id.
+async fn send_once(
+    client: &HttpClient,
+    method: &Method,
+    url: &Url,
+    extra: &HeaderMap,
+    body: Option<&Bytes>,
+) -> reqwest::Result<reqwest::Response> {
+    let mut request = reqwest::Request::new(method.clone(), url.clone());
+    let headers = request.headers_mut();
+    headers.extend(extra.clone());
+    headers.remove(TRACEPARENT);
+    headers.remove(TRACESTATE);
+    headers.remove(REQUEST_ID_HEADER);
+    if let Some(id) = crate::context::origin_request_id() {
+        headers.insert(REQUEST_ID_HEADER, id.header_value().clone());
+    }
+    let host = url.host_str().unwrap_or_default();
+    let (exported, trace) = match crate::spans::client(method.as_str(), host) {
+        Some((span, trace)) => (Some(span), Some(trace)),
+        None => (None, call_span()),
+    };
+    if let Some(trace) = trace {
+        headers.insert(TRACEPARENT, trace.header_value());
+        if let Some(state) = &trace.state {
+            headers.insert(TRACESTATE, state.clone());
+        }
+    }
+    if let Some(body) = body {
+        *request.body_mut() = Some(reqwest::Body::from(body.clone()));
+    }
+    let sent = crate::spans::in_span(exported.clone(), client.inner.http.execute(request)).await;
+    if let (Some(span), Ok(response)) = (&exported, &sent) {
+        span.record("http.response.status_code", response.status().as_u16());
+    }
+    sent
+}
+
+/// The span an attempt names as the upstream's parent when spans are not exported (with them,
+/// `crate::spans::client` makes a real client span under the current one): a child of the
+/// current request's span (or of the running job's), `None` outside a trace.
+fn call_span() -> Option<TraceContext> {
+    let parent = crate::context::origin_trace()?;
+    let span_id = loop {
+        let id = crate::context::next_random();
+        if id != 0 {
+            break id;
+        }
+    };
+    Some(parent.with_span(span_id))
+}
+
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+    )
+}
+
+/// The method as a bounded label.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+fn record_refusal(reason: Refusal) {
+    metrics::counter!("rampart_client_refused_total", "reason" => reason.as_str()).increment(1);
+}
+
+/// A refusal before anything was sent: its metrics and log line.
+fn refused(host: String, reason: Refusal, method: &Method, path: &str) -> ClientError {
+    record_refusal(reason);
+    let error = ClientError::Refused { host, reason };
+    if let ClientError::Refused { host, .. } = &error {
+        tracing::warn!(
+            target: "rampart::client",
+            method = method_label(method),
+            host = %host,
+            path,
+            error = error.kind(),
+            reason = reason.as_str(),
+            attempts = 0,
+            "outgoing call refused"
+        );
+    }
+    error
+}
+
+/// What a transport error was, for the caller: the address guard's refusal is found in the
+/// error's chain (the resolver returned it).
+fn classify_error(error: &reqwest::Error, host: String) -> ClientError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(refusal) = current.downcast_ref::<guard::RefusedAddress>() {
+            return ClientError::Refused {
+                host,
+                reason: refusal.reason,
+            };
+        }
+        source = current.source();
+    }
+    if error.is_timeout() {
+        ClientError::Timeout { host }
+    } else if error.is_connect() {
+        ClientError::Connect { host }
+    } else {
+        let kind = if error.is_body() {
+            "body"
+        } else if error.is_request() {
+            "request"
+        } else {
+            "protocol"
+        };
+        ClientError::Transport { host, kind }
+    }
+}
+
+/// Reads the answer's body, at most `limit` bytes.
+async fn read(
+    mut response: reqwest::Response,
+    limit: usize,
+    host: &str,
+) -> Result<Response, ClientError> {
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let too_large = || ClientError::BodyTooLarge {
+        host: host.to_owned(),
+        limit,
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(error) => return Err(classify_error(&error, host.to_owned())),
+        }
+    }
+    Ok(Response {
+        status,
+        headers,
+        body: body.freeze(),
+        host: host.to_owned(),
+    })
+}
+
+/// An answer, read whole.
+#[derive(Debug, Clone)]
+pub struct Response {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    host: String,
+}
+
+impl Response {
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The body as JSON.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ClientError> {
+        serde_json::from_slice(&self.body).map_err(|source| ClientError::Decode {
+            host: self.host.clone(),
+            source,
+        })
+    }
+
+    /// The answer if its status is 2xx, else [`ClientError::Status`].
+    pub fn error_for_status(self) -> Result<Self, ClientError> {
+        if self.status.is_success() {
+            Ok(self)
+        } else {
+            Err(ClientError::Status {
+                host: self.host,
+                status: self.status,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_jittered_under_an_exponential_ceiling() {
+        let client = HttpClient::builder()
+            .backoff(Duration::from_millis(100), Duration::from_millis(350))
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        for _ in 0..200 {
+            assert!(client.backoff(1) <= Duration::from_millis(100));
+            assert!(client.backoff(2) <= Duration::from_millis(200));
+            assert!(client.backoff(3) <= Duration::from_millis(350));
+            assert!(client.backoff(30) <= Duration::from_millis(350));
+        }
+        let spread: HashSet<Duration> = (0..50).map(|_| client.backoff(3)).collect();
+        assert!(spread.len() > 1, "full jitter draws different delays");
+    }
+
+    #[test]
+    fn only_idempotent_methods_retry_by_default() {
+        for method in [
+            Method::GET,
+            Method::HEAD,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ] {
+            assert!(is_idempotent(&method), "{method}");
+        }
+        assert!(!is_idempotent(&Method::POST));
+        assert!(!is_idempotent(&Method::PATCH));
+    }
+
+    #[test]
+    fn host_labels_are_bounded() {
+        let client = HttpClient::new().unwrap_or_else(|e| panic!("{e}"));
+        for n in 0..HOST_LABELS {
+            assert_eq!(
+                client.host_label(&format!("h{n}.example")),
+                format!("h{n}.example")
+            );
+        }
+        assert_eq!(client.host_label("late.example"), "other");
+        assert_eq!(client.host_label("h0.example"), "h0.example");
+    }
+
+    #[test]
+    fn a_call_outside_a_trace_names_no_span() {
+        assert!(call_span().is_none());
+    }
+}
