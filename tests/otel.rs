@@ -26,6 +26,9 @@ use serde_json::json;
 /// The caller's trace, as a client would send it.
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
+/// The account the identity flows use; no span may hold either.
+const EMAIL: &str = "traced.user@example.com";
+const PASSWORD: &str = "correct horse battery staple";
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -100,6 +103,10 @@ async fn parent() {
         .and_then(|listener| listener.local_addr())
         .unwrap_or_else(|error| panic!("{error}"));
     let exe = std::env::current_exe().unwrap_or_else(|error| panic!("{error}"));
+    let secrets_file = std::env::temp_dir().join(format!(
+        "rampart-otel-secrets-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     let unreachable = {
         let exe = exe.clone();
         tokio::task::spawn_blocking(move || {
@@ -120,6 +127,7 @@ async fn parent() {
         "the unreachable-collector scenario failed: {unreachable}"
     );
 
+    let secrets_child = secrets_file.clone();
     let status = tokio::task::spawn_blocking(move || {
         std::process::Command::new(exe)
             .env("RAMPART_OTEL_CHILD", "1")
@@ -129,6 +137,7 @@ async fn parent() {
             .env("RUST_LOG", "info")
             .env("TASKBOARD_WEBHOOK_ALLOW_LOOPBACK", "true")
             .env("RAMPART_OTEL_WEBHOOK", format!("http://{address}/hook"))
+            .env("RAMPART_OTEL_SECRETS", &secrets_child)
             .status()
     })
     .await
@@ -214,12 +223,40 @@ async fn parent() {
         vec![format!("00-{TRACE_ID}-{}-01", hex(&call.span_id))],
         "the receiver sees the client span as its parent"
     );
-    // Never a bound value, a secret or an address in a span.
+    // Through every identity flow: never a password, token, API key, refresh token or email
+    // in a span's name or attributes (the child wrote down the credentials it was given).
+    let secrets: Vec<String> = std::fs::read_to_string(&secrets_file)
+        .unwrap_or_else(|error| panic!("{error}"))
+        .lines()
+        .filter(|line| line.len() >= 16)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        secrets.len(),
+        4,
+        "an access token, two refresh tokens and an API key"
+    );
+    assert!(
+        spans
+            .iter()
+            .any(|span| span.name == "POST /api/v1/auth/refresh"),
+        "the identity flows were traced"
+    );
     for span in &spans {
-        for attribute in &span.attributes {
-            let value = format!("{:?}", attribute.value);
-            assert!(!value.contains("@example.com"), "{value}");
-            assert!(!value.contains("Bearer"), "{value}");
+        let mut texts = vec![span.name.clone()];
+        texts.extend(
+            span.attributes
+                .iter()
+                .map(|kv| format!("{}={:?}", kv.key, kv.value)),
+        );
+        for text in texts {
+            for secret in secrets
+                .iter()
+                .map(String::as_str)
+                .chain([EMAIL, PASSWORD, "Bearer"])
+            {
+                assert!(!text.contains(secret), "a secret in a span: {text}");
+            }
         }
     }
 }
@@ -301,6 +338,76 @@ fn attribute(span: &Span, key: &str) -> Option<String> {
     })
 }
 
+/// Register, log in, refresh, create and use an API key, change the password, log out.
+async fn identity_flows(app: &TestApp) {
+    let registered = app
+        .post("/api/v1/auth/register")
+        .json(&json!({"email": EMAIL, "password": PASSWORD, "display_name": "Traced"}))
+        .send()
+        .await;
+    assert_eq!(registered.status(), 201, "{}", registered.text());
+    let login = app
+        .post("/api/v1/auth/login")
+        .json(&json!({"email": EMAIL, "password": PASSWORD}))
+        .send()
+        .await;
+    assert_eq!(login.status(), 200, "{}", login.text());
+    let access = login.json()["data"]["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let refresh = login.json()["data"]["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let refreshed = app
+        .post("/api/v1/auth/refresh")
+        .json(&json!({"refresh_token": refresh}))
+        .send()
+        .await;
+    assert_eq!(refreshed.status(), 200, "{}", refreshed.text());
+    let key = app
+        .post("/api/v1/auth/api-keys")
+        .bearer(&access)
+        .json(&json!({"name": "traced"}))
+        .send()
+        .await;
+    assert_eq!(key.status(), 201, "{}", key.text());
+    let secret = key.json()["data"]["key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let used = app
+        .get("/api/v1/me")
+        .header("x-api-key", &secret)
+        .send()
+        .await;
+    assert_eq!(used.status(), 200, "{}", used.text());
+    let changed = app
+        .post("/api/v1/auth/password")
+        .bearer(&access)
+        .json(&json!({"current_password": PASSWORD, "new_password": "another long passphrase"}))
+        .send()
+        .await;
+    assert!(changed.status() < 300, "{}", changed.text());
+    let refresh_2 = refreshed.json()["data"]["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let file = std::env::var("RAMPART_OTEL_SECRETS").unwrap_or_else(|error| panic!("{error}"));
+    std::fs::write(
+        file,
+        [access, refresh, secret, refresh_2.clone()].join("\n"),
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    let refresh = refresh_2;
+    let _ = app
+        .post("/api/v1/auth/logout")
+        .json(&json!({"refresh_token": refresh}))
+        .send()
+        .await;
+}
+
 /// The scenario, exporting to the parent's receiver.
 async fn child() {
     let guard = rampart::observability::init_logging("taskboard-otel-test");
@@ -327,6 +434,7 @@ async fn child() {
         .build()
         .await
         .unwrap_or_else(|error| panic!("{error}"));
+    identity_flows(&app).await;
     let token = app.token(&["member"]);
     let project = app
         .post("/api/v1/projects")

@@ -265,7 +265,9 @@ impl HttpClient {
         let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
         match nanos {
             0 => Duration::ZERO,
-            _ => Duration::from_nanos(crate::context::next_random() % (nanos + 1)),
+            _ => {
+                Duration::from_nanos(crate::context::next_random() % nanos.saturating_add(1).max(1))
+            }
         }
     }
 }
@@ -358,7 +360,8 @@ impl Call<'_> {
                 && attempt < client.inner.max_attempts
                 && match &result {
                     Ok(response) => matches!(response.status().as_u16(), 502..=504),
-                    Err(error) => error.is_connect() || error.is_timeout(),
+                    // A refusal of the resolved address is final: asking again resolves again.
+                    Err(error) => (error.is_connect() || error.is_timeout()) && !is_refusal(error),
                 };
             if !again {
                 break result;
@@ -517,6 +520,18 @@ fn refused(host: String, reason: Refusal, method: &Method, path: &str) -> Client
         );
     }
     error
+}
+
+/// Whether the address guard refused the resolved address (found in the error's chain).
+fn is_refusal(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if current.downcast_ref::<guard::RefusedAddress>().is_some() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
 }
 
 /// What a transport error was, for the caller: the address guard's refusal is found in the

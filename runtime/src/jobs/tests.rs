@@ -253,7 +253,6 @@ async fn a_payload_that_does_not_decode_goes_straight_to_the_dead_letter_queue()
         request_id: None,
         traceparent: None,
         scope: None,
-        traceparent: None,
         last_error: None,
     };
     h.jobs
