@@ -119,7 +119,8 @@ pub(crate) fn api() -> Api {
         .mount(delete_note)
         .mount(note_stats)
         .mount(admin_list_notes);
-    let api = rampart::jobs::mount_admin(jobs::mount(projects::mount(api)));
+    let api = rampart::jobs::mount_admin(jobs::mount(projects::mount(api)))
+        .mount(webhooks::webhook_secret);
     rampart::identity::mount(api, rampart::rbac!())
 }
 

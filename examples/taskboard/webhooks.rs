@@ -1,6 +1,9 @@
 //! Export webhooks: when an export finishes (done, or failed for good), a project with a
 //! `webhook_url` gets `POST {export_id, project_id, status}` through `rampart::client`, signed
-//! with HMAC-SHA256 (`X-Taskboard-Signature: t=<unix>,v1=<hex of HMAC("<t>.<body>")>`).
+//! with HMAC-SHA256 (`X-Taskboard-Signature: t=<unix>,v1=<hex of HMAC("<t>.<body>")>`) under
+//! the project's own key, which its owner reads from `GET /projects/{id}/webhook-secret`. The
+//! key is derived from `TASKBOARD_WEBHOOK_SECRET` and the project id (HMAC), so nothing is
+//! stored, and a tenant who holds its own key cannot sign for another project.
 //!
 //! The delivery is its own job, enqueued by the export job in the transaction that records
 //! the export's end: a failed delivery is retried by the job machinery without building the
@@ -92,10 +95,27 @@ impl WebhookSigner {
         }
     }
 
-    /// `t=<timestamp>,v1=<hex of HMAC-SHA256("<timestamp>.<body>")>`: the timestamp inside
-    /// the MAC lets a receiver refuse replays of old deliveries.
-    pub(crate) fn sign(&self, timestamp: i64, body: &[u8]) -> String {
+    /// The key `project`'s webhooks are signed with: HMAC-SHA256 of the project id under the
+    /// app's secret, as hex (what its owner is shown, and verifies with).
+    pub(crate) fn project_key(&self, project: Uuid) -> String {
         let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.secret) else {
+            // HMAC takes keys of any length: unreachable.
+            return String::new();
+        };
+        mac.update(b"taskboard-webhook-key-v1:");
+        mac.update(project.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
+    /// `t=<timestamp>,v1=<hex of HMAC-SHA256("<timestamp>.<body>")>` under `project`'s key:
+    /// the timestamp inside the MAC lets a receiver refuse replays of old deliveries.
+    pub(crate) fn sign(&self, project: Uuid, timestamp: i64, body: &[u8]) -> String {
+        let key = self.project_key(project);
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.as_bytes()) else {
             // HMAC takes keys of any length: unreachable, and an unsigned header is refused
             // by every receiver rather than trusted.
             return format!("t={timestamp},v1=");
@@ -151,7 +171,11 @@ pub(crate) async fn deliver_export_webhook(
 ) -> JobResult {
     let body = serde_json::to_vec(&input.event)
         .map_err(|error| JobError::permanent(format!("webhook body: {error}")))?;
-    let signature = signer.sign(chrono::Utc::now().timestamp(), &body);
+    let signature = signer.sign(
+        input.event.project_id,
+        chrono::Utc::now().timestamp(),
+        &body,
+    );
     let value_of = |value: &str| {
         HeaderValue::from_str(value)
             .map_err(|_| JobError::permanent("webhook header does not encode"))
@@ -184,4 +208,32 @@ pub(crate) async fn deliver_export_webhook(
         )));
     }
     Ok(())
+}
+
+/// A project's webhook key.
+#[derive(Debug, Serialize, Schema)]
+pub(crate) struct WebhookSecret {
+    /// Verify `X-Taskboard-Signature` with it: HMAC-SHA256 of `"<t>.<body>"`, this text as the
+    /// key.
+    pub(crate) secret: String,
+}
+
+/// The key one of the caller's projects' webhooks are signed with (a credential: never cached,
+/// `no-store`).
+#[endpoint(
+    get = "/projects/{id}/webhook-secret",
+    role = "member",
+    tag = "projects"
+)]
+pub(crate) async fn webhook_secret(
+    ctx: Ctx,
+    projects: super::projects::ProjectRepo,
+    signer: Dep<WebhookSigner>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<rampart::Sensitive<WebhookSecret>> {
+    // Missing or not the caller's: 404, as for every other read of a project.
+    let project = projects.get(&ctx.scope()?, id).await?;
+    Ok(rampart::Sensitive(WebhookSecret {
+        secret: signer.project_key(project.id),
+    }))
 }

@@ -216,7 +216,8 @@ fn creations_link_to_the_operations_on_what_they_created() {
             "list_tasks",
             "open_tasks",
             "patch_project",
-            "replace_project"
+            "replace_project",
+            "webhook_secret"
         ]
     );
     assert_eq!(

@@ -700,6 +700,7 @@ async fn api9_inventory_router_equals_document_on(backend: TestBackend) {
         ("GET", "/api/v1/projects/{id}/exports/{export_id}"),
         ("GET", "/api/v1/projects/{id}/open-tasks"),
         ("GET", "/api/v1/projects/{id}/tasks"),
+        ("GET", "/api/v1/projects/{id}/webhook-secret"),
         ("GET", "/api/v1/stats"),
         ("GET", "/api/v1/tasks/{id}"),
         ("GET", "/health/live"),

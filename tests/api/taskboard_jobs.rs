@@ -471,7 +471,22 @@ async fn taskboard_with_webhooks(backend: TestBackend) -> TestApp {
 }
 
 /// Whether `header` is `t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">` under the test key.
-fn signature_is_valid(header: &str, body: &[u8]) -> bool {
+/// The key `project`'s webhooks are signed with, as its owner reads it.
+async fn webhook_key(app: &TestApp, owner: &str, project: &str) -> String {
+    let answer = app
+        .get(&format!("/api/v1/projects/{project}/webhook-secret"))
+        .bearer(owner)
+        .send()
+        .await;
+    assert_eq!(answer.status(), 200, "{}", answer.text());
+    assert_eq!(answer.header("cache-control"), Some("no-store"));
+    answer.json()["data"]["secret"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no secret: {}", answer.text()))
+        .to_owned()
+}
+
+fn signature_is_valid(header: &str, body: &[u8], key: &str) -> bool {
     use hmac::Mac as _;
     let Some((t, v1)) = header
         .strip_prefix("t=")
@@ -479,7 +494,7 @@ fn signature_is_valid(header: &str, body: &[u8]) -> bool {
     else {
         return false;
     };
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(WEBHOOK_SECRET)
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
         .unwrap_or_else(|e| panic!("{e}"));
     mac.update(format!("{t}.").as_bytes());
     mac.update(body);
@@ -567,12 +582,32 @@ async fn a_finished_export_is_posted_signed_to_the_projects_webhook() {
             json!({"export_id": export_id, "project_id": project, "status": "done"})
         );
         assert_eq!(header("content-type"), "application/json");
+        // Signed with the project's own key, which only its owner can read (no-store).
+        let key = webhook_key(&app, &owner, &project).await;
         assert!(
-            signature_is_valid(&header("x-taskboard-signature"), body),
+            signature_is_valid(&header("x-taskboard-signature"), body, &key),
             "{backend:?}: {}",
             header("x-taskboard-signature")
         );
-        assert!(!signature_is_valid(&header("x-taskboard-signature"), b"{}"));
+        assert!(!signature_is_valid(
+            &header("x-taskboard-signature"),
+            b"{}",
+            &key
+        ));
+        let other_project = project_with_webhook(&app, &owner, &url).await;
+        let other_key = webhook_key(&app, &owner, &other_project).await;
+        assert_ne!(key, other_key);
+        assert!(
+            !signature_is_valid(&header("x-taskboard-signature"), body, &other_key),
+            "another project's key does not verify this project's webhook"
+        );
+        let (_, stranger) = member(&app).await;
+        let refused = app
+            .get(&format!("/api/v1/projects/{project}/webhook-secret"))
+            .bearer(&stranger)
+            .send()
+            .await;
+        assert_error(&refused, 404, "NOT_FOUND");
         // The export request's trace, through the export job and the delivery job.
         let traceparent = header("traceparent");
         assert_eq!(

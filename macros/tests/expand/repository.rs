@@ -59,7 +59,12 @@ impl ProjectRepo {
             ::rampart::__private::IntoValue::into_value(id),
             ::rampart::__private::IntoValue::into_value(scope.owner())
         ];
-        self.store.execute("ProjectRepo.archive", __RAMPART_SQL, __rampart_values).await
+        let __rampart_answer = self
+            .store
+            .execute("ProjectRepo.archive", __RAMPART_SQL, __rampart_values)
+            .await;
+        self.store.invalidate(&["projects"]).await;
+        __rampart_answer
     }
 }
 #[automatically_derived]
