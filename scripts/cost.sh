@@ -5,13 +5,18 @@
 # difference divided by the difference in requests is the cost of one request, with set-up and
 # teardown cancelled out. Counts, unlike wall time, do not move with a noisy machine.
 # Usage: scripts/cost.sh   (needs valgrind; prints a Markdown table)
+#   COST_CASES="1 3"      only those targets (0 bare axum, 1 public, 2 rate limited, 3 authenticated)
+#   COST_FEATURES=otel    the bench built with those features of `rampart` (the `otel` cost:
+#                         with OTEL_EXPORTER_OTLP_ENDPOINT set, spans are made and exported)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "valgrind is required (apt-get install valgrind)" >&2; exit 1; }
 
 small=${COST_SMALL:-2000}
 large=${COST_LARGE:-12000}
-cargo bench --bench http --no-run >/dev/null 2>&1 || cargo bench --bench http --no-run
+features=()
+if [ -n "${COST_FEATURES:-}" ]; then features=(--features "$COST_FEATURES"); fi
+cargo bench --bench http --no-run "${features[@]}" >/dev/null 2>&1 || cargo bench --bench http --no-run "${features[@]}"
 bin=$(ls -t "${CARGO_TARGET_DIR:-target}"/release/deps/http-* | grep -v '\.d$' | head -n 1)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -32,7 +37,7 @@ blocks() { # case iterations -> heap blocks allocated in total
 names=("bare axum" "rampart public" "rampart public + in-memory rate limit" "rampart authenticated + role")
 echo "| target (in process) | instructions / request | heap allocations / request |"
 echo "|---|---:|---:|"
-for case in 0 1 2 3; do
+for case in ${COST_CASES:-0 1 2 3}; do
   i_small=$(instructions "$case" "$small"); i_large=$(instructions "$case" "$large")
   b_small=$(blocks "$case" "$small"); b_large=$(blocks "$case" "$large")
   per_i=$(( (i_large - i_small) / (large - small) ))

@@ -461,7 +461,17 @@ pub fn init_logging_with<W>(service: &str, writer: W, default_filter: &str) -> b
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    install(service, writer, default_filter).is_some()
+    match install(service, writer, default_filter) {
+        // No guard to hold it: the span export runs for the rest of the process (spans of
+        // its last batch may be lost at exit; `init_logging`'s guard flushes them).
+        #[cfg(feature = "otel")]
+        Some(Some(export)) => {
+            super::otel::keep_for_the_process(export);
+            true
+        }
+        Some(_) => true,
+        None => false,
+    }
 }
 
 /// What [`install`] keeps running besides the writer: the span export, with the `otel`

@@ -109,6 +109,15 @@ impl Drop for Export {
     }
 }
 
+/// The export of a subscriber installed without a guard (`init_logging_with`): dropping it
+/// would shut the provider down at once, and every span after would be empty.
+static KEPT: std::sync::OnceLock<Export> = std::sync::OnceLock::new();
+
+/// Keeps `export` running until the process ends.
+pub(super) fn keep_for_the_process(export: Export) {
+    let _ = KEPT.set(export);
+}
+
 /// The layer of spans for the subscriber `S`, and what keeps its export running; `None` when
 /// the environment does not ask for export or the exporter cannot be built (logged).
 pub(super) fn layer<S>(service: &str) -> Option<(SpanLayer<S>, Export)>
