@@ -26,6 +26,8 @@ use serde_json::json;
 /// The caller's trace, as a client would send it.
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
+/// The trace a caller names to a service that restarts every trace (`RAMPART_TRACE_INCOMING`).
+const REFUSED_TRACE: &str = "5cf92f3577b34da6a3ce929d0e0e4737";
 /// The account the identity flows use; no span may hold either.
 const EMAIL: &str = "traced.user@example.com";
 const PASSWORD: &str = "correct horse battery staple";
@@ -223,6 +225,22 @@ async fn parent() {
         vec![format!("00-{TRACE_ID}-{}-01", hex(&call.span_id))],
         "the receiver sees the client span as its parent"
     );
+    // A service that restarts traces: the caller's trace is not continued, only linked.
+    assert!(
+        spans
+            .iter()
+            .all(|span| hex(&span.trace_id) != REFUSED_TRACE),
+        "no span in the trace the caller chose"
+    );
+    let edge = find(&spans.iter().collect::<Vec<_>>(), |span| {
+        span.name == "GET /api/v1/info"
+            && span
+                .links
+                .iter()
+                .any(|link| hex(&link.trace_id) == REFUSED_TRACE)
+    });
+    assert!(edge.parent_span_id.is_empty(), "a root span of its own");
+    assert_eq!(hex(&edge.links[0].span_id), CALLER_SPAN);
     // Through every identity flow: never a password, token, API key, refresh token or email
     // in a span's name or attributes (the child wrote down the credentials it was given).
     let secrets: Vec<String> = std::fs::read_to_string(&secrets_file)
@@ -470,6 +488,31 @@ async fn child() {
     app.drain_jobs()
         .await
         .unwrap_or_else(|error| panic!("{error}"));
+    let edge: TestApp = TestApp::builder(taskboard::api())
+        .dependencies(
+            taskboard::dependencies(rampart::Environment::Development)
+                .unwrap_or_else(|error| panic!("{error}")),
+        )
+        .jobs(taskboard::jobs::jobs())
+        .map_app(taskboard::jobs::attach)
+        .migrations(taskboard::MIGRATIONS)
+        .with_identity()
+        .configure(|config| config.trace_incoming = rampart::trace::IncomingTrace::Restart)
+        .build()
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    let info = edge
+        .get("/api/v1/info")
+        .header(
+            "traceparent",
+            &format!("00-{REFUSED_TRACE}-{CALLER_SPAN}-01"),
+        )
+        .send()
+        .await;
+    assert_eq!(info.status(), 200, "{}", info.text());
+    let answer = info.header("traceresponse").unwrap_or_default().to_owned();
+    assert!(!answer.contains(REFUSED_TRACE), "{answer}");
+    drop(edge);
     // Let the batch go, then flush whatever is left on the way out.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let metrics = app.get("/metrics").send().await.text();

@@ -482,7 +482,8 @@ impl Api {
             .layer(pipeline::global_stack(
                 pipeline::EdgeLayer::new(trusted_proxies, sqlite)
                     .with_validator_seed(app.cursor_key().validator_seed())
-                    .with_request_start(config.log_request_start),
+                    .with_request_start(config.log_request_start)
+                    .with_incoming_trace(config.trace_incoming),
                 cors,
                 config.max_concurrency,
                 ip_throttle,

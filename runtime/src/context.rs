@@ -321,6 +321,12 @@ pub fn origin_request_id() -> Option<RequestId> {
     })
 }
 
+/// Runs `f` with the running job's origin, when the calling task runs a job (its log lines
+/// name the enqueuing request's id and the job's trace).
+pub fn with_job_origin<R>(f: impl FnOnce(&JobOrigin) -> R) -> Option<R> {
+    JOB_ORIGIN.try_with(f).ok()
+}
+
 /// The trace outgoing work continues: the current request's span, else the running job's.
 pub fn origin_trace() -> Option<TraceContext> {
     trace().or_else(|| {

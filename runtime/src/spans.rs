@@ -30,12 +30,14 @@ pub(crate) fn enable() {
     ENABLED.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// The span of a request, in the caller's trace (`remote`), and the trace context it gives
-/// (its ids, and whether the sampler keeps it); `None` when spans are off.
+/// The span of a request, in the caller's trace (`remote`) or a new one linked to the
+/// caller's span (`link`), and the trace context it gives (its ids, and whether the sampler
+/// keeps it); `None` when spans are off.
 pub fn request(
     method: &'static str,
     route: Option<&str>,
     remote: Option<&Remote>,
+    link: Option<&Remote>,
 ) -> Option<(tracing::Span, TraceContext)> {
     if !enabled() {
         return None;
@@ -59,13 +61,16 @@ pub fn request(
         if let Some(remote) = remote {
             otel::set_remote_parent(&span, remote);
         }
+        if let Some(link) = link {
+            otel::link(&span, link);
+        }
         let mut trace = otel::trace_of(&span, remote.and_then(|remote| remote.state.clone()))?;
         trace.parent_span_id = remote.map(|remote| remote.span_id);
         Some((span, trace))
     }
     #[cfg(not(feature = "otel"))]
     {
-        let _ = (method, route, remote);
+        let _ = (method, route, remote, link);
         None
     }
 }

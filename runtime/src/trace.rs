@@ -118,6 +118,39 @@ fn tracestate_is_sane(bytes: &[u8]) -> bool {
         })
 }
 
+/// What a request's incoming `traceparent` may decide (`RAMPART_TRACE_INCOMING`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IncomingTrace {
+    /// The request continues the caller's trace, and the caller's sampling decision stands
+    /// (a service whose callers are trusted: behind a gateway, or called by other services).
+    #[default]
+    Continue,
+    /// Every request starts a trace of its own, sampled by this service's sampler, and the
+    /// caller's span is only linked (a public edge: a caller cannot force its requests to be
+    /// recorded, nor put them in a trace of its choosing).
+    Restart,
+}
+
+impl IncomingTrace {
+    /// `continue` or `restart`.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "continue" => Some(Self::Continue),
+            "restart" => Some(Self::Restart),
+            _ => None,
+        }
+    }
+
+    /// The caller's context split into the parent of the request's span and a span it only
+    /// links to.
+    pub fn split(self, remote: Option<Remote>) -> (Option<Remote>, Option<Remote>) {
+        match self {
+            Self::Continue => (remote, None),
+            Self::Restart => (None, remote),
+        }
+    }
+}
+
 /// The trace a request belongs to and the span that handles it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceContext {

@@ -46,4 +46,5 @@ mod shutdown;
 mod slow_clients;
 mod taskboard_jobs;
 mod taskboard_notes;
+mod trace_context;
 mod transactions;

@@ -654,3 +654,55 @@ async fn a_webhook_the_receiver_fails_is_delivered_on_retry_without_rebuilding_t
     assert_eq!(export["data"]["status"], "done");
     assert_eq!(export["data"]["version"], 3, "{export}");
 }
+
+/// Without the `otel` feature too, a job's lines name the trace of the request that enqueued
+/// it: the worker's lines about the export job and the webhook job, and the client's line of
+/// the delivery, all carry the request's trace id beside its request id.
+#[tokio::test]
+async fn job_lines_carry_the_enqueuing_requests_trace() {
+    rampart::testing::capture_logs();
+    let (url, _received) = webhook_receiver(Vec::new()).await;
+    let app = taskboard_with_webhooks(TestBackend::Sqlite).await;
+    let (_, owner) = member(&app).await;
+    let project = project_with_webhook(&app, &owner, &url).await;
+    let accepted = app
+        .post(&format!("/api/v1/projects/{project}/exports"))
+        .bearer(&owner)
+        .header("traceparent", EXPORT_PARENT)
+        .send()
+        .await;
+    assert_eq!(accepted.status(), 202, "{}", accepted.text());
+    let request_id = accepted
+        .header("x-request-id")
+        .unwrap_or_default()
+        .to_owned();
+    let report = drain(&app).await;
+    assert_eq!(report.dead, 0, "{report:?}");
+
+    let lines: Vec<_> = rampart::testing::log_lines_with(&request_id)
+        .into_iter()
+        .filter(|line| line["request_id"] == request_id.as_str())
+        .filter(|line| line["target"] == "rampart::jobs" || line["target"] == "rampart::client")
+        .collect();
+    let done: Vec<_> = lines
+        .iter()
+        .filter(|line| line["message"] == "job done")
+        .collect();
+    assert_eq!(done.len(), 2, "the export and its webhook: {lines:#?}");
+    assert!(
+        lines.iter().any(|line| line["target"] == "rampart::client"),
+        "the delivery's call line: {lines:#?}"
+    );
+    for line in &lines {
+        assert_eq!(
+            line["trace_id"], "0af7651916cd43dd8448eb211c80319c",
+            "every job line names the request's trace: {line}"
+        );
+        let span = line["span_id"].as_str().unwrap_or_default();
+        assert_eq!(span.len(), 16, "{line}");
+        assert_ne!(
+            span, "b7ad6b7169203331",
+            "a span of the job, not the caller's: {line}"
+        );
+    }
+}

@@ -202,6 +202,11 @@ impl Config {
                     _ => None,
                 },
             )?,
+            trace_incoming: env.parse(
+                "RAMPART_TRACE_INCOMING",
+                crate::trace::IncomingTrace::Continue,
+                crate::trace::IncomingTrace::parse,
+            )?,
             rate_limit_multiplier: env.parse("RAMPART_RATE_LIMIT_MULTIPLIER", 1.0, |v| {
                 v.parse::<f64>().ok().filter(|m| m.is_finite() && *m > 0.0)
             })?,

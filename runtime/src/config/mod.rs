@@ -11,6 +11,7 @@
 //! | `DATABASE_SLOW_QUERY` | `500ms` | slower statements are logged at warn |
 //! | `RAMPART_LOG_STATEMENTS` | `false` | `true`: one line per statement of rampart's runner (its name and `duration_ms`, never SQL or values), info (warn when slow) |
 //! | `RAMPART_LOG_REQUEST_START` | `debug` | level of the `request started` line (`info` or `debug`) |
+//! | `RAMPART_TRACE_INCOMING` | `continue` | `continue`: a request's `traceparent` is its parent and its sampling decision stands; `restart`: every request starts its own trace, sampled here, linked to the caller's span (a public edge) |
 //! | `DATABASE_REPLICA_RETRY` | `5s` | a replica that failed is left alone this long (reads on the primary), then probed |
 //! | `RAMPART_READ_YOUR_WRITES` | `5s` | with a replica, a user's reads go to the primary this long after its write (0s–1h; `0s`: off) |
 //! | `JWT_SECRET` | generated in development | HS256 key |
@@ -112,6 +113,8 @@ pub struct Config {
     pub service: String,
     /// Level of the `request started` line (`RAMPART_LOG_REQUEST_START`).
     pub log_request_start: crate::observability::RequestStartLevel,
+    /// What a request's `traceparent` decides (`RAMPART_TRACE_INCOMING`).
+    pub trace_incoming: crate::trace::IncomingTrace,
     /// Multiplies every declared rate limit (e.g. `100` in a load-test environment).
     pub rate_limit_multiplier: f64,
     /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges).

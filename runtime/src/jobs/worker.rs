@@ -332,8 +332,12 @@ async fn run_delivery(
     let started = Instant::now();
     // Decremented on drop, so an attempt aborted at the end of the grace period counts too.
     let _gauge = InFlightGauge::new(&delivery.queue);
-    let (outcome, spec) = execute(&shared, &delivery).await;
-    settle(&shared, &delivery, spec, outcome, started.elapsed()).await;
+    // The job's origin: the enqueuing request's id and the job's trace, which the job's own
+    // lines and the worker's lines about it name.
+    let mut origin = delivery.record.as_ref().map(origin_of).unwrap_or_default();
+    let (outcome, spec) = execute(&shared, &delivery, &mut origin).await;
+    let elapsed = started.elapsed();
+    crate::context::job_scope(origin, settle(&shared, &delivery, spec, outcome, elapsed)).await;
     lock(&in_flight).remove(&delivery.token);
 }
 
@@ -354,7 +358,11 @@ impl Drop for InFlightGauge {
     }
 }
 
-async fn execute(shared: &Shared, delivery: &Delivery) -> (Outcome, Option<&'static JobSpec>) {
+async fn execute(
+    shared: &Shared,
+    delivery: &Delivery,
+    origin: &mut crate::context::JobOrigin,
+) -> (Outcome, Option<&'static JobSpec>) {
     let record = match &delivery.record {
         Ok(record) => record,
         Err(poison) => return (Outcome::Poison(poison.reason.clone()), None),
@@ -398,7 +406,6 @@ async fn execute(shared: &Shared, delivery: &Delivery) -> (Outcome, Option<&'sta
     // Its own task, so a panic in the job is a failed attempt, not a dead worker; with the
     // enqueuing request's id and trace as its origin, and inside the job's span when spans
     // are exported (which continues that trace).
-    let mut origin = origin_of(record);
     let producer = record
         .traceparent
         .as_deref()
@@ -406,10 +413,10 @@ async fn execute(shared: &Shared, delivery: &Delivery) -> (Outcome, Option<&'sta
     let task = match crate::spans::job(&record.job, &record.queue, producer.as_ref()) {
         Some((span, trace)) => {
             origin.trace = Some(trace);
-            let future = crate::context::job_scope(origin, future);
+            let future = crate::context::job_scope(origin.clone(), future);
             tokio::spawn(tracing::Instrument::instrument(future, span))
         }
-        None => tokio::spawn(crate::context::job_scope(origin, future)),
+        None => tokio::spawn(crate::context::job_scope(origin.clone(), future)),
     };
     let _abort = AbortOnDrop(task.abort_handle());
     let renewals = renew_lease(shared, delivery);
@@ -496,17 +503,16 @@ async fn settle(
     let max_attempts = schedule.retries.saturating_add(1);
     let duration_ms = elapsed.as_secs_f64() * 1000.0;
     let job_id = record.map(|record| record.id.to_string());
-    let request_id = record.and_then(|record| record.request_id.as_deref());
     let label = spec.map_or("unknown", |spec| spec.name);
     metrics::histogram!("jobs_duration_seconds", "queue" => delivery.queue.clone(), "job" => label)
         .record(elapsed.as_secs_f64());
     let (kind, error) = match outcome {
         Outcome::LeaseLost => {
-            tracing::warn!(target: "rampart::jobs", job, queue = %delivery.queue, job_id, attempt, duration_ms, request_id, "job stopped: its lease was lost; the worker holding it now settles it");
+            tracing::warn!(target: "rampart::jobs", job, queue = %delivery.queue, job_id, attempt, duration_ms, "job stopped: its lease was lost; the worker holding it now settles it");
             ("lease_lost", None)
         }
         Outcome::Done => {
-            tracing::info!(target: "rampart::jobs", job, queue = %delivery.queue, job_id, attempt, duration_ms, request_id, "job done");
+            tracing::info!(target: "rampart::jobs", job, queue = %delivery.queue, job_id, attempt, duration_ms, "job done");
             persist(|| backend.complete(delivery)).await;
             shared.count(|report| report.done += 1);
             ("done", None)
@@ -522,14 +528,14 @@ async fn settle(
             };
             let delay = schedule.backoff.delay(attempt + 1, jitter_unit());
             let run_at = now_ms().saturating_add(super::queue::millis(delay));
-            tracing::warn!(target: "rampart::jobs", job, queue = %delivery.queue, job_id, attempt, duration_ms, request_id, error = %error, retry_in_ms = delay.as_millis() as u64, "job failed; retrying");
+            tracing::warn!(target: "rampart::jobs", job, queue = %delivery.queue, job_id, attempt, duration_ms, error = %error, retry_in_ms = delay.as_millis() as u64, "job failed; retrying");
             persist(|| backend.retry(delivery, &next, run_at)).await;
             shared.count(|report| report.retried += 1);
             ("retry", Some(error))
         }
         Outcome::Failed(error) | Outcome::Permanent(error) | Outcome::Poison(error) => {
             let dead = dead_job(delivery, attempt, &error);
-            tracing::error!(target: "rampart::jobs", job, queue = %delivery.queue, job_id = %dead.id, attempt, duration_ms, request_id, error = %error, "job moved to the dead-letter queue");
+            tracing::error!(target: "rampart::jobs", job, queue = %delivery.queue, job_id = %dead.id, attempt, duration_ms, error = %error, "job moved to the dead-letter queue");
             persist(|| backend.bury(delivery, &dead)).await;
             shared.count(|report| report.dead += 1);
             ("dead", Some(error))

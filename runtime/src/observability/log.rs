@@ -102,12 +102,7 @@ pub(super) fn request_fields(
     line.push_str(request_id);
     line.push('"');
     if let Some(trace) = trace {
-        // Hex digits: nothing to escape.
-        line.push_str(",\"trace_id\":\"");
-        line.push_str(std::str::from_utf8(&trace.trace_id_hex()).unwrap_or_default());
-        line.push_str("\",\"span_id\":\"");
-        line.push_str(std::str::from_utf8(&trace.span_id_hex()).unwrap_or_default());
-        line.push('"');
+        trace_fields(line, trace);
     }
     if let Some(user) = user {
         let mut buffer = uuid::Uuid::encode_buffer();
@@ -119,6 +114,30 @@ pub(super) fn request_fields(
     line.push_str(method);
     line.push_str("\",\"route\":\"");
     escape_into(line, route.unwrap_or("unmatched"));
+    line.push('"');
+}
+
+/// Appends what a job's line names of it: the id of the request that enqueued it and the
+/// job's trace (a span in that request's trace), in the order request lines have them.
+fn job_fields(line: &mut Line, origin: &crate::context::JobOrigin) {
+    if let Some(request_id) = &origin.request_id {
+        line.push_str(",\"request_id\":\"");
+        // An accepted id: `[A-Za-z0-9._-]`, nothing to escape.
+        line.push_str(request_id.as_str());
+        line.push('"');
+    }
+    if let Some(trace) = &origin.trace {
+        trace_fields(line, trace);
+    }
+}
+
+/// Appends `trace`'s ids.
+fn trace_fields(line: &mut Line, trace: &crate::trace::TraceContext) {
+    // Hex digits: nothing to escape.
+    line.push_str(",\"trace_id\":\"");
+    line.push_str(std::str::from_utf8(&trace.trace_id_hex()).unwrap_or_default());
+    line.push_str("\",\"span_id\":\"");
+    line.push_str(std::str::from_utf8(&trace.span_id_hex()).unwrap_or_default());
     line.push('"');
 }
 
@@ -386,7 +405,10 @@ where
                     context.route(),
                 );
             });
+            let in_job = in_request.is_none()
+                && crate::context::with_job_origin(|origin| job_fields(line, origin)).is_some();
             if in_request.is_none()
+                && !in_job
                 && let Some(scope) = ctx.event_scope(event)
             {
                 for span in scope.from_root() {

@@ -42,7 +42,7 @@ use crate::context::{self, REQUEST_ID_HEADER, RequestContext, RequestId};
 use crate::error::{ApiError, Enveloped, ErrorCode};
 use crate::observability::RequestStartLevel;
 use crate::rate_limit::client_ip;
-use crate::trace::{TRACERESPONSE, TraceContext};
+use crate::trace::{IncomingTrace, TRACERESPONSE, TraceContext};
 
 /// Route label of requests that matched no route: never the raw path (unbounded cardinality,
 /// and paths can carry data).
@@ -55,6 +55,7 @@ pub struct EdgeLayer {
     worker_span: bool,
     validator_seed: u64,
     request_start: RequestStartLevel,
+    incoming_trace: IncomingTrace,
 }
 
 impl EdgeLayer {
@@ -70,7 +71,14 @@ impl EdgeLayer {
             worker_span,
             validator_seed: 0,
             request_start: RequestStartLevel::Debug,
+            incoming_trace: IncomingTrace::Continue,
         }
+    }
+
+    /// The same edge, treating a request's `traceparent` as `incoming` says.
+    pub fn with_incoming_trace(mut self, incoming: IncomingTrace) -> Self {
+        self.incoming_trace = incoming;
+        self
     }
 
     /// The same edge, writing each request's `request started` line at `level`.
@@ -96,6 +104,7 @@ impl<S> Layer<S> for EdgeLayer {
             worker_span: self.worker_span,
             validator_seed: self.validator_seed,
             request_start: self.request_start,
+            incoming_trace: self.incoming_trace,
             handles: Arc::default(),
         }
     }
@@ -109,6 +118,7 @@ pub struct EdgeService<S> {
     worker_span: bool,
     validator_seed: u64,
     request_start: RequestStartLevel,
+    incoming_trace: IncomingTrace,
     /// Metric handles of the route this service wraps (`Router::layer` makes one per route).
     handles: Arc<Mutex<RouteHandles>>,
 }
@@ -140,8 +150,11 @@ where
             .unwrap_or_else(RequestId::generate);
         let ip: Option<IpAddr> = client_ip(&request, &self.trusted_proxies);
         let route = request.extensions().get::<MatchedPath>().cloned();
-        // The caller's trace continues here (a malformed `traceparent` starts a new one).
-        let remote = crate::trace::Remote::from_headers(request.headers());
+        // The caller's trace continues here, unless the service restarts every trace and only
+        // links the caller's (a malformed `traceparent` starts a new one either way).
+        let (remote, link) = self
+            .incoming_trace
+            .split(crate::trace::Remote::from_headers(request.headers()));
         let method = method_label(request.method());
         let mut context =
             RequestContext::new(id, ip, method, route).with_validator_seed(self.validator_seed);
@@ -158,7 +171,7 @@ where
             // current, so that the JSON layer ties the span to the request); otherwise they
             // are made here, and the caller's sampling decision is passed on.
             let exported = context::with(|context| {
-                crate::spans::request(method, context.route(), remote.as_ref())
+                crate::spans::request(method, context.route(), remote.as_ref(), link.as_ref())
             })
             .flatten();
             let span = match exported {
