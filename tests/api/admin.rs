@@ -3,48 +3,29 @@
 //! disabling (refresh tokens and API keys stop at once).
 
 use rampart::testing::{BACKENDS, TestApp, TestResponse};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::assert_error;
 
-const PASSWORD: &str = "correct horse battery staple";
+use crate::common::PASSWORD;
 
 async fn account(app: &TestApp, admin: bool) -> (String, String, String) {
-    let email = format!("u.{}@example.com", uuid::Uuid::new_v4().simple());
-    if admin {
-        let created = rampart::identity::ensure_admin(
-            app.app(),
-            rampart::rbac!(),
-            &email,
-            PASSWORD.to_owned(),
-        )
-        .await;
-        assert!(created.is_ok());
-    } else {
-        let registered = app
-            .post("/api/v1/auth/register")
-            .json(&json!({"email": email, "password": PASSWORD, "display_name": "U"}))
-            .send()
-            .await;
-        assert_eq!(registered.status(), 201);
+    if !admin {
+        let account = crate::common::account(app, "u").await;
+        return (account.id.to_string(), account.access, account.refresh);
     }
-    let login = app
-        .post("/api/v1/auth/login")
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await;
-    let data = login.json()["data"].clone();
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-    let me = app
-        .get("/api/v1/me")
-        .bearer(&text(&data["access_token"]))
-        .send()
-        .await;
-    (
-        text(&me.json()["data"]["user_id"]),
-        text(&data["access_token"]),
-        text(&data["refresh_token"]),
-    )
+    let email = format!("u.{}@example.com", uuid::Uuid::new_v4().simple());
+    let created =
+        rampart::identity::ensure_admin(app.app(), rampart::rbac!(), &email, PASSWORD.to_owned())
+            .await;
+    assert!(created.is_ok());
+    let (access, refresh) = crate::common::login(app, &email).await;
+    let me = app.get("/api/v1/me").bearer(&access).send().await;
+    let user_id = me.json()["data"]["user_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    (user_id, access, refresh)
 }
 
 async fn refresh(app: &TestApp, token: &str) -> TestResponse {

@@ -8,8 +8,6 @@ use serde_json::json;
 
 use crate::common::assert_error;
 
-const PASSWORD: &str = "correct horse battery staple";
-
 #[derive(Serialize, Schema)]
 struct Whoami {
     scheme: String,
@@ -50,22 +48,7 @@ async fn app_with_user(backend: rampart::testing::TestBackend) -> (TestApp, Stri
         .build()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let email = format!("svc.{}@example.com", uuid::Uuid::new_v4().simple());
-    let registered = app
-        .post("/api/v1/auth/register")
-        .json(&json!({"email": email, "password": PASSWORD, "display_name": "Service"}))
-        .send()
-        .await;
-    assert_eq!(registered.status(), 201, "{}", registered.text());
-    let login = app
-        .post("/api/v1/auth/login")
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await;
-    let access = login.json()["data"]["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let access = crate::common::account(&app, "svc").await.access;
     (app, access)
 }
 

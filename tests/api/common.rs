@@ -123,6 +123,56 @@ pub(crate) fn assert_error(response: &rampart::testing::TestResponse, status: u1
     assert!(body["error"]["details"].is_array());
 }
 
+/// The password of every account the tests register.
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
+
+/// An account registered through `POST /auth/register` and logged in.
+#[derive(Debug, Clone)]
+pub(crate) struct Account {
+    pub(crate) id: uuid::Uuid,
+    pub(crate) access: String,
+    pub(crate) refresh: String,
+}
+
+/// Logs `email` in with [`PASSWORD`] (asserting 200): its access and refresh tokens.
+pub(crate) async fn login(app: &TestApp, email: &str) -> (String, String) {
+    let login = app
+        .post("/api/v1/auth/login")
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await;
+    assert_eq!(login.status(), 200, "login of {email}: {}", login.text());
+    let token = |name: &str| {
+        login.json()["data"][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {name}: {}", login.text()))
+            .to_owned()
+    };
+    (token("access_token"), token("refresh_token"))
+}
+
+/// Registers a new account (an email made of `label` and a fresh id, [`PASSWORD`]; asserting
+/// 201) and logs it in.
+pub(crate) async fn account(app: &TestApp, label: &str) -> Account {
+    let email = format!("{label}.{}@example.com", uuid::Uuid::new_v4().simple());
+    let registered = app
+        .post("/api/v1/auth/register")
+        .json(&json!({"email": email, "password": PASSWORD, "display_name": label}))
+        .send()
+        .await;
+    assert_eq!(registered.status(), 201, "{}", registered.text());
+    let id = registered.json()["data"]["id"]
+        .as_str()
+        .and_then(|id| uuid::Uuid::parse_str(id).ok())
+        .unwrap_or_else(|| panic!("an id: {}", registered.text()));
+    let (access, refresh) = login(app, &email).await;
+    Account {
+        id,
+        access,
+        refresh,
+    }
+}
+
 /// Creates an API key with a JWT and returns its secret (empty if creation failed; the
 /// caller's assertions then fail on it).
 pub(crate) async fn create_api_key(app: &TestApp, access_token: &str, name: &str) -> String {

@@ -932,23 +932,7 @@ async fn an_api_key_does_not_share_records_with_its_owners_token() {
         .build()
         .await
         .unwrap_or_else(|error| panic!("{error}"));
-    let email = format!("k.{}@example.com", uuid::Uuid::new_v4().simple());
-    let password = "correct horse battery staple";
-    let registered = app
-        .post("/api/v1/auth/register")
-        .json(&json!({"email": email, "password": password, "display_name": "K"}))
-        .send()
-        .await;
-    assert_eq!(registered.status(), 201, "{}", registered.text());
-    let login = app
-        .post("/api/v1/auth/login")
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await;
-    let token = login.json()["data"]["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let token = crate::common::account(&app, "k").await.access;
     let api_key = crate::common::create_api_key(&app, &token, "integration").await;
     assert!(!api_key.is_empty());
     let key = key();

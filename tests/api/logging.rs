@@ -95,21 +95,8 @@ async fn the_request_started_line_is_debug_by_default_and_info_when_set() {
 
 /// Registers and logs in an account; its user id and access token.
 async fn account(app: &TestApp) -> (String, String) {
-    let email = format!("log.{}@example.com", uuid::Uuid::new_v4().simple());
-    let registered = app
-        .post("/api/v1/auth/register")
-        .json(&json!({"email": email, "password": PASSWORD, "display_name": "L"}))
-        .send()
-        .await;
-    assert_eq!(registered.status(), 201, "{}", registered.text());
-    let login = app
-        .post("/api/v1/auth/login")
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await;
-    let access = text(&login.json()["data"]["access_token"]);
-    let me = app.get("/api/v1/me").bearer(&access).send().await;
-    (text(&me.json()["data"]["user_id"]), access)
+    let account = crate::common::account(app, "log").await;
+    (account.id.to_string(), account.access)
 }
 
 #[tokio::test]

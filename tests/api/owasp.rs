@@ -16,27 +16,10 @@ struct User {
 }
 
 async fn user(app: &TestApp, name: &str) -> User {
-    let email = format!("{name}.{}@example.com", uuid::Uuid::new_v4().simple());
-    let registered = app
-        .post("/api/v1/auth/register")
-        .json(&json!({"email": email, "password": PASSWORD, "display_name": name}))
-        .send()
-        .await;
-    assert_eq!(registered.status(), 201, "{}", registered.text());
-    let login = app
-        .post("/api/v1/auth/login")
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await;
+    let account = crate::common::account(app, name).await;
     User {
-        token: login.json()["data"]["access_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-        id: registered.json()["data"]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
+        token: account.access,
+        id: account.id.to_string(),
     }
 }
 

@@ -190,26 +190,9 @@ async fn the_declared_timeout_cuts_off_a_write_waiting_on_a_lock() {
     }
 }
 
-const PASSWORD: &str = "correct horse battery staple";
-
 /// A registered member's access token and one of their API keys.
 async fn member_with_key(app: &TestApp) -> (String, String) {
-    let email = format!("meter.{}@example.com", Uuid::new_v4().simple());
-    let registered = app
-        .post("/api/v1/auth/register")
-        .json(&json!({"email": email, "password": PASSWORD, "display_name": "Meter"}))
-        .send()
-        .await;
-    assert_eq!(registered.status(), 201, "{}", registered.text());
-    let login = app
-        .post("/api/v1/auth/login")
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await;
-    let access = login.json()["data"]["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let access = crate::common::account(app, "meter").await.access;
     let created = app
         .post("/api/v1/auth/api-keys")
         .bearer(&access)

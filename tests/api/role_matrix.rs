@@ -70,24 +70,7 @@ async fn api5_function_level_authorization_every_endpoint_as_declared_on(backend
         .to_owned();
     let member_token = app.token(&["member"]);
     // The key belongs to a real member account (keys need a stored owner).
-    let member_email = format!(
-        "matrix-member.{}@example.com",
-        uuid::Uuid::new_v4().simple()
-    );
-    let _ = app
-        .post("/api/v1/auth/register")
-        .json(&json!({"email": member_email, "password": password, "display_name": "M"}))
-        .send()
-        .await;
-    let member_login = app
-        .post("/api/v1/auth/login")
-        .json(&json!({"email": member_email, "password": password}))
-        .send()
-        .await;
-    let member_access = member_login.json()["data"]["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let member_access = crate::common::account(&app, "matrix-member").await.access;
     let key = crate::common::create_api_key(&app, &member_access, "matrix").await;
     assert!(key.starts_with("rk_"));
 
