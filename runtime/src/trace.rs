@@ -193,8 +193,8 @@ impl TraceContext {
     /// or as the answer's `traceresponse`.
     pub fn header_value(&self) -> HeaderValue {
         let mut text = *b"00-00000000000000000000000000000000-0000000000000000-00";
-        write_hex(&mut text[3..35], self.trace_id);
-        write_hex(&mut text[36..52], u128::from(self.span_id));
+        write_hex(&mut text[3..35], &self.trace_id.to_be_bytes());
+        write_hex(&mut text[36..52], &self.span_id.to_be_bytes());
         text[54] = if self.sampled { b'1' } else { b'0' };
         // Hex digits and dashes only: always a valid value.
         HeaderValue::from_bytes(&text).unwrap_or(HeaderValue::from_static(
@@ -217,25 +217,26 @@ impl TraceContext {
     /// The trace id as its 32 hex digits (the form logs and trace viewers show).
     pub fn trace_id_hex(&self) -> [u8; 32] {
         let mut out = [b'0'; 32];
-        write_hex(&mut out, self.trace_id);
+        write_hex(&mut out, &self.trace_id.to_be_bytes());
         out
     }
 
     /// The span id as its 16 hex digits.
     pub fn span_id_hex(&self) -> [u8; 16] {
         let mut out = [b'0'; 16];
-        write_hex(&mut out, u128::from(self.span_id));
+        write_hex(&mut out, &self.span_id.to_be_bytes());
         out
     }
 }
 
-/// `value`'s low `out.len()` nibbles as lowercase hex, most significant first.
-fn write_hex(out: &mut [u8], value: u128) {
+/// `bytes` as lowercase hex into `out` (twice as long), a byte at a time: two table reads per
+/// byte, where a nibble at a time through a `u128` cost a shift of both halves per digit (this
+/// runs twice per request, for `traceresponse` and the access line).
+fn write_hex(out: &mut [u8], bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut value = value;
-    for byte in out.iter_mut().rev() {
-        *byte = DIGITS[(value & 0xf) as usize];
-        value >>= 4;
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
     }
 }
 
@@ -269,6 +270,33 @@ mod tests {
     }
 
     const VALID: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn ids_are_written_as_fixed_width_lowercase_hex() {
+        let trace = TraceContext {
+            trace_id: 0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c,
+            span_id: 0x00a0_0000_0000_00b1,
+            parent_span_id: None,
+            sampled: true,
+            state: None,
+        };
+        assert_eq!(
+            trace.header_value(),
+            "00-0af7651916cd43dd8448eb211c80319c-00a00000000000b1-01"
+        );
+        assert_eq!(&trace.trace_id_hex(), b"0af7651916cd43dd8448eb211c80319c");
+        assert_eq!(&trace.span_id_hex(), b"00a00000000000b1");
+        let small = TraceContext {
+            trace_id: 1,
+            span_id: 1,
+            sampled: false,
+            ..trace
+        };
+        assert_eq!(
+            small.header_value(),
+            "00-00000000000000000000000000000001-0000000000000001-00"
+        );
+    }
 
     #[test]
     fn a_valid_traceparent_is_read() {
