@@ -325,6 +325,19 @@ fn main() {
         .unwrap_or(0);
     println!();
     println!("access-log lines written during the run: {lines}");
+    // With the `otel` feature exporting, what reached the collector and what was dropped
+    // (a bounded queue drops spans rather than slow requests): the figures are only
+    // comparable when nothing was dropped.
+    let metrics = rampart::observability::render_metrics().unwrap_or_default();
+    for name in [
+        "rampart_otel_spans_exported_total",
+        "rampart_otel_spans_dropped_total",
+        "rampart_otel_export_errors_total",
+    ] {
+        if let Some(line) = metrics.lines().find(|line| line.starts_with(name)) {
+            println!("{line}");
+        }
+    }
     if std::env::var_os("BENCH_SKIP_CACHE").is_none() {
         cached_reads(seconds, connections, rounds);
     }
