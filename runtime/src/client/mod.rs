@@ -355,13 +355,19 @@ impl Call<'_> {
         let started = Instant::now();
         let mut attempt = 1;
         let outcome = loop {
-            let result = send_once(client, &method, &url, &headers, body.as_ref()).await;
+            let result = send_once(client, &method, &url, &headers, body.as_ref())
+                .await
+                .map_err(|error| classify_error(&error, host.clone()));
             let again = retryable
                 && attempt < client.inner.max_attempts
                 && match &result {
                     Ok(response) => matches!(response.status().as_u16(), 502..=504),
-                    // A refusal of the resolved address is final: asking again resolves again.
-                    Err(error) => (error.is_connect() || error.is_timeout()) && !is_refusal(error),
+                    // A refusal of the resolved address is final (asking again resolves
+                    // again): `Refused`, not `Connect`.
+                    Err(error) => matches!(
+                        error,
+                        ClientError::Connect { .. } | ClientError::Timeout { .. }
+                    ),
                 };
             if !again {
                 break result;
@@ -372,7 +378,7 @@ impl Call<'_> {
         };
         let outcome = match outcome {
             Ok(response) => read(response, client.inner.max_body, &host).await,
-            Err(error) => Err(classify_error(&error, host.clone())),
+            Err(error) => Err(error),
         };
         let elapsed = started.elapsed();
         let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
@@ -522,20 +528,8 @@ fn refused(host: String, reason: Refusal, method: &Method, path: &str) -> Client
     error
 }
 
-/// Whether the address guard refused the resolved address (found in the error's chain).
-fn is_refusal(error: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = source {
-        if current.downcast_ref::<guard::RefusedAddress>().is_some() {
-            return true;
-        }
-        source = current.source();
-    }
-    false
-}
-
 /// What a transport error was, for the caller: the address guard's refusal is found in the
-/// error's chain (the resolver returned it).
+/// error's chain (the resolver returned it), in the one walk of that chain.
 fn classify_error(error: &reqwest::Error, host: String) -> ClientError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = source {
