@@ -1,11 +1,13 @@
-//! Projects and tasks. Projects are fully declarative: `#[resource(endpoints(...))]` generates
-//! their six CRUD endpoints. Tasks live under a project and are served by hand-written
-//! `#[endpoint]`s over the generated repository, so both styles stay exercised. Archiving a
-//! project archives its tasks in the same transaction. The generated list and get are cached
-//! per caller for 10 s; every write to `projects` (generated or through `ProjectRepo`) makes
+//! Projects and tasks, both served by hand-written `#[endpoint]`s over their repositories.
+//! Projects' CRUD is the six endpoints `#[resource(endpoints(...))]` would generate, written
+//! out because their writes check `webhook_url`'s destination (a DNS lookup through the
+//! webhook client), which a generated endpoint has no place for. Tasks live under a project.
+//! Archiving a project archives its tasks in the same transaction. The project list and get
+//! are cached per caller for 10 s; every write to `projects` (through `ProjectRepo`) makes
 //! those entries stale on every instance.
 
 use chrono::{DateTime, Utc};
+use rampart::client::HttpClient;
 use rampart::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -17,14 +19,7 @@ use uuid::Uuid;
     version = version,
     pagination = "offset",
     default_sort = "-created_at",
-    read_only_when = archived,
-    endpoints(
-        path = "/projects",
-        role = "member",
-        rate_limit = "300/min",
-        body_limit = "16KiB",
-        cache(ttl = "10s")
-    )
+    read_only_when = archived
 )]
 #[derive(Debug, Clone)]
 pub(crate) struct Project {
@@ -42,7 +37,8 @@ pub(crate) struct Project {
     pub(crate) description: Option<String>,
     /// Optional webhook: an `http` or `https` URL of at most 2 000 characters that gets a
     /// signed `POST {export_id, project_id, status}` when an export of the project finishes.
-    /// Private, loopback and link-local destinations are refused when it is called.
+    /// A URL whose host is or resolves to a private, loopback or link-local address is refused
+    /// when it is set (400, `destination_refused`), and again when it is called.
     #[validate(url, length(max = 2000), custom(function = "http_url"))]
     pub(crate) webhook_url: Option<String>,
     /// Set by `POST /projects/{id}/archive`; an archived project is read-only (PUT and PATCH are
@@ -153,9 +149,14 @@ pub(crate) trait TaskRepo {
     ) -> ApiResult<u64>;
 }
 
-/// Mounts projects (generated) and tasks (hand-written).
+/// Mounts projects and tasks.
 pub(crate) fn mount(api: Api) -> Api {
-    api.resource::<Project>()
+    api.mount(list_projects)
+        .mount(get_project)
+        .mount(create_project)
+        .mount(replace_project)
+        .mount(patch_project)
+        .mount(delete_project)
         .mount(archive_project)
         .mount(open_tasks)
         .mount(list_tasks)
@@ -163,6 +164,130 @@ pub(crate) fn mount(api: Api) -> Api {
         .mount(get_task)
         .mount(patch_task)
         .mount(delete_task)
+}
+
+/// Lists the caller's projects.
+#[endpoint(
+    get = "/projects",
+    role = "member",
+    tag = "projects",
+    rate_limit = "300/min",
+    cache(ttl = "10s", tags = ["projects"])
+)]
+async fn list_projects(
+    ctx: Ctx,
+    projects: ProjectRepo,
+    query: ListQuery<Project>,
+) -> ApiResult<Paginated<Project>> {
+    projects.list(&ctx.scope()?, &query).await
+}
+
+/// One of the caller's projects, with its version as `ETag`.
+#[endpoint(
+    get = "/projects/{id}",
+    role = "member",
+    tag = "projects",
+    rate_limit = "300/min",
+    cache(ttl = "10s", tags = ["projects"])
+)]
+async fn get_project(
+    ctx: Ctx,
+    projects: ProjectRepo,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Tagged<Project>> {
+    projects.get(&ctx.scope()?, id).await.map(Tagged::new)
+}
+
+/// Creates a project owned by the caller.
+#[endpoint(
+    post = "/projects",
+    role = "member",
+    tag = "projects",
+    rate_limit = "300/min",
+    body_limit = "16KiB",
+    errors = [409, 422]
+)]
+async fn create_project(
+    ctx: Ctx,
+    projects: ProjectRepo,
+    client: Dep<HttpClient>,
+    Json(input): Json<NewProject>,
+) -> ApiResult<Created<Project>> {
+    super::webhooks::check_webhook_url(&client, input.webhook_url.as_deref()).await?;
+    let project = projects.create(&ctx.scope()?, input).await?;
+    Ok(Created::at(
+        ctx.api_path(&format!("/projects/{}", project.id)),
+        project,
+    ))
+}
+
+/// Replaces every writable field of a project at the version given (`version` in the body,
+/// or `If-Match`).
+#[endpoint(
+    put = "/projects/{id}",
+    role = "member",
+    tag = "projects",
+    rate_limit = "300/min",
+    body_limit = "16KiB",
+    errors = [409, 412]
+)]
+async fn replace_project(
+    ctx: Ctx,
+    projects: ProjectRepo,
+    client: Dep<HttpClient>,
+    Path(id): Path<Uuid>,
+    if_match: IfMatch,
+    Json(input): Json<ProjectReplace>,
+) -> ApiResult<Tagged<Project>> {
+    super::webhooks::check_webhook_url(&client, input.webhook_url.as_deref()).await?;
+    projects
+        .replace(&ctx.scope()?, id, input, if_match)
+        .await
+        .map(Tagged::new)
+}
+
+/// Changes the fields given of a project at the version given (`version` in the body, or
+/// `If-Match`).
+#[endpoint(
+    patch = "/projects/{id}",
+    role = "member",
+    tag = "projects",
+    rate_limit = "300/min",
+    body_limit = "16KiB",
+    errors = [409, 412]
+)]
+async fn patch_project(
+    ctx: Ctx,
+    projects: ProjectRepo,
+    client: Dep<HttpClient>,
+    Path(id): Path<Uuid>,
+    if_match: IfMatch,
+    Json(input): Json<ProjectPatch>,
+) -> ApiResult<Tagged<Project>> {
+    let webhook_url = input.webhook_url.as_ref().and_then(Option::as_deref);
+    super::webhooks::check_webhook_url(&client, webhook_url).await?;
+    projects
+        .patch(&ctx.scope()?, id, input, if_match)
+        .await
+        .map(Tagged::new)
+}
+
+/// Deletes a project.
+#[endpoint(
+    delete = "/projects/{id}",
+    role = "member",
+    tag = "projects",
+    rate_limit = "300/min",
+    errors = [409, 412]
+)]
+async fn delete_project(
+    ctx: Ctx,
+    projects: ProjectRepo,
+    Path(id): Path<Uuid>,
+    if_match: IfMatch,
+) -> ApiResult<NoContent> {
+    projects.delete(&ctx.scope()?, id, if_match).await?;
+    Ok(NoContent)
 }
 
 /// Archives a project and all its tasks, atomically.

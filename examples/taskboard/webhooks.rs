@@ -10,7 +10,7 @@
 //! export again, and a delivery exists if and only if the export's end was recorded.
 
 use hmac::{Hmac, Mac};
-use rampart::client::{HeaderName, HeaderValue, HttpClient, header};
+use rampart::client::{ClientError, HeaderName, HeaderValue, HttpClient, header};
 use rampart::jobs::{JobCtx, JobError, JobResult};
 use rampart::prelude::*;
 use rampart::{Environment, job};
@@ -133,6 +133,26 @@ impl WebhookSigner {
     }
 }
 
+/// Refuses a project's `webhook_url` (being set) whose destination the webhook client would
+/// refuse — a private, loopback or link-local address, as a literal or what the name resolves
+/// to now — as a field error like the other rules of the field (400 `VALIDATION_ERROR`,
+/// `{"field": "webhook_url", "issue": "destination_refused"}`), so the owner learns it when
+/// setting it rather than from failed deliveries. A name that does not resolve now passes: it
+/// may later, and the delivery (which checks again, a name may resolve elsewhere by then) is
+/// retried.
+pub(crate) async fn check_webhook_url(client: &HttpClient, url: Option<&str>) -> ApiResult<()> {
+    let Some(url) = url else {
+        return Ok(());
+    };
+    match client.check_destination(url).await {
+        Err(error @ ClientError::Refused { .. }) => Err(ApiError::new(ErrorCode::ValidationError)
+            .with_detail("webhook_url", "destination_refused")
+            .with_source(error)),
+        // Validation has taken the URL's form already (an http(s) URL).
+        _ => Ok(()),
+    }
+}
+
 /// What the delivery job needs: where, and what to say.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct ExportWebhook {
@@ -156,7 +176,8 @@ pub(crate) struct ExportEvent {
 /// Delivers an export webhook: one signed POST; an error or a non-2xx answer fails the attempt
 /// and the job machinery retries it with backoff (the client itself does not retry a POST). A
 /// refused destination (a private address) fails for good. `X-Taskboard-Delivery` (the job's
-/// id, the same on every retry) lets a receiver drop duplicates.
+/// id, the same on every retry) lets a receiver drop duplicates. The call's log line has no
+/// path: a receiver's URL is the user's, and many carry their secret in the path.
 #[job(
     queue = "webhooks",
     retries = 5,
@@ -195,6 +216,7 @@ pub(crate) async fn deliver_export_webhook(
             value_of(&ctx.id().uuid().to_string())?,
         )
         .body(body)
+        .log_without_path()
         .send()
         .await
         .map_err(|error| match error.is_retryable() {

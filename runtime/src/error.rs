@@ -45,6 +45,10 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// 422: the input is well-formed but refers to something that cannot be used.
     Unprocessable,
+    /// 422: a URL the request gave (or one derived from it) points at a destination outgoing
+    /// calls may not reach (a private, loopback or link-local address, a scheme other than
+    /// http(s)).
+    DestinationRefused,
     /// 429: a rate limit was hit.
     RateLimited,
     /// 500: a bug or an unexpected failure; details are only in the logs.
@@ -71,7 +75,7 @@ impl ErrorCode {
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unprocessable | Self::DestinationRefused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -119,6 +123,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::Unprocessable => "UNPROCESSABLE",
+            Self::DestinationRefused => "DESTINATION_REFUSED",
             Self::RateLimited => "RATE_LIMITED",
             Self::Internal => "INTERNAL",
             Self::Unavailable => "UNAVAILABLE",
@@ -144,6 +149,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => "the request body is too large",
             Self::UnsupportedMediaType => "the request body must be application/json",
             Self::Unprocessable => "the request cannot be processed",
+            Self::DestinationRefused => "the URL given points at a destination that is not allowed",
             Self::RateLimited => "too many requests",
             Self::Internal => "internal error",
             Self::Unavailable => "the service is temporarily unavailable",

@@ -36,6 +36,7 @@ pub mod server;
 pub mod spans;
 pub mod testing;
 pub mod text;
+mod tls;
 pub mod trace;
 mod validation;
 

@@ -129,7 +129,9 @@ pub fn redis(operation: &'static str) -> Option<tracing::Span> {
 }
 
 /// The span of one outgoing HTTP call, and the trace context its `traceparent` sends (this
-/// span as the callee's parent).
+/// span as the callee's parent). It names the method and the host only: no `url.full` or
+/// `url.path`, because paths and queries of outgoing calls can be credentials (webhook URLs),
+/// and spans leave the process.
 pub fn client(method: &str, host: &str) -> Option<(tracing::Span, TraceContext)> {
     if !enabled() {
         return None;

@@ -32,7 +32,8 @@ impl Upstream {
 }
 
 /// A real HTTP server on 127.0.0.1: `/echo` records headers, `/slow` answers after 5 s,
-/// `/flaky` answers 503 twice then 200, `/always-503` (POST) always 503.
+/// `/flaky` answers 503 twice then 200, `/always-503` (POST) always 503; any other path
+/// records its headers and URI and answers 200 (webhook-shaped paths).
 pub(crate) async fn upstream() -> (String, Arc<Upstream>) {
     let state = Arc::new(Upstream::default());
     let record = |state: &Upstream, headers: HeaderMap, uri: String| {
@@ -86,7 +87,14 @@ pub(crate) async fn upstream() -> (String, Arc<Upstream>) {
                     (StatusCode::SERVICE_UNAVAILABLE, "busy")
                 }
             }),
-        );
+        )
+        .fallback({
+            let state = state.clone();
+            move |headers: HeaderMap, uri: axum::http::Uri| async move {
+                record(&state, headers, uri.to_string());
+                "received"
+            }
+        });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("bind: {e}"));
@@ -109,6 +117,9 @@ struct Called {
 struct CallQuery {
     #[validate(length(max = 200))]
     path: String,
+    /// The call's log line without its path (`Call::log_without_path`).
+    #[serde(default)]
+    hide_path: bool,
 }
 
 /// Calls `<target><path>` and answers the upstream's status.
@@ -118,11 +129,12 @@ async fn call(
     target: Dep<Target>,
     Query(query): Query<CallQuery>,
 ) -> ApiResult<Called> {
-    let response = client
-        .get(&format!("{}{}", target.0, query.path))
-        .send()
-        .await?
-        .error_for_status()?;
+    let call = client.get(&format!("{}{}", target.0, query.path));
+    let call = match query.hide_path {
+        true => call.log_without_path(),
+        false => call,
+    };
+    let response = call.send().await?.error_for_status()?;
     Ok(Called {
         status: response.status().as_u16(),
     })
@@ -409,19 +421,274 @@ async fn non_public_destinations_are_refused_by_default_and_loopback_opens_on_re
         "{error:?}"
     );
 
-    // A handler's `?` on a refusal: a 502 that names nothing of the destination.
-    let app = app_calling(&base, closed).await;
+    // A handler's `?` on a refusal: the caller's 422, naming nothing of the destination,
+    // for an IP literal and for a name that resolves to a refused address.
+    let reached = upstream.seen().len();
+    let app = app_calling(&base, closed.clone()).await;
     let response = app.get("/api/v1/call?path=%2Fecho").send().await;
-    assert_eq!(response.status(), 502, "{}", response.text());
-    assert_eq!(response.error_code().as_deref(), Some("BAD_GATEWAY"));
-    assert!(
-        !response.text().contains("127.0.0.1"),
-        "{}",
-        response.text()
+    assert_refused_answer(&response, &port);
+    let by_name = app_calling(&format!("http://localhost:{port}"), closed).await;
+    let response = by_name.get("/api/v1/call?path=%2Fecho").send().await;
+    assert_refused_answer(&response, &port);
+    assert_eq!(
+        upstream.seen().len(),
+        reached,
+        "nothing more reached the upstream"
     );
     let metrics = app.get("/metrics").send().await.text();
     assert!(
         metrics.contains("rampart_client_refused_total{reason=\"loopback\"}"),
         "{metrics}"
     );
+}
+
+/// A refused destination as a handler's `?` answers it: 422 `DESTINATION_REFUSED`, the code's
+/// message, nothing of the address.
+fn assert_refused_answer(response: &rampart::testing::TestResponse, port: &str) {
+    assert_eq!(response.status(), 422, "{}", response.text());
+    assert_eq!(
+        response.error_code().as_deref(),
+        Some("DESTINATION_REFUSED")
+    );
+    let body = response.text();
+    let port = format!(":{port}");
+    for leak in [
+        "127.0.0.1",
+        "localhost",
+        "[::1]",
+        &port,
+        "loopback",
+        "/echo",
+    ] {
+        assert!(!body.contains(leak), "{leak} in {body}");
+    }
+    assert_eq!(
+        response.json()["error"]["message"],
+        "the URL given points at a destination that is not allowed"
+    );
+}
+
+/// The `rampart::client` lines of the request `response` answered.
+fn client_lines(response: &rampart::testing::TestResponse) -> Vec<serde_json::Value> {
+    let request_id = response
+        .header("x-request-id")
+        .unwrap_or_else(|| panic!("no request id"))
+        .to_owned();
+    log_lines_with(&request_id)
+        .into_iter()
+        .filter(|line| line["target"] == "rampart::client")
+        .collect()
+}
+
+/// A field of a JSON log line (top level or under `fields`).
+fn field(line: &serde_json::Value, name: &str) -> Option<serde_json::Value> {
+    line.get(name).or_else(|| line["fields"].get(name)).cloned()
+}
+
+/// A Slack-style incoming-webhook token (24 mixed-case letters and digits) and a Discord-style
+/// one (68 base64url characters): the secrets receivers put in their paths.
+const SLACK_TOKEN: &str = "a1B2c3D4e5F6g7H8i9J0k1L2";
+const DISCORD_TOKEN: &str = "Xy-9_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZab";
+
+#[tokio::test]
+async fn secret_path_segments_are_logged_redacted_and_a_call_can_log_no_path() {
+    capture_logs();
+    let (base, upstream) = upstream().await;
+    let app = app_calling(&base, loopback_client()).await;
+    let slack = format!("/services/T0000/B0000/{SLACK_TOKEN}");
+    let discord = format!("/api/webhooks/123456789012345678/{DISCORD_TOKEN}");
+    for (path, logged) in [
+        (slack.as_str(), "/services/T0000/B0000/:redacted"),
+        (discord.as_str(), "/api/webhooks/:redacted/:redacted"),
+        (
+            "/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX",
+            "/services/T0000/B0000/:redacted",
+        ),
+        ("/users/ann%40example.org/inbox", "/users/:redacted/inbox"),
+        ("/v1/projects/42/events", "/v1/projects/42/events"),
+    ] {
+        let query: String = url_encode(path);
+        let response = app.get(&format!("/api/v1/call?path={query}")).send().await;
+        assert_eq!(response.status(), 200, "{path}: {}", response.text());
+        let lines = client_lines(&response);
+        assert_eq!(lines.len(), 1, "{path}: {lines:?}");
+        let text = lines[0].to_string();
+        for secret in [
+            SLACK_TOKEN,
+            DISCORD_TOKEN,
+            "XXXXXXXXXXXXXXXXXXXXXXXX",
+            "ann%40",
+        ] {
+            assert!(!text.contains(secret), "{path}: {text}");
+        }
+        assert_eq!(field(&lines[0], "path"), Some(serde_json::json!(logged)));
+        assert_eq!(
+            field(&lines[0], "host"),
+            Some(serde_json::json!("127.0.0.1"))
+        );
+    }
+    // The upstream got the real paths: only the log line is redacted.
+    let uris = upstream
+        .uris
+        .lock()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .clone();
+    assert!(uris.contains(&slack), "{uris:?}");
+    assert!(uris.contains(&discord), "{uris:?}");
+
+    // A call that asks for no path: its line has none, and still the host and the status.
+    let query = url_encode(&format!("/plainpath/{SLACK_TOKEN}"));
+    let response = app
+        .get(&format!("/api/v1/call?path={query}&hide_path=true"))
+        .send()
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text());
+    let lines = client_lines(&response);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let text = lines[0].to_string();
+    assert!(!text.contains("plainpath"), "{text}");
+    assert_eq!(field(&lines[0], "path"), None, "{text}");
+    assert_eq!(
+        field(&lines[0], "host"),
+        Some(serde_json::json!("127.0.0.1"))
+    );
+    assert_eq!(field(&lines[0], "status"), Some(serde_json::json!(200)));
+
+    // The refusal's line (an IP literal refused before sending) is redacted the same way.
+    let port = base.rsplit(':').next().unwrap_or_default().to_owned();
+    let closed = HttpClient::new().unwrap_or_else(|e| panic!("{e}"));
+    let refusing = app_calling(&format!("http://127.0.0.1:{port}"), closed).await;
+    let response = refusing
+        .get(&format!("/api/v1/call?path={}", url_encode(&slack)))
+        .send()
+        .await;
+    assert_eq!(response.status(), 422, "{}", response.text());
+    let lines = client_lines(&response);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let text = lines[0].to_string();
+    assert!(!text.contains(SLACK_TOKEN), "{text}");
+    assert_eq!(
+        field(&lines[0], "path"),
+        Some(serde_json::json!("/services/T0000/B0000/:redacted")),
+        "{text}"
+    );
+    assert_eq!(
+        field(&lines[0], "error"),
+        Some(serde_json::json!("refused"))
+    );
+}
+
+/// `path` as a query parameter's value.
+fn url_encode(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_name_resolving_to_a_refused_address_is_tried_once_however_many_attempts() {
+    capture_logs();
+    let (base, upstream) = upstream().await;
+    let port = base.rsplit(':').next().unwrap_or_default().to_owned();
+    // `localhost` reaches the resolver (an IP literal is refused before the attempt loop),
+    // and a GET is retried on connect errors: three attempts if a refusal counted as one.
+    let closed = HttpClient::builder()
+        .max_attempts(3)
+        .backoff(Duration::from_millis(1), Duration::from_millis(5))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let app = app_calling(&format!("http://localhost:{port}"), closed).await;
+    let response = app.get("/api/v1/call?path=%2Fecho").send().await;
+    assert_refused_answer(&response, &port);
+    let lines = client_lines(&response);
+    assert_eq!(lines.len(), 1, "one line for the call: {lines:?}");
+    assert_eq!(
+        field(&lines[0], "attempts"),
+        Some(serde_json::json!(1)),
+        "{lines:?}"
+    );
+    assert_eq!(
+        field(&lines[0], "error"),
+        Some(serde_json::json!("refused"))
+    );
+    assert_eq!(field(&lines[0], "level"), Some(serde_json::json!("WARN")));
+    assert!(upstream.seen().is_empty(), "nothing reached the upstream");
+    let metrics = app.get("/metrics").send().await.text();
+    assert!(
+        !metrics.contains("rampart_client_retries_total{host=\"localhost\"}"),
+        "a refusal is not retried:\n{metrics}"
+    );
+    assert!(
+        metrics.contains("rampart_client_refused_total{reason=\"loopback\"}"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn check_destination_applies_a_calls_checks_without_calling() {
+    let (base, upstream) = upstream().await;
+    let port = base.rsplit(':').next().unwrap_or_default().to_owned();
+    let closed = HttpClient::new().unwrap_or_else(|e| panic!("{e}"));
+    let open = loopback_client();
+    let reason = |result: Result<(), ClientError>| match result {
+        Err(ClientError::Refused { reason, .. }) => Some(reason),
+        Ok(()) => None,
+        Err(other) => panic!("not a refusal: {other:?}"),
+    };
+    for (url, closed_says, open_says) in [
+        (
+            format!("http://127.0.0.1:{port}/echo"),
+            Some(Refusal::Loopback),
+            None,
+        ),
+        (
+            format!("http://localhost:{port}/echo"),
+            Some(Refusal::Loopback),
+            None,
+        ),
+        (
+            format!("http://[::1]:{port}/echo"),
+            Some(Refusal::Loopback),
+            None,
+        ),
+        (
+            "http://10.0.0.1/hook".to_owned(),
+            Some(Refusal::Private),
+            Some(Refusal::Private),
+        ),
+        (
+            "http://169.254.169.254/latest/meta-data".to_owned(),
+            Some(Refusal::LinkLocal),
+            Some(Refusal::LinkLocal),
+        ),
+        (
+            "ftp://example.com/file".to_owned(),
+            Some(Refusal::Scheme),
+            Some(Refusal::Scheme),
+        ),
+    ] {
+        assert_eq!(
+            reason(closed.check_destination(&url).await),
+            closed_says,
+            "{url}"
+        );
+        assert_eq!(
+            reason(open.check_destination(&url).await),
+            open_says,
+            "{url}"
+        );
+    }
+    assert!(
+        matches!(
+            closed.check_destination("not a url").await,
+            Err(ClientError::Invalid(_))
+        ),
+        "a URL that does not parse"
+    );
+    assert!(upstream.seen().is_empty(), "a check sends nothing");
 }

@@ -3,6 +3,7 @@
 //! registration's transaction, exports answered 202 and built by a worker under the owner's
 //! captured scope, owner scoping of every id parameter, and the dead-letter endpoints.
 
+use axum::http::Method;
 use rampart::Store;
 use rampart::jobs::{JobId, JobRecord};
 use rampart::resource::{Target, Value};
@@ -703,6 +704,124 @@ async fn job_lines_carry_the_enqueuing_requests_trace() {
         assert_ne!(
             span, "b7ad6b7169203331",
             "a span of the job, not the caller's: {line}"
+
+/// A refused `webhook_url`, answered like the field's other rules: 400 `VALIDATION_ERROR`
+/// naming the field, and nothing of the address.
+fn assert_webhook_refused(answer: &rampart::testing::TestResponse, url: &str) {
+    assert_error(answer, 400, "VALIDATION_ERROR");
+    assert_eq!(
+        answer.json()["error"]["details"],
+        json!([{"field": "webhook_url", "issue": "destination_refused"}]),
+        "{url}: {}",
+        answer.text()
+    );
+    let authority = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let host = authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, _port)| host)
+        .trim_matches(['[', ']']);
+    assert!(!answer.text().contains(host), "{url}: {}", answer.text());
+}
+
+#[tokio::test]
+async fn a_webhook_url_whose_destination_is_refused_is_a_field_error_when_it_is_set() {
+    // As deployed (`TASKBOARD_WEBHOOK_ALLOW_LOOPBACK` unset): loopback refused too, also
+    // through a name that resolves to it.
+    let closed = crate::common::taskboard_builder()
+        .backend(TestBackend::Sqlite)
+        .migrations(crate::taskboard::MIGRATIONS)
+        .with_identity()
+        .dep(rampart::client::HttpClient::new().unwrap_or_else(|e| panic!("{e}")))
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("cannot build the taskboard: {e}"));
+    let (_, owner) = member(&closed).await;
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://localhost:9/hook",
+        "http://[::1]:9/hook",
+        "http://10.0.0.1/hook",
+        "http://169.254.169.254/latest/meta-data",
+    ] {
+        let answer = closed
+            .post("/api/v1/projects")
+            .bearer(&owner)
+            .json(&json!({"name": format!("p-{}", Uuid::new_v4().simple()), "webhook_url": url}))
+            .send()
+            .await;
+        assert_webhook_refused(&answer, url);
+    }
+    let listed = closed.get("/api/v1/projects").bearer(&owner).send().await;
+    assert_eq!(listed.json()["data"], json!([]), "nothing was created");
+
+    // With loopback allowed (`TASKBOARD_WEBHOOK_ALLOW_LOOPBACK=true`), private and link-local
+    // destinations stay refused, on create, replace and patch, and nothing is written.
+    for backend in BACKENDS {
+        let app = taskboard_with_webhooks(backend).await;
+        let (_, owner) = member(&app).await;
+        let kept = "http://127.0.0.1:9/hook";
+        let project = project_with_webhook(&app, &owner, kept).await;
+        for url in [
+            "http://10.0.0.1/hook",
+            "http://169.254.169.254/latest/meta-data",
+        ] {
+            let created = app
+                .post("/api/v1/projects")
+                .bearer(&owner)
+                .json(
+                    &json!({"name": format!("p-{}", Uuid::new_v4().simple()), "webhook_url": url}),
+                )
+                .send()
+                .await;
+            assert_webhook_refused(&created, url);
+            let patched = app
+                .request(Method::PATCH, &format!("/api/v1/projects/{project}"))
+                .bearer(&owner)
+                .json(&json!({"webhook_url": url, "version": 1}))
+                .send()
+                .await;
+            assert_webhook_refused(&patched, url);
+            let replaced = app
+                .request(Method::PUT, &format!("/api/v1/projects/{project}"))
+                .bearer(&owner)
+                .json(&json!({"name": "replaced", "webhook_url": url, "version": 1}))
+                .send()
+                .await;
+            assert_webhook_refused(&replaced, url);
+        }
+        let current = app
+            .get(&format!("/api/v1/projects/{project}"))
+            .bearer(&owner)
+            .send()
+            .await
+            .json();
+        assert_eq!(
+            current["data"]["webhook_url"], kept,
+            "{backend:?}: {current}"
+        );
+        assert_eq!(current["data"]["version"], 1, "{backend:?}: {current}");
+        // An allowed one is taken, and clearing it needs no check.
+        let patched = app
+            .request(Method::PATCH, &format!("/api/v1/projects/{project}"))
+            .bearer(&owner)
+            .json(&json!({"webhook_url": "http://127.0.0.1:10/other", "version": 1}))
+            .send()
+            .await;
+        assert_eq!(patched.status(), 200, "{backend:?}: {}", patched.text());
+        let cleared = app
+            .request(Method::PATCH, &format!("/api/v1/projects/{project}"))
+            .bearer(&owner)
+            .json(&json!({"webhook_url": null, "version": 2}))
+            .send()
+            .await;
+        assert_eq!(cleared.status(), 200, "{backend:?}: {}", cleared.text());
+        assert_eq!(
+            cleared.json()["data"]["webhook_url"],
+            serde_json::Value::Null
         );
     }
 }

@@ -1,5 +1,6 @@
 //! [`ClientError`]: why an outgoing call failed, and what a handler that uses `?` on it
-//! answers (a 502, 503 or 504 without internals; never the URL).
+//! answers (a 502, 503 or 504 without internals, a 422 for a refused destination; never the
+//! URL).
 
 use axum::http::StatusCode;
 
@@ -104,10 +105,13 @@ impl ClientError {
 }
 
 /// A handler's `?` on a failed call: the upstream's failure as a gateway error, its cause in
-/// the log under the request id, nothing of the URL in the body.
+/// the log under the request id, nothing of the URL in the body. A refused destination is the
+/// caller's: the address guard exists because URLs come from requests, so it is a 422
+/// `DESTINATION_REFUSED` (whose message names no address), never a 5xx.
 impl From<ClientError> for ApiError {
     fn from(error: ClientError) -> Self {
         let code = match &error {
+            ClientError::Refused { .. } => ErrorCode::DestinationRefused,
             ClientError::Timeout { .. } => ErrorCode::GatewayTimeout,
             ClientError::Connect { .. } => ErrorCode::Unavailable,
             ClientError::Status { status, .. } => match status.as_u16() {
@@ -115,8 +119,7 @@ impl From<ClientError> for ApiError {
                 429 | 503 => ErrorCode::Unavailable,
                 _ => ErrorCode::BadGateway,
             },
-            ClientError::Refused { .. }
-            | ClientError::BodyTooLarge { .. }
+            ClientError::BodyTooLarge { .. }
             | ClientError::Transport { .. }
             | ClientError::Decode { .. } => ErrorCode::BadGateway,
             ClientError::Invalid(_) | ClientError::Encode(_) | ClientError::Build(_) => {

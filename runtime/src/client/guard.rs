@@ -189,6 +189,53 @@ pub(super) struct RefusedAddress {
     pub(super) reason: Refusal,
 }
 
+/// Why the addresses of a name are not to be connected to.
+#[derive(Debug)]
+pub(super) enum Unreachable {
+    /// The name resolved, and the policy refuses every address.
+    Refused(Refusal),
+    /// The name did not resolve.
+    Lookup(std::io::Error),
+}
+
+/// The addresses `host` resolves to (system resolver) that the policy allows: the one check
+/// of resolved addresses, run by the connector's resolver for every call and by
+/// [`HttpClient::check_destination`](super::HttpClient::check_destination).
+pub(super) async fn allowed_addresses(
+    policy: &AddressPolicy,
+    host: &str,
+) -> Result<Vec<SocketAddr>, Unreachable> {
+    let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host, 0))
+        .await
+        .map_err(Unreachable::Lookup)?
+        .collect();
+    let mut refusal = None;
+    let allowed: Vec<SocketAddr> = resolved
+        .into_iter()
+        .filter(|addr| match policy.check(Some(host), addr.ip()) {
+            Ok(()) => true,
+            Err(reason) => {
+                refusal.get_or_insert(reason);
+                false
+            }
+        })
+        .collect();
+    match (allowed.is_empty(), refusal) {
+        (true, Some(reason)) => Err(Unreachable::Refused(reason)),
+        _ => Ok(allowed),
+    }
+}
+
+/// The IP address `host` (a URL's host, IPv6 in brackets) is written as, if it is a literal:
+/// those never reach a resolver, so the client checks them itself. (The URL parser has
+/// normalised `0x7f.1` and the like to dotted form already.)
+pub(super) fn literal_address(host: &str) -> Option<IpAddr> {
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .ok()
+}
+
 /// The system resolver, keeping only the addresses the policy allows.
 pub(super) struct GuardedResolver {
     pub(super) policy: Arc<AddressPolicy>,
@@ -198,23 +245,10 @@ impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let policy = self.policy.clone();
         Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let resolved: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let mut refusal = None;
-            let allowed: Vec<SocketAddr> = resolved
-                .into_iter()
-                .filter(|addr| match policy.check(Some(&host), addr.ip()) {
-                    Ok(()) => true,
-                    Err(reason) => {
-                        refusal.get_or_insert(reason);
-                        false
-                    }
-                })
-                .collect();
-            match (allowed.is_empty(), refusal) {
-                (true, Some(reason)) => Err(Box::new(RefusedAddress { reason }) as _),
-                _ => Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs),
+            match allowed_addresses(&policy, name.as_str()).await {
+                Ok(allowed) => Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs),
+                Err(Unreachable::Refused(reason)) => Err(Box::new(RefusedAddress { reason }) as _),
+                Err(Unreachable::Lookup(error)) => Err(Box::new(error) as _),
             }
         })
     }

@@ -11,11 +11,17 @@
 //! - refuses non-public destinations (loopback, private, link-local, ... see [`guard`]) after
 //!   DNS resolution, unless the client's [`AddressPolicy`] allows them;
 //! - follows no redirect (a 3xx is answered to the caller as it came);
-//! - logs one line (target `rampart::client`: method, host, path without the query, status,
-//!   duration, attempts; never headers or bodies) and records `rampart_client_*` metrics.
+//! - logs one line (target `rampart::client`: method, host, path without the query and with
+//!   every segment that may be a credential written `:redacted`, status, duration, attempts;
+//!   never headers or bodies; no path at all after [`Call::log_without_path`]) and records
+//!   `rampart_client_*` metrics (labelled by host, never by path).
+//!
+//! [`HttpClient::check_destination`] applies the destination checks of a call without calling:
+//! for URLs that come from users, to refuse them when they are given.
 
 mod error;
 pub mod guard;
+mod log_path;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -148,7 +154,10 @@ impl HttpClientBuilder {
     pub fn build(self) -> Result<HttpClient, ClientError> {
         let policy = Arc::new(self.policy);
         let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config()?)
+            .tls_backend_preconfigured(
+                crate::tls::client_config()
+                    .map_err(|error| ClientError::Build(error.to_string()))?,
+            )
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             // A redirect would be a second destination chosen by the upstream: the caller sees
@@ -177,18 +186,6 @@ impl HttpClientBuilder {
     }
 }
 
-/// rustls on ring, verifying with the operating system's trust store: an explicit provider, so
-/// the build needs no aws-lc (no cmake) and nothing process-wide is installed.
-pub(crate) fn tls_config() -> Result<rustls::ClientConfig, ClientError> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|builder| builder.with_platform_verifier())
-        .map(|builder| builder.with_no_client_auth())
-        .map_err(|error| ClientError::Build(error.to_string()))
-}
-
 impl HttpClient {
     /// A client with the default settings (see [`HttpClientBuilder`]).
     pub fn new() -> Result<Self, ClientError> {
@@ -205,10 +202,36 @@ impl HttpClient {
         Call {
             client: self,
             method,
-            url: Url::parse(url).map_err(|_| ClientError::Invalid("the URL does not parse")),
+            url: parse_url(url),
             headers: HeaderMap::new(),
             body: None,
             retry_non_idempotent: false,
+            path_in_log: true,
+        }
+    }
+
+    /// Whether a call to `url` would be allowed to leave, checked as a call checks it: the URL
+    /// parses ([`ClientError::Invalid`]), its scheme is http or https and its host, an IP
+    /// literal or every address the name resolves to now, passes the client's
+    /// [`AddressPolicy`] ([`ClientError::Refused`]); a name that does not resolve is
+    /// [`ClientError::Connect`]. Nothing is sent and no call is logged or counted.
+    ///
+    /// For a URL a user gives (a webhook): refused when it is given rather than when it is
+    /// called. The call is checked again when made: a name may resolve elsewhere by then.
+    pub async fn check_destination(&self, url: &str) -> Result<(), ClientError> {
+        let url = parse_url(url)?;
+        let host = destination_host(&url)?;
+        if let Some(ip) = guard::literal_address(&host) {
+            return self
+                .inner
+                .policy
+                .check(None, ip)
+                .map_err(|reason| ClientError::Refused { host, reason });
+        }
+        match guard::allowed_addresses(&self.inner.policy, &host).await {
+            Ok(_) => Ok(()),
+            Err(guard::Unreachable::Refused(reason)) => Err(ClientError::Refused { host, reason }),
+            Err(guard::Unreachable::Lookup(_)) => Err(ClientError::Connect { host }),
         }
     }
 
@@ -281,6 +304,7 @@ pub struct Call<'a> {
     headers: HeaderMap,
     body: Option<Bytes>,
     retry_non_idempotent: bool,
+    path_in_log: bool,
 }
 
 impl Call<'_> {
@@ -315,6 +339,14 @@ impl Call<'_> {
         self
     }
 
+    /// Logs this call's line without its path, for a URL whose path is a secret in every
+    /// segment or whose shape is not known (a user-supplied webhook): the host, the status
+    /// and the rest stay.
+    pub fn log_without_path(mut self) -> Self {
+        self.path_in_log = false;
+        self
+    }
+
     /// Sends the call, retrying as the module says; the answer whatever its status (see
     /// [`Response::error_for_status`]).
     pub async fn send(self) -> Result<Response, ClientError> {
@@ -325,43 +357,42 @@ impl Call<'_> {
             headers,
             body,
             retry_non_idempotent,
+            path_in_log,
         } = self;
         let url = url?;
-        let host = match (url.scheme(), url.host_str()) {
-            ("http" | "https", Some(host)) => host.to_owned(),
-            _ => {
+        let path = path_in_log.then(|| log_path::loggable_path(url.path()));
+        let host = match destination_host(&url) {
+            Ok(host) => host,
+            Err(error) => {
                 record_refusal(Refusal::Scheme);
-                return Err(ClientError::Refused {
-                    host: url.host_str().unwrap_or_default().to_owned(),
-                    reason: Refusal::Scheme,
-                });
+                return Err(error);
             }
         };
         let label = client.host_label(&host);
         let method_label = method_label(&method);
         // An IP literal never reaches the resolver: check it here.
-        // (The URL parser has normalised `0x7f.1` and the like to dotted form already.)
-        let literal = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .ok();
-        if let Some(ip) = literal
+        if let Some(ip) = guard::literal_address(&host)
             && let Err(reason) = client.inner.policy.check(None, ip)
         {
-            return Err(refused(host, reason, &method, url.path()));
+            return Err(refused(host, reason, &method, path.as_deref()));
         }
         let retryable = retry_non_idempotent || is_idempotent(&method);
         let started = Instant::now();
         let mut attempt = 1;
         let outcome = loop {
-            let result = send_once(client, &method, &url, &headers, body.as_ref()).await;
+            let result = send_once(client, &method, &url, &headers, body.as_ref())
+                .await
+                .map_err(|error| classify_error(&error, host.clone()));
             let again = retryable
                 && attempt < client.inner.max_attempts
                 && match &result {
                     Ok(response) => matches!(response.status().as_u16(), 502..=504),
-                    // A refusal of the resolved address is final: asking again resolves again.
-                    Err(error) => (error.is_connect() || error.is_timeout()) && !is_refusal(error),
+                    // A refusal of the resolved address is final (asking again resolves
+                    // again): `Refused`, not `Connect`.
+                    Err(error) => matches!(
+                        error,
+                        ClientError::Connect { .. } | ClientError::Timeout { .. }
+                    ),
                 };
             if !again {
                 break result;
@@ -372,11 +403,11 @@ impl Call<'_> {
         };
         let outcome = match outcome {
             Ok(response) => read(response, client.inner.max_body, &host).await,
-            Err(error) => Err(classify_error(&error, host.clone())),
+            Err(error) => Err(error),
         };
         let elapsed = started.elapsed();
         let duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-        let path = url.path();
+        let path = path.as_deref();
         metrics::histogram!("rampart_client_request_duration_seconds", "host" => label.clone())
             .record(elapsed.as_secs_f64());
         match &outcome {
@@ -503,8 +534,26 @@ fn record_refusal(reason: Refusal) {
     metrics::counter!("rampart_client_refused_total", "reason" => reason.as_str()).increment(1);
 }
 
-/// A refusal before anything was sent: its metrics and log line.
-fn refused(host: String, reason: Refusal, method: &Method, path: &str) -> ClientError {
+/// `url` parsed, or the calling code's [`ClientError::Invalid`] (the text names nothing of it).
+fn parse_url(url: &str) -> Result<Url, ClientError> {
+    Url::parse(url).map_err(|_| ClientError::Invalid("the URL does not parse"))
+}
+
+/// The host a call to `url` goes to, when its scheme is http or https and it has one; the
+/// scheme's refusal otherwise.
+fn destination_host(url: &Url) -> Result<String, ClientError> {
+    match (url.scheme(), url.host_str()) {
+        ("http" | "https", Some(host)) => Ok(host.to_owned()),
+        _ => Err(ClientError::Refused {
+            host: url.host_str().unwrap_or_default().to_owned(),
+            reason: Refusal::Scheme,
+        }),
+    }
+}
+
+/// A refusal before anything was sent: its metrics and log line (`path` as logged, `None`
+/// when the caller asked for none).
+fn refused(host: String, reason: Refusal, method: &Method, path: Option<&str>) -> ClientError {
     record_refusal(reason);
     let error = ClientError::Refused { host, reason };
     if let ClientError::Refused { host, .. } = &error {
@@ -522,20 +571,8 @@ fn refused(host: String, reason: Refusal, method: &Method, path: &str) -> Client
     error
 }
 
-/// Whether the address guard refused the resolved address (found in the error's chain).
-fn is_refusal(error: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = source {
-        if current.downcast_ref::<guard::RefusedAddress>().is_some() {
-            return true;
-        }
-        source = current.source();
-    }
-    false
-}
-
 /// What a transport error was, for the caller: the address guard's refusal is found in the
-/// error's chain (the resolver returned it).
+/// error's chain (the resolver returned it), in the one walk of that chain.
 fn classify_error(error: &reqwest::Error, host: String) -> ClientError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = source {

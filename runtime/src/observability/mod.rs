@@ -16,4 +16,5 @@ pub(crate) use access_line::{log_access, log_request_start};
 pub use log::{JsonLogLayer, LogGuard, init_logging, init_logging_with, record_trace_on_span};
 pub use metrics::{MetricsHandle, install_prometheus, render_metrics};
 pub use panic_hook::install_panic_hook;
+pub(crate) use redact::holds_redacted_shape;
 pub use writer::{BatchGuard, BatchWriter};

@@ -130,7 +130,7 @@ where
     // Built on a thread of its own: a blocking client cannot be made inside an async runtime,
     // and `init_logging` may be called inside one.
     let http = std::thread::spawn(|| {
-        let tls = crate::client::tls_config().map_err(|error| error.to_string())?;
+        let tls = crate::tls::client_config().map_err(|error| error.to_string())?;
         reqwest::blocking::Client::builder()
             .tls_backend_preconfigured(tls)
             .timeout(Duration::from_secs(10))

@@ -146,6 +146,14 @@ fn next_shape(bytes: &[u8], from: usize) -> Option<(usize, usize)> {
     None
 }
 
+/// Whether `value` holds a shape this module redacts (a JWT, an `rk_`/`rt_` credential, an
+/// email address): for code that must drop a whole value rather than write it redacted (the
+/// outgoing client's path segments).
+pub(crate) fn holds_redacted_shape(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    may_hold_shape(bytes) && next_shape(bytes, 0).is_some()
+}
+
 /// Appends `value` as JSON string contents, each shape in it replaced by `[redacted]`.
 pub(super) fn escape_redacted_into(out: &mut Line, value: &str) {
     let bytes = value.as_bytes();

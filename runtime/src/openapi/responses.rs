@@ -430,6 +430,7 @@ pub(super) fn error_envelope_schema() -> Schema {
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::Unprocessable,
+        ErrorCode::DestinationRefused,
         ErrorCode::RateLimited,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
