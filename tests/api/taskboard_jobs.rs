@@ -704,6 +704,9 @@ async fn job_lines_carry_the_enqueuing_requests_trace() {
         assert_ne!(
             span, "b7ad6b7169203331",
             "a span of the job, not the caller's: {line}"
+        );
+    }
+}
 
 /// A refused `webhook_url`, answered like the field's other rules: 400 `VALIDATION_ERROR`
 /// naming the field, and nothing of the address.
