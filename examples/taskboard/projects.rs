@@ -18,6 +18,9 @@ use uuid::Uuid;
     pagination = "offset",
     default_sort = "-created_at",
     read_only_when = archived,
+    // Deleting a project deletes its exports (`ON DELETE CASCADE`): their cached reads are
+    // made stale with the project's.
+    cascades = ["exports"],
     endpoints(
         path = "/projects",
         role = "member",
