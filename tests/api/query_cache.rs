@@ -379,6 +379,18 @@ async fn statements(app: &TestApp, query: &str) -> u64 {
         .sum()
 }
 
+/// 200 concurrent GETs of `path`, spread over `apps` in turn, each answered a count of 1.
+async fn all_count_one(apps: &[&TestApp], token: &str, path: &str) {
+    let requests: Vec<_> = (0..200)
+        .map(|n| tokio::spawn(apps[n % apps.len()].get(path).bearer(token).send()))
+        .collect();
+    for request in requests {
+        let response = request.await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(response.status(), 200, "{}", response.text());
+        assert_eq!(response.json()["data"]["count"], 1);
+    }
+}
+
 #[tokio::test]
 async fn a_cached_query_answers_until_a_write_through_a_store_makes_it_stale() {
     for backend in [TestBackend::Sqlite, TestBackend::Postgres] {
@@ -491,14 +503,7 @@ async fn a_cold_key_runs_its_statement_once_for_concurrent_callers() {
     let project = project(&app, &token).await;
     task(&app, &token, project, "a").await;
     let path = format!("/api/v1/qc/{project}/stampede/1");
-    let requests: Vec<_> = (0..200)
-        .map(|_| tokio::spawn(app.get(&path).bearer(&token).send()))
-        .collect();
-    for request in requests {
-        let response = request.await.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(response.status(), 200, "{}", response.text());
-        assert_eq!(response.json()["data"]["count"], 1);
-    }
+    all_count_one(&[&app], &token, &path).await;
     assert_eq!(misses(&app, "CachedTasks.stampede_one").await, 1);
 }
 
@@ -511,17 +516,7 @@ async fn two_instances_share_entries_and_invalidations_through_redis() {
 
     // A cold key asked on both instances at once: one statement in all.
     let path = format!("/api/v1/qc/{project}/stampede/2");
-    let requests: Vec<_> = (0..200)
-        .map(|n| {
-            let app = if n % 2 == 0 { &first } else { &second };
-            tokio::spawn(app.get(&path).bearer(&token).send())
-        })
-        .collect();
-    for request in requests {
-        let response = request.await.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(response.status(), 200, "{}", response.text());
-        assert_eq!(response.json()["data"]["count"], 1);
-    }
+    all_count_one(&[&first, &second], &token, &path).await;
     // The recorder is the process's: one `/metrics` counts both instances.
     assert_eq!(
         misses(&first, "CachedTasks.stampede_two").await,
