@@ -19,7 +19,10 @@ use uuid::Uuid;
     version = version,
     pagination = "offset",
     default_sort = "-created_at",
-    read_only_when = archived
+    read_only_when = archived,
+    // Deleting a project deletes its exports (`ON DELETE CASCADE`): their cached reads are
+    // made stale with the project's.
+    cascades = ["exports"]
 )]
 #[derive(Debug, Clone)]
 pub(crate) struct Project {

@@ -197,6 +197,9 @@ runtime_paths! {
     ROW_KEPT = query_cache::RowKept;
     ROW_NOT_KEPT = query_cache::RowNotKept;
     ASSERT_CACHED_ROW = query_cache::assert_cached_row;
+    ROW_FIELDS = query_cache::RowFields;
+    ANY_ROW_FIELDS = query_cache::AnyRowFields;
+    WRITES_BEYOND = owner_check::writes_beyond;
     OWNER_CHECK_RESOURCE = owner_check::resource;
     OWNER_CHECK_PARENT = owner_check::parent;
     DECLARED_TABLE = owner_check::Declared;

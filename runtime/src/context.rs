@@ -122,6 +122,10 @@ pub struct RequestContext {
     /// Whether this request's user wrote within the read-your-writes window, once known (the
     /// database layer asks Redis at most once per request and keeps the answer here).
     recent_write: Cell<Option<bool>>,
+    /// The age, in seconds, of the oldest cached answer this request used past its freshness
+    /// (a query answered under `stale_if_error` because the database failed): its response
+    /// is marked stale (`Cache-Status: ..; detail=stale`, `Age`) and never stored as fresh.
+    stale_age: Cell<Option<u64>>,
     /// The trace this request belongs to and its span: set once, by the edge (when spans are
     /// exported, after its span exists, since the exporter gives the ids).
     trace: std::cell::OnceCell<TraceContext>,
@@ -145,6 +149,7 @@ impl RequestContext {
             shared_user: None,
             primary_reads: Cell::new(false),
             recent_write: Cell::new(None),
+            stale_age: Cell::new(None),
             trace: std::cell::OnceCell::new(),
             validator_seed: 0,
         }
@@ -191,6 +196,7 @@ impl RequestContext {
             shared_user: self.shared_user.clone(),
             primary_reads: Cell::new(self.primary_reads.get()),
             recent_write: Cell::new(self.recent_write.get()),
+            stale_age: Cell::new(self.stale_age.get()),
             trace: self.trace.clone(),
             validator_seed: self.validator_seed,
         }
@@ -253,6 +259,17 @@ impl RequestContext {
     /// Records whether the request's user wrote within the read-your-writes window.
     pub fn set_recent_write(&self, recent: bool) {
         self.recent_write.set(Some(recent));
+    }
+
+    /// The age in seconds of the oldest stale cached answer this request used, if it used one.
+    pub fn stale_age(&self) -> Option<u64> {
+        self.stale_age.get()
+    }
+
+    /// Records that this request used a cached answer `age` seconds old, past its freshness.
+    pub fn set_stale(&self, age: u64) {
+        let oldest = self.stale_age.get().map_or(age, |seen| seen.max(age));
+        self.stale_age.set(Some(oldest));
     }
 
     /// The trace this request belongs to and the span that handles it.
@@ -389,6 +406,17 @@ pub fn set_user_id(user: Uuid) {
 /// versions must not hold a lagging replica's rows). Nothing outside a request.
 pub fn read_primary() {
     let _ = CURRENT.try_with(RequestContext::set_primary_reads);
+}
+
+/// Records on the current request that it used a cached answer `age` seconds old, past its
+/// freshness (nothing outside a request).
+pub fn used_stale(age: u64) {
+    let _ = CURRENT.try_with(|context| context.set_stale(age));
+}
+
+/// The age in seconds of the oldest stale cached answer the current request used, if any.
+pub fn stale_age() -> Option<u64> {
+    CURRENT.try_with(RequestContext::stale_age).ok().flatten()
 }
 
 /// The client IP of the current request (`None` outside a request or without a peer).

@@ -286,6 +286,62 @@ impl ApiError {
     }
 }
 
+/// An error as every request waiting on one computation answers it (a cache's single
+/// flight): the code, message, details and headers of the error the computing request met,
+/// without its source, which that request logs once. Each request renders its own envelope
+/// (its own request id).
+#[derive(Debug, Clone)]
+pub(crate) struct SharedError {
+    code: ErrorCode,
+    message: Cow<'static, str>,
+    details: Vec<FieldIssue>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl SharedError {
+    /// What `error` shows a client.
+    pub(crate) fn of(error: &ApiError) -> Self {
+        Self {
+            code: error.code,
+            message: error.message.clone(),
+            details: error.details.clone(),
+            headers: error.headers.clone(),
+        }
+    }
+
+    /// What an error response shows a client: its code (from the response, else from its
+    /// status), the code's message, and its `Retry-After`.
+    pub(crate) fn of_response(response: &Response) -> Self {
+        let code = response
+            .extensions()
+            .get::<ErrorCode>()
+            .copied()
+            .unwrap_or_else(|| ErrorCode::for_status(response.status()));
+        let headers = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|value| vec![(header::RETRY_AFTER, value.clone())])
+            .unwrap_or_default();
+        Self {
+            code,
+            message: Cow::Borrowed(code.default_message()),
+            details: Vec::new(),
+            headers,
+        }
+    }
+
+    /// The error, for one more request.
+    pub(crate) fn to_error(&self) -> ApiError {
+        ApiError {
+            code: self.code,
+            message: self.message.clone(),
+            details: self.details.clone(),
+            headers: self.headers.clone(),
+            source: None,
+        }
+    }
+}
+
 impl fmt::Debug for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApiError")

@@ -44,6 +44,62 @@ trait CachedTasks {
         cache(ttl = "60s")
     )]
     async fn stampede_two(&self, scope: &Scope, project: Uuid) -> ApiResult<i64>;
+
+    #[query(
+        "SELECT title, done FROM tasks WHERE project_id = :project AND owner_id = :owner ORDER BY created_at",
+        cache(ttl = "60s")
+    )]
+    async fn title_and_done(&self, scope: &Scope, project: Uuid) -> ApiResult<Vec<TitleAndDone>>;
+
+    #[query(
+        "SELECT COUNT(*) FROM tasks WHERE project_id = :project AND owner_id = :owner",
+        cache(ttl = "60s")
+    )]
+    async fn herd_cold(&self, scope: &Scope, project: Uuid) -> ApiResult<i64>;
+
+    #[query(
+        "SELECT COUNT(*) FROM tasks WHERE project_id = :project AND owner_id = :owner",
+        cache(ttl = "60s", stale_if_error = "10m")
+    )]
+    async fn herd_stale(&self, scope: &Scope, project: Uuid) -> ApiResult<i64>;
+
+    /// Not cached: what the cached endpoint `herd_endpoint` runs.
+    #[query("SELECT COUNT(*) FROM tasks WHERE project_id = :project AND owner_id = :owner")]
+    async fn herd_uncached(&self, scope: &Scope, project: Uuid) -> ApiResult<i64>;
+}
+
+/// A cached read of a child table (`exports` rows go when their project is deleted: `ON
+/// DELETE CASCADE`, declared on `Project` as `cascades = ["exports"]`).
+#[repository(crate::taskboard::jobs::Export)]
+trait CachedExports {
+    #[query(
+        "SELECT COUNT(*) FROM exports WHERE project_id = :project AND owner_id = :owner",
+        cache(ttl = "60s")
+    )]
+    async fn of_project(&self, scope: &Scope, project: Uuid) -> ApiResult<i64>;
+}
+
+/// A row type whose JSON leaves out a field its `Deserialize` requires (no macro sees its
+/// serde attributes, unlike a resource's): what the cache writes would never decode back.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct TitleAndDone {
+    title: String,
+    #[serde(skip_serializing)]
+    done: bool,
+}
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for TitleAndDone
+where
+    &'r str: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            title: row.try_get("title")?,
+            done: row.try_get("done")?,
+        })
+    }
 }
 
 /// A write from another resource's repository to `tasks`.
@@ -91,6 +147,58 @@ async fn stampede_count(
     Ok(Count { count })
 }
 
+#[derive(Debug, Serialize, Schema)]
+struct Dones {
+    done: Vec<bool>,
+}
+
+#[endpoint(get = "/qc/{project}/done", role = "member")]
+async fn list_done(ctx: Ctx, tasks: CachedTasks, Path(project): Path<Uuid>) -> ApiResult<Dones> {
+    let rows = tasks.title_and_done(&ctx.scope()?, project).await?;
+    Ok(Dones {
+        done: rows.into_iter().map(|row| row.done).collect(),
+    })
+}
+
+#[endpoint(get = "/qc/{project}/herd/{which}", role = "member")]
+async fn herd_count(
+    ctx: Ctx,
+    tasks: CachedTasks,
+    Path((project, which)): Path<(Uuid, String)>,
+) -> ApiResult<Count> {
+    let scope = ctx.scope()?;
+    let count = match which.as_str() {
+        "cold" => tasks.herd_cold(&scope, project).await?,
+        _ => tasks.herd_stale(&scope, project).await?,
+    };
+    Ok(Count { count })
+}
+
+/// An endpoint's cache over an uncached statement.
+#[endpoint(
+    get = "/qc/{project}/herd-endpoint",
+    role = "member",
+    cache(ttl = "60s", tags = ["tasks"])
+)]
+async fn herd_endpoint(
+    ctx: Ctx,
+    tasks: CachedTasks,
+    Path(project): Path<Uuid>,
+) -> ApiResult<Count> {
+    let count = tasks.herd_uncached(&ctx.scope()?, project).await?;
+    Ok(Count { count })
+}
+
+#[endpoint(get = "/qc/{project}/exports", role = "member")]
+async fn export_count(
+    ctx: Ctx,
+    exports: CachedExports,
+    Path(project): Path<Uuid>,
+) -> ApiResult<Count> {
+    let count = exports.of_project(&ctx.scope()?, project).await?;
+    Ok(Count { count })
+}
+
 /// Finishes every task of a project through the projects' repository.
 #[endpoint(post = "/qc/{project}/finish", role = "member")]
 async fn finish(ctx: Ctx, projects: ProjectTasks, Path(project): Path<Uuid>) -> ApiResult<Count> {
@@ -130,6 +238,10 @@ fn api() -> Api {
         .mount(stampede_count)
         .mount(add_and_count)
         .mount(finish)
+        .mount(list_done)
+        .mount(herd_count)
+        .mount(herd_endpoint)
+        .mount(export_count)
 }
 
 fn builder() -> TestAppBuilder {
@@ -236,16 +348,47 @@ async fn finish_all_behind_the_stores(app: &TestApp) {
 /// The misses (statements run and stored) counted for `query` in the process (the metrics
 /// recorder is global: every app's `/metrics` shows the same counters).
 async fn misses(app: &TestApp, query: &str) -> u64 {
+    outcomes(app, query, "miss").await
+}
+
+/// The answers of `query` counted with `outcome` in `rampart_cache_total`.
+async fn outcomes(app: &TestApp, query: &str, outcome: &str) -> u64 {
     let metrics = app.get("/metrics").send().await.text();
     metrics
         .lines()
         .filter(|line| {
             line.starts_with("rampart_cache_total")
                 && line.contains(&format!("endpoint=\"{query}\""))
-                && line.contains("outcome=\"miss\"")
+                && line.contains(&format!("outcome=\"{outcome}\""))
         })
         .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
+}
+
+/// How many times the statement labelled `query` was attempted (each attempt is measured in
+/// `db_query_duration_seconds`, failed ones too).
+async fn statements(app: &TestApp, query: &str) -> u64 {
+    let metrics = app.get("/metrics").send().await.text();
+    metrics
+        .lines()
+        .filter(|line| {
+            line.starts_with("db_query_duration_seconds_count")
+                && line.contains(&format!("query=\"{query}\""))
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// 200 concurrent GETs of `path`, spread over `apps` in turn, each answered a count of 1.
+async fn all_count_one(apps: &[&TestApp], token: &str, path: &str) {
+    let requests: Vec<_> = (0..200)
+        .map(|n| tokio::spawn(apps[n % apps.len()].get(path).bearer(token).send()))
+        .collect();
+    for request in requests {
+        let response = request.await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(response.status(), 200, "{}", response.text());
+        assert_eq!(response.json()["data"]["count"], 1);
+    }
 }
 
 #[tokio::test]
@@ -360,14 +503,7 @@ async fn a_cold_key_runs_its_statement_once_for_concurrent_callers() {
     let project = project(&app, &token).await;
     task(&app, &token, project, "a").await;
     let path = format!("/api/v1/qc/{project}/stampede/1");
-    let requests: Vec<_> = (0..200)
-        .map(|_| tokio::spawn(app.get(&path).bearer(&token).send()))
-        .collect();
-    for request in requests {
-        let response = request.await.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(response.status(), 200, "{}", response.text());
-        assert_eq!(response.json()["data"]["count"], 1);
-    }
+    all_count_one(&[&app], &token, &path).await;
     assert_eq!(misses(&app, "CachedTasks.stampede_one").await, 1);
 }
 
@@ -380,17 +516,7 @@ async fn two_instances_share_entries_and_invalidations_through_redis() {
 
     // A cold key asked on both instances at once: one statement in all.
     let path = format!("/api/v1/qc/{project}/stampede/2");
-    let requests: Vec<_> = (0..200)
-        .map(|n| {
-            let app = if n % 2 == 0 { &first } else { &second };
-            tokio::spawn(app.get(&path).bearer(&token).send())
-        })
-        .collect();
-    for request in requests {
-        let response = request.await.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(response.status(), 200, "{}", response.text());
-        assert_eq!(response.json()["data"]["count"], 1);
-    }
+    all_count_one(&[&first, &second], &token, &path).await;
     // The recorder is the process's: one `/metrics` counts both instances.
     assert_eq!(
         misses(&first, "CachedTasks.stampede_two").await,
@@ -428,10 +554,35 @@ async fn with_the_database_stopped_a_cached_query_answers_its_last_entry() {
     task(&app, &token, project, "after").await;
 
     assert!(cluster.stop(), "could not stop the dedicated cluster");
+    let stale_before = outcomes(&app, "CachedTasks.listed", "stale").await;
+    let answered = app
+        .get(&format!("/api/v1/qc/{project}/titles"))
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(answered.status(), 200, "{}", answered.text());
     assert_eq!(
-        titles_of(&app, &token, project).await,
-        vec!["kept"],
+        answered.json()["data"]["titles"],
+        json!(["kept"]),
         "the last entry"
+    );
+    // Said, not silent: the answer is marked stale as the endpoint cache marks its own, and
+    // counted.
+    assert_eq!(
+        answered.header("cache-status"),
+        Some("rampart; fwd=miss; detail=stale"),
+        "the stale answer is marked"
+    );
+    assert!(
+        answered
+            .header("age")
+            .is_some_and(|age| age.parse::<u64>().is_ok()),
+        "the stale entry's age: {:?}",
+        answered.headers()
+    );
+    assert_eq!(
+        outcomes(&app, "CachedTasks.listed", "stale").await,
+        stale_before + 1
     );
     let uncached = app
         .get(&format!("/api/v1/projects/{project}/tasks"))
@@ -440,4 +591,161 @@ async fn with_the_database_stopped_a_cached_query_answers_its_last_entry() {
         .await;
     crate::common::assert_error(&uncached, 503, "UNAVAILABLE");
     assert!(cluster.start(), "could not restart the dedicated cluster");
+}
+
+/// A row type whose JSON leaves out a field it needs back (possible for a type no macro
+/// declares; a resource is refused at compile time) is never answered from the cache with
+/// that field lost: its entry is refused when written, and said (`undecodable`).
+#[tokio::test]
+async fn rows_that_do_not_decode_from_their_json_are_not_cached_and_counted() {
+    let app = build(builder()).await;
+    let token = app.token(&["member"]);
+    let project = project(&app, &token).await;
+    task(&app, &token, project, "a").await;
+    let path = format!("/api/v1/qc/{project}/done");
+    let done = |response: &rampart::testing::TestResponse| response.json()["data"]["done"].clone();
+    let label = "CachedTasks.title_and_done";
+    let (undecodable, missed) = (
+        outcomes(&app, label, "undecodable").await,
+        misses(&app, label).await,
+    );
+    let first = app.get(&path).bearer(&token).send().await;
+    assert_eq!(first.status(), 200, "{}", first.text());
+    assert_eq!(done(&first), json!([false]));
+    finish_all_behind_the_stores(&app).await;
+    let second = app.get(&path).bearer(&token).send().await;
+    assert_eq!(second.status(), 200, "{}", second.text());
+    assert_eq!(
+        done(&second),
+        json!([true]),
+        "read from the database: nothing was kept"
+    );
+    assert_eq!(outcomes(&app, label, "undecodable").await, undecodable + 2);
+    assert_eq!(misses(&app, label).await, missed, "nothing stored");
+}
+
+/// A delete that the database cascades (`exports` rows go with their project) makes the
+/// cached reads of the child table stale: `Project` declares `cascades = ["exports"]`.
+#[tokio::test]
+async fn a_cascading_delete_makes_the_cached_reads_of_the_child_table_stale() {
+    for backend in [TestBackend::Sqlite, TestBackend::Postgres] {
+        let app = build(builder().backend(backend)).await;
+        let token = app.token(&["member"]);
+        let project = project(&app, &token).await;
+        let db = app.app().db().unwrap_or_else(|| panic!("no database"));
+        // Behind the stores (no export is asked for through the API here: that needs the
+        // worker), with the project's owner and times.
+        let inserted: Result<_, sqlx::Error> = rampart::with_pool!(db.primary(), |pool| {
+            sqlx::query(
+                "INSERT INTO exports (id, owner_id, project_id, status, version, created_at, updated_at) \
+                 SELECT $1, owner_id, id, 'queued', 1, created_at, updated_at FROM projects WHERE id = $2",
+            )
+            .bind(Uuid::now_v7())
+            .bind(project)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        });
+        assert_eq!(inserted.unwrap_or_else(|error| panic!("{error}")), 1);
+        let path = format!("/api/v1/qc/{project}/exports");
+        assert_eq!(count(&app, &token, &path).await, 1);
+
+        let deleted = app
+            .request(
+                axum::http::Method::DELETE,
+                &format!("/api/v1/projects/{project}"),
+            )
+            .bearer(&token)
+            .send()
+            .await;
+        assert_eq!(deleted.status(), 204, "{}", deleted.text());
+        assert_eq!(
+            count(&app, &token, &path).await,
+            0,
+            "{backend:?}: the export went with its project, and the cached count with it"
+        );
+    }
+}
+
+/// The database failing under a cold key: the one request that runs the statement meets the
+/// failure, and everyone waiting on it answers the same (the error, or the stale entry where
+/// `stale_if_error` allows) without running it again — for a cached query and for an
+/// endpoint's cache alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_requests_waiting_on_a_failed_computation_share_its_failure() {
+    use sqlx::Connection;
+
+    let app = build(
+        builder()
+            .backend(TestBackend::Postgres)
+            .configure(|config| config.database.statement_timeout = Duration::from_secs(1)),
+    )
+    .await;
+    let token = app.token(&["member"]);
+    let project = project(&app, &token).await;
+    task(&app, &token, project, "a").await;
+    let stale = format!("/api/v1/qc/{project}/herd/stale");
+    assert_eq!(count(&app, &token, &stale).await, 1);
+    // A write makes that entry stale: it may answer only when the statement fails.
+    task(&app, &token, project, "b").await;
+    let before = (
+        statements(&app, "CachedTasks.herd_cold").await,
+        statements(&app, "CachedTasks.herd_stale").await,
+        statements(&app, "CachedTasks.herd_uncached").await,
+    );
+
+    // The database stops answering about `tasks` (held locked): every statement over it
+    // times out, as it does when the database is overloaded.
+    let url = app.app().config().database.url.clone();
+    let mut locker = sqlx::PgConnection::connect(&url)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    sqlx::query("BEGIN")
+        .execute(&mut locker)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    sqlx::query("LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+
+    let paths = [
+        format!("/api/v1/qc/{project}/herd/cold"),
+        stale.clone(),
+        format!("/api/v1/qc/{project}/herd-endpoint"),
+    ];
+    let requests: Vec<_> = (0..90)
+        .map(|n| {
+            let path = paths[n % 3].clone();
+            (n % 3, tokio::spawn(app.get(&path).bearer(&token).send()))
+        })
+        .collect();
+    for (which, request) in requests {
+        let response = request.await.unwrap_or_else(|e| panic!("{e}"));
+        if which == 1 {
+            assert_eq!(response.status(), 200, "{}", response.text());
+            assert_eq!(response.json()["data"]["count"], 1, "the stale entry");
+            assert_eq!(
+                response.header("cache-status"),
+                Some("rampart; fwd=miss; detail=stale")
+            );
+        } else {
+            crate::common::assert_error(&response, 503, "UNAVAILABLE");
+        }
+    }
+    sqlx::query("ROLLBACK")
+        .execute(&mut locker)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+
+    let after = (
+        statements(&app, "CachedTasks.herd_cold").await,
+        statements(&app, "CachedTasks.herd_stale").await,
+        statements(&app, "CachedTasks.herd_uncached").await,
+    );
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1, after.2 - before.2),
+        (1, 1, 1),
+        "one statement attempted per key, for 30 callers each"
+    );
 }

@@ -15,9 +15,10 @@ use syn::spanned::Spanned;
 use syn::{Expr, Lit, Meta};
 
 use super::sql::{self, Analysis};
-use crate::endpoint::check::cache_lifetimes;
+use crate::endpoint::check::{cache_lifetimes, table_list};
 use crate::grammar::{Key, Shape, check_keys, key};
 use crate::util::type_head;
+use darling::FromMeta;
 
 /// `#[repository(Task)]` or `#[repository(Task, tables(Project, Label))]`: the anchor
 /// resource, and the other resources whose tables its queries name (the anchor's parent is
@@ -133,6 +134,9 @@ pub(crate) struct CheckedQuery {
     pub(crate) analysis: Analysis,
     /// `cache(..)`: the read's answers are kept.
     pub(crate) cache: Option<QueryCache>,
+    /// `invalidates = [..]`: tables a write changes that its SQL does not name (triggers,
+    /// `ON DELETE CASCADE`), made stale with the ones it names.
+    pub(crate) invalidates: Vec<String>,
 }
 
 /// `cache(ttl = "60s", stale_if_error = "5m")` on a read query.
@@ -163,12 +167,20 @@ impl Parse for QueryArgs {
     }
 }
 
-const QUERY_KEYS: &[Key] = &[key(
-    "cache",
-    Shape::List,
-    "options: a `ttl`, and a `stale_if_error`",
-    "cache(ttl = \"60s\")",
-)];
+const QUERY_KEYS: &[Key] = &[
+    key(
+        "cache",
+        Shape::List,
+        "options: a `ttl`, and a `stale_if_error`",
+        "cache(ttl = \"60s\")",
+    ),
+    key(
+        "invalidates",
+        Shape::StrList,
+        "a list of table names as strings",
+        "invalidates = [\"task_counts\"]",
+    ),
+];
 
 const QUERY_CACHE_KEYS: &[Key] = &[
     key(
@@ -203,17 +215,56 @@ fn string_value(meta: &Meta) -> Option<LitStr> {
     }
 }
 
-/// The `cache(..)` among a query's options, checked: `None` when there is none or it was
-/// refused (its errors pushed).
-fn query_cache(
+/// A query's options, checked: its `cache(..)` (`None` when there is none or it was refused)
+/// and its `invalidates` (empty when there is none or it was refused), their errors pushed.
+fn query_options(
     options: Vec<NestedMeta>,
     reads: bool,
     errors: &mut darling::error::Accumulator,
-) -> Option<QueryCache> {
+) -> (Option<QueryCache>, Vec<String>) {
     let options = check_keys(options, QUERY_KEYS, "`#[query(..)]`", errors);
-    let NestedMeta::Meta(Meta::List(list)) = options.into_iter().next()? else {
-        return None;
-    };
+    let (mut cache, mut invalidates) = (None, Vec::new());
+    for option in options {
+        let NestedMeta::Meta(meta) = option else {
+            continue;
+        };
+        if meta.path().is_ident("invalidates") {
+            invalidates = query_invalidates(&meta, reads, errors);
+        } else if let Meta::List(list) = meta {
+            cache = query_cache(list, reads, errors);
+        }
+    }
+    (cache, invalidates)
+}
+
+/// `invalidates = ["table", ..]` on a write, checked.
+fn query_invalidates(
+    meta: &Meta,
+    reads: bool,
+    errors: &mut darling::error::Accumulator,
+) -> Vec<String> {
+    if reads {
+        errors.push(
+            Error::custom("`invalidates` is for writes: this statement only reads, and a read makes nothing stale\nhelp: remove `invalidates`; name it on the write that changes those tables")
+                .with_span(&meta.path().span()),
+        );
+        return Vec::new();
+    }
+    match darling::util::SpannedValue::<Vec<LitStr>>::from_meta(meta) {
+        Ok(list) => table_list(&list, "invalidates", errors),
+        Err(error) => {
+            errors.push(error);
+            Vec::new()
+        }
+    }
+}
+
+/// The `cache(..)` of a query, checked: `None` when it was refused (its errors pushed).
+fn query_cache(
+    list: syn::MetaList,
+    reads: bool,
+    errors: &mut darling::error::Accumulator,
+) -> Option<QueryCache> {
     let span = list.path.span();
     if !reads {
         errors.push(
@@ -484,8 +535,9 @@ fn check_method(
     // Reads go to the replica; anything that writes or locks (including a data-modifying CTE
     // and `FOR UPDATE`), and any statement run for its row count, to the primary.
     let reads = !analysis.writes && !matches!(fetch, Fetch::Affected);
-    let cache = query_cache(options, reads, errors);
+    let (cache, invalidates) = query_options(options, reads, errors);
     Some(CheckedQuery {
+        invalidates,
         method,
         literal,
         sql,

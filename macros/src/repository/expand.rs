@@ -13,11 +13,11 @@ use syn::{ItemTrait, TraitItem, Type};
 use super::check::{CheckedQuery, CheckedRepository, Fetch, ScopeArg};
 use super::sql::Access;
 use crate::paths::{
-    API_ERROR, ASSERT_CACHED_ROW, CACHE_POLICY, CACHED_QUERY, DECLARED_TABLE, FROM_REQUEST_PARTS,
-    HTTP_REQUEST_PARTS, INTO_VALUE, OWNER_CHECK_DECLARED, OWNER_CHECK_NOT_OWNER_COLUMN,
-    OWNER_CHECK_ONLY_OWNER_COLUMN, OWNER_CHECK_OWNER_BOUND, OWNER_CHECK_PARENT,
-    OWNER_CHECK_RESOURCE, OWNER_CHECK_UNOWNED, QUERY_POLICY, REJECTED_METHOD, RESOURCE, ROW_KEPT,
-    ROW_NOT_KEPT, ROW_PROBE, STORE, TARGET, TX,
+    ANY_ROW_FIELDS, API_ERROR, ASSERT_CACHED_ROW, CACHE_POLICY, CACHED_QUERY, DECLARED_TABLE,
+    FROM_REQUEST_PARTS, HTTP_REQUEST_PARTS, INTO_VALUE, OWNER_CHECK_DECLARED,
+    OWNER_CHECK_NOT_OWNER_COLUMN, OWNER_CHECK_ONLY_OWNER_COLUMN, OWNER_CHECK_OWNER_BOUND,
+    OWNER_CHECK_PARENT, OWNER_CHECK_RESOURCE, OWNER_CHECK_UNOWNED, QUERY_POLICY, REJECTED_METHOD,
+    RESOURCE, ROW_FIELDS, ROW_KEPT, ROW_NOT_KEPT, ROW_PROBE, STORE, TARGET, TX, WRITES_BEYOND,
 };
 
 /// The owner rule crossing macro calls: for every table the parsed statement touches, a const
@@ -181,6 +181,12 @@ fn method(repository: &CheckedRepository, query: &CheckedQuery) -> TokenStream {
             };
             // A row type that cannot be kept (no serde) is one error, at `cache`: the
             // assertion reports it, and the probe's `Refused` stands in for the cached call.
+            // A resource whose JSON leaves fields out (`internal`) would come back from the
+            // cache without them: one error, at `cache`.
+            let left_out = format!(
+                "`{}` leaves fields out of its JSON (`#[resource(internal)]` or `#[serde(skip..)]`), and a query cache keeps rows as JSON: they would come back defaulted, or not at all\nhelp: cache a row type of the columns the caller needs (a tuple, or a struct with `sqlx::FromRow` and serde), or remove `cache`",
+                cache_row_name(&query.fetch)
+            );
             let probed = |ty: &Type, method: TokenStream| {
                 quote_spanned! {span=>
                     {
@@ -188,6 +194,12 @@ fn method(repository: &CheckedRepository, query: &CheckedQuery) -> TokenStream {
                         use #ROW_KEPT as _;
                         #[allow(unused_imports)]
                         use #ROW_NOT_KEPT as _;
+                        #[allow(unused_imports)]
+                        use #ANY_ROW_FIELDS as _;
+                        const _: () = ::core::assert!(
+                            #ROW_FIELDS::<#ty>::LEFT_OUT_OF_JSON.is_empty(),
+                            #left_out
+                        );
                         #ASSERT_CACHED_ROW::<#ty>();
                         (&#ROW_PROBE::<#ty>::new())
                             .status()
@@ -207,11 +219,23 @@ fn method(repository: &CheckedRepository, query: &CheckedQuery) -> TokenStream {
             (call, declaration)
         }
     };
-    // A write's own resource's table is made stale by the store; the others it writes here.
-    let invalidate = if written.is_empty() {
+    // A write's own resource's table (and its `cascades`) is made stale by the store; the
+    // others it writes, the tables they cascade to and those it declares (`invalidates`),
+    // here. A write of its own table alone makes no call (the const folds the branch away).
+    let resource = &repository.resource;
+    let invalidate = if !query.invalidates.is_empty() {
+        let invalidates = &query.invalidates;
+        quote!(self.store.invalidate(&[#(#written,)* #(#invalidates),*], __RAMPART_TABLES).await;)
+    } else if written.is_empty() {
         TokenStream::new()
     } else {
-        quote!(self.store.invalidate(&[#(#written),*]).await;)
+        quote! {
+            const __RAMPART_WRITES_BEYOND: bool =
+                #WRITES_BEYOND(&<#resource as #RESOURCE>::SPEC, &[#(#written),*]);
+            if __RAMPART_WRITES_BEYOND {
+                self.store.invalidate(&[#(#written),*], __RAMPART_TABLES).await;
+            }
+        }
     };
     quote! {
         #(#docs)*
@@ -225,6 +249,16 @@ fn method(repository: &CheckedRepository, query: &CheckedQuery) -> TokenStream {
             #invalidate
             __rampart_answer
         }
+    }
+}
+
+/// The row type of a cached read, as written (for its message).
+fn cache_row_name(fetch: &Fetch) -> String {
+    match fetch {
+        Fetch::All(ty) | Fetch::Optional(ty) | Fetch::One(ty) => {
+            ty.to_token_stream().to_string().replace(' ', "")
+        }
+        Fetch::Scalar | Fetch::Affected => String::new(),
     }
 }
 

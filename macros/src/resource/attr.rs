@@ -34,6 +34,9 @@ pub(crate) struct ResourceAttr {
     pub(crate) default_sort: Option<LitStr>,
     /// `read_only_when = archived`: a `bool` field that, while true, freezes the row.
     pub(crate) read_only_when: Option<Ident>,
+    /// `cascades = ["exports"]`: the tables a write to this one changes in the database
+    /// (`ON DELETE CASCADE`, triggers), spanned so that `cascades = []` is reported there.
+    pub(crate) cascades: Option<darling::util::SpannedValue<Vec<LitStr>>>,
     pub(crate) endpoints: Option<RawEndpoints>,
 }
 
@@ -80,6 +83,12 @@ const KEYS: &[Key] = &[
         Shape::Ident,
         "the name of a `bool` field",
         "read_only_when = archived",
+    ),
+    key(
+        "cascades",
+        Shape::StrList,
+        "a list of table names as strings",
+        "cascades = [\"exports\"]",
     ),
     key(
         "endpoints",

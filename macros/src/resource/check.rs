@@ -10,7 +10,7 @@ use syn::{Data, DeriveInput, Fields, Ident, LitStr};
 
 use super::attr::{EndpointsDecl, RawEndpoints, ResourceAttr, parse_endpoints};
 use super::fields::{CheckedField, Role, check_field, serde_rename_all};
-use crate::endpoint::check::{check_options, parse_template};
+use crate::endpoint::check::{check_options, parse_template, table_list};
 use crate::util::{is_snake_ident, type_head};
 
 /// What the declaration says, as far as it could be read.
@@ -24,6 +24,8 @@ pub(crate) struct Declaration {
     pub(crate) default_sort: Option<(Ident, bool)>,
     /// The `bool` column that makes a row read-only.
     pub(crate) read_only_when: Option<Ident>,
+    /// `cascades = [..]`: the other tables a write to this one changes.
+    pub(crate) cascades: Vec<String>,
     /// `endpoints(...)` was written (or, when the attribute did not parse, may have been).
     pub(crate) endpoints_declared: bool,
 }
@@ -339,7 +341,12 @@ pub(crate) fn check(attr: ResourceAttr, input: DeriveInput) -> Result<CheckedRes
         .endpoints
         .as_ref()
         .and_then(|raw| check_endpoints(raw, &attr, &fields, &mut errors));
+    let cascades = match &attr.cascades {
+        Some(list) => table_list(list, "cascades", &mut errors),
+        None => Vec::new(),
+    };
     let declaration = Declaration {
+        cascades,
         name: match &attr.name {
             Some(name) => name.value(),
             None => snake_name(&input.ident).replace('_', " "),
@@ -376,6 +383,7 @@ pub(crate) fn outline(input: DeriveInput, span: Span) -> Declaration {
         pagination: None,
         default_sort: None,
         read_only_when: None,
+        cascades: None,
         endpoints: None,
     };
     let mut declaration = match check(placeholder, input) {

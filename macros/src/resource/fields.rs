@@ -61,6 +61,9 @@ pub(crate) struct CheckedField {
     pub(crate) text: Text,
     /// `#[serde(default)]` on the field: optional on create.
     pub(crate) default: bool,
+    /// Its JSON leaves it out (`internal`, or `#[serde(skip..)]`): what serde writes of a row
+    /// does not give it back.
+    pub(crate) left_out_of_json: bool,
     pub(crate) docs: Vec<syn::Attribute>,
     pub(crate) validate: Vec<syn::Attribute>,
 }
@@ -296,6 +299,10 @@ pub(crate) fn check_field(
     check_markers(&markers, option_of.as_ref(), errors);
     let string = !markers.json && is_named(option_of.as_ref().unwrap_or(&field.ty), "String");
     let text = text_of(field, &markers, string, errors);
+    let left_out_of_json = role == Role::Internal
+        || ["skip", "skip_serializing", "skip_deserializing"]
+            .iter()
+            .any(|key| has_key(&field.attrs, "serde", key));
     Some(CheckedField {
         marker: markers
             .id
@@ -309,6 +316,7 @@ pub(crate) fn check_field(
         json_name,
         text,
         default: has_key(&field.attrs, "serde", "default"),
+        left_out_of_json,
         docs: attrs_named(field, "doc"),
         validate: attrs_named(field, "validate"),
         ident,

@@ -63,7 +63,13 @@ impl ProjectRepo {
             .store
             .execute("ProjectRepo.archive", __RAMPART_SQL, __rampart_values)
             .await;
-        self.store.invalidate(&["projects"]).await;
+        const __RAMPART_WRITES_BEYOND: bool = ::rampart::__private::owner_check::writes_beyond(
+            &<Project as ::rampart::__private::Resource>::SPEC,
+            &["projects"],
+        );
+        if __RAMPART_WRITES_BEYOND {
+            self.store.invalidate(&["projects"], __RAMPART_TABLES).await;
+        }
         __rampart_answer
     }
 }

@@ -135,6 +135,8 @@ impl ::rampart::__private::Resource for Article {
             update: "articles.update",
             delete: "articles.delete",
         },
+        cascades: &[],
+        left_out_of_json: &[],
     };
     type Create = NewArticle;
     type Patch = ArticlePatch;

@@ -120,6 +120,8 @@ impl ::rampart::__private::Resource for Note {
             update: "notes.update",
             delete: "notes.delete",
         },
+        cascades: &[],
+        left_out_of_json: &[],
     };
     type Create = NewNote;
     type Patch = NotePatch;

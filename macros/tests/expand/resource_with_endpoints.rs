@@ -253,6 +253,8 @@ impl ::rampart::__private::Resource for Project {
             update: "projects.update",
             delete: "projects.delete",
         },
+        cascades: &[],
+        left_out_of_json: &["secret"],
     };
     type Create = NewProject;
     type Patch = ProjectPatch;

@@ -12,7 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::tags::now_ms;
-use super::{CacheKey, Entry, Flight, Leader, LockOutcome, ResponseCache, Standing, Versions};
+use super::{
+    CacheKey, Entry, Flight, Leader, LockOutcome, ResponseCache, Shared, Standing, Versions,
+};
+use crate::error::SharedError;
 
 /// What is cached under a key, fixed where it is declared.
 #[derive(Debug, Clone, Copy)]
@@ -84,10 +87,12 @@ impl Found {
     }
 }
 
-/// What a request gets: an entry, or what it computed.
+/// What a request gets: an entry, what it computed, or the server error the request that
+/// computed its key for it met (when it has no entry that may answer instead).
 pub(crate) enum Served<R> {
     Entry(Arc<Entry>, How),
     Computed(R),
+    Failed(Arc<SharedError>),
 }
 
 impl ResponseCache {
@@ -175,7 +180,14 @@ impl ResponseCache {
                     .ok()
                     .and_then(|shared| shared.clone());
                 match shared {
-                    Some(entry) => Served::Entry(entry, How::Collapsed),
+                    Some(Shared::Entry(entry)) => Served::Entry(entry, How::Collapsed),
+                    // The leader failed: the database is failing now, and running the
+                    // computation again for each waiter would only add to its load. The stale
+                    // entry answers where there is one, as it does for the leader.
+                    Some(Shared::Failed(error)) => match found.stale() {
+                        Some(entry) => Served::Entry(entry.clone(), How::Stale),
+                        None => Served::Failed(error),
+                    },
                     None => Served::Computed(compute(found, None).await),
                 }
             }

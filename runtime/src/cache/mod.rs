@@ -46,14 +46,22 @@ pub use query::{CachedQuery, QueryPolicy};
 pub(crate) use tags::now_ms;
 pub use tags::{DEGRADED_MAX_AGE, Tags, Versions};
 
+use crate::error::SharedError;
 use crate::rate_limit::RedisStore;
 
 /// The default size of the in-process tier (`RAMPART_CACHE_MAX_BYTES`).
 pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 
-/// What a request waiting on another's computation of its key gets: the entry it stored (a
-/// leader whose answer is not stored shares nothing; each waiter then computes its own).
-pub type Shared = Arc<Entry>;
+/// What a request waiting on another's computation of its key gets: the entry it stored, or
+/// the server error it met (each waiter then answers that error, or its stale entry where
+/// `stale_if_error` allows, rather than every waiter running the computation again against
+/// a database that is failing). A leader whose answer is neither (not storable, or it went
+/// away) shares nothing, and each waiter computes its own.
+#[derive(Debug, Clone)]
+pub(crate) enum Shared {
+    Entry(Arc<Entry>),
+    Failed(Arc<SharedError>),
+}
 
 /// The response cache of an app: the in-process tier, the Redis tier through the tags'
 /// connection, and the computations in flight. Clones share it.
@@ -93,9 +101,15 @@ pub(crate) struct Leader {
 }
 
 impl Leader {
-    /// Hands `answer` to every request waiting on this key.
-    pub(crate) fn finish(self, answer: Shared) {
-        self.sender.send_replace(Some(answer));
+    /// Hands `entry` to every request waiting on this key.
+    pub(crate) fn finish(self, entry: Arc<Entry>) {
+        self.sender.send_replace(Some(Shared::Entry(entry)));
+    }
+
+    /// Hands the server error this computation met to every request waiting on this key.
+    pub(crate) fn fail(self, error: SharedError) {
+        self.sender
+            .send_replace(Some(Shared::Failed(Arc::new(error))));
     }
 }
 

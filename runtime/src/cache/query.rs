@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use super::lookup::{Found, How, Served, Spec, count};
 use super::tags::now_ms;
 use super::{CacheKey, Entry, Leader, MAX_ENTRY_BODY, ResponseCache};
-use crate::error::ApiError;
+use crate::error::{ApiError, SharedError};
 
 /// What `cache(..)` on a `#[query]` declares.
 #[derive(Debug, Clone, Copy)]
@@ -52,9 +52,12 @@ fn millis(duration: Duration) -> u64 {
 impl ResponseCache {
     /// What `query` answers for its bound values (`values`, in their key form): a fresh entry, or `fetch` run once for everyone
     /// asking the same meanwhile (and stored if no write to its tables committed while it
-    /// ran); when `fetch` fails with a server error, the last entry within `stale_if_error`.
+    /// ran); when `fetch` fails with a server error, the last entry within `stale_if_error`,
+    /// recorded on the request as stale (its response says so), and the same for everyone
+    /// who waited on that `fetch` (none of them runs it again).
     /// `fetch` may run a second time for this request when an entry cannot be read back (it
-    /// was written for another shape of the row, by another version of the app).
+    /// was written for another shape of the row, by another version of the app): logged and
+    /// counted as `undecodable`.
     pub(crate) async fn through<T, F, Fut>(
         &self,
         query: &CachedQuery,
@@ -82,15 +85,20 @@ impl ResponseCache {
             .await;
         match served {
             Served::Computed(answer) => answer,
-            Served::Entry(entry, how) => match serde_json::from_slice(&entry.body) {
-                Ok(value) => {
-                    count(query.label, how.outcome());
+            Served::Failed(error) => {
+                count(query.label, "failed");
+                Err(error.to_error())
+            }
+            Served::Entry(entry, how) => match decode(spec.name, &entry) {
+                Some(value) => {
+                    if how == How::Stale {
+                        stale(spec.name, &entry);
+                    } else {
+                        count(query.label, how.outcome());
+                    }
                     Ok(value)
                 }
-                Err(_) => {
-                    count(query.label, "not_stored");
-                    fetch().await
-                }
+                None => fetch().await,
             },
         }
     }
@@ -112,16 +120,17 @@ impl ResponseCache {
         let value = match fetch().await {
             Ok(value) => value,
             Err(error) if error.code().status().is_server_error() => {
-                let stale = found
+                // The waiters answer this error (or their stale entry) rather than each
+                // running the statement again.
+                if let Some(leader) = leader {
+                    leader.fail(SharedError::of(&error));
+                }
+                let stale_value = found
                     .stale()
-                    .and_then(|entry| serde_json::from_slice(&entry.body).ok());
-                return match stale {
-                    Some(value) => {
-                        tracing::warn!(
-                            query = spec.name,
-                            "the query failed: answered from the cache, stale"
-                        );
-                        count(spec.name, How::Stale.outcome());
+                    .and_then(|entry| Some((entry, decode::<T>(spec.name, entry)?)));
+                return match stale_value {
+                    Some((entry, value)) => {
+                        stale(spec.name, entry);
                         Ok(value)
                     }
                     None => Err(error),
@@ -136,6 +145,16 @@ impl ResponseCache {
                 return Ok(value);
             }
         };
+        // An entry that would not decode back (a row type whose JSON leaves out a field
+        // `Deserialize` requires) would be a miss on every read: it is not stored, and said.
+        if serde_json::from_slice::<T>(&body).is_err() {
+            tracing::warn!(
+                query = spec.name,
+                "the rows of a cached query do not decode from their JSON: not cached (the row type's serde leaves out a field it requires)"
+            );
+            count(spec.name, "undecodable");
+            return Ok(value);
+        }
         let entry = Arc::new(Entry {
             endpoint: spec.name,
             status: StatusCode::OK,
@@ -155,4 +174,35 @@ impl ResponseCache {
         count(spec.name, outcome);
         Ok(value)
     }
+}
+
+/// The rows of `entry`; `None`, logged and counted `undecodable`, when they do not decode
+/// (an entry written for another shape of the row, by another version of the app).
+fn decode<T: DeserializeOwned>(name: &'static str, entry: &Entry) -> Option<T> {
+    match serde_json::from_slice(&entry.body) {
+        Ok(value) => Some(value),
+        Err(error) => {
+            tracing::warn!(
+                query = name,
+                error = %error,
+                "a cached query's entry does not decode: the statement runs instead"
+            );
+            count(name, "undecodable");
+            None
+        }
+    }
+}
+
+/// Says that `entry` answered past its freshness: logged, counted `stale`, and recorded on
+/// the request, whose response is marked stale and never stored as fresh by an endpoint's
+/// cache.
+fn stale(name: &'static str, entry: &Entry) {
+    let age = entry.age(now_ms());
+    tracing::warn!(
+        query = name,
+        age_seconds = age,
+        "the query failed: answered from the cache, stale"
+    );
+    count(name, How::Stale.outcome());
+    crate::context::used_stale(age);
 }

@@ -67,6 +67,30 @@ impl<T: Serialize + DeserializeOwned> CachedRow for T {}
 /// Asserts that a cached query's row type can be kept.
 pub fn assert_cached_row<T: CachedRow>() {}
 
+/// The fields of a row type that its JSON leaves out, read in a const assertion at `cache`:
+/// a resource's [`crate::resource::ResourceSpec::left_out_of_json`] (`internal` fields, and
+/// `#[serde(skip..)]`), which a cache keeping rows as JSON would answer defaulted or not at
+/// all; none for any other type (whose attributes no macro sees: its entries are checked to
+/// decode back when they are written, see [`crate::cache`]).
+///
+/// An inherent const where `T` is a resource, the trait's otherwise: the inherent item wins
+/// when its bound holds.
+#[derive(Debug)]
+pub struct RowFields<T>(PhantomData<fn() -> T>);
+
+/// The fallback of [`RowFields`] (a row type that is not a resource).
+pub trait AnyRowFields {
+    /// None known.
+    const LEFT_OUT_OF_JSON: &'static [&'static str] = &[];
+}
+
+impl<T> AnyRowFields for RowFields<T> {}
+
+impl<T: Resource> RowFields<T> {
+    /// The resource's fields its JSON leaves out.
+    pub const LEFT_OUT_OF_JSON: &'static [&'static str] = T::SPEC.left_out_of_json;
+}
+
 impl Accepted {
     /// Every row, through the cache.
     pub async fn cached_all<R: Resource, T: Row + Serialize + DeserializeOwned>(

@@ -14,7 +14,11 @@
 //!    computed (a write that committed meanwhile may not be in it), and never when it carries
 //!    credentials (`no-store`, `Set-Cookie`) or is over [`MAX_ENTRY_BODY`].
 //! 4. A 5xx from the handler (the database is down) is answered from the last entry within
-//!    `stale_if_error` instead, marked stale (`Age`, `Cache-Status: ..; detail=stale`).
+//!    `stale_if_error` instead, marked stale (`Age`, `Cache-Status: ..; detail=stale`); the
+//!    requests that waited on it answer the same (the error, or their stale entry) without
+//!    running the handler again.
+//! 5. A 200 built on a query answered stale (see [`crate::cache`]'s query cache) is answered,
+//!    marked stale ([`mark_stale`], at the edge), and not stored.
 //!
 //! `HEAD` is not cached (its body is removed under this layer; it would store nothing).
 
@@ -34,7 +38,7 @@ use crate::cache::{
     Audience, CacheKey, CachePolicy, Entry, Found, How, KEPT_HEADERS, MAX_ENTRY_BODY,
     ResponseCache, Served, Spec, Versions, count, now_ms,
 };
-use crate::error::{ApiError, Enveloped};
+use crate::error::{ApiError, Enveloped, SharedError};
 
 /// One cached endpoint's settings, fixed when the router is built.
 #[derive(Clone, Debug)]
@@ -99,6 +103,10 @@ where
     match served {
         Served::Entry(entry, how) => answer(settings.name, &entry, how, anyone),
         Served::Computed(response) => response,
+        Served::Failed(error) => {
+            count(settings.name, "failed");
+            missed(error.to_error().into_response())
+        }
     }
 }
 
@@ -133,6 +141,11 @@ where
         .unwrap_or(response);
     let status = response.status();
     if status.is_server_error() {
+        // The requests waiting on this one answer its error (or their stale entry) rather
+        // than each running the handler again against what is failing.
+        if let Some(leader) = leader {
+            leader.fail(SharedError::of_response(&response));
+        }
         if let Some(entry) = found.stale() {
             tracing::warn!(
                 status = status.as_u16(),
@@ -147,7 +160,10 @@ where
     let too_large = http_body::Body::size_hint(response.body())
         .upper()
         .is_some_and(|upper| upper > MAX_ENTRY_BODY as u64);
-    if status != StatusCode::OK || !storable(&response) || too_large {
+    // Built from a query answered stale (the database failed under it): answered, marked
+    // stale by the edge, but not kept as this endpoint's fresh entry.
+    let built_on_stale = crate::context::stale_age().is_some();
+    if status != StatusCode::OK || !storable(&response) || too_large || built_on_stale {
         count(settings.name, "not_stored");
         return missed(response);
     }
@@ -197,6 +213,29 @@ fn missed(mut response: Response) -> Response {
         .headers_mut()
         .insert(CACHE_STATUS, HeaderValue::from_static("rampart; fwd=miss"));
     response
+}
+
+/// Marks `response` stale when the request used a cached answer past its freshness (a query
+/// answered under `stale_if_error`): `Cache-Status: rampart; fwd=miss; detail=stale` and the
+/// stale answer's `Age`, as the endpoint cache marks its own stale answers (which already say
+/// so, and are left alone).
+pub(super) fn mark_stale(response: &mut Response) {
+    let Some(age) = crate::context::stale_age() else {
+        return;
+    };
+    let headers = response.headers_mut();
+    let marked = headers
+        .get(CACHE_STATUS)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.contains("detail=stale"));
+    if marked {
+        return;
+    }
+    headers.insert(
+        CACHE_STATUS,
+        HeaderValue::from_static("rampart; fwd=miss; detail=stale"),
+    );
+    headers.insert(header::AGE, HeaderValue::from(age));
 }
 
 /// Whether a 200 may be stored: it carries no credentials (`Sensitive` replies say

@@ -286,6 +286,7 @@ fn finish(response: Response, started: Instant, handles: &Mutex<RouteHandles>) -
             .unwrap_or_else(|| ErrorCode::for_status(response.status()))
     });
     let mut response = ensure_envelope(response);
+    super::cached::mark_stale(&mut response);
     context::with(|context| {
         let route = context.route().unwrap_or(UNMATCHED_ROUTE);
         record_metrics(

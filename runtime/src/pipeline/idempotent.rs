@@ -137,10 +137,13 @@ where
     // 409). Only a panic frees the key (the guard, dropped as the task unwinds).
     let work = async move {
         let mut unsettled = Unsettled(Some(lease));
-        let response = match inner.oneshot(request).await {
+        let mut response = match inner.oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},
         };
+        // This task's context is a copy: a stale answer it used is marked here, not at the
+        // edge.
+        super::cached::mark_stale(&mut response);
         match unsettled.take() {
             Some(lease) => settle(lease, response, ttl, name).await,
             None => response,

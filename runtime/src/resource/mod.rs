@@ -74,6 +74,9 @@ pub struct ParentSpec {
     pub owner: Option<&'static str>,
     /// The parent's `read_only_when` column: nothing is created under a parent that has it set.
     pub read_only_when: Option<&'static str>,
+    /// The parent's `cascades`: a write to the parent's table from a repository of the child
+    /// makes these stale too.
+    pub cascades: &'static [&'static str],
 }
 
 /// Labels of the resource's statements in `db_query_duration_seconds{query}`.
@@ -129,6 +132,13 @@ pub struct ResourceSpec {
     pub pagination: Pagination,
     /// Metric labels.
     pub labels: Labels,
+    /// `cascades = [..]`: the other tables a write to this one changes in the database itself
+    /// (`ON DELETE CASCADE`, triggers); every write through its store makes their cached
+    /// reads stale too.
+    pub cascades: &'static [&'static str],
+    /// The fields its JSON leaves out (`#[resource(internal)]`, `#[serde(skip..)]`): a query
+    /// cache, which keeps rows as JSON, could not give them back, so it refuses the type.
+    pub left_out_of_json: &'static [&'static str],
 }
 
 /// The values only the server sets when a row is created.

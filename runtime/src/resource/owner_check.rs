@@ -6,11 +6,24 @@
 
 use super::ResourceSpec;
 
-/// A table a resource declares, and its owner column.
+/// A table a resource declares, its owner column, and the tables a write to it changes too.
 #[derive(Debug, Clone, Copy)]
 pub struct Declared {
     table: &'static str,
     owner: Option<&'static str>,
+    cascades: &'static [&'static str],
+}
+
+impl Declared {
+    /// Its table.
+    pub fn table(&self) -> &'static str {
+        self.table
+    }
+
+    /// Its `cascades`.
+    pub fn cascades(&self) -> &'static [&'static str] {
+        self.cascades
+    }
 }
 
 /// The table of a resource.
@@ -18,6 +31,7 @@ pub const fn resource(spec: &ResourceSpec) -> Option<Declared> {
     Some(Declared {
         table: spec.table,
         owner: spec.owner,
+        cascades: spec.cascades,
     })
 }
 
@@ -27,9 +41,24 @@ pub const fn parent(spec: &ResourceSpec) -> Option<Declared> {
         Some(parent) => Some(Declared {
             table: parent.table,
             owner: parent.owner,
+            cascades: parent.cascades,
         }),
         None => None,
     }
+}
+
+/// Whether a custom write of `written` through the store of `anchor` changes a table the
+/// store's own invalidation does not cover (its table and its `cascades`): if not, the
+/// expansion makes no call to `Store::invalidate` at all.
+pub const fn writes_beyond(anchor: &ResourceSpec, written: &[&str]) -> bool {
+    let mut index = 0;
+    while index < written.len() {
+        if !same(written[index], anchor.table) {
+            return true;
+        }
+        index += 1;
+    }
+    false
 }
 
 /// ASCII-case-insensitive equality (unquoted SQL names fold; SQLite ignores case).
@@ -123,10 +152,12 @@ mod tests {
         Some(Declared {
             table: "tasks",
             owner: Some("owner_id"),
+            cascades: &[],
         }),
         Some(Declared {
             table: "labels",
             owner: None,
+            cascades: &[],
         }),
         None,
     ];

@@ -69,6 +69,24 @@ fn tags(list: &[LitStr], key: &str, errors: &mut Accumulator) -> Vec<String> {
     seen
 }
 
+/// Checks a list of tables whose cached reads a write makes stale (`cascades` on a resource,
+/// `invalidates` on a `#[query]` write): not empty, each a tag, none twice.
+pub(crate) fn table_list(
+    list: &darling::util::SpannedValue<Vec<LitStr>>,
+    key: &str,
+    errors: &mut Accumulator,
+) -> Vec<String> {
+    if list.is_empty() {
+        errors.push(
+            Error::custom(format!(
+                "`{key} = []` names no table\nhelp: list the tables, e.g. `{key} = [\"exports\"]`, or remove `{key}`"
+            ))
+            .with_span(&list.span()),
+        );
+    }
+    tags(list, key, errors)
+}
+
 /// The first `Sensitive` segment anywhere in `ty` (`ApiResult<Sensitive<Token>>`,
 /// `Result<Sensitive<X>, ApiError>`, `(Sensitive<X>, Y)`).
 fn sensitive_segment(ty: &Type) -> Option<Span> {

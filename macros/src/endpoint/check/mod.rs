@@ -11,7 +11,7 @@ use darling::Error;
 use syn::{LitStr, ReturnType, Type};
 
 pub(crate) use self::arguments::parse_template;
-pub(crate) use self::cache::{Cache, lifetimes as cache_lifetimes};
+pub(crate) use self::cache::{Cache, lifetimes as cache_lifetimes, table_list};
 use self::limits::Limits;
 use super::attr::EndpointAttr;
 use crate::util::{doc_text, summary_and_description};

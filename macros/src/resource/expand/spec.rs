@@ -33,6 +33,7 @@ fn parent(declaration: &Declaration) -> TokenStream {
                         id: <#parent as #RESOURCE>::SPEC.id,
                         owner: <#parent as #RESOURCE>::SPEC.owner,
                         read_only_when: <#parent as #RESOURCE>::SPEC.read_only_when,
+                        cascades: <#parent as #RESOURCE>::SPEC.cascades,
                     }
                 })
             }
@@ -107,6 +108,8 @@ pub(super) fn spec(declaration: &Declaration) -> TokenStream {
     };
     let (filters, sorts) = (fields(|f| f.filter), fields(|f| f.sort));
     let columns = names_of(declaration, |_| true);
+    let left_out_of_json = names_of(declaration, |f| f.left_out_of_json);
+    let cascades = &declaration.cascades;
     let writable = names_of(declaration, |f| f.role.writable());
     let pagination = if declaration.cursor {
         quote!(#PAGINATION::Cursor)
@@ -137,6 +140,8 @@ pub(super) fn spec(declaration: &Declaration) -> TokenStream {
             default_sort: #default_sort,
             pagination: #pagination,
             labels: #labels,
+            cascades: &[#(#cascades),*],
+            left_out_of_json: &[#(#left_out_of_json),*],
         }
     }
 }

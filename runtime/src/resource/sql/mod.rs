@@ -236,6 +236,7 @@ mod tests {
             id: "id",
             owner: Some("owner_id"),
             read_only_when: None,
+            cascades: &[],
         }),
         read_only_when: None,
         created_at: None,
@@ -256,6 +257,8 @@ mod tests {
             update: "tasks.update",
             delete: "tasks.delete",
         },
+        cascades: &[],
+        left_out_of_json: &[],
     };
 
     #[test]

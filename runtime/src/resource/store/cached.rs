@@ -13,6 +13,7 @@ use crate::db::statement::Scalar;
 use crate::db::{Row, Target, Value};
 use crate::error::ApiError;
 use crate::resource::Resource;
+use crate::resource::owner_check::Declared;
 use crate::resource::sql::Statement;
 
 impl<R: Resource> Store<R> {
@@ -83,15 +84,33 @@ impl<R: Resource> Store<R> {
         value.ok_or_else(ApiError::not_found)
     }
 
-    /// Makes the cached reads of `tables` stale after a custom write to them (the resource's
-    /// own table is made stale by the write itself): at once outside a transaction, after the
+    /// Makes the cached reads of `tables` stale after a custom write to them, with the tables
+    /// the resources of `known` that own them `cascade` to (the resource's own table and its
+    /// cascades are made stale by the write itself): at once outside a transaction, after the
     /// commit inside one.
-    pub async fn invalidate(&self, tables: &[&'static str]) {
-        let others: Vec<&'static str> = tables
-            .iter()
-            .copied()
-            .filter(|table| *table != R::SPEC.table)
-            .collect();
+    pub async fn invalidate(&self, tables: &[&'static str], known: &[Option<Declared>]) {
+        let mut others: Vec<&'static str> = Vec::new();
+        let mut add = |table: &'static str| {
+            let own = table.eq_ignore_ascii_case(R::SPEC.table)
+                || R::SPEC
+                    .cascades
+                    .iter()
+                    .any(|cascade| cascade.eq_ignore_ascii_case(table));
+            if !own && !others.contains(&table) {
+                others.push(table);
+            }
+        };
+        for table in tables {
+            add(table);
+            let cascades = known
+                .iter()
+                .flatten()
+                .filter(|declared| declared.table().eq_ignore_ascii_case(table))
+                .flat_map(|declared| declared.cascades());
+            for cascade in cascades {
+                add(cascade);
+            }
+        }
         match &self.executor {
             Executor::Db(db) => db.tags().bump(&others).await,
             Executor::Tx(tx) => {

@@ -169,16 +169,31 @@ impl<R: Resource> Store<R> {
 
     /// Runs a statement that writes, then makes the response cache's entries tagged with this
     /// resource's table stale: at once outside a transaction, after the commit inside one
-    /// (before the answer leaves either way, so the writer's next read is fresh).
+    /// (before the answer leaves either way, so the writer's next read is fresh); and so are the
+    /// tables it `cascades` to.
     async fn mutate<A: Answer>(
         &self,
         label: &'static str,
         statement: Statement,
     ) -> Result<A, ApiError> {
         let answer = self.perform(label, Target::Write, statement).await;
+        // The tables the database changes with this one (`cascades`) are stale as well.
         match &self.executor {
-            Executor::Db(db) => db.tags().bump(&[R::SPEC.table]).await,
-            Executor::Tx(tx) => tx.touch(R::SPEC.table),
+            Executor::Db(db) if R::SPEC.cascades.is_empty() => {
+                db.tags().bump(&[R::SPEC.table]).await;
+            }
+            Executor::Db(db) => {
+                let mut tags = Vec::with_capacity(1 + R::SPEC.cascades.len());
+                tags.push(R::SPEC.table);
+                tags.extend_from_slice(R::SPEC.cascades);
+                db.tags().bump(&tags).await;
+            }
+            Executor::Tx(tx) => {
+                tx.touch(R::SPEC.table);
+                for table in R::SPEC.cascades {
+                    tx.touch(table);
+                }
+            }
         }
         answer
     }
