@@ -461,10 +461,7 @@ async fn child() {
     let project = app
         .post("/api/v1/projects")
         .bearer(&token)
-        .json(&json!({
-            "name": "traced",
-            "webhook_url": std::env::var("RAMPART_OTEL_WEBHOOK").unwrap_or_default(),
-        }))
+        .json(&json!({"name": "traced"}))
         .send()
         .await;
     assert_eq!(project.status(), 201, "{}", project.text());
@@ -472,6 +469,16 @@ async fn child() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    let webhook = app
+        .request(
+            axum::http::Method::PUT,
+            &format!("/api/v1/projects/{id}/webhook"),
+        )
+        .bearer(&token)
+        .json(&json!({"url": std::env::var("RAMPART_OTEL_WEBHOOK").unwrap_or_default()}))
+        .send()
+        .await;
+    assert_eq!(webhook.status(), 200, "{}", webhook.text());
     let export = app
         .post(&format!("/api/v1/projects/{id}/exports"))
         .bearer(&token)

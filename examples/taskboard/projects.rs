@@ -1,9 +1,10 @@
-//! Projects and tasks, both served by hand-written `#[endpoint]`s over their repositories.
-//! Projects' CRUD is the six endpoints `#[resource(endpoints(...))]` would generate, written
-//! out because their writes check `webhook_url`'s destination (a DNS lookup through the
-//! webhook client), which a generated endpoint has no place for. Tasks live under a project.
-//! Archiving a project archives its tasks in the same transaction. The project list and get
-//! are cached per caller for 10 s; every write to `projects` (through `ProjectRepo`) makes
+//! Projects and tasks. Projects are fully declarative: `#[resource(endpoints(...))]` generates
+//! their six CRUD endpoints. Tasks live under a project and are served by hand-written
+//! `#[endpoint]`s over the generated repository, so both styles stay exercised. Archiving a
+//! project archives its tasks in the same transaction. A project's webhook is a sub-resource
+//! (`PUT /projects/{id}/webhook`), hand-written because setting it checks the destination
+//! (a DNS lookup through the webhook client). The generated list and get are cached per
+//! caller for 10 s; every write to `projects` (generated or through `ProjectRepo`) makes
 //! those entries stale on every instance.
 
 use chrono::{DateTime, Utc};
@@ -11,6 +12,7 @@ use rampart::client::HttpClient;
 use rampart::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+use validator::Validate;
 
 /// A project: a named set of tasks owned by one user.
 #[resource(
@@ -22,7 +24,14 @@ use uuid::Uuid;
     read_only_when = archived,
     // Deleting a project deletes its exports (`ON DELETE CASCADE`): their cached reads are
     // made stale with the project's.
-    cascades = ["exports"]
+    cascades = ["exports"],
+    endpoints(
+        path = "/projects",
+        role = "member",
+        rate_limit = "300/min",
+        body_limit = "16KiB",
+        cache(ttl = "10s")
+    )
 )]
 #[derive(Debug, Clone)]
 pub(crate) struct Project {
@@ -38,11 +47,10 @@ pub(crate) struct Project {
     /// Optional description, at most 2 000 characters.
     #[validate(length(max = 2000))]
     pub(crate) description: Option<String>,
-    /// Optional webhook: an `http` or `https` URL of at most 2 000 characters that gets a
-    /// signed `POST {export_id, project_id, status}` when an export of the project finishes.
-    /// A URL whose host is or resolves to a private, loopback or link-local address is refused
-    /// when it is set (400, `destination_refused`), and again when it is called.
-    #[validate(url, length(max = 2000), custom(function = "http_url"))]
+    /// Optional webhook: an `http` or `https` URL that gets a signed
+    /// `POST {export_id, project_id, status}` when an export of the project finishes. Set and
+    /// cleared by `PUT /projects/{id}/webhook`.
+    #[resource(read_only)]
     pub(crate) webhook_url: Option<String>,
     /// Set by `POST /projects/{id}/archive`; an archived project is read-only (PUT and PATCH are
     /// 409) and takes no new tasks.
@@ -57,7 +65,7 @@ pub(crate) struct Project {
     pub(crate) updated_at: DateTime<Utc>,
 }
 
-/// `webhook_url`'s scheme: http or https only (`#[validate(url)]` accepts any scheme).
+/// A webhook URL's scheme: http or https only (`#[validate(url)]` accepts any scheme).
 fn http_url(url: &str) -> Result<(), validator::ValidationError> {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
     if lower.starts_with("https://") || lower.starts_with("http://") {
@@ -118,6 +126,20 @@ pub(crate) trait ProjectRepo {
          WHERE id = :id AND owner_id = :owner AND archived = FALSE"
     )]
     async fn archive(&self, scope: &Scope, id: Uuid, now: DateTime<Utc>) -> ApiResult<u64>;
+
+    /// Sets (or clears, `None`) one of the caller's projects' webhook; 0 when it is missing,
+    /// not theirs, or archived.
+    #[query(
+        "UPDATE projects SET webhook_url = :url, version = version + 1, updated_at = :now \
+         WHERE id = :id AND owner_id = :owner AND archived = FALSE"
+    )]
+    async fn set_webhook(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+        url: Option<String>,
+        now: DateTime<Utc>,
+    ) -> ApiResult<u64>;
 }
 
 /// How many of a project's tasks are still to do.
@@ -152,145 +174,17 @@ pub(crate) trait TaskRepo {
     ) -> ApiResult<u64>;
 }
 
-/// Mounts projects and tasks.
+/// Mounts projects (generated) and tasks (hand-written).
 pub(crate) fn mount(api: Api) -> Api {
-    api.mount(list_projects)
-        .mount(get_project)
-        .mount(create_project)
-        .mount(replace_project)
-        .mount(patch_project)
-        .mount(delete_project)
+    api.resource::<Project>()
         .mount(archive_project)
+        .mount(set_project_webhook)
         .mount(open_tasks)
         .mount(list_tasks)
         .mount(create_task)
         .mount(get_task)
         .mount(patch_task)
         .mount(delete_task)
-}
-
-/// Lists the caller's projects.
-#[endpoint(
-    get = "/projects",
-    role = "member",
-    tag = "projects",
-    rate_limit = "300/min",
-    cache(ttl = "10s", tags = ["projects"])
-)]
-async fn list_projects(
-    ctx: Ctx,
-    projects: ProjectRepo,
-    query: ListQuery<Project>,
-) -> ApiResult<Paginated<Project>> {
-    projects.list(&ctx.scope()?, &query).await
-}
-
-/// One of the caller's projects, with its version as `ETag`.
-#[endpoint(
-    get = "/projects/{id}",
-    role = "member",
-    tag = "projects",
-    rate_limit = "300/min",
-    cache(ttl = "10s", tags = ["projects"])
-)]
-async fn get_project(
-    ctx: Ctx,
-    projects: ProjectRepo,
-    Path(id): Path<Uuid>,
-) -> ApiResult<Tagged<Project>> {
-    projects.get(&ctx.scope()?, id).await.map(Tagged::new)
-}
-
-/// Creates a project owned by the caller.
-#[endpoint(
-    post = "/projects",
-    role = "member",
-    tag = "projects",
-    rate_limit = "300/min",
-    body_limit = "16KiB",
-    errors = [409, 422]
-)]
-async fn create_project(
-    ctx: Ctx,
-    projects: ProjectRepo,
-    client: Dep<HttpClient>,
-    Json(input): Json<NewProject>,
-) -> ApiResult<Created<Project>> {
-    super::webhooks::check_webhook_url(&client, input.webhook_url.as_deref()).await?;
-    let project = projects.create(&ctx.scope()?, input).await?;
-    Ok(Created::at(
-        ctx.api_path(&format!("/projects/{}", project.id)),
-        project,
-    ))
-}
-
-/// Replaces every writable field of a project at the version given (`version` in the body,
-/// or `If-Match`).
-#[endpoint(
-    put = "/projects/{id}",
-    role = "member",
-    tag = "projects",
-    rate_limit = "300/min",
-    body_limit = "16KiB",
-    errors = [409, 412]
-)]
-async fn replace_project(
-    ctx: Ctx,
-    projects: ProjectRepo,
-    client: Dep<HttpClient>,
-    Path(id): Path<Uuid>,
-    if_match: IfMatch,
-    Json(input): Json<ProjectReplace>,
-) -> ApiResult<Tagged<Project>> {
-    super::webhooks::check_webhook_url(&client, input.webhook_url.as_deref()).await?;
-    projects
-        .replace(&ctx.scope()?, id, input, if_match)
-        .await
-        .map(Tagged::new)
-}
-
-/// Changes the fields given of a project at the version given (`version` in the body, or
-/// `If-Match`).
-#[endpoint(
-    patch = "/projects/{id}",
-    role = "member",
-    tag = "projects",
-    rate_limit = "300/min",
-    body_limit = "16KiB",
-    errors = [409, 412]
-)]
-async fn patch_project(
-    ctx: Ctx,
-    projects: ProjectRepo,
-    client: Dep<HttpClient>,
-    Path(id): Path<Uuid>,
-    if_match: IfMatch,
-    Json(input): Json<ProjectPatch>,
-) -> ApiResult<Tagged<Project>> {
-    let webhook_url = input.webhook_url.as_ref().and_then(Option::as_deref);
-    super::webhooks::check_webhook_url(&client, webhook_url).await?;
-    projects
-        .patch(&ctx.scope()?, id, input, if_match)
-        .await
-        .map(Tagged::new)
-}
-
-/// Deletes a project.
-#[endpoint(
-    delete = "/projects/{id}",
-    role = "member",
-    tag = "projects",
-    rate_limit = "300/min",
-    errors = [409, 412]
-)]
-async fn delete_project(
-    ctx: Ctx,
-    projects: ProjectRepo,
-    Path(id): Path<Uuid>,
-    if_match: IfMatch,
-) -> ApiResult<NoContent> {
-    projects.delete(&ctx.scope()?, id, if_match).await?;
-    Ok(NoContent)
 }
 
 /// Archives a project and all its tasks, atomically.
@@ -329,6 +223,52 @@ async fn archive_project(
         })
         .await?;
     Ok(Tagged::new(project))
+}
+
+/// A project's webhook, as `PUT /projects/{id}/webhook` takes it.
+#[derive(Debug, Deserialize, Validate, Schema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProjectWebhook {
+    /// An `http` or `https` URL of at most 2 000 characters, or `null` (or left out) for none.
+    /// A URL whose host is or resolves to a private, loopback or link-local address is refused
+    /// (400, `destination_refused`), and again when it is called.
+    #[serde(default, deserialize_with = "rampart::resource::input::trimmed_option")]
+    #[validate(url, length(max = 2000), custom(function = "http_url"))]
+    pub(crate) url: Option<String>,
+}
+
+/// Sets or clears (`{"url": null}`) the webhook of one of the caller's projects, answering the
+/// project. An archived project's is 409, like its other writes.
+#[endpoint(
+    put = "/projects/{id}/webhook",
+    role = "member",
+    tag = "projects",
+    rate_limit = "300/min",
+    body_limit = "16KiB",
+    errors = [409]
+)]
+async fn set_project_webhook(
+    ctx: Ctx,
+    projects: ProjectRepo,
+    client: Dep<HttpClient>,
+    Path(id): Path<Uuid>,
+    Json(input): Json<ProjectWebhook>,
+) -> ApiResult<Tagged<Project>> {
+    // A rule of the field like its others: before the project is looked at, as the body's
+    // validation is.
+    super::webhooks::check_webhook_url(&client, input.url.as_deref()).await?;
+    let scope = ctx.scope()?;
+    if projects
+        .set_webhook(&scope, id, input.url, rampart::resource::now())
+        .await?
+        == 0
+    {
+        // Missing or not the caller's: the same 404. Otherwise it is archived.
+        projects.get(&scope, id).await?;
+        return Err(ApiError::new(ErrorCode::Conflict)
+            .with_message("the project is archived: its webhook cannot be changed"));
+    }
+    projects.get(&scope, id).await.map(Tagged::new)
 }
 
 /// How many tasks of one of the caller's projects are still to do (a cached query).

@@ -133,20 +133,20 @@ impl WebhookSigner {
     }
 }
 
-/// Refuses a project's `webhook_url` (being set) whose destination the webhook client would
-/// refuse — a private, loopback or link-local address, as a literal or what the name resolves
-/// to now — as a field error like the other rules of the field (400 `VALIDATION_ERROR`,
-/// `{"field": "webhook_url", "issue": "destination_refused"}`), so the owner learns it when
-/// setting it rather than from failed deliveries. A name that does not resolve now passes: it
-/// may later, and the delivery (which checks again, a name may resolve elsewhere by then) is
-/// retried.
+/// Refuses a webhook URL being set (`url` of `PUT /projects/{id}/webhook`) whose destination
+/// the webhook client would refuse — a private, loopback or link-local address, as a literal
+/// or what the name resolves to now — as a field error like the other rules of the field (400
+/// `VALIDATION_ERROR`, `{"field": "url", "issue": "destination_refused"}`), so the owner
+/// learns it when setting it rather than from failed deliveries. A name that does not resolve
+/// now passes: it may later, and the delivery (which checks again, a name may resolve
+/// elsewhere by then) is retried.
 pub(crate) async fn check_webhook_url(client: &HttpClient, url: Option<&str>) -> ApiResult<()> {
     let Some(url) = url else {
         return Ok(());
     };
     match client.check_destination(url).await {
         Err(error @ ClientError::Refused { .. }) => Err(ApiError::new(ErrorCode::ValidationError)
-            .with_detail("webhook_url", "destination_refused")
+            .with_detail("url", "destination_refused")
             .with_source(error)),
         // Validation has taken the URL's form already (an http(s) URL).
         _ => Ok(()),

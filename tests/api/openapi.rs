@@ -217,6 +217,7 @@ fn creations_link_to_the_operations_on_what_they_created() {
             "open_tasks",
             "patch_project",
             "replace_project",
+            "set_project_webhook",
             "webhook_secret"
         ]
     );

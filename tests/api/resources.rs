@@ -416,6 +416,17 @@ async fn server_set_fields_are_refused_by_name() {
                 cases.push((Method::PATCH, task_item.clone(), patch, field.into()));
             }
         }
+        // `null` is a value sent too (not "left out"): a client clearing a server-set field is
+        // told it cannot, rather than answered a success that ignored it.
+        let nulled: Vec<_> = cases
+            .iter()
+            .map(|(method, path, body, field)| {
+                let mut body = body.clone();
+                body[field.as_str()] = Value::Null;
+                (method.clone(), path.clone(), body, field.clone())
+            })
+            .collect();
+        cases.extend(nulled);
         for (method, path, body, field) in cases {
             let response = send(&app, method, &path, &alice, Some(body)).await;
             assert_error(&response, 400, "VALIDATION_ERROR");

@@ -508,19 +508,42 @@ fn signature_is_valid(header: &str, body: &[u8], key: &str) -> bool {
     t.parse::<i64>().is_ok() && v1 == expected
 }
 
-async fn project_with_webhook(app: &TestApp, token: &str, url: &str) -> String {
+/// A new project of `token`'s, its id.
+async fn new_project(app: &TestApp, token: &str) -> String {
     let created = app
         .post("/api/v1/projects")
         .bearer(token)
-        .json(&json!({"name": format!("p-{}", Uuid::new_v4().simple()), "webhook_url": url}))
+        .json(&json!({"name": format!("p-{}", Uuid::new_v4().simple())}))
         .send()
         .await;
     assert_eq!(created.status(), 201, "{}", created.text());
-    assert_eq!(created.json()["data"]["webhook_url"], url);
     created.json()["data"]["id"]
         .as_str()
         .unwrap_or_default()
         .to_owned()
+}
+
+/// `PUT /projects/{project}/webhook` with `{"url": url}`.
+async fn put_webhook(
+    app: &TestApp,
+    token: &str,
+    project: &str,
+    url: serde_json::Value,
+) -> rampart::testing::TestResponse {
+    app.request(Method::PUT, &format!("/api/v1/projects/{project}/webhook"))
+        .bearer(token)
+        .json(&json!({ "url": url }))
+        .send()
+        .await
+}
+
+/// A new project of `token`'s whose webhook is `url`, its id.
+async fn project_with_webhook(app: &TestApp, token: &str, url: &str) -> String {
+    let project = new_project(app, token).await;
+    let set = put_webhook(app, token, &project, json!(url)).await;
+    assert_eq!(set.status(), 200, "{}", set.text());
+    assert_eq!(set.json()["data"]["webhook_url"], url);
+    project
 }
 
 const EXPORT_PARENT: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -533,18 +556,20 @@ async fn a_finished_export_is_posted_signed_to_the_projects_webhook() {
         let (_, owner) = member(&app).await;
 
         // Only http(s) URLs of bounded length are accepted.
+        let unhooked = new_project(&app, &owner).await;
         for bad in [
             "ftp://example.com/hook".to_owned(),
             "not a url".to_owned(),
             format!("https://example.com/{}", "a".repeat(2000)),
         ] {
-            let refused = app
-                .post("/api/v1/projects")
-                .bearer(&owner)
-                .json(&json!({"name": "bad hook", "webhook_url": bad}))
-                .send()
-                .await;
+            let refused = put_webhook(&app, &owner, &unhooked, json!(bad)).await;
             assert_error(&refused, 400, "VALIDATION_ERROR");
+            assert_eq!(
+                refused.json()["error"]["details"][0]["field"],
+                "url",
+                "{}",
+                refused.text()
+            );
         }
 
         let project = project_with_webhook(&app, &owner, &url).await;
@@ -708,13 +733,13 @@ async fn job_lines_carry_the_enqueuing_requests_trace() {
     }
 }
 
-/// A refused `webhook_url`, answered like the field's other rules: 400 `VALIDATION_ERROR`
-/// naming the field, and nothing of the address.
+/// A refused webhook URL, answered like the field's other rules: 400 `VALIDATION_ERROR`
+/// naming the field sent (`url`), and nothing of the address.
 fn assert_webhook_refused(answer: &rampart::testing::TestResponse, url: &str) {
     assert_error(answer, 400, "VALIDATION_ERROR");
     assert_eq!(
         answer.json()["error"]["details"],
-        json!([{"field": "webhook_url", "issue": "destination_refused"}]),
+        json!([{"field": "url", "issue": "destination_refused"}]),
         "{url}: {}",
         answer.text()
     );
@@ -730,6 +755,17 @@ fn assert_webhook_refused(answer: &rampart::testing::TestResponse, url: &str) {
     assert!(!answer.text().contains(host), "{url}: {}", answer.text());
 }
 
+/// The project as its owner reads it.
+async fn project_of(app: &TestApp, token: &str, project: &str) -> serde_json::Value {
+    let read = app
+        .get(&format!("/api/v1/projects/{project}"))
+        .bearer(token)
+        .send()
+        .await;
+    assert_eq!(read.status(), 200, "{}", read.text());
+    read.json()
+}
+
 #[tokio::test]
 async fn a_webhook_url_whose_destination_is_refused_is_a_field_error_when_it_is_set() {
     // As deployed (`TASKBOARD_WEBHOOK_ALLOW_LOOPBACK` unset): loopback refused too, also
@@ -743,6 +779,7 @@ async fn a_webhook_url_whose_destination_is_refused_is_a_field_error_when_it_is_
         .await
         .unwrap_or_else(|e| panic!("cannot build the taskboard: {e}"));
     let (_, owner) = member(&closed).await;
+    let project = new_project(&closed, &owner).await;
     for url in [
         "http://127.0.0.1:9/hook",
         "http://localhost:9/hook",
@@ -750,19 +787,18 @@ async fn a_webhook_url_whose_destination_is_refused_is_a_field_error_when_it_is_
         "http://10.0.0.1/hook",
         "http://169.254.169.254/latest/meta-data",
     ] {
-        let answer = closed
-            .post("/api/v1/projects")
-            .bearer(&owner)
-            .json(&json!({"name": format!("p-{}", Uuid::new_v4().simple()), "webhook_url": url}))
-            .send()
-            .await;
+        let answer = put_webhook(&closed, &owner, &project, json!(url)).await;
         assert_webhook_refused(&answer, url);
     }
-    let listed = closed.get("/api/v1/projects").bearer(&owner).send().await;
-    assert_eq!(listed.json()["data"], json!([]), "nothing was created");
+    let current = project_of(&closed, &owner, &project).await;
+    assert_eq!(current["data"]["webhook_url"], json!(null), "{current}");
+    assert_eq!(
+        current["data"]["version"], 1,
+        "nothing was written: {current}"
+    );
 
     // With loopback allowed (`TASKBOARD_WEBHOOK_ALLOW_LOOPBACK=true`), private and link-local
-    // destinations stay refused, on create, replace and patch, and nothing is written.
+    // destinations stay refused, and nothing is written.
     for backend in BACKENDS {
         let app = taskboard_with_webhooks(backend).await;
         let (_, owner) = member(&app).await;
@@ -772,59 +808,95 @@ async fn a_webhook_url_whose_destination_is_refused_is_a_field_error_when_it_is_
             "http://10.0.0.1/hook",
             "http://169.254.169.254/latest/meta-data",
         ] {
-            let created = app
-                .post("/api/v1/projects")
-                .bearer(&owner)
-                .json(
-                    &json!({"name": format!("p-{}", Uuid::new_v4().simple()), "webhook_url": url}),
-                )
-                .send()
-                .await;
-            assert_webhook_refused(&created, url);
-            let patched = app
-                .request(Method::PATCH, &format!("/api/v1/projects/{project}"))
-                .bearer(&owner)
-                .json(&json!({"webhook_url": url, "version": 1}))
-                .send()
-                .await;
-            assert_webhook_refused(&patched, url);
-            let replaced = app
-                .request(Method::PUT, &format!("/api/v1/projects/{project}"))
-                .bearer(&owner)
-                .json(&json!({"name": "replaced", "webhook_url": url, "version": 1}))
-                .send()
-                .await;
-            assert_webhook_refused(&replaced, url);
+            let answer = put_webhook(&app, &owner, &project, json!(url)).await;
+            assert_webhook_refused(&answer, url);
         }
-        let current = app
-            .get(&format!("/api/v1/projects/{project}"))
-            .bearer(&owner)
-            .send()
-            .await
-            .json();
+        let current = project_of(&app, &owner, &project).await;
         assert_eq!(
             current["data"]["webhook_url"], kept,
             "{backend:?}: {current}"
         );
-        assert_eq!(current["data"]["version"], 1, "{backend:?}: {current}");
-        // An allowed one is taken, and clearing it needs no check.
-        let patched = app
-            .request(Method::PATCH, &format!("/api/v1/projects/{project}"))
-            .bearer(&owner)
-            .json(&json!({"webhook_url": "http://127.0.0.1:10/other", "version": 1}))
-            .send()
-            .await;
-        assert_eq!(patched.status(), 200, "{backend:?}: {}", patched.text());
-        let cleared = app
-            .request(Method::PATCH, &format!("/api/v1/projects/{project}"))
-            .bearer(&owner)
-            .json(&json!({"webhook_url": null, "version": 2}))
-            .send()
-            .await;
-        assert_eq!(cleared.status(), 200, "{backend:?}: {}", cleared.text());
+        assert_eq!(current["data"]["version"], 2, "{backend:?}: {current}");
+
+        // An allowed one is taken (a write: the version moves), and `null` clears it.
+        let changed = put_webhook(&app, &owner, &project, json!("http://127.0.0.1:10/other")).await;
+        assert_eq!(changed.status(), 200, "{backend:?}: {}", changed.text());
         assert_eq!(
-            cleared.json()["data"]["webhook_url"],
-            serde_json::Value::Null
+            changed.json()["data"]["webhook_url"],
+            "http://127.0.0.1:10/other"
         );
+        assert_eq!(changed.json()["data"]["version"], 3);
+        let cleared = put_webhook(&app, &owner, &project, json!(null)).await;
+        assert_eq!(cleared.status(), 200, "{backend:?}: {}", cleared.text());
+        assert_eq!(cleared.json()["data"]["webhook_url"], json!(null));
+        let current = project_of(&app, &owner, &project).await;
+        assert_eq!(current["data"]["webhook_url"], json!(null), "{current}");
+
+        // The project's own writes do not take it: it is set by the server, named in a 400.
+        for (method, path, body) in [
+            (
+                Method::POST,
+                "/api/v1/projects".to_owned(),
+                json!({"name": "hooked", "webhook_url": kept}),
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/projects/{project}"),
+                json!({"name": "hooked", "webhook_url": kept, "version": 4}),
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/projects/{project}"),
+                json!({"webhook_url": kept, "version": 4}),
+            ),
+            // Clearing it there is refused too, not a success that ignored it.
+            (
+                Method::PATCH,
+                format!("/api/v1/projects/{project}"),
+                json!({"webhook_url": null, "version": 4}),
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/projects/{project}"),
+                json!({"name": "hooked", "webhook_url": null, "version": 4}),
+            ),
+        ] {
+            let answer = app
+                .request(method.clone(), &path)
+                .bearer(&owner)
+                .json(&body)
+                .send()
+                .await;
+            assert_error(&answer, 400, "VALIDATION_ERROR");
+            assert_eq!(
+                answer.json()["error"]["details"],
+                json!([{"field": "webhook_url", "issue": "is set by the server and cannot be written"}]),
+                "{backend:?} {method} {body}: {}",
+                answer.text()
+            );
+        }
+        let current = project_of(&app, &owner, &project).await;
+        assert_eq!(current["data"]["webhook_url"], json!(null), "{current}");
+        assert_eq!(current["data"]["version"], 4, "{backend:?}: {current}");
+
+        // Another user's project: the same 404 as a missing one, nothing written.
+        let (_, other) = member(&app).await;
+        let theirs = put_webhook(&app, &other, &project, json!(kept)).await;
+        assert_error(&theirs, 404, "NOT_FOUND");
+        let missing = put_webhook(&app, &owner, &Uuid::now_v7().to_string(), json!(kept)).await;
+        assert_error(&missing, 404, "NOT_FOUND");
+
+        // An archived project's webhook is read-only like the rest of it.
+        let archived = app
+            .post(&format!("/api/v1/projects/{project}/archive"))
+            .bearer(&owner)
+            .send()
+            .await;
+        assert_eq!(archived.status(), 200, "{backend:?}: {}", archived.text());
+        let refused = put_webhook(&app, &owner, &project, json!(kept)).await;
+        assert_error(&refused, 409, "CONFLICT");
+        let current = project_of(&app, &owner, &project).await;
+        assert_eq!(current["data"]["webhook_url"], json!(null), "{current}");
+        assert_eq!(current["data"]["version"], 5, "{backend:?}: {current}");
     }
 }

@@ -137,6 +137,15 @@ pub fn server_set(_: &ServerSet) -> Result<(), ValidationError> {
         .with_message("is set by the server and cannot be written".into()))
 }
 
+/// A server-set field of an input as it was sent: `Some` for any value, `null` included, so
+/// that [`server_set`] names it. (serde reads `null` into an `Option` as "absent": a client
+/// clearing a server-set field would get a success that ignored it.)
+pub fn server_set_present<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<ServerSet>, D::Error> {
+    ServerSet::deserialize(deserializer).map(Some)
+}
+
 /// The type of a server-set field in an input: accepts any JSON value so that the field can be
 /// named in a 400 (rather than reported as unknown), and never holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

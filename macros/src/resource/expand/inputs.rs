@@ -106,9 +106,12 @@ fn patch_field(field: &CheckedField) -> (TokenStream, TokenStream) {
 /// A field the client may not set, declared only to be refused with a 400 naming it.
 fn server_set_field(field: &CheckedField) -> TokenStream {
     let (ident, rename) = input_name(field);
+    // Any value, `null` too, is `Some` (named in the 400): serde alone reads `null` into the
+    // `Option` as "absent", and `{"archived": null}` would be a write that ignored the field.
+    let present = INPUT.member_lit("server_set_present");
     quote! {
         #rename
-        #[serde(default, skip_serializing)]
+        #[serde(default, skip_serializing, deserialize_with = #present)]
         #[validate(custom(function = #SERVER_SET_CHECK))]
         #[allow(dead_code)]
         #ident: ::core::option::Option<#SERVER_SET>,
