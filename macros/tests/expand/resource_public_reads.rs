@@ -15,7 +15,11 @@ pub struct Article {
 #[serde(crate = "::rampart::__private::serde", deny_unknown_fields)]
 #[allow(non_snake_case)]
 pub struct NewArticle {
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     id: ::core::option::Option<::rampart::__private::input::ServerSet>,
@@ -35,7 +39,11 @@ pub struct NewArticle {
 #[serde(crate = "::rampart::__private::serde", deny_unknown_fields)]
 #[allow(non_snake_case)]
 pub struct ArticlePatch {
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     id: ::core::option::Option<::rampart::__private::input::ServerSet>,
@@ -60,7 +68,11 @@ pub struct ArticlePatch {
 #[serde(crate = "::rampart::__private::serde", deny_unknown_fields)]
 #[allow(non_snake_case)]
 pub struct ArticleReplace {
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     id: ::core::option::Option<::rampart::__private::input::ServerSet>,

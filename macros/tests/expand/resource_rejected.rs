@@ -46,7 +46,11 @@ impl ::rampart::__private::utoipa::ToSchema for Note {
 #[serde(crate = "::rampart::__private::serde", deny_unknown_fields)]
 #[allow(non_snake_case)]
 pub struct NewNote {
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     id: ::core::option::Option<::rampart::__private::input::ServerSet>,
@@ -63,7 +67,11 @@ pub struct NewNote {
 #[serde(crate = "::rampart::__private::serde", deny_unknown_fields)]
 #[allow(non_snake_case)]
 pub struct NotePatch {
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     id: ::core::option::Option<::rampart::__private::input::ServerSet>,
@@ -81,7 +89,11 @@ pub struct NotePatch {
 #[serde(crate = "::rampart::__private::serde", deny_unknown_fields)]
 #[allow(non_snake_case)]
 pub struct NoteReplace {
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     id: ::core::option::Option<::rampart::__private::input::ServerSet>,

@@ -27,11 +27,19 @@ pub struct Project {
 #[serde(crate = "::rampart::__private::serde", deny_unknown_fields)]
 #[allow(non_snake_case)]
 pub struct NewProject {
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     id: ::core::option::Option<::rampart::__private::input::ServerSet>,
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     owner_id: ::core::option::Option<::rampart::__private::input::ServerSet>,
@@ -42,19 +50,35 @@ pub struct NewProject {
     #[serde(default, deserialize_with = "::rampart::__private::input::trimmed_option")]
     pub description: Option<String>,
     pub labels: Vec<String>,
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     archived: ::core::option::Option<::rampart::__private::input::ServerSet>,
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     version: ::core::option::Option<::rampart::__private::input::ServerSet>,
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     created_at: ::core::option::Option<::rampart::__private::input::ServerSet>,
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     updated_at: ::core::option::Option<::rampart::__private::input::ServerSet>,
@@ -69,11 +93,19 @@ pub struct NewProject {
 #[serde(crate = "::rampart::__private::serde", deny_unknown_fields)]
 #[allow(non_snake_case)]
 pub struct ProjectPatch {
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     id: ::core::option::Option<::rampart::__private::input::ServerSet>,
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     owner_id: ::core::option::Option<::rampart::__private::input::ServerSet>,
@@ -87,7 +119,11 @@ pub struct ProjectPatch {
     #[serde(default, deserialize_with = "::rampart::__private::input::present")]
     #[schema(non_null)]
     pub labels: ::core::option::Option<Vec<String>>,
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     archived: ::core::option::Option<::rampart::__private::input::ServerSet>,
@@ -96,11 +132,19 @@ pub struct ProjectPatch {
     /// `VERSION_CONFLICT` (a stale `If-Match` a 412).
     #[serde(default)]
     pub version: ::rampart::__private::input::BodyVersion,
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     created_at: ::core::option::Option<::rampart::__private::input::ServerSet>,
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     updated_at: ::core::option::Option<::rampart::__private::input::ServerSet>,
@@ -115,11 +159,19 @@ pub struct ProjectPatch {
 #[serde(crate = "::rampart::__private::serde", deny_unknown_fields)]
 #[allow(non_snake_case)]
 pub struct ProjectReplace {
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     id: ::core::option::Option<::rampart::__private::input::ServerSet>,
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     owner_id: ::core::option::Option<::rampart::__private::input::ServerSet>,
@@ -130,7 +182,11 @@ pub struct ProjectReplace {
     #[serde(default, deserialize_with = "::rampart::__private::input::trimmed_option")]
     pub description: Option<String>,
     pub labels: Vec<String>,
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     archived: ::core::option::Option<::rampart::__private::input::ServerSet>,
@@ -139,11 +195,19 @@ pub struct ProjectReplace {
     /// `VERSION_CONFLICT` (a stale `If-Match` a 412).
     #[serde(default)]
     pub version: ::rampart::__private::input::BodyVersion,
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     created_at: ::core::option::Option<::rampart::__private::input::ServerSet>,
-    #[serde(default, skip_serializing)]
+    #[serde(
+        default,
+        skip_serializing,
+        deserialize_with = "::rampart::__private::input::server_set_present"
+    )]
     #[validate(custom(function = ::rampart::__private::input::server_set))]
     #[allow(dead_code)]
     updated_at: ::core::option::Option<::rampart::__private::input::ServerSet>,
