@@ -254,10 +254,11 @@ async fn set_project_webhook(
     Path(id): Path<Uuid>,
     Json(input): Json<ProjectWebhook>,
 ) -> ApiResult<Tagged<Project>> {
-    // A rule of the field like its others: before the project is looked at, as the body's
-    // validation is.
-    super::webhooks::check_webhook_url(&client, input.url.as_deref()).await?;
     let scope = ctx.scope()?;
+    // The caller's project first (404 otherwise): the destination check resolves the name,
+    // which nobody may use to probe addresses through projects that are not theirs.
+    projects.get(&scope, id).await?;
+    super::webhooks::check_webhook_url(&client, input.url.as_deref()).await?;
     if projects
         .set_webhook(&scope, id, input.url, rampart::resource::now())
         .await?

@@ -883,6 +883,9 @@ async fn a_webhook_url_whose_destination_is_refused_is_a_field_error_when_it_is_
         let (_, other) = member(&app).await;
         let theirs = put_webhook(&app, &other, &project, json!(kept)).await;
         assert_error(&theirs, 404, "NOT_FOUND");
+        // Before the destination is resolved: nobody probes addresses through others' projects.
+        let probe = put_webhook(&app, &other, &project, json!("http://10.0.0.1/hook")).await;
+        assert_error(&probe, 404, "NOT_FOUND");
         let missing = put_webhook(&app, &owner, &Uuid::now_v7().to_string(), json!(kept)).await;
         assert_error(&missing, 404, "NOT_FOUND");
 

@@ -81,9 +81,13 @@ pub(crate) struct Found {
 }
 
 impl Found {
-    /// The entry, if it may still answer when computing fails.
-    pub(crate) fn stale(&self) -> Option<&Arc<Entry>> {
-        self.entry.as_ref().map(|(entry, _)| entry)
+    /// The entry that answers when computing fails, and how: a fresh one (its early refresh
+    /// failed) as the hit it still is, any other as stale.
+    pub(crate) fn fallback(&self) -> Option<(&Arc<Entry>, How)> {
+        self.entry.as_ref().map(|(entry, standing)| match standing {
+            Standing::Fresh => (entry, How::Hit),
+            Standing::Stale | Standing::Gone => (entry, How::Stale),
+        })
     }
 }
 
@@ -184,8 +188,8 @@ impl ResponseCache {
                     // The leader failed: the database is failing now, and running the
                     // computation again for each waiter would only add to its load. The stale
                     // entry answers where there is one, as it does for the leader.
-                    Some(Shared::Failed(error)) => match found.stale() {
-                        Some(entry) => Served::Entry(entry.clone(), How::Stale),
+                    Some(Shared::Failed(error)) => match found.fallback() {
+                        Some((entry, how)) => Served::Entry(entry.clone(), how),
                         None => Served::Failed(error),
                     },
                     None => Served::Computed(compute(found, None).await),

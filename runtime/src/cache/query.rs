@@ -125,11 +125,16 @@ impl ResponseCache {
                 if let Some(leader) = leader {
                     leader.fail(SharedError::of(&error));
                 }
-                let stale_value = found
-                    .stale()
-                    .and_then(|entry| Some((entry, decode::<T>(spec.name, entry)?)));
-                return match stale_value {
-                    Some((entry, value)) => {
+                let fallback = found
+                    .fallback()
+                    .and_then(|(entry, how)| Some((entry, how, decode::<T>(spec.name, entry)?)));
+                return match fallback {
+                    // A fresh entry whose early refresh failed: still the hit it was.
+                    Some((_, How::Hit, value)) => {
+                        count(spec.name, How::Hit.outcome());
+                        Ok(value)
+                    }
+                    Some((entry, _, value)) => {
                         stale(spec.name, entry);
                         Ok(value)
                     }
@@ -182,9 +187,13 @@ fn decode<T: DeserializeOwned>(name: &'static str, entry: &Entry) -> Option<T> {
     match serde_json::from_slice(&entry.body) {
         Ok(value) => Some(value),
         Err(error) => {
+            // Where and what kind, never the error's text: serde quotes the value it met,
+            // and a row's values are the users' data.
             tracing::warn!(
                 query = name,
-                error = %error,
+                error_kind = ?error.classify(),
+                line = error.line(),
+                column = error.column(),
                 "a cached query's entry does not decode: the statement runs instead"
             );
             count(name, "undecodable");

@@ -58,6 +58,8 @@ struct Inner {
     backoff_base: Duration,
     backoff_max: Duration,
     max_body: usize,
+    /// Bounds [`HttpClient::check_destination`]'s name lookup as it bounds a call's connect.
+    connect_timeout: Duration,
     hosts: Mutex<HashSet<String>>,
 }
 
@@ -180,6 +182,7 @@ impl HttpClientBuilder {
                 backoff_base: self.backoff_base,
                 backoff_max: self.backoff_max,
                 max_body: self.max_body,
+                connect_timeout: self.connect_timeout,
                 hosts: Mutex::new(HashSet::new()),
             }),
         })
@@ -214,7 +217,8 @@ impl HttpClient {
     /// parses ([`ClientError::Invalid`]), its scheme is http or https and its host, an IP
     /// literal or every address the name resolves to now, passes the client's
     /// [`AddressPolicy`] ([`ClientError::Refused`]); a name that does not resolve is
-    /// [`ClientError::Connect`]. Nothing is sent and no call is logged or counted.
+    /// [`ClientError::Connect`], one that does not resolve within the connect timeout
+    /// [`ClientError::Timeout`]. Nothing is sent and no call is logged or counted.
     ///
     /// For a URL a user gives (a webhook): refused when it is given rather than when it is
     /// called. The call is checked again when made: a name may resolve elsewhere by then.
@@ -228,10 +232,16 @@ impl HttpClient {
                 .check(None, ip)
                 .map_err(|reason| ClientError::Refused { host, reason });
         }
-        match guard::allowed_addresses(&self.inner.policy, &host).await {
-            Ok(_) => Ok(()),
-            Err(guard::Unreachable::Refused(reason)) => Err(ClientError::Refused { host, reason }),
-            Err(guard::Unreachable::Lookup(_)) => Err(ClientError::Connect { host }),
+        // Bounded like a call's connect (which includes its lookup): a name served slowly on
+        // purpose cannot hold the request that checks it.
+        let lookup = guard::allowed_addresses(&self.inner.policy, &host);
+        match tokio::time::timeout(self.inner.connect_timeout, lookup).await {
+            Err(_) => Err(ClientError::Timeout { host }),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(guard::Unreachable::Refused(reason))) => {
+                Err(ClientError::Refused { host, reason })
+            }
+            Ok(Err(guard::Unreachable::Lookup(_))) => Err(ClientError::Connect { host }),
         }
     }
 

@@ -419,7 +419,8 @@ async fn execute(
         None => tokio::spawn(crate::context::job_scope(origin.clone(), future)),
     };
     let _abort = AbortOnDrop(task.abort_handle());
-    let renewals = renew_lease(shared, delivery);
+    // In the job's scope, so the worker's lines about the lease name the job's trace too.
+    let renewals = crate::context::job_scope(origin.clone(), renew_lease(shared, delivery));
     let outcome = tokio::select! {
         () = renewals => Outcome::LeaseLost,
         finished = tokio::time::timeout(spec.timeout, task) => match finished {

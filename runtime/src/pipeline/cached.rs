@@ -146,12 +146,13 @@ where
         if let Some(leader) = leader {
             leader.fail(SharedError::of_response(&response));
         }
-        if let Some(entry) = found.stale() {
+        if let Some((entry, how)) = found.fallback() {
             tracing::warn!(
                 status = status.as_u16(),
-                "the handler failed: answered from the cache, stale"
+                stale = how == How::Stale,
+                "the handler failed: answered from the cache"
             );
-            return answer(settings.name, entry, How::Stale, anyone);
+            return answer(settings.name, entry, how, anyone);
         }
         count(settings.name, "not_stored");
         return missed(response);
