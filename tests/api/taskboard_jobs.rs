@@ -548,6 +548,27 @@ async fn project_with_webhook(app: &TestApp, token: &str, url: &str) -> String {
 
 const EXPORT_PARENT: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
+/// Asks for an export of `project` inside the caller's trace `EXPORT_PARENT` (asserting 202):
+/// the export's id and the request's id.
+async fn traced_export(app: &TestApp, owner: &str, project: &str) -> (String, String) {
+    let accepted = app
+        .post(&format!("/api/v1/projects/{project}/exports"))
+        .bearer(owner)
+        .header("traceparent", EXPORT_PARENT)
+        .send()
+        .await;
+    assert_eq!(accepted.status(), 202, "{}", accepted.text());
+    let export_id = accepted.json()["data"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let request_id = accepted
+        .header("x-request-id")
+        .unwrap_or_default()
+        .to_owned();
+    (export_id, request_id)
+}
+
 #[tokio::test]
 async fn a_finished_export_is_posted_signed_to_the_projects_webhook() {
     for backend in BACKENDS {
@@ -573,21 +594,7 @@ async fn a_finished_export_is_posted_signed_to_the_projects_webhook() {
         }
 
         let project = project_with_webhook(&app, &owner, &url).await;
-        let accepted = app
-            .post(&format!("/api/v1/projects/{project}/exports"))
-            .bearer(&owner)
-            .header("traceparent", EXPORT_PARENT)
-            .send()
-            .await;
-        assert_eq!(accepted.status(), 202, "{backend:?}: {}", accepted.text());
-        let export_id = accepted.json()["data"]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let request_id = accepted
-            .header("x-request-id")
-            .unwrap_or_default()
-            .to_owned();
+        let (export_id, request_id) = traced_export(&app, &owner, &project).await;
         let report = drain(&app).await;
         assert_eq!(report.dead, 0, "{backend:?}: {report:?}");
 
@@ -691,17 +698,7 @@ async fn job_lines_carry_the_enqueuing_requests_trace() {
     let app = taskboard_with_webhooks(TestBackend::Sqlite).await;
     let (_, owner) = member(&app).await;
     let project = project_with_webhook(&app, &owner, &url).await;
-    let accepted = app
-        .post(&format!("/api/v1/projects/{project}/exports"))
-        .bearer(&owner)
-        .header("traceparent", EXPORT_PARENT)
-        .send()
-        .await;
-    assert_eq!(accepted.status(), 202, "{}", accepted.text());
-    let request_id = accepted
-        .header("x-request-id")
-        .unwrap_or_default()
-        .to_owned();
+    let (_, request_id) = traced_export(&app, &owner, &project).await;
     let report = drain(&app).await;
     assert_eq!(report.dead, 0, "{report:?}");
 
