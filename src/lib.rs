@@ -190,7 +190,7 @@ pub use rampart_runtime::{
 pub use rampart_runtime::{Dep, Dependencies, Dependency, UnregisteredDep};
 pub use rampart_runtime::{
     api, auth, config, context, db, dependency, error, health, http, observability, openapi,
-    pagination, rate_limit, server, spans, text, trace,
+    pagination, rate_limit, server, spans, task, text, trace,
 };
 
 /// The testing kit: an app in-process, tokens for any principal, a fresh database per test;

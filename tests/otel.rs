@@ -26,6 +26,8 @@ use serde_json::json;
 /// The caller's trace, as a client would send it.
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
+/// The trace of an idempotent request (its handler runs in a task of its own).
+const IDEMPOTENT_TRACE: &str = "6df92f3577b34da6a3ce929d0e0e4738";
 /// The trace a caller names to a service that restarts every trace (`RAMPART_TRACE_INCOMING`).
 const REFUSED_TRACE: &str = "5cf92f3577b34da6a3ce929d0e0e4737";
 /// The account the identity flows use; no span may hold either.
@@ -43,6 +45,30 @@ fn main() {
         Ok(_) => runtime.block_on(child()),
         Err(_) => runtime.block_on(parent()),
     }
+}
+
+/// What `GET /spawned` answers.
+#[derive(serde::Serialize, rampart::Schema)]
+struct Spawned {
+    notes: i64,
+}
+
+/// Counts the notes in a task it starts with `rampart::task::spawn` (and waits for, so the
+/// spans are there when the scenario ends).
+#[rampart::endpoint(get = "/spawned", role = "member")]
+async fn spawned(db: rampart::Db) -> rampart::ApiResult<Spawned> {
+    let task = rampart::task::spawn(async move {
+        db.read("spawned.count", |pool| async move {
+            rampart::with_pool!(&pool, |pool| {
+                sqlx::query_scalar("SELECT COUNT(*) FROM notes")
+                    .fetch_one(pool)
+                    .await
+            })
+        })
+        .await
+    });
+    let notes = task.await.map_err(rampart::ApiError::internal)??;
+    Ok(Spawned { notes })
 }
 
 /// What the receiver got, span by span, and the `traceparent` of each webhook call.
@@ -224,6 +250,36 @@ async fn parent() {
         hooks,
         vec![format!("00-{TRACE_ID}-{}-01", hex(&call.span_id))],
         "the receiver sees the client span as its parent"
+    );
+    // An idempotent endpoint runs its handler in a task of its own: its statements are still
+    // spans under the request's span, in the caller's trace.
+    let idempotent: Vec<&Span> = spans
+        .iter()
+        .filter(|span| hex(&span.trace_id) == IDEMPOTENT_TRACE)
+        .collect();
+    let create = find(&idempotent, |span| {
+        span.name == "POST /api/v1/projects/{id}/tasks"
+    });
+    assert_eq!(hex(&create.parent_span_id), CALLER_SPAN);
+    let names: Vec<&str> = idempotent.iter().map(|span| span.name.as_str()).collect();
+    assert!(
+        idempotent
+            .iter()
+            .any(|span| span.parent_span_id == create.span_id
+                && attribute(span, "db.system.name").as_deref() == Some("postgresql")),
+        "the handler's statements under the request span: {names:?}"
+    );
+    // A task the handler spawns: a `task` span under the request's, its statement under it.
+    let all: Vec<&Span> = spans.iter().collect();
+    let request = find(&all, |span| span.name == "GET /api/v1/spawned");
+    let task = find(&all, |span| {
+        span.name == "task" && span.parent_span_id == request.span_id
+    });
+    assert_eq!(task.trace_id, request.trace_id, "in the request's trace");
+    let statement = find(&all, |span| span.name == "spawned.count");
+    assert_eq!(
+        statement.parent_span_id, task.span_id,
+        "the spawned task's statement under its span"
     );
     // A service that restarts traces: the caller's trace is not continued, only linked.
     assert!(
@@ -439,7 +495,7 @@ async fn child() {
     );
     let redis =
         std::env::var("RAMPART_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let app: TestApp = TestApp::builder(taskboard::api())
+    let app: TestApp = TestApp::builder(taskboard::api().mount(spawned))
         .dependencies(
             taskboard::dependencies(rampart::Environment::Development)
                 .unwrap_or_else(|error| panic!("{error}")),
@@ -492,6 +548,20 @@ async fn child() {
         .to_owned();
     assert!(answer.starts_with(&format!("00-{TRACE_ID}-")), "{answer}");
     assert!(answer.ends_with("-01"), "sampled: {answer}");
+    let task = app
+        .post(&format!("/api/v1/projects/{id}/tasks"))
+        .bearer(&token)
+        .header("idempotency-key", "traced-task-1")
+        .header(
+            "traceparent",
+            &format!("00-{IDEMPOTENT_TRACE}-{CALLER_SPAN}-01"),
+        )
+        .json(&json!({"title": "traced"}))
+        .send()
+        .await;
+    assert_eq!(task.status(), 201, "{}", task.text());
+    let counted = app.get("/api/v1/spawned").bearer(&token).send().await;
+    assert_eq!(counted.status(), 200, "{}", counted.text());
     app.drain_jobs()
         .await
         .unwrap_or_else(|error| panic!("{error}"));

@@ -34,6 +34,7 @@ pub mod resource;
 pub mod response;
 pub mod server;
 pub mod spans;
+pub mod task;
 pub mod testing;
 pub mod text;
 mod tls;

@@ -157,6 +157,35 @@ pub fn client(method: &str, host: &str) -> Option<(tracing::Span, TraceContext)>
     }
 }
 
+/// The span of a task a request or job spawns and does not wait for ([`crate::task::spawn`]):
+/// in the spawner's trace, a child of its span through the exported context only, so the
+/// spawner's span ends when the spawner does, not when the task does.
+pub fn task(spawner: &TraceContext) -> Option<tracing::Span> {
+    if !enabled() {
+        return None;
+    }
+    #[cfg(feature = "otel")]
+    {
+        let span =
+            tracing::info_span!(parent: None, "task", otel.name = "task", otel.kind = "internal");
+        otel::set_remote_parent(
+            &span,
+            &Remote {
+                trace_id: spawner.trace_id,
+                span_id: spawner.span_id,
+                sampled: spawner.sampled,
+                state: spawner.state.clone(),
+            },
+        );
+        Some(span)
+    }
+    #[cfg(not(feature = "otel"))]
+    {
+        let _ = spawner;
+        None
+    }
+}
+
 /// The span of one job run, continuing the trace of the request that enqueued it
 /// (`producer`) and linked to that request's span; and the trace context of the run.
 pub fn job(

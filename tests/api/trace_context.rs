@@ -22,8 +22,27 @@ async fn ping() -> ApiResult<Pong> {
 const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
 
+/// Starts three tasks and answers at once: one with `rampart::task::spawn`, one awaited
+/// through `rampart::task::carried`, one with plain `tokio::spawn` (which keeps nothing).
+#[endpoint(get = "/spawn")]
+async fn spawn_tasks() -> ApiResult<Pong> {
+    rampart::task::spawn(async {
+        tokio::task::yield_now().await;
+        tracing::info!(target: "trace_context", "inside the spawned task");
+    });
+    tokio::spawn(rampart::task::carried(async {
+        tracing::info!(target: "trace_context", "inside the carried task");
+    }))
+    .await
+    .map_err(ApiError::internal)?;
+    tokio::spawn(async {
+        tracing::info!(target: "trace_context", "inside a plain tokio task");
+    });
+    Ok(Pong { pong: true })
+}
+
 async fn app(incoming: rampart::trace::IncomingTrace) -> TestApp {
-    TestApp::builder(Api::new().mount(ping))
+    TestApp::builder(Api::new().mount(ping).mount(spawn_tasks))
         .configure(move |config| config.trace_incoming = incoming)
         .build()
         .await
@@ -89,6 +108,53 @@ async fn a_request_continues_its_callers_trace_and_its_lines_name_it() {
     let unsampled = format!("00-{CALLER_TRACE}-{CALLER_SPAN}-00");
     let (_, _, flags) = traceresponse(&ping_with(&app, Some(&unsampled)).await);
     assert_eq!(flags, "00");
+}
+
+/// The lines of tasks a handler starts through `rampart::task` carry the request's id, trace
+/// and user, also when the task logs after the response; a plain `tokio::spawn` keeps none.
+#[tokio::test]
+async fn tasks_a_handler_starts_keep_the_requests_fields() {
+    capture_logs();
+    let app = app(rampart::trace::IncomingTrace::Continue).await;
+    let user = uuid::Uuid::now_v7();
+    let response = app
+        .get("/api/v1/spawn")
+        .bearer(&app.token_for(user, &[]))
+        .header(
+            "traceparent",
+            &format!("00-{CALLER_TRACE}-{CALLER_SPAN}-01"),
+        )
+        .send()
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text());
+    let (_, span, _) = traceresponse(&response);
+    let request_id = response
+        .header("x-request-id")
+        .unwrap_or_default()
+        .to_owned();
+    let line = |message: &str| {
+        rampart::testing::logs()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|line| line["message"] == message)
+    };
+    // The detached tasks may log after the answer: wait for their lines (no time is asserted).
+    for _ in 0..500 {
+        if line("inside the spawned task").is_some() && line("inside a plain tokio task").is_some()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    for message in ["inside the spawned task", "inside the carried task"] {
+        let found = line(message).unwrap_or_else(|| panic!("no line {message:?}"));
+        assert_eq!(found["request_id"], request_id.as_str(), "{found}");
+        assert_eq!(found["trace_id"], CALLER_TRACE, "{found}");
+        assert_eq!(found["span_id"], span.as_str(), "{found}");
+        assert_eq!(found["user_id"], user.to_string().as_str(), "{found}");
+    }
+    let plain = line("inside a plain tokio task").unwrap_or_else(|| panic!("no plain line"));
+    assert!(plain.get("request_id").is_none(), "{plain}");
 }
 
 #[tokio::test]

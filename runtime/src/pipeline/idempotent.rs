@@ -149,10 +149,9 @@ where
             None => response,
         }
     };
-    let task = match context::with(crate::context::RequestContext::carry) {
-        Some(current) => tokio::spawn(context::scope(current, work)),
-        None => tokio::spawn(work),
-    };
+    // In the request's span, not one of its own: the handler is this request's work, and the
+    // request's span lasts until it ends even when the client has gone.
+    let task = tokio::spawn(crate::task::carried(work));
     match task.await {
         Ok(response) => response,
         // The handler panicked: the edge's panic recovery answers it, as for any endpoint.

@@ -1,0 +1,55 @@
+//! Tasks started inside a request or a job that keep its context.
+//!
+//! `tokio::spawn` starts a task with no task-locals and no current span: its log lines would
+//! lack the request id, trace ids and user id, its statements would start no span, and an
+//! outgoing call from it would start a trace of its own. [`spawn`] and [`carried`] give the
+//! new task a copy of the request's context (or the running job's origin) and put it in the
+//! caller's trace.
+//!
+//! Imports `context` and `spans`, which import neither this nor each other's users.
+
+use std::future::Future;
+
+use crate::context::{self, JobOrigin, RequestContext};
+
+/// Spawns `future` as a task that outlives, or may outlive, the code that spawns it: its log
+/// lines carry the request's (or the job's) ids and user, and when spans are exported it runs
+/// in a `task` span of the caller's trace, whose parent is the caller's span (the caller's span
+/// still ends when the caller does).
+///
+/// The task sees a copy of the request's context: what it records there (a read of the
+/// primary, a stale answer) does not reach the request's response.
+pub fn spawn<F>(future: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let span = context::origin_trace()
+        .as_ref()
+        .and_then(crate::spans::task)
+        .unwrap_or_else(tracing::Span::current);
+    tokio::spawn(in_context(span, future))
+}
+
+/// `future` in the caller's context and span, for work the caller awaits before it finishes
+/// (a task joined before the response, a `JoinSet` member): unlike [`spawn`], no span of its
+/// own, since the caller's span lasts as long as the work anyway.
+pub fn carried<F>(future: F) -> impl Future<Output = F::Output>
+where
+    F: Future,
+{
+    in_context(tracing::Span::current(), future)
+}
+
+fn in_context<F: Future>(span: tracing::Span, future: F) -> impl Future<Output = F::Output> {
+    let request = context::with(RequestContext::carry);
+    let origin = context::with_job_origin(JobOrigin::clone);
+    let future = tracing::Instrument::instrument(future, span);
+    async move {
+        match (request, origin) {
+            (Some(request), _) => context::scope(request, future).await,
+            (None, Some(origin)) => context::job_scope(origin, future).await,
+            (None, None) => future.await,
+        }
+    }
+}
