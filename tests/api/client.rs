@@ -20,6 +20,7 @@ pub(crate) struct Upstream {
     uris: Mutex<Vec<String>>,
     flaky_calls: AtomicUsize,
     post_calls: AtomicUsize,
+    slow_calls: AtomicUsize,
 }
 
 impl Upstream {
@@ -61,9 +62,13 @@ pub(crate) async fn upstream() -> (String, Arc<Upstream>) {
         )
         .route(
             "/slow",
-            get(|| async {
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                "late"
+            get({
+                let state = state.clone();
+                move || async move {
+                    state.slow_calls.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }
             }),
         )
         .route(
@@ -298,6 +303,51 @@ async fn a_slow_upstream_times_out_and_a_handler_answers_504_without_the_url() {
         response.text()
     );
     assert!(!response.text().contains("/slow"), "{}", response.text());
+}
+
+/// The deadline bounds the whole call: an upstream that does not answer within it gets one
+/// attempt, however many are allowed and however long each may take; a call's own timeout
+/// replaces the client's for each of its attempts.
+#[tokio::test]
+async fn a_call_ends_at_its_deadline_and_a_call_may_set_its_own_timeout() {
+    let (base, upstream) = upstream().await;
+    let client = HttpClient::builder()
+        .allow_loopback(true)
+        .timeout(Duration::from_secs(30))
+        .deadline(Duration::from_millis(400))
+        .max_attempts(5)
+        .backoff(Duration::from_millis(1), Duration::from_millis(5))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let slow = format!("{base}/slow");
+    let error = client.get(&slow).send().await.err();
+    assert!(
+        matches!(error, Some(ClientError::Timeout { .. })),
+        "{error:?}"
+    );
+    assert_eq!(
+        upstream.slow_calls.load(Ordering::SeqCst),
+        1,
+        "no retry starts once the deadline is spent"
+    );
+
+    // Its own timeout per attempt, and a deadline long enough for two of them.
+    let error = client
+        .get(&slow)
+        .timeout(Duration::from_millis(100))
+        .deadline(Duration::from_secs(60))
+        .send()
+        .await
+        .err();
+    assert!(
+        matches!(error, Some(ClientError::Timeout { .. })),
+        "{error:?}"
+    );
+    assert_eq!(
+        upstream.slow_calls.load(Ordering::SeqCst),
+        1 + 5,
+        "five attempts of 100 ms each"
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,9 @@
 //! Every call:
 //! - carries `X-Request-ID` (the current request's id, or in a job the enqueuing request's)
 //!   and a `traceparent` naming a child span of the current trace (none outside a trace);
-//! - has a connect timeout and a total timeout per attempt (2 s and 10 s by default);
+//! - has a connect timeout and a timeout per attempt (2 s and 10 s by default), and a deadline
+//!   for the whole call, retries and their backoff included (twice the attempt timeout by
+//!   default): no attempt runs past it and no retry starts that could not finish before it;
 //! - is retried, when its method is idempotent (GET, HEAD, PUT, DELETE, OPTIONS) or the caller
 //!   opted in ([`Call::retry_non_idempotent`]), on connect errors, timeouts and 502/503/504,
 //!   with exponential backoff and full jitter, at most 3 attempts by default;
@@ -55,6 +57,8 @@ struct Inner {
     http: reqwest::Client,
     policy: Arc<AddressPolicy>,
     max_attempts: u32,
+    timeout: Duration,
+    deadline: Duration,
     backoff_base: Duration,
     backoff_max: Duration,
     max_body: usize,
@@ -77,6 +81,8 @@ impl std::fmt::Debug for HttpClient {
 pub struct HttpClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
+    /// `None`: twice `timeout`.
+    deadline: Option<Duration>,
     max_attempts: u32,
     backoff_base: Duration,
     backoff_max: Duration,
@@ -90,6 +96,7 @@ impl Default for HttpClientBuilder {
         Self {
             connect_timeout: Duration::from_secs(2),
             timeout: Duration::from_secs(10),
+            deadline: None,
             max_attempts: 3,
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(2),
@@ -110,6 +117,15 @@ impl HttpClientBuilder {
     /// How long one attempt may take from sending to the end of the answer (default 10 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How long a whole call may take, every attempt and the backoff between them included
+    /// (default twice the attempt [`timeout`](Self::timeout)): the last attempt is cut at the
+    /// deadline, and a retry whose backoff would reach it is not made (the call answers what
+    /// the last attempt got). At least 1 ms.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline.max(Duration::from_millis(1)));
         self
     }
 
@@ -179,6 +195,10 @@ impl HttpClientBuilder {
                 http,
                 policy,
                 max_attempts: self.max_attempts,
+                timeout: self.timeout,
+                deadline: self
+                    .deadline
+                    .unwrap_or_else(|| self.timeout.saturating_mul(2)),
                 backoff_base: self.backoff_base,
                 backoff_max: self.backoff_max,
                 max_body: self.max_body,
@@ -210,6 +230,8 @@ impl HttpClient {
             body: None,
             retry_non_idempotent: false,
             path_in_log: true,
+            timeout: None,
+            deadline: None,
         }
     }
 
@@ -315,6 +337,8 @@ pub struct Call<'a> {
     body: Option<Bytes>,
     retry_non_idempotent: bool,
     path_in_log: bool,
+    timeout: Option<Duration>,
+    deadline: Option<Duration>,
 }
 
 impl Call<'_> {
@@ -339,6 +363,19 @@ impl Call<'_> {
     /// The body as given (set `Content-Type` with [`Call::header`]).
     pub fn body(mut self, body: impl Into<Bytes>) -> Self {
         self.body = Some(body.into());
+        self
+    }
+
+    /// This call's timeout per attempt, instead of the client's (a slow report, a fast probe).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// This call's deadline, retries included, instead of the client's (see
+    /// [`HttpClientBuilder::deadline`]). At least 1 ms.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline.max(Duration::from_millis(1)));
         self
     }
 
@@ -368,6 +405,8 @@ impl Call<'_> {
             body,
             retry_non_idempotent,
             path_in_log,
+            timeout,
+            deadline,
         } = self;
         let url = url?;
         let path = path_in_log.then(|| log_path::loggable_path(url.path()));
@@ -388,13 +427,26 @@ impl Call<'_> {
         }
         let retryable = retry_non_idempotent || is_idempotent(&method);
         let started = Instant::now();
+        let timeout = timeout.unwrap_or(client.inner.timeout);
+        let deadline = started + deadline.unwrap_or(client.inner.deadline);
         let mut attempt = 1;
         let outcome = loop {
-            let result = send_once(client, &method, &url, &headers, body.as_ref())
-                .await
-                .map_err(|error| classify_error(&error, host.clone()));
+            // Never past the deadline: the attempt gets what is left of it, at most its own.
+            let left = deadline.saturating_duration_since(Instant::now());
+            let result = send_once(
+                client,
+                &method,
+                &url,
+                &headers,
+                body.as_ref(),
+                timeout.min(left),
+            )
+            .await
+            .map_err(|error| classify_error(&error, host.clone()));
+            let pause = client.backoff(attempt);
             let again = retryable
                 && attempt < client.inner.max_attempts
+                && Instant::now() + pause < deadline
                 && match &result {
                     Ok(response) => matches!(response.status().as_u16(), 502..=504),
                     // A refusal of the resolved address is final (asking again resolves
@@ -408,7 +460,7 @@ impl Call<'_> {
                 break result;
             }
             metrics::counter!("rampart_client_retries_total", "host" => label.clone()).increment(1);
-            tokio::time::sleep(client.backoff(attempt)).await;
+            tokio::time::sleep(pause).await;
             attempt += 1;
         };
         let outcome = match outcome {
@@ -474,8 +526,11 @@ async fn send_once(
     url: &Url,
     extra: &HeaderMap,
     body: Option<&Bytes>,
+    timeout: Duration,
 ) -> reqwest::Result<reqwest::Response> {
     let mut request = reqwest::Request::new(method.clone(), url.clone());
+    // From connecting to the end of the body (which `read` takes within it).
+    *request.timeout_mut() = Some(timeout);
     let headers = request.headers_mut();
     headers.extend(extra.clone());
     headers.remove(TRACEPARENT);
