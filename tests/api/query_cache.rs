@@ -109,6 +109,20 @@ trait ProjectTasks {
     async fn finish(&self, scope: &Scope, project: Uuid) -> ApiResult<u64>;
 }
 
+/// Two writes of `projects` alone, one naming `tasks` in `invalidates` (what a trigger of
+/// `projects` would change; here the test changes `tasks` behind the stores' back instead).
+#[repository(crate::taskboard::projects::Project)]
+trait ProjectTouches {
+    #[query(
+        "UPDATE projects SET name = name WHERE id = :project AND owner_id = :owner",
+        invalidates = ["tasks"]
+    )]
+    async fn touch_and_invalidate(&self, scope: &Scope, project: Uuid) -> ApiResult<u64>;
+
+    #[query("UPDATE projects SET name = name WHERE id = :project AND owner_id = :owner")]
+    async fn touch(&self, scope: &Scope, project: Uuid) -> ApiResult<u64>;
+}
+
 #[derive(Debug, Serialize, Schema)]
 struct Count {
     count: i64,
@@ -208,6 +222,24 @@ async fn finish(ctx: Ctx, projects: ProjectTasks, Path(project): Path<Uuid>) -> 
     })
 }
 
+/// Touches a project, naming `tasks` as what the write changes when `invalidate` is set.
+#[endpoint(post = "/qc/{project}/touch/{invalidate}", role = "member")]
+async fn touch(
+    ctx: Ctx,
+    projects: ProjectTouches,
+    Path((project, invalidate)): Path<(Uuid, bool)>,
+) -> ApiResult<Count> {
+    let scope = &ctx.scope()?;
+    let changed = if invalidate {
+        projects.touch_and_invalidate(scope, project).await?
+    } else {
+        projects.touch(scope, project).await?
+    };
+    Ok(Count {
+        count: i64::try_from(changed).unwrap_or(i64::MAX),
+    })
+}
+
 /// Adds a task and counts the open ones in one transaction: the count sees the new task.
 #[endpoint(post = "/qc/{project}/in-tx", role = "member")]
 async fn add_and_count(
@@ -238,6 +270,7 @@ fn api() -> Api {
         .mount(stampede_count)
         .mount(add_and_count)
         .mount(finish)
+        .mount(touch)
         .mount(list_done)
         .mount(herd_count)
         .mount(herd_endpoint)
@@ -446,6 +479,41 @@ async fn a_custom_write_makes_the_cached_reads_of_every_table_it_writes_stale() 
     assert_eq!(finished.status(), 200, "{}", finished.text());
     assert_eq!(finished.json()["data"]["count"], 2);
     assert_eq!(count(&app, &token, &open).await, 0, "fresh after the write");
+}
+
+/// `invalidates = ["tasks"]` on a write of `projects` makes the cached reads of `tasks`
+/// stale; the same write without it leaves them, which shows the entry was still answering.
+#[tokio::test]
+async fn a_write_naming_a_table_in_invalidates_makes_its_cached_reads_stale() {
+    for backend in [TestBackend::Sqlite, TestBackend::Postgres] {
+        let app = build(builder().backend(backend)).await;
+        let token = app.token(&["member"]);
+        let project = project(&app, &token).await;
+        task(&app, &token, project, "a").await;
+        let open = format!("/api/v1/qc/{project}/open");
+        assert_eq!(count(&app, &token, &open).await, 1);
+        finish_all_behind_the_stores(&app).await;
+        let touch_project = |invalidate: bool| {
+            app.post(&format!("/api/v1/qc/{project}/touch/{invalidate}"))
+                .bearer(&token)
+                .send()
+        };
+        let plain = touch_project(false).await;
+        assert_eq!(plain.status(), 200, "{}", plain.text());
+        assert_eq!(plain.json()["data"]["count"], 1, "the project was written");
+        assert_eq!(
+            count(&app, &token, &open).await,
+            1,
+            "{backend:?}: a write of `projects` alone leaves the entry of `tasks`"
+        );
+        let naming = touch_project(true).await;
+        assert_eq!(naming.status(), 200, "{}", naming.text());
+        assert_eq!(
+            count(&app, &token, &open).await,
+            0,
+            "{backend:?}: `invalidates = [\"tasks\"]` made it stale: the rows as stored"
+        );
+    }
 }
 
 #[tokio::test]
