@@ -158,30 +158,25 @@ pub fn client(method: &str, host: &str) -> Option<(tracing::Span, TraceContext)>
 }
 
 /// The span of a task a request or job spawns and does not wait for ([`crate::task::spawn`]):
-/// in the spawner's trace, a child of its span through the exported context only, so the
-/// spawner's span ends when the spawner does, not when the task does.
-pub fn task(spawner: &TraceContext) -> Option<tracing::Span> {
-    if !enabled() {
+/// a child of the current span through the OpenTelemetry context only (not a `tracing`
+/// child, which would keep the spawner's span open until the task ends); `None` when spans are
+/// off or there is no current span.
+pub fn task() -> Option<tracing::Span> {
+    if !enabled() || tracing::Span::current().is_none() {
         return None;
     }
     #[cfg(feature = "otel")]
     {
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+        let parent = tracing::Span::current().context();
         let span =
             tracing::info_span!(parent: None, "task", otel.name = "task", otel.kind = "internal");
-        otel::set_remote_parent(
-            &span,
-            &Remote {
-                trace_id: spawner.trace_id,
-                span_id: spawner.span_id,
-                sampled: spawner.sampled,
-                state: spawner.state.clone(),
-            },
-        );
+        // Fails only for a span the subscriber disabled: it is not exported either way.
+        let _ = span.set_parent(parent);
         Some(span)
     }
     #[cfg(not(feature = "otel"))]
     {
-        let _ = spawner;
         None
     }
 }

@@ -14,20 +14,22 @@ use crate::context::{self, JobOrigin, RequestContext};
 
 /// Spawns `future` as a task that outlives, or may outlive, the code that spawns it: its log
 /// lines carry the request's (or the job's) ids and user, and when spans are exported it runs
-/// in a `task` span of the caller's trace, whose parent is the caller's span (the caller's span
-/// still ends when the caller does).
+/// in a `task` span of the caller's trace, whose parent is the current span where `spawn` is
+/// called (that span still ends when its code does).
 ///
-/// The task sees a copy of the request's context: what it records there (a read of the
-/// primary, a stale answer) does not reach the request's response.
+/// The task sees a copy of the request's context, taken when it is spawned: what it records
+/// there (a read of the primary, a stale answer) does not reach the request's response, what
+/// the request records later (a write, for read-your-writes) does not reach the task, and its
+/// lines and outgoing calls name the request's span, not the task's. A panic in it is logged
+/// with the request's id.
 pub fn spawn<F>(future: F) -> tokio::task::JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let span = context::origin_trace()
-        .as_ref()
-        .and_then(crate::spans::task)
-        .unwrap_or_else(tracing::Span::current);
+    // Without export, the current span (a router over SQLite has one per request, for its
+    // worker thread's lines) is held until the task ends; nothing is timed by it then.
+    let span = crate::spans::task().unwrap_or_else(tracing::Span::current);
     tokio::spawn(in_context(span, future))
 }
 

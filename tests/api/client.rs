@@ -20,7 +20,6 @@ pub(crate) struct Upstream {
     uris: Mutex<Vec<String>>,
     flaky_calls: AtomicUsize,
     post_calls: AtomicUsize,
-    slow_calls: AtomicUsize,
 }
 
 impl Upstream {
@@ -32,7 +31,8 @@ impl Upstream {
     }
 }
 
-/// A real HTTP server on 127.0.0.1: `/echo` records headers, `/slow` answers after 5 s,
+/// A real HTTP server on 127.0.0.1: `/echo` records headers, `/slow` and `/hang/{name}` answer
+/// after 5 s,
 /// `/flaky` answers 503 twice then 200, `/always-503` (POST) always 503; any other path
 /// records its headers and URI and answers 200 (webhook-shaped paths).
 pub(crate) async fn upstream() -> (String, Arc<Upstream>) {
@@ -62,13 +62,16 @@ pub(crate) async fn upstream() -> (String, Arc<Upstream>) {
         )
         .route(
             "/slow",
-            get({
-                let state = state.clone();
-                move || async move {
-                    state.slow_calls.fetch_add(1, Ordering::SeqCst);
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                    "late"
-                }
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        )
+        .route(
+            "/hang/{name}",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
             }),
         )
         .route(
@@ -151,6 +154,8 @@ fn loopback_client() -> HttpClient {
     HttpClient::builder()
         .allow_loopback(true)
         .timeout(Duration::from_millis(300))
+        // Retries are what these tests count: never cut by the default deadline (600 ms).
+        .deadline(Duration::from_secs(30))
         .backoff(Duration::from_millis(1), Duration::from_millis(5))
         .build()
         .unwrap_or_else(|e| panic!("{e}"))
@@ -307,10 +312,12 @@ async fn a_slow_upstream_times_out_and_a_handler_answers_504_without_the_url() {
 
 /// The deadline bounds the whole call: an upstream that does not answer within it gets one
 /// attempt, however many are allowed and however long each may take; a call's own timeout
-/// replaces the client's for each of its attempts.
+/// replaces the client's for each of its attempts. The attempts are the client's own count
+/// (its log line), which does not depend on how soon the upstream sees them.
 #[tokio::test]
 async fn a_call_ends_at_its_deadline_and_a_call_may_set_its_own_timeout() {
-    let (base, upstream) = upstream().await;
+    capture_logs();
+    let (base, _upstream) = upstream().await;
     let client = HttpClient::builder()
         .allow_loopback(true)
         .timeout(Duration::from_secs(30))
@@ -319,21 +326,36 @@ async fn a_call_ends_at_its_deadline_and_a_call_may_set_its_own_timeout() {
         .backoff(Duration::from_millis(1), Duration::from_millis(5))
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
-    let slow = format!("{base}/slow");
-    let error = client.get(&slow).send().await.err();
+    // Paths of this test's own: the lines are told from other tests' by them.
+    let attempts_of = |path: &str| -> Vec<serde_json::Value> {
+        rampart::testing::logs()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|line| {
+                line["target"] == "rampart::client"
+                    && field(line, "path") == Some(serde_json::json!(path))
+            })
+            .filter_map(|line| field(&line, "attempts"))
+            .collect()
+    };
+    let error = client
+        .get(&format!("{base}/hang/deadline-spent"))
+        .send()
+        .await
+        .err();
     assert!(
         matches!(error, Some(ClientError::Timeout { .. })),
         "{error:?}"
     );
     assert_eq!(
-        upstream.slow_calls.load(Ordering::SeqCst),
-        1,
-        "no retry starts once the deadline is spent"
+        attempts_of("/hang/deadline-spent"),
+        vec![serde_json::json!(1)],
+        "no retry once the deadline is spent"
     );
 
-    // Its own timeout per attempt, and a deadline long enough for two of them.
+    // Its own timeout per attempt, and a deadline long enough for all five.
     let error = client
-        .get(&slow)
+        .get(&format!("{base}/hang/own-timeout"))
         .timeout(Duration::from_millis(100))
         .deadline(Duration::from_secs(60))
         .send()
@@ -344,8 +366,8 @@ async fn a_call_ends_at_its_deadline_and_a_call_may_set_its_own_timeout() {
         "{error:?}"
     );
     assert_eq!(
-        upstream.slow_calls.load(Ordering::SeqCst),
-        1 + 5,
+        attempts_of("/hang/own-timeout"),
+        vec![serde_json::json!(5)],
         "five attempts of 100 ms each"
     );
 }

@@ -22,12 +22,16 @@ async fn ping() -> ApiResult<Pong> {
 const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
 
-/// Starts three tasks and answers at once: one with `rampart::task::spawn`, one awaited
-/// through `rampart::task::carried`, one with plain `tokio::spawn` (which keeps nothing).
+/// Released by the test once it has the answer: the spawned task logs after the response.
+static ANSWERED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Starts three tasks and answers at once: one with `rampart::task::spawn` (which logs only
+/// once the test has the answer), one awaited through `rampart::task::carried`, one with
+/// plain `tokio::spawn` (which keeps nothing).
 #[endpoint(get = "/spawn")]
 async fn spawn_tasks() -> ApiResult<Pong> {
     rampart::task::spawn(async {
-        tokio::task::yield_now().await;
+        ANSWERED.notified().await;
         tracing::info!(target: "trace_context", "inside the spawned task");
     });
     tokio::spawn(rampart::task::carried(async {
@@ -132,13 +136,15 @@ async fn tasks_a_handler_starts_keep_the_requests_fields() {
         .header("x-request-id")
         .unwrap_or_default()
         .to_owned();
+    // A stored permit if the task is not waiting yet: it logs after this point either way.
+    ANSWERED.notify_one();
     let line = |message: &str| {
         rampart::testing::logs()
             .lines()
             .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
             .find(|line| line["message"] == message)
     };
-    // The detached tasks may log after the answer: wait for their lines (no time is asserted).
+    // The detached tasks log after the answer: wait for their lines (no time is asserted).
     for _ in 0..500 {
         if line("inside the spawned task").is_some() && line("inside a plain tokio task").is_some()
         {

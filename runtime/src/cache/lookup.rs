@@ -288,10 +288,11 @@ struct Unlock(Option<(ResponseCache, CacheKey, String)>);
 
 impl Drop for Unlock {
     fn drop(&mut self) {
-        if let (Some((cache, key, token)), Ok(runtime)) =
+        if let (Some((cache, key, token)), Ok(_)) =
             (self.0.take(), tokio::runtime::Handle::try_current())
         {
-            runtime.spawn(async move { cache.unlock(&key, &token).await });
+            // In the request's context: a failure's line names the request.
+            crate::task::spawn(async move { cache.unlock(&key, &token).await });
         }
     }
 }

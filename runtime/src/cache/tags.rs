@@ -294,7 +294,11 @@ impl Tags {
             }
         };
         match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => runtime.spawn(send).await.unwrap_or(false),
+            // The caller's context and span go with it: its warning names the request.
+            Ok(runtime) => runtime
+                .spawn(crate::task::carried(send))
+                .await
+                .unwrap_or(false),
             Err(_) => send.await,
         }
     }

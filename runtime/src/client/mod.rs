@@ -6,7 +6,8 @@
 //!   and a `traceparent` naming a child span of the current trace (none outside a trace);
 //! - has a connect timeout and a timeout per attempt (2 s and 10 s by default), and a deadline
 //!   for the whole call, retries and their backoff included (twice the attempt timeout by
-//!   default): no attempt runs past it and no retry starts that could not finish before it;
+//!   default): no attempt runs past it, and a retry is made only when at least 50 ms (or the
+//!   attempt timeout, if shorter) is left after its backoff;
 //! - is retried, when its method is idempotent (GET, HEAD, PUT, DELETE, OPTIONS) or the caller
 //!   opted in ([`Call::retry_non_idempotent`]), on connect errors, timeouts and 502/503/504,
 //!   with exponential backoff and full jitter, at most 3 attempts by default;
@@ -58,7 +59,8 @@ struct Inner {
     policy: Arc<AddressPolicy>,
     max_attempts: u32,
     timeout: Duration,
-    deadline: Duration,
+    /// `None`: twice the timeout a call uses.
+    deadline: Option<Duration>,
     backoff_base: Duration,
     backoff_max: Duration,
     max_body: usize,
@@ -81,7 +83,7 @@ impl std::fmt::Debug for HttpClient {
 pub struct HttpClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
-    /// `None`: twice `timeout`.
+    /// `None`: twice the timeout a call uses.
     deadline: Option<Duration>,
     max_attempts: u32,
     backoff_base: Duration,
@@ -108,24 +110,27 @@ impl Default for HttpClientBuilder {
 }
 
 impl HttpClientBuilder {
-    /// How long connecting (TCP and TLS) may take, per attempt (default 2 s).
+    /// How long connecting (TCP and TLS) may take, per attempt (default 2 s; between 1 ms and a
+    /// day).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.connect_timeout = bounded(timeout);
         self
     }
 
-    /// How long one attempt may take from sending to the end of the answer (default 10 s).
+    /// How long one attempt may take from connecting to the end of the answer's body (default
+    /// 10 s; between 1 ms and a day).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.timeout = bounded(timeout);
         self
     }
 
     /// How long a whole call may take, every attempt and the backoff between them included
-    /// (default twice the attempt [`timeout`](Self::timeout)): the last attempt is cut at the
-    /// deadline, and a retry whose backoff would reach it is not made (the call answers what
-    /// the last attempt got). At least 1 ms.
+    /// (default twice the attempt timeout the call uses, [`timeout`](Self::timeout) or the
+    /// call's own): the last attempt is cut at the deadline, and a retry is made only when at
+    /// least 50 ms (or the attempt timeout, if shorter) is left after its backoff (otherwise
+    /// the call answers what the last attempt got). Between 1 ms and a day.
     pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = Some(deadline.max(Duration::from_millis(1)));
+        self.deadline = Some(bounded(deadline));
         self
     }
 
@@ -196,9 +201,7 @@ impl HttpClientBuilder {
                 policy,
                 max_attempts: self.max_attempts,
                 timeout: self.timeout,
-                deadline: self
-                    .deadline
-                    .unwrap_or_else(|| self.timeout.saturating_mul(2)),
+                deadline: self.deadline,
                 backoff_base: self.backoff_base,
                 backoff_max: self.backoff_max,
                 max_body: self.max_body,
@@ -367,15 +370,17 @@ impl Call<'_> {
     }
 
     /// This call's timeout per attempt, instead of the client's (a slow report, a fast probe).
+    /// Without a deadline set on the call or the client, the call's deadline is twice this.
+    /// Between 1 ms and a day.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.timeout = Some(bounded(timeout));
         self
     }
 
     /// This call's deadline, retries included, instead of the client's (see
-    /// [`HttpClientBuilder::deadline`]). At least 1 ms.
+    /// [`HttpClientBuilder::deadline`]). Between 1 ms and a day.
     pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = Some(deadline.max(Duration::from_millis(1)));
+        self.deadline = Some(bounded(deadline));
         self
     }
 
@@ -428,11 +433,20 @@ impl Call<'_> {
         let retryable = retry_non_idempotent || is_idempotent(&method);
         let started = Instant::now();
         let timeout = timeout.unwrap_or(client.inner.timeout);
-        let deadline = started + deadline.unwrap_or(client.inner.deadline);
+        // The call's deadline, else the client's, else twice the timeout this call uses (all
+        // bounded by `MAX_WAIT`, so adding one to an `Instant` cannot overflow).
+        let budget = deadline
+            .or(client.inner.deadline)
+            .unwrap_or_else(|| timeout.saturating_mul(2));
+        let deadline = started + budget;
+        // An attempt is worth making only with this much time left (a retry woken late, or
+        // backed off to the edge of the deadline, would time out at once and hide the answer
+        // the previous attempt got).
+        let least = timeout.min(MIN_ATTEMPT);
         let mut attempt = 1;
+        let mut left = budget;
         let outcome = loop {
             // Never past the deadline: the attempt gets what is left of it, at most its own.
-            let left = deadline.saturating_duration_since(Instant::now());
             let result = send_once(
                 client,
                 &method,
@@ -446,7 +460,7 @@ impl Call<'_> {
             let pause = client.backoff(attempt);
             let again = retryable
                 && attempt < client.inner.max_attempts
-                && Instant::now() + pause < deadline
+                && pause.saturating_add(least) < deadline.saturating_duration_since(Instant::now())
                 && match &result {
                     Ok(response) => matches!(response.status().as_u16(), 502..=504),
                     // A refusal of the resolved address is final (asking again resolves
@@ -459,8 +473,12 @@ impl Call<'_> {
             if !again {
                 break result;
             }
-            metrics::counter!("rampart_client_retries_total", "host" => label.clone()).increment(1);
             tokio::time::sleep(pause).await;
+            left = deadline.saturating_duration_since(Instant::now());
+            if left < least {
+                break result;
+            }
+            metrics::counter!("rampart_client_retries_total", "host" => label.clone()).increment(1);
             attempt += 1;
         };
         let outcome = match outcome {
@@ -517,6 +535,17 @@ impl Call<'_> {
         }
         outcome
     }
+}
+
+/// The longest timeout or deadline a call takes (a longer one is this): a day.
+const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The least time left for which a retry is made (or the attempt timeout, when shorter).
+const MIN_ATTEMPT: Duration = Duration::from_millis(50);
+
+/// `wait` between 1 ms and [`MAX_WAIT`].
+fn bounded(wait: Duration) -> Duration {
+    wait.clamp(Duration::from_millis(1), MAX_WAIT)
 }
 
 /// One attempt: the request with this attempt's span and the request id.
@@ -753,6 +782,23 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeouts_and_deadlines_are_bounded_so_no_instant_overflows() {
+        assert_eq!(bounded(Duration::ZERO), Duration::from_millis(1));
+        assert_eq!(bounded(Duration::MAX), MAX_WAIT);
+        let client = HttpClient::builder()
+            .timeout(Duration::MAX)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(client.inner.timeout, MAX_WAIT);
+        // The default deadline, twice the largest timeout, still fits after now.
+        assert!(
+            Instant::now()
+                .checked_add(client.inner.timeout.saturating_mul(2))
+                .is_some()
+        );
+    }
 
     #[test]
     fn backoff_is_jittered_under_an_exponential_ceiling() {

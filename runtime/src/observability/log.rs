@@ -367,7 +367,9 @@ where
     W: for<'w> MakeWriter<'w> + 'static,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if attrs.metadata().name() != "request" {
+        // A request's span, or a task's it spawned (`crate::task::spawn`): worker-thread lines
+        // inside them (sqlx on SQLite) read the request's fields from the span.
+        if !matches!(attrs.metadata().name(), "request" | "task") {
             return;
         }
         let fields = crate::context::with(|context| SpanFields {

@@ -55,8 +55,9 @@ impl Unsettled {
 
 impl Drop for Unsettled {
     fn drop(&mut self) {
-        if let (Some(lease), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
-            runtime.spawn(async move {
+        if let (Some(lease), Ok(_)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+            // In the request's context: the warning names the request.
+            crate::task::spawn(async move {
                 if let Err(error) = lease.release().await {
                     tracing::warn!(error = %error, "could not release an idempotency key");
                 }
