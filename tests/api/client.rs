@@ -445,6 +445,13 @@ async fn non_public_destinations_are_refused_by_default_and_loopback_opens_on_re
             Refusal::Loopback,
         ),
         (format!("http://localhost:{port}/echo"), Refusal::Loopback),
+        // Other spellings of loopback and "any" (the URL parser reads them as addresses).
+        (format!("http://2130706433:{port}/echo"), Refusal::Loopback),
+        (format!("http://0x7f.1:{port}/echo"), Refusal::Loopback),
+        (format!("http://127.1:{port}/echo"), Refusal::Loopback),
+        (format!("http://0177.0.0.1:{port}/echo"), Refusal::Loopback),
+        (format!("http://0.0.0.0:{port}/echo"), Refusal::Unspecified),
+        (format!("http://[::]:{port}/echo"), Refusal::Unspecified),
         ("http://10.0.0.1/echo".to_owned(), Refusal::Private),
         (
             "http://169.254.169.254/latest/meta-data".to_owned(),
