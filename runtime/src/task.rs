@@ -33,6 +33,18 @@ where
     tokio::spawn(in_context(span, future))
 }
 
+/// [`spawn`], when a runtime is running (`None` otherwise): for work started from a `Drop`,
+/// which may run after the runtime has gone.
+pub fn try_spawn<F>(future: F) -> Option<tokio::task::JoinHandle<F::Output>>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::runtime::Handle::try_current()
+        .ok()
+        .map(|_| spawn(future))
+}
+
 /// `future` in the caller's context and span, for work the caller awaits before it finishes
 /// (a task joined before the response, a `JoinSet` member): unlike [`spawn`], no span of its
 /// own, since the caller's span lasts as long as the work anyway.

@@ -338,15 +338,7 @@ async fn a_call_ends_at_its_deadline_and_a_call_may_set_its_own_timeout() {
             .filter_map(|line| field(&line, "attempts"))
             .collect()
     };
-    let error = client
-        .get(&format!("{base}/hang/deadline-spent"))
-        .send()
-        .await
-        .err();
-    assert!(
-        matches!(error, Some(ClientError::Timeout { .. })),
-        "{error:?}"
-    );
+    times_out(client.get(&format!("{base}/hang/deadline-spent"))).await;
     assert_eq!(
         attempts_of("/hang/deadline-spent"),
         vec![serde_json::json!(1)],
@@ -354,21 +346,26 @@ async fn a_call_ends_at_its_deadline_and_a_call_may_set_its_own_timeout() {
     );
 
     // Its own timeout per attempt, and a deadline long enough for all five.
-    let error = client
-        .get(&format!("{base}/hang/own-timeout"))
-        .timeout(Duration::from_millis(100))
-        .deadline(Duration::from_secs(60))
-        .send()
-        .await
-        .err();
-    assert!(
-        matches!(error, Some(ClientError::Timeout { .. })),
-        "{error:?}"
-    );
+    times_out(
+        client
+            .get(&format!("{base}/hang/own-timeout"))
+            .timeout(Duration::from_millis(100))
+            .deadline(Duration::from_secs(60)),
+    )
+    .await;
     assert_eq!(
         attempts_of("/hang/own-timeout"),
         vec![serde_json::json!(5)],
         "five attempts of 100 ms each"
+    );
+}
+
+/// Sends `call` and checks that it failed with a timeout.
+async fn times_out(outgoing: rampart::client::Call<'_>) {
+    let error = outgoing.send().await.err();
+    assert!(
+        matches!(error, Some(ClientError::Timeout { .. })),
+        "{error:?}"
     );
 }
 

@@ -288,11 +288,9 @@ struct Unlock(Option<(ResponseCache, CacheKey, String)>);
 
 impl Drop for Unlock {
     fn drop(&mut self) {
-        if let (Some((cache, key, token)), Ok(_)) =
-            (self.0.take(), tokio::runtime::Handle::try_current())
-        {
+        if let Some((cache, key, token)) = self.0.take() {
             // In the request's context: a failure's line names the request.
-            crate::task::spawn(async move { cache.unlock(&key, &token).await });
+            crate::task::try_spawn(async move { cache.unlock(&key, &token).await });
         }
     }
 }

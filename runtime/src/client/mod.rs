@@ -438,7 +438,7 @@ impl Call<'_> {
         let budget = deadline
             .or(client.inner.deadline)
             .unwrap_or_else(|| timeout.saturating_mul(2));
-        let deadline = started + budget;
+        let ends = started + budget;
         // An attempt is worth making only with this much time left (a retry woken late, or
         // backed off to the edge of the deadline, would time out at once and hide the answer
         // the previous attempt got).
@@ -460,7 +460,7 @@ impl Call<'_> {
             let pause = client.backoff(attempt);
             let again = retryable
                 && attempt < client.inner.max_attempts
-                && pause.saturating_add(least) < deadline.saturating_duration_since(Instant::now())
+                && pause.saturating_add(least) < ends.saturating_duration_since(Instant::now())
                 && match &result {
                     Ok(response) => matches!(response.status().as_u16(), 502..=504),
                     // A refusal of the resolved address is final (asking again resolves
@@ -474,7 +474,7 @@ impl Call<'_> {
                 break result;
             }
             tokio::time::sleep(pause).await;
-            left = deadline.saturating_duration_since(Instant::now());
+            left = ends.saturating_duration_since(Instant::now());
             if left < least {
                 break result;
             }

@@ -55,9 +55,9 @@ impl Unsettled {
 
 impl Drop for Unsettled {
     fn drop(&mut self) {
-        if let (Some(lease), Ok(_)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+        if let Some(lease) = self.0.take() {
             // In the request's context: the warning names the request.
-            crate::task::spawn(async move {
+            crate::task::try_spawn(async move {
                 if let Err(error) = lease.release().await {
                     tracing::warn!(error = %error, "could not release an idempotency key");
                 }
